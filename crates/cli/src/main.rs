@@ -1,0 +1,387 @@
+//! `backoffice`: the headless command line. It runs the same jobs as the desktop app, against the
+//! same SQLite store, for cron and scripts. Exit code 0 on success, 1 on a failed job, 2 on bad usage.
+
+mod bench;
+mod output;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+use backoffice_core::model::{Connection, ConnectionInput, ConnectionKind, Credentials, JobFilter, JobStatus};
+use backoffice_core::secrets::{Keychain, Overlay};
+use backoffice_core::sync::{self, contifico as csync, SyncOptions};
+use backoffice_core::{Core, CoreError, Paths};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "backoffice",
+    version,
+    about = "BackOffice from the command line: the desktop app's jobs, for cron and scripts"
+)]
+struct Cli {
+    /// SQLite database file (default: BACKOFFICE_DB, else the OS app-data folder)
+    #[arg(long, global = true, env = "BACKOFFICE_DB")]
+    db: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Manage ERP connections (secrets go to the OS keychain)
+    Connections {
+        #[command(subcommand)]
+        cmd: ConnCmd,
+    },
+    /// Inspect and cancel jobs
+    Jobs {
+        #[command(subcommand)]
+        cmd: JobsCmd,
+    },
+    /// Start the ERP simulators and keep them running (prints their URLs as JSON)
+    Simulate,
+    /// Copy an ERP's data into the local store
+    Sync {
+        #[command(subcommand)]
+        erp: SyncCmd,
+    },
+    /// Browse, rewind and inspect synced Contífico data
+    Contifico {
+        #[command(subcommand)]
+        cmd: ContificoCmd,
+    },
+    /// Measure speed and memory against the simulators (used by `cargo xtask bench`)
+    Bench {
+        #[command(subcommand)]
+        which: bench::BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCmd {
+    /// Sync Contífico resources (all by default). Without --connection, uses CONTIFICO_API_KEY /
+    /// CONTIFICO_API_TOKEN / CONTIFICO_API_BASE_URL if set, else the only Contífico connection.
+    Contifico {
+        #[arg(long)]
+        connection: Option<String>,
+        #[arg(long, num_args = 1..)]
+        resources: Vec<String>,
+        /// Only records changed since this date or date-time (yyyy-mm-dd, dd/mm/yyyy or RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        full_refresh: bool,
+        /// Records per request (default CONTIFICO_PAGE_SIZE, else 200)
+        #[arg(long)]
+        page_size: Option<u32>,
+        /// Records per local commit (default SYNC_BATCH_SIZE, else 1000)
+        #[arg(long)]
+        batch_size: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContificoCmd {
+    /// Per-resource counts, last sync and errors
+    Status {
+        #[arg(long)]
+        connection: Option<String>,
+    },
+    /// List stored records of a resource
+    Browse {
+        resource: String,
+        #[arg(long)]
+        connection: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Move a resource's cursor back to a date so the next sync re-reads from there
+    Rewind {
+        resource: String,
+        /// yyyy-mm-dd
+        to: String,
+        #[arg(long)]
+        connection: Option<String>,
+        /// Only show how much would be re-fetched
+        #[arg(long)]
+        preview: bool,
+    },
+    /// Records that could not be parsed, with the reason
+    Quarantine {
+        #[arg(long)]
+        connection: Option<String>,
+    },
+    /// Past sync runs with their counts and errors
+    History {
+        #[arg(long)]
+        connection: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Omie,
+    Contifico,
+    Erpnext,
+}
+
+impl From<KindArg> for ConnectionKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Omie => ConnectionKind::Omie,
+            KindArg::Contifico => ConnectionKind::Contifico,
+            KindArg::Erpnext => ConnectionKind::Erpnext,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ConnCmd {
+    List,
+    /// Add a connection. The key and secret are read from BACKOFFICE_KEY / BACKOFFICE_SECRET so they
+    /// never appear in the shell history or the process list.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[arg(long, default_value = "")]
+        base_url: String,
+        #[arg(long, default_value = "")]
+        timezone: String,
+    },
+    Remove {
+        name: String,
+    },
+    /// Make one cheap real call with the stored credentials
+    Test {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCmd {
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    Show {
+        id: String,
+    },
+    Cancel {
+        id: String,
+    },
+}
+
+fn main() {
+    backoffice_core::load_dotenv();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let json = cli.json;
+    let code = match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            match e.downcast_ref::<CoreError>() {
+                Some(ce) if json => println!("{}", serde_json::to_string(&ce.to_api()).unwrap_or_default()),
+                Some(ce) => eprintln!("error: {ce}"),
+                None => eprintln!("error: {e:#}"),
+            }
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+pub struct Ctx {
+    pub core: Arc<Core>,
+    pub secrets: Arc<Overlay<Keychain>>,
+    pub json: bool,
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    let paths = Paths::resolve(cli.db.clone());
+    let _guard = backoffice_core::logging::init(&paths.log_dir, "backoffice-cli", false);
+    let keychain = Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
+    let secrets = Arc::new(Overlay::new(keychain));
+    let core = Core::open(paths, secrets.clone())?;
+    let ctx = Ctx { core, secrets, json: cli.json };
+    match cli.cmd {
+        Cmd::Connections { cmd } => connections(&ctx, cmd).await,
+        Cmd::Jobs { cmd } => jobs(&ctx, cmd),
+        Cmd::Sync { erp: SyncCmd::Contifico { connection, resources, since, full_refresh, page_size, batch_size } } => {
+            let conn = resolve_contifico(&ctx, connection.as_deref())?;
+            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
+            let job = ctx.core.start_contifico_sync(&conn.id, opts)?;
+            output::follow_job(&ctx, &job.id).await
+        }
+        Cmd::Contifico { cmd } => contifico(&ctx, cmd),
+        Cmd::Bench { which } => bench::run(which).await,
+        Cmd::Simulate => {
+            let sim = backoffice_sim::start(backoffice_sim::SimConfig::default()).await?;
+            println!("{}", sim.urls_json());
+            tokio::signal::ctrl_c().await?;
+            sim.shutdown().await;
+            Ok(0)
+        }
+    }
+}
+
+async fn connections(ctx: &Ctx, cmd: ConnCmd) -> Result<i32> {
+    let conns = ctx.core.connections();
+    match cmd {
+        ConnCmd::List => {
+            let list = conns.list()?;
+            output::connections(ctx.json, &list);
+            Ok(0)
+        }
+        ConnCmd::Add { name, kind, base_url, timezone } => {
+            let key = std::env::var("BACKOFFICE_KEY").unwrap_or_default();
+            let secret = std::env::var("BACKOFFICE_SECRET").unwrap_or_default();
+            let input = ConnectionInput {
+                name,
+                kind: kind.into(),
+                base_url,
+                timezone,
+                credentials: Some(Credentials { key, secret }),
+            };
+            let c = conns.create(&input, false)?;
+            output::connections(ctx.json, &[c]);
+            Ok(0)
+        }
+        ConnCmd::Remove { name } => {
+            let c = conns.find_by_name(&name)?;
+            conns.delete(&c.id)?;
+            if !ctx.json {
+                println!("removed \"{}\"", c.name);
+            }
+            Ok(0)
+        }
+        ConnCmd::Test { name } => {
+            let c = conns.find_by_name(&name)?;
+            let job = ctx.core.start_test_connection(&c.id)?;
+            output::follow_job(ctx, &job.id).await
+        }
+    }
+}
+
+fn jobs(ctx: &Ctx, cmd: JobsCmd) -> Result<i32> {
+    match cmd {
+        JobsCmd::List { limit } => {
+            let list = ctx.core.jobs.list(&JobFilter { limit: Some(limit), ..Default::default() })?;
+            output::jobs(ctx.json, &list);
+            Ok(0)
+        }
+        JobsCmd::Show { id } => {
+            let d = ctx.core.jobs.detail(&id)?;
+            output::job_detail(ctx.json, &d);
+            Ok(if d.job.status == JobStatus::Failed { 1 } else { 0 })
+        }
+        JobsCmd::Cancel { id } => {
+            let j = ctx.core.jobs.cancel(&id)?;
+            output::jobs(ctx.json, &[j]);
+            Ok(0)
+        }
+    }
+}
+
+/// The connection a Contífico command works on: `--connection NAME`; else the seed's environment
+/// variables (credentials kept in memory only); else the only Contífico connection stored.
+fn resolve_contifico(ctx: &Ctx, name: Option<&str>) -> Result<Connection> {
+    let conns = ctx.core.connections();
+    if let Some(n) = name {
+        return Ok(conns.find_by_name(n)?);
+    }
+    if let Ok(key) = std::env::var("CONTIFICO_API_KEY") {
+        if !key.is_empty() {
+            let base = std::env::var("CONTIFICO_API_BASE_URL").unwrap_or_default();
+            let conn = conns.ensure_headless("Contífico (environment)", ConnectionKind::Contifico, &base)?;
+            let secret = std::env::var("CONTIFICO_API_TOKEN").unwrap_or_default();
+            ctx.secrets.put(&conn.id, Credentials { key, secret });
+            return Ok(conn);
+        }
+    }
+    let all: Vec<Connection> = conns.list()?.into_iter().filter(|c| c.kind == ConnectionKind::Contifico).collect();
+    match all.len() {
+        1 => Ok(all.into_iter().next().expect("one")),
+        0 => Err(CoreError::invalid(
+            "connection",
+            "No Contífico connection is configured. Add one in the app, with `backoffice connections add`, or set CONTIFICO_API_KEY.",
+        )
+        .into()),
+        _ => Err(CoreError::invalid(
+            "connection",
+            format!(
+                "Several Contífico connections exist; choose one with --connection ({})",
+                all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .into()),
+    }
+}
+
+fn contifico(ctx: &Ctx, cmd: ContificoCmd) -> Result<i32> {
+    let print = |v: &dyn erased::Show| v.show(ctx.json);
+    match cmd {
+        ContificoCmd::Status { connection } => {
+            let conn = resolve_contifico(ctx, connection.as_deref())?;
+            let s = sync::summaries(&ctx.core.store, &conn.id, "contifico", csync::RESOURCES)?;
+            print(&s);
+        }
+        ContificoCmd::Browse { resource, connection, search, limit, offset } => {
+            let conn = resolve_contifico(ctx, connection.as_deref())?;
+            let spec = csync::resource(&resource)?;
+            let q = sync::query::BrowseQuery {
+                connection_id: conn.id.clone(),
+                resource,
+                offset,
+                limit,
+                search,
+                ..Default::default()
+            };
+            let page = sync::query::browse(&ctx.core.store, spec, &q)?;
+            print(&page);
+        }
+        ContificoCmd::Rewind { resource, to, connection, preview } => {
+            let conn = resolve_contifico(ctx, connection.as_deref())?;
+            let spec = csync::resource(&resource)?;
+            let date = chrono::NaiveDate::parse_from_str(&to, "%Y-%m-%d")
+                .map_err(|_| CoreError::invalid("to", format!("\"{to}\" is not a date like 2026-01-31")))?;
+            let p = sync::rewind(&ctx.core.store, &conn.id, "contifico", spec, date, !preview)?;
+            print(&p);
+        }
+        ContificoCmd::Quarantine { connection } => {
+            let conn = resolve_contifico(ctx, connection.as_deref())?;
+            print(&sync::quarantine(&ctx.core.store, &conn.id, "contifico", 500)?);
+        }
+        ContificoCmd::History { connection } => {
+            let conn = resolve_contifico(ctx, connection.as_deref())?;
+            print(&sync::sync_runs(&ctx.core.store, &conn.id, 50)?);
+        }
+    }
+    Ok(0)
+}
+
+mod erased {
+    /// Prints JSON with `--json`, else a readable pretty form.
+    pub trait Show {
+        fn show(&self, json: bool);
+    }
+    impl<T: serde::Serialize> Show for T {
+        fn show(&self, json: bool) {
+            if json {
+                println!("{}", serde_json::to_string(self).unwrap_or_default());
+            } else {
+                println!("{}", serde_json::to_string_pretty(self).unwrap_or_default());
+            }
+        }
+    }
+}

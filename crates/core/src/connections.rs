@@ -1,0 +1,281 @@
+//! Connections: validated settings in SQLite, credentials in the keychain, never both in one place.
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Connection, ConnectionInput, ConnectionKind, Credentials};
+use crate::secrets::SecretStore;
+use crate::store::{now_utc, Store};
+
+const COLS: &str =
+    "id, name, kind, base_url, timezone, is_demo, created_at, updated_at, last_test_at, last_test_ok, last_test_message";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
+    Ok(Connection {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: ConnectionKind::parse(&r.get::<_, String>(2)?).unwrap_or(ConnectionKind::Erpnext),
+        base_url: r.get(3)?,
+        timezone: r.get(4)?,
+        is_demo: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+        last_test_at: r.get(8)?,
+        last_test_ok: r.get(9)?,
+        last_test_message: r.get(10)?,
+    })
+}
+
+/// Checks and normalises the form. `creating` makes credentials mandatory.
+pub fn validate(input: &ConnectionInput, creating: bool) -> CoreResult<ConnectionInput> {
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        return Err(CoreError::invalid("name", "Give the connection a name, e.g. \"Matriz São Paulo\"."));
+    }
+    if name.chars().count() > 80 {
+        return Err(CoreError::invalid("name", "Use at most 80 characters for the name."));
+    }
+    let mut base_url = input.base_url.trim().to_string();
+    if base_url.is_empty() {
+        base_url = input.kind.default_base_url().to_string();
+    }
+    if base_url.is_empty() {
+        return Err(CoreError::invalid("base_url", "Enter the site address, e.g. https://erp.mycompany.com."));
+    }
+    let parsed = url::Url::parse(&base_url).map_err(|_| {
+        CoreError::invalid(
+            "base_url",
+            format!("\"{base_url}\" is not a web address. It must start with https:// (or http://)."),
+        )
+    })?;
+    if parsed.scheme() != "https" && parsed.scheme() != "http" {
+        return Err(CoreError::invalid(
+            "base_url",
+            format!("The address must start with https:// or http://, not {}://.", parsed.scheme()),
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(CoreError::invalid("base_url", "The address has no host name."));
+    }
+    if input.kind != ConnectionKind::Erpnext && !base_url.ends_with('/') {
+        base_url.push('/');
+    }
+    let timezone = if input.timezone.trim().is_empty() {
+        input.kind.default_timezone().to_string()
+    } else {
+        input.timezone.trim().to_string()
+    };
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(CoreError::invalid(
+            "timezone",
+            format!("\"{timezone}\" is not a known time zone (e.g. America/Sao_Paulo)."),
+        ));
+    }
+    let credentials = match &input.credentials {
+        Some(c) => {
+            let c = Credentials { key: c.key.trim().to_string(), secret: c.secret.trim().to_string() };
+            if c.key.is_empty() {
+                return Err(CoreError::invalid(
+                    "key",
+                    key_label(input.kind).to_string() + " is empty. Paste it from your ERP's settings.",
+                ));
+            }
+            if c.secret.is_empty() && input.kind != ConnectionKind::Contifico {
+                return Err(CoreError::invalid(
+                    "secret",
+                    secret_label(input.kind).to_string() + " is empty. Paste it from your ERP's settings.",
+                ));
+            }
+            Some(c)
+        }
+        None if creating => {
+            return Err(CoreError::invalid(
+                "key",
+                format!("{} is required for a new connection.", key_label(input.kind)),
+            ))
+        }
+        None => None,
+    };
+    Ok(ConnectionInput { name, kind: input.kind, base_url, timezone, credentials })
+}
+
+fn key_label(kind: ConnectionKind) -> &'static str {
+    match kind {
+        ConnectionKind::Omie => "The app key",
+        ConnectionKind::Contifico => "The API key",
+        ConnectionKind::Erpnext => "The API key",
+    }
+}
+
+fn secret_label(kind: ConnectionKind) -> &'static str {
+    match kind {
+        ConnectionKind::Omie => "The app secret",
+        ConnectionKind::Contifico => "The POS token",
+        ConnectionKind::Erpnext => "The API secret",
+    }
+}
+
+pub struct Connections<'a> {
+    pub store: &'a Store,
+    pub secrets: &'a dyn SecretStore,
+}
+
+impl Connections<'_> {
+    pub fn list(&self) -> CoreResult<Vec<Connection>> {
+        self.store.read(|c| {
+            let mut st = c.prepare(&format!("SELECT {COLS} FROM connections ORDER BY name COLLATE NOCASE"))?;
+            let rows = st.query_map([], from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    pub fn get(&self, id: &str) -> CoreResult<Connection> {
+        self.store
+            .read(|c| {
+                Ok(c.query_row(&format!("SELECT {COLS} FROM connections WHERE id=?1"), [id], from_row).optional()?)
+            })?
+            .ok_or_else(|| CoreError::NotFound { what: format!("Connection {id}") })
+    }
+
+    pub fn find_by_name(&self, name: &str) -> CoreResult<Connection> {
+        self.store
+            .read(|c| {
+                Ok(c.query_row(
+                    &format!("SELECT {COLS} FROM connections WHERE name=?1 COLLATE NOCASE"),
+                    [name],
+                    from_row,
+                )
+                .optional()?)
+            })?
+            .ok_or_else(|| CoreError::NotFound { what: format!("Connection \"{name}\"") })
+    }
+
+    fn name_taken(tx: &rusqlite::Transaction<'_>, name: &str, except: &str) -> CoreResult<bool> {
+        Ok(tx
+            .query_row(
+                "SELECT 1 FROM connections WHERE name=?1 COLLATE NOCASE AND id<>?2",
+                params![name, except],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Validates, checks the keychain, then inserts the row and stores the secret in one step:
+    /// if the keychain refuses, the row is rolled back and nothing is stored.
+    pub fn create(&self, input: &ConnectionInput, is_demo: bool) -> CoreResult<Connection> {
+        let input = validate(input, true)?;
+        self.secrets.check()?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = now_utc();
+        self.store.write(|tx| {
+            if Self::name_taken(tx, &input.name, "")? {
+                return Err(CoreError::DuplicateName(input.name.clone()));
+            }
+            tx.execute(
+                "INSERT INTO connections (id, name, kind, base_url, timezone, is_demo, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                params![id, input.name, input.kind.as_str(), input.base_url, input.timezone, is_demo, now],
+            )?;
+            if let Some(c) = &input.credentials {
+                self.secrets.set(&id, c)?;
+            }
+            Ok(())
+        })?;
+        tracing::info!(connection = %input.name, kind = input.kind.as_str(), "connection created");
+        self.get(&id)
+    }
+
+    pub fn update(&self, id: &str, input: &ConnectionInput) -> CoreResult<Connection> {
+        let existing = self.get(id)?;
+        let input = validate(input, false)?;
+        if input.kind != existing.kind {
+            return Err(CoreError::invalid(
+                "kind",
+                "The ERP of a connection cannot change. Create a new connection instead.",
+            ));
+        }
+        if input.credentials.is_some() {
+            self.secrets.check()?;
+        }
+        self.store.write(|tx| {
+            if Self::name_taken(tx, &input.name, id)? {
+                return Err(CoreError::DuplicateName(input.name.clone()));
+            }
+            tx.execute(
+                "UPDATE connections SET name=?2, base_url=?3, timezone=?4, updated_at=?5,
+                        last_test_at=NULL, last_test_ok=NULL, last_test_message=NULL WHERE id=?1",
+                params![id, input.name, input.base_url, input.timezone, now_utc()],
+            )?;
+            if let Some(c) = &input.credentials {
+                self.secrets.set(id, c)?;
+            }
+            Ok(())
+        })?;
+        self.get(id)
+    }
+
+    pub fn delete(&self, id: &str) -> CoreResult<()> {
+        let existing = self.get(id)?;
+        self.store.write(|tx| {
+            tx.execute("DELETE FROM connections WHERE id=?1", [id])?;
+            // Remove the secret inside the transaction: if the keychain fails, the row stays.
+            self.secrets.delete(id)?;
+            Ok(())
+        })?;
+        tracing::info!(connection = %existing.name, "connection deleted");
+        Ok(())
+    }
+
+    pub fn credentials(&self, conn: &Connection) -> CoreResult<Credentials> {
+        self.secrets.get(&conn.id)?.ok_or_else(|| CoreError::MissingCredentials { connection: conn.name.clone() })
+    }
+
+    pub fn record_test(&self, id: &str, ok: bool, message: &str) -> CoreResult<()> {
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE connections SET last_test_at=?2, last_test_ok=?3, last_test_message=?4 WHERE id=?1",
+                params![id, now_utc(), ok, message],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+impl Connections<'_> {
+    /// For headless runs configured by environment variables: finds or creates a connection row named
+    /// `name` without storing any secret (the caller keeps the credentials in memory).
+    pub fn ensure_headless(&self, name: &str, kind: ConnectionKind, base_url: &str) -> CoreResult<Connection> {
+        let input = ConnectionInput {
+            name: name.to_string(),
+            kind,
+            base_url: base_url.to_string(),
+            timezone: String::new(),
+            credentials: None,
+        };
+        let input = validate(&input, false)?;
+        if let Ok(existing) = self.find_by_name(name) {
+            if existing.base_url != input.base_url {
+                self.store.write(|tx| {
+                    tx.execute(
+                        "UPDATE connections SET base_url=?2, updated_at=?3 WHERE id=?1",
+                        params![existing.id, input.base_url, now_utc()],
+                    )?;
+                    Ok(())
+                })?;
+            }
+            return self.get(&existing.id);
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = now_utc();
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO connections (id, name, kind, base_url, timezone, is_demo, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
+                params![id, input.name, kind.as_str(), input.base_url, input.timezone, now],
+            )?;
+            Ok(())
+        })?;
+        self.get(&id)
+    }
+}

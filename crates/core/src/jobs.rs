@@ -1,0 +1,524 @@
+//! Persisted, cancellable jobs with progress, counts and a log.
+//!
+//! Every long operation (connection test, sync, transfer) runs through [`JobManager::spawn`]: a row in
+//! `jobs` is created `queued` (the database's partial unique index refuses a second active job of the
+//! same kind and connection), the work runs on the tokio runtime with a [`JobCtx`] to report through,
+//! and every change is written to SQLite and broadcast as a [`JobEvent`] to the UI and the CLI.
+//! On start, jobs left `queued`/`running` by a crash are marked failed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, OptionalExtension, Row};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::error::{ApiError, CoreError, CoreResult};
+use crate::model::{Connection, Job, JobDetail, JobEvent, JobFilter, JobLog, JobStatus};
+use crate::store::{now_utc, Store};
+
+#[derive(Clone)]
+pub struct JobManager {
+    store: Store,
+    events: broadcast::Sender<JobEvent>,
+    running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+}
+
+const JOB_COLS: &str = "id, kind, connection_id, connection_name, params, status, progress, progress_label, counts, error, created_at, started_at, finished_at";
+
+fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
+    let params: String = r.get(4)?;
+    let counts: String = r.get(8)?;
+    let error: Option<String> = r.get(9)?;
+    Ok(Job {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        connection_id: r.get(2)?,
+        connection_name: r.get(3)?,
+        params: serde_json::from_str(&params).unwrap_or(serde_json::Value::Null),
+        status: JobStatus::parse(&r.get::<_, String>(5)?),
+        progress: r.get(6)?,
+        progress_label: r.get(7)?,
+        counts: serde_json::from_str(&counts).unwrap_or_default(),
+        error: error.and_then(|e| serde_json::from_str::<ApiError>(&e).ok()),
+        created_at: r.get(10)?,
+        started_at: r.get(11)?,
+        finished_at: r.get(12)?,
+    })
+}
+
+impl JobManager {
+    /// Creates the manager and fails every job a previous process left active.
+    pub fn new(store: Store) -> CoreResult<JobManager> {
+        let (events, _) = broadcast::channel(1024);
+        let jm = JobManager { store, events, running: Arc::default() };
+        jm.recover_interrupted()?;
+        Ok(jm)
+    }
+
+    fn recover_interrupted(&self) -> CoreResult<usize> {
+        let err = ApiError {
+            code: "interrupted".into(),
+            message: "BackOffice closed before this job finished. Start it again; work already saved is kept.".into(),
+            params: BTreeMap::new(),
+            details: None,
+        };
+        let err = serde_json::to_string(&err).unwrap_or_default();
+        let now = now_utc();
+        let n = self.store.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE jobs SET status='failed', error=?1, finished_at=?2, active_key=NULL
+                 WHERE status IN ('queued','running')",
+                params![err, now],
+            )?)
+        })?;
+        if n > 0 {
+            tracing::warn!(count = n, "marked jobs interrupted by a previous shutdown as failed");
+        }
+        Ok(n)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn get(&self, id: &str) -> CoreResult<Job> {
+        self.store
+            .read(|c| {
+                Ok(c.query_row(&format!("SELECT {JOB_COLS} FROM jobs WHERE id=?1"), [id], job_from_row).optional()?)
+            })?
+            .ok_or_else(|| CoreError::NotFound { what: format!("Job {id}") })
+    }
+
+    pub fn detail(&self, id: &str) -> CoreResult<JobDetail> {
+        let job = self.get(id)?;
+        let logs = self.store.read(|c| {
+            let mut st = c.prepare("SELECT seq, at, level, message FROM job_logs WHERE job_id=?1 ORDER BY seq")?;
+            let rows = st.query_map([id], |r| {
+                Ok(JobLog { seq: r.get(0)?, at: r.get(1)?, level: r.get(2)?, message: r.get(3)? })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })?;
+        Ok(JobDetail { job, logs })
+    }
+
+    pub fn list(&self, f: &JobFilter) -> CoreResult<Vec<Job>> {
+        self.store.read(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {JOB_COLS} FROM jobs
+                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR connection_id = ?3)
+                 ORDER BY created_at DESC, rowid DESC LIMIT ?4"
+            ))?;
+            let rows = st.query_map(
+                params![f.kind, f.status.map(JobStatus::as_str), f.connection_id, f.limit.unwrap_or(200)],
+                job_from_row,
+            )?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Asks a running job to stop at its next checkpoint. A queued job is cancelled at once.
+    pub fn cancel(&self, id: &str) -> CoreResult<Job> {
+        let token = self.running.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
+        match token {
+            Some(t) => t.cancel(),
+            None => {
+                let job = self.get(id)?;
+                if job.status.is_active() {
+                    // Not run by this process (e.g. a CLI job seen from the app): mark it.
+                    self.finish(id, JobStatus::Cancelled, None)?;
+                }
+            }
+        }
+        self.get(id)
+    }
+
+    /// Starts `work` as a job. Fails with [`CoreError::JobAlreadyRunning`] if one of the same kind is
+    /// active for the same connection.
+    pub fn spawn<F, Fut>(
+        &self,
+        kind: &str,
+        connection: Option<&Connection>,
+        params: serde_json::Value,
+        work: F,
+    ) -> CoreResult<(Job, tokio::task::JoinHandle<Job>)>
+    where
+        F: FnOnce(JobCtx) -> Fut + Send + 'static,
+        Fut: Future<Output = CoreResult<()>> + Send + 'static,
+    {
+        let id = uuid::Uuid::new_v4().to_string();
+        let active_key = format!("{kind}|{}", connection.map(|c| c.id.as_str()).unwrap_or(""));
+        let now = now_utc();
+        let inserted = self.store.write(|tx| {
+            let r = tx.execute(
+                "INSERT INTO jobs (id, kind, connection_id, connection_name, params, status, counts, created_at, active_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', '{}', ?6, ?7)",
+                params![
+                    id,
+                    kind,
+                    connection.map(|c| &c.id),
+                    connection.map(|c| &c.name),
+                    params.to_string(),
+                    now,
+                    active_key
+                ],
+            );
+            match r {
+                Ok(_) => Ok(true),
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    Ok(false)
+                }
+                Err(e) => Err(e.into()),
+            }
+        })?;
+        if !inserted {
+            return Err(CoreError::JobAlreadyRunning {
+                kind: kind.to_string(),
+                target: connection.map(|c| format!("\"{}\"", c.name)).unwrap_or_else(|| "this task".into()),
+            });
+        }
+        let token = CancellationToken::new();
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), token.clone());
+        let job = self.get(&id)?;
+        self.emit(&job, None);
+
+        let ctx = JobCtx {
+            inner: Arc::new(CtxInner {
+                id: id.clone(),
+                manager: self.clone(),
+                cancel: token,
+                state: Mutex::new(CtxState {
+                    counts: BTreeMap::new(),
+                    progress: None,
+                    label: None,
+                    last_flush: Instant::now() - Duration::from_secs(10),
+                    seq: 0,
+                }),
+            }),
+        };
+        let manager = self.clone();
+        let span = tracing::info_span!("job", job_id = %id, kind = %kind);
+        let handle = tokio::spawn(
+            async move {
+                let _ = manager.store.write(|tx| {
+                    tx.execute(
+                        "UPDATE jobs SET status='running', started_at=?2 WHERE id=?1",
+                        params![ctx.id(), now_utc()],
+                    )?;
+                    Ok(())
+                });
+                ctx.flush(true);
+                ctx.log("info", "started");
+                let result = work(ctx.clone()).await;
+                ctx.flush(true);
+                let (status, err) = match result {
+                    Ok(()) if ctx.is_cancelled() => (JobStatus::Cancelled, None),
+                    Ok(()) => (JobStatus::Succeeded, None),
+                    Err(CoreError::Cancelled) => (JobStatus::Cancelled, None),
+                    Err(e) => {
+                        ctx.log("error", &e.to_string());
+                        (JobStatus::Failed, Some(e.to_api()))
+                    }
+                };
+                if status == JobStatus::Cancelled {
+                    ctx.log("warn", "cancelled by the user; work saved so far is kept");
+                } else if status == JobStatus::Succeeded {
+                    ctx.log("info", "finished");
+                }
+                let id = ctx.id().to_string();
+                let _ = manager.finish(&id, status, err);
+                manager.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                manager.get(&id).unwrap_or_else(|_| job_placeholder(&id))
+            }
+            .instrument(span),
+        );
+        Ok((job, handle))
+    }
+
+    fn finish(&self, id: &str, status: JobStatus, err: Option<ApiError>) -> CoreResult<()> {
+        let err = err.map(|e| serde_json::to_string(&e).unwrap_or_default());
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE jobs SET status=?2, error=?3, finished_at=?4, active_key=NULL,
+                        progress = CASE WHEN ?2='succeeded' THEN 1.0 ELSE progress END
+                 WHERE id=?1",
+                params![id, status.as_str(), err, now_utc()],
+            )?;
+            Ok(())
+        })?;
+        let job = self.get(id)?;
+        tracing::info!(job_id = %id, status = status.as_str(), "job finished");
+        self.emit(&job, None);
+        Ok(())
+    }
+
+    fn emit(&self, job: &Job, log: Option<JobLog>) {
+        let _ = self.events.send(JobEvent { job: job.clone(), log });
+    }
+}
+
+fn job_placeholder(id: &str) -> Job {
+    Job {
+        id: id.into(),
+        kind: String::new(),
+        connection_id: None,
+        connection_name: None,
+        params: serde_json::Value::Null,
+        status: JobStatus::Failed,
+        progress: None,
+        progress_label: None,
+        counts: BTreeMap::new(),
+        error: None,
+        created_at: String::new(),
+        started_at: None,
+        finished_at: None,
+    }
+}
+
+/// What a running job reports through. Cheap to clone.
+#[derive(Clone)]
+pub struct JobCtx {
+    inner: Arc<CtxInner>,
+}
+
+struct CtxInner {
+    id: String,
+    manager: JobManager,
+    cancel: CancellationToken,
+    state: Mutex<CtxState>,
+}
+
+struct CtxState {
+    counts: BTreeMap<String, i64>,
+    progress: Option<f64>,
+    label: Option<String>,
+    last_flush: Instant,
+    seq: i64,
+}
+
+/// Progress is written and broadcast at most this often (logs and the end always flush).
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+impl JobCtx {
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.inner.cancel.clone()
+    }
+
+    /// Returns `Err(Cancelled)` if the user asked to stop: call it at safe points.
+    pub fn checkpoint(&self) -> CoreResult<()> {
+        if self.is_cancelled() {
+            Err(CoreError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn progress(&self, fraction: Option<f64>, label: impl Into<String>) {
+        {
+            let mut s = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
+            s.progress = fraction.map(|f| f.clamp(0.0, 1.0));
+            s.label = Some(label.into());
+        }
+        self.flush(false);
+    }
+
+    pub fn add_count(&self, name: &str, n: i64) {
+        {
+            let mut s = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
+            *s.counts.entry(name.to_string()).or_insert(0) += n;
+        }
+        self.flush(false);
+    }
+
+    pub fn counts(&self) -> BTreeMap<String, i64> {
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner()).counts.clone()
+    }
+
+    /// Appends a line to the job's log (stored, broadcast and sent to tracing).
+    pub fn log(&self, level: &str, message: &str) {
+        match level {
+            "error" => tracing::error!(job_id = %self.id(), "{message}"),
+            "warn" => tracing::warn!(job_id = %self.id(), "{message}"),
+            "debug" => tracing::debug!(job_id = %self.id(), "{message}"),
+            _ => tracing::info!(job_id = %self.id(), "{message}"),
+        }
+        let seq = {
+            let mut s = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
+            s.seq += 1;
+            s.seq
+        };
+        let line = JobLog { seq, at: now_utc(), level: level.to_string(), message: message.to_string() };
+        let m = &self.inner.manager;
+        let _ = m.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO job_logs (job_id, seq, at, level, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![self.id(), line.seq, line.at, line.level, line.message],
+            )?;
+            Ok(())
+        });
+        if let Ok(job) = m.get(self.id()) {
+            m.emit(&job, Some(line));
+        }
+    }
+
+    fn flush(&self, force: bool) {
+        let (counts, progress, label) = {
+            let mut s = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
+            if !force && s.last_flush.elapsed() < FLUSH_EVERY {
+                return;
+            }
+            s.last_flush = Instant::now();
+            (serde_json::to_string(&s.counts).unwrap_or_default(), s.progress, s.label.clone())
+        };
+        let m = &self.inner.manager;
+        let _ = m.store.write(|tx| {
+            tx.execute(
+                "UPDATE jobs SET counts=?2, progress=?3, progress_label=?4 WHERE id=?1",
+                params![self.id(), counts, progress, label],
+            )?;
+            Ok(())
+        });
+        if let Ok(job) = m.get(self.id()) {
+            m.emit(&job, None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manager() -> (tempfile::TempDir, JobManager) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("bo.db")).unwrap();
+        (dir, JobManager::new(store).unwrap())
+    }
+
+    #[tokio::test]
+    async fn job_runs_to_success_with_counts_and_logs() {
+        let (_d, jm) = manager();
+        let mut rx = jm.subscribe();
+        let (job, h) = jm
+            .spawn("demo", None, serde_json::json!({"x": 1}), |ctx| async move {
+                ctx.add_count("records", 3);
+                ctx.log("info", "did three");
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(job.status, JobStatus::Queued);
+        let done = h.await.unwrap();
+        assert_eq!(done.status, JobStatus::Succeeded);
+        assert_eq!(done.counts.get("records"), Some(&3));
+        assert!(done.finished_at.is_some());
+        let detail = jm.detail(&job.id).unwrap();
+        assert!(detail.logs.iter().any(|l| l.message == "did three"));
+        // Events reached a watcher, ending with the final state.
+        let mut last = None;
+        while let Ok(ev) = rx.try_recv() {
+            last = Some(ev.job.status);
+        }
+        assert_eq!(last, Some(JobStatus::Succeeded));
+    }
+
+    #[tokio::test]
+    async fn second_job_of_same_kind_is_refused_until_first_ends() {
+        let (_d, jm) = manager();
+        let (gate_tx, gate_rx) = tokio::sync::oneshot::channel::<()>();
+        let (_j, h) = jm
+            .spawn("sync", None, serde_json::json!({}), |_ctx| async move {
+                let _ = gate_rx.await;
+                Ok(())
+            })
+            .unwrap();
+        let second = jm.spawn("sync", None, serde_json::json!({}), |_ctx| async { Ok(()) });
+        assert!(matches!(second, Err(CoreError::JobAlreadyRunning { .. })));
+        // A different kind is fine.
+        let (_o, oh) = jm.spawn("other", None, serde_json::json!({}), |_ctx| async { Ok(()) }).unwrap();
+        oh.await.unwrap();
+        gate_tx.send(()).unwrap();
+        h.await.unwrap();
+        let (_k, kh) = jm.spawn("sync", None, serde_json::json!({}), |_ctx| async { Ok(()) }).unwrap();
+        assert_eq!(kh.await.unwrap().status, JobStatus::Succeeded);
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_at_checkpoint() {
+        let (_d, jm) = manager();
+        let (job, h) = jm
+            .spawn("long", None, serde_json::json!({}), |ctx| async move {
+                for i in 0..1000 {
+                    ctx.checkpoint()?;
+                    ctx.add_count("steps", 1);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    if i == 999 {
+                        return Err(CoreError::Internal("never cancelled".into()));
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        jm.cancel(&job.id).unwrap();
+        let done = h.await.unwrap();
+        assert_eq!(done.status, JobStatus::Cancelled);
+        assert!(done.counts["steps"] < 1000);
+    }
+
+    #[tokio::test]
+    async fn failure_keeps_plain_error() {
+        let (_d, jm) = manager();
+        let (_job, h) = jm
+            .spawn("t", None, serde_json::json!({}), |_ctx| async move {
+                Err(CoreError::Unauthorized { connection: "Loja".into(), detail: String::new() })
+            })
+            .unwrap();
+        let done = h.await.unwrap();
+        assert_eq!(done.status, JobStatus::Failed);
+        let e = done.error.unwrap();
+        assert_eq!(e.code, "unauthorized");
+        assert!(e.message.contains("Loja"));
+    }
+
+    #[tokio::test]
+    async fn interrupted_jobs_are_failed_on_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bo.db");
+        let id;
+        {
+            let store = Store::open(&path).unwrap();
+            let jm = JobManager::new(store).unwrap();
+            let (job, _h) = jm
+                .spawn("stuck", None, serde_json::json!({}), |_ctx| async move {
+                    futures_pending().await;
+                    Ok(())
+                })
+                .unwrap();
+            id = job.id;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(jm.get(&id).unwrap().status, JobStatus::Running);
+        }
+        // "Restart": a new manager over the same file.
+        let jm = JobManager::new(Store::open(&path).unwrap()).unwrap();
+        let j = jm.get(&id).unwrap();
+        assert_eq!(j.status, JobStatus::Failed);
+        assert_eq!(j.error.unwrap().code, "interrupted");
+        // And the slot is free again.
+        let (_j, h) = jm.spawn("stuck", None, serde_json::json!({}), |_ctx| async { Ok(()) }).unwrap();
+        assert_eq!(h.await.unwrap().status, JobStatus::Succeeded);
+    }
+
+    async fn futures_pending() {
+        std::future::pending::<()>().await
+    }
+}

@@ -1,0 +1,261 @@
+//! BackOffice core: domain types, the SQLite store, ERP clients, jobs and engines.
+//!
+//! This crate never depends on Tauri, GTK or WebKit (a test checks it with `cargo tree`): the desktop
+//! shell and the CLI are thin adapters over [`Core`].
+
+pub mod clients;
+pub mod connections;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod logging;
+pub mod model;
+pub mod secrets;
+pub mod store;
+pub mod sync;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{params, OptionalExtension};
+
+pub use error::{ApiError, CoreError, CoreResult};
+use model::*;
+
+use crate::connections::Connections;
+use crate::jobs::JobManager;
+use crate::secrets::SecretStore;
+use crate::store::Store;
+
+/// Where BackOffice keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub db: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+impl Paths {
+    /// `--db` (given), else `BACKOFFICE_DB`, else the OS app-data dir; logs: `BACKOFFICE_LOG_DIR`, else the
+    /// OS state/log dir.
+    pub fn resolve(db: Option<PathBuf>) -> Paths {
+        let db = db.or_else(|| std::env::var_os("BACKOFFICE_DB").map(PathBuf::from)).unwrap_or_else(|| {
+            dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("BackOffice").join("backoffice.db")
+        });
+        let log_dir = std::env::var_os("BACKOFFICE_LOG_DIR").map(PathBuf::from).unwrap_or_else(|| {
+            dirs::state_dir()
+                .or_else(dirs::data_local_dir)
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("BackOffice")
+                .join("logs")
+        });
+        Paths { db, log_dir }
+    }
+}
+
+/// Everything the shell and the CLI call. Cheap to share behind an `Arc`.
+pub struct Core {
+    pub paths: Paths,
+    pub store: Store,
+    pub secrets: Arc<dyn SecretStore>,
+    pub jobs: JobManager,
+    pub http: http::Http,
+    #[cfg(feature = "demo")]
+    demo: tokio::sync::Mutex<Option<backoffice_sim::SimHandle>>,
+}
+
+impl Core {
+    pub fn open(paths: Paths, secrets: Arc<dyn SecretStore>) -> CoreResult<Arc<Core>> {
+        let store = Store::open(&paths.db)?;
+        let jobs = JobManager::new(store.clone())?;
+        Ok(Arc::new(Core {
+            paths,
+            store,
+            secrets,
+            jobs,
+            http: http::Http::new(Duration::from_secs(60))?,
+            #[cfg(feature = "demo")]
+            demo: tokio::sync::Mutex::new(None),
+        }))
+    }
+
+    pub fn connections(&self) -> Connections<'_> {
+        Connections { store: &self.store, secrets: self.secrets.as_ref() }
+    }
+
+    pub fn app_info(&self) -> AppInfo {
+        let (keychain_ok, keychain_error) = match self.secrets.check() {
+            Ok(()) => (true, None),
+            Err(e) => (false, Some(e.to_string())),
+        };
+        #[cfg(feature = "demo")]
+        let demo_running = self.demo.try_lock().map(|g| g.is_some()).unwrap_or(true);
+        #[cfg(not(feature = "demo"))]
+        let demo_running = false;
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            db_path: self.paths.db.display().to_string(),
+            log_dir: self.paths.log_dir.display().to_string(),
+            keychain_ok,
+            keychain_error,
+            demo_running,
+            locale: self.locale(),
+        }
+    }
+
+    pub fn settings(&self) -> CoreResult<Settings> {
+        let locale: Option<String> = self.store.read(|c| {
+            Ok(c.query_row("SELECT value FROM settings WHERE key='locale'", [], |r| r.get(0)).optional()?)
+        })?;
+        Ok(Settings { locale })
+    }
+
+    pub fn save_settings(&self, s: &Settings) -> CoreResult<Settings> {
+        if let Some(l) = &s.locale {
+            if !SUPPORTED_LOCALES.contains(&l.as_str()) {
+                return Err(CoreError::invalid("locale", format!("\"{l}\" is not offered; choose en, es or pt-BR.")));
+            }
+        }
+        self.store.write(|tx| {
+            match &s.locale {
+                Some(l) => tx.execute(
+                    "INSERT INTO settings(key, value) VALUES ('locale', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    params![l],
+                )?,
+                None => tx.execute("DELETE FROM settings WHERE key='locale'", [])?,
+            };
+            Ok(())
+        })?;
+        self.settings()
+    }
+
+    /// Settings first, then `BACKOFFICE_LOCALE`, then the OS locale; one of `en`, `es`, `pt-BR`.
+    pub fn locale(&self) -> String {
+        if let Ok(Settings { locale: Some(l) }) = self.settings() {
+            return l;
+        }
+        let env = ["BACKOFFICE_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty() && v != "C" && v != "C.UTF-8"));
+        normalize_locale(env.as_deref().unwrap_or("en"))
+    }
+
+    pub fn dashboard(&self) -> CoreResult<DashboardSummary> {
+        let conns = self.connections().list()?;
+        let since =
+            (chrono::Utc::now() - chrono::Duration::hours(24)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let (running, failed, ok) = self.store.read(|c| {
+            let q = |sql: &str| -> CoreResult<u32> { Ok(c.query_row(sql, params![since], |r| r.get(0))?) };
+            Ok((
+                q("SELECT count(*) FROM jobs WHERE status IN ('queued','running') AND ?1 IS NOT NULL")?,
+                q("SELECT count(*) FROM jobs WHERE status='failed' AND created_at >= ?1")?,
+                q("SELECT count(*) FROM jobs WHERE status='succeeded' AND created_at >= ?1")?,
+            ))
+        })?;
+        Ok(DashboardSummary {
+            connections: conns.len() as u32,
+            connections_failing: conns.iter().filter(|c| c.last_test_ok == Some(false)).count() as u32,
+            jobs_running: running,
+            jobs_failed_24h: failed,
+            jobs_succeeded_24h: ok,
+            last_jobs: self.jobs.list(&JobFilter { limit: Some(8), ..Default::default() })?,
+        })
+    }
+
+    /// Starts a "test connection" job: one cheap real call, result kept on the connection.
+    pub fn start_test_connection(self: &Arc<Self>, id: &str) -> CoreResult<Job> {
+        let conn = self.connections().get(id)?;
+        let core = self.clone();
+        let target = conn.clone();
+        let (job, _h) =
+            self.jobs.spawn("test_connection", Some(&target), serde_json::json!({}), move |ctx| async move {
+                ctx.log("info", &format!("testing \"{}\" at {}", conn.name, conn.base_url));
+                ctx.progress(None, "calling the ERP");
+                let result = async {
+                    let creds = core.connections().credentials(&conn)?;
+                    clients::test_connection(&core.http, &conn, &creds).await
+                }
+                .await;
+                match result {
+                    Ok(msg) => {
+                        core.connections().record_test(&conn.id, true, &msg)?;
+                        ctx.log("info", &msg);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        core.connections().record_test(&conn.id, false, &e.to_string())?;
+                        Err(e)
+                    }
+                }
+            })?;
+        Ok(job)
+    }
+}
+
+impl Core {
+    /// Starts a job of `kind` by name: the one entry point the scheduler, the tray and the CLI share.
+    /// Kinds: `test_connection`, `sync_contifico` (params: [`sync::SyncOptions`]).
+    pub fn start_job(
+        self: &Arc<Self>,
+        kind: &str,
+        connection_id: Option<&str>,
+        params: serde_json::Value,
+    ) -> CoreResult<Job> {
+        let need_conn = || {
+            connection_id
+                .ok_or_else(|| CoreError::invalid("connection", format!("a \"{kind}\" job needs a connection")))
+        };
+        match kind {
+            "test_connection" => self.start_test_connection(need_conn()?),
+            "sync_contifico" => {
+                let opts: sync::SyncOptions = if params.is_null() {
+                    sync::SyncOptions::default()
+                } else {
+                    serde_json::from_value(params).map_err(|e| CoreError::invalid("params", e.to_string()))?
+                };
+                self.start_contifico_sync(need_conn()?, opts)
+            }
+            other => Err(CoreError::invalid("kind", format!("\"{other}\" is not a job BackOffice knows"))),
+        }
+    }
+}
+
+pub const SUPPORTED_LOCALES: &[&str] = &["en", "es", "pt-BR"];
+
+pub fn normalize_locale(raw: &str) -> String {
+    let l = raw.to_lowercase();
+    if l.starts_with("pt") {
+        "pt-BR".into()
+    } else if l.starts_with("es") {
+        "es".into()
+    } else {
+        "en".into()
+    }
+}
+
+/// Loads a `.env` file from the current directory (if any) into the environment, for headless runs.
+pub fn load_dotenv() {
+    let _ = dotenvy::dotenv();
+}
+
+#[cfg(test)]
+mod architecture_tests {
+    /// The core must never pull in the desktop stack (tauri, GTK, WebKit).
+    #[test]
+    fn core_does_not_depend_on_tauri_gtk_or_webkit() {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "-p", "backoffice-core", "--edges", "normal,build", "--prefix", "none", "--offline"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo tree");
+        assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+        let tree = String::from_utf8_lossy(&out.stdout);
+        assert!(tree.contains("rusqlite"), "cargo tree output looks wrong:\n{tree}");
+        for banned in ["tauri", "gtk", "webkit", "wry", "tao "] {
+            let hit: Vec<&str> = tree.lines().filter(|l| l.to_lowercase().starts_with(banned)).collect();
+            assert!(hit.is_empty(), "backoffice-core depends on {banned}: {hit:?}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The embedded SQLite store: one file, WAL, foreign keys on, forward-only migrations run at open.
+//!
+//! One writer connection behind a mutex (all writes are short transactions) and a small pool of
+//! reader connections: in WAL mode readers never wait for the writer, so the UI stays responsive
+//! while a sync commits batches.
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+use crate::error::{CoreError, CoreResult};
+
+pub use migrations::MIGRATIONS;
+pub use rusqlite::ToSql;
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+const MAX_IDLE_READERS: usize = 4;
+
+fn configure(conn: &Connection) -> CoreResult<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> CoreResult<Store> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| CoreError::Db(format!("cannot create the folder {}: {e}", dir.display())))?;
+            }
+        }
+        let mut writer = Connection::open(path)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(CoreError::Db(format!("could not switch {} to WAL (got {mode})", path.display())));
+        }
+        configure(&writer)?;
+        migrations::migrate(&mut writer)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in one write transaction; it commits only if `f` returns Ok.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a reader connection (never blocked by the writer in WAL mode).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
+        let conn = {
+            let mut pool = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+            pool.pop()
+        };
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.inner.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                configure(&c)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut pool = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Schema version after migrations.
+    pub fn schema_version(&self) -> CoreResult<i64> {
+        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+    }
+}
+
+/// Current UTC time as RFC 3339 with milliseconds, the format every timestamp column uses.
+pub fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_with_wal_foreign_keys_and_latest_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a/b/bo.db")).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let fk: i64 = store.read(|c| Ok(c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(fk, 1);
+        let mode: String = store.read(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(mode, "wal");
+        // Re-opening runs no migration twice.
+        drop(store);
+        let again = Store::open(&dir.path().join("a/b/bo.db")).unwrap();
+        assert_eq!(again.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn failed_write_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("bo.db")).unwrap();
+        let r: CoreResult<()> = store.write(|tx| {
+            tx.execute("INSERT INTO settings(key, value) VALUES ('x', '1')", [])?;
+            Err(CoreError::Internal("boom".into()))
+        });
+        assert!(r.is_err());
+        let n: i64 =
+            store.read(|c| Ok(c.query_row("SELECT count(*) FROM settings WHERE key='x'", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn reader_sees_committed_data_while_writer_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("bo.db")).unwrap();
+        store
+            .write(|tx| {
+                tx.execute("INSERT INTO settings(key, value) VALUES ('a', '1')", [])?;
+                Ok(())
+            })
+            .unwrap();
+        let s2 = store.clone();
+        store
+            .write(|tx| {
+                tx.execute("INSERT INTO settings(key, value) VALUES ('b', '2')", [])?;
+                // A reader in the middle of an open write transaction is not blocked and sees the last commit.
+                let n: i64 = s2.read(|c| Ok(c.query_row("SELECT count(*) FROM settings", [], |r| r.get(0))?))?;
+                assert_eq!(n, 1);
+                Ok(())
+            })
+            .unwrap();
+    }
+}

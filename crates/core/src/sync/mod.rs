@@ -1,0 +1,943 @@
+//! The generic sync engine. A resource is declared once ([`ResourceSpec`]); a [`Source`] knows how to
+//! fetch one page of it from an ERP; the engine pages through it, writes in batches, checkpoints at page
+//! granularity, marks tombstones after complete reads, quarantines records it cannot parse, and keeps
+//! per-resource state (cursor, last success, counts, last error) in SQLite.
+//!
+//! Data flow of one resource: a fetcher task pulls pages (with retries in the HTTP layer, and a
+//! re-fetch of malformed pages here) into a bounded channel; the writer takes them, parses the columns
+//! users filter on, and commits whenever `batch_size` records have accumulated, in the same transaction
+//! as the checkpoint (`sync_state.resume_page`). A killed process resumes at the page after the last
+//! committed one; upserts by primary key make re-reading a page harmless.
+
+pub mod contifico;
+pub mod parse;
+pub mod query;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{NaiveDate, Utc};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::error::{CoreError, CoreResult};
+use crate::jobs::JobCtx;
+use crate::model::Connection;
+use crate::store::{now_utc, Store};
+
+/// How a column is extracted and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub enum ColKind {
+    /// Text as sent.
+    Text,
+    /// A calendar date, stored `yyyy-mm-dd`.
+    Date,
+    /// Money or quantity, stored as the exact decimal's text.
+    Decimal,
+    /// A flag or code, stored as text.
+    Code,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    /// Dotted path in the record (`cliente.ruc`).
+    pub field: &'static str,
+    pub kind: ColKind,
+}
+
+pub const fn col(name: &'static str, field: &'static str, kind: ColKind) -> Column {
+    Column { name, field, kind }
+}
+
+/// The date format an ERP expects in a filter parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFormat {
+    DdMmYyyy,
+    YyyyMmDd,
+}
+
+impl DateFormat {
+    pub fn format(self, d: NaiveDate) -> String {
+        match self {
+            DateFormat::DdMmYyyy => d.format("%d/%m/%Y").to_string(),
+            DateFormat::YyyyMmDd => d.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// A "modified since" filter the API offers for a resource.
+#[derive(Debug, Clone, Copy)]
+pub struct ModifiedFilter {
+    pub from: &'static str,
+    /// Some APIs need an upper bound too.
+    pub to: Option<&'static str>,
+    pub format: DateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListShape {
+    /// A bare JSON array, paged by page number and size parameters.
+    Array,
+    /// `{count, next, previous, results}` (Django REST style).
+    Paged,
+}
+
+/// One resource of an ERP, declared once.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceSpec {
+    /// Stable name used by the CLI, the UI and `sync_state` (e.g. `productos`).
+    pub name: &'static str,
+    /// Local table.
+    pub table: &'static str,
+    /// Path relative to the connection's base URL.
+    pub path: &'static str,
+    pub shape: ListShape,
+    /// Fixed query parameters (e.g. `tipo_registro=CLI`).
+    pub query: &'static [(&'static str, &'static str)],
+    pub modified: Option<ModifiedFilter>,
+    /// A field in the body that holds the record's last modification (kept as `source_modified`).
+    pub modified_field: Option<&'static str>,
+    pub id_field: &'static str,
+    pub columns: &'static [Column],
+    /// Fields concatenated into the full-text index.
+    pub search: &'static [&'static str],
+}
+
+impl ResourceSpec {
+    /// Idempotent DDL for the resource's table, its full-text index and their triggers.
+    pub fn ddl(&self) -> String {
+        let t = self.table;
+        let cols: String = self.columns.iter().map(|c| format!(",\n  \"{}\" TEXT", c.name)).collect();
+        let indexes: String = self
+            .columns
+            .iter()
+            .map(|c| format!("CREATE INDEX IF NOT EXISTS \"{t}_{0}\" ON \"{t}\"(connection_id, \"{0}\");\n", c.name))
+            .collect();
+        format!(
+            r#"CREATE TABLE IF NOT EXISTS "{t}" (
+  connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  raw TEXT NOT NULL{cols},
+  search_text TEXT NOT NULL DEFAULT '',
+  source_modified TEXT,
+  fetched_at TEXT NOT NULL,
+  sync_run_id TEXT NOT NULL,
+  seen_run TEXT NOT NULL,
+  deleted_at TEXT,
+  PRIMARY KEY (connection_id, id)
+);
+{indexes}CREATE VIRTUAL TABLE IF NOT EXISTS "{t}_fts" USING fts5(search_text, content="{t}", content_rowid=rowid);
+CREATE TRIGGER IF NOT EXISTS "{t}_ai" AFTER INSERT ON "{t}" BEGIN
+  INSERT INTO "{t}_fts"(rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS "{t}_ad" AFTER DELETE ON "{t}" BEGIN
+  INSERT INTO "{t}_fts"("{t}_fts", rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS "{t}_au" AFTER UPDATE OF search_text ON "{t}" BEGIN
+  INSERT INTO "{t}_fts"("{t}_fts", rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+  INSERT INTO "{t}_fts"(rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+"#
+        )
+    }
+
+    fn upsert_sql(&self) -> String {
+        let names: Vec<String> = self.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+        let n = self.columns.len();
+        let placeholders: Vec<String> = (0..n).map(|i| format!("?{}", i + 4)).collect();
+        let updates: String = names.iter().map(|c| format!(", {c}=excluded.{c}")).collect();
+        let extra_cols = if n == 0 { String::new() } else { format!(", {}", names.join(", ")) };
+        let extra_vals = if n == 0 { String::new() } else { format!(", {}", placeholders.join(", ")) };
+        format!(
+            "INSERT INTO \"{t}\" (connection_id, id, raw{extra_cols}, search_text, source_modified, fetched_at, sync_run_id, seen_run, deleted_at)
+             VALUES (?1, ?2, ?3{extra_vals}, ?{a}, ?{b}, ?{c}, ?{d}, ?{e}, NULL)
+             ON CONFLICT(connection_id, id) DO UPDATE SET raw=excluded.raw{updates}, search_text=excluded.search_text,
+               source_modified=excluded.source_modified, fetched_at=excluded.fetched_at,
+               sync_run_id=excluded.sync_run_id, seen_run=excluded.seen_run, deleted_at=NULL",
+            t = self.table,
+            a = n + 4,
+            b = n + 5,
+            c = n + 6,
+            d = n + 7,
+            e = n + 8,
+        )
+    }
+}
+
+/// What the engine asks a source for.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub page: u32,
+    pub page_size: u32,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageResult {
+    pub records: Vec<Value>,
+    /// No page after this one.
+    pub last: bool,
+    /// Total records, when the API says.
+    pub total: Option<u64>,
+    pub url: String,
+}
+
+/// Fetches pages of declared resources from one ERP connection.
+pub trait Source: Send + Sync + 'static {
+    fn fetch_page(&self, spec: &ResourceSpec, req: PageRequest) -> impl Future<Output = CoreResult<PageResult>> + Send;
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct SyncOptions {
+    /// Resource names; empty = all.
+    pub resources: Vec<String>,
+    /// Only records changed since this instant (RFC 3339), instead of the stored cursor.
+    pub since: Option<String>,
+    pub full_refresh: bool,
+    pub page_size: Option<u32>,
+    pub batch_size: Option<u32>,
+}
+
+/// Per-resource state and counts, for the summary table.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct ResourceSummary {
+    pub resource: String,
+    #[ts(type = "number")]
+    pub records: i64,
+    #[ts(type = "number")]
+    pub deleted: i64,
+    #[ts(type = "number")]
+    pub quarantined: i64,
+    pub last_fetched_at: Option<String>,
+    pub last_success_at: Option<String>,
+    pub cursor: Option<String>,
+    pub last_error: Option<String>,
+    pub supports_incremental: bool,
+    /// A run stopped mid-way; the next one resumes at this page.
+    pub resume_page: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct SyncRun {
+    pub id: String,
+    pub job_id: Option<String>,
+    pub erp: String,
+    pub mode: String,
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    #[ts(type = "Record<string, number>")]
+    pub counts: BTreeMap<String, i64>,
+    /// Resource name → plain-language error.
+    pub errors: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct QuarantinedRecord {
+    pub resource: String,
+    pub record_id: String,
+    pub reason: String,
+    pub at: String,
+    pub raw: String,
+}
+
+/// Defaults from the seeds: CONTIFICO_PAGE_SIZE (200) and SYNC_BATCH_SIZE.
+pub fn env_u32(name: &str) -> Option<u32> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).filter(|v| *v > 0)
+}
+
+/// Days re-read before the cursor, so records changed around the boundary are not missed (filters
+/// are by calendar day; upserts make the overlap harmless).
+pub const LOOKBACK_DAYS: i64 = 1;
+/// A malformed page is fetched again this many times before the resource fails.
+const MALFORMED_RETRIES: u32 = 3;
+
+pub struct Engine<S: Source> {
+    pub store: Store,
+    pub source: Arc<S>,
+    pub conn: Connection,
+    pub erp: &'static str,
+}
+
+struct State {
+    cursor: Option<String>,
+    resume_page: Option<u32>,
+    resume_run: Option<String>,
+    resume_mode: Option<String>,
+    resume_since: Option<String>,
+}
+
+/// One parsed record ready to write.
+struct Row {
+    id: String,
+    raw: String,
+    cols: Vec<Option<String>>,
+    search: String,
+    modified: Option<String>,
+}
+
+enum Parsed {
+    Ok(Row),
+    Quarantine { id: String, raw: String, reason: String },
+}
+
+pub fn ensure_tables(store: &Store, specs: &[ResourceSpec]) -> CoreResult<()> {
+    store.write(|tx| {
+        for s in specs {
+            tx.execute_batch(&s.ddl())?;
+        }
+        Ok(())
+    })
+}
+
+fn parse_record(spec: &ResourceSpec, tz: chrono_tz::Tz, v: &Value) -> Parsed {
+    let raw = v.to_string();
+    let id = match v.get(spec.id_field) {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => {
+            return Parsed::Quarantine {
+                id: format!("(no {})", spec.id_field),
+                reason: format!("the record has no \"{}\"; it cannot be stored", spec.id_field),
+                raw,
+            }
+        }
+    };
+    let mut cols = Vec::with_capacity(spec.columns.len());
+    for c in spec.columns {
+        let val = parse::get_path(v, c.field);
+        let out = match c.kind {
+            ColKind::Text | ColKind::Code => match val {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            },
+            ColKind::Date => match parse::date(val) {
+                Ok(d) => d.map(|d| d.format("%Y-%m-%d").to_string()),
+                Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{}\": {e}", c.field) },
+            },
+            ColKind::Decimal => match parse::decimal(val) {
+                Ok(d) => d.map(|d| d.to_string()),
+                Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{}\": {e}", c.field) },
+            },
+        };
+        cols.push(out);
+    }
+    let modified = match spec.modified_field {
+        Some(f) => match parse::datetime_utc(parse::get_path(v, f), tz) {
+            Ok(m) => m,
+            Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{f}\": {e}") },
+        },
+        None => None,
+    };
+    let mut search = String::new();
+    for f in spec.search {
+        match parse::get_path(v, f) {
+            Value::String(s) => {
+                search.push_str(s);
+                search.push(' ');
+            }
+            Value::Null => {}
+            other => {
+                search.push_str(&other.to_string());
+                search.push(' ');
+            }
+        }
+    }
+    Parsed::Ok(Row { id, raw, cols, search, modified })
+}
+
+impl<S: Source> Engine<S> {
+    fn state(&self, resource: &str) -> CoreResult<State> {
+        self.store.read(|c| {
+            Ok(c.query_row(
+                "SELECT cursor, resume_page, resume_run, resume_mode, resume_since FROM sync_state
+                 WHERE connection_id=?1 AND erp=?2 AND resource=?3",
+                params![self.conn.id, self.erp, resource],
+                |r| {
+                    Ok(State {
+                        cursor: r.get(0)?,
+                        resume_page: r.get(1)?,
+                        resume_run: r.get(2)?,
+                        resume_mode: r.get(3)?,
+                        resume_since: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or(State {
+                cursor: None,
+                resume_page: None,
+                resume_run: None,
+                resume_mode: None,
+                resume_since: None,
+            }))
+        })
+    }
+
+    /// Syncs the chosen resources; a failing resource does not stop the others, except for
+    /// credential errors, which stop the run.
+    pub async fn run(&self, ctx: &JobCtx, specs: &[ResourceSpec], opts: &SyncOptions) -> CoreResult<SyncRun> {
+        ensure_tables(&self.store, specs)?;
+        let chosen: Vec<ResourceSpec> = if opts.resources.is_empty() {
+            specs.to_vec()
+        } else {
+            let mut v = vec![];
+            for name in &opts.resources {
+                match specs.iter().find(|s| s.name == name.as_str()) {
+                    Some(s) => v.push(*s),
+                    None => {
+                        let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                        return Err(CoreError::invalid(
+                            "resources",
+                            format!("\"{name}\" is not a {} resource. Choose among: {}", self.erp, known.join(", ")),
+                        ));
+                    }
+                }
+            }
+            v
+        };
+        let since = match &opts.since {
+            Some(s) => Some(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|d| d.with_timezone(&Utc))
+                    .or_else(|_| {
+                        parse::date(&Value::String(s.clone()))
+                            .ok()
+                            .flatten()
+                            .and_then(|d| d.and_hms_opt(0, 0, 0))
+                            .map(|d| d.and_utc())
+                            .ok_or(())
+                    })
+                    .map_err(|_| CoreError::invalid("since", format!("\"{s}\" is not a date or date-time")))?,
+            ),
+            None => None,
+        };
+        let page_size = opts.page_size.or_else(|| env_u32("CONTIFICO_PAGE_SIZE")).unwrap_or(200).clamp(1, 5000);
+        let batch_size = opts.batch_size.or_else(|| env_u32("SYNC_BATCH_SIZE")).unwrap_or(1000).max(1);
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let mode = if opts.full_refresh { "full" } else { "incremental" };
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO sync_runs (id, job_id, connection_id, erp, mode, status, started_at, counts, errors, options)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, '{}', '{}', ?7)",
+                params![
+                    run_id,
+                    ctx.id(),
+                    self.conn.id,
+                    self.erp,
+                    mode,
+                    now_utc(),
+                    serde_json::to_string(opts).unwrap_or_default()
+                ],
+            )?;
+            Ok(())
+        })?;
+        let mut errors = BTreeMap::new();
+        let mut fatal = None;
+        let total = chosen.len();
+        for (i, spec) in chosen.iter().enumerate() {
+            if ctx.is_cancelled() {
+                break;
+            }
+            let r =
+                self.sync_resource(ctx, spec, &run_id, since, opts.full_refresh, page_size, batch_size, i, total).await;
+            match r {
+                Ok(()) => {}
+                Err(CoreError::Cancelled) => break,
+                Err(e) => {
+                    let msg = format!("{}: {e}", spec.name);
+                    ctx.log("error", &msg);
+                    ctx.add_count("resources_failed", 1);
+                    self.store.write(|tx| {
+                        tx.execute(
+                            "INSERT INTO sync_state (connection_id, erp, resource, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT(connection_id, erp, resource) DO UPDATE SET last_error=excluded.last_error, last_error_at=excluded.last_error_at",
+                            params![self.conn.id, self.erp, spec.name, e.to_string(), now_utc()],
+                        )?;
+                        Ok(())
+                    })?;
+                    errors.insert(spec.name.to_string(), e.to_string());
+                    if matches!(e, CoreError::Unauthorized { .. } | CoreError::Forbidden { .. }) {
+                        fatal = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        let status = if ctx.is_cancelled() {
+            "cancelled"
+        } else if fatal.is_some() || !errors.is_empty() {
+            "failed"
+        } else {
+            "succeeded"
+        };
+        let counts = ctx.counts();
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE sync_runs SET status=?2, finished_at=?3, counts=?4, errors=?5 WHERE id=?1",
+                params![
+                    run_id,
+                    status,
+                    now_utc(),
+                    serde_json::to_string(&counts).unwrap_or_default(),
+                    serde_json::to_string(&errors).unwrap_or_default()
+                ],
+            )?;
+            Ok(())
+        })?;
+        if let Some(e) = fatal {
+            return Err(e);
+        }
+        if ctx.is_cancelled() {
+            return Err(CoreError::Cancelled);
+        }
+        if !errors.is_empty() {
+            let failed: Vec<&String> = errors.keys().collect();
+            return Err(CoreError::Remote {
+                connection: self.conn.name.clone(),
+                remote_code: "sync_partial".into(),
+                message: format!(
+                    "{} of {} resources could not be synced ({}); the others were saved. See the job log for each reason, then run the sync again.",
+                    errors.len(),
+                    total,
+                    failed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+        sync_runs(&self.store, &self.conn.id, 1)?.pop().ok_or_else(|| CoreError::Internal("sync run vanished".into()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn sync_resource(
+        &self,
+        ctx: &JobCtx,
+        spec: &ResourceSpec,
+        run_id: &str,
+        since: Option<chrono::DateTime<Utc>>,
+        full_refresh: bool,
+        page_size: u32,
+        batch_size: u32,
+        index: usize,
+        total: usize,
+    ) -> CoreResult<()> {
+        let tz: chrono_tz::Tz = self.conn.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let state = self.state(spec.name)?;
+        let started_local = Utc::now().with_timezone(&tz).date_naive();
+        // Resume an interrupted run of this resource with its own parameters, or plan a new one.
+        let (mut page, run_tag, full, since_date) = match (state.resume_page, &state.resume_run) {
+            (Some(p), Some(tag)) if !full_refresh || state.resume_mode.as_deref() == Some("full") => {
+                let full = state.resume_mode.as_deref() == Some("full");
+                let since = state.resume_since.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+                ctx.log("info", &format!("{}: resuming the interrupted sync at page {}", spec.name, p + 1));
+                (p + 1, tag.clone(), full, since)
+            }
+            _ => {
+                let cursor_date = state
+                    .cursor
+                    .as_deref()
+                    .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+                    .map(|d| d.with_timezone(&tz).date_naive() - chrono::Duration::days(LOOKBACK_DAYS));
+                let since_date = since.map(|s| s.with_timezone(&tz).date_naive()).or(cursor_date);
+                let full = full_refresh || spec.modified.is_none() || since_date.is_none();
+                (1u32, run_id.to_string(), full, if full { None } else { since_date })
+            }
+        };
+        let mode = if full { "full" } else { "incremental" };
+        ctx.log(
+            "info",
+            &match since_date {
+                Some(d) => format!("{}: {mode} read of records changed since {d}", spec.name),
+                None => format!("{}: {mode} read", spec.name),
+            },
+        );
+        let conn_id = self.conn.id.clone();
+        let resource_start = Instant::now();
+        let mut fetched: i64 = 0;
+
+        // Fetcher: pages flow through a small channel so the next request runs while we write.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<CoreResult<(u32, PageResult)>>(2);
+        let source = self.source.clone();
+        let spec_f = *spec;
+        let cancel = ctx.cancel_token();
+        let first_page = page;
+        let fetcher = tokio::spawn(async move {
+            let mut p = first_page;
+            loop {
+                if cancel.is_cancelled() {
+                    return;
+                }
+                let req = PageRequest { page: p, page_size, since: since_date, until: None };
+                let mut attempt = 0;
+                let res = loop {
+                    attempt += 1;
+                    match source.fetch_page(&spec_f, req.clone()).await {
+                        Err(CoreError::NotJson { .. }) if attempt < MALFORMED_RETRIES => continue,
+                        other => break other,
+                    }
+                };
+                let last = matches!(&res, Ok(r) if r.last) || res.is_err();
+                if tx.send(res.map(|r| (p, r))).await.is_err() || last {
+                    return;
+                }
+                p += 1;
+            }
+        });
+
+        let mut pending: Vec<Parsed> = Vec::new();
+        let mut pending_page = page;
+        let mut outcome: CoreResult<()> = Ok(());
+        while let Some(msg) = rx.recv().await {
+            let (p, result) = match msg {
+                Ok(x) => x,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            if ctx.is_cancelled() {
+                outcome = Err(CoreError::Cancelled);
+                break;
+            }
+            fetched += result.records.len() as i64;
+            let parsed: Vec<Parsed> = result.records.iter().map(|v| parse_record(spec, tz, v)).collect();
+            pending.extend(parsed);
+            pending_page = p;
+            page = p;
+            let rate = fetched as f64 / resource_start.elapsed().as_secs_f64().max(0.001);
+            let frac = match result.total {
+                Some(t) if t > 0 => (fetched as f64 / t as f64).min(1.0),
+                _ => 0.5,
+            };
+            ctx.progress(
+                Some((index as f64 + frac) / total as f64),
+                format!("{}: page {p}, {fetched} records, {rate:.0}/s", spec.name),
+            );
+            if pending.len() >= batch_size as usize || result.last {
+                let batch = std::mem::take(&mut pending);
+                let n = self.write_batch(ctx, spec, &conn_id, &run_tag, run_id, full, since_date, p, batch).await?;
+                let _ = n;
+            }
+            if result.last {
+                break;
+            }
+        }
+        fetcher.abort();
+        if !pending.is_empty() {
+            // Commit what was fetched before the error or cancel: it is valid data, and the checkpoint
+            // then points after it.
+            let batch = std::mem::take(&mut pending);
+            self.write_batch(ctx, spec, &conn_id, &run_tag, run_id, full, since_date, pending_page, batch).await?;
+        }
+        if ctx.is_cancelled() && outcome.is_ok() {
+            outcome = Err(CoreError::Cancelled);
+        }
+        outcome?;
+        // Complete read: tombstones for a full read, then the new cursor, and the checkpoint cleared.
+        let now = now_utc();
+        let cursor = started_local
+            .and_hms_opt(0, 0, 0)
+            .and_then(|d| d.and_local_timezone(tz).earliest())
+            .map(|d| d.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let table = spec.table;
+        let erp = self.erp;
+        let name = spec.name;
+        let tombstoned = self.store.write(|tx| {
+            let n = if full {
+                tx.execute(
+                    &format!("UPDATE \"{table}\" SET deleted_at=?3 WHERE connection_id=?1 AND deleted_at IS NULL AND seen_run<>?2"),
+                    params![conn_id, run_tag, now],
+                )?
+            } else {
+                0
+            };
+            tx.execute(
+                "INSERT INTO sync_state (connection_id, erp, resource, cursor, last_success_at, last_run_id, last_error, resume_page, resume_run, resume_mode, resume_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, NULL, NULL, NULL)
+                 ON CONFLICT(connection_id, erp, resource) DO UPDATE SET cursor=excluded.cursor, last_success_at=excluded.last_success_at,
+                   last_run_id=excluded.last_run_id, last_error=NULL, resume_page=NULL, resume_run=NULL, resume_mode=NULL, resume_since=NULL",
+                params![conn_id, erp, name, cursor, now, run_id],
+            )?;
+            Ok(n)
+        })?;
+        if tombstoned > 0 {
+            ctx.add_count("deleted", tombstoned as i64);
+            ctx.log(
+                "info",
+                &format!("{name}: {tombstoned} records no longer exist upstream; marked deleted (kept locally)"),
+            );
+        }
+        ctx.add_count("resources_synced", 1);
+        ctx.log(
+            "info",
+            &format!(
+                "{name}: done, {fetched} records read in {:.1} s (through page {page})",
+                resource_start.elapsed().as_secs_f64()
+            ),
+        );
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_batch(
+        &self,
+        ctx: &JobCtx,
+        spec: &ResourceSpec,
+        conn_id: &str,
+        run_tag: &str,
+        run_id: &str,
+        full: bool,
+        since: Option<NaiveDate>,
+        page: u32,
+        batch: Vec<Parsed>,
+    ) -> CoreResult<usize> {
+        let store = self.store.clone();
+        let spec = *spec;
+        let conn_id = conn_id.to_string();
+        let run_tag = run_tag.to_string();
+        let run_id = run_id.to_string();
+        let erp = self.erp;
+        let (written, quarantined, reasons) = tokio::task::spawn_blocking(move || {
+            let now = now_utc();
+            store.write(|tx| {
+                let mut up = tx.prepare_cached(&spec.upsert_sql())?;
+                let mut q = tx.prepare_cached(
+                    "INSERT INTO sync_quarantine (connection_id, erp, resource, record_id, reason, raw, run_id, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, run_id=excluded.run_id, at=excluded.at",
+                )?;
+                let mut unq = tx.prepare_cached(
+                    "DELETE FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3 AND record_id=?4",
+                )?;
+                let mut has_quarantine = tx
+                    .query_row(
+                        "SELECT EXISTS(SELECT 1 FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3)",
+                        params![conn_id, erp, spec.name],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .unwrap_or(true);
+                let (mut w, mut qn) = (0usize, 0usize);
+                let mut reasons = vec![];
+                for p in &batch {
+                    match p {
+                        Parsed::Ok(row) => {
+                            let mut vals: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(spec.columns.len() + 8);
+                            vals.push(&conn_id);
+                            vals.push(&row.id);
+                            vals.push(&row.raw);
+                            for c in &row.cols {
+                                vals.push(c);
+                            }
+                            vals.push(&row.search);
+                            vals.push(&row.modified);
+                            vals.push(&now);
+                            vals.push(&run_id);
+                            vals.push(&run_tag);
+                            up.execute(vals.as_slice())?;
+                            if has_quarantine {
+                                unq.execute(params![conn_id, erp, spec.name, row.id])?;
+                            }
+                            w += 1;
+                        }
+                        Parsed::Quarantine { id, raw, reason } => {
+                            q.execute(params![conn_id, erp, spec.name, id, reason, raw, run_id, now])?;
+                            has_quarantine = true;
+                            reasons.push(format!("{} {id}: {reason}", spec.name));
+                            qn += 1;
+                        }
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO sync_state (connection_id, erp, resource, resume_page, resume_run, resume_mode, resume_since)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT(connection_id, erp, resource) DO UPDATE SET resume_page=excluded.resume_page,
+                       resume_run=excluded.resume_run, resume_mode=excluded.resume_mode, resume_since=excluded.resume_since",
+                    params![
+                        conn_id,
+                        erp,
+                        spec.name,
+                        page,
+                        run_tag,
+                        if full { "full" } else { "incremental" },
+                        since.map(|d| d.format("%Y-%m-%d").to_string())
+                    ],
+                )?;
+                Ok((w, qn, reasons))
+            })
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("writer task: {e}")))??;
+        ctx.add_count("records", written as i64);
+        if quarantined > 0 {
+            ctx.add_count("quarantined", quarantined as i64);
+            for r in reasons.iter().take(20) {
+                ctx.log("warn", &format!("quarantined {r}"));
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// The summary table of one connection's resources.
+pub fn summaries(store: &Store, conn_id: &str, erp: &str, specs: &[ResourceSpec]) -> CoreResult<Vec<ResourceSummary>> {
+    ensure_tables(store, specs)?;
+    store.read(|c| {
+        let mut out = vec![];
+        for s in specs {
+            let (records, deleted, last_fetched): (i64, i64, Option<String>) = c.query_row(
+                &format!(
+                    "SELECT count(*) FILTER (WHERE deleted_at IS NULL), count(*) FILTER (WHERE deleted_at IS NOT NULL), max(fetched_at)
+                     FROM \"{}\" WHERE connection_id=?1",
+                    s.table
+                ),
+                [conn_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let quarantined: i64 = c.query_row(
+                "SELECT count(*) FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3",
+                params![conn_id, erp, s.name],
+                |r| r.get(0),
+            )?;
+            let st: Option<(Option<String>, Option<String>, Option<String>, Option<u32>)> = c
+                .query_row(
+                    "SELECT last_success_at, cursor, last_error, resume_page FROM sync_state WHERE connection_id=?1 AND erp=?2 AND resource=?3",
+                    params![conn_id, erp, s.name],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let (last_success_at, cursor, last_error, resume_page) = st.unwrap_or((None, None, None, None));
+            out.push(ResourceSummary {
+                resource: s.name.to_string(),
+                records,
+                deleted,
+                quarantined,
+                last_fetched_at: last_fetched,
+                last_success_at,
+                cursor,
+                last_error,
+                supports_incremental: s.modified.is_some(),
+                resume_page,
+            });
+        }
+        Ok(out)
+    })
+}
+
+pub fn sync_runs(store: &Store, conn_id: &str, limit: u32) -> CoreResult<Vec<SyncRun>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT id, job_id, erp, mode, status, started_at, finished_at, counts, errors FROM sync_runs
+             WHERE connection_id=?1 ORDER BY started_at DESC, rowid DESC LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![conn_id, limit], |r| {
+            let counts: String = r.get(7)?;
+            let errors: String = r.get(8)?;
+            Ok(SyncRun {
+                id: r.get(0)?,
+                job_id: r.get(1)?,
+                erp: r.get(2)?,
+                mode: r.get(3)?,
+                status: r.get(4)?,
+                started_at: r.get(5)?,
+                finished_at: r.get(6)?,
+                counts: serde_json::from_str(&counts).unwrap_or_default(),
+                errors: serde_json::from_str(&errors).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+pub fn quarantine(store: &Store, conn_id: &str, erp: &str, limit: u32) -> CoreResult<Vec<QuarantinedRecord>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT resource, record_id, reason, at, raw FROM sync_quarantine WHERE connection_id=?1 AND erp=?2
+             ORDER BY at DESC LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![conn_id, erp, limit], |r| {
+            Ok(QuarantinedRecord {
+                resource: r.get(0)?,
+                record_id: r.get(1)?,
+                reason: r.get(2)?,
+                at: r.get(3)?,
+                raw: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Rewinds a resource's cursor to `to` (the next incremental run re-reads from there) and returns
+/// how many stored records were last fetched on or after that date (a preview of the re-fetch).
+pub fn rewind(
+    store: &Store,
+    conn_id: &str,
+    erp: &str,
+    spec: &ResourceSpec,
+    to: NaiveDate,
+    apply: bool,
+) -> CoreResult<RewindPreview> {
+    ensure_tables(store, std::slice::from_ref(spec))?;
+    let date_col = spec.columns.iter().find(|c| c.kind == ColKind::Date).map(|c| c.name);
+    let (total, affected): (i64, i64) = store.read(|c| {
+        let total: i64 =
+            c.query_row(&format!("SELECT count(*) FROM \"{}\" WHERE connection_id=?1 AND deleted_at IS NULL", spec.table), [conn_id], |r| r.get(0))?;
+        let affected = match (spec.modified.is_some(), date_col) {
+            (true, Some(dc)) => c.query_row(
+                &format!(
+                    "SELECT count(*) FROM \"{}\" WHERE connection_id=?1 AND deleted_at IS NULL AND coalesce(substr(source_modified,1,10), \"{dc}\") >= ?2",
+                    spec.table
+                ),
+                params![conn_id, to.format("%Y-%m-%d").to_string()],
+                |r| r.get(0),
+            )?,
+            _ => total,
+        };
+        Ok((total, affected))
+    })?;
+    if apply {
+        let cursor = to.and_hms_opt(0, 0, 0).map(|d| d.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        store.write(|tx| {
+            tx.execute(
+                "INSERT INTO sync_state (connection_id, erp, resource, cursor) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(connection_id, erp, resource) DO UPDATE SET cursor=excluded.cursor, resume_page=NULL, resume_run=NULL",
+                params![conn_id, erp, spec.name, cursor],
+            )?;
+            Ok(())
+        })?;
+    }
+    Ok(RewindPreview {
+        resource: spec.name.to_string(),
+        to: to.format("%Y-%m-%d").to_string(),
+        stored_records: total,
+        estimated_refetch: affected,
+        whole_resource: spec.modified.is_none(),
+        applied: apply,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct RewindPreview {
+    pub resource: String,
+    pub to: String,
+    #[ts(type = "number")]
+    pub stored_records: i64,
+    #[ts(type = "number")]
+    pub estimated_refetch: i64,
+    /// The API has no date filter for this resource: every sync reads all of it anyway.
+    pub whole_resource: bool,
+    pub applied: bool,
+}

@@ -1,0 +1,312 @@
+//! The Contífico sync engine against the loopback simulator: real HTTP, a real SQLite file.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backoffice_core::model::{ConnectionKind, Credentials, Job, JobStatus};
+use backoffice_core::secrets::{Keychain, Overlay};
+use backoffice_core::sync::{self, contifico::RESOURCES, SyncOptions};
+use backoffice_core::{Core, Paths};
+use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
+
+struct Env {
+    _dir: tempfile::TempDir,
+    core: Arc<Core>,
+    conn_id: String,
+    sim: SimHandle,
+}
+
+async fn setup(scale: u64) -> Env {
+    let sim = backoffice_sim::start(SimConfig { scale, ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let core =
+        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
+    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    Env { _dir: dir, core, conn_id: conn.id, sim }
+}
+
+async fn wait(core: &Arc<Core>, job: Job) -> Job {
+    for _ in 0..1200 {
+        let j = core.jobs.get(&job.id).unwrap();
+        if !j.status.is_active() {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("sync job did not finish");
+}
+
+async fn sync_now(env: &Env, opts: SyncOptions) -> Job {
+    let job = env.core.start_contifico_sync(&env.conn_id, opts).unwrap();
+    wait(&env.core, job).await
+}
+
+fn opts(page_size: u32) -> SyncOptions {
+    SyncOptions { page_size: Some(page_size), batch_size: Some(13), ..Default::default() }
+}
+
+/// Every id the simulator lists for a resource, read independently of the engine.
+async fn upstream_ids(env: &Env, spec: &sync::ResourceSpec) -> BTreeSet<String> {
+    let key = SimCredentials::default().contifico_api_key;
+    let http = reqwest::Client::new();
+    let mut ids = BTreeSet::new();
+    let mut page = 1;
+    loop {
+        let (url, mut q) = match spec.path.strip_prefix("v2:") {
+            Some(p) => (
+                format!("{}{}", env.sim.contifico.replace("/api/v1/", "/api/v2/"), p),
+                vec![("page".to_string(), page.to_string()), ("page_size".to_string(), "50".to_string())],
+            ),
+            None => (
+                format!("{}{}", env.sim.contifico, spec.path),
+                vec![("result_size".to_string(), "50".to_string()), ("result_page".to_string(), page.to_string())],
+            ),
+        };
+        q.extend(spec.query.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let resp = http.get(&url).query(&q).header("Authorization", &key).send().await.unwrap();
+        if resp.status() == 404 {
+            break;
+        }
+        let v: serde_json::Value = resp.json().await.unwrap();
+        let items = v.as_array().cloned().or_else(|| v["results"].as_array().cloned()).unwrap();
+        if items.is_empty() {
+            break;
+        }
+        for it in &items {
+            ids.insert(it["id"].as_str().unwrap().to_string());
+        }
+        if items.len() < 50 || (v.is_object() && v["next"].is_null()) {
+            break;
+        }
+        page += 1;
+    }
+    ids
+}
+
+fn local_ids(env: &Env, spec: &sync::ResourceSpec, deleted: bool) -> BTreeSet<String> {
+    let op = if deleted { "IS NOT NULL" } else { "IS NULL" };
+    env.core
+        .store
+        .read(|c| {
+            let mut st =
+                c.prepare(&format!("SELECT id FROM \"{}\" WHERE connection_id=?1 AND deleted_at {op}", spec.table))?;
+            let rows = st.query_map([&env.conn_id], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<BTreeSet<_>, _>>()?)
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn full_incremental_and_full_refresh_keep_an_exact_copy_with_tombstones() {
+    let env = setup(40).await;
+    let job = sync_now(&env, opts(7)).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    for spec in RESOURCES {
+        let up = upstream_ids(&env, spec).await;
+        assert!(!up.is_empty(), "{} has data upstream", spec.name);
+        assert_eq!(local_ids(&env, spec, false), up, "{}: local copy differs", spec.name);
+    }
+    let summaries = sync::summaries(&env.core.store, &env.conn_id, "contifico", RESOURCES).unwrap();
+    assert!(summaries.iter().all(|s| s.last_success_at.is_some() && s.resume_page.is_none()));
+    let first_requests = env.sim.contifico().total_requests();
+
+    // Edit and delete upstream, then an incremental run.
+    let report = env.sim.contifico().mutate(20.0);
+    assert!(report.mutated > 0 && report.deleted > 0);
+    env.sim.contifico().reset_counters();
+    let job = sync_now(&env, opts(7)).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    assert!(env.sim.contifico().total_requests() < first_requests, "incremental reads less than a full sync");
+    for spec in RESOURCES {
+        let up = upstream_ids(&env, spec).await;
+        let local = local_ids(&env, spec, false);
+        // Every upstream record is present, with no duplicate (ids are a set and the key is unique).
+        assert!(up.is_subset(&local), "{}: missing records after incremental", spec.name);
+        if spec.modified.is_none() {
+            // Resources without a date filter are read whole: deletions are seen at once.
+            assert_eq!(local, up, "{}", spec.name);
+        }
+    }
+    // An edited record's new content reached the store.
+    let producto = sync::contifico::resource("productos").unwrap();
+    let changed: i64 = env
+        .core
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(DISTINCT sync_run_id) FROM contifico_producto WHERE connection_id=?1",
+                [&env.conn_id],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(changed, 2, "some {} rows were rewritten by the incremental run", producto.name);
+
+    // Full refresh: records gone upstream are tombstoned, not dropped.
+    let job = sync_now(&env, SyncOptions { full_refresh: true, ..opts(7) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    assert!(job.counts.get("deleted").copied().unwrap_or(0) > 0);
+    for spec in RESOURCES {
+        let up = upstream_ids(&env, spec).await;
+        assert_eq!(local_ids(&env, spec, false), up, "{}: after full refresh", spec.name);
+    }
+    let gone = local_ids(&env, producto, true);
+    assert!(!gone.is_empty(), "deleted products are kept as tombstones");
+    let page = sync::query::browse(
+        &env.core.store,
+        producto,
+        &sync::query::BrowseQuery {
+            connection_id: env.conn_id.clone(),
+            resource: "productos".into(),
+            limit: 5,
+            include_deleted: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(page.total as usize, upstream_ids(&env, producto).await.len() + gone.len());
+    let history = sync::sync_runs(&env.core.store, &env.conn_id, 10).unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[0].mode, "full");
+}
+
+#[tokio::test]
+async fn a_stopped_sync_resumes_from_the_last_committed_page() {
+    let env = setup(300).await;
+    env.sim.contifico().set_latency_ms(15);
+    let spec = sync::contifico::resource("personas").unwrap();
+    let o = SyncOptions {
+        resources: vec!["personas".into()],
+        page_size: Some(10),
+        batch_size: Some(10),
+        ..Default::default()
+    };
+    let job = env.core.start_contifico_sync(&env.conn_id, o.clone()).unwrap();
+    // Stop it part-way, as a crash or the user would.
+    loop {
+        let j = env.core.jobs.get(&job.id).unwrap();
+        if j.counts.get("records").copied().unwrap_or(0) >= 60 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    env.core.jobs.cancel(&job.id).unwrap();
+    let stopped = wait(&env.core, job).await;
+    assert_eq!(stopped.status, JobStatus::Cancelled);
+    let s = sync::summaries(&env.core.store, &env.conn_id, "contifico", std::slice::from_ref(spec)).unwrap();
+    let resume = s[0].resume_page.expect("a checkpoint was kept");
+    assert!(resume >= 6, "checkpoint after the committed pages, got {resume}");
+    let stored_before = local_ids(&env, spec, false).len();
+    assert_eq!(stored_before as u32, resume * 10, "exactly the committed pages are stored");
+
+    env.sim.contifico().set_latency_ms(0);
+    env.sim.contifico().reset_counters();
+    let job = sync_now(&env, o).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let detail = env.core.jobs.detail(&job.id).unwrap();
+    assert!(detail
+        .logs
+        .iter()
+        .any(|l| l.message.contains(&format!("resuming the interrupted sync at page {}", resume + 1))));
+    // It did not start over: fewer pages were requested than a full read needs.
+    assert!(env.sim.contifico().total_requests() < 30);
+    assert_eq!(local_ids(&env, spec, false), upstream_ids(&env, spec).await);
+    let s = sync::summaries(&env.core.store, &env.conn_id, "contifico", std::slice::from_ref(spec)).unwrap();
+    assert_eq!(s[0].resume_page, None);
+    assert_eq!(s[0].records, 300);
+}
+
+#[tokio::test]
+async fn transient_faults_are_retried_and_a_failing_resource_does_not_stop_the_others() {
+    let env = setup(20).await;
+    env.core.http.clone(); // the default retry policy: 5 attempts
+                           // Two 500s then success: retried transparently.
+    env.sim.contifico().fail_next(2, 500);
+    let job = sync_now(&env, SyncOptions { resources: vec!["marcas".into(), "bodegas".into()], ..opts(50) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    // A 429 with Retry-After is honoured and retried.
+    env.sim.contifico().fail_next(1, 429);
+    let job = sync_now(&env, SyncOptions { resources: vec!["marcas".into()], ..opts(50) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    // More failures than the retry budget: the first resource fails, the next still syncs.
+    env.sim.contifico().fail_next(5, 503);
+    let job =
+        sync_now(&env, SyncOptions { resources: vec!["categorias".into(), "variantes".into()], ..opts(50) }).await;
+    assert_eq!(job.status, JobStatus::Failed);
+    let err = job.error.unwrap();
+    assert!(err.message.contains("categorias"), "{}", err.message);
+    let s = sync::summaries(&env.core.store, &env.conn_id, "contifico", RESOURCES).unwrap();
+    let cat = s.iter().find(|s| s.resource == "categorias").unwrap();
+    let var = s.iter().find(|s| s.resource == "variantes").unwrap();
+    assert!(cat.last_error.as_deref().unwrap_or("").contains("503"), "{:?}", cat.last_error);
+    assert!(var.last_success_at.is_some() && var.records > 0);
+}
+
+#[tokio::test]
+async fn rejected_key_stops_the_sync_with_guidance() {
+    let env = setup(10).await;
+    env.sim.contifico().fail_next(1, 401);
+    let job = sync_now(&env, opts(50)).await;
+    assert_eq!(job.status, JobStatus::Failed);
+    let err = job.error.unwrap();
+    assert_eq!(err.code, "unauthorized");
+    assert!(err.message.contains("API key"), "{}", err.message);
+    // It stopped: only one resource was attempted.
+    let s = sync::summaries(&env.core.store, &env.conn_id, "contifico", RESOURCES).unwrap();
+    assert_eq!(s.iter().filter(|s| s.last_error.is_some()).count(), 1);
+    assert!(s.iter().all(|s| s.last_success_at.is_none()));
+}
+
+#[tokio::test]
+async fn unknown_resource_and_bad_since_are_refused_before_anything_runs() {
+    let env = setup(5).await;
+    let e = env
+        .core
+        .start_contifico_sync(&env.conn_id, SyncOptions { resources: vec!["facturas".into()], ..Default::default() });
+    let msg = e.unwrap_err().to_string();
+    assert!(msg.contains("facturas") && msg.contains("productos"), "{msg}");
+    let job = sync_now(&env, SyncOptions { since: Some("ontem".into()), ..Default::default() }).await;
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(job.error.unwrap().message.contains("ontem"));
+}
+
+#[tokio::test]
+async fn since_limits_the_read_and_rewind_previews() {
+    let env = setup(60).await;
+    let job = sync_now(&env, SyncOptions { resources: vec!["personas".into()], ..opts(25) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded);
+    let spec = sync::contifico::resource("personas").unwrap();
+    let all = local_ids(&env, spec, false).len() as i64;
+    let p = sync::rewind(
+        &env.core.store,
+        &env.conn_id,
+        "contifico",
+        spec,
+        chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(p.stored_records, all);
+    assert!(!p.whole_resource);
+    let p = sync::rewind(
+        &env.core.store,
+        &env.conn_id,
+        "contifico",
+        sync::contifico::resource("marcas").unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        true,
+    )
+    .unwrap();
+    assert!(p.whole_resource && p.applied);
+    // A "since" in the future reads nothing new but succeeds.
+    env.sim.contifico().reset_counters();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
+    let job =
+        sync_now(&env, SyncOptions { resources: vec!["personas".into()], since: Some(tomorrow), ..opts(25) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded);
+    assert_eq!(env.sim.contifico().total_requests(), 1);
+}

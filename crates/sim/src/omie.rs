@@ -1,0 +1,628 @@
+//! Omie (Brazil) simulator: JSON-over-POST envelope
+//! `{"call", "app_key", "app_secret", "param": [{...}]}` on
+//! `/api/v1/{module}/{service}/`, faults `{"faultstring", "faultcode"}` with HTTP 500.
+//!
+//! This round implements what "Test connection" needs (geral/clientes:
+//! ListarClientes, ListarClientesResumido, ConsultarCliente). Services are looked up
+//! in [`dispatch`], so later work adds arms there.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use crate::server::{json_response, ServerControl};
+use crate::util::{cnpj, cpf, ddmmyyyy, hash, hhmmss, local_naive, now_ts, parse_ddmmyyyy, Rng};
+use crate::SimCredentials;
+
+/// Brasília time (no DST since 2019).
+const BR_OFFSET_H: i64 = -3;
+/// Omie's own ids are large integers; clients are spread from here.
+const CLIENT_ID_BASE: u64 = 2_485_000_000;
+const CLIENT_ID_STRIDE: u64 = 7;
+
+/// A fault body plus its HTTP status.
+#[derive(Debug)]
+pub struct Fault {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl Fault {
+    fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Fault {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// reference: business/validation errors come back as HTTP 500 + fault body
+    /// (omie.md section 8: "A simulator should use 500").
+    fn client(code: u32, message: impl Into<String>) -> Self {
+        Fault::new(500, &format!("SOAP-ENV:Client-{code}"), message)
+    }
+}
+
+impl IntoResponse for Fault {
+    fn into_response(self) -> Response {
+        json_response(
+            self.status,
+            &json!({ "faultstring": self.message, "faultcode": self.code }),
+        )
+    }
+}
+
+/// Body for an injected failure with the given HTTP status.
+pub(crate) fn error_for_status(status: u16) -> Response {
+    match status {
+        // reference: "Server hiccup: HTTP 500 with `SOAP-ERROR: Broken response from
+        // Application Server`" (retryable).
+        500 => Fault::new(
+            500,
+            "SOAP-ENV:Server",
+            "SOAP-ERROR: Broken response from Application Server",
+        ),
+        // reference: misuse block is HTTP 425 with MISUSE_API_PROCESS (per api-omie).
+        425 => Fault::new(
+            425,
+            "MISUSE_API_PROCESS",
+            "API bloqueada por consumo indevido. Tente novamente em 1 segundos.",
+        ),
+        // reference: HTTP 429 "Too many Requests" [DOC S2]; its body is NOT FOUND,
+        // so the usual fault shape is used.
+        429 => Fault::new(429, "SOAP-ENV:Server", "ERROR: Too many Requests"),
+        401 | 403 => Fault::new(status, "SOAP-ENV:Client-101", "ERROR: Chave de acesso invalida"),
+        s => Fault::new(s, "SOAP-ENV:Server", format!("ERROR: Falha simulada (HTTP {s})")),
+    }
+    .into_response()
+}
+
+pub(crate) struct OmieState {
+    seed: u64,
+    scale: u64,
+    anchor: i64,
+    app_key: String,
+    app_secret: String,
+}
+
+pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerControl) -> Router {
+    let st = Arc::new(OmieState {
+        seed,
+        scale,
+        anchor: now_ts(),
+        app_key: creds.omie_app_key.clone(),
+        app_secret: creds.omie_app_secret.clone(),
+    });
+    let api = Router::new()
+        .route("/api/v1/{*service}", any(handle))
+        .with_state(st);
+    crate::server::finish_router(api, ctl)
+}
+
+fn key_str(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        // reference: the official example writes app_key as a JSON number.
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+async fn handle(
+    State(st): State<Arc<OmieState>>,
+    Path(service): Path<String>,
+    method: Method,
+    body: Bytes,
+) -> Response {
+    let service = service.trim_matches('/').to_string();
+    if method != Method::POST {
+        // reference: always POST [DOC S1]. GET on a service URL (WSDL etc.) is not
+        // simulated; the answer below is the sim's own.
+        return Fault::new(
+            405,
+            "SOAP-ENV:Client",
+            "ERROR: Utilize o método POST para chamar a API.",
+        )
+        .into_response();
+    }
+    // reference: the faults for a malformed envelope are NOT FOUND; the sim answers
+    // HTTP 500 with a bare `SOAP-ENV:Client` fault.
+    let env: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return Fault::new(500, "SOAP-ENV:Client", "ERROR: Requisição JSON inválida.")
+                .into_response()
+        }
+    };
+    let Some(call) = env.get("call").and_then(Value::as_str).map(str::to_string) else {
+        return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [CALL] não informada.")
+            .into_response();
+    };
+
+    // reference: invalid credentials → `SOAP-ENV:Client-101` "ERROR: Chave de acesso
+    // invalida" served with HTTP 500 (test fixtures; real text NOT FOUND).
+    let key = key_str(env.get("app_key"));
+    let secret = key_str(env.get("app_secret"));
+    if key.as_deref() != Some(st.app_key.as_str())
+        || secret.as_deref() != Some(st.app_secret.as_str())
+    {
+        return Fault::client(101, "ERROR: Chave de acesso invalida").into_response();
+    }
+
+    let param = match env.get("param") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(Value::Array(a)) => a.first().cloned().unwrap_or(Value::Object(Map::new())),
+        Some(o @ Value::Object(_)) => o.clone(),
+        Some(_) => {
+            return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [PARAM] inválida.")
+                .into_response()
+        }
+    };
+    let Value::Object(param) = param else {
+        return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [PARAM] inválida.")
+            .into_response();
+    };
+
+    match dispatch(&st, &service, &call, &param) {
+        Ok(v) => json_response(200, &v),
+        Err(f) => f.into_response(),
+    }
+}
+
+/// Service registry: `(service path, method)` → handler.
+fn dispatch(
+    st: &OmieState,
+    service: &str,
+    call: &str,
+    param: &Map<String, Value>,
+) -> Result<Value, Fault> {
+    match (service, call) {
+        ("geral/clientes", "ListarClientes") => listar_clientes(st, param, false),
+        ("geral/clientes", "ListarClientesResumido") => listar_clientes(st, param, true),
+        ("geral/clientes", "ConsultarCliente") => consultar_cliente(st, param),
+        ("geral/clientes", m) if CLIENTES_METHODS.contains(&m) => Err(Fault::new(
+            501,
+            "SOAP-ENV:Server",
+            format!("ERROR: [simulador] o método {m} ainda não é simulado."),
+        )),
+        (svc, m) if KNOWN_SERVICES.contains(&svc) => Err(unknown_method(svc, m)),
+        (svc, _) => Err(Fault::new(
+            404,
+            "SOAP-ENV:Client",
+            format!("ERROR: Serviço [{svc}/] não encontrado."),
+        )),
+    }
+}
+
+/// reference: the fault for an unknown `call` is NOT FOUND in the reference. The sim
+/// answers HTTP 500 with a bare `SOAP-ENV:Client` fault naming the method.
+fn unknown_method(service: &str, method: &str) -> Fault {
+    Fault::new(
+        500,
+        "SOAP-ENV:Client",
+        format!("ERROR: Método [{method}] não existe no serviço [{service}/]!"),
+    )
+}
+
+const CLIENTES_METHODS: &[&str] = &[
+    "IncluirCliente",
+    "AlterarCliente",
+    "ExcluirCliente",
+    "ConsultarCliente",
+    "ListarClientes",
+    "ListarClientesResumido",
+    "IncluirClientesPorLote",
+    "UpsertCliente",
+    "UpsertClientesPorLote",
+    "UpsertClienteCpfCnpj",
+    "AssociarCodIntCliente",
+];
+
+/// Services of the reference whose methods are not simulated yet (unknown methods on
+/// them still get the unknown-method fault; known ones are listed when added).
+const KNOWN_SERVICES: &[&str] = &[
+    "geral/clientes",
+    "geral/anexo",
+    "geral/tiposanexo",
+    "produtos/recebimentonfe",
+    "financas/contapagar",
+    "financas/contareceber",
+    "financas/pesquisartitulos",
+    "produtos/pedidocompra",
+    "servicos/nfse",
+];
+
+/// reference: Omie refuses unknown parameters with `Client-5001` naming the tag (in
+/// upper case) and the request's complex type.
+fn check_tags(param: &Map<String, Value>, allowed: &[&str], complex: &str) -> Result<(), Fault> {
+    for k in param.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(Fault::client(
+                5001,
+                format!(
+                    "ERROR: Tag [{}] não faz parte da estrutura do tipo complexo [{complex}]!",
+                    k.to_uppercase()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+const LIST_TAGS: &[&str] = &[
+    "pagina",
+    "registros_por_pagina",
+    "apenas_importado_api",
+    "ordenar_por",
+    "ordem_decrescente",
+    "ordem_descrescente",
+    "filtrar_por_data_de",
+    "filtrar_por_data_ate",
+    "filtrar_por_hora_de",
+    "filtrar_por_hora_ate",
+    "filtrar_apenas_inclusao",
+    "filtrar_apenas_alteracao",
+    "clientesFiltro",
+    "clientesPorCodigo",
+    "exibir_caracteristicas",
+    "exibir_obs",
+];
+
+// reference: the faults for a badly typed value are NOT FOUND; the sim answers a bare
+// `SOAP-ENV:Client` fault with HTTP 500.
+fn int_param(param: &Map<String, Value>, k: &str) -> Result<Option<i64>, Fault> {
+    match param.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_i64()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| {
+            Fault::new(
+                500,
+                "SOAP-ENV:Client",
+                format!("ERROR: Valor inválido para a tag [{}]!", k.to_uppercase()),
+            )
+        }),
+        Some(_) => Err(Fault::new(
+            500,
+            "SOAP-ENV:Client",
+            format!("ERROR: Valor inválido para a tag [{}]!", k.to_uppercase()),
+        )),
+    }
+}
+
+fn str_param<'a>(param: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
+    param
+        .get(k)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+fn date_param(param: &Map<String, Value>, k: &str) -> Result<Option<chrono::NaiveDate>, Fault> {
+    match str_param(param, k) {
+        None => Ok(None),
+        Some(s) => parse_ddmmyyyy(s).map(Some).ok_or_else(|| {
+            Fault::new(
+                500,
+                "SOAP-ENV:Client",
+                format!(
+                    "ERROR: Data inválida na tag [{}]. Utilize o formato dd/mm/aaaa!",
+                    k.to_uppercase()
+                ),
+            )
+        }),
+    }
+}
+
+fn listar_clientes(
+    st: &OmieState,
+    param: &Map<String, Value>,
+    resumido: bool,
+) -> Result<Value, Fault> {
+    check_tags(param, LIST_TAGS, "clientes_list_request")?;
+    let pagina = int_param(param, "pagina")?.unwrap_or(1).max(1) as u64;
+    // reference: default page size NOT FOUND (examples use 50); official guidance is
+    // "no máximo 500 registros por página", applied here as a clamp.
+    let rpp = int_param(param, "registros_por_pagina")?
+        .unwrap_or(50)
+        .clamp(1, 500) as u64;
+
+    let de = date_param(param, "filtrar_por_data_de")?;
+    let ate = date_param(param, "filtrar_por_data_ate")?;
+    let apenas_inclusao = str_param(param, "filtrar_apenas_inclusao") == Some("S");
+    let apenas_importado = str_param(param, "apenas_importado_api") == Some("S");
+    let filtro = param.get("clientesFiltro").and_then(Value::as_object);
+    let por_codigo: Vec<u64> = param
+        .get("clientesPorCodigo")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("codigo_cliente_omie").and_then(Value::as_u64))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let filtered = de.is_some()
+        || ate.is_some()
+        || apenas_importado
+        || filtro.is_some_and(|f| !f.is_empty())
+        || !por_codigo.is_empty();
+
+    let (total, page_idx): (u64, Vec<u64>) = if !filtered {
+        let start = (pagina - 1).saturating_mul(rpp);
+        let end = (start + rpp).min(st.scale);
+        (st.scale, (start.min(end)..end).collect())
+    } else {
+        let mut hits = Vec::new();
+        let candidates: Box<dyn Iterator<Item = u64>> = if por_codigo.is_empty() {
+            Box::new(0..st.scale)
+        } else {
+            let mut v: Vec<u64> = por_codigo
+                .iter()
+                .filter_map(|c| client_idx(st, *c))
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            Box::new(v.into_iter())
+        };
+        for idx in candidates {
+            let c = cliente(st, idx);
+            let info = &c["info"];
+            let when = parse_ddmmyyyy(
+                info[if apenas_inclusao { "dInc" } else { "dAlt" }]
+                    .as_str()
+                    .unwrap_or(""),
+            );
+            if de.is_some_and(|d| when.is_none_or(|w| w < d))
+                || ate.is_some_and(|d| when.is_none_or(|w| w > d))
+                || (apenas_importado && info["cImpAPI"] != "S")
+            {
+                continue;
+            }
+            if let Some(f) = filtro {
+                let ok = f.iter().all(|(k, want)| match (c.get(k), want) {
+                    (_, Value::Null) => true,
+                    (Some(Value::String(have)), Value::String(w)) => {
+                        if k == "razao_social" || k == "nome_fantasia" {
+                            have.to_lowercase().contains(&w.to_lowercase())
+                        } else {
+                            have == w
+                        }
+                    }
+                    (Some(have), w) => have == w,
+                    (None, _) => false,
+                });
+                if !ok {
+                    continue;
+                }
+            }
+            hits.push(idx);
+        }
+        let start = ((pagina - 1).saturating_mul(rpp)).min(hits.len() as u64) as usize;
+        let end = (start + rpp as usize).min(hits.len());
+        (hits.len() as u64, hits[start..end].to_vec())
+    };
+
+    let total_paginas = total.div_ceil(rpp);
+    // reference: page past the end (or an empty result) → `SOAP-ENV:Client-5113`
+    // "ERROR: Não existem registros para a página [N]!" with HTTP 500.
+    if page_idx.is_empty() {
+        return Err(Fault::client(
+            5113,
+            format!("ERROR: Não existem registros para a página [{pagina}]!"),
+        ));
+    }
+    let rows: Vec<Value> = page_idx
+        .iter()
+        .map(|i| {
+            let c = cliente(st, *i);
+            if resumido {
+                json!({
+                    "codigo_cliente": c["codigo_cliente_omie"],
+                    "codigo_cliente_integracao": c["codigo_cliente_integracao"],
+                    "razao_social": c["razao_social"],
+                    "nome_fantasia": c["nome_fantasia"],
+                    "cnpj_cpf": c["cnpj_cpf"],
+                })
+            } else {
+                c
+            }
+        })
+        .collect();
+    let key = if resumido {
+        "clientes_cadastro_resumido"
+    } else {
+        "clientes_cadastro"
+    };
+    Ok(json!({
+        "pagina": pagina,
+        "total_de_paginas": total_paginas,
+        "registros": rows.len(),
+        "total_de_registros": total,
+        key: rows,
+    }))
+}
+
+fn consultar_cliente(st: &OmieState, param: &Map<String, Value>) -> Result<Value, Fault> {
+    check_tags(
+        param,
+        &["codigo_cliente_omie", "codigo_cliente_integracao"],
+        "clientes_cadastro_chave",
+    )?;
+    let by_code = int_param(param, "codigo_cliente_omie")?.filter(|c| *c > 0);
+    let by_int = str_param(param, "codigo_cliente_integracao");
+    let idx = match (by_code, by_int) {
+        (Some(c), _) => client_idx(st, c as u64),
+        (None, Some(s)) => s
+            .strip_prefix("CLI-")
+            .and_then(|n| n.parse::<u64>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .filter(|i| *i < st.scale),
+        (None, None) => None,
+    };
+    // reference: not-found text for clients is NOT FOUND in omie.md; public code
+    // treats `SOAP-ENV:Client-103` as "cliente não cadastrado".
+    match idx {
+        Some(i) => Ok(cliente(st, i)),
+        None => Err(Fault::client(
+            103,
+            match (by_code, by_int) {
+                (Some(c), _) => format!("ERROR: Cliente não cadastrado para o Código [{c}] !"),
+                (None, Some(s)) => {
+                    format!("ERROR: Cliente não cadastrado para o Código de Integração [{s}] !")
+                }
+                _ => "ERROR: Informe o código do cliente!".to_string(),
+            },
+        )),
+    }
+}
+
+fn client_code(st: &OmieState, idx: u64) -> u64 {
+    CLIENT_ID_BASE + idx * CLIENT_ID_STRIDE + hash(&[st.seed, 0xC11, idx]) % CLIENT_ID_STRIDE
+}
+
+fn client_idx(st: &OmieState, code: u64) -> Option<u64> {
+    let idx = code.checked_sub(CLIENT_ID_BASE)? / CLIENT_ID_STRIDE;
+    (idx < st.scale && client_code(st, idx) == code).then_some(idx)
+}
+
+const RAZOES: &[&str] = &[
+    "COMERCIO", "INDUSTRIA", "DISTRIBUIDORA", "TRANSPORTES", "SERVICOS", "TECNOLOGIA",
+    "ALIMENTOS", "CONSTRUTORA",
+];
+const NOMES: &[&str] = &[
+    "PAULISTA", "MINEIRA", "DO SUL", "ATLANTICO", "CERRADO", "PANTANAL", "AMAZONIA", "LITORAL",
+];
+const PESSOAS: &[&str] = &[
+    "ANA SOUZA",
+    "JOAO SILVA",
+    "MARIA OLIVEIRA",
+    "PEDRO SANTOS",
+    "LUCAS PEREIRA",
+    "JULIANA COSTA",
+    "RAFAEL ALMEIDA",
+    "CAMILA RODRIGUES",
+];
+const CIDADES: &[(&str, &str, &str)] = &[
+    ("SAO PAULO (SP)", "SP", "01310-100"),
+    ("RIO DE JANEIRO (RJ)", "RJ", "20040-002"),
+    ("BELO HORIZONTE (MG)", "MG", "30130-010"),
+    ("CURITIBA (PR)", "PR", "80010-000"),
+    ("PORTO ALEGRE (RS)", "RS", "90010-150"),
+    ("SALVADOR (BA)", "BA", "40020-000"),
+    ("RECIFE (PE)", "PE", "50010-000"),
+    ("CAMPINAS (SP)", "SP", "13010-001"),
+];
+
+/// One `clientes_cadastro` record, deterministic from (seed, idx).
+fn cliente(st: &OmieState, idx: u64) -> Value {
+    let mut rng = Rng::from_parts(&[st.seed, 0x0C11E, idx]);
+    let pf = rng.chance(0.3);
+    let (razao, fantasia, doc) = if pf {
+        let n = rng.pick(PESSOAS).to_string();
+        (n.clone(), n, cpf(&mut rng))
+    } else {
+        let r = format!("{} {} LTDA", rng.pick(RAZOES), rng.pick(NOMES));
+        let f = format!("{} {}", rng.pick(RAZOES), rng.pick(NOMES));
+        (r, f, cnpj(&mut rng))
+    };
+    let (cidade, uf, cep) = *rng.pick(CIDADES);
+    // Seeded history: two years ending one day before start.
+    let end = st.anchor - 86_400;
+    let start = end - 730 * 86_400;
+    let span = (end - start) as i128;
+    let n = st.scale.max(1) as i128;
+    let inc = start + ((idx as i128 * span) / n) as i64 + rng.below(3600) as i64;
+    let alt = if rng.chance(0.5) {
+        inc
+    } else {
+        inc + rng.below((end - inc).max(1) as u64) as i64
+    };
+    let (di, da) = (local_naive(inc, BR_OFFSET_H), local_naive(alt, BR_OFFSET_H));
+    let imp = rng.chance(0.4);
+    json!({
+        "codigo_cliente_omie": client_code(st, idx),
+        "codigo_cliente_integracao": format!("CLI-{:06}", idx + 1),
+        "razao_social": razao,
+        "nome_fantasia": fantasia,
+        "cnpj_cpf": doc,
+        "pessoa_fisica": if pf { "S" } else { "N" },
+        "email": format!("financeiro{}@cliente.example", idx + 1),
+        "telefone1_ddd": format!("{}", 11 + rng.below(80)),
+        "telefone1_numero": format!("9{:04}-{:04}", rng.below(10_000), rng.below(10_000)),
+        "endereco": format!("RUA {}", rng.pick(NOMES)),
+        "endereco_numero": format!("{}", 1 + rng.below(2000)),
+        "bairro": "CENTRO",
+        "complemento": "",
+        "estado": uf,
+        "cidade": cidade,
+        "cep": cep,
+        "codigo_pais": "1058",
+        "inscricao_estadual": if pf { "ISENTO".to_string() } else { format!("{:012}", rng.below(1_000_000_000_000)) },
+        "inscricao_municipal": "",
+        "exterior": "N",
+        "optante_simples_nacional": if rng.chance(0.5) { "S" } else { "N" },
+        "contribuinte": if pf { "N" } else { "S" },
+        "inativo": if rng.chance(0.05) { "S" } else { "N" },
+        "importado_api": if imp { "S" } else { "N" },
+        "bloquear_exclusao": "N",
+        "tags": if rng.chance(0.4) { json!([{"tag": "Fornecedor"}]) } else { json!([{"tag": "Cliente"}]) },
+        "dadosBancarios": {
+            "codigo_banco": *rng.pick(&["001", "237", "341", "104", "033"]),
+            "agencia": format!("{:04}", rng.below(10_000)),
+            "conta_corrente": format!("{:05}-{}", rng.below(100_000), rng.below(10)),
+            "doc_titular": doc,
+            "nome_titular": razao,
+            "transf_padrao": "N",
+        },
+        "info": {
+            "dInc": ddmmyyyy(di.date()),
+            "hInc": hhmmss(di),
+            "uInc": if imp { "WEBSERVICE" } else { "P000001" },
+            "dAlt": ddmmyyyy(da.date()),
+            "hAlt": hhmmss(da),
+            "uAlt": if imp { "WEBSERVICE" } else { "P000001" },
+            "cImpAPI": if imp { "S" } else { "N" },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st() -> OmieState {
+        OmieState {
+            seed: 9,
+            scale: 25,
+            anchor: 1_750_000_000,
+            app_key: "k".into(),
+            app_secret: "s".into(),
+        }
+    }
+
+    #[test]
+    fn client_codes_round_trip() {
+        let s = st();
+        for i in 0..25 {
+            assert_eq!(client_idx(&s, client_code(&s, i)), Some(i));
+        }
+        assert_eq!(client_idx(&s, client_code(&s, 3) + 1), None);
+    }
+
+    #[test]
+    fn unknown_tag_is_rejected() {
+        let s = st();
+        let mut p = Map::new();
+        p.insert("nRegPorPagina".into(), json!(10));
+        let f = listar_clientes(&s, &p, false).unwrap_err();
+        assert_eq!(f.code, "SOAP-ENV:Client-5001");
+        assert!(f.message.contains("[NREGPORPAGINA]"));
+    }
+}

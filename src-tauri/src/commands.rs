@@ -1,0 +1,94 @@
+//! Thin adapters from IPC to backoffice-core. Each command forwards to one core call and returns
+//! `Result<T, ApiError>`; errors cross as `{code, message, params, details}`.
+
+use std::sync::Arc;
+
+use backoffice_core::model::*;
+use backoffice_core::{ApiError, Core};
+use tauri::State;
+
+type Res<T> = Result<T, ApiError>;
+type CoreState<'a> = State<'a, Arc<Core>>;
+
+pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_info,
+        dashboard,
+        list_connections,
+        create_connection,
+        update_connection,
+        delete_connection,
+        test_connection,
+        list_jobs,
+        get_job,
+        cancel_job,
+        start_demo,
+        get_settings,
+        save_settings,
+    ]
+}
+
+#[tauri::command]
+pub async fn app_info(core: CoreState<'_>) -> Res<AppInfo> {
+    Ok(core.app_info())
+}
+
+#[tauri::command]
+pub async fn dashboard(core: CoreState<'_>) -> Res<DashboardSummary> {
+    Ok(core.dashboard()?)
+}
+
+#[tauri::command]
+pub async fn list_connections(core: CoreState<'_>) -> Res<Vec<Connection>> {
+    Ok(core.connections().list()?)
+}
+
+#[tauri::command]
+pub async fn create_connection(core: CoreState<'_>, input: ConnectionInput) -> Res<Connection> {
+    Ok(core.connections().create(&input, false)?)
+}
+
+#[tauri::command]
+pub async fn update_connection(core: CoreState<'_>, id: String, input: ConnectionInput) -> Res<Connection> {
+    Ok(core.connections().update(&id, &input)?)
+}
+
+#[tauri::command]
+pub async fn delete_connection(core: CoreState<'_>, id: String) -> Res<()> {
+    Ok(core.connections().delete(&id)?)
+}
+
+#[tauri::command]
+pub async fn test_connection(core: CoreState<'_>, id: String) -> Res<Job> {
+    Ok(core.start_test_connection(&id)?)
+}
+
+#[tauri::command]
+pub async fn list_jobs(core: CoreState<'_>, filter: Option<JobFilter>) -> Res<Vec<Job>> {
+    Ok(core.jobs.list(&filter.unwrap_or_default())?)
+}
+
+#[tauri::command]
+pub async fn get_job(core: CoreState<'_>, id: String) -> Res<JobDetail> {
+    Ok(core.jobs.detail(&id)?)
+}
+
+#[tauri::command]
+pub async fn cancel_job(core: CoreState<'_>, id: String) -> Res<Job> {
+    Ok(core.jobs.cancel(&id)?)
+}
+
+#[tauri::command]
+pub async fn start_demo(core: CoreState<'_>) -> Res<Vec<Connection>> {
+    Ok(core.inner().start_demo().await?)
+}
+
+#[tauri::command]
+pub async fn get_settings(core: CoreState<'_>) -> Res<Settings> {
+    Ok(core.settings()?)
+}
+
+#[tauri::command]
+pub async fn save_settings(core: CoreState<'_>, settings: Settings) -> Res<Settings> {
+    Ok(core.save_settings(&settings)?)
+}
