@@ -4,6 +4,9 @@
 use std::sync::Arc;
 
 use backoffice_core::model::*;
+use backoffice_core::sync::contifico::ResourceInfo;
+use backoffice_core::sync::query::{BrowsePage, BrowseQuery};
+use backoffice_core::sync::{QuarantinedRecord, ResourceSummary, RewindPreview, SyncOptions, SyncRun};
 use backoffice_core::{ApiError, Core};
 use tauri::State;
 
@@ -25,6 +28,14 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         start_demo,
         get_settings,
         save_settings,
+        contifico_resources,
+        contifico_summary,
+        contifico_sync,
+        contifico_browse,
+        contifico_record,
+        contifico_rewind,
+        sync_history,
+        sync_quarantine,
     ]
 }
 
@@ -91,4 +102,50 @@ pub async fn get_settings(core: CoreState<'_>) -> Res<Settings> {
 #[tauri::command]
 pub async fn save_settings(core: CoreState<'_>, settings: Settings) -> Res<Settings> {
     Ok(core.save_settings(&settings)?)
+}
+
+#[tauri::command]
+pub async fn contifico_resources(core: CoreState<'_>) -> Res<Vec<ResourceInfo>> {
+    Ok(core.contifico_resources())
+}
+
+#[tauri::command]
+pub async fn contifico_summary(core: CoreState<'_>, connection_id: String) -> Res<Vec<ResourceSummary>> {
+    Ok(core.contifico_summary(&connection_id)?)
+}
+
+#[tauri::command]
+pub async fn contifico_sync(core: CoreState<'_>, connection_id: String, options: SyncOptions) -> Res<Job> {
+    Ok(core.start_contifico_sync(&connection_id, options)?)
+}
+
+#[tauri::command]
+pub async fn contifico_browse(core: CoreState<'_>, query: BrowseQuery) -> Res<BrowsePage> {
+    Ok(core.contifico_browse(&query)?)
+}
+
+#[tauri::command]
+pub async fn contifico_record(core: CoreState<'_>, connection_id: String, resource: String, id: String) -> Res<String> {
+    Ok(core.contifico_record(&connection_id, &resource, &id)?)
+}
+
+#[tauri::command]
+pub async fn contifico_rewind(
+    core: CoreState<'_>,
+    connection_id: String,
+    resource: String,
+    to: String,
+    apply: bool,
+) -> Res<RewindPreview> {
+    Ok(core.contifico_rewind(&connection_id, &resource, &to, apply)?)
+}
+
+#[tauri::command]
+pub async fn sync_history(core: CoreState<'_>, connection_id: String) -> Res<Vec<SyncRun>> {
+    Ok(core.sync_history(&connection_id)?)
+}
+
+#[tauri::command]
+pub async fn sync_quarantine(core: CoreState<'_>, connection_id: String, erp: String) -> Res<Vec<QuarantinedRecord>> {
+    Ok(core.sync_quarantine(&connection_id, &erp)?)
 }

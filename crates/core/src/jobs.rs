@@ -69,11 +69,23 @@ impl JobManager {
         let err = serde_json::to_string(&err).unwrap_or_default();
         let now = now_utc();
         let n = self.store.write(|tx| {
-            Ok(tx.execute(
-                "UPDATE jobs SET status='failed', error=?1, finished_at=?2, active_key=NULL
-                 WHERE status IN ('queued','running')",
-                params![err, now],
-            )?)
+            let active: Vec<(String, Option<u32>)> = {
+                let mut st = tx.prepare("SELECT id, owner_pid FROM jobs WHERE status IN ('queued','running')")?;
+                let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut n = 0;
+            for (id, pid) in active {
+                // A job another live process (the CLI, or the app) is running is left alone.
+                if pid.is_some_and(|p| p != std::process::id() && process_alive(p)) {
+                    continue;
+                }
+                n += tx.execute(
+                    "UPDATE jobs SET status='failed', error=?1, finished_at=?2, active_key=NULL WHERE id=?3",
+                    params![err, now, id],
+                )?;
+            }
+            Ok(n)
         })?;
         if n > 0 {
             tracing::warn!(count = n, "marked jobs interrupted by a previous shutdown as failed");
@@ -120,7 +132,9 @@ impl JobManager {
         })
     }
 
-    /// Asks a running job to stop at its next checkpoint. A queued job is cancelled at once.
+    /// Asks a running job to stop at its next checkpoint. A job of another process (the CLI seen from
+    /// the app) gets the request through the database and stops at its next progress report; one whose
+    /// process is gone is marked cancelled at once.
     pub fn cancel(&self, id: &str) -> CoreResult<Job> {
         let token = self.running.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
         match token {
@@ -128,8 +142,17 @@ impl JobManager {
             None => {
                 let job = self.get(id)?;
                 if job.status.is_active() {
-                    // Not run by this process (e.g. a CLI job seen from the app): mark it.
-                    self.finish(id, JobStatus::Cancelled, None)?;
+                    let pid: Option<u32> = self
+                        .store
+                        .read(|c| Ok(c.query_row("SELECT owner_pid FROM jobs WHERE id=?1", [id], |r| r.get(0))?))?;
+                    if pid.is_some_and(process_alive) {
+                        self.store.write(|tx| {
+                            tx.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?1", [id])?;
+                            Ok(())
+                        })?;
+                    } else {
+                        self.finish(id, JobStatus::Cancelled, None)?;
+                    }
                 }
             }
         }
@@ -154,8 +177,8 @@ impl JobManager {
         let now = now_utc();
         let inserted = self.store.write(|tx| {
             let r = tx.execute(
-                "INSERT INTO jobs (id, kind, connection_id, connection_name, params, status, counts, created_at, active_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', '{}', ?6, ?7)",
+                "INSERT INTO jobs (id, kind, connection_id, connection_name, params, status, counts, created_at, active_key, owner_pid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', '{}', ?6, ?7, ?8)",
                 params![
                     id,
                     kind,
@@ -163,7 +186,8 @@ impl JobManager {
                     connection.map(|c| &c.name),
                     params.to_string(),
                     now,
-                    active_key
+                    active_key,
+                    std::process::id()
                 ],
             );
             match r {
@@ -257,6 +281,16 @@ impl JobManager {
 
     fn emit(&self, job: &Job, log: Option<JobLog>) {
         let _ = self.events.send(JobEvent { job: job.clone(), log });
+    }
+}
+
+/// Whether a process with this id is running (Linux: /proc; elsewhere we cannot tell cheaply, so a
+/// job of another process is treated as gone, which marks it failed on start as before).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        false
     }
 }
 
@@ -382,13 +416,16 @@ impl JobCtx {
             (serde_json::to_string(&s.counts).unwrap_or_default(), s.progress, s.label.clone())
         };
         let m = &self.inner.manager;
-        let _ = m.store.write(|tx| {
+        let cancel_requested = m.store.write(|tx| {
             tx.execute(
                 "UPDATE jobs SET counts=?2, progress=?3, progress_label=?4 WHERE id=?1",
                 params![self.id(), counts, progress, label],
             )?;
-            Ok(())
+            Ok(tx.query_row("SELECT cancel_requested FROM jobs WHERE id=?1", [self.id()], |r| r.get::<_, bool>(0))?)
         });
+        if matches!(cancel_requested, Ok(true)) {
+            self.inner.cancel.cancel();
+        }
         if let Ok(job) = m.get(self.id()) {
             m.emit(&job, None);
         }

@@ -130,11 +130,7 @@ impl FrappeError {
     /// JSON for `/api` unless the client asked for text (then Frappe's HTML page).
     fn render(self, html: bool) -> Response {
         if html {
-            let msg = self
-                .messages
-                .first()
-                .map(|(_, m)| m.clone())
-                .unwrap_or_else(|| self.exc_type.to_string());
+            let msg = self.messages.first().map(|(_, m)| m.clone()).unwrap_or_else(|| self.exc_type.to_string());
             return html_response(
                 self.status,
                 &format!("<!DOCTYPE html><html><head><title>Error</title></head><body><div class=\"page-content\"><h2>Error</h2><p>{msg}</p></div></body></html>"),
@@ -154,13 +150,9 @@ pub(crate) fn error_for_status(status: u16) -> Response {
         403 => FrappeError::new(403, "PermissionError"),
         404 => FrappeError::new(404, "DoesNotExistError").thrown("Message", "Not found"),
         409 => FrappeError::new(409, "DuplicateEntryError"),
-        417 => FrappeError::new(417, "ValidationError")
-            .thrown("Message", "Simulated validation error"),
+        417 => FrappeError::new(417, "ValidationError").thrown("Message", "Simulated validation error"),
         503 => FrappeError::new(503, "SessionStopped"),
-        s => FrappeError {
-            module: "builtins",
-            ..FrappeError::new(s, "Exception")
-        },
+        s => FrappeError { module: "builtins", ..FrappeError::new(s, "Exception") },
     };
     let mut r = e.render(false);
     if status == 429 {
@@ -186,15 +178,7 @@ pub(crate) struct SiteState {
     docs: RwLock<BTreeMap<String, Vec<Doc>>>,
 }
 
-const STD_COLUMNS: &[&str] = &[
-    "name",
-    "owner",
-    "creation",
-    "modified",
-    "modified_by",
-    "docstatus",
-    "idx",
-];
+const STD_COLUMNS: &[&str] = &["name", "owner", "creation", "modified", "modified_by", "docstatus", "idx"];
 
 impl SiteState {
     fn new(site: Site, creds: &SimCredentials) -> Self {
@@ -225,14 +209,8 @@ fn std_doc(doctype: &str, name: &str, n: u64, fields: Value) -> Doc {
     let mut d = Map::new();
     d.insert("name".into(), json!(name));
     d.insert("owner".into(), json!("Administrator"));
-    d.insert(
-        "creation".into(),
-        json!(format!("2024-11-{:02} 09:{:02}:12.{:06}", 4 + n % 20, n % 60, 104_500 + n)),
-    );
-    d.insert(
-        "modified".into(),
-        json!(format!("2025-01-{:02} 10:{:02}:41.{:06}", 6 + n % 20, n % 60, 337_200 + n)),
-    );
+    d.insert("creation".into(), json!(format!("2024-11-{:02} 09:{:02}:12.{:06}", 4 + n % 20, n % 60, 104_500 + n)));
+    d.insert("modified".into(), json!(format!("2025-01-{:02} 10:{:02}:41.{:06}", 6 + n % 20, n % 60, 337_200 + n)));
     d.insert("modified_by".into(), json!("Administrator"));
     d.insert("docstatus".into(), json!(0));
     d.insert("idx".into(), json!(0));
@@ -336,14 +314,10 @@ fn seed_docs(site: Site) -> BTreeMap<String, Vec<Doc>> {
         next(),
         json!({"warehouse_name": "All Warehouses", "is_group": 1, "company": company, "disabled": 0, "lft": 1, "rgt": 12}),
     )];
-    for (i, (w, kind)) in [
-        ("Stores", None),
-        ("Finished Goods", None),
-        ("Work In Progress", None),
-        ("Goods In Transit", Some("Transit")),
-    ]
-    .iter()
-    .enumerate()
+    for (i, (w, kind)) in
+        [("Stores", None), ("Finished Goods", None), ("Work In Progress", None), ("Goods In Transit", Some("Transit"))]
+            .iter()
+            .enumerate()
     {
         let mut f = json!({"warehouse_name": w, "is_group": 0, "parent_warehouse": group, "company": company, "disabled": 0, "lft": 2 + 2 * i, "rgt": 3 + 2 * i});
         if let Some(k) = kind {
@@ -357,9 +331,7 @@ fn seed_docs(site: Site) -> BTreeMap<String, Vec<Doc>> {
 
 pub(crate) fn build(site: Site, creds: &SimCredentials, ctl: ServerControl) -> Router {
     let st = Arc::new(SiteState::new(site, creds));
-    let api = Router::new()
-        .route("/api/{*rest}", any(handle))
-        .with_state(st);
+    let api = Router::new().route("/api/{*rest}", any(handle)).with_state(st);
     crate::server::finish_router(api, ctl)
 }
 
@@ -411,10 +383,7 @@ fn authenticate(st: &SiteState, headers: &HeaderMap) -> Result<Who, FrappeError>
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accept.starts_with("text") && !accept.contains("application/json")
 }
 
@@ -486,19 +455,12 @@ fn no_read_permission(doctype: &str) -> FrappeError {
 
 /// Query-string arguments, plus a JSON body (only with `Content-Type:
 /// application/json`) or a form body.
-fn request_args(
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Map<String, Value>, FrappeError> {
+fn request_args(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, FrappeError> {
     let mut args = Map::new();
     for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
         args.insert(k.into_owned(), json!(v.into_owned()));
     }
-    let ctype = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if body.is_empty() {
         return Ok(args);
     }
@@ -517,18 +479,10 @@ fn request_args(
 }
 
 fn json_decode_error(msg: &str) -> FrappeError {
-    FrappeError {
-        module: "json.decoder",
-        ..FrappeError::new(500, "JSONDecodeError").detail(msg.to_string())
-    }
+    FrappeError { module: "json.decoder", ..FrappeError::new(500, "JSONDecodeError").detail(msg.to_string()) }
 }
 
-fn call_method(
-    st: &SiteState,
-    cmd: &str,
-    who: &Who,
-    args: &Map<String, Value>,
-) -> Result<Value, FrappeError> {
+fn call_method(st: &SiteState, cmd: &str, who: &Who, args: &Map<String, Value>) -> Result<Value, FrappeError> {
     let known = [
         "frappe.auth.get_logged_user",
         "frappe.utils.change_log.get_versions",
@@ -542,10 +496,7 @@ fn call_method(
         let module = cmd.rsplit_once('.').map(|(m, _)| m).unwrap_or(cmd);
         return Err(FrappeError::new(417, "ValidationError")
             .detail(format!("Failed to get method for command {cmd} with No module named '{module}'"))
-            .thrown(
-                "Message",
-                format!("Failed to get method for command {cmd} with No module named '{module}'"),
-            ));
+            .thrown("Message", format!("Failed to get method for command {cmd} with No module named '{module}'")));
     }
     // `frappe.ping` is the one guest method here.
     if matches!(who, Who::Guest) && cmd != "frappe.ping" {
@@ -554,9 +505,7 @@ fn call_method(
         let msg = format!(
             "<details><summary>You are not permitted to access this resource.</summary>Function <strong>{cmd}</strong> is not whitelisted.</details>"
         );
-        return Err(FrappeError::new(403, "PermissionError")
-            .detail(msg.clone())
-            .thrown("Method Not Allowed", msg));
+        return Err(FrappeError::new(403, "PermissionError").detail(msg.clone()).thrown("Method Not Allowed", msg));
     }
     let message = match cmd {
         "frappe.ping" => json!("pong"),
@@ -590,19 +539,12 @@ fn doctype_not_found(dt: &str) -> FrappeError {
 fn get_doc(st: &SiteState, doctype: &str, name: &str) -> Result<Value, FrappeError> {
     let docs = st.docs.read().expect("docs");
     let list = docs.get(doctype).ok_or_else(|| doctype_not_found(doctype))?;
-    let d = list
-        .iter()
-        .find(|d| d.get("name").and_then(Value::as_str) == Some(name))
-        .ok_or_else(|| {
-            FrappeError::new(404, "DoesNotExistError")
-                .thrown("Message", format!("{doctype} {name} not found"))
-        })?;
+    let d = list.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(name)).ok_or_else(|| {
+        FrappeError::new(404, "DoesNotExistError").thrown("Message", format!("{doctype} {name} not found"))
+    })?;
     // v15 serialises documents with no_nulls.
-    let clean: Map<String, Value> = d
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let clean: Map<String, Value> =
+        d.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
     Ok(Value::Object(clean))
 }
 
@@ -611,9 +553,7 @@ fn json_arg(v: Option<&Value>) -> Result<Option<Value>, FrappeError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => serde_json::from_str(s)
-            .map(Some)
-            .map_err(|e| json_decode_error(&e.to_string())),
+        Some(Value::String(s)) => serde_json::from_str(s).map(Some).map_err(|e| json_decode_error(&e.to_string())),
         Some(other) => Ok(Some(other.clone())),
     }
 }
@@ -623,8 +563,7 @@ fn unknown_column(col: &str, clause: &str) -> FrappeError {
     // (erpnext.md section 3, "anything else") [inferred: MariaDB error text].
     FrappeError {
         module: "pymysql.err",
-        ..FrappeError::new(500, "OperationalError")
-            .detail(format!("(1054, \"Unknown column '{col}' in '{clause}'\")"))
+        ..FrappeError::new(500, "OperationalError").detail(format!("(1054, \"Unknown column '{col}' in '{clause}'\")"))
     }
 }
 
@@ -672,10 +611,7 @@ fn get_list(st: &SiteState, doctype: &str, args: &Map<String, Value>) -> Result<
             out
         }
         Some(Value::String(s)) if s == "*" => cols.iter().map(|c| (c.clone(), c.clone())).collect(),
-        Some(_) => {
-            return Err(FrappeError::new(417, "ValidationError")
-                .thrown("Message", "fields must be a list"))
-        }
+        Some(_) => return Err(FrappeError::new(417, "ValidationError").thrown("Message", "fields must be a list")),
     };
 
     let filters = parse_filters(args.get("filters"))?;
@@ -704,10 +640,7 @@ fn get_list(st: &SiteState, doctype: &str, args: &Map<String, Value>) -> Result<
         }
         rows.sort_by(|a, b| {
             for (col, desc) in &keys {
-                let o = cmp_values(
-                    a.get(col).unwrap_or(&Value::Null),
-                    b.get(col).unwrap_or(&Value::Null),
-                );
+                let o = cmp_values(a.get(col).unwrap_or(&Value::Null), b.get(col).unwrap_or(&Value::Null));
                 let o = if *desc { o.reverse() } else { o };
                 if o != Ordering::Equal {
                     return o;
@@ -719,15 +652,8 @@ fn get_list(st: &SiteState, doctype: &str, args: &Map<String, Value>) -> Result<
 
     let start = int_arg(args, "limit_start").unwrap_or(0).max(0) as usize;
     // Default page length 20; 0 means no limit; `limit` is an alias.
-    let len = int_arg(args, "limit_page_length")
-        .or_else(|| int_arg(args, "limit"))
-        .unwrap_or(20)
-        .max(0) as usize;
-    let end = if len == 0 {
-        rows.len()
-    } else {
-        (start + len).min(rows.len())
-    };
+    let len = int_arg(args, "limit_page_length").or_else(|| int_arg(args, "limit")).unwrap_or(20).max(0) as usize;
+    let end = if len == 0 { rows.len() } else { (start + len).min(rows.len()) };
     let page = &rows[start.min(rows.len())..end.max(start.min(rows.len()))];
 
     let as_dict = !matches!(
@@ -746,12 +672,7 @@ fn get_list(st: &SiteState, doctype: &str, args: &Map<String, Value>) -> Result<
                 }
                 Value::Object(o)
             } else {
-                Value::Array(
-                    fields
-                        .iter()
-                        .map(|(src, _)| d.get(src).cloned().unwrap_or(Value::Null))
-                        .collect(),
-                )
+                Value::Array(fields.iter().map(|(src, _)| d.get(src).cloned().unwrap_or(Value::Null)).collect())
             }
         })
         .collect();
@@ -769,9 +690,7 @@ fn parse_filters(v: Option<&Value>) -> Result<Vec<Filter>, FrappeError> {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    let bad = || {
-        FrappeError::new(417, "ValidationError").thrown("Message", "Invalid filter format")
-    };
+    let bad = || FrappeError::new(417, "ValidationError").thrown("Message", "Invalid filter format");
     match v {
         Value::Array(items) => {
             for it in items {
@@ -794,31 +713,21 @@ fn parse_filters(v: Option<&Value>) -> Result<Vec<Filter>, FrappeError> {
         Value::Object(o) => {
             for (f, val) in o {
                 let (op, val) = match val {
-                    Value::Array(a) if a.len() == 2 && a[0].is_string() => (
-                        a[0].as_str().unwrap_or("=").trim().to_lowercase(),
-                        a[1].clone(),
-                    ),
+                    Value::Array(a) if a.len() == 2 && a[0].is_string() => {
+                        (a[0].as_str().unwrap_or("=").trim().to_lowercase(), a[1].clone())
+                    }
                     other => ("=".to_string(), other),
                 };
-                out.push(Filter {
-                    field: clean_col(&f),
-                    op,
-                    value: val,
-                });
+                out.push(Filter { field: clean_col(&f), op, value: val });
             }
         }
         _ => return Err(bad()),
     }
-    const OPS: &[&str] = &[
-        "=", "!=", "<>", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is",
-        "between",
-    ];
+    const OPS: &[&str] = &["=", "!=", "<>", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between"];
     for f in &out {
         if !OPS.contains(&f.op.as_str()) {
-            return Err(FrappeError::new(417, "ValidationError").thrown(
-                "Message",
-                format!("Operator must be one of {}", OPS.join(", ")),
-            ));
+            return Err(FrappeError::new(417, "ValidationError")
+                .thrown("Message", format!("Operator must be one of {}", OPS.join(", "))));
         }
     }
     Ok(out)
@@ -891,12 +800,8 @@ impl Filter {
             "<=" => cmp_values(have, &self.value) != Ordering::Greater,
             "like" => like(&as_text(have), &as_text(&self.value)),
             "not like" => !like(&as_text(have), &as_text(&self.value)),
-            "in" => list_values(&self.value)
-                .iter()
-                .any(|v| cmp_values(have, v) == Ordering::Equal),
-            "not in" => !list_values(&self.value)
-                .iter()
-                .any(|v| cmp_values(have, v) == Ordering::Equal),
+            "in" => list_values(&self.value).iter().any(|v| cmp_values(have, v) == Ordering::Equal),
+            "not in" => !list_values(&self.value).iter().any(|v| cmp_values(have, v) == Ordering::Equal),
             "is" => {
                 let set = !as_text(have).is_empty();
                 match as_text(&self.value).as_str() {
@@ -929,11 +834,8 @@ mod tests {
 
     #[test]
     fn server_messages_are_double_encoded() {
-        let b = FrappeError::new(417, "ValidationError")
-            .thrown("Message", "Please enter Reqd by Date")
-            .body();
-        let outer: Vec<String> =
-            serde_json::from_str(b["_server_messages"].as_str().unwrap()).unwrap();
+        let b = FrappeError::new(417, "ValidationError").thrown("Message", "Please enter Reqd by Date").body();
+        let outer: Vec<String> = serde_json::from_str(b["_server_messages"].as_str().unwrap()).unwrap();
         let inner: Value = serde_json::from_str(&outer[0]).unwrap();
         assert_eq!(inner["message"], "Please enter Reqd by Date");
         let exc: Vec<String> = serde_json::from_str(b["exc"].as_str().unwrap()).unwrap();

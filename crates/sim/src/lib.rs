@@ -128,26 +128,16 @@ impl std::fmt::Debug for SimHandle {
 /// Start every simulator on its own ephemeral loopback port.
 pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
     let creds = cfg.credentials.clone();
-    let ctl = |flavor, salt: u64| {
-        ServerControl::new(
-            flavor,
-            cfg.faults.clone(),
-            cfg.latency_ms,
-            cfg.seed.wrapping_add(salt),
-        )
-    };
+    let ctl =
+        |flavor, salt: u64| ServerControl::new(flavor, cfg.faults.clone(), cfg.latency_ms, cfg.seed.wrapping_add(salt));
 
     let omie_ctl = ctl(Flavor::Omie, 1);
     let omie_router = omie::build(cfg.seed, cfg.scale, &creds, omie_ctl.clone());
     let omie_srv = server::serve(omie_router).await?;
 
     let contifico_server = ctl(Flavor::Contifico, 2);
-    let (cont_router, contifico_ctl) = contifico::build(
-        cfg.seed,
-        cfg.scale,
-        creds.contifico_api_key.clone(),
-        contifico_server,
-    );
+    let (cont_router, contifico_ctl) =
+        contifico::build(cfg.seed, cfg.scale, creds.contifico_api_key.clone(), contifico_server);
     let cont_srv = server::serve(cont_router).await?;
 
     let erpnext_a_ctl = ctl(Flavor::Erpnext, 3);

@@ -7,11 +7,7 @@ use backoffice_sim::{start, Faults, SimConfig};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "backoffice-sim",
-    version,
-    about = "Loopback simulators of the Omie, Contífico and ERPNext APIs"
-)]
+#[command(name = "backoffice-sim", version, about = "Loopback simulators of the Omie, Contífico and ERPNext APIs")]
 struct Args {
     /// Seed of all generated data and fault rolls.
     #[arg(long, default_value_t = 42)]

@@ -36,11 +36,7 @@ pub struct Fault {
 
 impl Fault {
     fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Fault {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-        }
+        Fault { status, code: code.to_string(), message: message.into() }
     }
 
     /// reference: business/validation errors come back as HTTP 500 + fault body
@@ -52,10 +48,7 @@ impl Fault {
 
 impl IntoResponse for Fault {
     fn into_response(self) -> Response {
-        json_response(
-            self.status,
-            &json!({ "faultstring": self.message, "faultcode": self.code }),
-        )
+        json_response(self.status, &json!({ "faultstring": self.message, "faultcode": self.code }))
     }
 }
 
@@ -64,17 +57,11 @@ pub(crate) fn error_for_status(status: u16) -> Response {
     match status {
         // reference: "Server hiccup: HTTP 500 with `SOAP-ERROR: Broken response from
         // Application Server`" (retryable).
-        500 => Fault::new(
-            500,
-            "SOAP-ENV:Server",
-            "SOAP-ERROR: Broken response from Application Server",
-        ),
+        500 => Fault::new(500, "SOAP-ENV:Server", "SOAP-ERROR: Broken response from Application Server"),
         // reference: misuse block is HTTP 425 with MISUSE_API_PROCESS (per api-omie).
-        425 => Fault::new(
-            425,
-            "MISUSE_API_PROCESS",
-            "API bloqueada por consumo indevido. Tente novamente em 1 segundos.",
-        ),
+        425 => {
+            Fault::new(425, "MISUSE_API_PROCESS", "API bloqueada por consumo indevido. Tente novamente em 1 segundos.")
+        }
         // reference: HTTP 429 "Too many Requests" [DOC S2]; its body is NOT FOUND,
         // so the usual fault shape is used.
         429 => Fault::new(429, "SOAP-ENV:Server", "ERROR: Too many Requests"),
@@ -100,9 +87,7 @@ pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerCo
         app_key: creds.omie_app_key.clone(),
         app_secret: creds.omie_app_secret.clone(),
     });
-    let api = Router::new()
-        .route("/api/v1/{*service}", any(handle))
-        .with_state(st);
+    let api = Router::new().route("/api/v1/{*service}", any(handle)).with_state(st);
     crate::server::finish_router(api, ctl)
 }
 
@@ -125,34 +110,23 @@ async fn handle(
     if method != Method::POST {
         // reference: always POST [DOC S1]. GET on a service URL (WSDL etc.) is not
         // simulated; the answer below is the sim's own.
-        return Fault::new(
-            405,
-            "SOAP-ENV:Client",
-            "ERROR: Utilize o método POST para chamar a API.",
-        )
-        .into_response();
+        return Fault::new(405, "SOAP-ENV:Client", "ERROR: Utilize o método POST para chamar a API.").into_response();
     }
     // reference: the faults for a malformed envelope are NOT FOUND; the sim answers
     // HTTP 500 with a bare `SOAP-ENV:Client` fault.
     let env: Value = match serde_json::from_slice(&body) {
         Ok(v @ Value::Object(_)) => v,
-        _ => {
-            return Fault::new(500, "SOAP-ENV:Client", "ERROR: Requisição JSON inválida.")
-                .into_response()
-        }
+        _ => return Fault::new(500, "SOAP-ENV:Client", "ERROR: Requisição JSON inválida.").into_response(),
     };
     let Some(call) = env.get("call").and_then(Value::as_str).map(str::to_string) else {
-        return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [CALL] não informada.")
-            .into_response();
+        return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [CALL] não informada.").into_response();
     };
 
     // reference: invalid credentials → `SOAP-ENV:Client-101` "ERROR: Chave de acesso
     // invalida" served with HTTP 500 (test fixtures; real text NOT FOUND).
     let key = key_str(env.get("app_key"));
     let secret = key_str(env.get("app_secret"));
-    if key.as_deref() != Some(st.app_key.as_str())
-        || secret.as_deref() != Some(st.app_secret.as_str())
-    {
+    if key.as_deref() != Some(st.app_key.as_str()) || secret.as_deref() != Some(st.app_secret.as_str()) {
         return Fault::client(101, "ERROR: Chave de acesso invalida").into_response();
     }
 
@@ -160,14 +134,10 @@ async fn handle(
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(Value::Array(a)) => a.first().cloned().unwrap_or(Value::Object(Map::new())),
         Some(o @ Value::Object(_)) => o.clone(),
-        Some(_) => {
-            return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [PARAM] inválida.")
-                .into_response()
-        }
+        Some(_) => return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [PARAM] inválida.").into_response(),
     };
     let Value::Object(param) = param else {
-        return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [PARAM] inválida.")
-            .into_response();
+        return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [PARAM] inválida.").into_response();
     };
 
     match dispatch(&st, &service, &call, &param) {
@@ -177,38 +147,23 @@ async fn handle(
 }
 
 /// Service registry: `(service path, method)` → handler.
-fn dispatch(
-    st: &OmieState,
-    service: &str,
-    call: &str,
-    param: &Map<String, Value>,
-) -> Result<Value, Fault> {
+fn dispatch(st: &OmieState, service: &str, call: &str, param: &Map<String, Value>) -> Result<Value, Fault> {
     match (service, call) {
         ("geral/clientes", "ListarClientes") => listar_clientes(st, param, false),
         ("geral/clientes", "ListarClientesResumido") => listar_clientes(st, param, true),
         ("geral/clientes", "ConsultarCliente") => consultar_cliente(st, param),
-        ("geral/clientes", m) if CLIENTES_METHODS.contains(&m) => Err(Fault::new(
-            501,
-            "SOAP-ENV:Server",
-            format!("ERROR: [simulador] o método {m} ainda não é simulado."),
-        )),
+        ("geral/clientes", m) if CLIENTES_METHODS.contains(&m) => {
+            Err(Fault::new(501, "SOAP-ENV:Server", format!("ERROR: [simulador] o método {m} ainda não é simulado.")))
+        }
         (svc, m) if KNOWN_SERVICES.contains(&svc) => Err(unknown_method(svc, m)),
-        (svc, _) => Err(Fault::new(
-            404,
-            "SOAP-ENV:Client",
-            format!("ERROR: Serviço [{svc}/] não encontrado."),
-        )),
+        (svc, _) => Err(Fault::new(404, "SOAP-ENV:Client", format!("ERROR: Serviço [{svc}/] não encontrado."))),
     }
 }
 
 /// reference: the fault for an unknown `call` is NOT FOUND in the reference. The sim
 /// answers HTTP 500 with a bare `SOAP-ENV:Client` fault naming the method.
 fn unknown_method(service: &str, method: &str) -> Fault {
-    Fault::new(
-        500,
-        "SOAP-ENV:Client",
-        format!("ERROR: Método [{method}] não existe no serviço [{service}/]!"),
-    )
+    Fault::new(500, "SOAP-ENV:Client", format!("ERROR: Método [{method}] não existe no serviço [{service}/]!"))
 }
 
 const CLIENTES_METHODS: &[&str] = &[
@@ -246,10 +201,7 @@ fn check_tags(param: &Map<String, Value>, allowed: &[&str], complex: &str) -> Re
         if !allowed.contains(&k.as_str()) {
             return Err(Fault::client(
                 5001,
-                format!(
-                    "ERROR: Tag [{}] não faz parte da estrutura do tipo complexo [{complex}]!",
-                    k.to_uppercase()
-                ),
+                format!("ERROR: Tag [{}] não faz parte da estrutura do tipo complexo [{complex}]!", k.to_uppercase()),
             ));
         }
     }
@@ -283,25 +235,16 @@ fn int_param(param: &Map<String, Value>, k: &str) -> Result<Option<i64>, Fault> 
         Some(Value::Number(n)) => Ok(n.as_i64()),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| {
-            Fault::new(
-                500,
-                "SOAP-ENV:Client",
-                format!("ERROR: Valor inválido para a tag [{}]!", k.to_uppercase()),
-            )
+            Fault::new(500, "SOAP-ENV:Client", format!("ERROR: Valor inválido para a tag [{}]!", k.to_uppercase()))
         }),
-        Some(_) => Err(Fault::new(
-            500,
-            "SOAP-ENV:Client",
-            format!("ERROR: Valor inválido para a tag [{}]!", k.to_uppercase()),
-        )),
+        Some(_) => {
+            Err(Fault::new(500, "SOAP-ENV:Client", format!("ERROR: Valor inválido para a tag [{}]!", k.to_uppercase())))
+        }
     }
 }
 
 fn str_param<'a>(param: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
-    param
-        .get(k)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
+    param.get(k).and_then(Value::as_str).filter(|s| !s.trim().is_empty())
 }
 
 fn date_param(param: &Map<String, Value>, k: &str) -> Result<Option<chrono::NaiveDate>, Fault> {
@@ -311,27 +254,18 @@ fn date_param(param: &Map<String, Value>, k: &str) -> Result<Option<chrono::Naiv
             Fault::new(
                 500,
                 "SOAP-ENV:Client",
-                format!(
-                    "ERROR: Data inválida na tag [{}]. Utilize o formato dd/mm/aaaa!",
-                    k.to_uppercase()
-                ),
+                format!("ERROR: Data inválida na tag [{}]. Utilize o formato dd/mm/aaaa!", k.to_uppercase()),
             )
         }),
     }
 }
 
-fn listar_clientes(
-    st: &OmieState,
-    param: &Map<String, Value>,
-    resumido: bool,
-) -> Result<Value, Fault> {
+fn listar_clientes(st: &OmieState, param: &Map<String, Value>, resumido: bool) -> Result<Value, Fault> {
     check_tags(param, LIST_TAGS, "clientes_list_request")?;
     let pagina = int_param(param, "pagina")?.unwrap_or(1).max(1) as u64;
     // reference: default page size NOT FOUND (examples use 50); official guidance is
     // "no máximo 500 registros por página", applied here as a clamp.
-    let rpp = int_param(param, "registros_por_pagina")?
-        .unwrap_or(50)
-        .clamp(1, 500) as u64;
+    let rpp = int_param(param, "registros_por_pagina")?.unwrap_or(50).clamp(1, 500) as u64;
 
     let de = date_param(param, "filtrar_por_data_de")?;
     let ate = date_param(param, "filtrar_por_data_ate")?;
@@ -341,11 +275,7 @@ fn listar_clientes(
     let por_codigo: Vec<u64> = param
         .get("clientesPorCodigo")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.get("codigo_cliente_omie").and_then(Value::as_u64))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|x| x.get("codigo_cliente_omie").and_then(Value::as_u64)).collect())
         .unwrap_or_default();
 
     let filtered = de.is_some()
@@ -363,10 +293,7 @@ fn listar_clientes(
         let candidates: Box<dyn Iterator<Item = u64>> = if por_codigo.is_empty() {
             Box::new(0..st.scale)
         } else {
-            let mut v: Vec<u64> = por_codigo
-                .iter()
-                .filter_map(|c| client_idx(st, *c))
-                .collect();
+            let mut v: Vec<u64> = por_codigo.iter().filter_map(|c| client_idx(st, *c)).collect();
             v.sort_unstable();
             v.dedup();
             Box::new(v.into_iter())
@@ -374,11 +301,7 @@ fn listar_clientes(
         for idx in candidates {
             let c = cliente(st, idx);
             let info = &c["info"];
-            let when = parse_ddmmyyyy(
-                info[if apenas_inclusao { "dInc" } else { "dAlt" }]
-                    .as_str()
-                    .unwrap_or(""),
-            );
+            let when = parse_ddmmyyyy(info[if apenas_inclusao { "dInc" } else { "dAlt" }].as_str().unwrap_or(""));
             if de.is_some_and(|d| when.is_none_or(|w| w < d))
                 || ate.is_some_and(|d| when.is_none_or(|w| w > d))
                 || (apenas_importado && info["cImpAPI"] != "S")
@@ -413,10 +336,7 @@ fn listar_clientes(
     // reference: page past the end (or an empty result) → `SOAP-ENV:Client-5113`
     // "ERROR: Não existem registros para a página [N]!" with HTTP 500.
     if page_idx.is_empty() {
-        return Err(Fault::client(
-            5113,
-            format!("ERROR: Não existem registros para a página [{pagina}]!"),
-        ));
+        return Err(Fault::client(5113, format!("ERROR: Não existem registros para a página [{pagina}]!")));
     }
     let rows: Vec<Value> = page_idx
         .iter()
@@ -435,11 +355,7 @@ fn listar_clientes(
             }
         })
         .collect();
-    let key = if resumido {
-        "clientes_cadastro_resumido"
-    } else {
-        "clientes_cadastro"
-    };
+    let key = if resumido { "clientes_cadastro_resumido" } else { "clientes_cadastro" };
     Ok(json!({
         "pagina": pagina,
         "total_de_paginas": total_paginas,
@@ -450,11 +366,7 @@ fn listar_clientes(
 }
 
 fn consultar_cliente(st: &OmieState, param: &Map<String, Value>) -> Result<Value, Fault> {
-    check_tags(
-        param,
-        &["codigo_cliente_omie", "codigo_cliente_integracao"],
-        "clientes_cadastro_chave",
-    )?;
+    check_tags(param, &["codigo_cliente_omie", "codigo_cliente_integracao"], "clientes_cadastro_chave")?;
     let by_code = int_param(param, "codigo_cliente_omie")?.filter(|c| *c > 0);
     let by_int = str_param(param, "codigo_cliente_integracao");
     let idx = match (by_code, by_int) {
@@ -492,13 +404,9 @@ fn client_idx(st: &OmieState, code: u64) -> Option<u64> {
     (idx < st.scale && client_code(st, idx) == code).then_some(idx)
 }
 
-const RAZOES: &[&str] = &[
-    "COMERCIO", "INDUSTRIA", "DISTRIBUIDORA", "TRANSPORTES", "SERVICOS", "TECNOLOGIA",
-    "ALIMENTOS", "CONSTRUTORA",
-];
-const NOMES: &[&str] = &[
-    "PAULISTA", "MINEIRA", "DO SUL", "ATLANTICO", "CERRADO", "PANTANAL", "AMAZONIA", "LITORAL",
-];
+const RAZOES: &[&str] =
+    &["COMERCIO", "INDUSTRIA", "DISTRIBUIDORA", "TRANSPORTES", "SERVICOS", "TECNOLOGIA", "ALIMENTOS", "CONSTRUTORA"];
+const NOMES: &[&str] = &["PAULISTA", "MINEIRA", "DO SUL", "ATLANTICO", "CERRADO", "PANTANAL", "AMAZONIA", "LITORAL"];
 const PESSOAS: &[&str] = &[
     "ANA SOUZA",
     "JOAO SILVA",
@@ -539,11 +447,7 @@ fn cliente(st: &OmieState, idx: u64) -> Value {
     let span = (end - start) as i128;
     let n = st.scale.max(1) as i128;
     let inc = start + ((idx as i128 * span) / n) as i64 + rng.below(3600) as i64;
-    let alt = if rng.chance(0.5) {
-        inc
-    } else {
-        inc + rng.below((end - inc).max(1) as u64) as i64
-    };
+    let alt = if rng.chance(0.5) { inc } else { inc + rng.below((end - inc).max(1) as u64) as i64 };
     let (di, da) = (local_naive(inc, BR_OFFSET_H), local_naive(alt, BR_OFFSET_H));
     let imp = rng.chance(0.4);
     json!({
@@ -598,13 +502,7 @@ mod tests {
     use super::*;
 
     fn st() -> OmieState {
-        OmieState {
-            seed: 9,
-            scale: 25,
-            anchor: 1_750_000_000,
-            app_key: "k".into(),
-            app_secret: "s".into(),
-        }
+        OmieState { seed: 9, scale: 25, anchor: 1_750_000_000, app_key: "k".into(), app_secret: "s".into() }
     }
 
     #[test]

@@ -127,13 +127,7 @@ impl ServerControl {
     /// including the ones answered with an injected fault.
     pub fn request_count(&self, path: &str) -> u64 {
         let key = count_key(path.split('?').next().unwrap_or(path));
-        self.state
-            .counts
-            .lock()
-            .expect("counts")
-            .get(&key)
-            .copied()
-            .unwrap_or(0)
+        self.state.counts.lock().expect("counts").get(&key).copied().unwrap_or(0)
     }
 
     pub fn request_counts(&self) -> BTreeMap<String, u64> {
@@ -151,13 +145,7 @@ impl ServerControl {
 
     fn record(&self, path: &str) {
         self.state.total.fetch_add(1, Ordering::Relaxed);
-        *self
-            .state
-            .counts
-            .lock()
-            .expect("counts")
-            .entry(count_key(path))
-            .or_insert(0) += 1;
+        *self.state.counts.lock().expect("counts").entry(count_key(path)).or_insert(0) += 1;
     }
 
     fn pop_forced(&self) -> Option<u16> {
@@ -187,34 +175,21 @@ impl ServerControl {
 pub(crate) struct ConnReset(Arc<Notify>);
 
 pub(crate) fn json_response(status: u16, body: &Value) -> Response {
-    let mut r = (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        body.to_string(),
-    )
-        .into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut r =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
 pub(crate) fn html_response(status: u16, html: &str) -> Response {
-    let mut r = (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        html.to_string(),
-    )
-        .into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    let mut r =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), html.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     r
 }
 
 fn with_retry_after(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     r
 }
 
@@ -275,19 +250,14 @@ async fn fault_layer(State(ctl): State<ServerControl>, req: Request, next: Next)
     if u < edge {
         let resp = next.run(req).await;
         let (_parts, body) = resp.into_parts();
-        let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
-            .await
-            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
         let cut = if bytes.len() > 1 { bytes.len() / 2 } else { 0 };
         let mut broken = bytes[..cut].to_vec();
         if broken.is_empty() {
             broken.extend_from_slice(b"{\"");
         }
         let mut r = Response::new(Body::from(broken));
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return r;
     }
     next.run(req).await
@@ -315,39 +285,30 @@ struct LatencyQ {
 /// Control endpoints present on every simulated server (never counted, never faulted).
 pub(crate) fn control_routes(ctl: ServerControl) -> Router {
     Router::new()
-        .route(
-            "/__sim/stats",
-            get(|State(c): State<ServerControl>| async move { Json(c.stats_json()) }),
-        )
+        .route("/__sim/stats", get(|State(c): State<ServerControl>| async move { Json(c.stats_json()) }))
         .route(
             "/__sim/fail_next",
-            post(
-                |State(c): State<ServerControl>, Query(q): Query<FailNextQ>| async move {
-                    c.fail_next(q.n.unwrap_or(1), q.status.unwrap_or(500));
-                    Json(json!({"pending_failures": c.pending_failures()}))
-                },
-            ),
+            post(|State(c): State<ServerControl>, Query(q): Query<FailNextQ>| async move {
+                c.fail_next(q.n.unwrap_or(1), q.status.unwrap_or(500));
+                Json(json!({"pending_failures": c.pending_failures()}))
+            }),
         )
         .route(
             "/__sim/faults",
             get(|State(c): State<ServerControl>| async move {
                 Json(serde_json::to_value(c.faults()).unwrap_or(Value::Null))
             })
-            .post(
-                |State(c): State<ServerControl>, Json(f): Json<Faults>| async move {
-                    c.set_faults(f);
-                    Json(serde_json::to_value(c.faults()).unwrap_or(Value::Null))
-                },
-            ),
+            .post(|State(c): State<ServerControl>, Json(f): Json<Faults>| async move {
+                c.set_faults(f);
+                Json(serde_json::to_value(c.faults()).unwrap_or(Value::Null))
+            }),
         )
         .route(
             "/__sim/latency",
-            post(
-                |State(c): State<ServerControl>, Query(q): Query<LatencyQ>| async move {
-                    c.set_latency_ms(q.ms);
-                    Json(json!({"latency_ms": c.latency_ms()}))
-                },
-            ),
+            post(|State(c): State<ServerControl>, Query(q): Query<LatencyQ>| async move {
+                c.set_latency_ms(q.ms);
+                Json(json!({"latency_ms": c.latency_ms()}))
+            }),
         )
         .route(
             "/__sim/reset_counters",
@@ -361,8 +322,7 @@ pub(crate) fn control_routes(ctl: ServerControl) -> Router {
 
 /// Wrap an API router with the fault middleware and the control routes.
 pub(crate) fn finish_router(api: Router, ctl: ServerControl) -> Router {
-    api.merge(control_routes(ctl.clone()))
-        .layer(axum::middleware::from_fn_with_state(ctl, fault_layer))
+    api.merge(control_routes(ctl.clone())).layer(axum::middleware::from_fn_with_state(ctl, fault_layer))
 }
 
 /// A server running on 127.0.0.1.
@@ -418,14 +378,12 @@ fn connection(
     let reset = Arc::new(Notify::new());
     let reset_for_req = reset.clone();
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut()
-            .insert(ConnReset(reset_for_req.clone()));
+        req.extensions_mut().insert(ConnReset(reset_for_req.clone()));
         router.clone().oneshot(req.map(Body::new))
     });
     Some(async move {
-        let conn = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), svc);
+        let conn =
+            hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc);
         tokio::pin!(conn);
         tokio::select! {
             biased;

@@ -134,11 +134,7 @@ pub struct IdCodec {
 
 impl IdCodec {
     pub fn new(seed: u64) -> Self {
-        IdCodec {
-            k1: hash(&[seed, 0x1D]),
-            k2: hash(&[seed, 0x2E]),
-            seed,
-        }
+        IdCodec { k1: hash(&[seed, 0x1D]), k2: hash(&[seed, 0x2E]), seed }
     }
 
     fn scramble(&self, v: u64) -> u64 {
@@ -187,9 +183,7 @@ impl IdCodec {
 
 /// Local calendar time for a unix timestamp in a fixed UTC offset (hours).
 pub fn local_naive(ts: i64, offset_hours: i64) -> NaiveDateTime {
-    DateTime::from_timestamp(ts + offset_hours * 3600, 0)
-        .unwrap_or_default()
-        .naive_utc()
+    DateTime::from_timestamp(ts + offset_hours * 3600, 0).unwrap_or_default().naive_utc()
 }
 
 pub fn ddmmyyyy(d: NaiveDate) -> String {
@@ -224,18 +218,11 @@ pub fn parse_yyyymmdd(s: &str) -> Option<NaiveDate> {
 
 /// Unix timestamp of local midnight of `d` in a fixed UTC offset (hours).
 pub fn local_midnight_ts(d: NaiveDate, offset_hours: i64) -> i64 {
-    d.and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        .timestamp()
-        - offset_hours * 3600
+    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp() - offset_hours * 3600
 }
 
 pub fn now_ts() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// A valid Brazilian CPF, formatted `000.000.000-00`.
@@ -245,11 +232,7 @@ pub fn cpf(rng: &mut Rng) -> String {
         d[8] = (d[0] + 1) % 10;
     }
     for len in [9usize, 10] {
-        let sum: u32 = d
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v * (len as u32 + 1 - i as u32))
-            .sum();
+        let sum: u32 = d.iter().enumerate().map(|(i, v)| v * (len as u32 + 1 - i as u32)).sum();
         let r = (sum * 10) % 11;
         d.push(if r == 10 { 0 } else { r });
     }
@@ -261,23 +244,13 @@ pub fn cpf(rng: &mut Rng) -> String {
 pub fn cnpj(rng: &mut Rng) -> String {
     let mut d: Vec<u32> = (0..8).map(|_| rng.below(10) as u32).collect();
     d.extend_from_slice(&[0, 0, 0, 1]);
-    for weights in [
-        &[5u32, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2][..],
-        &[6u32, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2][..],
-    ] {
+    for weights in [&[5u32, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2][..], &[6u32, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2][..]] {
         let sum: u32 = d.iter().zip(weights).map(|(a, b)| a * b).sum();
         let r = sum % 11;
         d.push(if r < 2 { 0 } else { 11 - r });
     }
     let s: String = d.iter().map(|v| char::from(b'0' + *v as u8)).collect();
-    format!(
-        "{}.{}.{}/{}-{}",
-        &s[0..2],
-        &s[2..5],
-        &s[5..8],
-        &s[8..12],
-        &s[12..14]
-    )
+    format!("{}.{}.{}/{}-{}", &s[0..2], &s[2..5], &s[5..8], &s[8..12], &s[12..14])
 }
 
 /// Check digits of a formatted CPF/CNPJ (used by tests and by clients of the sim).
@@ -289,11 +262,7 @@ pub fn valid_cpf_cnpj(formatted: &str) -> bool {
                 return false;
             }
             (9..11).all(|len| {
-                let sum: u32 = d[..len]
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| v * (len as u32 + 1 - i as u32))
-                    .sum();
+                let sum: u32 = d[..len].iter().enumerate().map(|(i, v)| v * (len as u32 + 1 - i as u32)).sum();
                 let r = (sum * 10) % 11;
                 (if r == 10 { 0 } else { r }) == d[len]
             })

@@ -9,8 +9,7 @@ use common::*;
 use serde_json::Value;
 
 fn is_id(v: &Value) -> bool {
-    v.as_str()
-        .is_some_and(|s| s.len() == 16 && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+    v.as_str().is_some_and(|s| s.len() == 16 && s.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn is_ddmmyyyy(v: &Value) -> bool {
@@ -27,15 +26,23 @@ const SHAPES: &[(&str, &[&str], &[&str])] = &[
     ("variante/", &["id", "nombre", "valores"], &[]),
     (
         "producto/",
-        &["id", "codigo", "nombre", "tipo", "tipo_producto", "estado", "pvp1", "porcentaje_iva", "cantidad_stock", "categoria_id", "detalle_variantes"],
+        &[
+            "id",
+            "codigo",
+            "nombre",
+            "tipo",
+            "tipo_producto",
+            "estado",
+            "pvp1",
+            "porcentaje_iva",
+            "cantidad_stock",
+            "categoria_id",
+            "detalle_variantes",
+        ],
         &["fecha_creacion"],
     ),
     ("bodega/", &["id", "nombre", "codigo", "venta", "compra", "produccion"], &[]),
-    (
-        "movimiento-inventario/",
-        &["id", "codigo", "tipo", "bodega_id", "estado", "detalles", "total"],
-        &["fecha"],
-    ),
+    ("movimiento-inventario/", &["id", "codigo", "tipo", "bodega_id", "estado", "detalles", "total"], &["fecha"]),
     (
         "inventario/guia/",
         &["id", "numero_documento", "estado", "transportista_id", "destinatario", "bodega_id"],
@@ -43,14 +50,24 @@ const SHAPES: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "registro/documento/",
-        &["id", "tipo_registro", "tipo_documento", "documento", "estado", "persona_id", "subtotal_0", "subtotal_12", "iva", "total", "saldo", "detalles", "cobros"],
+        &[
+            "id",
+            "tipo_registro",
+            "tipo_documento",
+            "documento",
+            "estado",
+            "persona_id",
+            "subtotal_0",
+            "subtotal_12",
+            "iva",
+            "total",
+            "saldo",
+            "detalles",
+            "cobros",
+        ],
         &["fecha_emision", "fecha_vencimiento", "fecha_creacion"],
     ),
-    (
-        "documento/",
-        &["id", "tipo_registro", "tipo_documento", "documento", "estado", "total"],
-        &["fecha_emision"],
-    ),
+    ("documento/", &["id", "tipo_registro", "tipo_documento", "documento", "estado", "total"], &["fecha_emision"]),
     (
         "registro/transaccion/",
         &["id", "tipo", "total", "numero_comprobante", "forma", "persona_id", "documento_id", "detalles"],
@@ -144,10 +161,7 @@ async fn every_list_path_is_shape_correct() {
     assert!(is_id(&first["id"]) && is_ddmmyyyy(&first["fecha"]));
     let det = first["detalles"].as_array().unwrap();
     let sum = |t: &str| -> f64 {
-        det.iter()
-            .filter(|x| x["tipo"] == t)
-            .map(|x| x["valor"].as_str().unwrap().parse::<f64>().unwrap())
-            .sum()
+        det.iter().filter(|x| x["tipo"] == t).map(|x| x["valor"].as_str().unwrap().parse::<f64>().unwrap()).sum()
     };
     assert!((sum("D") - sum("H")).abs() < 0.001, "asiento is balanced");
 
@@ -290,7 +304,8 @@ async fn fecha_filters_and_mutations() {
     let (_, v) = cget2(&sim, "persona/").await;
     let all = v["results"].as_array().unwrap().clone();
     assert_eq!(all.len(), 49, "one DRF page of 100 holds them all");
-    let mut dates: Vec<String> = all.iter().map(|r| r["fecha_modificacion"].as_str().unwrap()[..10].to_string()).collect();
+    let mut dates: Vec<String> =
+        all.iter().map(|r| r["fecha_modificacion"].as_str().unwrap()[..10].to_string()).collect();
     dates.sort();
     let (lo, hi) = (dates[10].clone(), dates[30].clone());
     let expect = dates.iter().filter(|d| **d >= lo && **d <= hi).count();
@@ -369,7 +384,14 @@ async fn control_over_http() {
     let sim = sim().await;
     let base = sim.contifico.split("/sistema").next().unwrap().to_string();
     let c = client();
-    let rep: Value = c.post(format!("{base}/__sim/contifico/mutate?pct=20&resource=marca")).send().await.unwrap().json().await.unwrap();
+    let rep: Value = c
+        .post(format!("{base}/__sim/contifico/mutate?pct=20&resource=marca"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rep["per_resource"]["marca/"][0], 10);
     assert_eq!(rep["per_resource"].as_object().unwrap().len(), 1);
     let (_, v) = cget(&sim, "marca/").await;
@@ -379,7 +401,14 @@ async fn control_over_http() {
     let (st, _) = cget(&sim, "marca/").await;
     assert_eq!(st, 502);
 
-    let ins: Value = c.post(format!("{base}/__sim/contifico/insert?n=3&resource=persona")).send().await.unwrap().json().await.unwrap();
+    let ins: Value = c
+        .post(format!("{base}/__sim/contifico/insert?n=3&resource=persona"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ins["inserted"], 3);
     let stats: Value = c.get(format!("{base}/__sim/contifico/stats")).send().await.unwrap().json().await.unwrap();
     assert_eq!(stats["live"]["persona/"], 53);

@@ -25,7 +25,15 @@ async fn omie_auth_paging_and_faults() {
 
     let (st, v) = omie(&sim, "ListarClientes", k, s, json!({"pagina": 1, "registros_por_pagina": 1})).await;
     assert_eq!(st, 200, "{v}");
-    assert_eq!((v["pagina"].as_u64(), v["total_de_paginas"].as_u64(), v["registros"].as_u64(), v["total_de_registros"].as_u64()), (Some(1), Some(50), Some(1), Some(50)));
+    assert_eq!(
+        (
+            v["pagina"].as_u64(),
+            v["total_de_paginas"].as_u64(),
+            v["registros"].as_u64(),
+            v["total_de_registros"].as_u64()
+        ),
+        (Some(1), Some(50), Some(1), Some(50))
+    );
 
     for (bk, bs) in [("wrong", s), (k, "wrong"), ("", "")] {
         let (st, v) = omie(&sim, "ListarClientes", bk, bs, json!({"pagina": 1})).await;
@@ -37,7 +45,14 @@ async fn omie_auth_paging_and_faults() {
     // Paging: 50 clients over 3 pages of 20, each exactly once, valid CNPJ/CPF.
     let mut codes = std::collections::HashSet::new();
     for p in 1..=3 {
-        let (st, v) = omie(&sim, "ListarClientes", k, s, json!({"pagina": p, "registros_por_pagina": 20, "apenas_importado_api": "N"})).await;
+        let (st, v) = omie(
+            &sim,
+            "ListarClientes",
+            k,
+            s,
+            json!({"pagina": p, "registros_por_pagina": 20, "apenas_importado_api": "N"}),
+        )
+        .await;
         assert_eq!(st, 200);
         assert_eq!(v["total_de_paginas"], 3);
         let rows = v["clientes_cadastro"].as_array().unwrap();
@@ -126,7 +141,8 @@ async fn erpnext_auth_and_lists() {
     assert!(v["data"].as_array().unwrap().contains(&json!({"name": "PINES Supplier"})));
     let (_, v) = erp(&sim.erpnext_b, "/api/resource/Supplier", Some(tok)).await;
     assert!(v["data"].as_array().unwrap().contains(&json!({"name": "Company A"})));
-    let (_, v) = erp(&sim.erpnext_a, "/api/resource/Customer?fields=%5B%22name%22%2C%22customer_type%22%5D", Some(tok)).await;
+    let (_, v) =
+        erp(&sim.erpnext_a, "/api/resource/Customer?fields=%5B%22name%22%2C%22customer_type%22%5D", Some(tok)).await;
     assert!(v["data"].as_array().unwrap().contains(&json!({"name": "Company B", "customer_type": "Company"})));
     let q = "/api/resource/Warehouse?fields=%5B%22name%22%5D&filters=%5B%5B%22is_group%22%2C%22%3D%22%2C0%5D%5D&order_by=name%20asc&limit_start=1&limit_page_length=2";
     let (_, v) = erp(&sim.erpnext_a, q, Some(tok)).await;

@@ -12,9 +12,7 @@ fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
 }
@@ -71,9 +69,7 @@ fn binary_prints_urls_and_stops_on_sigterm() {
         .spawn()
         .expect("spawn binary");
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let v: Value = serde_json::from_str(&line).expect("one JSON line");
     for k in ["omie", "contifico", "erpnext_a", "erpnext_b"] {
         assert!(v[k].as_str().unwrap().starts_with("http://127.0.0.1:"), "{k}");
@@ -81,10 +77,7 @@ fn binary_prints_urls_and_stops_on_sigterm() {
     assert!(v["contifico"].as_str().unwrap().ends_with("/sistema/api/v1/"));
     assert!(v["omie"].as_str().unwrap().ends_with("/api/v1/"));
 
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let t0 = Instant::now();
     loop {

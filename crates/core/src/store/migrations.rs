@@ -41,7 +41,11 @@ pub const MIGRATIONS: &[&str] = &[
         started_at      TEXT,
         finished_at     TEXT,
         -- Which (kind, target) this job holds while active; NULL once finished.
-        active_key      TEXT
+        active_key      TEXT,
+        -- The process running it (to tell a crashed job from one another process is running).
+        owner_pid       INTEGER,
+        -- Set by another process (e.g. the app cancelling a CLI job); the owner polls it.
+        cancel_requested INTEGER NOT NULL DEFAULT 0
     );
     -- At most one active job per kind and connection, enforced by the database itself.
     CREATE UNIQUE INDEX jobs_one_active ON jobs(active_key) WHERE active_key IS NOT NULL;

@@ -362,3 +362,61 @@ impl Core {
         Ok(job)
     }
 }
+
+/// A resource as the UI lists it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct ResourceInfo {
+    pub name: String,
+    pub columns: Vec<super::query::ColumnInfo>,
+    pub supports_incremental: bool,
+}
+
+impl Core {
+    pub fn contifico_resources(&self) -> Vec<ResourceInfo> {
+        RESOURCES
+            .iter()
+            .map(|r| ResourceInfo {
+                name: r.name.to_string(),
+                columns: r
+                    .columns
+                    .iter()
+                    .map(|c| super::query::ColumnInfo { name: c.name.to_string(), kind: c.kind })
+                    .collect(),
+                supports_incremental: r.modified.is_some(),
+            })
+            .collect()
+    }
+
+    pub fn contifico_summary(&self, connection_id: &str) -> CoreResult<Vec<super::ResourceSummary>> {
+        super::summaries(&self.store, connection_id, "contifico", RESOURCES)
+    }
+
+    pub fn contifico_browse(&self, q: &super::query::BrowseQuery) -> CoreResult<super::query::BrowsePage> {
+        super::query::browse(&self.store, resource(&q.resource)?, q)
+    }
+
+    pub fn contifico_record(&self, connection_id: &str, resource_name: &str, id: &str) -> CoreResult<String> {
+        super::query::record(&self.store, resource(resource_name)?, connection_id, id)
+    }
+
+    pub fn contifico_rewind(
+        &self,
+        connection_id: &str,
+        resource_name: &str,
+        to: &str,
+        apply: bool,
+    ) -> CoreResult<super::RewindPreview> {
+        let date = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d")
+            .map_err(|_| CoreError::invalid("to", format!("\"{to}\" is not a date like 2026-01-31")))?;
+        super::rewind(&self.store, connection_id, "contifico", resource(resource_name)?, date, apply)
+    }
+
+    pub fn sync_history(&self, connection_id: &str) -> CoreResult<Vec<super::SyncRun>> {
+        super::sync_runs(&self.store, connection_id, 100)
+    }
+
+    pub fn sync_quarantine(&self, connection_id: &str, erp: &str) -> CoreResult<Vec<super::QuarantinedRecord>> {
+        super::quarantine(&self.store, connection_id, erp, 1000)
+    }
+}

@@ -89,9 +89,7 @@ impl Resource {
         if t == "documento" {
             return Some(Resource::Documento);
         }
-        Resource::ALL.into_iter().find(|r| {
-            r.path().trim_matches('/') == t || format!("{r:?}").eq_ignore_ascii_case(t)
-        })
+        Resource::ALL.into_iter().find(|r| r.path().trim_matches('/') == t || format!("{r:?}").eq_ignore_ascii_case(t))
     }
 
     /// Id namespace (distinct per resource so ids never collide across resources).
@@ -143,6 +141,9 @@ pub struct MutationReport {
     pub per_resource: BTreeMap<String, (u64, u64)>,
 }
 
+/// A cached selection: (overlay generation, matching indices).
+type Cached = (u64, Arc<Vec<u64>>);
+
 pub(crate) struct Store {
     pub seed: u64,
     pub base: u64,
@@ -150,7 +151,7 @@ pub(crate) struct Store {
     pub anchor: i64,
     pub ids: IdCodec,
     overlay: RwLock<Overlay>,
-    cache: Mutex<HashMap<String, (u64, Arc<Vec<u64>>)>>,
+    cache: Mutex<HashMap<String, Cached>>,
 }
 
 /// Which timestamp a date filter looks at.
@@ -167,23 +168,13 @@ pub(crate) enum TsKind {
 #[derive(Clone, Debug)]
 pub(crate) enum Pred {
     /// `from <= ts < to` (unix seconds).
-    Ts {
-        kind: TsKind,
-        from: Option<i64>,
-        to: Option<i64>,
-    },
+    Ts { kind: TsKind, from: Option<i64>, to: Option<i64> },
     /// Attribute computable without generating JSON.
     Fast { key: &'static str, value: String },
     /// Any of the (dotted) JSON fields equals the value.
-    Eq {
-        fields: Vec<&'static str>,
-        value: String,
-    },
+    Eq { fields: Vec<&'static str>, value: String },
     /// Any of the JSON fields contains the text (case-insensitive).
-    Contains {
-        fields: Vec<&'static str>,
-        needle: String,
-    },
+    Contains { fields: Vec<&'static str>, needle: String },
     /// Some element of `detalles[]` has `field == value`.
     Detalle { field: &'static str, value: String },
 }
@@ -220,8 +211,7 @@ impl Store {
     /// Resolve an id of resource `r` to its index, if it exists and is not deleted.
     pub fn lookup(&self, ov: &Overlay, r: Resource, id: &str) -> Option<u64> {
         let (ns, idx) = self.ids.decode(id)?;
-        if Resource::from_ns(ns)? != r || idx >= self.total(ov, r) || self.is_deleted(ov, r, idx)
-        {
+        if Resource::from_ns(ns)? != r || idx >= self.total(ov, r) || self.is_deleted(ov, r, idx) {
             return None;
         }
         Some(idx)
@@ -350,21 +340,11 @@ impl Store {
     }
 
     /// Indices `offset .. offset+limit` of the selection.
-    pub fn page(
-        &self,
-        ov: &Overlay,
-        r: Resource,
-        sel: &Selection,
-        offset: u64,
-        limit: u64,
-    ) -> Vec<u64> {
+    pub fn page(&self, ov: &Overlay, r: Resource, sel: &Selection, offset: u64, limit: u64) -> Vec<u64> {
         match sel {
-            Selection::Some(v) => v
-                .iter()
-                .skip(offset.min(v.len() as u64) as usize)
-                .take(limit as usize)
-                .copied()
-                .collect(),
+            Selection::Some(v) => {
+                v.iter().skip(offset.min(v.len() as u64) as usize).take(limit as usize).copied().collect()
+            }
             Selection::All => {
                 let total = self.total(ov, r);
                 let deleted = &ov.res[r.index()].deleted;
@@ -421,11 +401,7 @@ impl Store {
             }
             let (edit, del) = order.split_at((k as usize).min(order.len()));
             for &idx in edit {
-                let e = rs.changed.entry(idx).or_insert(Change {
-                    version: 0,
-                    modified: now,
-                    created: None,
-                });
+                let e = rs.changed.entry(idx).or_insert(Change { version: 0, modified: now, created: None });
                 e.version += 1;
                 e.modified = now;
             }
@@ -436,9 +412,7 @@ impl Store {
             }
             report.mutated += edit.len() as u64;
             report.deleted += del.len() as u64;
-            report
-                .per_resource
-                .insert(r.path().to_string(), (edit.len() as u64, del.len() as u64));
+            report.per_resource.insert(r.path().to_string(), (edit.len() as u64, del.len() as u64));
         }
         ov.generation += 1;
         self.cache.lock().expect("cache").clear();
@@ -455,14 +429,7 @@ impl Store {
             for _ in 0..n {
                 let idx = self.base + rs.inserted;
                 rs.inserted += 1;
-                rs.changed.insert(
-                    idx,
-                    Change {
-                        version: 0,
-                        modified: now,
-                        created: Some(now),
-                    },
-                );
+                rs.changed.insert(idx, Change { version: 0, modified: now, created: Some(now) });
                 added += 1;
             }
         }
@@ -503,19 +470,14 @@ fn matches(
     }
     let v = json(idx);
     preds.iter().all(|p| match p {
-        Pred::Eq { fields, value } => fields
-            .iter()
-            .any(|f| lookup(&v, f).is_some_and(|x| scalar_str(x) == *value)),
-        Pred::Contains { fields, needle } => fields.iter().any(|f| {
-            lookup(&v, f).is_some_and(|x| scalar_str(x).to_lowercase().contains(needle.as_str()))
-        }),
+        Pred::Eq { fields, value } => fields.iter().any(|f| lookup(&v, f).is_some_and(|x| scalar_str(x) == *value)),
+        Pred::Contains { fields, needle } => {
+            fields.iter().any(|f| lookup(&v, f).is_some_and(|x| scalar_str(x).to_lowercase().contains(needle.as_str())))
+        }
         Pred::Detalle { field, value } => v
             .get("detalles")
             .and_then(Value::as_array)
-            .is_some_and(|d| {
-                d.iter()
-                    .any(|x| x.get(*field).is_some_and(|y| scalar_str(y) == *value))
-            }),
+            .is_some_and(|d| d.iter().any(|x| x.get(*field).is_some_and(|y| scalar_str(y) == *value))),
         _ => true,
     })
 }

@@ -5,33 +5,35 @@
 use chrono::{Datelike, NaiveDate};
 use serde_json::{json, Map, Value};
 
-use super::data::{
-    doc_emission_lag_days, Overlay, Resource, Store, EC_OFFSET_H, NS_COBRO, NS_VARIANTE_VALOR,
-};
+use super::data::{doc_emission_lag_days, Overlay, Resource, Store, EC_OFFSET_H, NS_COBRO, NS_VARIANTE_VALOR};
 use crate::util::{cedula_ec, ddmmyyyy, hash, local_naive, ruc_sociedad, Rng};
 
 const NS_PERSONA_CATEGORIA: u16 = 103;
 
 const NOMBRES: &[&str] = &[
-    "MARIA", "JOSE", "LUIS", "ANA", "CARLOS", "GABRIELA", "ANDRES", "DANIELA", "FERNANDO",
-    "VERONICA", "DIEGO", "PAOLA", "JORGE", "LUCIA", "MIGUEL", "CARMEN",
+    "MARIA", "JOSE", "LUIS", "ANA", "CARLOS", "GABRIELA", "ANDRES", "DANIELA", "FERNANDO", "VERONICA", "DIEGO",
+    "PAOLA", "JORGE", "LUCIA", "MIGUEL", "CARMEN",
 ];
 const APELLIDOS: &[&str] = &[
-    "ESPINOSA", "GOMEZ", "VERA", "ZAMBRANO", "MORALES", "CEDEÑO", "MENDOZA", "PAREDES",
-    "TORRES", "ANDRADE", "SALAZAR", "VILLACIS", "CHAVEZ", "BRAVO", "MOREIRA", "ORTIZ",
+    "ESPINOSA", "GOMEZ", "VERA", "ZAMBRANO", "MORALES", "CEDEÑO", "MENDOZA", "PAREDES", "TORRES", "ANDRADE", "SALAZAR",
+    "VILLACIS", "CHAVEZ", "BRAVO", "MOREIRA", "ORTIZ",
 ];
-const EMPRESAS: &[&str] = &[
-    "DISTRIBUIDORA", "COMERCIAL", "IMPORTADORA", "FERRETERIA", "TECNOLOGIA", "SERVICIOS",
-    "CONSTRUCTORA", "AGRICOLA",
-];
+const EMPRESAS: &[&str] =
+    &["DISTRIBUIDORA", "COMERCIAL", "IMPORTADORA", "FERRETERIA", "TECNOLOGIA", "SERVICIOS", "CONSTRUCTORA", "AGRICOLA"];
 const LUGARES: &[&str] = &[
-    "ANDINA", "DEL PACIFICO", "COTOPAXI", "GALAPAGOS", "CHIMBORAZO", "AMAZONAS", "GUAYAS",
-    "AZUAY", "MANABI", "EL ORO",
+    "ANDINA",
+    "DEL PACIFICO",
+    "COTOPAXI",
+    "GALAPAGOS",
+    "CHIMBORAZO",
+    "AMAZONAS",
+    "GUAYAS",
+    "AZUAY",
+    "MANABI",
+    "EL ORO",
 ];
 const SUFIJOS: &[&str] = &["S.A.", "CIA. LTDA.", "S.A.S."];
-const CIUDADES: &[&str] = &[
-    "QUITO", "GUAYAQUIL", "CUENCA", "MANTA", "AMBATO", "LOJA", "MACHALA", "IBARRA",
-];
+const CIUDADES: &[&str] = &["QUITO", "GUAYAQUIL", "CUENCA", "MANTA", "AMBATO", "LOJA", "MACHALA", "IBARRA"];
 const CATEGORIAS: &[&str] = &[
     "GENERAL",
     "ELECTRONICA",
@@ -45,26 +47,31 @@ const CATEGORIAS: &[&str] = &[
     "SERVICIOS",
 ];
 const PRODUCTOS: &[&str] = &[
-    "LAPTOP", "MONITOR", "TECLADO", "MOUSE", "IMPRESORA", "CABLE HDMI", "ROUTER", "SWITCH",
-    "DISCO SSD", "MEMORIA RAM", "SILLA", "ESCRITORIO", "CAFE", "AGUA", "ACEITE", "ARROZ",
+    "LAPTOP",
+    "MONITOR",
+    "TECLADO",
+    "MOUSE",
+    "IMPRESORA",
+    "CABLE HDMI",
+    "ROUTER",
+    "SWITCH",
+    "DISCO SSD",
+    "MEMORIA RAM",
+    "SILLA",
+    "ESCRITORIO",
+    "CAFE",
+    "AGUA",
+    "ACEITE",
+    "ARROZ",
 ];
-const MARCAS: &[&str] = &[
-    "Andina", "Pacifica", "Cotopaxi", "Galapagos", "Chimborazo", "Amazonas", "Guayas", "Azuay",
-];
+const MARCAS: &[&str] = &["Andina", "Pacifica", "Cotopaxi", "Galapagos", "Chimborazo", "Amazonas", "Guayas", "Azuay"];
 const VARIANTES: &[(&str, &[&str])] = &[
     ("COLOR", &["NEGRO", "BLANCO", "ROJO", "AZUL"]),
     ("TAMAÑO", &["13 pulg.", "15.6 pulg.", "17 pulg."]),
     ("TALLA", &["S", "M", "L", "XL"]),
     ("CAPACIDAD", &["256 GB", "512 GB", "1 TB"]),
 ];
-const BANCOS: &[&str] = &[
-    "PICHINCHA",
-    "PACIFICO",
-    "GUAYAQUIL",
-    "PRODUBANCO",
-    "INTERNACIONAL",
-    "BOLIVARIANO",
-];
+const BANCOS: &[&str] = &["PICHINCHA", "PACIFICO", "GUAYAQUIL", "PRODUBANCO", "INTERNACIONAL", "BOLIVARIANO"];
 
 /// Record generator bound to one overlay snapshot.
 pub(crate) struct Gen<'a> {
@@ -138,28 +145,18 @@ impl<'a> Gen<'a> {
     /// A fast attribute used by list filters (must agree with the JSON).
     pub fn fast(&self, r: Resource, idx: u64, key: &str) -> Option<String> {
         match (r, key) {
-            (Resource::Documento, "tipo_registro") => Some(
-                if doc_core(self.st.seed, self.st.base, idx).is_cli {
-                    "CLI"
-                } else {
-                    "PRO"
-                }
-                .to_string(),
-            ),
-            (Resource::Documento, "persona_id") => doc_core(self.st.seed, self.st.base, idx)
-                .persona_idx
-                .map(|p| self.id(Resource::Persona, p)),
-            (Resource::Documento, "bodega_id") => doc_core(self.st.seed, self.st.base, idx)
-                .bodega_idx
-                .map(|b| self.id(Resource::Bodega, b)),
-            (Resource::Persona, "estado") => Some(
-                if hash(&[self.st.seed, 0xE57, idx]) % 20 == 0 {
-                    "I"
-                } else {
-                    "A"
-                }
-                .to_string(),
-            ),
+            (Resource::Documento, "tipo_registro") => {
+                Some(if doc_core(self.st.seed, self.st.base, idx).is_cli { "CLI" } else { "PRO" }.to_string())
+            }
+            (Resource::Documento, "persona_id") => {
+                doc_core(self.st.seed, self.st.base, idx).persona_idx.map(|p| self.id(Resource::Persona, p))
+            }
+            (Resource::Documento, "bodega_id") => {
+                doc_core(self.st.seed, self.st.base, idx).bodega_idx.map(|b| self.id(Resource::Bodega, b))
+            }
+            (Resource::Persona, "estado") => {
+                Some(if hash(&[self.st.seed, 0xE57, idx]) % 20 == 0 { "I" } else { "A" }.to_string())
+            }
             _ => None,
         }
     }
@@ -211,10 +208,7 @@ impl<'a> Gen<'a> {
             Resource::Producto => {
                 let numeric = o.get("pvp1").is_some_and(Value::is_number);
                 o.insert("pvp1".into(), amt(rng.money(1.0, 900.0), numeric));
-                o.insert(
-                    "cantidad_stock".into(),
-                    json!(format!("{:.1}", rng.range(-5, 400) as f64)),
-                );
+                o.insert("cantidad_stock".into(), json!(format!("{:.1}", rng.range(-5, 400) as f64)));
             }
             Resource::MovimientoInventario | Resource::Guia => {
                 append(o, "descripcion");
@@ -224,35 +218,22 @@ impl<'a> Gen<'a> {
             }
             Resource::Documento => {
                 append(o, "descripcion");
-                let paid = if o.get("tipo_registro").and_then(Value::as_str) == Some("PRO") {
-                    "G"
-                } else {
-                    "C"
-                };
+                let paid = if o.get("tipo_registro").and_then(Value::as_str) == Some("PRO") { "G" } else { "C" };
                 if o.get("estado").and_then(Value::as_str) == Some("P") {
                     o.insert("estado".into(), json!(paid));
                     o.insert("saldo".into(), json!("0.00"));
                 }
             }
             Resource::Transaccion => {
-                o.insert(
-                    "numero_comprobante".into(),
-                    json!(format!("{:06}-{version}", rng.below(999_999))),
-                );
+                o.insert("numero_comprobante".into(), json!(format!("{:06}-{version}", rng.below(999_999))));
             }
             Resource::Persona => {
-                o.insert(
-                    "telefonos".into(),
-                    json!(format!("09{:08}", rng.below(100_000_000))),
-                );
+                o.insert("telefonos".into(), json!(format!("09{:08}", rng.below(100_000_000))));
                 append(o, "direccion");
             }
             Resource::Asiento => append(o, "glosa"),
             Resource::BancoMovimiento => {
-                o.insert(
-                    "numero_comprobante".into(),
-                    json!(format!("{:012}", rng.below(1_000_000_000_000))),
-                );
+                o.insert("numero_comprobante".into(), json!(format!("{:012}", rng.below(1_000_000_000_000))));
             }
         }
     }
@@ -338,11 +319,7 @@ impl<'a> Gen<'a> {
         } else {
             12
         };
-        let marca = if rng.chance(0.5) {
-            self.ref_idx(&mut rng)
-        } else {
-            None
-        };
+        let marca = if rng.chance(0.5) { self.ref_idx(&mut rng) } else { None };
         let marca_nombre = marca.map(|m| self.marca(m)["nombre"].clone());
         let variantes = if rng.chance(0.2) {
             json!([{ "valor_id": Value::Null, "variante_id": self.ref_id(Resource::Variante, &mut rng) }])
@@ -538,11 +515,7 @@ impl<'a> Gen<'a> {
         let created = self.st.created(self.ov, r, idx);
         let emitted = created - doc_emission_lag_days(self.st.seed, idx) * 86_400;
         let emision = self.date_of(emitted);
-        let rate = if emision >= NaiveDate::from_ymd_opt(2024, 4, 1).expect("date") {
-            15.0
-        } else {
-            12.0
-        };
+        let rate = if emision >= NaiveDate::from_ymd_opt(2024, 4, 1).expect("date") { 15.0 } else { 12.0 };
         let tipo_documento = if core.is_cli {
             *rng.pick(&["FAC", "FAC", "FAC", "FAC", "NCT", "NVE"])
         } else {
@@ -602,18 +575,13 @@ impl<'a> Gen<'a> {
             json!([])
         };
         let electronico = core.is_cli || tipo_documento == "LQC";
-        let persona = core
-            .persona_idx
-            .map(|p| self.persona_embedded(p))
-            .unwrap_or(Value::Null);
+        let persona = core.persona_idx.map(|p| self.persona_embedded(p)).unwrap_or(Value::Null);
         let serie = if core.is_cli {
             "001-001".to_string()
         } else {
             format!("{:03}-001", 1 + hash(&[self.st.seed, 0x5E, idx]) % 20)
         };
-        let autorizacion: String = (0..49)
-            .map(|_| char::from(b'0' + rng.below(10) as u8))
-            .collect();
+        let autorizacion: String = (0..49).map(|_| char::from(b'0' + rng.below(10) as u8)).collect();
         let mut o = json!({
             "id": self.id(r, idx),
             "tipo_registro": if core.is_cli { "CLI" } else { "PRO" },
@@ -668,12 +636,7 @@ impl<'a> Gen<'a> {
         if self.v2 {
             // reference: the v2 example embeds the full `persona` for the document's
             // counterpart and adds SRI flags.
-            m.insert(
-                "persona".into(),
-                core.persona_idx
-                    .map(|p| self.persona_v2_base(p))
-                    .unwrap_or(Value::Null),
-            );
+            m.insert("persona".into(), core.persona_idx.map(|p| self.persona_v2_base(p)).unwrap_or(Value::Null));
             m.insert("subtotal".into(), amt(sub0 + sub12, numeric));
             m.insert("autorizado_sri".into(), json!(electronico));
             m.insert("enviado_sri".into(), json!(electronico));
@@ -697,16 +660,12 @@ impl<'a> Gen<'a> {
                 let core = doc_core(self.st.seed, self.st.base, d);
                 (
                     if core.is_cli { "C" } else { "P" },
-                    core.persona_idx
-                        .map(|p| json!(self.id(Resource::Persona, p)))
-                        .unwrap_or(Value::Null),
+                    core.persona_idx.map(|p| json!(self.id(Resource::Persona, p))).unwrap_or(Value::Null),
                 )
             }
             None => ("C", Value::Null),
         };
-        let doc_id = doc
-            .map(|d| json!(self.id(Resource::Documento, d)))
-            .unwrap_or(Value::Null);
+        let doc_id = doc.map(|d| json!(self.id(Resource::Documento, d))).unwrap_or(Value::Null);
         // reference: field names as read by third-party code; full schema NOT FOUND.
         json!({
             "id": self.id(r, idx),
@@ -752,38 +711,19 @@ impl<'a> Gen<'a> {
                 } else {
                     Value::Null
                 };
-                let name = format!(
-                    "{} {} {}",
-                    rng.pick(APELLIDOS),
-                    rng.pick(APELLIDOS),
-                    rng.pick(NOMBRES)
-                );
+                let name = format!("{} {} {}", rng.pick(APELLIDOS), rng.pick(APELLIDOS), rng.pick(NOMBRES));
                 (json!(c), ruc, name.clone(), name)
             }
             "J" => {
                 let ruc = ruc_sociedad(&mut rng);
-                let name = format!(
-                    "{} {} {}",
-                    rng.pick(EMPRESAS),
-                    rng.pick(LUGARES),
-                    rng.pick(SUFIJOS)
-                );
+                let name = format!("{} {} {}", rng.pick(EMPRESAS), rng.pick(LUGARES), rng.pick(SUFIJOS));
                 let comercial = format!("{} {}", rng.pick(EMPRESAS), rng.pick(LUGARES));
                 (json!(""), json!(ruc), name, comercial)
             }
-            _ => (
-                json!(""),
-                json!(""),
-                format!("CONSUMIDOR {}", idx + 1),
-                String::new(),
-            ),
+            _ => (json!(""), json!(""), format!("CONSUMIDOR {}", idx + 1), String::new()),
         };
         let cat = rng.below(3);
-        let email = format!(
-            "contacto{}@{}.example",
-            idx + 1,
-            rng.pick(LUGARES).to_lowercase().replace(' ', "")
-        );
+        let email = format!("contacto{}@{}.example", idx + 1, rng.pick(LUGARES).to_lowercase().replace(' ', ""));
         json!({
             "adicional1_cliente": "",
             "personaasociada_id": Value::Null,
@@ -830,13 +770,8 @@ impl<'a> Gen<'a> {
         o.insert("categoria_id".into(), cat);
         // reference: v2 example shows `telefonos` as a number; some records do that.
         if rng.chance(0.2) {
-            let digits: String = o
-                .get("telefonos")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect();
+            let digits: String =
+                o.get("telefonos").and_then(Value::as_str).unwrap_or("").chars().filter(char::is_ascii_digit).collect();
             if let Ok(n) = digits.parse::<u64>() {
                 o.insert("telefonos".into(), json!(n));
             }
@@ -844,14 +779,7 @@ impl<'a> Gen<'a> {
         o.insert("porcentaje_descuento".into(), json!(0.0));
         o.insert("pvp_default".into(), Value::Null);
         o.insert("sueldo".into(), Value::Null);
-        o.insert(
-            "dias_credito".into(),
-            if rng.chance(0.3) {
-                json!("30")
-            } else {
-                Value::Null
-            },
-        );
+        o.insert("dias_credito".into(), if rng.chance(0.3) { json!("30") } else { Value::Null });
         o.insert("cupo_credito".into(), Value::Null);
         o.insert(
             "vendedor_asignado".into(),
@@ -864,9 +792,7 @@ impl<'a> Gen<'a> {
         let m = self.st.modified(self.ov, Resource::Persona, idx);
         o.insert(
             "fecha_modificacion".into(),
-            json!(local_naive(m, EC_OFFSET_H)
-                .format("%Y-%m-%dT%H:%M:%S")
-                .to_string()),
+            json!(local_naive(m, EC_OFFSET_H).format("%Y-%m-%dT%H:%M:%S").to_string()),
         );
         v
     }
@@ -894,8 +820,16 @@ impl<'a> Gen<'a> {
         let group = idx / 10;
         let is_group = idx % 10 == 0;
         let nombres = [
-            "CAJA", "BANCOS", "CLIENTES", "INVENTARIOS", "PROVEEDORES", "IVA POR PAGAR", "VENTAS",
-            "COSTO DE VENTAS", "GASTOS GENERALES", "SUELDOS",
+            "CAJA",
+            "BANCOS",
+            "CLIENTES",
+            "INVENTARIOS",
+            "PROVEEDORES",
+            "IVA POR PAGAR",
+            "VENTAS",
+            "COSTO DE VENTAS",
+            "GASTOS GENERALES",
+            "SUELDOS",
         ];
         json!({
             "id": self.id(Resource::CuentaContable, idx),

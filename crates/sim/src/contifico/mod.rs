@@ -25,9 +25,7 @@ use data::{Pred, Selection, Store, TsKind, EC_OFFSET_H};
 use gen::Gen;
 
 use crate::server::{html_response, json_response, ServerControl};
-use crate::util::{
-    ddmmyyyy, local_midnight_ts, local_naive, now_ts, parse_ddmmyyyy, parse_yyyymmdd,
-};
+use crate::util::{ddmmyyyy, local_midnight_ts, local_naive, now_ts, parse_ddmmyyyy, parse_yyyymmdd};
 use crate::Faults;
 
 /// v1 list without `result_size`: the real API returns everything at once
@@ -55,10 +53,7 @@ pub struct ContificoControl {
 
 impl std::fmt::Debug for ContificoControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContificoControl")
-            .field("scale", &self.store.base)
-            .field("server", &self.server)
-            .finish()
+        f.debug_struct("ContificoControl").field("scale", &self.store.base).field("server", &self.server).finish()
     }
 }
 
@@ -139,31 +134,18 @@ impl ContificoControl {
     fn stats_json(&self) -> Value {
         let mut v = self.server.stats_json();
         let ov = self.store.read();
-        let live: BTreeMap<String, u64> = Resource::ALL
-            .iter()
-            .map(|r| (r.path().to_string(), self.store.live(&ov, *r)))
-            .collect();
+        let live: BTreeMap<String, u64> =
+            Resource::ALL.iter().map(|r| (r.path().to_string(), self.store.live(&ov, *r))).collect();
         v["live"] = json!(live);
         v["today"] = json!(self.today());
         v
     }
 }
 
-pub(crate) fn build(
-    seed: u64,
-    scale: u64,
-    api_key: String,
-    server: ServerControl,
-) -> (Router, ContificoControl) {
+pub(crate) fn build(seed: u64, scale: u64, api_key: String, server: ServerControl) -> (Router, ContificoControl) {
     let store = Arc::new(Store::new(seed, scale));
-    let shared = Arc::new(Shared {
-        store: store.clone(),
-        api_key,
-    });
-    let ctl = ContificoControl {
-        server: server.clone(),
-        store,
-    };
+    let shared = Arc::new(Shared { store: store.clone(), api_key });
+    let ctl = ContificoControl { server: server.clone(), store };
     let api = Router::new()
         .route("/sistema/api/{*rest}", any(api))
         .fallback(|| async { not_found_html() })
@@ -198,57 +180,44 @@ fn control_routes(ctl: ContificoControl) -> Router {
     Router::new()
         .route(
             "/__sim/contifico/mutate",
-            post(
-                |State(c): State<ContificoControl>, Query(q): Query<MutateQ>| async move {
-                    let pct = q.pct.unwrap_or(5.0);
-                    match q.resource.as_deref() {
-                        None => json_response(200, &json!(c.mutate(pct))),
-                        Some(p) => match Resource::from_path(p) {
-                            Some(r) => json_response(200, &json!(c.mutate_resource(r, pct))),
-                            None => bad_control(format!("unknown resource {p}")),
-                        },
-                    }
-                },
-            ),
+            post(|State(c): State<ContificoControl>, Query(q): Query<MutateQ>| async move {
+                let pct = q.pct.unwrap_or(5.0);
+                match q.resource.as_deref() {
+                    None => json_response(200, &json!(c.mutate(pct))),
+                    Some(p) => match Resource::from_path(p) {
+                        Some(r) => json_response(200, &json!(c.mutate_resource(r, pct))),
+                        None => bad_control(format!("unknown resource {p}")),
+                    },
+                }
+            }),
         )
         .route(
             "/__sim/contifico/insert",
-            post(
-                |State(c): State<ContificoControl>, Query(q): Query<InsertQ>| async move {
-                    let n = q.n.unwrap_or(1);
-                    match q.resource.as_deref() {
-                        None => json_response(200, &json!({ "inserted": c.insert(n) })),
-                        Some(p) => match Resource::from_path(p) {
-                            Some(r) => {
-                                json_response(200, &json!({ "inserted": c.insert_into(r, n) }))
-                            }
-                            None => bad_control(format!("unknown resource {p}")),
-                        },
-                    }
-                },
-            ),
+            post(|State(c): State<ContificoControl>, Query(q): Query<InsertQ>| async move {
+                let n = q.n.unwrap_or(1);
+                match q.resource.as_deref() {
+                    None => json_response(200, &json!({ "inserted": c.insert(n) })),
+                    Some(p) => match Resource::from_path(p) {
+                        Some(r) => json_response(200, &json!({ "inserted": c.insert_into(r, n) })),
+                        None => bad_control(format!("unknown resource {p}")),
+                    },
+                }
+            }),
         )
-        .route(
-            "/__sim/contifico/stats",
-            get(|State(c): State<ContificoControl>| async move { Json(c.stats_json()) }),
-        )
+        .route("/__sim/contifico/stats", get(|State(c): State<ContificoControl>| async move { Json(c.stats_json()) }))
         .route(
             "/__sim/contifico/fail_next",
-            post(
-                |State(c): State<ContificoControl>, Query(q): Query<FailNextQ>| async move {
-                    c.fail_next(q.n.unwrap_or(1), q.status.unwrap_or(500));
-                    Json(json!({ "pending_failures": c.server.pending_failures() }))
-                },
-            ),
+            post(|State(c): State<ContificoControl>, Query(q): Query<FailNextQ>| async move {
+                c.fail_next(q.n.unwrap_or(1), q.status.unwrap_or(500));
+                Json(json!({ "pending_failures": c.server.pending_failures() }))
+            }),
         )
         .route(
             "/__sim/contifico/faults",
-            post(
-                |State(c): State<ContificoControl>, Json(f): Json<Faults>| async move {
-                    c.set_faults(f);
-                    Json(serde_json::to_value(c.faults()).unwrap_or(Value::Null))
-                },
-            ),
+            post(|State(c): State<ContificoControl>, Json(f): Json<Faults>| async move {
+                c.set_faults(f);
+                Json(serde_json::to_value(c.faults()).unwrap_or(Value::Null))
+            }),
         )
         .route(
             "/__sim/contifico/reset_counters",
@@ -279,8 +248,17 @@ fn not_found_html() -> Response {
     )
 }
 
-fn field_error(field: &str, msg: &str) -> Response {
-    json_response(400, &json!({ field: [msg] }))
+/// A 400 with a DRF per-field body `{campo: ["mensaje"]}`.
+struct BadParam(Value);
+
+impl BadParam {
+    fn into_response(self) -> Response {
+        json_response(400, &self.0)
+    }
+}
+
+fn field_error(field: &str, msg: &str) -> BadParam {
+    BadParam(json!({ field: [msg] }))
 }
 
 /// Body for an injected failure with the given HTTP status.
@@ -338,11 +316,7 @@ const V1: &[Entry] = &[
     e(&["variante"], Resource::Variante, true),
     e(&["producto"], Resource::Producto, true),
     e(&["bodega"], Resource::Bodega, true),
-    e(
-        &["movimiento-inventario"],
-        Resource::MovimientoInventario,
-        true,
-    ),
+    e(&["movimiento-inventario"], Resource::MovimientoInventario, true),
     // reference: the docs show the guia list URL without the trailing slash; both work.
     e(&["inventario", "guia"], Resource::Guia, false),
     // reference: documented single GET is `/documento/<ID>`, not under registro/.
@@ -353,11 +327,7 @@ const V1: &[Entry] = &[
     e(&["registro", "transaccion"], Resource::Transaccion, true),
     e(&["persona"], Resource::Persona, true),
     e(&["contabilidad", "centro-costo"], Resource::CentroCosto, true),
-    e(
-        &["contabilidad", "cuenta-contable"],
-        Resource::CuentaContable,
-        true,
-    ),
+    e(&["contabilidad", "cuenta-contable"], Resource::CuentaContable, true),
     e(&["contabilidad", "asiento"], Resource::Asiento, true),
     e(&["banco", "cuenta"], Resource::BancoCuenta, true),
     e(&["banco", "movimiento"], Resource::BancoMovimiento, true),
@@ -370,11 +340,7 @@ const V2: &[Entry] = &[
     e(&["producto"], Resource::Producto, true),
     e(&["categoria"], Resource::Categoria, true),
     e(&["bodega"], Resource::Bodega, true),
-    e(
-        &["movimiento-inventario"],
-        Resource::MovimientoInventario,
-        true,
-    ),
+    e(&["movimiento-inventario"], Resource::MovimientoInventario, true),
     e(&["documento"], Resource::Documento, false),
     e(&["banco", "cuenta"], Resource::BancoCuenta, true),
     e(&["contabilidad", "centro-costo"], Resource::CentroCosto, false),
@@ -392,27 +358,18 @@ fn resolve(v2: bool, segs: &[&str]) -> Option<(Route, Option<String>)> {
     match rest {
         [] if !v2 && r == Resource::Asiento => Some((Route::NoList, None)),
         [] => Some((Route::List(r, registro), None)),
-        ["estado", id] if v2 && r == Resource::Documento => {
-            Some((Route::DocEstado, Some(id.to_string())))
-        }
+        ["estado", id] if v2 && r == Resource::Documento => Some((Route::DocEstado, Some(id.to_string()))),
         [id] if entry.get => Some((Route::Get(r), Some(id.to_string()))),
         [id, "stock"] if r == Resource::Producto => Some((Route::Stock, Some(id.to_string()))),
         [id, "estado"] if !v2 && r == Resource::Documento && !registro => {
             Some((Route::DocEstado, Some(id.to_string())))
         }
-        [id, "cobro"] if r == Resource::Documento && !registro => {
-            Some((Route::DocCobro, Some(id.to_string())))
-        }
+        [id, "cobro"] if r == Resource::Documento && !registro => Some((Route::DocCobro, Some(id.to_string()))),
         _ => None,
     }
 }
 
-async fn api(
-    State(sh): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+async fn api(State(sh): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     let (v2, rest) = if let Some(r) = path.strip_prefix("/sistema/api/v1/") {
         (false, r)
@@ -429,12 +386,7 @@ async fn api(
     // reference: `Authorization: <API_KEY>`, the raw key with no scheme [DOC-v1].
     // A `Bearer`/`Token` prefix is therefore a wrong key.
     match headers.get(header::AUTHORIZATION) {
-        None => {
-            return detail(
-                401,
-                "Las credenciales de autenticación no se proveyeron.",
-            )
-        }
+        None => return detail(401, "Las credenciales de autenticación no se proveyeron."),
         Some(v) if v.as_bytes() == sh.api_key.as_bytes() => {}
         Some(_) => return detail(401, "Credenciales de autenticación incorrectas."),
     }
@@ -444,11 +396,8 @@ async fn api(
         return detail(405, &format!("Método \"{method}\" no permitido."));
     }
 
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(
-        uri.query().unwrap_or("").as_bytes(),
-    )
-    .into_owned()
-    .collect();
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
     let q = Params(params);
     let st = &sh.store;
     let ov = st.read();
@@ -463,7 +412,7 @@ async fn api(
         Route::List(r, _registro) => {
             let preds = match build_preds(v2, r, &q) {
                 Ok(p) => p,
-                Err(resp) => return resp,
+                Err(bad) => return bad.into_response(),
             };
             let json_of = |i: u64| g.record(r, i);
             let fast_of = |i: u64, k: &str| g.fast(r, i, k);
@@ -493,10 +442,7 @@ async fn api(
             None => detail(404, "No encontrado."),
         },
         Route::DocEstado | Route::DocCobro => {
-            let Some(idx) = id
-                .as_deref()
-                .and_then(|i| st.lookup(&ov, Resource::Documento, i))
-            else {
+            let Some(idx) = id.as_deref().and_then(|i| st.lookup(&ov, Resource::Documento, i)) else {
                 return detail(404, "No encontrado.");
             };
             let d = g.record(Resource::Documento, idx);
@@ -522,21 +468,15 @@ struct Params(Vec<(String, String)>);
 impl Params {
     /// Last non-empty value of a parameter.
     fn get(&self, k: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(key, v)| key == k && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+        self.0.iter().rev().find(|(key, v)| key == k && !v.is_empty()).map(|(_, v)| v.as_str())
     }
 
-    fn uint(&self, k: &str) -> Result<Option<u64>, Response> {
+    fn uint(&self, k: &str) -> Result<Option<u64>, BadParam> {
         match self.get(k) {
             None => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| field_error(k, "Se requiere un número entero válido.")),
+            Some(v) => {
+                v.trim().parse::<u64>().map(Some).map_err(|_| field_error(k, "Se requiere un número entero válido."))
+            }
         }
     }
 }
@@ -549,7 +489,7 @@ enum DateFmt {
     Either,
 }
 
-fn parse_date(fmt: DateFmt, k: &str, v: &str) -> Result<chrono::NaiveDate, Response> {
+fn parse_date(fmt: DateFmt, k: &str, v: &str) -> Result<chrono::NaiveDate, BadParam> {
     let parsed = match fmt {
         DateFmt::Dmy => parse_ddmmyyyy(v),
         DateFmt::Ymd => parse_yyyymmdd(v),
@@ -561,10 +501,7 @@ fn parse_date(fmt: DateFmt, k: &str, v: &str) -> Result<chrono::NaiveDate, Respo
         DateFmt::Either => "DD/MM/YYYY, YYYY-MM-DD",
     };
     parsed.ok_or_else(|| {
-        field_error(
-            k,
-            &format!("Fecha con formato erróneo. Use uno de los siguientes formatos en su lugar: {want}."),
-        )
+        field_error(k, &format!("Fecha con formato erróneo. Use uno de los siguientes formatos en su lugar: {want}."))
     })
 }
 
@@ -580,7 +517,7 @@ fn date_range(
     fmt: DateFmt,
     kind: TsKind,
     preds: &mut Vec<Pred>,
-) -> Result<(), Response> {
+) -> Result<(), BadParam> {
     let from = match q.get(from_key) {
         Some(v) => Some(midnight(parse_date(fmt, from_key, v)?)),
         None => None,
@@ -600,54 +537,39 @@ fn date_range(
 
 fn eq(q: &Params, key: &str, fields: &[&'static str], preds: &mut Vec<Pred>) {
     if let Some(v) = q.get(key) {
-        preds.push(Pred::Eq {
-            fields: fields.to_vec(),
-            value: v.to_string(),
-        });
+        preds.push(Pred::Eq { fields: fields.to_vec(), value: v.to_string() });
     }
 }
 
 fn contains(q: &Params, key: &str, fields: &[&'static str], preds: &mut Vec<Pred>) {
     if let Some(v) = q.get(key) {
-        preds.push(Pred::Contains {
-            fields: fields.to_vec(),
-            needle: v.to_lowercase(),
-        });
+        preds.push(Pred::Contains { fields: fields.to_vec(), needle: v.to_lowercase() });
     }
 }
 
 fn fast(q: &Params, key: &str, attr: &'static str, preds: &mut Vec<Pred>) {
     if let Some(v) = q.get(key) {
-        preds.push(Pred::Fast {
-            key: attr,
-            value: v.to_string(),
-        });
+        preds.push(Pred::Fast { key: attr, value: v.to_string() });
     }
 }
 
 /// An exact-date filter on a `dd/mm/yyyy` body field.
-fn eq_date(q: &Params, key: &str, field: &'static str, preds: &mut Vec<Pred>) -> Result<(), Response> {
+fn eq_date(q: &Params, key: &str, field: &'static str, preds: &mut Vec<Pred>) -> Result<(), BadParam> {
     if let Some(v) = q.get(key) {
         let d = parse_date(DateFmt::Dmy, key, v)?;
-        preds.push(Pred::Eq {
-            fields: vec![field],
-            value: ddmmyyyy(d),
-        });
+        preds.push(Pred::Eq { fields: vec![field], value: ddmmyyyy(d) });
     }
     Ok(())
 }
 
-fn bool01(q: &Params, key: &str, preds: &mut Vec<Pred>) -> Result<(), Response> {
+fn bool01(q: &Params, key: &str, preds: &mut Vec<Pred>) -> Result<(), BadParam> {
     if let Some(v) = q.get(key) {
         let b = match v {
             "1" | "true" | "True" => "true",
             "0" | "false" | "False" => "false",
             _ => return Err(field_error(key, "Debe ser 1 o 0.")),
         };
-        preds.push(Pred::Eq {
-            fields: vec![key_static(key)],
-            value: b.to_string(),
-        });
+        preds.push(Pred::Eq { fields: vec![key_static(key)], value: b.to_string() });
     }
     Ok(())
 }
@@ -661,7 +583,7 @@ fn key_static(k: &str) -> &'static str {
 
 /// Documented filters per list (reference sections 2 and 3). Unknown parameters are
 /// ignored, as DRF does.
-fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response> {
+fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, BadParam> {
     use Resource as R;
     let mut p = Vec::new();
     let m = TsKind::Modified;
@@ -683,14 +605,7 @@ fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response>
             if v2 {
                 // reference: v2 only; semantics unclear, observed half-open [D, D+1)
                 // per day, which is what an inclusive day range gives.
-                date_range(
-                    q,
-                    "fecha_inicial",
-                    Some("fecha_final"),
-                    DateFmt::Either,
-                    TsKind::Event,
-                    &mut p,
-                )?;
+                date_range(q, "fecha_inicial", Some("fecha_final"), DateFmt::Either, TsKind::Event, &mut p)?;
                 eq(q, "bodega_id", &["bodega_id"], &mut p);
             }
         }
@@ -707,14 +622,7 @@ fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response>
             };
             eq(q, "persona_identificacion", ident, &mut p);
             // reference: on documents fecha_inicial/fecha_final filter the emission date.
-            date_range(
-                q,
-                "fecha_inicial",
-                Some("fecha_final"),
-                DateFmt::Dmy,
-                TsKind::Event,
-                &mut p,
-            )?;
+            date_range(q, "fecha_inicial", Some("fecha_final"), DateFmt::Dmy, TsKind::Event, &mut p)?;
             fast(q, "persona_id", "persona_id", &mut p);
             // reference: bodega is not in the document body; the sim keeps a hidden
             // per-document warehouse so the filter still partitions the list.
@@ -729,14 +637,7 @@ fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response>
         (false, R::Transaccion) => {
             // reference: only sent by one third-party client, and whether it works was
             // being tested; read here as a range on fecha_emision.
-            date_range(
-                q,
-                "fecha_inicial",
-                Some("fecha_final"),
-                DateFmt::Dmy,
-                TsKind::Event,
-                &mut p,
-            )?;
+            date_range(q, "fecha_inicial", Some("fecha_final"), DateFmt::Dmy, TsKind::Event, &mut p)?;
         }
         (false, R::Persona) => {
             eq(q, "identificacion", &["cedula", "ruc"], &mut p);
@@ -745,12 +646,7 @@ fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response>
             eq(q, "categoria_id", &["id_categoria"], &mut p);
         }
         (true, R::Persona) => {
-            contains(
-                q,
-                "search",
-                &["razon_social", "nombre_comercial", "cedula", "ruc"],
-                &mut p,
-            );
+            contains(q, "search", &["razon_social", "nombre_comercial", "cedula", "ruc"], &mut p);
             date_range(q, "modificados_desde_fecha", None, DateFmt::Ymd, m, &mut p)?;
             fast(q, "estado", "estado", &mut p);
             // reference: v2 persona fecha_inicial/fecha_final (AAAA-MM-DD) do not say
@@ -769,19 +665,9 @@ fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response>
             date_range(q, "fecha_inicial", Some("fecha_final"), DateFmt::Dmy, m, &mut p)?;
         }
         (true, R::Asiento) => {
-            date_range(
-                q,
-                "fecha_inicial",
-                Some("fecha_final"),
-                DateFmt::Dmy,
-                TsKind::Event,
-                &mut p,
-            )?;
+            date_range(q, "fecha_inicial", Some("fecha_final"), DateFmt::Dmy, TsKind::Event, &mut p)?;
             if let Some(v) = q.get("centro_costo") {
-                p.push(Pred::Detalle {
-                    field: "centro_costo_id",
-                    value: v.to_string(),
-                });
+                p.push(Pred::Detalle { field: "centro_costo_id", value: v.to_string() });
             }
         }
         (true, R::Producto) => {
@@ -795,9 +681,7 @@ fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response>
             eq(q, "search_exact", &["nombre"], &mut p);
             date_range(q, "modificados_desde_fecha", None, DateFmt::Either, m, &mut p)?;
         }
-        (true, R::Bodega) => {
-            date_range(q, "fecha_inicial", Some("fecha_final"), DateFmt::Either, m, &mut p)?
-        }
+        (true, R::Bodega) => date_range(q, "fecha_inicial", Some("fecha_final"), DateFmt::Either, m, &mut p)?,
         // marca, guia, banco/cuenta, cuenta-contable v2...: no documented filters.
         _ => {}
     }
@@ -813,11 +697,11 @@ fn build_preds(v2: bool, r: Resource, q: &Params) -> Result<Vec<Pred>, Response>
 fn v1_page(g: &Gen<'_>, r: Resource, sel: &Selection, q: &Params) -> Response {
     let size = match q.uint("result_size") {
         Ok(v) => v,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     let page = match q.uint("result_page") {
         Ok(v) => v,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     let (offset, limit) = match size {
         None => (0, V1_UNPAGED_CAP),
@@ -838,14 +722,7 @@ fn v1_page(g: &Gen<'_>, r: Resource, sel: &Selection, q: &Params) -> Response {
 /// v2: DRF page-number pagination `{count, next, previous, results}`.
 // reference: the envelope is not in the OpenAPI spec; taken from clients that follow
 // `next`. `page` past the end → 404 `{"detail":"Página inválida."}` as DRF does.
-fn v2_page(
-    g: &Gen<'_>,
-    r: Resource,
-    sel: &Selection,
-    q: &Params,
-    headers: &HeaderMap,
-    uri: &Uri,
-) -> Response {
+fn v2_page(g: &Gen<'_>, r: Resource, sel: &Selection, q: &Params, headers: &HeaderMap, uri: &Uri) -> Response {
     let count = g.st.selection_len(g.ov, r, sel);
     // reference: v2 `/documento/` documents result_size/result_page (envelope
     // UNVERIFIED): they act as page size / page number here.
@@ -858,7 +735,7 @@ fn v2_page(
         Ok(Some(0)) | Ok(None) => V2_PAGE_SIZE,
         Ok(Some(s)) if size_key == "page_size" => s.min(V2_PAGE_SIZE),
         Ok(Some(s)) => s.min(MAX_RESULT_SIZE),
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     let pages = count.div_ceil(size).max(1);
     let page = match q.get(page_key) {
@@ -875,10 +752,7 @@ fn v2_page(
     let idxs = g.st.page(g.ov, r, sel, (page - 1) * size, size);
     let results: Vec<Value> = idxs.into_iter().map(|i| g.record(r, i)).collect();
     let link = |p: u64| -> Value {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1");
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &q.0 {
             if k != page_key {
@@ -913,23 +787,14 @@ mod tests {
             resolve(false, &["registro", "documento"]),
             Some((Route::List(Resource::Documento, true), None))
         ));
-        assert!(matches!(
-            resolve(false, &["documento", "X"]),
-            Some((Route::Get(Resource::Documento), Some(_)))
-        ));
+        assert!(matches!(resolve(false, &["documento", "X"]), Some((Route::Get(Resource::Documento), Some(_)))));
         assert!(resolve(false, &["registro", "documento", "X"]).is_none());
-        assert!(matches!(
-            resolve(false, &["contabilidad", "asiento"]),
-            Some((Route::NoList, None))
-        ));
+        assert!(matches!(resolve(false, &["contabilidad", "asiento"]), Some((Route::NoList, None))));
         assert!(matches!(
             resolve(true, &["contabilidad", "asiento"]),
             Some((Route::List(Resource::Asiento, false), None))
         ));
-        assert!(matches!(
-            resolve(false, &["producto", "X", "stock"]),
-            Some((Route::Stock, Some(_)))
-        ));
+        assert!(matches!(resolve(false, &["producto", "X", "stock"]), Some((Route::Stock, Some(_)))));
         assert!(resolve(false, &["nope"]).is_none());
         assert!(resolve(true, &["marca"]).is_none());
     }
@@ -941,9 +806,7 @@ mod tests {
         let ov = st.read();
         let live = st.live(&ov, Resource::Marca);
         assert!(live < 30);
-        let all: Vec<u64> = (0..10)
-            .flat_map(|p| st.page(&ov, Resource::Marca, &Selection::All, p * 7, 7))
-            .collect();
+        let all: Vec<u64> = (0..10).flat_map(|p| st.page(&ov, Resource::Marca, &Selection::All, p * 7, 7)).collect();
         assert_eq!(all.len() as u64, live);
         assert!(all.windows(2).all(|w| w[0] < w[1]));
         assert!(all.iter().all(|i| !st.is_deleted(&ov, Resource::Marca, *i)));

@@ -1,0 +1,125 @@
+//! The `backoffice` binary end to end: real process, real SQLite file, simulator over loopback.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use backoffice_core::model::JobStatus;
+use backoffice_core::secrets::Keychain;
+use backoffice_core::{Core, Paths};
+use backoffice_sim::{SimConfig, SimCredentials};
+
+fn cli(db: &std::path::Path, sim_url: &str, key: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_backoffice"));
+    c.arg("--db")
+        .arg(db)
+        .env("BACKOFFICE_LOG_DIR", db.parent().unwrap().join("logs"))
+        .env("CONTIFICO_API_KEY", key)
+        .env("CONTIFICO_API_TOKEN", "made-up-pos-token")
+        .env("CONTIFICO_API_BASE_URL", sim_url)
+        .env_remove("CONTIFICO_PAGE_SIZE")
+        .env_remove("SYNC_BATCH_SIZE");
+    c
+}
+
+fn count(db: &std::path::Path, table: &str) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    match backoffice_core::store::Store::open(db) {
+        Ok(store) => store
+            .read(|c| Ok(c.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0)).unwrap_or(0)))
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_from_environment_variables_with_json_output() {
+    let sim = backoffice_sim::start(SimConfig { scale: 25, ..Default::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bo.db");
+    let key = SimCredentials::default().contifico_api_key;
+    let out = cli(&db, &sim.contifico, &key)
+        .args(["--json", "sync", "contifico", "--resources", "marcas", "bodegas", "--page-size", "10"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let job: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["counts"]["records"], 50);
+    // The secret from the environment was not written anywhere on disk.
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(!String::from_utf8_lossy(&bytes).contains(&key), "{}", entry.path().display());
+        }
+    }
+    // Status and browse read the store.
+    let out = cli(&db, &sim.contifico, &key)
+        .args(["--json", "contifico", "browse", "marcas", "--limit", "3"])
+        .output()
+        .unwrap();
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(page["total"], 25);
+    assert_eq!(page["rows"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_key_exits_non_zero_with_guidance() {
+    let sim = backoffice_sim::start(SimConfig { scale: 5, ..Default::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        cli(&dir.path().join("bo.db"), &sim.contifico, "not-the-key").args(["sync", "contifico"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("API key"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_mid_sync_resumes_without_loss_or_duplicates() {
+    let sim = backoffice_sim::start(SimConfig { scale: 400, latency_ms: 20, ..Default::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bo.db");
+    let key = SimCredentials::default().contifico_api_key;
+    let mut child = cli(&db, &sim.contifico, &key)
+        .args(["sync", "contifico", "--resources", "personas", "--page-size", "10", "--batch-size", "10"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it commit a few pages, then kill it hard (SIGKILL: no cleanup at all).
+    let mut seen = 0;
+    for _ in 0..400 {
+        seen = count(&db, "contifico_persona");
+        if seen >= 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen >= 50, "the sync did not progress");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after_kill = count(&db, "contifico_persona");
+    assert!(after_kill < 400, "killed before the end");
+
+    sim.contifico().set_latency_ms(0);
+    let out = cli(&db, &sim.contifico, &key)
+        .args(["--json", "sync", "contifico", "--resources", "personas", "--page-size", "10"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Only the pages after the checkpoint were fetched again.
+    assert!(job["counts"]["records"].as_i64().unwrap() <= 400 - after_kill + 10, "{job}");
+    assert_eq!(count(&db, "contifico_persona"), 400, "every record exactly once");
+    // The killed run's job is not left "running".
+    let core = Core::open(
+        Paths { db: db.clone(), log_dir: dir.path().join("logs3") },
+        std::sync::Arc::new(Keychain::default()),
+    )
+    .unwrap();
+    let jobs = core.jobs.list(&Default::default()).unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|j| !j.status.is_active()));
+    assert!(jobs.iter().any(|j| j.status == JobStatus::Failed && j.error.as_ref().unwrap().code == "interrupted"));
+}
