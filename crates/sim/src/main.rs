@@ -63,6 +63,9 @@ async fn main() -> anyhow::Result<()> {
         },
         ..SimConfig::default()
     };
+    // Install the handlers before announcing the URLs, so a SIGTERM sent right after
+    // the JSON line is seen as a shutdown request rather than killing the process.
+    let stop = Shutdown::install()?;
     let sim = start(cfg).await?;
     if let Some(pct) = args.mutate_pct {
         sim.contifico().mutate(pct);
@@ -84,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
         _ => None,
     };
 
-    wait_for_signal().await;
+    stop.wait().await;
     if let Some(t) = ticker {
         t.abort();
     }
@@ -92,24 +95,39 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Ctrl-C / SIGTERM, registered up front.
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Shutdown { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Shutdown {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let Shutdown { mut term, mut int } = self;
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! This round implements what "Test connection" needs (geral/clientes:
 //! ListarClientes, ListarClientesResumido, ConsultarCliente). Services are looked up
-//! in [`dispatch`], so later work adds arms there.
+//! in `dispatch`, so later work adds arms there.
 
 use std::sync::Arc;
 
