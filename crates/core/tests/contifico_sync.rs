@@ -310,3 +310,36 @@ async fn since_limits_the_read_and_rewind_previews() {
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(env.sim.contifico().total_requests(), 1);
 }
+
+#[tokio::test]
+async fn unparseable_records_are_quarantined_and_the_rest_is_stored() {
+    use backoffice_sim::Resource;
+    let env = setup(30).await;
+    let job = sync_now(&env, SyncOptions { resources: vec!["productos".into()], ..opts(10) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded);
+    let spec = sync::contifico::resource("productos").unwrap();
+    let bad_date_id = env.sim.contifico().id_of(Resource::Producto, 3);
+    let bad_money_id = env.sim.contifico().id_of(Resource::Producto, 7);
+    let good_before: String = env.core.contifico_record(&env.conn_id, "productos", &bad_date_id).unwrap();
+    env.sim.contifico().override_field(Resource::Producto, 3, "fecha_creacion", serde_json::json!("31/02/2026"));
+    env.sim.contifico().override_field(Resource::Producto, 7, "pvp1", serde_json::json!("doce dólares"));
+
+    let job = sync_now(&env, SyncOptions { resources: vec!["productos".into()], full_refresh: true, ..opts(10) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "quarantine does not fail the sync: {:?}", job.error);
+    assert_eq!(job.counts.get("quarantined"), Some(&2));
+    assert_eq!(job.counts.get("records"), Some(&28));
+    let q = env.core.sync_quarantine(&env.conn_id, "contifico").unwrap();
+    assert_eq!(q.len(), 2);
+    let date = q.iter().find(|r| r.record_id == bad_date_id).unwrap();
+    assert!(date.reason.contains("fecha_creacion") && date.reason.contains("31/02/2026"), "{}", date.reason);
+    let money = q.iter().find(|r| r.record_id == bad_money_id).unwrap();
+    assert!(money.reason.contains("pvp1"), "{}", money.reason);
+    // The last good version is kept, and not taken for deleted.
+    assert_eq!(env.core.contifico_record(&env.conn_id, "productos", &bad_date_id).unwrap(), good_before);
+    assert!(local_ids(&env, spec, true).is_empty(), "nothing was tombstoned");
+    let s = env.core.contifico_summary(&env.conn_id).unwrap();
+    assert_eq!(s.iter().find(|s| s.resource == "productos").unwrap().quarantined, 2);
+    // The log names the record and the reason.
+    let detail = env.core.jobs.detail(&job.id).unwrap();
+    assert!(detail.logs.iter().any(|l| l.level == "warn" && l.message.contains(&bad_money_id)));
+}

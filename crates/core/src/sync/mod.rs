@@ -718,6 +718,12 @@ impl<S: Source> Engine<S> {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, run_id=excluded.run_id, at=excluded.at",
                 )?;
+                // A record that exists upstream but cannot be parsed keeps its last good version,
+                // and is not taken for deleted by a full read.
+                let mut keep = tx.prepare_cached(&format!(
+                    "UPDATE \"{}\" SET seen_run=?3 WHERE connection_id=?1 AND id=?2",
+                    spec.table
+                ))?;
                 let mut unq = tx.prepare_cached(
                     "DELETE FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3 AND record_id=?4",
                 )?;
@@ -753,6 +759,7 @@ impl<S: Source> Engine<S> {
                         }
                         Parsed::Quarantine { id, raw, reason } => {
                             q.execute(params![conn_id, erp, spec.name, id, reason, raw, run_id, now])?;
+                            keep.execute(params![conn_id, id, run_tag])?;
                             has_quarantine = true;
                             reasons.push(format!("{} {id}: {reason}", spec.name));
                             qn += 1;

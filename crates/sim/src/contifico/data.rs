@@ -121,6 +121,8 @@ pub(crate) struct Change {
 pub(crate) struct ResState {
     pub inserted: u64,
     pub changed: HashMap<u64, Change>,
+    /// Field overrides set by tests (e.g. an unparseable date), applied last.
+    pub overrides: HashMap<u64, Vec<(String, Value)>>,
     /// Sorted, unique.
     pub deleted: Vec<u64>,
 }
@@ -198,6 +200,13 @@ impl Store {
             }),
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Makes record `idx` of `r` answer `value` for `field` (tests of malformed data).
+    pub fn override_field(&self, r: Resource, idx: u64, field: &str, value: Value) {
+        let mut ov = self.overlay.write().expect("overlay lock");
+        ov.res[r.index()].overrides.entry(idx).or_default().push((field.to_string(), value));
+        ov.generation += 1;
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, Overlay> {

@@ -184,6 +184,13 @@ impl<'a> Gen<'a> {
         if version > 0 {
             self.apply_version(r, idx, version, &mut v);
         }
+        if let Some(fields) = self.ov.res[r.index()].overrides.get(&idx) {
+            if let Some(o) = v.as_object_mut() {
+                for (k, val) in fields {
+                    o.insert(k.clone(), val.clone());
+                }
+            }
+        }
         v
     }
 

@@ -79,6 +79,12 @@ impl ContificoControl {
         self.store.insert(&[resource], n)
     }
 
+    /// Makes record `idx` (creation order) of `resource` answer `value` for `field`, to test how
+    /// clients handle malformed data (an impossible date, a non-numeric amount).
+    pub fn override_field(&self, resource: Resource, idx: u64, field: &str, value: Value) {
+        self.store.override_field(resource, idx, field, value)
+    }
+
     /// Records currently listed (not deleted) for a resource.
     pub fn live_count(&self, resource: Resource) -> u64 {
         let ov = self.store.read();

@@ -1,0 +1,150 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+
+import * as api from './api';
+import { AppContext, type AppState } from './AppContext';
+import type { AppInfo } from './bindings/AppInfo';
+import { Icon, type IconName } from './components/Icon';
+import { setLanguage } from './i18n';
+import { ComingNextPage } from './pages/ComingNext';
+import { ConnectionsPage } from './pages/Connections';
+import { DashboardPage } from './pages/Dashboard';
+import { JobsPage } from './pages/Jobs';
+import { SettingsPage } from './pages/Settings';
+import { hrefFor, useRoute, type Page } from './router';
+
+interface NavItem {
+  page: Page;
+  icon: IconName;
+}
+
+const NAV: ReadonlyArray<{ group: string; items: readonly NavItem[] }> = [
+  {
+    group: 'nav.groupOverview',
+    items: [
+      { page: 'dashboard', icon: 'dashboard' },
+      { page: 'connections', icon: 'plug' },
+    ],
+  },
+  {
+    group: 'nav.groupErps',
+    items: [
+      { page: 'contifico', icon: 'box' },
+      { page: 'omie', icon: 'paperclip' },
+      { page: 'erpnext', icon: 'transfer' },
+    ],
+  },
+  { group: 'nav.groupChecks', items: [{ page: 'divergences', icon: 'scale' }] },
+  {
+    group: 'nav.groupSystem',
+    items: [
+      { page: 'jobs', icon: 'list' },
+      { page: 'settings', icon: 'gear' },
+    ],
+  },
+];
+
+function BrandMark() {
+  return (
+    <svg width="30" height="30" viewBox="0 0 30 30" aria-hidden="true" focusable="false">
+      <rect width="30" height="30" rx="8" fill="#0f766e" />
+      <path d="M8 10h14M8 15h9M8 20h6" stroke="#ffffff" strokeWidth="2.2" strokeLinecap="round" />
+      <path d="M17.5 20.5l2 2 4-4.5" fill="none" stroke="#99f6e4" strokeWidth="2.2" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
+  );
+}
+
+export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
+  const { t } = useTranslation();
+  const route = useRoute();
+  const [info, setInfo] = useState<AppInfo | null>(initialInfo);
+
+  const refreshInfo = useCallback(async () => {
+    try {
+      setInfo(await api.appInfo());
+    } catch {
+      // The pages show their own errors; the shell keeps the last known info.
+    }
+  }, []);
+
+  useEffect(() => {
+    if (initialInfo) return;
+    // The engine did not answer before the first paint: ask again, and adopt its language.
+    api.appInfo().then(
+      (i) => {
+        setInfo(i);
+        void setLanguage(i.locale);
+      },
+      () => {},
+    );
+  }, [initialInfo]);
+
+  const state = useMemo<AppState>(() => ({ info, refreshInfo }), [info, refreshInfo]);
+
+  let content;
+  switch (route.page) {
+    case 'dashboard':
+      content = <DashboardPage />;
+      break;
+    case 'connections':
+      content = <ConnectionsPage openNew={route.id === 'new'} />;
+      break;
+    case 'jobs':
+      content = <JobsPage selectedId={route.id} />;
+      break;
+    case 'settings':
+      content = <SettingsPage />;
+      break;
+    default:
+      content = <ComingNextPage page={route.page} />;
+  }
+
+  return (
+    <AppContext.Provider value={state}>
+      <div className="shell">
+        <nav className="sidebar" aria-label={t('nav.label')}>
+          <div className="brand">
+            <BrandMark />
+            <div>
+              <div className="brand-name">{t('app.name')}</div>
+              <div className="brand-tagline">{t('app.tagline')}</div>
+            </div>
+          </div>
+          {NAV.map((section) => (
+            <div className="nav-section" key={section.group}>
+              <div className="nav-group">{t(section.group)}</div>
+              <ul>
+                {section.items.map((item) => {
+                  const active = route.page === item.page;
+                  return (
+                    <li key={item.page}>
+                      <a
+                        href={hrefFor(item.page)}
+                        className={active ? 'nav-link active' : 'nav-link'}
+                        aria-current={active ? 'page' : undefined}
+                        data-testid={`nav-${item.page}`}
+                      >
+                        <Icon name={item.icon} />
+                        <span>{t(`nav.${item.page}`)}</span>
+                      </a>
+                    </li>
+                  );
+                })}
+              </ul>
+            </div>
+          ))}
+          <div className="sidebar-footer">
+            {info?.demo_running ? (
+              <span className="badge badge-demo">
+                <Icon name="sparkle" size={12} />
+                {t('app.demoMode')}
+              </span>
+            ) : null}
+            {info ? <span className="sidebar-version">v{info.version}</span> : null}
+          </div>
+        </nav>
+        <main className="content">{content}</main>
+      </div>
+    </AppContext.Provider>
+  );
+}

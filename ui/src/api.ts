@@ -1,0 +1,74 @@
+// The only place that talks to the Rust side. Components import these typed functions and never
+// call `invoke` or `listen` themselves (unit tests mock this module).
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+
+import type { AppInfo } from './bindings/AppInfo';
+import type { Connection } from './bindings/Connection';
+import type { ConnectionInput } from './bindings/ConnectionInput';
+import type { DashboardSummary } from './bindings/DashboardSummary';
+import type { Job } from './bindings/Job';
+import type { JobDetail } from './bindings/JobDetail';
+import type { JobEvent } from './bindings/JobEvent';
+import type { JobFilter } from './bindings/JobFilter';
+import type { Settings } from './bindings/Settings';
+import { toApiError } from './errors';
+
+/** Name of the event the core emits on every job change. */
+export const JOB_EVENT = 'job-event';
+
+function inDesktopShell(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+/** Calls a command; rejects with an ApiError (never a bare string or Error). */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  if (!inDesktopShell()) {
+    throw toApiError({
+      code: 'internal',
+      message: 'The BackOffice engine is not available: this page must run inside the BackOffice desktop app.',
+      params: {},
+      details: `command ${command} called outside the desktop shell`,
+    });
+  }
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export const appInfo = (): Promise<AppInfo> => call<AppInfo>('app_info');
+export const dashboard = (): Promise<DashboardSummary> => call<DashboardSummary>('dashboard');
+
+export const listConnections = (): Promise<Connection[]> => call<Connection[]>('list_connections');
+export const createConnection = (input: ConnectionInput): Promise<Connection> =>
+  call<Connection>('create_connection', { input });
+/** `input.credentials === null` keeps the stored secrets. */
+export const updateConnection = (id: string, input: ConnectionInput): Promise<Connection> =>
+  call<Connection>('update_connection', { id, input });
+export const deleteConnection = (id: string): Promise<null> => call<null>('delete_connection', { id });
+/** Starts a connection-test job and returns it at once; its outcome arrives as job events. */
+export const testConnection = (id: string): Promise<Job> => call<Job>('test_connection', { id });
+
+export const listJobs = (filter: JobFilter): Promise<Job[]> => call<Job[]>('list_jobs', { filter });
+export const getJob = (id: string): Promise<JobDetail> => call<JobDetail>('get_job', { id });
+export const cancelJob = (id: string): Promise<Job> => call<Job>('cancel_job', { id });
+
+export const startDemo = (): Promise<Connection[]> => call<Connection[]>('start_demo');
+
+export const getSettings = (): Promise<Settings> => call<Settings>('get_settings');
+export const saveSettings = (settings: Settings): Promise<Settings> => call<Settings>('save_settings', { settings });
+
+/**
+ * Subscribes to job events. Resolves to an unsubscribe function; outside the desktop shell it
+ * resolves to a no-op so pages still render.
+ */
+export async function onJobEvent(handler: (event: JobEvent) => void): Promise<() => void> {
+  if (!inDesktopShell()) return () => {};
+  try {
+    return await listen<JobEvent>(JOB_EVENT, (e) => handler(e.payload));
+  } catch {
+    return () => {};
+  }
+}

@@ -1,0 +1,37 @@
+// Hash routing: "#/connections", "#/jobs/<job id>". No server, works from file:// and tauri://.
+import { useEffect, useState } from 'react';
+
+export const PAGES = ['dashboard', 'connections', 'contifico', 'omie', 'erpnext', 'divergences', 'jobs', 'settings'] as const;
+export type Page = (typeof PAGES)[number];
+
+export interface Route {
+  page: Page;
+  /** The selected record, e.g. a job id on the Jobs page. */
+  id: string | null;
+}
+
+export function parseHash(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const page = (PAGES as readonly string[]).includes(parts[0] ?? '') ? (parts[0] as Page) : 'dashboard';
+  const id = parts[1] ? decodeURIComponent(parts[1]) : null;
+  return { page, id };
+}
+
+export function hrefFor(page: Page, id?: string | null): string {
+  return id ? `#/${page}/${encodeURIComponent(id)}` : `#/${page}`;
+}
+
+export function navigate(page: Page, id?: string | null): void {
+  const target = hrefFor(page, id);
+  if (window.location.hash !== target) window.location.hash = target;
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState<Route>(() => parseHash(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseHash(window.location.hash));
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}

@@ -1,0 +1,36 @@
+// Helpers for tests that mock the api module: `vi.mock('../api', () => apiMockFactory())`.
+import { vi } from 'vitest';
+
+import type { JobEvent } from '../bindings/JobEvent';
+
+export function apiMockFactory() {
+  return {
+    JOB_EVENT: 'job-event',
+    appInfo: vi.fn(),
+    dashboard: vi.fn(),
+    listConnections: vi.fn(),
+    createConnection: vi.fn(),
+    updateConnection: vi.fn(),
+    deleteConnection: vi.fn(),
+    testConnection: vi.fn(),
+    listJobs: vi.fn(),
+    getJob: vi.fn(),
+    cancelJob: vi.fn(),
+    startDemo: vi.fn(),
+    getSettings: vi.fn(),
+    saveSettings: vi.fn(),
+    onJobEvent: vi.fn(),
+  };
+}
+
+/** Makes `onJobEvent` record its handlers; returns a function that emits an event to them all. */
+export function captureJobEvents(onJobEvent: ReturnType<typeof vi.fn>): (e: JobEvent) => void {
+  const handlers = new Set<(e: JobEvent) => void>();
+  onJobEvent.mockImplementation(async (h: (e: JobEvent) => void) => {
+    handlers.add(h);
+    return () => handlers.delete(h);
+  });
+  return (e) => {
+    for (const h of handlers) h(e);
+  };
+}
