@@ -93,6 +93,24 @@ impl JobManager {
         Ok(n)
     }
 
+    /// Asks every job of this process to stop at its next checkpoint and waits (up to `timeout`) for
+    /// them to finish, so quitting never cuts a batch in half. Returns how many were still running.
+    pub async fn shutdown(&self, timeout: Duration) -> usize {
+        let tokens: Vec<CancellationToken> =
+            self.running.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for t in &tokens {
+            t.cancel();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = self.running.lock().unwrap_or_else(|p| p.into_inner()).len();
+            if left == 0 || Instant::now() >= deadline {
+                return left;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
         self.events.subscribe()
     }

@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod logging;
 pub mod model;
+pub mod notify;
 pub mod secrets;
 pub mod store;
 pub mod sync;
@@ -142,6 +143,15 @@ impl Core {
         normalize_locale(env.as_deref().unwrap_or("en"))
     }
 
+    /// True the first time it is asked for `key` (kept in settings), then false forever.
+    pub fn first_time(&self, key: &str) -> bool {
+        self.store
+            .write(|tx| {
+                Ok(tx.execute("INSERT OR IGNORE INTO settings(key, value) VALUES (?1, '1')", params![key])? == 1)
+            })
+            .unwrap_or(false)
+    }
+
     pub fn dashboard(&self) -> CoreResult<DashboardSummary> {
         let conns = self.connections().list()?;
         let since =
@@ -219,6 +229,24 @@ impl Core {
             }
             other => Err(CoreError::invalid("kind", format!("\"{other}\" is not a job BackOffice knows"))),
         }
+    }
+}
+
+impl Core {
+    /// "Sync all now" (tray, dashboard): starts the sync job of every connection. A connection whose
+    /// sync is already running is reported, not started twice.
+    pub fn sync_all_now(self: &Arc<Self>) -> CoreResult<Vec<(String, Result<Job, ApiError>)>> {
+        let mut out = vec![];
+        for c in self.connections().list()? {
+            let kind = match c.kind {
+                ConnectionKind::Contifico => "sync_contifico",
+                ConnectionKind::Omie => "sync_omie",
+                ConnectionKind::Erpnext => "sync_erpnext",
+            };
+            let r = self.start_job(kind, Some(&c.id), serde_json::Value::Null).map_err(|e| e.to_api());
+            out.push((c.name.clone(), r));
+        }
+        Ok(out)
     }
 }
 

@@ -118,6 +118,9 @@ impl ResourceSpec {
         let indexes: String = self
             .columns
             .iter()
+            // Text columns are searched with "contains" (LIKE '%x%') and the FTS index, which a
+            // b-tree cannot serve; dates, codes and amounts get one for equality, ranges and sorting.
+            .filter(|c| c.kind != ColKind::Text)
             .map(|c| format!("CREATE INDEX IF NOT EXISTS \"{t}_{0}\" ON \"{t}\"(connection_id, \"{0}\");\n", c.name))
             .collect();
         format!(
@@ -277,6 +280,13 @@ struct State {
     resume_run: Option<String>,
     resume_mode: Option<String>,
     resume_since: Option<String>,
+}
+
+/// A fetched page, already parsed.
+struct FetchedPage {
+    parsed: Vec<Parsed>,
+    last: bool,
+    total: Option<u64>,
 }
 
 /// One parsed record ready to write.
@@ -567,8 +577,9 @@ impl<S: Source> Engine<S> {
         let resource_start = Instant::now();
         let mut fetched: i64 = 0;
 
-        // Fetcher: pages flow through a small channel so the next request runs while we write.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<CoreResult<(u32, PageResult)>>(2);
+        // Fetcher: pages are fetched and parsed on their own task and flow through a small channel,
+        // so the next request and its parsing run while the previous batch is written.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<CoreResult<(u32, FetchedPage)>>(2);
         let source = self.source.clone();
         let spec_f = *spec;
         let cancel = ctx.cancel_token();
@@ -589,7 +600,11 @@ impl<S: Source> Engine<S> {
                     }
                 };
                 let last = matches!(&res, Ok(r) if r.last) || res.is_err();
-                if tx.send(res.map(|r| (p, r))).await.is_err() || last {
+                let res = res.map(|r| {
+                    let parsed: Vec<Parsed> = r.records.iter().map(|v| parse_record(&spec_f, tz, v)).collect();
+                    (p, FetchedPage { parsed, last: r.last, total: r.total })
+                });
+                if tx.send(res).await.is_err() || last {
                     return;
                 }
                 p += 1;
@@ -611,9 +626,8 @@ impl<S: Source> Engine<S> {
                 outcome = Err(CoreError::Cancelled);
                 break;
             }
-            fetched += result.records.len() as i64;
-            let parsed: Vec<Parsed> = result.records.iter().map(|v| parse_record(spec, tz, v)).collect();
-            pending.extend(parsed);
+            fetched += result.parsed.len() as i64;
+            pending.extend(result.parsed);
             pending_page = p;
             page = p;
             let rate = fetched as f64 / resource_start.elapsed().as_secs_f64().max(0.001);

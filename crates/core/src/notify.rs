@@ -1,0 +1,273 @@
+//! What the desktop tells the user outside the window: notification texts (in the user's language),
+//! grouping of repeated failures (no notification storms), the tray's health summary, and the
+//! notification settings. The shell only displays what this module decides.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::CoreResult;
+use crate::model::{Job, JobFilter, JobStatus};
+use crate::Core;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct NotificationSettings {
+    /// A job failed.
+    pub job_failed: bool,
+    /// An ERP blocked or rejected the connection's key.
+    pub key_problem: bool,
+    /// Once a day: what ran and what needs attention.
+    pub daily_summary: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings { job_failed: true, key_problem: true, daily_summary: true }
+    }
+}
+
+/// A notification to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+    pub job_id: Option<String>,
+}
+
+/// Repeats of the same failure (kind, connection, error code) inside this window are grouped.
+pub const GROUP_WINDOW: Duration = Duration::from_secs(30 * 60);
+
+#[derive(Default)]
+pub struct Grouper {
+    seen: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Grouper {
+    /// Returns how many earlier repeats were suppressed if this one should be shown, or None to stay quiet.
+    pub fn admit(&self, key: &str, now: Instant) -> Option<u32> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        match seen.get_mut(key) {
+            Some((first, count)) if now.duration_since(*first) < GROUP_WINDOW => {
+                *count += 1;
+                None
+            }
+            Some(entry) => {
+                let suppressed = entry.1;
+                *entry = (now, 0);
+                Some(suppressed)
+            }
+            None => {
+                seen.insert(key.to_string(), (now, 0));
+                Some(0)
+            }
+        }
+    }
+}
+
+/// The handful of texts the shell shows outside the web UI, in three languages.
+pub fn text(locale: &str, key: &str) -> &'static str {
+    let l = if locale.starts_with("pt") {
+        1
+    } else if locale.starts_with("es") {
+        2
+    } else {
+        0
+    };
+    let t: [&'static str; 3] = match key {
+        "job_failed" => ["failed", "falhou", "falló"],
+        "open" => ["Open BackOffice", "Abrir o BackOffice", "Abrir BackOffice"],
+        "sync_all" => ["Sync all now", "Sincronizar tudo agora", "Sincronizar todo ahora"],
+        "pause" => ["Pause schedules", "Pausar agendamentos", "Pausar programaciones"],
+        "resume" => ["Resume schedules", "Retomar agendamentos", "Reanudar programaciones"],
+        "quit" => ["Quit", "Sair", "Salir"],
+        "never" => ["never synced", "nunca sincronizado", "nunca sincronizado"],
+        "ago" => ["ago", "atrás", "atrás"],
+        "failed_jobs" => ["failed jobs (24 h)", "tarefas com falha (24 h)", "tareas fallidas (24 h)"],
+        "attention" => ["items need attention", "itens precisam de atenção", "elementos requieren atención"],
+        "still_running" => [
+            "BackOffice keeps running in the tray; scheduled syncs go on. Use Quit in the tray menu to close it.",
+            "O BackOffice continua rodando na bandeja; as sincronizações agendadas continuam. Use Sair no menu da bandeja para fechá-lo.",
+            "BackOffice sigue en la bandeja; las sincronizaciones programadas continúan. Use Salir en el menú de la bandeja para cerrarlo.",
+        ],
+        "repeated" => ["(repeated {n} more times)", "(repetiu mais {n} vezes)", "(se repitió {n} veces más)"],
+        "daily_title" => ["BackOffice: daily summary", "BackOffice: resumo do dia", "BackOffice: resumen del día"],
+        "daily_body" => [
+            "{ok} jobs succeeded and {failed} failed in the last 24 h.",
+            "{ok} tarefas concluídas e {failed} com falha nas últimas 24 h.",
+            "{ok} tareas completadas y {failed} fallidas en las últimas 24 h.",
+        ],
+        _ => ["", "", ""],
+    };
+    t[l]
+}
+
+fn kind_label(locale: &str, kind: &str) -> String {
+    let l = if locale.starts_with("pt") {
+        1
+    } else if locale.starts_with("es") {
+        2
+    } else {
+        0
+    };
+    let t: [&str; 3] = match kind {
+        "test_connection" => ["Connection test", "Teste de conexão", "Prueba de conexión"],
+        "sync_contifico" => ["Contífico sync", "Sincronização Contífico", "Sincronización Contífico"],
+        "sync_omie" => ["Omie sync", "Sincronização Omie", "Sincronización Omie"],
+        "sync_erpnext" => ["ERPNext sync", "Sincronização ERPNext", "Sincronización ERPNext"],
+        "omie_attachment_scan" => ["Attachment transfer", "Transferência de anexos", "Transferencia de adjuntos"],
+        "omie_po_close_scan" => ["Purchase-order closing", "Encerramento de pedidos", "Cierre de pedidos"],
+        "erpnext_workflow" => {
+            ["Inter-company transfer", "Transferência entre empresas", "Transferencia entre empresas"]
+        }
+        other => return other.replace('_', " "),
+    };
+    t[l].to_string()
+}
+
+impl Core {
+    pub fn notification_settings(&self) -> CoreResult<NotificationSettings> {
+        let raw: Option<String> = self.store.read(|c| {
+            Ok(c.query_row("SELECT value FROM settings WHERE key='notifications'", [], |r| r.get(0)).optional()?)
+        })?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
+    }
+
+    pub fn save_notification_settings(&self, s: &NotificationSettings) -> CoreResult<NotificationSettings> {
+        let v = serde_json::to_string(s).unwrap_or_default();
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings(key, value) VALUES ('notifications', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                params![v],
+            )?;
+            Ok(())
+        })?;
+        self.notification_settings()
+    }
+
+    /// Decides whether a finished job deserves a notification, and its text. Repeats of the same
+    /// failure are grouped by `grouper`.
+    pub fn notice_for_job(&self, job: &Job, grouper: &Grouper, now: Instant) -> Option<Notice> {
+        if job.status != JobStatus::Failed || job.finished_at.is_none() {
+            return None;
+        }
+        let settings = self.notification_settings().unwrap_or_default();
+        let err = job.error.as_ref();
+        let key_problem = err.is_some_and(|e| matches!(e.code.as_str(), "unauthorized" | "forbidden" | "key_blocked"));
+        let wanted = if key_problem { settings.key_problem || settings.job_failed } else { settings.job_failed };
+        if !wanted {
+            return None;
+        }
+        let key = format!(
+            "{}|{}|{}",
+            job.kind,
+            job.connection_id.as_deref().unwrap_or(""),
+            err.map(|e| e.code.as_str()).unwrap_or("")
+        );
+        let suppressed = grouper.admit(&key, now)?;
+        let locale = self.locale();
+        let mut title = format!("{} {}", kind_label(&locale, &job.kind), text(&locale, "job_failed"));
+        if let Some(c) = &job.connection_name {
+            title = format!("{title}: {c}");
+        }
+        let mut body = err.map(|e| e.message.clone()).unwrap_or_default();
+        if suppressed > 0 {
+            body = format!("{body} {}", text(&locale, "repeated").replace("{n}", &suppressed.to_string()));
+        }
+        Some(Notice { title, body, job_id: Some(job.id.clone()) })
+    }
+
+    /// The daily summary notification.
+    pub fn daily_summary_notice(&self) -> CoreResult<Option<Notice>> {
+        if !self.notification_settings()?.daily_summary {
+            return Ok(None);
+        }
+        let d = self.dashboard()?;
+        let locale = self.locale();
+        Ok(Some(Notice {
+            title: text(&locale, "daily_title").to_string(),
+            body: text(&locale, "daily_body")
+                .replace("{ok}", &d.jobs_succeeded_24h.to_string())
+                .replace("{failed}", &d.jobs_failed_24h.to_string()),
+            job_id: None,
+        }))
+    }
+
+    /// Tray health lines: last sync per connection and how long ago, failed jobs, items needing attention.
+    pub fn tray_health(&self) -> CoreResult<Vec<String>> {
+        let locale = self.locale();
+        let mut lines = vec![];
+        let jobs = self.jobs.list(&JobFilter { limit: Some(500), ..Default::default() })?;
+        for c in self.connections().list()? {
+            let last = jobs.iter().find(|j| {
+                j.connection_id.as_deref() == Some(c.id.as_str())
+                    && j.kind.starts_with("sync_")
+                    && j.status == JobStatus::Succeeded
+            });
+            let when = match last.and_then(|j| j.finished_at.as_deref()) {
+                Some(t) => match chrono::DateTime::parse_from_rfc3339(t) {
+                    Ok(t) => format!(
+                        "{} {}",
+                        human_ago(chrono::Utc::now() - t.with_timezone(&chrono::Utc)),
+                        text(&locale, "ago")
+                    ),
+                    Err(_) => t.to_string(),
+                },
+                None => text(&locale, "never").to_string(),
+            };
+            lines.push(format!("{}: {when}", c.name));
+        }
+        let d = self.dashboard()?;
+        lines.push(format!("{} {}", d.jobs_failed_24h, text(&locale, "failed_jobs")));
+        let quarantined: i64 =
+            self.store.read(|c| Ok(c.query_row("SELECT count(*) FROM sync_quarantine", [], |r| r.get(0))?))?;
+        lines.push(format!("{} {}", quarantined + d.connections_failing as i64, text(&locale, "attention")));
+        Ok(lines)
+    }
+}
+
+fn human_ago(d: chrono::Duration) -> String {
+    let m = d.num_minutes();
+    if m < 1 {
+        "<1 min".into()
+    } else if m < 60 {
+        format!("{m} min")
+    } else if m < 48 * 60 {
+        format!("{} h", m / 60)
+    } else {
+        format!("{} d", m / 1440)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_failures_are_grouped_within_the_window() {
+        let g = Grouper::default();
+        let t0 = Instant::now();
+        assert_eq!(g.admit("sync|c1|unauthorized", t0), Some(0));
+        assert_eq!(g.admit("sync|c1|unauthorized", t0 + Duration::from_secs(60)), None);
+        assert_eq!(g.admit("sync|c1|unauthorized", t0 + Duration::from_secs(120)), None);
+        // A different failure is its own group.
+        assert_eq!(g.admit("sync|c2|unauthorized", t0 + Duration::from_secs(130)), Some(0));
+        // After the window, the next one shows with the count of those held back.
+        assert_eq!(g.admit("sync|c1|unauthorized", t0 + GROUP_WINDOW + Duration::from_secs(1)), Some(2));
+    }
+
+    #[test]
+    fn texts_exist_in_three_languages() {
+        for key in ["open", "sync_all", "pause", "quit", "still_running", "daily_title"] {
+            let en = text("en", key);
+            let pt = text("pt-BR", key);
+            let es = text("es", key);
+            assert!(!en.is_empty() && !pt.is_empty() && !es.is_empty(), "{key}");
+            assert_ne!(en, pt, "{key} translated to Portuguese");
+        }
+    }
+}
