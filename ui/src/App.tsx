@@ -8,6 +8,7 @@ import { Icon, type IconName } from './components/Icon';
 import { setLanguage } from './i18n';
 import { ComingNextPage } from './pages/ComingNext';
 import { ConnectionsPage } from './pages/Connections';
+import { ContificoPage } from './pages/Contifico';
 import { DashboardPage } from './pages/Dashboard';
 import { JobsPage } from './pages/Jobs';
 import { SettingsPage } from './pages/Settings';
@@ -88,6 +89,9 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
       break;
     case 'connections':
       content = <ConnectionsPage openNew={route.id === 'new'} />;
+      break;
+    case 'contifico':
+      content = <ContificoPage path={route.sub} />;
       break;
     case 'jobs':
       content = <JobsPage selectedId={route.id} />;

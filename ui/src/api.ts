@@ -4,6 +4,8 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 
 import type { AppInfo } from './bindings/AppInfo';
+import type { BrowsePage } from './bindings/BrowsePage';
+import type { BrowseQuery } from './bindings/BrowseQuery';
 import type { Connection } from './bindings/Connection';
 import type { ConnectionInput } from './bindings/ConnectionInput';
 import type { DashboardSummary } from './bindings/DashboardSummary';
@@ -11,7 +13,13 @@ import type { Job } from './bindings/Job';
 import type { JobDetail } from './bindings/JobDetail';
 import type { JobEvent } from './bindings/JobEvent';
 import type { JobFilter } from './bindings/JobFilter';
+import type { QuarantinedRecord } from './bindings/QuarantinedRecord';
+import type { ResourceInfo } from './bindings/ResourceInfo';
+import type { ResourceSummary } from './bindings/ResourceSummary';
+import type { RewindPreview } from './bindings/RewindPreview';
 import type { Settings } from './bindings/Settings';
+import type { SyncOptions } from './bindings/SyncOptions';
+import type { SyncRun } from './bindings/SyncRun';
 import { toApiError } from './errors';
 
 /** Name of the event the core emits on every job change. */
@@ -59,6 +67,24 @@ export const startDemo = (): Promise<Connection[]> => call<Connection[]>('start_
 
 export const getSettings = (): Promise<Settings> => call<Settings>('get_settings');
 export const saveSettings = (settings: Settings): Promise<Settings> => call<Settings>('save_settings', { settings });
+
+// Contífico: the synced copy of a company (resources, sync, browsing, rewind) and the sync records.
+export const contificoResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('contifico_resources');
+export const contificoSummary = (connectionId: string): Promise<ResourceSummary[]> =>
+  call<ResourceSummary[]>('contifico_summary', { connectionId });
+/** Starts a sync job and returns it at once; its progress arrives as job events. */
+export const contificoSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
+  call<Job>('contifico_sync', { connectionId, options });
+export const contificoBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('contifico_browse', { query });
+/** The stored raw JSON of one record, exactly as Contífico sent it. */
+export const contificoRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
+  call<string>('contifico_record', { connectionId, resource, id });
+/** `to` is yyyy-mm-dd; `apply: false` only previews. */
+export const contificoRewind = (connectionId: string, resource: string, to: string, apply: boolean): Promise<RewindPreview> =>
+  call<RewindPreview>('contifico_rewind', { connectionId, resource, to, apply });
+export const syncHistory = (connectionId: string): Promise<SyncRun[]> => call<SyncRun[]>('sync_history', { connectionId });
+export const syncQuarantine = (connectionId: string, erp: string): Promise<QuarantinedRecord[]> =>
+  call<QuarantinedRecord[]>('sync_quarantine', { connectionId, erp });
 
 /**
  * Subscribes to job events. Resolves to an unsubscribe function; outside the desktop shell it

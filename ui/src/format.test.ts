@@ -4,6 +4,8 @@ import {
   currencyForLocale,
   elapsedMs,
   formatDate,
+  formatDateOnly,
+  formatDecimalString,
   formatDateTime,
   formatDuration,
   formatMoney,
@@ -13,6 +15,7 @@ import {
   formatTime,
   intlLocale,
   normalizeLocale,
+  parseDecimalInput,
 } from './format';
 
 // Intl separates currency symbols with no-break spaces; compare with plain spaces.
@@ -124,5 +127,73 @@ describe('durations', () => {
     expect(elapsedMs('2025-01-01T00:00:00Z', '2025-01-01T00:01:00Z')).toBe(60_000);
     expect(elapsedMs('2025-01-01T00:00:00Z', null, Date.parse('2025-01-01T00:00:30Z'))).toBe(30_000);
     expect(elapsedMs(null, null)).toBeNull();
+  });
+});
+
+describe('exact decimals', () => {
+  it('groups and localises a decimal string digit for digit', () => {
+    expect(formatDecimalString('1234567.891', 'pt-BR')).toBe('1.234.567,891');
+    expect(formatDecimalString('1234567.891', 'es')).toBe('1.234.567,891');
+    expect(formatDecimalString('1234567.891', 'en')).toBe('1,234,567.891');
+  });
+
+  it('keeps every fraction digit, trailing zeros included', () => {
+    expect(formatDecimalString('0.10', 'pt-BR')).toBe('0,10');
+    expect(formatDecimalString('0.10', 'en')).toBe('0.10');
+    expect(formatDecimalString('12.500000', 'en')).toBe('12.500000');
+    // More digits than a float can hold.
+    expect(formatDecimalString('98765432109876543210.123456789012345678', 'en')).toBe(
+      '98,765,432,109,876,543,210.123456789012345678',
+    );
+    expect(formatDecimalString('0.1000000000000000055511151231257827', 'pt-BR')).toBe('0,1000000000000000055511151231257827');
+  });
+
+  it('formats negative numbers', () => {
+    expect(formatDecimalString('-1234.5', 'pt-BR')).toBe('-1.234,5');
+    expect(formatDecimalString('-0.10', 'en')).toBe('-0.10');
+    expect(formatDecimalString('-999', 'es')).toBe('-999');
+    expect(formatDecimalString('-0.00', 'en')).toBe('0.00');
+    expect(formatDecimalString('+5', 'en')).toBe('5');
+  });
+
+  it('handles integers, leading zeros and bare fractions', () => {
+    expect(formatDecimalString('1000', 'en')).toBe('1,000');
+    expect(formatDecimalString('007', 'en')).toBe('7');
+    expect(formatDecimalString('.5', 'pt-BR')).toBe('0,5');
+    expect(formatDecimalString('5.', 'en')).toBe('5');
+  });
+
+  it('pads the fraction without rounding when asked', () => {
+    expect(formatDecimalString('10', 'pt-BR', 2)).toBe('10,00');
+    expect(formatDecimalString('10.5', 'en', 2)).toBe('10.50');
+    expect(formatDecimalString('10.567', 'en', 2)).toBe('10.567');
+  });
+
+  it('leaves anything that is not a plain decimal unchanged', () => {
+    expect(formatDecimalString('', 'en')).toBe('');
+    expect(formatDecimalString('abc', 'en')).toBe('abc');
+    expect(formatDecimalString('1e5', 'en')).toBe('1e5');
+    expect(formatDecimalString('-', 'en')).toBe('-');
+  });
+
+  it('reads numbers typed in the user locale', () => {
+    expect(parseDecimalInput('1.234,56', 'pt-BR')).toBe('1234.56');
+    expect(parseDecimalInput('1,234.56', 'en')).toBe('1234.56');
+    expect(parseDecimalInput('1.234', 'es')).toBe('1234');
+    expect(parseDecimalInput('10.5', 'pt-BR')).toBe('10.5');
+    expect(parseDecimalInput('12345.678', 'pt-BR')).toBe('12345.678');
+    expect(parseDecimalInput(' -0,10 ', 'es')).toBe('-0.10');
+    expect(parseDecimalInput('abc', 'en')).toBeNull();
+    expect(parseDecimalInput('', 'en')).toBeNull();
+  });
+});
+
+describe('calendar dates', () => {
+  it('shows yyyy-mm-dd in the locale order without shifting the day', () => {
+    expect(formatDateOnly('2025-03-04', 'pt-BR')).toBe('04/03/2025');
+    expect(formatDateOnly('2025-03-04', 'es')).toBe('04/03/2025');
+    expect(formatDateOnly('2025-03-04', 'en')).toBe('03/04/2025');
+    expect(formatDateOnly('2025-12-31', 'en')).toBe('12/31/2025');
+    expect(formatDateOnly('not a date', 'en')).toBe('not a date');
   });
 });

@@ -149,3 +149,87 @@ export function timeZoneOffsetLabel(timeZone: string, at: Date = new Date()): st
     return '';
   }
 }
+
+// ---------- Exact decimals ----------
+// Money and quantities arrive from the core as exact decimal strings ("1234567.891", "-0.10").
+// Converting them to a JavaScript number could change their digits, so they are formatted as text:
+// the integer part is grouped by Intl (as a BigInt, which is exact), the fraction is kept digit for
+// digit, and only the separators and the minus sign come from the locale.
+
+const DECIMAL_RE = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+
+interface NumberSymbols {
+  decimal: string;
+  minus: string;
+  group: Intl.NumberFormat;
+}
+
+const symbolCache = new Map<string, NumberSymbols>();
+
+function numberSymbols(locale: string): NumberSymbols {
+  const tag = intlLocale(locale);
+  let s = symbolCache.get(tag);
+  if (!s) {
+    const parts = new Intl.NumberFormat(tag).formatToParts(-1.5);
+    s = {
+      decimal: parts.find((p) => p.type === 'decimal')?.value ?? '.',
+      minus: parts.find((p) => p.type === 'minusSign')?.value ?? '-',
+      group: new Intl.NumberFormat(tag, { useGrouping: true, maximumFractionDigits: 0 }),
+    };
+    symbolCache.set(tag, s);
+  }
+  return s;
+}
+
+/**
+ * Formats an exact decimal string in the locale's style without losing a digit:
+ * "1234567.891" → "1.234.567,891" (pt-BR), "1,234,567.891" (en); "0.10" keeps both fraction digits.
+ * `minFractionDigits` pads the fraction with zeros (never rounds). Text that is not a plain decimal
+ * (empty, "abc", "1e5") is returned unchanged.
+ */
+export function formatDecimalString(value: string, locale: string, minFractionDigits = 0): string {
+  const m = DECIMAL_RE.exec(value.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return value;
+  const sign = m[1] ?? '';
+  const intDigits = (m[2] ?? '').replace(/^0+(?=\d)/, '') || '0';
+  let frac = m[3] ?? '';
+  if (frac.length < minFractionDigits) frac = frac.padEnd(minFractionDigits, '0');
+  const sym = numberSymbols(locale);
+  const isZero = /^0*$/.test(intDigits + frac);
+  const grouped = sym.group.format(BigInt(intDigits));
+  const body = frac ? `${grouped}${sym.decimal}${frac}` : grouped;
+  return sign === '-' && !isZero ? `${sym.minus}${body}` : body;
+}
+
+/**
+ * Reads a number typed by a user in their locale ("1.234,56" in pt-BR/es, "1,234.56" in en) into
+ * an exact decimal string ("1234.56"), or null if it is not a number. A lone group separator not
+ * followed by exactly three digits ("10.5" in pt-BR) is taken as the decimal separator.
+ */
+export function parseDecimalInput(text: string, locale: string): string | null {
+  const sym = numberSymbols(locale);
+  const groupSep = sym.decimal === ',' ? '.' : ',';
+  let s = text.replace(/[\s\u00a0\u202f]/g, '').replace(/^\u2212/, '-');
+  if (s === '') return null;
+  const hasDecimal = s.includes(sym.decimal);
+  const groups = s.split(groupSep).length - 1;
+  if (!hasDecimal && groups === 1 && !/^\d{1,3}\D\d{3}$/.test(s.replace(/^[+-]/, ''))) {
+    s = s.replace(groupSep, sym.decimal);
+  }
+  s = s.split(groupSep).join('');
+  if (sym.decimal !== '.') s = s.replace(sym.decimal, '.');
+  const m = DECIMAL_RE.exec(s);
+  if (!m || ((m[2] ?? '') === '' && (m[3] ?? '') === '')) return null;
+  const intDigits = (m[2] ?? '').replace(/^0+(?=\d)/, '') || '0';
+  const frac = m[3] ?? '';
+  return `${m[1] === '-' ? '-' : ''}${intDigits}${frac ? `.${frac}` : ''}`;
+}
+
+/** A calendar date "2025-03-04" in the locale's order ("04/03/2025" in pt-BR), with no time-zone shift. */
+export function formatDateOnly(value: string, locale: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return value;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (Number.isNaN(d.getTime())) return value;
+  return new Intl.DateTimeFormat(intlLocale(locale), { ...DATE, timeZone: 'UTC' }).format(d);
+}

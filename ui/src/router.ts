@@ -8,13 +8,33 @@ export interface Route {
   page: Page;
   /** The selected record, e.g. a job id on the Jobs page. */
   id: string | null;
+  /** Every segment after the page ("#/contifico/browse/productos" → ["browse", "productos"]). */
+  sub: string[];
 }
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const page = (PAGES as readonly string[]).includes(parts[0] ?? '') ? (parts[0] as Page) : 'dashboard';
-  const id = parts[1] ? decodeURIComponent(parts[1]) : null;
-  return { page, id };
+  const sub = parts.slice(1).map(decodeSegment);
+  return { page, id: sub[0] ?? null, sub };
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** A link to a page's sub-route, e.g. `hrefForPath('contifico', 'browse', 'productos')`. */
+export function hrefForPath(page: Page, ...segments: string[]): string {
+  return ['#', page, ...segments.map(encodeURIComponent)].join('/');
+}
+
+export function navigatePath(page: Page, ...segments: string[]): void {
+  const target = hrefForPath(page, ...segments);
+  if (window.location.hash !== target) window.location.hash = target;
 }
 
 export function hrefFor(page: Page, id?: string | null): string {

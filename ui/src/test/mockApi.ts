@@ -19,6 +19,14 @@ export function apiMockFactory() {
     startDemo: vi.fn(),
     getSettings: vi.fn(),
     saveSettings: vi.fn(),
+    contificoResources: vi.fn(),
+    contificoSummary: vi.fn(),
+    contificoSync: vi.fn(),
+    contificoBrowse: vi.fn(),
+    contificoRecord: vi.fn(),
+    contificoRewind: vi.fn(),
+    syncHistory: vi.fn(),
+    syncQuarantine: vi.fn(),
     onJobEvent: vi.fn(),
   };
 }
