@@ -36,6 +36,20 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         contifico_rewind,
         sync_history,
         sync_quarantine,
+        crate::schedule_commands::list_schedules,
+        crate::schedule_commands::add_schedule,
+        crate::schedule_commands::update_schedule,
+        crate::schedule_commands::remove_schedule,
+        crate::schedule_commands::pause_schedule,
+        crate::schedule_commands::resume_schedule,
+        crate::schedule_commands::run_schedule_now,
+        crate::schedule_commands::schedule_history,
+        crate::schedule_commands::ensure_default_schedules,
+        crate::schedule_commands::schedules_paused,
+        crate::schedule_commands::set_schedules_paused,
+        crate::schedule_commands::get_notification_settings,
+        crate::schedule_commands::save_notification_settings,
+        crate::schedule_commands::sync_all_now,
     ]
 }
 

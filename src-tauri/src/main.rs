@@ -3,15 +3,21 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod schedule_commands;
 mod tray;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use backoffice_core::model::JobStatus;
+use backoffice_core::notify::{text, Grouper, Notice};
 use backoffice_core::secrets::Keychain;
 use backoffice_core::{Core, Paths};
-use tauri::{Emitter, Manager};
+use tauri::{AppHandle, Emitter, Manager, WindowEvent};
 use tauri_plugin_notification::NotificationExt;
+
+/// Set when the user chose Quit: the window's close then really closes.
+static QUITTING: AtomicBool = AtomicBool::new(false);
 
 fn main() {
     let paths = Paths::resolve(None);
@@ -29,55 +35,110 @@ fn main() {
 
     let mut builder = tauri::Builder::default();
     if std::env::var_os("BACKOFFICE_ALLOW_MULTIPLE").is_none() {
-        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            // A second launch focuses the window of the first.
-            if let Some(w) = app.get_webview_window("main") {
-                let _ = w.unminimize();
-                let _ = w.show();
-                let _ = w.set_focus();
-            }
-        }));
+        // A second launch focuses the window of the first.
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| show_main(app)));
     }
+    let setup_core = core.clone();
     builder
         .plugin(tauri_plugin_notification::init())
         .manage(core.clone())
         .invoke_handler(commands::handlers())
-        .setup(move |app| {
-            let handle = app.handle().clone();
-            let core = core.clone();
-            tauri::async_runtime::spawn(async move {
-                if let Err(e) = core.resume_demo_if_configured().await {
-                    tracing::warn!(error = %e, "could not restart the demo simulators");
-                }
-                // Forward job changes to the UI and raise a notification when one fails.
-                let mut rx = core.jobs.subscribe();
-                loop {
-                    match rx.recv().await {
-                        Ok(ev) => {
-                            if ev.log.is_none() && ev.job.status == JobStatus::Failed && ev.job.finished_at.is_some() {
-                                notify_failure(&handle, &ev.job);
-                            }
-                            let _ = handle.emit("job-event", &ev);
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                            tracing::debug!(skipped = n, "job events lagged");
-                        }
-                        Err(_) => break,
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if !QUITTING.load(Ordering::SeqCst) {
+                    // Closing the window keeps BackOffice running in the tray (scheduled jobs go on).
+                    api.prevent_close();
+                    let _ = window.hide();
+                    let core = window.state::<Arc<Core>>().inner().clone();
+                    if core.first_time("tray_hint_shown") {
+                        notify(
+                            window.app_handle(),
+                            &Notice {
+                                title: "BackOffice".into(),
+                                body: text(&core.locale(), "still_running").into(),
+                                job_id: None,
+                            },
+                        );
                     }
                 }
+            }
+        })
+        .setup(move |app| {
+            let core = setup_core;
+            tray::install(app.handle(), core.clone())?;
+            let handle = app.handle().clone();
+            let events_core = core.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = events_core.resume_demo_if_configured().await {
+                    tracing::warn!(error = %e, "could not restart the demo simulators");
+                }
+                forward_job_events(handle, events_core).await;
             });
-            tray::install(app.handle())?;
+            // Scheduled jobs run inside the app (setup has no tokio context: use Tauri's runtime).
+            tauri::async_runtime::spawn(backoffice_core::scheduler::run_loop(core.clone()));
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                // Keep the tray's health lines fresh.
+                loop {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    tray::refresh(&handle, &core);
+                }
+            });
             Ok(())
         })
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running BackOffice");
 }
 
-fn notify_failure(app: &tauri::AppHandle, job: &backoffice_core::model::Job) {
-    let title = match &job.connection_name {
-        Some(c) => format!("BackOffice: {} failed ({c})", job.kind.replace('_', " ")),
-        None => format!("BackOffice: {} failed", job.kind.replace('_', " ")),
-    };
-    let body = job.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
-    let _ = app.notification().builder().title(title).body(body).show();
+/// Forwards every job change to the window, refreshes the tray when a job ends, and raises a
+/// (grouped) notification when one fails.
+async fn forward_job_events(app: AppHandle, core: Arc<Core>) {
+    let grouper = Grouper::default();
+    let mut rx = core.jobs.subscribe();
+    loop {
+        match rx.recv().await {
+            Ok(ev) => {
+                let _ = app.emit("job-event", &ev);
+                if ev.log.is_none() && ev.job.finished_at.is_some() {
+                    if let Some(n) = core.notice_for_job(&ev.job, &grouper, Instant::now()) {
+                        notify(&app, &n);
+                    }
+                    tray::refresh(&app, &core);
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                tracing::debug!(skipped = n, "job events lagged");
+            }
+            Err(_) => break,
+        }
+    }
+}
+
+fn notify(app: &AppHandle, n: &Notice) {
+    tracing::info!(title = %n.title, job = ?n.job_id, "desktop notification");
+    let _ = app.notification().builder().title(&n.title).body(&n.body).show();
+}
+
+pub fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+/// Quit from the tray: running jobs stop at their next safe checkpoint (work committed so far is
+/// kept, the next run resumes), then the app exits.
+pub fn quit_safely(app: AppHandle, core: Arc<Core>) {
+    QUITTING.store(true, Ordering::SeqCst);
+    tauri::async_runtime::spawn(async move {
+        let left = core.jobs.shutdown(Duration::from_secs(15)).await;
+        if left > 0 {
+            tracing::warn!(left, "quitting with jobs still running; they will be marked interrupted");
+        }
+        if let Some(core) = Arc::into_inner(core) {
+            drop(core);
+        }
+        app.exit(0);
+    });
 }

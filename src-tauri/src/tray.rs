@@ -1,28 +1,68 @@
-//! The tray icon: open the window or quit. (Scheduled syncs and health arrive with the scheduler.)
+//! The tray icon: health at a glance (last sync per connection, failed jobs, items needing attention)
+//! and the actions "Sync all now", "Open BackOffice", "Pause schedules" and "Quit". Texts and health
+//! come from backoffice-core; this file only builds the menu.
 
-use tauri::menu::{Menu, MenuItem};
+use std::sync::Arc;
+
+use backoffice_core::notify::text;
+use backoffice_core::Core;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Wry};
 
-pub fn install(app: &AppHandle) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, "open", "Open BackOffice", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
-    let mut builder = TrayIconBuilder::with_id("main").menu(&menu).tooltip("BackOffice");
+pub const TRAY_ID: &str = "main";
+
+fn build_menu(app: &AppHandle, core: &Arc<Core>) -> tauri::Result<Menu<Wry>> {
+    let locale = core.locale();
+    let menu = Menu::new(app)?;
+    for (i, line) in core.tray_health().unwrap_or_default().into_iter().enumerate() {
+        menu.append(&MenuItem::with_id(app, format!("health-{i}"), line, false, None::<&str>)?)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(app, "sync_all", text(&locale, "sync_all"), true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, "open", text(&locale, "open"), true, None::<&str>)?)?;
+    let paused = core.schedules_paused();
+    let pause_label = if paused { text(&locale, "resume") } else { text(&locale, "pause") };
+    menu.append(&MenuItem::with_id(app, "pause", pause_label, true, None::<&str>)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(app, "quit", text(&locale, "quit"), true, None::<&str>)?)?;
+    Ok(menu)
+}
+
+pub fn install(app: &AppHandle, core: Arc<Core>) -> tauri::Result<()> {
+    let menu = build_menu(app, &core)?;
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID).menu(&menu).tooltip("BackOffice");
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
     builder
-        .on_menu_event(|app, event| match event.id.as_ref() {
-            "open" => {
-                if let Some(w) = app.get_webview_window("main") {
-                    let _ = w.show();
-                    let _ = w.set_focus();
-                }
+        .on_menu_event(move |app, event| match event.id.as_ref() {
+            "open" => crate::show_main(app),
+            "sync_all" => {
+                let core = core.clone();
+                tauri::async_runtime::spawn(async move {
+                    for (name, r) in core.sync_all_now().unwrap_or_default() {
+                        if let Err(e) = r {
+                            tracing::info!(connection = %name, error = %e.message, "sync all: not started");
+                        }
+                    }
+                });
             }
-            "quit" => app.exit(0),
+            "pause" => {
+                let _ = core.set_schedules_paused(!core.schedules_paused());
+                refresh(app, &core);
+            }
+            "quit" => crate::quit_safely(app.clone(), core.clone()),
             _ => {}
         })
         .build(app)?;
     Ok(())
+}
+
+/// Rebuilds the menu so its health lines are current.
+pub fn refresh(app: &AppHandle, core: &Arc<Core>) {
+    if let (Some(tray), Ok(menu)) = (app.tray_by_id(TRAY_ID), build_menu(app, core)) {
+        let _ = tray.set_menu(Some(menu));
+    }
+    let _ = app.get_webview_window("main");
 }

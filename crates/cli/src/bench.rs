@@ -16,6 +16,20 @@ use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
+    /// Omie's limits on simulated time: the rate-safe client's requests per minute against the
+    /// documented limits (240 per key + method, 960 per IP) and the simulator's rate faults, next to a
+    /// naive client measured in the same run. Exit code 1 if below 95% of the limit or any rate fault.
+    OmieRate {
+        /// Simulated minutes per scenario
+        #[arg(long, default_value_t = 5)]
+        minutes: u64,
+        /// Simulated time a request takes
+        #[arg(long, default_value_t = 250)]
+        latency_ms: u64,
+        /// Concurrent workers per method
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+    },
     /// Sync N records of one resource from the loopback simulator into a fresh DB; compare with a
     /// plain rusqlite insert of the same rows; measure an incremental re-sync with nothing changed.
     ContificoSync {
@@ -33,6 +47,9 @@ pub enum BenchCmd {
 
 pub async fn run(cmd: BenchCmd) -> Result<i32> {
     match cmd {
+        BenchCmd::OmieRate { minutes, latency_ms, workers } => {
+            crate::omie::bench_rate(minutes, latency_ms, workers).await
+        }
         BenchCmd::ContificoSync { records, resource, page_size, batch_size } => {
             contifico_sync(&records, &resource, page_size, batch_size).await
         }

@@ -2,7 +2,10 @@
 //! same SQLite store, for cron and scripts. Exit code 0 on success, 1 on a failed job, 2 on bad usage.
 
 mod bench;
+mod erpnext;
+mod omie;
 mod output;
+mod schedules;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,15 +58,69 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ContificoCmd,
     },
+    /// Omie: attachments (RF-001), purchase-order closing (RF-002), transfer and closure logs
+    Omie {
+        #[command(subcommand)]
+        cmd: omie::OmieCmd,
+    },
+    /// ERPNext: the inter-company transfer across two sites, the idempotency field, synced documents
+    Erpnext {
+        #[command(subcommand)]
+        cmd: erpnext::ErpnextCmd,
+    },
     /// Measure speed and memory against the simulators (used by `cargo xtask bench`)
     Bench {
         #[command(subcommand)]
         which: bench::BenchCmd,
     },
+    /// Scheduled jobs: list, add, remove, pause, resume, run-now, history, daemon
+    Schedules {
+        #[command(subcommand)]
+        cmd: schedules::SchedulesCmd,
+    },
 }
 
 #[derive(Subcommand)]
 enum SyncCmd {
+    /// Sync an ERPNext site's Purchase Orders, Purchase Receipts and Delivery Notes (incremental by
+    /// `modified`)
+    Erpnext {
+        /// The ERPNext connection (name or id)
+        #[arg(long)]
+        connection: String,
+        /// purchase_orders, purchase_receipts, delivery_notes (all by default)
+        #[arg(long, num_args = 1..)]
+        resources: Vec<String>,
+        /// Only records changed since this date or date-time (yyyy-mm-dd or RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        full_refresh: bool,
+        #[arg(long)]
+        page_size: Option<u32>,
+        #[arg(long)]
+        batch_size: Option<u32>,
+    },
+    /// Sync Omie resources (all by default). Without --connection, uses OMIE_APP_KEY /
+    /// OMIE_APP_SECRET / OMIE_API_BASE_URL if set, else the only Omie connection.
+    Omie {
+        #[arg(long)]
+        connection: Option<String>,
+        /// clientes, contas_pagar, contas_receber, recebimentos, pedidos_compra, nfse
+        #[arg(long, num_args = 1..)]
+        resources: Vec<String>,
+        /// Only records changed since this date or date-time (yyyy-mm-dd, dd/mm/yyyy or RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        full_refresh: bool,
+        /// Records per request, at most 500 (default OMIE_PAGE_SIZE, else 500)
+        #[arg(long)]
+        page_size: Option<u32>,
+        /// Records per local commit (default SYNC_BATCH_SIZE, else 1000)
+        #[arg(long)]
+        batch_size: Option<u32>,
+    },
     /// Sync Contífico resources (all by default). Without --connection, uses CONTIFICO_API_KEY /
     /// CONTIFICO_API_TOKEN / CONTIFICO_API_BASE_URL if set, else the only Contífico connection.
     Contifico {
@@ -223,8 +280,22 @@ async fn run(cli: Cli) -> Result<i32> {
             let job = ctx.core.start_contifico_sync(&conn.id, opts)?;
             output::follow_job(&ctx, &job.id).await
         }
+        Cmd::Sync { erp: SyncCmd::Omie { connection, resources, since, full_refresh, page_size, batch_size } } => {
+            let conn = omie::resolve_omie(&ctx, connection.as_deref())?;
+            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
+            let job = ctx.core.start_omie_sync(&conn.id, opts)?;
+            output::follow_job(&ctx, &job.id).await
+        }
+        Cmd::Omie { cmd } => omie::run(&ctx, cmd).await,
+        Cmd::Sync { erp: SyncCmd::Erpnext { connection, resources, since, full_refresh, page_size, batch_size } } => {
+            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
+            let job = ctx.core.start_erpnext_sync(&connection, opts)?;
+            output::follow_job(&ctx, &job.id).await
+        }
+        Cmd::Erpnext { cmd } => erpnext::run(&ctx, cmd).await,
         Cmd::Contifico { cmd } => contifico(&ctx, cmd),
         Cmd::Bench { which } => bench::run(which).await,
+        Cmd::Schedules { cmd } => schedules::run(&ctx, cmd).await,
         Cmd::Simulate => {
             let sim = backoffice_sim::start(backoffice_sim::SimConfig::default()).await?;
             println!("{}", sim.urls_json());

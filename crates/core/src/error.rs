@@ -64,6 +64,9 @@ pub enum CoreError {
     Db(String),
     #[error("Unexpected error: {0}")]
     Internal(String),
+    /// Omie-specific failures (blocked key, attachments, purchase orders...), each with its own code.
+    #[error(transparent)]
+    Omie(#[from] crate::omie::OmieError),
 }
 
 impl CoreError {
@@ -91,6 +94,7 @@ impl CoreError {
             CoreError::Cancelled => "cancelled",
             CoreError::Db(_) => "db",
             CoreError::Internal(_) => "internal",
+            CoreError::Omie(e) => e.code(),
         }
     }
 
@@ -152,6 +156,11 @@ impl CoreError {
             }
             CoreError::Cancelled => {}
             CoreError::Db(d) | CoreError::Internal(d) => details = Some(d.clone()),
+            CoreError::Omie(e) => {
+                for (k, v) in e.params() {
+                    put(&k, &v);
+                }
+            }
         }
         ApiError { code: self.code().to_string(), message: self.to_string(), params, details }
     }

@@ -7,12 +7,15 @@ pub mod clients;
 pub mod connections;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod erpnext;
 pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod logging;
 pub mod model;
 pub mod notify;
+pub mod omie;
+pub mod scheduler;
 pub mod secrets;
 pub mod store;
 pub mod sync;
@@ -206,7 +209,9 @@ impl Core {
 
 impl Core {
     /// Starts a job of `kind` by name: the one entry point the scheduler, the tray and the CLI share.
-    /// Kinds: `test_connection`, `sync_contifico` (params: [`sync::SyncOptions`]).
+    /// Kinds: `test_connection`, `sync_contifico` (params: [`sync::SyncOptions`]), `sync_omie`
+    /// (params: [`sync::SyncOptions`]), `omie_attachment_scan` and `omie_po_close_scan` (params:
+    /// [`omie::OmieScanOptions`]).
     pub fn start_job(
         self: &Arc<Self>,
         kind: &str,
@@ -226,6 +231,21 @@ impl Core {
                     serde_json::from_value(params).map_err(|e| CoreError::invalid("params", e.to_string()))?
                 };
                 self.start_contifico_sync(need_conn()?, opts)
+            }
+            // Omie (omie/mod.rs): params are SyncOptions for the sync, OmieScanOptions for the scans.
+            "sync_omie" | "omie_attachment_scan" | "omie_po_close_scan" => {
+                self.start_omie_job(kind, need_conn()?, params)
+            }
+            // ERPNext (erpnext/): params {"run_id", "reason"?} run, resume or (with a reason) retry a
+            // transfer; sync params are SyncOptions.
+            "erpnext_workflow" => self.start_erpnext_workflow_job(params),
+            "sync_erpnext" => {
+                let opts: sync::SyncOptions = if params.is_null() {
+                    sync::SyncOptions::default()
+                } else {
+                    serde_json::from_value(params).map_err(|e| CoreError::invalid("params", e.to_string()))?
+                };
+                self.start_erpnext_sync(need_conn()?, opts)
             }
             other => Err(CoreError::invalid("kind", format!("\"{other}\" is not a job BackOffice knows"))),
         }

@@ -109,8 +109,11 @@ pub struct SimHandle {
     pub erpnext_b: String,
     contifico_ctl: ContificoControl,
     omie_ctl: ServerControl,
+    omie_sim: omie::OmieControl,
     erpnext_a_ctl: ServerControl,
     erpnext_b_ctl: ServerControl,
+    erpnext_a_site: erpnext::ErpnextControl,
+    erpnext_b_site: erpnext::ErpnextControl,
     servers: Vec<server::Running>,
 }
 
@@ -132,8 +135,9 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         |flavor, salt: u64| ServerControl::new(flavor, cfg.faults.clone(), cfg.latency_ms, cfg.seed.wrapping_add(salt));
 
     let omie_ctl = ctl(Flavor::Omie, 1);
-    let omie_router = omie::build(cfg.seed, cfg.scale, &creds, omie_ctl.clone());
+    let (omie_router, omie_sim) = omie::build(cfg.seed, cfg.scale, &creds, omie_ctl.clone());
     let omie_srv = server::serve(omie_router).await?;
+    omie_sim.set_base_url(&format!("http://{}/", omie_srv.addr));
 
     let contifico_server = ctl(Flavor::Contifico, 2);
     let (cont_router, contifico_ctl) =
@@ -141,11 +145,11 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
     let cont_srv = server::serve(cont_router).await?;
 
     let erpnext_a_ctl = ctl(Flavor::Erpnext, 3);
-    let a_router = erpnext::build(erpnext::Site::A, &creds, erpnext_a_ctl.clone());
+    let (a_router, erpnext_a_site) = erpnext::build(erpnext::Site::A, &creds, erpnext_a_ctl.clone());
     let a_srv = server::serve(a_router).await?;
 
     let erpnext_b_ctl = ctl(Flavor::Erpnext, 4);
-    let b_router = erpnext::build(erpnext::Site::B, &creds, erpnext_b_ctl.clone());
+    let (b_router, erpnext_b_site) = erpnext::build(erpnext::Site::B, &creds, erpnext_b_ctl.clone());
     let b_srv = server::serve(b_router).await?;
 
     Ok(SimHandle {
@@ -155,8 +159,11 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         erpnext_b: format!("http://{}", b_srv.addr),
         contifico_ctl,
         omie_ctl,
+        omie_sim,
         erpnext_a_ctl,
         erpnext_b_ctl,
+        erpnext_a_site,
+        erpnext_b_site,
         servers: vec![omie_srv, cont_srv, a_srv, b_srv],
     })
 }
@@ -192,11 +199,26 @@ impl SimHandle {
         &self.omie_ctl
     }
 
+    /// The Omie simulator's own controls: limits, clock, records, attachments, orders.
+    pub fn omie(&self) -> &omie::OmieControl {
+        &self.omie_sim
+    }
+
     pub fn erpnext_a_control(&self) -> &ServerControl {
         &self.erpnext_a_ctl
     }
 
     pub fn erpnext_b_control(&self) -> &ServerControl {
         &self.erpnext_b_ctl
+    }
+
+    /// Documents and per-DocType faults of ERPNext site A.
+    pub fn erpnext_a(&self) -> &erpnext::ErpnextControl {
+        &self.erpnext_a_site
+    }
+
+    /// Documents and per-DocType faults of ERPNext site B.
+    pub fn erpnext_b(&self) -> &erpnext::ErpnextControl {
+        &self.erpnext_b_site
     }
 }

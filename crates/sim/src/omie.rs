@@ -2,29 +2,45 @@
 //! `{"call", "app_key", "app_secret", "param": [{...}]}` on
 //! `/api/v1/{module}/{service}/`, faults `{"faultstring", "faultcode"}` with HTTP 500.
 //!
-//! This round implements what "Test connection" needs (geral/clientes:
-//! ListarClientes, ListarClientesResumido, ConsultarCliente). Services are looked up
-//! in `dispatch`, so later work adds arms there.
+//! Simulated services (looked up in `dispatch`): geral/clientes, financas/contapagar,
+//! financas/contareceber, produtos/recebimentonfe, produtos/pedidocompra (plus a configurable
+//! closing call, since Omie documents none), servicos/nfse and geral/anexo (with expiring download
+//! links served by this same server under `/__sim/files/`).
+//!
+//! The consumption limits of the reference are enforced before a call is served (see
+//! [`limits`]): rate per key + method and per IP, simultaneous calls, the redundant-call rule and
+//! the misuse block (HTTP 425). [`OmieControl`] lets tests and benchmarks set them, inject a
+//! simulated clock, touch records and shape attachments and orders.
 
-use std::sync::Arc;
+pub mod anexo;
+pub mod data;
+pub mod limits;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::Method;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use axum::Router;
 use serde_json::{json, Map, Value};
+
+pub use anexo::{PoCloseRule, SimAttachment};
+pub use data::Kind;
+pub use limits::{OmieLimitStats, OmieLimits, TimeSource};
 
 use crate::server::{json_response, ServerControl};
 use crate::util::{cnpj, cpf, ddmmyyyy, hash, hhmmss, local_naive, now_ts, parse_ddmmyyyy, Rng};
 use crate::SimCredentials;
 
 /// Brasília time (no DST since 2019).
-const BR_OFFSET_H: i64 = -3;
+pub(crate) const BR_OFFSET_H: i64 = -3;
 /// Omie's own ids are large integers; clients are spread from here.
-const CLIENT_ID_BASE: u64 = 2_485_000_000;
-const CLIENT_ID_STRIDE: u64 = 7;
+pub(crate) const CLIENT_ID_BASE: u64 = 2_485_000_000;
+pub(crate) const CLIENT_ID_STRIDE: u64 = 7;
 
 /// A fault body plus its HTTP status.
 #[derive(Debug)]
@@ -35,13 +51,13 @@ pub struct Fault {
 }
 
 impl Fault {
-    fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
         Fault { status, code: code.to_string(), message: message.into() }
     }
 
     /// reference: business/validation errors come back as HTTP 500 + fault body
     /// (omie.md section 8: "A simulator should use 500").
-    fn client(code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn client(code: u32, message: impl Into<String>) -> Self {
         Fault::new(500, &format!("SOAP-ENV:Client-{code}"), message)
     }
 }
@@ -77,18 +93,226 @@ pub(crate) struct OmieState {
     anchor: i64,
     app_key: String,
     app_secret: String,
+    limits: RwLock<OmieLimits>,
+    lim: Mutex<limits::LimitState>,
+    time: RwLock<TimeSource>,
+    world: Mutex<World>,
 }
 
-pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerControl) -> Router {
+/// What changed since start: touched records, extra clients, order states, attachments, links.
+pub(crate) struct World {
+    pub(crate) touched: HashMap<(Kind, u64), i64>,
+    pub(crate) extra_clients: Vec<Value>,
+    pub(crate) order_status: HashMap<u64, &'static str>,
+    pub(crate) order_stage: HashMap<u64, String>,
+    pub(crate) po_close: Option<PoCloseRule>,
+    pub(crate) anexos: HashMap<(String, u64), Vec<SimAttachment>>,
+    pub(crate) next_anexo_id: u64,
+    pub(crate) links: HashMap<String, (String, u64, u64, Duration)>,
+    pub(crate) next_token: u64,
+    pub(crate) link_ttl: Duration,
+    pub(crate) serve_zip: bool,
+    pub(crate) base_url: String,
+}
+
+impl OmieState {
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    pub(crate) fn time(&self) -> TimeSource {
+        self.time.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    fn lim(&self) -> MutexGuard<'_, limits::LimitState> {
+        self.lim.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn limits(&self) -> OmieLimits {
+        self.limits.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerControl) -> (Router, OmieControl) {
     let st = Arc::new(OmieState {
         seed,
         scale,
         anchor: now_ts(),
         app_key: creds.omie_app_key.clone(),
         app_secret: creds.omie_app_secret.clone(),
+        limits: RwLock::new(OmieLimits::default()),
+        lim: Mutex::new(limits::LimitState::default()),
+        time: RwLock::new(limits::real_time()),
+        world: Mutex::new(World {
+            touched: HashMap::new(),
+            extra_clients: Vec::new(),
+            order_status: HashMap::new(),
+            order_stage: HashMap::new(),
+            po_close: None,
+            anexos: HashMap::new(),
+            next_anexo_id: 0,
+            links: HashMap::new(),
+            next_token: 0,
+            link_ttl: anexo::DEFAULT_LINK_TTL,
+            serve_zip: false,
+            base_url: String::new(),
+        }),
     });
-    let api = Router::new().route("/api/v1/{*service}", any(handle)).with_state(st);
-    crate::server::finish_router(api, ctl)
+    let api = Router::new()
+        .route("/api/v1/{*service}", any(handle))
+        .route("/__sim/files/{token}", get(download))
+        .with_state(st.clone());
+    (crate::server::finish_router(api, ctl), OmieControl { st })
+}
+
+/// Runtime control of the Omie simulator (limits, clock, records, attachments, orders).
+#[derive(Clone)]
+pub struct OmieControl {
+    st: Arc<OmieState>,
+}
+
+impl std::fmt::Debug for OmieControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OmieControl").field("scale", &self.st.scale).finish()
+    }
+}
+
+impl OmieControl {
+    pub(crate) fn set_base_url(&self, base: &str) {
+        self.st.world().base_url = base.to_string();
+    }
+    pub fn limits(&self) -> OmieLimits {
+        self.st.limits()
+    }
+    pub fn set_limits(&self, l: OmieLimits) {
+        *self.st.limits.write().unwrap_or_else(|p| p.into_inner()) = l;
+    }
+    /// Serve the limits on this clock (a benchmark's simulated time) instead of real time.
+    pub fn set_time_source(&self, t: TimeSource) {
+        *self.st.time.write().unwrap_or_else(|p| p.into_inner()) = t;
+    }
+    pub fn limit_stats(&self) -> OmieLimitStats {
+        self.st.lim().stats.clone()
+    }
+    /// Forget rate windows, redundancy marks, blocks and counters.
+    pub fn reset_limits(&self) {
+        self.st.lim().reset();
+    }
+    /// Block the demo key for `secs` seconds, as Omie does after misuse (HTTP 425).
+    pub fn block_key(&self, secs: u64) {
+        let now = (self.st.time())();
+        self.st.lim().block(&self.st.app_key, now + Duration::from_secs(secs));
+    }
+    /// Record counts per kind at this scale.
+    pub fn count(&self, k: Kind) -> u64 {
+        self.st.count(k)
+    }
+    /// Omie id of the `idx`-th record of a kind.
+    pub fn id_of(&self, k: Kind, idx: u64) -> u64 {
+        self.st.id_of(k, idx)
+    }
+    /// Marks a record as altered now (it then matches "changed since today" filters).
+    pub fn touch(&self, k: Kind, idx: u64) {
+        self.st.world().touched.insert((k, idx), now_ts());
+    }
+    /// A generated record as Omie would return it.
+    pub fn record(&self, k: Kind, idx: u64) -> Value {
+        match k {
+            Kind::Client => cliente(&self.st, idx),
+            Kind::Payable => data::payable(&self.st, idx),
+            Kind::Receivable => data::receivable(&self.st, idx),
+            Kind::Receipt => data::receipt(&self.st, idx, true),
+            Kind::Order => data::order(&self.st, idx),
+            Kind::Nfse => data::nfse(&self.st, idx),
+        }
+    }
+    /// Adds a client (any content, e.g. an invalid CNPJ); it is listed after the generated ones and
+    /// counts as altered today.
+    pub fn add_client(&self, v: Value) {
+        self.st.world().extra_clients.push(v);
+    }
+    /// The closing call this "account" accepts for purchase orders (none by default, like Omie).
+    pub fn set_po_close_rule(&self, rule: Option<PoCloseRule>) {
+        self.st.world().po_close = rule;
+    }
+    /// `(cEtapa, status)` of the `idx`-th order; status is one of the PesquisarPedCompra filters.
+    pub fn order_state(&self, idx: u64) -> (String, String) {
+        let (e, s) = data::order_state(&self.st, idx);
+        (e, s.to_string())
+    }
+    pub fn set_order_status(&self, idx: u64, status: &'static str) {
+        self.st.world().order_status.insert(idx, status);
+    }
+    /// How long `cLinkDownload` links stay valid (zero: they are already expired when served).
+    pub fn set_link_ttl(&self, ttl: Duration) {
+        self.st.world().link_ttl = ttl;
+    }
+    /// Whether download links serve the zip (as included) instead of the file itself.
+    pub fn set_download_serves_zip(&self, yes: bool) {
+        self.st.world().serve_zip = yes;
+    }
+    /// Attachments of a record (receipts come with seeded ones).
+    pub fn attachments(&self, table: &str, id: u64) -> Vec<SimAttachment> {
+        self.st.with_attachments(table, id, |l| l.clone())
+    }
+    /// Adds an attachment as if a user had uploaded it; `served` replaces what downloads return
+    /// (e.g. a damaged zip). Returns its nIdAnexo.
+    pub fn add_attachment(&self, table: &str, id: u64, name: &str, content: &[u8], served: Option<Vec<u8>>) -> u64 {
+        let new_id = {
+            let mut w = self.st.world();
+            w.next_anexo_id += 1;
+            9_000_000_000 + w.next_anexo_id
+        };
+        self.st.with_attachments(table, id, |l| {
+            l.push(SimAttachment {
+                id: new_id,
+                name: name.to_string(),
+                cod_int: String::new(),
+                kind: name.rsplit('.').next().unwrap_or("").to_string(),
+                content: content.to_vec(),
+                served,
+                included_at: now_ts(),
+                via_api: false,
+            })
+        });
+        new_id
+    }
+    /// Payables a receipt generated (its parcels' nIdTitulo).
+    pub fn receipt_payables(&self, receipt_idx: u64) -> Vec<u64> {
+        data::receipt_payables(&self.st, receipt_idx)
+    }
+    /// Index of the order a payable records a service taken against, if any.
+    pub fn payable_service_order(&self, payable_idx: u64) -> Option<u64> {
+        data::payable_service_order(&self.st, payable_idx)
+    }
+}
+
+async fn download(State(st): State<Arc<OmieState>>, Path(token): Path<String>) -> Response {
+    match anexo::download(&st, &token) {
+        Ok((bytes, name)) => {
+            let mut r = Response::new(axum::body::Body::from(bytes));
+            let h = r.headers_mut();
+            h.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/octet-stream"),
+            );
+            if let Ok(v) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        // reference: what an expired link answers is NOT FOUND; the sim answers like an object
+        // store whose signed URL expired.
+        Err(403) => {
+            let mut r = Response::new(axum::body::Body::from(
+                "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+            ));
+            *r.status_mut() = axum::http::StatusCode::FORBIDDEN;
+            r
+        }
+        Err(s) => {
+            let mut r = Response::new(axum::body::Body::from("Not Found"));
+            *r.status_mut() = axum::http::StatusCode::from_u16(s).unwrap_or(axum::http::StatusCode::NOT_FOUND);
+            r
+        }
+    }
 }
 
 fn key_str(v: Option<&Value>) -> Option<String> {
@@ -104,6 +328,7 @@ async fn handle(
     State(st): State<Arc<OmieState>>,
     Path(service): Path<String>,
     method: Method,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let service = service.trim_matches('/').to_string();
@@ -140,19 +365,88 @@ async fn handle(
         return Fault::new(500, "SOAP-ENV:Client", "ERROR: Tag [PARAM] inválida.").into_response();
     };
 
-    match dispatch(&st, &service, &call, &param) {
-        Ok(v) => json_response(200, &v),
+    // The limits, checked before the call is served.
+    let lim = st.limits();
+    let key = st.app_key.clone();
+    let fingerprint = format!("{key}|{service}|{call}|{}", limits::canonical(&Value::Object(param.clone())));
+    let now = (st.time())();
+    let admitted = st.lim().admit(&lim, now, &key, &call, &fingerprint);
+    if let Err(r) = admitted {
+        return refusal(r, &call).into_response();
+    }
+    struct Release<'a>(&'a OmieState, &'a str, &'a str);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.lim().release(self.1, self.2);
+        }
+    }
+    let _release = Release(&st, &key, &call);
+    if !lim.hold.is_zero() {
+        tokio::time::sleep(lim.hold).await;
+    }
+    let base = {
+        let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+        format!("http://{host}/")
+    };
+    match dispatch(&st, &service, &call, &param, &base) {
+        Ok(v) => {
+            st.lim().answered(&lim, (st.time())(), fingerprint);
+            json_response(200, &v)
+        }
         Err(f) => f.into_response(),
     }
 }
 
+fn refusal(r: limits::Refusal, call: &str) -> Fault {
+    match r {
+        // reference: `MISUSE_API_PROCESS`, HTTP 425, "API bloqueada por consumo indevido. Tente
+        // novamente em N segundos."
+        limits::Refusal::Blocked { secs } => Fault::new(
+            425,
+            "MISUSE_API_PROCESS",
+            format!("API bloqueada por consumo indevido. Tente novamente em {secs} segundos."),
+        ),
+        // reference: HTTP 429 "Too many Requests" [DOC S2]; body NOT FOUND.
+        limits::Refusal::RateLimited => Fault::new(429, "SOAP-ENV:Server", "ERROR: Too many Requests"),
+        // reference: `SOAP-ENV:Client-1880` ("o Omie ainda processa a requisição anterior do
+        // método"); the text is NOT FOUND, this is the sim's wording.
+        limits::Refusal::Concurrency => Fault::client(
+            1880,
+            format!("ERROR: O Omie ainda está processando a requisição anterior do método [{call}]. Aguarde."),
+        ),
+        // reference: `SOAP-ENV:Client-6` "Consumo redundante detectado. Aguarde N segundos ...".
+        limits::Refusal::Redundant { secs } => Fault::client(
+            6,
+            format!("ERROR: Consumo redundante detectado. Aguarde {secs} segundos para tentar novamente (REDUNDANT)."),
+        ),
+    }
+}
+
 /// Service registry: `(service path, method)` → handler.
-fn dispatch(st: &OmieState, service: &str, call: &str, param: &Map<String, Value>) -> Result<Value, Fault> {
+fn dispatch(st: &OmieState, service: &str, call: &str, param: &Map<String, Value>, base: &str) -> Result<Value, Fault> {
+    let close_rule = st.world().po_close.clone();
+    if let Some(rule) = close_rule.filter(|r| r.service.trim_matches('/') == service && r.call == call) {
+        return anexo::close_order(st, &rule, param);
+    }
     match (service, call) {
         ("geral/clientes", "ListarClientes") => listar_clientes(st, param, false),
         ("geral/clientes", "ListarClientesResumido") => listar_clientes(st, param, true),
         ("geral/clientes", "ConsultarCliente") => consultar_cliente(st, param),
-        ("geral/clientes", m) if CLIENTES_METHODS.contains(&m) => {
+        ("financas/contapagar", "ListarContasPagar") => data::listar_financas(st, param, true),
+        ("financas/contapagar", "ConsultarContaPagar") => data::consultar_financas(st, param, true),
+        ("financas/contareceber", "ListarContasReceber") => data::listar_financas(st, param, false),
+        ("financas/contareceber", "ConsultarContaReceber") => data::consultar_financas(st, param, false),
+        ("produtos/recebimentonfe", "ListarRecebimentos") => data::listar_recebimentos(st, param),
+        ("produtos/recebimentonfe", "ConsultarRecebimento") => data::consultar_recebimento(st, param),
+        ("produtos/pedidocompra", "PesquisarPedCompra") => data::pesquisar_pedidos(st, param),
+        ("produtos/pedidocompra", "ConsultarPedCompra") => data::consultar_pedido(st, param),
+        ("servicos/nfse", "ListarNFSEs") => data::listar_nfse(st, param),
+        ("geral/anexo", "IncluirAnexo") => anexo::incluir(st, param),
+        ("geral/anexo", "ListarAnexo") => anexo::listar(st, param),
+        ("geral/anexo", "ConsultarAnexo") => anexo::consultar(st, param),
+        ("geral/anexo", "ObterAnexo") => anexo::obter(st, param, base),
+        ("geral/anexo", "ExcluirAnexo") => anexo::excluir(st, param),
+        (svc, m) if known_method(svc, m) => {
             Err(Fault::new(501, "SOAP-ENV:Server", format!("ERROR: [simulador] o método {m} ainda não é simulado.")))
         }
         (svc, m) if KNOWN_SERVICES.contains(&svc) => Err(unknown_method(svc, m)),
@@ -164,6 +458,43 @@ fn dispatch(st: &OmieState, service: &str, call: &str, param: &Map<String, Value
 /// answers HTTP 500 with a bare `SOAP-ENV:Client` fault naming the method.
 fn unknown_method(service: &str, method: &str) -> Fault {
     Fault::new(500, "SOAP-ENV:Client", format!("ERROR: Método [{method}] não existe no serviço [{service}/]!"))
+}
+
+/// reference: the documented methods of each service (omie.md §1–§7).
+fn known_method(service: &str, m: &str) -> bool {
+    let list: &[&str] = match service {
+        "geral/clientes" => CLIENTES_METHODS,
+        "financas/contapagar" => &[
+            "IncluirContaPagar",
+            "AlterarContaPagar",
+            "ExcluirContaPagar",
+            "LancarPagamento",
+            "CancelarPagamento",
+            "IncluirContaPagarPorLote",
+            "UpsertContaPagar",
+            "UpsertContaPagarPorLote",
+        ],
+        "financas/contareceber" => &[
+            "IncluirContaReceber",
+            "AlterarContaReceber",
+            "ExcluirContaReceber",
+            "LancarRecebimento",
+            "CancelarRecebimento",
+            "UpsertContaReceber",
+            "CancelarContaReceber",
+        ],
+        "produtos/recebimentonfe" => &[
+            "AlterarRecebimento",
+            "AlterarRecebimentoConcluido",
+            "AlterarEtapaRecebimento",
+            "ConcluirRecebimento",
+            "ReverterRecebimento",
+            "ExcluirRecebimento",
+        ],
+        "produtos/pedidocompra" => &["IncluirPedCompra", "AlteraPedCompra", "ExcluirPedCompra", "UpsertPedCompra"],
+        _ => &[],
+    };
+    list.contains(&m)
 }
 
 const CLIENTES_METHODS: &[&str] = &[
@@ -196,7 +527,7 @@ const KNOWN_SERVICES: &[&str] = &[
 
 /// reference: Omie refuses unknown parameters with `Client-5001` naming the tag (in
 /// upper case) and the request's complex type.
-fn check_tags(param: &Map<String, Value>, allowed: &[&str], complex: &str) -> Result<(), Fault> {
+pub(crate) fn check_tags(param: &Map<String, Value>, allowed: &[&str], complex: &str) -> Result<(), Fault> {
     for k in param.keys() {
         if !allowed.contains(&k.as_str()) {
             return Err(Fault::client(
@@ -229,7 +560,7 @@ const LIST_TAGS: &[&str] = &[
 
 // reference: the faults for a badly typed value are NOT FOUND; the sim answers a bare
 // `SOAP-ENV:Client` fault with HTTP 500.
-fn int_param(param: &Map<String, Value>, k: &str) -> Result<Option<i64>, Fault> {
+pub(crate) fn int_param(param: &Map<String, Value>, k: &str) -> Result<Option<i64>, Fault> {
     match param.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_i64()),
@@ -243,11 +574,11 @@ fn int_param(param: &Map<String, Value>, k: &str) -> Result<Option<i64>, Fault> 
     }
 }
 
-fn str_param<'a>(param: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
+pub(crate) fn str_param<'a>(param: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     param.get(k).and_then(Value::as_str).filter(|s| !s.trim().is_empty())
 }
 
-fn date_param(param: &Map<String, Value>, k: &str) -> Result<Option<chrono::NaiveDate>, Fault> {
+pub(crate) fn date_param(param: &Map<String, Value>, k: &str) -> Result<Option<chrono::NaiveDate>, Fault> {
     match str_param(param, k) {
         None => Ok(None),
         Some(s) => parse_ddmmyyyy(s).map(Some).ok_or_else(|| {
@@ -284,14 +615,15 @@ fn listar_clientes(st: &OmieState, param: &Map<String, Value>, resumido: bool) -
         || filtro.is_some_and(|f| !f.is_empty())
         || !por_codigo.is_empty();
 
+    let n_clients = client_count(st);
     let (total, page_idx): (u64, Vec<u64>) = if !filtered {
         let start = (pagina - 1).saturating_mul(rpp);
-        let end = (start + rpp).min(st.scale);
-        (st.scale, (start.min(end)..end).collect())
+        let end = (start + rpp).min(n_clients);
+        (n_clients, (start.min(end)..end).collect())
     } else {
         let mut hits = Vec::new();
         let candidates: Box<dyn Iterator<Item = u64>> = if por_codigo.is_empty() {
-            Box::new(0..st.scale)
+            Box::new(0..n_clients)
         } else {
             let mut v: Vec<u64> = por_codigo.iter().filter_map(|c| client_idx(st, *c)).collect();
             v.sort_unstable();
@@ -299,7 +631,7 @@ fn listar_clientes(st: &OmieState, param: &Map<String, Value>, resumido: bool) -
             Box::new(v.into_iter())
         };
         for idx in candidates {
-            let c = cliente(st, idx);
+            let c = client_at(st, idx);
             let info = &c["info"];
             let when = parse_ddmmyyyy(info[if apenas_inclusao { "dInc" } else { "dAlt" }].as_str().unwrap_or(""));
             if de.is_some_and(|d| when.is_none_or(|w| w < d))
@@ -341,7 +673,7 @@ fn listar_clientes(st: &OmieState, param: &Map<String, Value>, resumido: bool) -
     let rows: Vec<Value> = page_idx
         .iter()
         .map(|i| {
-            let c = cliente(st, *i);
+            let c = client_at(st, *i);
             if resumido {
                 json!({
                     "codigo_cliente": c["codigo_cliente_omie"],
@@ -381,7 +713,7 @@ fn consultar_cliente(st: &OmieState, param: &Map<String, Value>) -> Result<Value
     // reference: not-found text for clients is NOT FOUND in omie.md; public code
     // treats `SOAP-ENV:Client-103` as "cliente não cadastrado".
     match idx {
-        Some(i) => Ok(cliente(st, i)),
+        Some(i) => Ok(client_at(st, i)),
         None => Err(Fault::client(
             103,
             match (by_code, by_int) {
@@ -400,8 +732,37 @@ fn client_code(st: &OmieState, idx: u64) -> u64 {
 }
 
 fn client_idx(st: &OmieState, code: u64) -> Option<u64> {
-    let idx = code.checked_sub(CLIENT_ID_BASE)? / CLIENT_ID_STRIDE;
-    (idx < st.scale && client_code(st, idx) == code).then_some(idx)
+    let generated = code
+        .checked_sub(CLIENT_ID_BASE)
+        .map(|d| d / CLIENT_ID_STRIDE)
+        .filter(|idx| *idx < st.scale && client_code(st, *idx) == code);
+    generated.or_else(|| {
+        let w = st.world();
+        w.extra_clients
+            .iter()
+            .position(|c| c["codigo_cliente_omie"].as_u64() == Some(code))
+            .map(|p| st.scale + p as u64)
+    })
+}
+
+/// Generated clients, then the ones added through [`OmieControl::add_client`].
+fn client_count(st: &OmieState) -> u64 {
+    st.scale + st.world().extra_clients.len() as u64
+}
+
+fn client_at(st: &OmieState, idx: u64) -> Value {
+    if idx < st.scale {
+        return cliente(st, idx);
+    }
+    let mut c = st.world().extra_clients.get((idx - st.scale) as usize).cloned().unwrap_or(Value::Null);
+    if c.get("info").is_none() {
+        let today = local_naive(now_ts(), BR_OFFSET_H);
+        c["info"] = json!({
+            "dInc": ddmmyyyy(today.date()), "hInc": hhmmss(today), "uInc": "P000001",
+            "dAlt": ddmmyyyy(today.date()), "hAlt": hhmmss(today), "uAlt": "P000001", "cImpAPI": "N",
+        });
+    }
+    c
 }
 
 const RAZOES: &[&str] =
@@ -448,6 +809,7 @@ fn cliente(st: &OmieState, idx: u64) -> Value {
     let n = st.scale.max(1) as i128;
     let inc = start + ((idx as i128 * span) / n) as i64 + rng.below(3600) as i64;
     let alt = if rng.chance(0.5) { inc } else { inc + rng.below((end - inc).max(1) as u64) as i64 };
+    let alt = st.world().touched.get(&(Kind::Client, idx)).copied().unwrap_or(alt).max(inc);
     let (di, da) = (local_naive(inc, BR_OFFSET_H), local_naive(alt, BR_OFFSET_H));
     let imp = rng.chance(0.4);
     json!({
@@ -502,7 +864,14 @@ mod tests {
     use super::*;
 
     fn st() -> OmieState {
-        OmieState { seed: 9, scale: 25, anchor: 1_750_000_000, app_key: "k".into(), app_secret: "s".into() }
+        let (router, ctl) = build(
+            9,
+            25,
+            &SimCredentials { omie_app_key: "k".into(), omie_app_secret: "s".into(), ..SimCredentials::default() },
+            ServerControl::new(crate::Flavor::Omie, crate::Faults::default(), 0, 9),
+        );
+        drop(router);
+        Arc::try_unwrap(ctl.st).unwrap_or_else(|_| panic!("one owner"))
     }
 
     #[test]

@@ -105,6 +105,123 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connection_id, erp, resource, record_id)
     );
     "#,
+    // 3: scheduled jobs (scheduler.rs): schedules, their run history, and which defaults were offered.
+    r#"
+    CREATE TABLE schedules (
+        id               TEXT PRIMARY KEY,
+        name             TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        connection_id    TEXT REFERENCES connections(id) ON DELETE CASCADE,
+        params           TEXT NOT NULL DEFAULT 'null',
+        cron             TEXT,
+        timezone         TEXT,
+        every_minutes    INTEGER,
+        enabled          INTEGER NOT NULL DEFAULT 1,
+        catch_up_minutes INTEGER NOT NULL DEFAULT 720,
+        -- Start of the interval grid (creation or last change of timing).
+        anchor_at        TEXT NOT NULL,
+        -- Every occurrence at or before this instant was run, skipped or waived (compare-and-set claim).
+        handled_until    TEXT NOT NULL,
+        last_run_at      TEXT,
+        last_job_id      TEXT,
+        next_due_at      TEXT,
+        default_key      TEXT,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        CHECK ((cron IS NOT NULL AND timezone IS NOT NULL AND every_minutes IS NULL)
+            OR (cron IS NULL AND every_minutes IS NOT NULL AND every_minutes > 0))
+    );
+    CREATE INDEX schedules_connection ON schedules(connection_id);
+    CREATE TABLE schedule_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        schedule_id TEXT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        trigger     TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual')),
+        due_at      TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('started', 'skipped_overlap', 'skipped_missed', 'failed_to_start')),
+        -- The job started; its status, counts and log stay in jobs / job_logs.
+        job_id      TEXT,
+        reason      TEXT
+    );
+    CREATE INDEX schedule_runs_schedule ON schedule_runs(schedule_id, id DESC);
+    -- Defaults offered once per scope (a connection id, or '' for those not tied to a connection), so a
+    -- default the user removed is not created again.
+    CREATE TABLE schedule_defaults (
+        scope       TEXT NOT NULL,
+        default_key TEXT NOT NULL,
+        offered_at  TEXT NOT NULL,
+        PRIMARY KEY (scope, default_key)
+    );
+    "#,
+    // 4: Omie (omie/mod.rs): key blocks, scan state, previews, local clients, attachment transfer log
+    // and map (RF-001), purchase-order closure log (RF-002).
+    crate::omie::MIGRATION,
+    // 5: ERPNext inter-company transfers (erpnext/runs.rs): runs with their validated input and
+    // queue state, a row per step (idempotency key, document, attempts), every call made, and the
+    // operator's actions with their reasons.
+    r#"
+    CREATE TABLE erpnext_runs (
+        id               TEXT PRIMARY KEY,
+        site_a_id        TEXT REFERENCES connections(id) ON DELETE SET NULL,
+        site_b_id        TEXT REFERENCES connections(id) ON DELETE SET NULL,
+        site_a_name      TEXT NOT NULL,
+        site_b_name      TEXT NOT NULL,
+        -- The validated form (JSON), exactly as the run sends it.
+        input            TEXT NOT NULL,
+        summary          TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending','running','failed','succeeded','cancelled',
+                                                         'compensating','compensated','compensation_failed')),
+        current_step     INTEGER,
+        last_error       TEXT,
+        job_id           TEXT,
+        -- What a job should do with it next ('run' or 'compensate'); NULL when nothing is queued.
+        next_action      TEXT CHECK (next_action IN ('run','compensate')),
+        -- Set by the operator (from any process); the job stops at its next checkpoint.
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        finished_at      TEXT
+    );
+    CREATE INDEX erpnext_runs_created ON erpnext_runs(created_at DESC);
+    CREATE INDEX erpnext_runs_queue ON erpnext_runs(site_a_id, next_action);
+    CREATE TABLE erpnext_run_steps (
+        run_id           TEXT NOT NULL REFERENCES erpnext_runs(id) ON DELETE CASCADE,
+        step             INTEGER NOT NULL CHECK (step BETWEEN 1 AND 4),
+        site             TEXT NOT NULL CHECK (site IN ('A','B')),
+        doctype          TEXT NOT NULL,
+        -- Sent in custom_ext_ref; unique, so two runs can never share one.
+        idempotency_key  TEXT NOT NULL UNIQUE,
+        status           TEXT NOT NULL CHECK (status IN ('pending','running','done','failed','compensated')),
+        doc_name         TEXT,
+        doc_docstatus    INTEGER,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        last_error       TEXT,
+        started_at       TEXT,
+        finished_at      TEXT,
+        compensated_at   TEXT,
+        PRIMARY KEY (run_id, step)
+    );
+    CREATE TABLE erpnext_run_attempts (
+        run_id      TEXT NOT NULL REFERENCES erpnext_runs(id) ON DELETE CASCADE,
+        seq         INTEGER NOT NULL,
+        step        INTEGER,
+        at          TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        http_status INTEGER,
+        message     TEXT NOT NULL,
+        duration_ms INTEGER,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE TABLE erpnext_run_actions (
+        run_id TEXT NOT NULL REFERENCES erpnext_runs(id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        at     TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

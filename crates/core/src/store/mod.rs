@@ -34,7 +34,8 @@ fn configure(conn: &Connection) -> CoreResult<()> {
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = NORMAL;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16000;",
     )?;
     Ok(())
 }

@@ -104,6 +104,7 @@ pub struct ResourceSpec {
     pub modified: Option<ModifiedFilter>,
     /// A field in the body that holds the record's last modification (kept as `source_modified`).
     pub modified_field: Option<&'static str>,
+    /// Field holding the record's id; a dotted path for a nested one.
     pub id_field: &'static str,
     pub columns: &'static [Column],
     /// Fields concatenated into the full-text index.
@@ -199,6 +200,7 @@ pub trait Source: Send + Sync + 'static {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
+#[serde(default)]
 #[ts(export, export_to = "../../../ui/src/bindings/")]
 pub struct SyncOptions {
     /// Resource names; empty = all.
@@ -314,9 +316,10 @@ pub fn ensure_tables(store: &Store, specs: &[ResourceSpec]) -> CoreResult<()> {
 
 fn parse_record(spec: &ResourceSpec, tz: chrono_tz::Tz, v: &Value) -> Parsed {
     let raw = v.to_string();
-    let id = match v.get(spec.id_field) {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
+    // `id_field` may be a dotted path (Omie keeps some ids in a header block: `cabec.nIdReceb`).
+    let id = match parse::get_path(v, spec.id_field) {
+        Value::String(s) if !s.is_empty() => s.clone(),
+        Value::Number(n) => n.to_string(),
         _ => {
             return Parsed::Quarantine {
                 id: format!("(no {})", spec.id_field),
@@ -480,7 +483,13 @@ impl<S: Source> Engine<S> {
                         Ok(())
                     })?;
                     errors.insert(spec.name.to_string(), e.to_string());
-                    if matches!(e, CoreError::Unauthorized { .. } | CoreError::Forbidden { .. }) {
+                    // Credential errors and a blocked key (Omie) stop the run: every other resource would fail too.
+                    if matches!(
+                        e,
+                        CoreError::Unauthorized { .. }
+                            | CoreError::Forbidden { .. }
+                            | CoreError::Omie(crate::omie::OmieError::KeyBlocked { .. })
+                    ) {
                         fatal = Some(e);
                         break;
                     }

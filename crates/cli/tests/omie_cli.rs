@@ -1,0 +1,174 @@
+//! `backoffice omie ...` and `backoffice sync omie` end to end: real processes, a real SQLite file,
+//! the simulator over loopback. Includes a real crash between IncluirAnexo and the local commit.
+
+use std::process::Command;
+use std::time::Duration;
+
+use backoffice_sim::omie::{Kind, OmieLimits, PoCloseRule};
+use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
+use serde_json::Value;
+
+fn cli(db: &std::path::Path, sim: &SimHandle) -> Command {
+    let c = SimCredentials::default();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_backoffice"));
+    cmd.arg("--db")
+        .arg(db)
+        .env("BACKOFFICE_LOG_DIR", db.parent().unwrap().join("logs"))
+        .env("OMIE_APP_KEY", c.omie_app_key)
+        .env("OMIE_APP_SECRET", c.omie_app_secret)
+        .env("OMIE_API_BASE_URL", &sim.omie)
+        .env_remove("BACKOFFICE_TEST_CRASH_AFTER_INCLUDE")
+        .env_remove("OMIE_PAGE_SIZE")
+        .env_remove("OMIE_PO_CLOSE_CALL")
+        .env_remove("OMIE_PO_CLOSE_ENDPOINT")
+        .env_remove("OMIE_PO_CLOSE_STATUS")
+        .env_remove("OMIE_PO_CLOSE_TEMPLATE");
+    cmd
+}
+
+async fn sim() -> SimHandle {
+    let sim = backoffice_sim::start(SimConfig { scale: 30, ..Default::default() }).await.unwrap();
+    // Each process repeats a few identical calls within seconds: a 1 s redundancy window (the
+    // client still meets Client-6 and waits what the simulator names).
+    sim.omie().set_limits(OmieLimits { redundant_window: Duration::from_secs(1), ..Default::default() });
+    sim
+}
+
+fn json_out(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: stdout {} stderr {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_between_include_and_commit_leaves_no_duplicate_after_restart() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bo.db");
+    let o = sim.omie();
+    let rid = o.id_of(Kind::Receipt, 2).to_string();
+    let pid = o.receipt_payables(2)[0];
+    let args = [
+        "--json",
+        "omie",
+        "transfer-attachments",
+        "--from-table",
+        "com-recebimento",
+        "--from-id",
+        &rid,
+        "--to-table",
+        "conta-pagar",
+    ];
+    let pid_s = pid.to_string();
+
+    // The process dies right after Omie accepted the first file, before the local commit.
+    let out = cli(&db, &sim)
+        .args(args)
+        .args(["--to-id", &pid_s])
+        .env("BACKOFFICE_TEST_CRASH_AFTER_INCLUDE", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the process should have crashed");
+    assert_eq!(o.attachments("conta-pagar", pid).len(), 1, "one file reached Omie before the crash");
+
+    // Restart: the run finds its own copy by cCodIntAnexo and copies only the other file.
+    let out = cli(&db, &sim).args(args).args(["--to-id", &pid_s]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job = json_out(&out);
+    assert_eq!(job["status"], "succeeded");
+    let dest = o.attachments("conta-pagar", pid);
+    assert_eq!(dest.len(), 2, "no duplicate: {:?}", dest.iter().map(|a| &a.name).collect::<Vec<_>>());
+    let codes: std::collections::BTreeSet<&str> = dest.iter().map(|a| a.cod_int.as_str()).collect();
+    assert_eq!(codes.len(), 2);
+
+    let out = cli(&db, &sim).args(["--json", "omie", "transfers"]).output().unwrap();
+    let log = json_out(&out);
+    let t = &log[0];
+    assert_eq!(
+        (t["status"].as_str(), t["transferred"].as_u64(), t["duplicates"].as_u64()),
+        (Some("succeeded"), Some(1), Some(1))
+    );
+    assert_eq!(t["attempts"], 2);
+    // The crashed job is not left running.
+    let out = cli(&db, &sim).args(["--json", "jobs", "list"]).output().unwrap();
+    let jobs = json_out(&out);
+    assert!(jobs.as_array().unwrap().iter().all(|j| j["status"] != "running"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_close_and_dry_runs_from_the_environment_with_json() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bo.db");
+    let o = sim.omie();
+
+    let out =
+        cli(&db, &sim).args(["--json", "sync", "omie", "--resources", "clientes", "pedidos_compra"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job = json_out(&out);
+    assert_eq!((job["kind"].as_str(), job["status"].as_str()), (Some("sync_omie"), Some("succeeded")));
+    assert_eq!(job["counts"]["records"], 36);
+    // The secret from the environment was written nowhere on disk.
+    let secret = SimCredentials::default().omie_app_secret;
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        if entry.path().is_file() {
+            assert!(!String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).contains(&secret));
+        }
+    }
+
+    // RF-002 with the seed's variables; the simulated account closes with AlterarPedidoCompra.
+    o.set_po_close_rule(Some(PoCloseRule {
+        service: "produtos/pedidocompra".into(),
+        call: "AlterarPedidoCompra".into(),
+        status_tag: "cStatus".into(),
+        closes_with: "Encerrado".into(),
+    }));
+    let close = |extra: &[&str]| {
+        let mut c = cli(&db, &sim);
+        c.env("OMIE_PO_CLOSE_CALL", "AlterarPedidoCompra")
+            .env("OMIE_PO_CLOSE_ENDPOINT", format!("{}produtos/pedidocompra/", sim.omie))
+            .env("OMIE_PO_CLOSE_STATUS", "Encerrado")
+            .args(["--json", "omie", "close-purchase-order"])
+            .args(extra);
+        c.output().unwrap()
+    };
+    let out = close(&["--order", "1001", "--service-invoice", "NF-77", "--dry-run"]);
+    let v = json_out(&out);
+    assert_eq!(v["preview"][0]["action"], "close", "{v}");
+    assert_eq!(o.order_state(1).1, "pendente");
+    let out = close(&["--order", "1001", "--service-invoice", "NF-77"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(o.order_state(1).1, "encerrado");
+    let out = cli(&db, &sim).args(["--json", "omie", "closures"]).output().unwrap();
+    let log = json_out(&out);
+    assert_eq!((log[0]["order_number"].as_str(), log[0]["outcome"].as_str()), (Some("1001"), Some("closed")));
+    // Without the variables nothing is configured: exit 1 with the reason.
+    let out = cli(&db, &sim).args(["omie", "close-purchase-order", "--order", "1002"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OMIE_PO_CLOSE_CALL"));
+
+    // Bad usage is refused with a named message before any job.
+    let out = cli(&db, &sim).args(["omie", "transfer-attachments", "--from-id", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("destination id"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Upload a local file and see it in the status.
+    let f = dir.path().join("nota.fiscal.pdf");
+    std::fs::write(&f, b"%PDF upload").unwrap();
+    let p = o.id_of(Kind::Payable, 20).to_string();
+    let out = cli(&db, &sim)
+        .args(["--json", "omie", "upload-attachment", "--table", "conta-pagar", "--id", &p, "--file"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(o.attachments("conta-pagar", p.parse().unwrap())[0].name, "nota_fiscal.pdf");
+    let out = cli(&db, &sim).args(["--json", "omie", "status"]).output().unwrap();
+    let st = json_out(&out);
+    assert_eq!(st["key"]["blocked"], false);
+    assert_eq!(st["local_clients"], 30);
+}

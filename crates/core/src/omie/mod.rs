@@ -1,0 +1,338 @@
+//! Omie: the rate-safe client's limiter, the sync of Omie data through the generic engine, the local
+//! client records matched by CNPJ/CPF (seed 001), attachment transfer from NF-e receipts to
+//! payables (RF-001) and closing purchase orders when their service invoice is posted (RF-002).
+//!
+//! Jobs: `sync_omie`, `omie_attachment_scan` (and `omie_attachment_transfer`, `omie_attachment_retry`,
+//! `omie_attachment_upload`), `omie_po_close_scan` (and `omie_po_close`, `omie_po_close_retry`).
+//! Settings live in the `settings` table under `omie.attachments:<connection id>` and
+//! `omie.po_close:<connection id>`.
+
+pub mod attachments;
+mod error;
+pub mod limiter;
+pub mod local_clients;
+pub mod po_close;
+pub mod sync;
+
+use std::sync::Arc;
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ts_rs::TS;
+
+pub use error::OmieError;
+
+use crate::clients::omie::OmieClient;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Connection, ConnectionKind};
+use crate::store::{now_utc, Store};
+use crate::Core;
+
+/// Whether an app key is usable, for the UI and notifications.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct OmieKeyStatus {
+    pub connection_id: String,
+    pub blocked: bool,
+    /// RFC 3339 UTC: when the key can be used again.
+    pub blocked_until: Option<String>,
+    #[ts(type = "number | null")]
+    pub seconds_left: Option<i64>,
+    /// Omie's own words when it blocked the key.
+    pub reason: Option<String>,
+}
+
+/// One line of a dry-run preview (attachment scan or purchase-order scan).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct OmiePreviewItem {
+    /// `attachment` or `purchase_order`.
+    pub kind: String,
+    /// What would be done: `transfer`, `skip_duplicate`, `close`, `already_closed`, `error`...
+    pub action: String,
+    pub origin: String,
+    pub destination: String,
+    pub detail: String,
+}
+
+/// Stable id of (host, app key) for the block records: never the key itself.
+pub(crate) fn key_id(base_url: &str, app_key: &str) -> String {
+    let h = Sha256::digest(format!("{}|{app_key}", limiter::host_of(base_url)).as_bytes());
+    h.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn read_setting<T: for<'de> Deserialize<'de>>(store: &Store, key: &str) -> CoreResult<Option<T>> {
+    let raw: Option<String> = store
+        .read(|c| Ok(c.query_row("SELECT value FROM settings WHERE key=?1", [key], |r| r.get(0)).optional()?))?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}
+
+pub(crate) fn write_setting<T: Serialize>(store: &Store, key: &str, v: &T) -> CoreResult<()> {
+    let json = serde_json::to_string(v).map_err(|e| CoreError::Internal(e.to_string()))?;
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            params![key, json],
+        )?;
+        Ok(())
+    })
+}
+
+/// When a scan last ran (RFC 3339 UTC).
+pub(crate) fn scan_last_run(store: &Store, conn_id: &str, scan: &str) -> CoreResult<Option<String>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT last_run_at FROM omie_scan_state WHERE connection_id=?1 AND scan=?2",
+            params![conn_id, scan],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+    })
+}
+
+pub(crate) fn set_scan_last_run(store: &Store, conn_id: &str, scan: &str, at: &str) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_scan_state (connection_id, scan, last_run_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(connection_id, scan) DO UPDATE SET last_run_at=excluded.last_run_at",
+            params![conn_id, scan, at],
+        )?;
+        Ok(())
+    })
+}
+
+pub(crate) fn add_preview(store: &Store, job_id: &str, item: &OmiePreviewItem) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_previews (job_id, seq, payload)
+             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM omie_previews WHERE job_id=?1), ?2)",
+            params![job_id, serde_json::to_string(item).unwrap_or_default()],
+        )?;
+        Ok(())
+    })
+}
+
+/// A date (`yyyy-mm-dd`, `dd/mm/yyyy`) or RFC 3339 instant given by a user, as a calendar date.
+pub(crate) fn parse_since(s: &str) -> CoreResult<chrono::NaiveDate> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|d| d.date_naive())
+        .ok()
+        .or_else(|| crate::sync::parse::date(&serde_json::Value::String(s.to_string())).ok().flatten())
+        .ok_or_else(|| CoreError::invalid("since", format!("\"{s}\" is not a date like 2026-01-31")))
+}
+
+impl Core {
+    /// The connection, checked to be an Omie one.
+    pub fn omie_connection(&self, connection_id: &str) -> CoreResult<Connection> {
+        let conn = self.connections().get(connection_id)?;
+        if conn.kind != ConnectionKind::Omie {
+            return Err(CoreError::invalid("connection", format!("\"{}\" is not an Omie connection", conn.name)));
+        }
+        Ok(conn)
+    }
+
+    /// A rate-safe client for the connection: blocks recorded earlier (by this or another process)
+    /// are restored into the limiter, and a new block is recorded in the database.
+    pub fn omie_client(&self, conn: &Connection) -> CoreResult<OmieClient> {
+        let creds = self.connections().credentials(conn)?;
+        let client = OmieClient::new(self.http.clone(), conn, &creds);
+        let kid = key_id(&conn.base_url, &creds.key);
+        let recorded: Option<String> = self.store.read(|c| {
+            Ok(c.query_row("SELECT blocked_until FROM omie_key_blocks WHERE key_id=?1", [&kid], |r| r.get(0))
+                .optional()?)
+        })?;
+        if let Some(until) = recorded.and_then(|u| chrono::DateTime::parse_from_rfc3339(&u).ok()) {
+            client.limiter().block_until(&creds.key, until.with_timezone(&chrono::Utc));
+        }
+        let store = self.store.clone();
+        let conn_id = conn.id.clone();
+        Ok(client.on_block(Arc::new(move |_key, until, why| {
+            let _ = store.write(|tx| {
+                tx.execute(
+                    "INSERT INTO omie_key_blocks (key_id, connection_id, blocked_until, reason, recorded_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(key_id) DO UPDATE SET connection_id=excluded.connection_id,
+                       blocked_until=excluded.blocked_until, reason=excluded.reason, recorded_at=excluded.recorded_at",
+                    params![kid, conn_id, until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), why, now_utc()],
+                )?;
+                Ok(())
+            });
+        })))
+    }
+
+    /// Whether the connection's app key is blocked by Omie, and until when.
+    pub fn omie_key_status(&self, connection_id: &str) -> CoreResult<OmieKeyStatus> {
+        let conn = self.omie_connection(connection_id)?;
+        let row: Option<(String, String)> = self.store.read(|c| {
+            Ok(c.query_row(
+                "SELECT blocked_until, reason FROM omie_key_blocks WHERE connection_id=?1 ORDER BY blocked_until DESC LIMIT 1",
+                [&conn.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })?;
+        let now = chrono::Utc::now();
+        let active = row.and_then(|(u, why)| {
+            let until = chrono::DateTime::parse_from_rfc3339(&u).ok()?.with_timezone(&chrono::Utc);
+            (until > now).then_some((until, why))
+        });
+        Ok(match active {
+            Some((until, why)) => OmieKeyStatus {
+                connection_id: conn.id,
+                blocked: true,
+                blocked_until: Some(until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                seconds_left: Some((until - now).num_seconds().max(1)),
+                reason: Some(why),
+            },
+            None => OmieKeyStatus {
+                connection_id: conn.id,
+                blocked: false,
+                blocked_until: None,
+                seconds_left: None,
+                reason: None,
+            },
+        })
+    }
+
+    /// The dry-run preview lines a scan job recorded.
+    pub fn omie_preview(&self, job_id: &str) -> CoreResult<Vec<OmiePreviewItem>> {
+        self.store.read(|c| {
+            let mut st = c.prepare("SELECT payload FROM omie_previews WHERE job_id=?1 ORDER BY seq")?;
+            let rows = st.query_map([job_id], |r| r.get::<_, String>(0))?;
+            let mut out = vec![];
+            for r in rows {
+                if let Ok(item) = serde_json::from_str(&r?) {
+                    out.push(item);
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Migration SQL of the Omie tables (appended to the store's list).
+pub const MIGRATION: &str = r#"
+    CREATE TABLE omie_key_blocks (
+        key_id        TEXT PRIMARY KEY,
+        connection_id TEXT REFERENCES connections(id) ON DELETE CASCADE,
+        blocked_until TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        recorded_at   TEXT NOT NULL
+    );
+    CREATE TABLE omie_scan_state (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        scan          TEXT NOT NULL,
+        last_run_at   TEXT,
+        PRIMARY KEY (connection_id, scan)
+    );
+    CREATE TABLE omie_previews (
+        job_id  TEXT NOT NULL,
+        seq     INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (job_id, seq)
+    );
+    CREATE TABLE omie_local_clients (
+        id            TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        document      TEXT,
+        document_kind TEXT,
+        omie_codigo   TEXT,
+        email         TEXT,
+        matched_by    TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX omie_local_clients_codigo ON omie_local_clients(connection_id, omie_codigo)
+        WHERE omie_codigo IS NOT NULL;
+    CREATE INDEX omie_local_clients_document ON omie_local_clients(connection_id, document);
+    CREATE TABLE omie_attachment_transfers (
+        id              TEXT PRIMARY KEY,
+        connection_id   TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        origin_table    TEXT NOT NULL,
+        origin_id       TEXT NOT NULL,
+        dest_table      TEXT NOT NULL,
+        dest_id         TEXT NOT NULL,
+        nf_number       TEXT,
+        local_path      TEXT,
+        status          TEXT NOT NULL CHECK (status IN ('pending','processing','succeeded','failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        max_attempts    INTEGER NOT NULL DEFAULT 3,
+        transferred     INTEGER NOT NULL DEFAULT 0,
+        duplicates      INTEGER NOT NULL DEFAULT 0,
+        failed          INTEGER NOT NULL DEFAULT 0,
+        duration_ms     INTEGER,
+        last_error      TEXT,
+        last_error_code TEXT,
+        job_id          TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        UNIQUE (connection_id, origin_table, origin_id, dest_table, dest_id)
+    );
+    CREATE INDEX omie_attachment_transfers_status ON omie_attachment_transfers(connection_id, status);
+    CREATE TABLE omie_attachment_files (
+        transfer_id          TEXT NOT NULL REFERENCES omie_attachment_transfers(id) ON DELETE CASCADE,
+        origin_attachment_id TEXT NOT NULL,
+        file_name            TEXT NOT NULL,
+        dest_name            TEXT,
+        size_bytes           INTEGER,
+        sha256               TEXT,
+        cod_int_anexo        TEXT,
+        dest_attachment_id   TEXT,
+        status               TEXT NOT NULL,
+        attempts             INTEGER NOT NULL DEFAULT 0,
+        error                TEXT,
+        updated_at           TEXT NOT NULL,
+        PRIMARY KEY (transfer_id, origin_attachment_id)
+    );
+    CREATE TABLE omie_attachment_map (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        origin_table  TEXT NOT NULL,
+        origin_id     TEXT NOT NULL,
+        dest_table    TEXT NOT NULL,
+        dest_id       TEXT NOT NULL,
+        nf_number     TEXT,
+        files         INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (connection_id, origin_table, origin_id, dest_table, dest_id)
+    );
+    CREATE TABLE omie_dest_fingerprints (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        table_name    TEXT NOT NULL,
+        record_id     TEXT NOT NULL,
+        attachment_id TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        size_bytes    INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        PRIMARY KEY (connection_id, table_name, record_id, attachment_id)
+    );
+    CREATE TABLE omie_po_closures (
+        id                     TEXT PRIMARY KEY,
+        connection_id          TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        order_number           TEXT NOT NULL,
+        item                   TEXT NOT NULL DEFAULT '',
+        order_id               TEXT,
+        service_invoice_number TEXT,
+        service_invoice_id     TEXT,
+        payable_id             TEXT,
+        source                 TEXT NOT NULL,
+        status                 TEXT NOT NULL CHECK (status IN ('pending','succeeded','failed')),
+        outcome                TEXT,
+        attempts               INTEGER NOT NULL DEFAULT 0,
+        max_attempts           INTEGER NOT NULL DEFAULT 3,
+        previous_stage         TEXT,
+        previous_status        TEXT,
+        new_stage              TEXT,
+        new_status             TEXT,
+        call_used              TEXT,
+        error                  TEXT,
+        error_code             TEXT,
+        job_id                 TEXT,
+        created_at             TEXT NOT NULL,
+        updated_at             TEXT NOT NULL,
+        UNIQUE (connection_id, order_number, item)
+    );
+"#;
