@@ -1,0 +1,360 @@
+//! Starting the real app under tauri-driver, and cleaning up after it.
+
+use crate::webdriver::WebDriver;
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::json;
+use std::fs::File;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace root (this package lives in `<root>/tests`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Where screenshots go: `<root>/artifacts/screenshots`.
+pub fn screenshot_dir() -> PathBuf {
+    repo_root().join("artifacts").join("screenshots")
+}
+
+/// Fails (never skips) when the test is not inside the session `cargo xtask test` sets up.
+pub fn require_desktop_session() -> Result<()> {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    let mut missing = Vec::new();
+    if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+        missing.push("a display (DISPLAY / WAYLAND_DISPLAY are unset)");
+    }
+    if !set("DBUS_SESSION_BUS_ADDRESS") {
+        missing.push("a D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), needed for the keychain");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "the end-to-end tests drive the real app and need {}.\n\
+         Run them with `cargo xtask test` (or `cargo xtask test --only build-app,e2e`), which wraps them in \
+         xvfb-run + dbus-run-session + an unlocked throwaway gnome-keyring.",
+        missing.join(" and ")
+    )
+}
+
+/// tauri-driver: $TAURI_DRIVER (set by xtask), else PATH, else cargo's bin directory.
+pub fn tauri_driver_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("tauri-driver")).collect())
+        .unwrap_or_default();
+    if let Some(ch) = std::env::var_os("CARGO_HOME") {
+        candidates.push(PathBuf::from(ch).join("bin/tauri-driver"));
+    }
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        anyhow!("tauri-driver not found; install it with `cargo xtask deps` (cargo install tauri-driver --version '^2' --locked)")
+    })
+}
+
+/// The debug app binary: $BACKOFFICE_APP_BIN, else `<target>/debug/backoffice-app`.
+pub fn app_binary() -> Result<PathBuf> {
+    let path = match std::env::var_os("BACKOFFICE_APP_BIN").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .map(|t| if t.is_absolute() { t } else { repo_root().join(t) })
+                .unwrap_or_else(|| repo_root().join("target"));
+            target.join("debug").join("backoffice-app")
+        }
+    };
+    if !path.is_file() {
+        bail!(
+            "{} does not exist; build it with `cargo build -p backoffice-app` (cargo xtask test does)",
+            path.display()
+        );
+    }
+    path.canonicalize().with_context(|| format!("resolving {}", path.display()))
+}
+
+/// A free TCP port on loopback (bound then released).
+pub fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").context("binding an ephemeral port")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// How to start the app.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// BACKOFFICE_LOCALE: en, es or pt-BR.
+    pub locale: String,
+    /// BACKOFFICE_LOG.
+    pub log_level: String,
+    /// More environment for the app.
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions { locale: "pt-BR".into(), log_level: "debug".into(), env: Vec::new() }
+    }
+}
+
+/// tauri-driver (and below it WebKitWebDriver and the app) in its own process group.
+struct DriverProcess {
+    child: Child,
+    stopped: bool,
+}
+
+impl DriverProcess {
+    fn pgid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn signal_group(&self, sig: i32) {
+        // SAFETY: kill(2) with a negative pid signals our own child's process group; no memory is involved.
+        unsafe {
+            libc::kill(-self.pgid(), sig);
+        }
+    }
+
+    /// Stops the whole group: SIGTERM, a grace period, then SIGKILL.
+    fn stop(&mut self, grace: Duration) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.signal_group(libc::SIGTERM);
+        let started = Instant::now();
+        while started.elapsed() < grace {
+            let _ = self.child.try_wait();
+            if live_processes_in_group(self.pgid()) == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if live_processes_in_group(self.pgid()) > 0 {
+            self.signal_group(libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+        // Give the kernel a moment so the next app start does not meet this one (single-instance).
+        let started = Instant::now();
+        while live_processes_in_group(self.pgid()) > 0 && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        self.stop(Duration::from_millis(500));
+    }
+}
+
+/// Processes of process group `pgid` that are not zombies (read from /proc).
+fn live_processes_in_group(pgid: i32) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
+            let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return false };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.len() > 2 && fields[0] != "Z" && fields[0] != "X" && fields[2].parse::<i32>().ok() == Some(pgid)
+        })
+        .count()
+}
+
+/// A running app with a WebDriver session, its temp dir (DB, logs, XDG dirs) and its driver.
+pub struct App {
+    pub wd: WebDriver,
+    /// Test name, used in failure artefacts.
+    pub name: String,
+    dir: Option<tempfile::TempDir>,
+    root: PathBuf,
+    driver_log: PathBuf,
+    driver: DriverProcess,
+    session_open: bool,
+}
+
+impl App {
+    /// Starts tauri-driver with the app's environment, opens a session (which starts the app)
+    /// and waits until the UI has rendered its navigation.
+    pub async fn launch(name: &str, opts: AppOptions) -> Result<App> {
+        require_desktop_session()?;
+        let driver_bin = tauri_driver_path()?;
+        let app_bin = app_binary()?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("bo-e2e-{name}-"))
+            .tempdir()
+            .context("creating the test's temp dir")?;
+        let root = dir.path().to_path_buf();
+        let logs = root.join("logs");
+        let xdg = root.join("xdg");
+        for d in [&logs, &xdg.join("data"), &xdg.join("config"), &xdg.join("cache")] {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        let port = free_port()?;
+        let mut native_port = free_port()?;
+        while native_port == port {
+            native_port = free_port()?;
+        }
+        let driver_log = root.join("driver.log");
+        let log = File::create(&driver_log).context("creating driver.log")?;
+        let mut cmd = Command::new(&driver_bin);
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("BACKOFFICE_DB", root.join("bo.db"))
+            .env("BACKOFFICE_LOG_DIR", &logs)
+            .env("BACKOFFICE_LOG", &opts.log_level)
+            .env("BACKOFFICE_LOCALE", &opts.locale)
+            // Fresh webview storage per test; the keyring daemon is already running, so this does
+            // not move the keychain.
+            .env("XDG_DATA_HOME", xdg.join("data"))
+            .env("XDG_CONFIG_HOME", xdg.join("config"))
+            .env("XDG_CACHE_HOME", xdg.join("cache"))
+            .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0);
+        let child = cmd.spawn().with_context(|| format!("starting {}", driver_bin.display()))?;
+        let mut driver = DriverProcess { child, stopped: false };
+
+        let server = format!("http://127.0.0.1:{port}");
+        if let Err(e) = wait_status(&server, &mut driver, Duration::from_secs(30)).await {
+            return Err(e.context(format!("tauri-driver did not come up; its log:\n{}", tail(&driver_log, 40))));
+        }
+        let caps = json!({
+            "alwaysMatch": {
+                "browserName": "wry",
+                "tauri:options": { "application": app_bin.to_string_lossy() }
+            }
+        });
+        // A crashing app leaves WebKitWebDriver waiting until its own timeout: watch the log meanwhile.
+        let started = tokio::select! {
+            r = WebDriver::new_session(&server, caps, Duration::from_secs(60)) => r,
+            e = watch_for_crash(&driver_log) => Err(e),
+        };
+        let wd = match started {
+            Ok(wd) => wd,
+            Err(e) => return Err(e.context(format!("driver log:\n{}", tail(&driver_log, 60)))),
+        };
+        let app = App { wd, name: name.to_string(), dir: Some(dir), root, driver_log, driver, session_open: true };
+        if let Err(e) = app.wd.wait_for(&crate::ui::sel::nav("dashboard"), Duration::from_secs(30)).await {
+            let source = app.wd.page_source().await.unwrap_or_default();
+            let snippet: String = source.chars().take(1500).collect();
+            return Err(e.context(format!(
+                "the UI did not render its navigation; page source starts with:\n{snippet}\ndriver log:\n{}",
+                tail(&app.driver_log, 40)
+            )));
+        }
+        Ok(app)
+    }
+
+    /// The temp dir holding bo.db, logs/, xdg/ and driver.log.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("bo.db")
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+
+    /// tauri-driver's output, which includes the app's stdout and stderr.
+    pub fn driver_log(&self) -> &Path {
+        &self.driver_log
+    }
+
+    /// Saves `<repo>/artifacts/screenshots/NAME.png` after letting the UI settle.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let path = screenshot_dir().join(format!("{name}.png"));
+        self.wd.save_screenshot(&path).await?;
+        println!("screenshot: {}", path.display());
+        Ok(path)
+    }
+
+    /// Closes the session (the app quits) and stops tauri-driver. Safe to call twice.
+    pub async fn shutdown(&mut self) {
+        if self.session_open {
+            self.session_open = false;
+            if let Err(e) = self.wd.delete_session().await {
+                eprintln!("note: deleting the WebDriver session failed: {e:#}");
+            }
+        }
+        self.driver.stop(Duration::from_secs(5));
+    }
+
+    /// Ends a test: on failure keeps evidence (screenshot, driver log tail, the temp dir),
+    /// then shuts the app down and returns `result`.
+    pub async fn finish(mut self, result: Result<()>) -> Result<()> {
+        if let Err(err) = &result {
+            eprintln!("test `{}` failed: {err:#}", self.name);
+            let shot = screenshot_dir().join(format!("FAILED-{}.png", self.name));
+            match self.wd.save_screenshot(&shot).await {
+                Ok(()) => eprintln!("failure screenshot: {}", shot.display()),
+                Err(e) => eprintln!("could not take a failure screenshot: {e:#}"),
+            }
+            self.shutdown().await;
+            eprintln!("driver/app log (last lines):\n{}", tail(&self.driver_log, 60));
+            if let Some(dir) = self.dir.take() {
+                let kept = dir.keep();
+                eprintln!("kept the test's files for inspection: {}", kept.display());
+            }
+        } else {
+            self.shutdown().await;
+        }
+        result
+    }
+}
+
+async fn wait_status(server: &str, driver: &mut DriverProcess, timeout: Duration) -> Result<()> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = driver.child.try_wait()? {
+            bail!("tauri-driver exited early with {status}");
+        }
+        if let Ok(resp) = http.get(format!("{server}/status")).send().await {
+            if resp.status().is_success() {
+                return Ok(());
+            }
+        }
+        if started.elapsed() > timeout {
+            bail!("GET {server}/status did not answer 200 within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Resolves (with an error) once the app's output shows a Rust panic.
+async fn watch_for_crash(log: &Path) -> anyhow::Error {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Ok(bytes) = std::fs::read(log) {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Some(line) = text.lines().find(|l| l.contains("panicked at")) {
+                return anyhow!("the app crashed while starting: {}", line.trim());
+            }
+        }
+    }
+}
+
+/// The last `n` lines of a text file (lossy), for error messages.
+pub fn tail(path: &Path, n: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        }
+        Err(e) => format!("(could not read {}: {e})", path.display()),
+    }
+}
