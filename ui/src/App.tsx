@@ -11,6 +11,8 @@ import { ConnectionsPage } from './pages/Connections';
 import { ContificoPage } from './pages/Contifico';
 import { DashboardPage } from './pages/Dashboard';
 import { JobsPage } from './pages/Jobs';
+import { SchedulesPage } from './pages/Schedules';
+import { SCHEDULES_SEGMENT } from './pages/SchedulesTabs';
 import { SettingsPage } from './pages/Settings';
 import { hrefFor, useRoute, type Page } from './router';
 
@@ -94,7 +96,8 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
       content = <ContificoPage path={route.sub} />;
       break;
     case 'jobs':
-      content = <JobsPage selectedId={route.id} />;
+      // "#/jobs/schedules" is the Schedules tab; any other id is a job.
+      content = route.id === SCHEDULES_SEGMENT ? <SchedulesPage /> : <JobsPage selectedId={route.id} />;
       break;
     case 'settings':
       content = <SettingsPage />;

@@ -13,10 +13,14 @@ import type { Job } from './bindings/Job';
 import type { JobDetail } from './bindings/JobDetail';
 import type { JobEvent } from './bindings/JobEvent';
 import type { JobFilter } from './bindings/JobFilter';
+import type { NotificationSettings } from './bindings/NotificationSettings';
 import type { QuarantinedRecord } from './bindings/QuarantinedRecord';
 import type { ResourceInfo } from './bindings/ResourceInfo';
 import type { ResourceSummary } from './bindings/ResourceSummary';
 import type { RewindPreview } from './bindings/RewindPreview';
+import type { Schedule } from './bindings/Schedule';
+import type { ScheduleInput } from './bindings/ScheduleInput';
+import type { ScheduleRunRecord } from './bindings/ScheduleRunRecord';
 import type { Settings } from './bindings/Settings';
 import type { SyncOptions } from './bindings/SyncOptions';
 import type { SyncRun } from './bindings/SyncRun';
@@ -85,6 +89,33 @@ export const contificoRewind = (connectionId: string, resource: string, to: stri
 export const syncHistory = (connectionId: string): Promise<SyncRun[]> => call<SyncRun[]>('sync_history', { connectionId });
 export const syncQuarantine = (connectionId: string, erp: string): Promise<QuarantinedRecord[]> =>
   call<QuarantinedRecord[]>('sync_quarantine', { connectionId, erp });
+
+// Schedules: jobs started by the clock inside the app, their run history, and "pause all".
+export const listSchedules = (): Promise<Schedule[]> => call<Schedule[]>('list_schedules');
+export const addSchedule = (input: ScheduleInput): Promise<Schedule> => call<Schedule>('add_schedule', { input });
+export const updateSchedule = (id: string, input: ScheduleInput): Promise<Schedule> =>
+  call<Schedule>('update_schedule', { id, input });
+export const removeSchedule = (id: string): Promise<null> => call<null>('remove_schedule', { id });
+export const pauseSchedule = (id: string): Promise<Schedule> => call<Schedule>('pause_schedule', { id });
+export const resumeSchedule = (id: string): Promise<Schedule> => call<Schedule>('resume_schedule', { id });
+/** Starts the schedule's job at once (recorded as a manual run); returns the job. */
+export const runScheduleNow = (id: string): Promise<Job> => call<Job>('run_schedule_now', { id });
+/** Newest first; `null` gives the runs of every schedule. */
+export const scheduleHistory = (scheduleId: string | null): Promise<ScheduleRunRecord[]> =>
+  call<ScheduleRunRecord[]>('schedule_history', { scheduleId });
+/** Creates the suggested schedules of a connection once; returns only those created now. */
+export const ensureDefaultSchedules = (connectionId: string): Promise<Schedule[]> =>
+  call<Schedule[]>('ensure_default_schedules', { connectionId });
+export const schedulesPaused = (): Promise<boolean> => call<boolean>('schedules_paused');
+export const setSchedulesPaused = (paused: boolean): Promise<null> => call<null>('set_schedules_paused', { paused });
+
+export const getNotificationSettings = (): Promise<NotificationSettings> =>
+  call<NotificationSettings>('get_notification_settings');
+export const saveNotificationSettings = (settings: NotificationSettings): Promise<NotificationSettings> =>
+  call<NotificationSettings>('save_notification_settings', { settings });
+
+/** Starts the sync of every connection; returns the jobs started (one already running is left out). */
+export const syncAllNow = (): Promise<Job[]> => call<Job[]>('sync_all_now');
 
 /**
  * Subscribes to job events. Resolves to an unsubscribe function; outside the desktop shell it

@@ -149,8 +149,9 @@ describe('Connections page', () => {
     expect(quito.getByTestId('conn-status')).toHaveTextContent('Failed');
     expect(quito.getByTestId('conn-test-error')).toHaveTextContent('“Quito” rejected the key or secret.');
     expect(quito.getByTestId('conn-job-link')).toHaveAttribute('href', '#/jobs/j9');
-    // A finished test refreshes the stored result.
-    await waitFor(() => expect(mocked.listConnections).toHaveBeenCalledTimes(2));
+    // A finished test refreshes the stored result (after the first load and the reload done once the
+    // event subscription became active).
+    await waitFor(() => expect(mocked.listConnections).toHaveBeenCalledTimes(3));
   });
 
   it('asks for confirmation before deleting', async () => {

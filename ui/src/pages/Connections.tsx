@@ -101,13 +101,25 @@ export function ConnectionsPage({ openNew = false }: { openNew?: boolean }) {
     if (openNew) setForm({ mode: 'create' });
   }, [openNew]);
 
-  useJobEvents((event) => {
-    const job = event.job;
-    if (job.kind !== TEST_KIND || !job.connection_id) return;
-    const id = job.connection_id;
-    setTestJobs((current) => (isNewer(job, current[id]) ? { ...current, [id]: job } : current));
-    if (job.status !== 'queued' && job.status !== 'running') void loadConnections();
-  });
+  useJobEvents(
+    (event) => {
+      const job = event.job;
+      if (job.kind !== TEST_KIND || !job.connection_id) return;
+      const id = job.connection_id;
+      setTestJobs((current) => (isNewer(job, current[id]) ? { ...current, [id]: job } : current));
+      if (job.status !== 'queued' && job.status !== 'running') void loadConnections();
+    },
+    () => void loadConnections(),
+  );
+
+  // While a test runs, re-read the connections now and then, so a result whose event arrived before
+  // the subscription was active still shows.
+  const testing = Object.values(testJobs).some((j) => j && (j.status === 'queued' || j.status === 'running'));
+  useEffect(() => {
+    if (!testing) return;
+    const id = window.setInterval(() => void loadConnections(), 2000);
+    return () => window.clearInterval(id);
+  }, [testing, loadConnections]);
 
   const closeForm = () => {
     setForm(null);

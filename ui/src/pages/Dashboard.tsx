@@ -17,6 +17,7 @@ import { formatDateTime, formatNumber, formatRelative } from '../format';
 import { useJobEvents } from '../hooks/useJobEvents';
 import { useNow } from '../hooks/useNow';
 import { hrefFor } from '../router';
+import { useSyncAllNow } from './SchedulesSyncAll';
 
 const LAST_JOBS = 8;
 
@@ -85,6 +86,8 @@ export function DashboardPage() {
     void load();
     return () => window.clearTimeout(refreshTimer.current);
   }, [load]);
+
+  const syncAll = useSyncAllNow(summary?.connections ?? 0, () => void load());
 
   // Live: show the new state of a job at once, and refresh the counts shortly after (batched).
   useJobEvents((event) => {
@@ -183,8 +186,9 @@ export function DashboardPage() {
   const failing = summary.connections_failing;
   return (
     <section className="page" data-testid="page-dashboard">
-      <PageHeader title={t('dashboard.title')} subtitle={t('dashboard.subtitle')} />
+      <PageHeader title={t('dashboard.title')} subtitle={t('dashboard.subtitle')} actions={syncAll.button} />
       {keychainBanner}
+      {syncAll.feedback}
       {demoReady ? (
         <div className="alert alert-success" role="status">
           <Icon name="check" size={20} className="alert-icon" />

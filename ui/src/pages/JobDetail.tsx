@@ -62,6 +62,22 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
     };
   }, [jobId]);
 
+  // While the job runs, re-read it now and then: a finishing event sent before the subscription
+  // was active must not leave the job shown as running.
+  useEffect(() => {
+    if (!active) return;
+    const id = window.setInterval(() => {
+      api.getJob(jobId).then(
+        (d) => {
+          setJob(d.job);
+          setLogs((current) => mergeLogs(d.logs, current));
+        },
+        () => {},
+      );
+    }, 2000);
+    return () => window.clearInterval(id);
+  }, [active, jobId]);
+
   useJobEvents((event) => {
     if (event.job.id !== jobId) return;
     setJob(event.job);

@@ -19,6 +19,7 @@ import { useJobEvents } from '../hooks/useJobEvents';
 import { useNow } from '../hooks/useNow';
 import { navigate } from '../router';
 import { JobDetailPanel } from './JobDetail';
+import { JobsTabs } from './SchedulesTabs';
 
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 /** Kinds offered in the filter even before a job of that kind exists. */
@@ -88,10 +89,21 @@ export function JobsPage({ selectedId }: { selectedId: string | null }) {
     void load();
   }, [load]);
 
-  useJobEvents((event) => {
-    setJobs((list) => (list ? upsertJob(list, event.job, { status, kind }) : list));
-    setSeenKinds((k) => (k.includes(event.job.kind) ? k : [...k, event.job.kind]));
-  });
+  useJobEvents(
+    (event) => {
+      setJobs((list) => (list ? upsertJob(list, event.job, { status, kind }) : list));
+      setSeenKinds((k) => (k.includes(event.job.kind) ? k : [...k, event.job.kind]));
+    },
+    () => void load(),
+  );
+
+  // Safety net while work is running: re-read the list every few seconds, so a missed event can
+  // never leave a finished job shown as running.
+  useEffect(() => {
+    if (!anyActive) return;
+    const id = window.setInterval(() => void load(), 3000);
+    return () => window.clearInterval(id);
+  }, [anyActive, load]);
 
   const columns = useMemo<ColumnDef<Job>[]>(
     () => [
@@ -170,6 +182,7 @@ export function JobsPage({ selectedId }: { selectedId: string | null }) {
           </button>
         }
       />
+      <JobsTabs active="jobs" />
       <div className="toolbar">
         <label className="filter">
           <span>{t('jobs.filterStatus')}</span>

@@ -10,6 +10,7 @@ import { PageHeader } from '../components/PageHeader';
 import { toApiError } from '../errors';
 import { APP_LOCALES } from '../format';
 import { setLanguage } from '../i18n';
+import { NotificationSettingsCard } from './SchedulesNotifications';
 
 export function SettingsPage() {
   const { t } = useTranslation();
@@ -88,6 +89,8 @@ export function SettingsPage() {
           <p className="field-hint">{t('settings.languageHint')}</p>
         </div>
       </div>
+
+      <NotificationSettingsCard />
 
       <div className="card settings-card">
         <h2>{t('settings.storage')}</h2>
