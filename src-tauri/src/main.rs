@@ -3,6 +3,8 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod erpnext_commands;
+mod omie_commands;
 mod schedule_commands;
 mod tray;
 
@@ -71,6 +73,10 @@ fn main() {
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = events_core.resume_demo_if_configured().await {
                     tracing::warn!(error = %e, "could not restart the demo simulators");
+                }
+                // Inter-company transfers a closed app left half-way continue from their first step not done.
+                if let Err(e) = events_core.erpnext_resume_interrupted() {
+                    tracing::warn!(error = %e, "could not resume interrupted transfers");
                 }
                 forward_job_events(handle, events_core).await;
             });

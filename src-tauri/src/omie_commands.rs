@@ -71,7 +71,11 @@ pub async fn omie_save_attachment_settings(
 }
 
 #[tauri::command]
-pub async fn omie_transfer_attachments(core: CoreState<'_>, connection_id: String, request: OmieTransferRequest) -> Res<Job> {
+pub async fn omie_transfer_attachments(
+    core: CoreState<'_>,
+    connection_id: String,
+    request: OmieTransferRequest,
+) -> Res<Job> {
     Ok(core.start_omie_attachment_transfer(&connection_id, request)?)
 }
 
@@ -86,7 +90,11 @@ pub async fn omie_retry_attachments(core: CoreState<'_>, connection_id: String) 
 }
 
 #[tauri::command]
-pub async fn omie_upload_attachment(core: CoreState<'_>, connection_id: String, request: OmieUploadRequest) -> Res<Job> {
+pub async fn omie_upload_attachment(
+    core: CoreState<'_>,
+    connection_id: String,
+    request: OmieUploadRequest,
+) -> Res<Job> {
     Ok(core.start_omie_attachment_upload(&connection_id, request)?)
 }
 
@@ -125,7 +133,11 @@ pub async fn omie_save_po_close_config(
 }
 
 #[tauri::command]
-pub async fn omie_close_purchase_order(core: CoreState<'_>, connection_id: String, request: OmieCloseRequest) -> Res<Job> {
+pub async fn omie_close_purchase_order(
+    core: CoreState<'_>,
+    connection_id: String,
+    request: OmieCloseRequest,
+) -> Res<Job> {
     Ok(core.start_omie_po_close(&connection_id, request, None)?)
 }
 

@@ -72,7 +72,10 @@ pub async fn get_notification_settings(core: CoreState<'_>) -> Res<NotificationS
 }
 
 #[tauri::command]
-pub async fn save_notification_settings(core: CoreState<'_>, settings: NotificationSettings) -> Res<NotificationSettings> {
+pub async fn save_notification_settings(
+    core: CoreState<'_>,
+    settings: NotificationSettings,
+) -> Res<NotificationSettings> {
     Ok(core.save_notification_settings(&settings)?)
 }
 

@@ -147,10 +147,8 @@ pub async fn run(ctx: &Ctx, cmd: ErpnextCmd) -> Result<i32> {
             if ctx.json {
                 println!("{}", serde_json::to_string(&s)?);
             } else {
-                println!(
-                    "{:<20} {:>8} {:>8} {:<26} {}",
-                    "RESOURCE", "RECORDS", "DELETED", "LAST SUCCESS (UTC)", "LAST ERROR"
-                );
+                let h = ["RESOURCE", "RECORDS", "DELETED", "LAST SUCCESS (UTC)", "LAST ERROR"];
+                println!("{:<20} {:>8} {:>8} {:<26} {}", h[0], h[1], h[2], h[3], h[4]);
                 for r in s {
                     println!(
                         "{:<20} {:>8} {:>8} {:<26} {}",
@@ -245,10 +243,8 @@ async fn workflow(ctx: &Ctx, cmd: WorkflowCmd) -> Result<i32> {
             if ctx.json {
                 println!("{}", serde_json::to_string(&list)?);
             } else {
-                println!(
-                    "{:<36} {:<19} {:<5} {:<24} {:<58} {}",
-                    "ID", "STATUS", "STEP", "CREATED (UTC)", "DOCUMENTS", "SUMMARY"
-                );
+                let h = ["ID", "STATUS", "STEP", "CREATED (UTC)", "DOCUMENTS", "SUMMARY"];
+                println!("{:<36} {:<19} {:<5} {:<24} {:<58} {}", h[0], h[1], h[2], h[3], h[4], h[5]);
                 for r in list {
                     let docs: Vec<String> = r.documents.iter().map(|d| d.name.clone()).collect();
                     println!(

@@ -14,7 +14,7 @@ pub fn connections(json: bool, list: &[Connection]) {
         println!("{}", serde_json::to_string(list).unwrap_or_default());
         return;
     }
-    println!("{:<28} {:<10} {:<48} {}", "NAME", "ERP", "BASE URL", "LAST TEST");
+    println!("{:<28} {:<10} {:<48} LAST TEST", "NAME", "ERP", "BASE URL");
     for c in list {
         let test = match c.last_test_ok {
             Some(true) => "ok".to_string(),
@@ -30,7 +30,7 @@ pub fn jobs(json: bool, list: &[Job]) {
         println!("{}", serde_json::to_string(list).unwrap_or_default());
         return;
     }
-    println!("{:<36} {:<18} {:<10} {:<20} {}", "ID", "KIND", "STATUS", "CONNECTION", "CREATED (UTC)");
+    println!("{:<36} {:<18} {:<10} {:<20} CREATED (UTC)", "ID", "KIND", "STATUS", "CONNECTION");
     for j in list {
         println!(
             "{:<36} {:<18} {:<10} {:<20} {}",

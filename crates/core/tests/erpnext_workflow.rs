@@ -586,3 +586,63 @@ async fn sync_copies_each_sites_documents_with_their_serials() {
     assert!(d.logs.iter().any(|l| l.message.contains("incremental read of records changed since")), "{:?}", d.logs);
     let _ = Outcome::Succeeded;
 }
+
+#[tokio::test]
+async fn a_serial_delivered_by_someone_else_mid_run_stops_the_delivery_step_with_erpnexts_reason() {
+    let env = setup().await;
+    env.core.save_erpnext_settings(&fast(10_000)).unwrap();
+    // Hold step 2's reply so that "someone else" can act on site A in between.
+    env.sim.erpnext_a().reply_late_after_commit("Purchase Receipt", 1, Duration::from_millis(700));
+    let run = env.core.erpnext_start(&form(&env, &["SD-1", "SD-2"]), None).await.unwrap();
+    for _ in 0..400 {
+        if env.sim.erpnext_a().count("Purchase Receipt") == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // A user on site A delivers SD-2 to another customer, through the API.
+    let c = SimCredentials::default();
+    let http = reqwest::Client::new();
+    let auth = format!("token {}:{}", c.erpnext_api_key, c.erpnext_api_secret);
+    let other = json!({
+        "company": "Company A", "customer": "Guayaquil Retail", "selling_price_list": "Standard Selling", "docstatus": 1,
+        "items": [{"item_code": "SKU-ROUTER-01", "qty": 1, "rate": 150, "warehouse": "Stores - A", "serial_no": "SD-2"}]
+    });
+    let r: Value = http
+        .post(format!("{}/api/resource/Delivery Note", env.sim.erpnext_a))
+        .header("Authorization", &auth)
+        .json(&other)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let intruder = r["data"]["name"].as_str().expect("the other delivery was accepted").to_string();
+
+    let d = wait_run(&env.core, &run.id).await;
+    assert_eq!(d.run.status, RunStatus::Failed);
+    let err = d.run.last_error.clone().unwrap();
+    assert_eq!(
+        (err.step, err.kind.as_str(), err.exc_type.as_deref()),
+        (Some(3), "serial_not_available", Some("SerialNoWarehouseError"))
+    );
+    assert!(err.message.contains("Serial No SD-2 is not present in the warehouse Stores - A"), "{}", err.message);
+    assert!(err.fix.contains("Serial No list"), "{}", err.fix);
+    assert_eq!(d.steps[2].status, StepStatus::Failed);
+    assert!(docs_of(env.sim.erpnext_a(), "Delivery Note", &run.id).is_empty());
+
+    // The fix: the other delivery is cancelled on the site; the operator retries.
+    let r = http
+        .post(format!("{}/api/method/frappe.client.cancel", env.sim.erpnext_a))
+        .header("Authorization", &auth)
+        .json(&json!({"doctype": "Delivery Note", "name": intruder}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    env.core.erpnext_retry(&run.id, "the other delivery was a mistake and is cancelled").unwrap();
+    let d = wait_run(&env.core, &run.id).await;
+    assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.last_error);
+    assert_four(&env, &d, &["SD-1", "SD-2"]);
+}

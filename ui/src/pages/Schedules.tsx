@@ -98,14 +98,21 @@ export function SchedulesPage() {
   }, [loadHistory, historyFilter]);
 
   // Schedules fire in the background: any job change may be a new run or the end of one.
-  useJobEvents(() => {
-    if (refreshTimer.current !== undefined) return;
-    refreshTimer.current = window.setTimeout(() => {
-      refreshTimer.current = undefined;
+  useJobEvents(
+    () => {
+      if (refreshTimer.current !== undefined) return;
+      refreshTimer.current = window.setTimeout(() => {
+        refreshTimer.current = undefined;
+        void loadSchedules();
+        void loadHistory(historyFilterRef.current);
+      }, 800);
+    },
+    // Subscribed: reload once, in case a run started between the first load and now.
+    () => {
       void loadSchedules();
       void loadHistory(historyFilterRef.current);
-    }, 800);
-  });
+    },
+  );
 
   const withBusy = async (id: string, work: () => Promise<void>) => {
     setBusy((b) => ({ ...b, [id]: true }));
@@ -181,11 +188,6 @@ export function SchedulesPage() {
     } finally {
       setOffering(null);
     }
-  };
-
-  const showHistory = (s: Schedule) => {
-    setHistoryFilter(s.id);
-    document.getElementById('schedule-history')?.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
   };
 
   const pauseAllButton = (
@@ -278,23 +280,21 @@ export function SchedulesPage() {
           <div className="table-scroll">
             <table className="table sch-table" aria-label={t('schedules.title')}>
               <colgroup>
-                <col style={{ width: '22%' }} />
-                <col style={{ width: '13%' }} />
-                <col style={{ width: '18%' }} />
-                <col style={{ width: '14%' }} />
-                <col style={{ width: '14%' }} />
-                <col style={{ width: '60px' }} />
-                <col style={{ width: '148px' }} />
+                <col />
+                <col style={{ width: '170px' }} />
+                <col style={{ width: '140px' }} />
+                <col style={{ width: '150px' }} />
+                <col style={{ width: '76px' }} />
+                <col style={{ width: '226px' }} />
               </colgroup>
               <thead>
                 <tr>
                   <th>{t('schedules.colName')}</th>
-                  <th>{t('schedules.colConnection')}</th>
                   <th>{t('schedules.colWhen')}</th>
                   <th>{t('schedules.colNext')}</th>
                   <th>{t('schedules.colLast')}</th>
-                  <th>{t('schedules.colEnabled')}</th>
-                  <th className="sch-right">{t('schedules.colActions')}</th>
+                  <th className="sch-on-col">{t('schedules.colEnabled')}</th>
+                  <th className="sch-actions-col">{t('schedules.colActions')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -315,13 +315,13 @@ export function SchedulesPage() {
                         <span className="strong truncate" title={s.name}>
                           {s.name}
                         </span>
-                        <span className="muted small truncate" data-testid="schedule-kind-label">
-                          {jobKindLabel(i18n, s.kind)}
-                        </span>
-                      </td>
-                      <td>
-                        <span className="truncate" title={s.connection_name ?? undefined}>
-                          {s.connection_name ?? <span className="muted">{t('schedules.noConnection')}</span>}
+                        <span
+                          className="muted small truncate"
+                          title={`${jobKindLabel(i18n, s.kind)} · ${s.connection_name ?? t('schedules.noConnection')}`}
+                        >
+                          <span data-testid="schedule-kind-label">{jobKindLabel(i18n, s.kind)}</span>
+                          {' · '}
+                          <span data-testid="schedule-connection">{s.connection_name ?? t('schedules.noConnection')}</span>
                         </span>
                       </td>
                       <td>
@@ -341,7 +341,7 @@ export function SchedulesPage() {
                             >
                               {formatDateTime(s.next_due_at, lng)}
                             </time>
-                            <span className="muted small">
+                            <span className="muted small" title={paused ? t('schedules.onHoldHint') : undefined}>
                               {paused ? t('schedules.onHold') : formatRelative(s.next_due_at, lng, now)}
                             </span>
                           </>
@@ -374,7 +374,7 @@ export function SchedulesPage() {
                           <span className="muted small">{t('schedules.never')}</span>
                         )}
                       </td>
-                      <td>
+                      <td className="sch-on-col">
                         <label className="sch-switch" title={s.enabled ? t('schedules.pausedTurnOff') : t('schedules.pausedTurnOn')}>
                           <input
                             type="checkbox"
@@ -388,7 +388,7 @@ export function SchedulesPage() {
                           <span className="sch-switch-track" aria-hidden="true" />
                         </label>
                       </td>
-                      <td>
+                      <td className="sch-actions-col">
                         <div className="row-actions" role="group" aria-label={t('schedules.actionsFor', { name: s.name })}>
                           <button
                             type="button"
@@ -400,16 +400,6 @@ export function SchedulesPage() {
                           >
                             <Icon name="play" size={13} />
                             {t('schedules.runNow')}
-                          </button>
-                          <button
-                            type="button"
-                            className="icon-button"
-                            onClick={() => showHistory(s)}
-                            aria-label={`${t('schedules.showHistory')}: ${s.name}`}
-                            title={t('schedules.showHistory')}
-                            data-testid="schedule-show-history"
-                          >
-                            <Icon name="list" size={16} />
                           </button>
                           <button
                             type="button"

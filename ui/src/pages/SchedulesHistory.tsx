@@ -85,12 +85,12 @@ export function ScheduleHistory({
         <div className="table-scroll sch-history-scroll">
           <table className="table sch-history-table">
             <colgroup>
-              <col style={{ width: '16%' }} />
-              {showName ? <col style={{ width: '19%' }} /> : null}
-              <col style={{ width: '11%' }} />
-              <col style={{ width: '17%' }} />
+              <col style={{ width: '128px' }} />
+              {showName ? <col style={{ width: '20%' }} /> : null}
+              <col style={{ width: '116px' }} />
+              <col style={{ width: '150px' }} />
               <col />
-              <col style={{ width: '22%' }} />
+              <col style={{ width: '19%' }} />
             </colgroup>
             <thead>
               <tr>

@@ -170,6 +170,9 @@ impl OmieClient {
         let url = join(&self.base_url, service_path);
         let url = if url.ends_with('/') { url } else { format!("{url}/") };
         let service = service_path.trim_matches('/').to_string() + "/";
+        // Cached answers and redundancy marks belong to one key *and* secret: a wrong secret with a
+        // right key must never be answered from the right pair's cache.
+        let scope = format!("{service}#{}", secret_tag(&self.creds.secret));
         let write = limiter::is_write(method);
         let body = json!({
             "call": method,
@@ -180,7 +183,7 @@ impl OmieClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let permit = match self.limiter.acquire(&self.creds.key, &service, method, &param).await {
+            let permit = match self.limiter.acquire(&self.creds.key, &scope, method, &param).await {
                 Ok(Acquired::Cached(v)) => return Ok(Ok(v)),
                 Ok(Acquired::Go(p)) => p,
                 Err(Refused::Blocked { until, seconds }) => return Err(self.blocked_error(until, seconds)),
@@ -215,8 +218,8 @@ impl OmieClient {
                 self.limiter.clock.sleep_until(t).await;
             }
             drop(permit);
-            let retry_read =
-                |e: CoreError| if !write && attempt < MAX_ATTEMPTS && e.is_transient() { Ok(e) } else { Err(e) };
+            let transient_left = attempt < (self.http.retry.max_attempts as u32).max(1);
+            let retry_read = |e: CoreError| if !write && transient_left && e.is_transient() { Ok(e) } else { Err(e) };
             let (status, retry_after, text) = match outcome {
                 Ok(x) => x,
                 Err(e) => {
@@ -255,7 +258,7 @@ impl OmieClient {
                 let code = f.code.as_str();
                 if code.ends_with("Client-6") {
                     let wait = Duration::from_secs(seconds_in(&f.message).unwrap_or(60).max(1));
-                    self.limiter.defer_call(&self.creds.key, &service, method, &param, wait);
+                    self.limiter.defer_call(&self.creds.key, &scope, method, &param, wait);
                     if attempt < MAX_ATTEMPTS {
                         continue;
                     }
@@ -270,11 +273,11 @@ impl OmieClient {
                         return Ok(Err(f));
                     }
                     let wait = wait_until_named_time(&f.message, chrono::Utc::now()).unwrap_or(Duration::from_secs(60));
-                    self.limiter.defer_call(&self.creds.key, &service, method, &param, wait + Duration::from_secs(1));
+                    self.limiter.defer_call(&self.creds.key, &scope, method, &param, wait + Duration::from_secs(1));
                     if attempt < MAX_ATTEMPTS {
                         continue;
                     }
-                } else if f.is_broken_response() && !write && attempt < MAX_ATTEMPTS {
+                } else if f.is_broken_response() && !write && transient_left {
                     self.backoff(attempt).await;
                     continue;
                 } else if f.is_auth() {
@@ -284,11 +287,11 @@ impl OmieClient {
             }
             let v = match parsed {
                 Some(v) if (200..300).contains(&status) => v,
-                Some(_) | None if status >= 500 && !write && attempt < MAX_ATTEMPTS => {
+                Some(_) | None if status >= 500 && !write && transient_left => {
                     self.backoff(attempt).await;
                     continue;
                 }
-                None if (200..300).contains(&status) && !write && attempt < MAX_ATTEMPTS => {
+                None if (200..300).contains(&status) && !write && transient_left => {
                     self.backoff(attempt).await;
                     continue;
                 }
@@ -319,14 +322,16 @@ impl OmieClient {
                     return Ok(Err(OmieFault { code: format!("status {code}"), message: msg, http_status: status }));
                 }
             }
-            self.limiter.answered(&self.creds.key, &service, method, &param, &v);
+            self.limiter.answered(&self.creds.key, &scope, method, &param, &v);
             return Ok(Ok(v));
         }
     }
 
+    /// Exponential backoff of the shared retry policy (first wait `min_delay`, capped at `max_delay`).
     async fn backoff(&self, attempt: u32) {
-        let ms = (200u64 << attempt.min(6)).min(10_000);
-        let t = self.limiter.clock.now() + Duration::from_millis(ms);
+        let p = &self.http.retry;
+        let wait = p.min_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(10)).min(p.max_delay);
+        let t = self.limiter.clock.now() + wait;
         self.limiter.clock.sleep_until(t).await;
     }
 
@@ -410,6 +415,12 @@ impl OmieClient {
             Err(f) => Err(self.fault_error("ListarClientes", f)),
         }
     }
+}
+
+/// A short non-reversible tag of the secret (never the secret itself).
+fn secret_tag(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The in-body status of a successful answer, if it has one at the top level.

@@ -490,11 +490,12 @@ pub fn finish(store: &Store, id: &str, status: RunStatus, error: Option<&RunErro
     })
 }
 
-/// Cancels a run that no job holds, with the reason.
+/// Cancels a run that no job is driving, with the reason. The cancel flag stays set, so a worker
+/// that claimed it in the meantime stops at its first checkpoint.
 pub fn cancel_now(store: &Store, id: &str, reason: &str) -> CoreResult<()> {
     store.write(|tx| {
         tx.execute(
-            "UPDATE erpnext_runs SET status='cancelled', next_action=NULL, cancel_requested=0, updated_at=?2, finished_at=?2 WHERE id=?1",
+            "UPDATE erpnext_runs SET status='cancelled', next_action=NULL, cancel_requested=1, updated_at=?2, finished_at=?2 WHERE id=?1",
             params![id, now_utc()],
         )?;
         tx.execute(

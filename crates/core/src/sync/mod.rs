@@ -820,6 +820,9 @@ impl<S: Source> Engine<S> {
     }
 }
 
+/// last_success_at, cursor, last_error, resume_page
+type StateRow = (Option<String>, Option<String>, Option<String>, Option<u32>);
+
 /// The summary table of one connection's resources.
 pub fn summaries(store: &Store, conn_id: &str, erp: &str, specs: &[ResourceSpec]) -> CoreResult<Vec<ResourceSummary>> {
     ensure_tables(store, specs)?;
@@ -840,7 +843,7 @@ pub fn summaries(store: &Store, conn_id: &str, erp: &str, specs: &[ResourceSpec]
                 params![conn_id, erp, s.name],
                 |r| r.get(0),
             )?;
-            let st: Option<(Option<String>, Option<String>, Option<String>, Option<u32>)> = c
+            let st: Option<StateRow> = c
                 .query_row(
                     "SELECT last_success_at, cursor, last_error, resume_page FROM sync_state WHERE connection_id=?1 AND erp=?2 AND resource=?3",
                     params![conn_id, erp, s.name],
