@@ -224,7 +224,7 @@ async fn a_stopped_sync_resumes_from_the_last_committed_page() {
 async fn transient_faults_are_retried_and_a_failing_resource_does_not_stop_the_others() {
     let env = setup(20).await;
     assert_eq!(env.core.http.retry.max_attempts, 5, "the default retry policy");
-                           // Two 500s then success: retried transparently.
+    // Two 500s then success: retried transparently.
     env.sim.contifico().fail_next(2, 500);
     let job = sync_now(&env, SyncOptions { resources: vec!["marcas".into(), "bodegas".into()], ..opts(50) }).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
