@@ -34,7 +34,7 @@ function inDesktopShell(): boolean {
 }
 
 /** Calls a command; rejects with an ApiError (never a bare string or Error). */
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   if (!inDesktopShell()) {
     throw toApiError({
       code: 'internal',

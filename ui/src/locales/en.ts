@@ -1,7 +1,12 @@
 // English texts. pt-BR.ts and es.ts must have exactly the same keys (checked by the type
 // `Dictionary` below and by a unit test).
 
+import { erpnextEn } from './erpnext.en';
+import { omieEn } from './omie.en';
+
 export const en = {
+  omie: omieEn,
+  erpnext: erpnextEn,
   app: {
     name: 'BackOffice',
     tagline: 'Finance operations',

@@ -1,7 +1,11 @@
 // Textos en español (Ecuador y América Latina). Mismas claves que en.ts.
 import type { Dictionary } from './en';
+import { erpnextEs } from './erpnext.es';
+import { omieEs } from './omie.es';
 
 export const es: Dictionary = {
+  omie: omieEs,
+  erpnext: erpnextEs,
   app: {
     name: 'BackOffice',
     tagline: 'Operaciones financieras',

@@ -1,7 +1,11 @@
 // Textos em português do Brasil. Mesmas chaves de en.ts.
 import type { Dictionary } from './en';
+import { erpnextPtBR } from './erpnext.pt-BR';
+import { omiePtBR } from './omie.pt-BR';
 
 export const ptBR: Dictionary = {
+  omie: omiePtBR,
+  erpnext: erpnextPtBR,
   app: {
     name: 'BackOffice',
     tagline: 'Operações financeiras',

@@ -1,0 +1,5 @@
+import type { Dictionary } from './en';
+
+export const erpnextPtBR: Dictionary['erpnext'] = {
+  title: 'ERPNext',
+};

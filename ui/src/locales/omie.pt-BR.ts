@@ -1,0 +1,5 @@
+import type { Dictionary } from './en';
+
+export const omiePtBR: Dictionary['omie'] = {
+  title: 'Omie',
+};
