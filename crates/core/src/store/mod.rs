@@ -35,7 +35,8 @@ fn configure(conn: &Connection) -> CoreResult<()> {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = NORMAL;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -16000;
+         PRAGMA wal_autocheckpoint = 16384;",
     )?;
     Ok(())
 }
