@@ -343,3 +343,56 @@ async fn unparseable_records_are_quarantined_and_the_rest_is_stored() {
     let detail = env.core.jobs.detail(&job.id).unwrap();
     assert!(detail.logs.iter().any(|l| l.level == "warn" && l.message.contains(&bad_money_id)));
 }
+
+#[tokio::test]
+async fn browser_searches_filters_and_sorts_the_local_copy() {
+    let env = setup(40).await;
+    let job = sync_now(&env, SyncOptions { resources: vec!["personas".into(), "productos".into()], ..opts(20) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded);
+    let q =
+        |search: Option<&str>, filters: Vec<sync::query::ColumnFilter>, sort: Option<&str>| sync::query::BrowseQuery {
+            connection_id: env.conn_id.clone(),
+            resource: "personas".into(),
+            limit: 100,
+            search: search.map(str::to_string),
+            filters,
+            sort: sort.map(str::to_string),
+            ..Default::default()
+        };
+    let all = env.core.contifico_browse(&q(None, vec![], Some("razon_social"))).unwrap();
+    assert_eq!(all.total, 40);
+    let names: Vec<String> = all.rows.iter().map(|r| r.values[1].clone().unwrap_or_default()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "sorted by razón social");
+    // Full-text search by the prefix of one person's name finds that person.
+    let target = &all.rows[7];
+    let name = target.values[1].clone().unwrap();
+    let word = name.split_whitespace().next().unwrap();
+    let prefix: String = word.chars().take(word.chars().count().max(4) - 1).collect();
+    let found = env.core.contifico_browse(&q(Some(&prefix.to_lowercase()), vec![], None)).unwrap();
+    assert!(found.total >= 1 && found.total < 40, "search narrowed the list ({})", found.total);
+    assert!(found.rows.iter().any(|r| r.id == target.id), "{prefix} finds {name}");
+    // Punctuation typed by a user does not break the query.
+    assert!(env.core.contifico_browse(&q(Some("\"(*"), vec![], None)).is_ok());
+    // Column filter and unknown column.
+    let f = sync::query::ColumnFilter { column: "tipo".into(), op: "eq".into(), value: "J".into() };
+    let j = env.core.contifico_browse(&q(None, vec![f], None)).unwrap();
+    assert!(j.rows.iter().all(|r| r.values[0].as_deref() == Some("J")));
+    let bad = sync::query::ColumnFilter { column: "password".into(), op: "eq".into(), value: "x".into() };
+    assert!(env.core.contifico_browse(&q(None, vec![bad], None)).is_err());
+    // Decimal range on products is numeric, not textual.
+    let pq = sync::query::BrowseQuery {
+        connection_id: env.conn_id.clone(),
+        resource: "productos".into(),
+        limit: 100,
+        filters: vec![sync::query::ColumnFilter { column: "pvp1".into(), op: "gte".into(), value: "100".into() }],
+        ..Default::default()
+    };
+    let p = env.core.contifico_browse(&pq).unwrap();
+    let idx = p.columns.iter().position(|c| c.name == "pvp1").unwrap();
+    assert!(p
+        .rows
+        .iter()
+        .all(|r| r.values[idx].as_deref().map(|v| v.parse::<f64>().unwrap() >= 100.0).unwrap_or(false)));
+}
