@@ -61,6 +61,13 @@ impl Core {
             };
             out.push(conn);
         }
+        // The demo ERPNext sites get the idempotency field the transfer workflow needs, so the
+        // ERPNext page works at once (a real site is offered the same, with an explanation).
+        for c in out.iter().filter(|c| c.kind == ConnectionKind::Erpnext) {
+            if let Err(e) = self.erpnext_ensure_field(&c.id).await {
+                tracing::warn!(connection = %c.name, error = %e, "could not prepare the demo ERPNext site");
+            }
+        }
         Ok(out)
     }
 
