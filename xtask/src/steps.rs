@@ -243,6 +243,8 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     deps::ensure(Parts { system: true, npm: false, tauri_driver: false }, false)?;
     header(&format!("bench: {name} (release build, keyring session)"));
+    // The simulator runs as its own process during benchmarks, so its memory is not counted.
+    run(util::cargo().args(["build", "--release", "-p", "backoffice-sim", "-p", "backoffice-cli"]))?;
     let mut cargo_args: Vec<String> =
         ["run", "--release", "-p", "backoffice-cli", "--bin", "backoffice", "--", "bench"]
             .iter()
