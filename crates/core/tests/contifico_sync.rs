@@ -54,6 +54,23 @@ async fn upstream_ids(env: &Env, spec: &sync::ResourceSpec) -> BTreeSet<String> 
     let key = SimCredentials::default().contifico_api_key;
     let http = reqwest::Client::new();
     let mut ids = BTreeSet::new();
+    if spec.name == sync::contifico::STOCK {
+        // One row per (product, warehouse) of every product listed upstream.
+        let productos = sync::contifico::resource("productos").unwrap();
+        for pid in Box::pin(upstream_ids(env, productos)).await {
+            let url = format!("{}producto/{pid}/stock/", env.sim.contifico);
+            let v: serde_json::Value =
+                http.get(&url).header("Authorization", &key).send().await.unwrap().json().await.unwrap();
+            for row in v.as_array().unwrap() {
+                let b = match &row["bodega_id"] {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                ids.insert(format!("{pid}:{b}"));
+            }
+        }
+        return ids;
+    }
     let mut page = 1;
     loop {
         let (url, mut q) = match spec.path.strip_prefix("v2:") {

@@ -430,6 +430,7 @@ export const en = {
       asientos: 'Journal entries',
       cuentas_bancarias: 'Bank accounts',
       movimientos_bancarios: 'Bank movements',
+      stock_productos: 'Stock per warehouse',
     },
     columns: {
       id: 'ID',
@@ -452,6 +453,9 @@ export const en = {
       cuenta_bancaria_id: 'Bank account',
       pvp1: 'Price (PVP 1)',
       cantidad_stock: 'Stock',
+      producto_id: 'Product',
+      bodega_nombre: 'Warehouse name',
+      cantidad: 'Quantity',
       fecha: 'Date',
       fecha_creacion: 'Created on',
       fecha_emision: 'Issue date',

@@ -429,6 +429,7 @@ export const es: Dictionary = {
       asientos: 'Asientos contables',
       cuentas_bancarias: 'Cuentas bancarias',
       movimientos_bancarios: 'Movimientos bancarios',
+      stock_productos: 'Stock por bodega',
     },
     columns: {
       id: 'ID',
@@ -451,6 +452,9 @@ export const es: Dictionary = {
       cuenta_bancaria_id: 'Cuenta bancaria',
       pvp1: 'Precio (PVP 1)',
       cantidad_stock: 'Stock',
+      producto_id: 'Producto',
+      bodega_nombre: 'Nombre de bodega',
+      cantidad: 'Cantidad',
       fecha: 'Fecha',
       fecha_creacion: 'Fecha de creación',
       fecha_emision: 'Fecha de emisión',

@@ -429,6 +429,7 @@ export const ptBR: Dictionary = {
       asientos: 'Lançamentos contábeis',
       cuentas_bancarias: 'Contas bancárias',
       movimientos_bancarios: 'Movimentações bancárias',
+      stock_productos: 'Estoque por depósito',
     },
     columns: {
       id: 'ID',
@@ -451,6 +452,9 @@ export const ptBR: Dictionary = {
       cuenta_bancaria_id: 'Conta bancária',
       pvp1: 'Preço (PVP 1)',
       cantidad_stock: 'Estoque',
+      producto_id: 'Produto',
+      bodega_nombre: 'Nome do depósito',
+      cantidad: 'Quantidade',
       fecha: 'Data',
       fecha_creacion: 'Criado em',
       fecha_emision: 'Data de emissão',

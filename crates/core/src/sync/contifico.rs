@@ -86,6 +86,23 @@ pub const RESOURCES: &[ResourceSpec] = &[
             &["codigo", "nombre", "codigo_barra", "descripcion"],
         )
     },
+    // Stock per warehouse: `GET producto/<ID>/stock/` for every stored product (one call each, read
+    // in full every run, so warehouses that no longer hold a product are marked deleted).
+    ResourceSpec {
+        table: "contifico_producto_stock",
+        ..spec(
+            STOCK,
+            "producto/{id}/stock/",
+            None,
+            &[
+                col("producto_id", "producto_id", Code),
+                col("bodega_id", "bodega_id", Code),
+                col("bodega_nombre", "bodega_nombre", Text),
+                col("cantidad", "cantidad", Decimal),
+            ],
+            &["bodega_nombre"],
+        )
+    },
     ResourceSpec {
         table: "contifico_bodega",
         ..spec(
@@ -263,6 +280,11 @@ const DOC_COLS: &[super::Column] = &[
 const DOC_SEARCH: &[&str] =
     &["documento", "descripcion", "cliente.razon_social", "persona.razon_social", "cliente.ruc", "persona.ruc"];
 
+/// The stock-per-warehouse resource, read product by product.
+pub const STOCK: &str = "stock_productos";
+/// Stock requests in flight at once.
+const STOCK_CONCURRENCY: usize = 4;
+
 pub fn resource(name: &str) -> CoreResult<&'static ResourceSpec> {
     RESOURCES
         .iter()
@@ -271,11 +293,65 @@ pub fn resource(name: &str) -> CoreResult<&'static ResourceSpec> {
 }
 
 pub struct ContificoSource {
-    pub client: ContificoClient,
+    pub client: Arc<ContificoClient>,
+    /// For resources derived from stored records (stock per product).
+    pub store: crate::store::Store,
+    pub connection_id: String,
+}
+
+impl ContificoSource {
+    /// A page of stock: the next `page_size` stored products, each asked for its stock.
+    async fn stock_page(&self, req: PageRequest) -> CoreResult<PageResult> {
+        let offset = (req.page.saturating_sub(1) as i64) * req.page_size as i64;
+        let ids: Vec<String> = self.store.read(|c| {
+            let mut st = c.prepare(
+                "SELECT id FROM contifico_producto WHERE connection_id=?1 AND deleted_at IS NULL ORDER BY id LIMIT ?2 OFFSET ?3",
+            )?;
+            let rows = st.query_map(rusqlite::params![self.connection_id, req.page_size, offset], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })?;
+        let last = (ids.len() as u32) < req.page_size;
+        let mut records = vec![];
+        let mut set = tokio::task::JoinSet::new();
+        let mut queue = ids.into_iter();
+        loop {
+            while set.len() < STOCK_CONCURRENCY {
+                let Some(id) = queue.next() else { break };
+                let client = self.client.clone();
+                set.spawn(async move {
+                    let url = client.url(&format!("producto/{id}/stock/"));
+                    (id, client.get_json(&url, &[]).await)
+                });
+            }
+            let Some(done) = set.join_next().await else { break };
+            let (producto_id, result) = done.map_err(|e| CoreError::Internal(format!("stock task: {e}")))?;
+            let (status, body) = result?;
+            if status == 404 {
+                continue; // the product vanished between the two reads; the next product sync marks it
+            }
+            for row in body.as_array().cloned().unwrap_or_default() {
+                let bodega = match row.get("bodega_id") {
+                    Some(Value::String(b)) => b.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                let mut rec = row.clone();
+                if let Some(o) = rec.as_object_mut() {
+                    o.insert("id".into(), Value::String(format!("{producto_id}:{bodega}")));
+                    o.insert("producto_id".into(), Value::String(producto_id.clone()));
+                }
+                records.push(rec);
+            }
+        }
+        Ok(PageResult { records, last, total: None, url: self.client.url("producto/{id}/stock/") })
+    }
 }
 
 impl Source for ContificoSource {
     async fn fetch_page(&self, spec: &ResourceSpec, req: PageRequest) -> CoreResult<PageResult> {
+        if spec.name == STOCK {
+            return self.stock_page(req).await;
+        }
         let url = self.client.url(spec.path);
         let mut q: Vec<(String, String)> = spec.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         match spec.shape {
@@ -353,7 +429,11 @@ impl Core {
             let client = ContificoClient::new(core.http.clone(), &conn, &creds);
             let engine = Engine {
                 store: core.store.clone(),
-                source: Arc::new(ContificoSource { client }),
+                source: Arc::new(ContificoSource {
+                    client: Arc::new(client),
+                    store: core.store.clone(),
+                    connection_id: conn.id.clone(),
+                }),
                 conn: conn.clone(),
                 erp: "contifico",
             };
