@@ -154,18 +154,26 @@ impl Drop for DriverProcess {
 
 /// Processes of process group `pgid` that are not zombies (read from /proc).
 fn live_processes_in_group(pgid: i32) -> usize {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    processes_in_group(pgid).len()
+}
+
+/// `(pid, comm)` of the processes of process group `pgid` that are not zombies (read from /proc).
+fn processes_in_group(pgid: i32) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter(|stat| {
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
-            let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return false };
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            fields.len() > 2 && fields[0] != "Z" && fields[0] != "X" && fields[2].parse::<i32>().ok() == Some(pgid)
+            let open = stat.find('(')?;
+            let close = stat.rfind(')')?;
+            let comm = stat.get(open + 1..close)?.to_string();
+            let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+            let live = fields.len() > 2 && fields[0] != "Z" && fields[0] != "X";
+            (live && fields[2].parse::<i32>().ok() == Some(pgid)).then_some((pid, comm))
         })
-        .count()
+        .collect()
 }
 
 /// A running app with a WebDriver session, its temp dir (DB, logs, XDG dirs) and its driver.
@@ -265,6 +273,19 @@ impl App {
 
     pub fn log_dir(&self) -> PathBuf {
         self.root.join("logs")
+    }
+
+    /// The pid of the app process (started by WebKitWebDriver inside tauri-driver's process group).
+    pub fn app_pid(&self) -> Result<u32> {
+        let group = processes_in_group(self.driver.pgid());
+        let name = app_binary()?.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // comm is the executable's name cut to 15 bytes.
+        let comm: String = name.chars().take(15).collect();
+        group
+            .iter()
+            .find(|(_, c)| *c == comm)
+            .map(|(pid, _)| *pid)
+            .ok_or_else(|| anyhow!("no `{comm}` process in tauri-driver's process group; it holds {group:?}"))
     }
 
     /// tauri-driver's output, which includes the app's stdout and stderr.

@@ -8,7 +8,9 @@
 //! - [`harness`]: launching the app with a throwaway DB and log dir, and cleaning up.
 //! - [`ui`]: the data-testid selectors and the page actions built on them.
 //! - [`scan`]: looking for secret bytes in files.
+//! - [`bus`]: notifications and the tray menu as seen on the D-Bus session bus.
 
+pub mod bus;
 pub mod harness;
 pub mod scan;
 pub mod ui;

@@ -63,8 +63,76 @@ pub mod sel {
     /// `data-status` values that end a job.
     pub const TERMINAL_STATUSES: &[&str] = &["succeeded", "failed", "cancelled"];
 
+    // Contífico page.
+    pub const CONTIFICO_CONNECTION: &str = r#"[data-testid="contifico-connection"]"#;
+    pub const CONTIFICO_CONNECTION_NAME: &str = r#"[data-testid="contifico-connection-name"]"#;
+    pub const SYNC_NOW: &str = r#"[data-testid="sync-now"]"#;
+    pub const SYNC_ERROR: &str = r#"[data-testid="sync-error"]"#;
+    pub const SYNC_RESULT: &str = r#"[data-testid="sync-result"]"#;
+    pub const SYNC_RESULT_COUNTS: &str = r#"[data-testid="sync-result-counts"]"#;
+    pub const SYNC_RESULT_ERROR: &str = r#"[data-testid="sync-result-error"]"#;
+    pub const CONTIFICO_SUMMARY: &str = r#"[data-testid="contifico-summary"]"#;
+    pub const SUMMARY_ROW: &str = r#"[data-testid="summary-row"]"#;
+    pub const SUMMARY_RECORDS: &str = r#"[data-testid="summary-records"]"#;
+    pub const CONTIFICO_BROWSER: &str = r#"[data-testid="contifico-browser"]"#;
+    pub const BROWSE_RESOURCE: &str = r#"[data-testid="browse-resource"]"#;
+    pub const BROWSE_SEARCH: &str = r#"[data-testid="browse-search"]"#;
+    pub const BROWSE_TOTAL: &str = r#"[data-testid="browse-total"]"#;
+    pub const BROWSE_ROW: &str = r#"[data-testid="browse-row"]"#;
+    pub const SYNC_HISTORY: &str = r#"[data-testid="sync-history"]"#;
+    pub const SYNC_RUN: &str = r#"[data-testid="sync-run"]"#;
+    /// `data-kind` of a Contífico sync job (and the schedule kind that starts one).
+    pub const KIND_SYNC_CONTIFICO: &str = "sync_contifico";
+
+    /// The checkbox that picks one Contífico resource for "Sync now" (e.g. `personas`).
+    pub fn sync_resource(name: &str) -> String {
+        tid(&format!("sync-resource-{name}"))
+    }
+
+    /// A tab of the Contífico page: `overview`, `browse`, `history` or `quarantine`.
+    pub fn contifico_tab(view: &str) -> String {
+        tid(&format!("contifico-tab-{view}"))
+    }
+
+    /// The summary row of one resource (attribute `data-resource`).
+    pub fn summary_row(resource: &str) -> String {
+        format!("{SUMMARY_ROW}[data-resource=\"{}\"]", css_escape(resource))
+    }
+
+    /// The browser's cell of column `column` in a row (the table names its cells `col-c_<column>`).
+    pub fn browse_cell(column: &str) -> String {
+        format!("td.col-c_{column}")
+    }
+
+    // Jobs & Logs → Schedules.
+    pub const JOBS_TAB_LIST: &str = r#"[data-testid="jobs-tab-list"]"#;
+    pub const JOBS_TAB_SCHEDULES: &str = r#"[data-testid="jobs-tab-schedules"]"#;
+    pub const PAGE_SCHEDULES: &str = r#"[data-testid="page-schedules"]"#;
+    pub const SCHEDULE_ADD: &str = r#"[data-testid="schedule-add"]"#;
+    pub const SCHEDULE_FORM: &str = r#"[data-testid="schedule-form"]"#;
+    pub const SCHEDULE_NAME: &str = r#"[data-testid="schedule-name"]"#;
+    pub const SCHEDULE_KIND: &str = r#"[data-testid="schedule-kind"]"#;
+    pub const SCHEDULE_CONNECTION: &str = r#"[data-testid="schedule-connection"]"#;
+    pub const SCHEDULE_MODE_INTERVAL: &str = r#"[data-testid="schedule-mode-interval"]"#;
+    pub const SCHEDULE_EVERY: &str = r#"[data-testid="schedule-every"]"#;
+    pub const SCHEDULE_SAVE: &str = r#"[data-testid="schedule-save"]"#;
+    pub const SCHEDULE_ROW: &str = r#"[data-testid="schedule-row"]"#;
+    pub const SCHEDULE_HISTORY: &str = r#"[data-testid="schedule-history"]"#;
+    pub const SCHEDULE_RUN: &str = r#"[data-testid="schedule-run"]"#;
+    pub const SCHEDULES_PAUSE_ALL: &str = r#"[data-testid="schedules-pause-all"]"#;
+    pub const SCHEDULES_DEFAULTS: &str = r#"[data-testid="schedules-defaults"]"#;
+    /// Field errors of the schedule form are `schedule-error-<field>`.
+    pub const SCHEDULE_FIELD_ERROR: &str = r#"[data-testid^="schedule-error-"]"#;
+
+    /// The row of the schedule called `name` (attribute `data-name`).
+    pub fn schedule_row(name: &str) -> String {
+        format!("{SCHEDULE_ROW}[data-name=\"{}\"]", css_escape(name))
+    }
+
     // Dashboard.
     pub const START_DEMO: &str = r#"[data-testid="start-demo"]"#;
+    pub const SYNC_ALL_NOW: &str = r#"[data-testid="sync-all-now"]"#;
+    pub const SYNC_ALL_RESULT: &str = r#"[data-testid="sync-all-result"]"#;
     /// The connections demo mode creates.
     pub const DEMO_CONNECTIONS: &[&str] = &["Demo Omie", "Demo Contífico", "Demo ERPNext A", "Demo ERPNext B"];
 
@@ -246,6 +314,273 @@ impl App {
         })
         .await
     }
+}
+
+/// A finished Contífico sync as the sync panel shows it (`sync-result`).
+#[derive(Clone, Debug)]
+pub struct SyncResult {
+    pub job_id: String,
+    /// `succeeded`, `failed` or `cancelled`.
+    pub status: String,
+    /// The `sync-result-counts` line.
+    pub counts: String,
+    /// The `sync-result-error` text, if any.
+    pub error: String,
+}
+
+/// What goes into the schedule form (interval mode).
+#[derive(Clone, Debug)]
+pub struct NewSchedule {
+    pub name: String,
+    /// Job kind, e.g. [`sel::KIND_SYNC_CONTIFICO`].
+    pub kind: String,
+    /// The connection's name as the form lists it.
+    pub connection: String,
+    pub every_minutes: u32,
+}
+
+/// One line of the schedules' run history (`schedule-run`).
+#[derive(Clone, Debug)]
+pub struct ScheduleRun {
+    /// `started`, `skipped_overlap`, `skipped_missed` or `failed_to_start`.
+    pub outcome: String,
+    /// `schedule` (the clock) or `manual` (run now).
+    pub trigger: String,
+    /// The status badge of the job the run started, if any.
+    pub job_status: Option<String>,
+    /// The row's visible text, for messages.
+    pub text: String,
+}
+
+impl App {
+    /// Opens the Contífico page on connection `connection` (picked in the selector when there are
+    /// several) and waits for the sync panel.
+    pub async fn open_contifico(&self, connection: &str) -> Result<()> {
+        self.goto("contifico").await?;
+        let wd = &self.wd;
+        wait_until(&format!("the Contífico page showing connection `{connection}`"), UI_TIMEOUT, async || {
+            if let Some(select) = wd.find_all(sel::CONTIFICO_CONNECTION).await?.into_iter().next() {
+                set_select_by_text(wd, &select, connection).await?;
+                return Ok(Some(()));
+            }
+            if let Some(chip) = wd.find_all(sel::CONTIFICO_CONNECTION_NAME).await?.into_iter().next() {
+                let shown = wd.text(&chip).await?;
+                if !shown.contains(connection) {
+                    bail!("the Contífico page shows connection {:?}, not `{connection}`", shown.trim());
+                }
+                return Ok(Some(()));
+            }
+            Ok(None)
+        })
+        .await?;
+        self.contifico_tab("overview").await?;
+        self.wd.wait_for(sel::SYNC_NOW, UI_TIMEOUT).await?;
+        Ok(())
+    }
+
+    /// Clicks a tab of the Contífico page and waits for the page to show that view.
+    pub async fn contifico_tab(&self, view: &str) -> Result<()> {
+        let tab = self.wd.wait_for(&sel::contifico_tab(view), UI_TIMEOUT).await?;
+        self.wd.click(&tab).await?;
+        self.wd
+            .wait_for(&format!("{}[data-view=\"{view}\"]", sel::page("contifico")), UI_TIMEOUT)
+            .await
+            .with_context(|| format!("opening the Contífico `{view}` tab"))?;
+        Ok(())
+    }
+
+    /// On the Contífico overview: ticks `resources` (none = all), clicks Sync now and waits (up to
+    /// `timeout`) for the result of the job it started.
+    pub async fn contifico_sync(&self, resources: &[&str], timeout: Duration) -> Result<SyncResult> {
+        let wd = &self.wd;
+        wd.wait_for(sel::CONTIFICO_SUMMARY, UI_TIMEOUT).await.context("the summary of the Contífico page")?;
+        // The panel shows the latest finished sync on opening: the new one must have another job id.
+        let before = match wd.find_all(sel::SYNC_RESULT).await?.into_iter().next() {
+            Some(el) => wd.attr(&el, "data-job-id").await?,
+            None => None,
+        };
+        for r in resources {
+            let cb = wd.wait_for(&sel::sync_resource(r), UI_TIMEOUT).await?;
+            if wd.prop(&cb, "checked").await?.as_bool() != Some(true) {
+                wd.click(&cb).await?;
+            }
+            if wd.prop(&cb, "checked").await?.as_bool() != Some(true) {
+                bail!("the checkbox of resource `{r}` did not tick");
+            }
+        }
+        let now = wd.wait_for(sel::SYNC_NOW, UI_TIMEOUT).await?;
+        wd.click(&now).await?;
+        let mut seen = String::from("nothing yet");
+        let res = wait_until("the result of the sync just started", timeout, async || {
+            for e in wd.find_all(sel::SYNC_ERROR).await? {
+                let text = wd.text(&e).await?;
+                if !text.trim().is_empty() {
+                    bail!("Sync now was refused: {}", text.trim());
+                }
+            }
+            if let Some(p) = wd.find_all("[data-testid=\"sync-progress\"]").await?.into_iter().next() {
+                seen = format!("sync-progress {:?}", wd.attr(&p, "data-status").await?);
+            }
+            let Some(el) = wd.find_all(sel::SYNC_RESULT).await?.into_iter().next() else { return Ok(None) };
+            let job_id = wd.attr(&el, "data-job-id").await?.unwrap_or_default();
+            if job_id.is_empty() || Some(&job_id) == before.as_ref() {
+                return Ok(None);
+            }
+            let status = wd.attr(&el, "data-status").await?.unwrap_or_default();
+            let counts = match wd.find_all_in(&el, sel::SYNC_RESULT_COUNTS).await?.into_iter().next() {
+                Some(c) => wd.text(&c).await?.trim().to_string(),
+                None => String::new(),
+            };
+            let mut error = String::new();
+            for e in wd.find_all_in(&el, sel::SYNC_RESULT_ERROR).await? {
+                error.push_str(wd.text(&e).await?.trim());
+            }
+            Ok(Some(SyncResult { job_id, status, counts, error }))
+        })
+        .await;
+        res.with_context(|| format!("last seen: {seen}"))
+    }
+
+    /// The record count the summary shows for `resource` (`summary-records` `data-value`).
+    pub async fn summary_records(&self, resource: &str) -> Result<i64> {
+        let row = self.wd.find(&sel::summary_row(resource)).await?;
+        let cell = self.wd.find_in(&row, sel::SUMMARY_RECORDS).await?;
+        let v = self.wd.attr(&cell, "data-value").await?.unwrap_or_default();
+        v.parse().with_context(|| format!("summary-records of `{resource}` has data-value {v:?}"))
+    }
+
+    /// Waits until the summary shows `want` records for `resource` (it reloads after a sync ends).
+    pub async fn wait_summary_records(&self, resource: &str, want: i64) -> Result<()> {
+        let mut last = None;
+        let res = wait_until(&format!("{want} records in the summary row of `{resource}`"), UI_TIMEOUT, async || {
+            let got = self.summary_records(resource).await?;
+            last = Some(got);
+            Ok((got == want).then_some(()))
+        })
+        .await;
+        res.with_context(|| format!("the summary last showed {last:?} records for `{resource}`"))
+    }
+
+    /// Opens Browse on the Contífico page and picks `resource`.
+    pub async fn contifico_browse(&self, resource: &str) -> Result<()> {
+        self.contifico_tab("browse").await?;
+        let wd = &self.wd;
+        let browser = wd.wait_for(sel::CONTIFICO_BROWSER, UI_TIMEOUT).await?;
+        if wd.attr(&browser, "data-resource").await?.as_deref() != Some(resource) {
+            let select = wd.wait_for(sel::BROWSE_RESOURCE, UI_TIMEOUT).await?;
+            set_field(wd, &select, resource).await?;
+        }
+        wd.wait_for(
+            &format!("{}[data-resource=\"{}\"]", sel::CONTIFICO_BROWSER, sel::css_escape(resource)),
+            UI_TIMEOUT,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The browser's total (`browse-total` `data-total`), once it has loaded.
+    pub async fn browse_total(&self) -> Result<i64> {
+        let wd = &self.wd;
+        wait_until("browse-total to load", UI_TIMEOUT, async || {
+            let el = wd.find(sel::BROWSE_TOTAL).await?;
+            let v = wd.attr(&el, "data-total").await?.unwrap_or_default();
+            Ok(v.parse::<i64>().ok())
+        })
+        .await
+    }
+
+    /// `data-id` of every `browse-row` rendered.
+    pub async fn browse_row_ids(&self) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for row in self.wd.find_all(sel::BROWSE_ROW).await? {
+            ids.push(self.wd.attr(&row, "data-id").await?.unwrap_or_default());
+        }
+        Ok(ids)
+    }
+
+    /// Opens Jobs & Logs → Schedules.
+    pub async fn open_schedules(&self) -> Result<()> {
+        self.goto("jobs").await?;
+        let tab = self.wd.wait_for(sel::JOBS_TAB_SCHEDULES, UI_TIMEOUT).await?;
+        self.wd.click(&tab).await?;
+        self.wd.wait_for(sel::PAGE_SCHEDULES, UI_TIMEOUT).await.context("opening Jobs & Logs → Schedules")?;
+        Ok(())
+    }
+
+    /// Fills and saves the "add schedule" form (interval mode); waits for the new row.
+    pub async fn add_interval_schedule(&self, s: &NewSchedule) -> Result<()> {
+        self.open_schedules().await?;
+        let wd = &self.wd;
+        let add = wd.wait_for(sel::SCHEDULE_ADD, UI_TIMEOUT).await?;
+        wd.click(&add).await?;
+        let form = wd.wait_for(sel::SCHEDULE_FORM, UI_TIMEOUT).await?;
+        // Kind first: it decides which connections are offered.
+        let kind = wd.find_in(&form, sel::SCHEDULE_KIND).await?;
+        set_field(wd, &kind, &s.kind).await?;
+        let connection = wd.find_in(&form, sel::SCHEDULE_CONNECTION).await?;
+        set_select_by_text(wd, &connection, &s.connection).await?;
+        let name = wd.find_in(&form, sel::SCHEDULE_NAME).await?;
+        set_field(wd, &name, &s.name).await?;
+        let interval = wd.find_in(&form, sel::SCHEDULE_MODE_INTERVAL).await?;
+        if wd.prop(&interval, "checked").await?.as_bool() != Some(true) {
+            wd.click(&interval).await?;
+        }
+        let every = wd.wait_for(sel::SCHEDULE_EVERY, UI_TIMEOUT).await?;
+        set_field(wd, &every, &s.every_minutes.to_string()).await?;
+        let save = wd.find_in(&form, sel::SCHEDULE_SAVE).await?;
+        wd.click(&save).await?;
+        let row_css = sel::schedule_row(&s.name);
+        wait_until(&format!("the row of schedule `{}` after saving", s.name), UI_TIMEOUT, async || {
+            if !wd.find_all(&row_css).await?.is_empty() {
+                return Ok(Some(()));
+            }
+            let mut errors = Vec::new();
+            for css in [sel::SCHEDULE_FIELD_ERROR, sel::FORM_ERROR] {
+                for e in wd.find_all(css).await? {
+                    let text = wd.text(&e).await?;
+                    if !text.trim().is_empty() {
+                        errors.push(text.trim().to_string());
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                bail!("saving schedule `{}` failed; the form says: {}", s.name, errors.join(" | "));
+            }
+            Ok(None)
+        })
+        .await
+    }
+
+    /// The lines of the schedules' run history as shown now.
+    pub async fn schedule_runs(&self) -> Result<Vec<ScheduleRun>> {
+        let mut out = Vec::new();
+        for row in self.wd.find_all(sel::SCHEDULE_RUN).await? {
+            let outcome = self.wd.attr(&row, "data-outcome").await?.unwrap_or_default();
+            let trigger = self.wd.attr(&row, "data-trigger").await?.unwrap_or_default();
+            let job_status = match self.wd.find_all_in(&row, "[data-status]").await?.into_iter().next() {
+                Some(b) => self.wd.attr(&b, "data-status").await?,
+                None => None,
+            };
+            let text = self.wd.text(&row).await?.split_whitespace().collect::<Vec<_>>().join(" ");
+            out.push(ScheduleRun { outcome, trigger, job_status, text });
+        }
+        Ok(out)
+    }
+}
+
+/// Picks the option of a `<select>` whose text is `text`.
+pub async fn set_select_by_text(wd: &WebDriver, el: &Element, text: &str) -> Result<()> {
+    let mut offered = Vec::new();
+    for option in wd.find_all_in(el, "option").await? {
+        // `text` is the option's label even while the list is closed (the rendered text may be empty).
+        let label = wd.prop(&option, "text").await?.as_str().unwrap_or_default().trim().to_string();
+        if label == text {
+            let value = wd.prop(&option, "value").await?.as_str().unwrap_or_default().to_string();
+            return set_select(wd, el, &value).await;
+        }
+        offered.push(label);
+    }
+    bail!("{} has no option `{text}`; it offers {offered:?}", el.selector)
 }
 
 /// Sets an input, textarea or select to `value` and checks that it took.

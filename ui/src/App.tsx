@@ -10,7 +10,9 @@ import { ComingNextPage } from './pages/ComingNext';
 import { ConnectionsPage } from './pages/Connections';
 import { ContificoPage } from './pages/Contifico';
 import { DashboardPage } from './pages/Dashboard';
+import { ErpnextPage } from './pages/Erpnext';
 import { JobsPage } from './pages/Jobs';
+import { OmiePage } from './pages/Omie';
 import { SchedulesPage } from './pages/Schedules';
 import { SCHEDULES_SEGMENT } from './pages/SchedulesTabs';
 import { SettingsPage } from './pages/Settings';
@@ -94,6 +96,12 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
       break;
     case 'contifico':
       content = <ContificoPage path={route.sub} />;
+      break;
+    case 'omie':
+      content = <OmiePage path={route.sub} />;
+      break;
+    case 'erpnext':
+      content = <ErpnextPage path={route.sub} />;
       break;
     case 'jobs':
       // "#/jobs/schedules" is the Schedules tab; any other id is a job.

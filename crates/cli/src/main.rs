@@ -1,6 +1,12 @@
 //! `backoffice`: the headless command line. It runs the same jobs as the desktop app, against the
 //! same SQLite store, for cron and scripts. Exit code 0 on success, 1 on a failed job, 2 on bad usage.
 
+/// mimalloc returns freed memory to the OS promptly and does not fragment across threads the way the
+/// system allocator does when pages are parsed on one thread and written on another: it keeps a long
+/// sync's memory flat (see `cargo xtask bench contifico-sync`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod erpnext;
 mod omie;

@@ -2,6 +2,15 @@
 
 export type OmieUploadRequest = { table: string, id: string, 
 /**
- * Path of the local file (the app's file picker gives it).
+ * Path of the local file (CLI). The desktop UI sends the content instead: a web view cannot see
+ * real paths.
  */
-file_path: string, };
+file_path: string, 
+/**
+ * The file's name, with `content_base64`.
+ */
+file_name: string | null, 
+/**
+ * The file's bytes, base64-encoded (desktop file picker).
+ */
+content_base64: string | null, };

@@ -70,6 +70,11 @@ export const en = {
     sync_erpnext: 'ERPNext sync',
     omie_attachment_scan: 'Omie attachment scan',
     omie_po_close_scan: 'Omie order-closing scan',
+    omie_attachment_transfer: 'Omie attachment transfer',
+    omie_attachment_retry: 'Omie attachment reprocessing',
+    omie_attachment_upload: 'Omie attachment upload',
+    omie_po_close: 'Omie purchase-order closing',
+    omie_po_close_retry: 'Omie order-closing retry',
     erpnext_workflow: 'ERPNext inter-company transfer run',
   },
   countNames: {

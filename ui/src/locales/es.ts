@@ -69,6 +69,11 @@ export const es: Dictionary = {
     sync_erpnext: 'Sincronización de ERPNext',
     omie_attachment_scan: 'Revisión de adjuntos de Omie',
     omie_po_close_scan: 'Revisión de cierre de órdenes de Omie',
+    omie_attachment_transfer: 'Transferencia de adjuntos Omie',
+    omie_attachment_retry: 'Reproceso de adjuntos Omie',
+    omie_attachment_upload: 'Carga de adjunto Omie',
+    omie_po_close: 'Cierre de pedido de compra Omie',
+    omie_po_close_retry: 'Reintento de cierre de pedidos Omie',
     erpnext_workflow: 'Ejecución de transferencia entre empresas de ERPNext',
   },
   countNames: {

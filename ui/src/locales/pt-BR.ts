@@ -69,6 +69,11 @@ export const ptBR: Dictionary = {
     sync_erpnext: 'Sincronização ERPNext',
     omie_attachment_scan: 'Varredura de anexos Omie',
     omie_po_close_scan: 'Varredura de encerramento de pedidos Omie',
+    omie_attachment_transfer: 'Transferência de anexos Omie',
+    omie_attachment_retry: 'Reprocessamento de anexos Omie',
+    omie_attachment_upload: 'Envio de anexo Omie',
+    omie_po_close: 'Encerramento de pedido de compra Omie',
+    omie_po_close_retry: 'Nova tentativa de encerramento Omie',
     erpnext_workflow: 'Execução de transferência entre empresas ERPNext',
   },
   countNames: {

@@ -98,8 +98,16 @@ pub struct OmieTransferRequest {
 pub struct OmieUploadRequest {
     pub table: String,
     pub id: String,
-    /// Path of the local file (the app's file picker gives it).
+    /// Path of the local file (CLI). The desktop UI sends the content instead: a web view cannot see
+    /// real paths.
+    #[serde(default)]
     pub file_path: String,
+    /// The file's name, with `content_base64`.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// The file's bytes, base64-encoded (desktop file picker).
+    #[serde(default)]
+    pub content_base64: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
@@ -830,7 +838,6 @@ impl Run<'_> {
     }
 
     async fn upload(&self, table: &str, id: &str, path: &str) -> CoreResult<()> {
-        let started = Instant::now();
         let file_err =
             |e: std::io::Error| CoreError::from(OmieError::File { path: path.to_string(), detail: e.to_string() });
         let meta = std::fs::metadata(path).map_err(file_err)?;
@@ -839,9 +846,25 @@ impl Run<'_> {
             return Err(OmieError::TooLarge { name, size: meta.len(), limit: self.limit() }.into());
         }
         let content = std::fs::read(path).map_err(file_err)?;
+        self.upload_bytes(table, id, &name, content, Some(path)).await
+    }
+
+    async fn upload_bytes(
+        &self,
+        table: &str,
+        id: &str,
+        name: &str,
+        content: Vec<u8>,
+        path: Option<&str>,
+    ) -> CoreResult<()> {
+        let started = Instant::now();
+        let name = name.to_string();
+        if content.len() as u64 > self.limit() {
+            return Err(OmieError::TooLarge { name, size: content.len() as u64, limit: self.limit() }.into());
+        }
         let sha = sha256_hex(&content);
         let oid = sha[..16].to_string();
-        let tid = self.transfer_row(LOCAL_FILE, &oid, table, id, None, Some(path))?;
+        let tid = self.transfer_row(LOCAL_FILE, &oid, table, id, None, path)?;
         self.start_transfer(&tid)?;
         let a = Listed { id: oid.clone(), name: name.clone(), cod: String::new() };
         self.file_row(&tid, &a)?;
@@ -1094,10 +1117,24 @@ impl Core {
     ) -> CoreResult<Job> {
         check_table(&req.table)?;
         check_id("destination", &req.id)?;
-        if req.file_path.trim().is_empty() {
-            return Err(OmieError::Missing { what: "file".into(), fix: "Choose the file to attach.".into() }.into());
-        }
-        let params = serde_json::to_value(&req).unwrap_or_default();
+        let content = match req.content_base64.as_deref() {
+            Some(b64) => Some({
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| OmieError::Missing {
+                    what: "file".into(),
+                    fix: "The file could not be read; choose it again.".into(),
+                })?
+            }),
+            None if req.file_path.trim().is_empty() => {
+                return Err(OmieError::Missing { what: "file".into(), fix: "Choose the file to attach.".into() }.into())
+            }
+            None => None,
+        };
+        // The job's parameters name the file; its bytes are not stored in the jobs table.
+        let params = serde_json::json!({
+            "table": req.table, "id": req.id, "file_path": req.file_path, "file_name": req.file_name,
+            "size": content.as_ref().map(Vec::len),
+        });
         self.spawn_attachments(
             "omie_attachment_upload",
             connection_id,
@@ -1105,7 +1142,13 @@ impl Core {
             false,
             move |core, client, conn, ctx, settings, _| async move {
                 let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, settings, dry_run: false };
-                run.upload(&req.table, req.id.trim(), &req.file_path).await
+                match content {
+                    Some(bytes) => {
+                        let name = req.file_name.clone().unwrap_or_else(|| "attachment".into());
+                        run.upload_bytes(&req.table, req.id.trim(), &name, bytes, None).await
+                    }
+                    None => run.upload(&req.table, req.id.trim(), &req.file_path).await,
+                }
             },
         )
     }
