@@ -18,6 +18,10 @@ use backoffice_core::{Core, Paths};
 use tauri::{AppHandle, Emitter, Manager, WindowEvent};
 use tauri_plugin_notification::NotificationExt;
 
+/// Keeps long syncs' memory flat (see crates/cli/src/main.rs and `cargo xtask bench contifico-sync`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Set when the user chose Quit: the window's close then really closes.
 static QUITTING: AtomicBool = AtomicBool::new(false);
 
