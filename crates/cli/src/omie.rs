@@ -219,8 +219,10 @@ pub async fn run(ctx: &Ctx, cmd: OmieCmd) -> Result<i32> {
         }
         OmieCmd::UploadAttachment { connection, table, id, file } => {
             let conn = resolve_omie(ctx, connection.as_deref())?;
-            let job =
-                ctx.core.start_omie_attachment_upload(&conn.id, OmieUploadRequest { table, id, file_path: file })?;
+            let job = ctx.core.start_omie_attachment_upload(
+                &conn.id,
+                OmieUploadRequest { table, id, file_path: file, file_name: None, content_base64: None },
+            )?;
             crate::output::follow_job(ctx, &job.id).await
         }
         OmieCmd::ClosePurchaseOrder {
