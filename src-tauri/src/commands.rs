@@ -50,6 +50,8 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::schedule_commands::get_notification_settings,
         crate::schedule_commands::save_notification_settings,
         crate::schedule_commands::sync_all_now,
+        crate::schedule_commands::get_autostart,
+        crate::schedule_commands::set_autostart,
         crate::omie_commands::omie_resources,
         crate::omie_commands::omie_summary,
         crate::omie_commands::omie_sync,

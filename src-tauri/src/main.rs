@@ -47,6 +47,8 @@ fn main() {
     let setup_core = core.clone();
     builder
         .plugin(tauri_plugin_notification::init())
+        // "Start with the computer" (Settings): registers the app to launch at login.
+        .plugin(tauri_plugin_autostart::Builder::new().app_name("BackOffice").build())
         .manage(core.clone())
         .invoke_handler(commands::handlers())
         .on_window_event(|window, event| {
@@ -88,10 +90,15 @@ fn main() {
             tauri::async_runtime::spawn(backoffice_core::scheduler::run_loop(core.clone()));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                // Keep the tray's health lines fresh.
+                // Keep the tray's health lines fresh, and send the daily summary once a day.
                 loop {
                     tokio::time::sleep(Duration::from_secs(30)).await;
                     tray::refresh(&handle, &core);
+                    if core.daily_summary_due(chrono::Utc::now()) {
+                        if let Ok(Some(n)) = core.daily_summary_notice() {
+                            notify(&handle, &n);
+                        }
+                    }
                 }
             });
             Ok(())

@@ -84,3 +84,19 @@ pub async fn save_notification_settings(
 pub async fn sync_all_now(core: CoreState<'_>) -> Res<Vec<Job>> {
     Ok(core.inner().sync_all_now()?.into_iter().filter_map(|(_, r)| r.ok()).collect())
 }
+
+/// Whether BackOffice starts with the OS session.
+#[tauri::command]
+pub async fn get_autostart(app: tauri::AppHandle) -> Res<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| backoffice_core::CoreError::Internal(e.to_string()).to_api())
+}
+
+#[tauri::command]
+pub async fn set_autostart(app: tauri::AppHandle, enabled: bool) -> Res<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    let m = app.autolaunch();
+    let r = if enabled { m.enable() } else { m.disable() };
+    r.map_err(|e| backoffice_core::CoreError::Internal(e.to_string()).to_api())?;
+    m.is_enabled().map_err(|e| backoffice_core::CoreError::Internal(e.to_string()).to_api())
+}

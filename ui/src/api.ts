@@ -109,6 +109,10 @@ export const ensureDefaultSchedules = (connectionId: string): Promise<Schedule[]
 export const schedulesPaused = (): Promise<boolean> => call<boolean>('schedules_paused');
 export const setSchedulesPaused = (paused: boolean): Promise<null> => call<null>('set_schedules_paused', { paused });
 
+/** Whether BackOffice starts with the computer (OS session autostart). */
+export const getAutostart = (): Promise<boolean> => call('get_autostart');
+export const setAutostart = (enabled: boolean): Promise<boolean> => call('set_autostart', { enabled });
+
 export const getNotificationSettings = (): Promise<NotificationSettings> =>
   call<NotificationSettings>('get_notification_settings');
 export const saveNotificationSettings = (settings: NotificationSettings): Promise<NotificationSettings> =>

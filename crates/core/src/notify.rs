@@ -181,6 +181,39 @@ impl Core {
         Some(Notice { title, body, job_id: Some(job.id.clone()) })
     }
 
+    /// True once every 24 h (the last time is kept in settings, so a restart does not repeat it).
+    pub fn daily_summary_due(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let last: Option<String> = self
+            .store
+            .read(|c| {
+                Ok(c.query_row("SELECT value FROM settings WHERE key='daily_summary_at'", [], |r| r.get(0))
+                    .optional()?)
+            })
+            .unwrap_or(None);
+        let due = match last.as_deref().and_then(|l| chrono::DateTime::parse_from_rfc3339(l).ok()) {
+            Some(t) => now.signed_duration_since(t.with_timezone(&chrono::Utc)) >= chrono::Duration::hours(24),
+            None => {
+                // First run: start counting from now, no summary of an empty day.
+                let _ = self.mark_daily_summary(now);
+                false
+            }
+        };
+        if due {
+            let _ = self.mark_daily_summary(now);
+        }
+        due
+    }
+
+    fn mark_daily_summary(&self, now: chrono::DateTime<chrono::Utc>) -> CoreResult<()> {
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings(key, value) VALUES ('daily_summary_at', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                params![now.to_rfc3339()],
+            )?;
+            Ok(())
+        })
+    }
+
     /// The daily summary notification.
     pub fn daily_summary_notice(&self) -> CoreResult<Option<Notice>> {
         if !self.notification_settings()?.daily_summary {
@@ -258,6 +291,21 @@ mod tests {
         assert_eq!(g.admit("sync|c2|unauthorized", t0 + Duration::from_secs(130)), Some(0));
         // After the window, the next one shows with the count of those held back.
         assert_eq!(g.admit("sync|c1|unauthorized", t0 + GROUP_WINDOW + Duration::from_secs(1)), Some(2));
+    }
+
+    #[test]
+    fn daily_summary_is_due_once_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::open(
+            crate::Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") },
+            std::sync::Arc::new(crate::secrets::Keychain::default()),
+        )
+        .unwrap();
+        let t0 = chrono::Utc::now();
+        assert!(!core.daily_summary_due(t0), "not on first start");
+        assert!(!core.daily_summary_due(t0 + chrono::Duration::hours(23)));
+        assert!(core.daily_summary_due(t0 + chrono::Duration::hours(24)));
+        assert!(!core.daily_summary_due(t0 + chrono::Duration::hours(25)), "once, not again an hour later");
     }
 
     #[test]

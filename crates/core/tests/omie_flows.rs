@@ -291,9 +291,25 @@ async fn rf001_attachments_are_copied_exactly_once_and_bad_input_is_named() {
     // Direct upload of a local file (a name with two dots), then the same file again: once.
     let f = env._dir.path().join("recibo.maio.pdf");
     std::fs::write(&f, b"%PDF-1.4 local file").unwrap();
-    let up = OmieUploadRequest { table: "conta-pagar".into(), id: p0.to_string(), file_path: f.display().to_string() };
-    for _ in 0..2 {
-        let job = wait(&env.core, env.core.start_omie_attachment_upload(&env.conn_id, up.clone()).unwrap()).await;
+    let up = OmieUploadRequest {
+        table: "conta-pagar".into(),
+        id: p0.to_string(),
+        file_path: f.display().to_string(),
+        file_name: None,
+        content_base64: None,
+    };
+    // The desktop picker sends the same bytes as content: still the same file, still once.
+    let by_content = OmieUploadRequest {
+        file_path: String::new(),
+        file_name: Some("recibo.maio.pdf".into()),
+        content_base64: Some({
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 local file")
+        }),
+        ..up.clone()
+    };
+    for req in [up.clone(), up.clone(), by_content] {
+        let job = wait(&env.core, env.core.start_omie_attachment_upload(&env.conn_id, req).unwrap()).await;
         assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
     }
     let names: Vec<String> = o.attachments("conta-pagar", p0).iter().map(|a| a.name.clone()).collect();

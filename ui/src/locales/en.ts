@@ -729,6 +729,8 @@ export const en = {
     dailySummary: 'Daily summary',
     dailySummaryHint: 'Once a day: what ran, what failed and what needs your attention.',
     footnote: 'The same failure repeating is grouped into one notification. Changes are saved at once.',
+    autostart: 'Start BackOffice with the computer',
+    autostartHint: 'Scheduled syncs and scans then run even if nobody opens the app; it waits in the tray.',
     saved: 'Saved.',
   },
   logLevels: {

@@ -728,6 +728,8 @@ export const es: Dictionary = {
     dailySummary: 'Resumen diario',
     dailySummaryHint: 'Una vez al día: qué se ejecutó, qué falló y qué necesita su atención.',
     footnote: 'Si la misma falla se repite, se agrupa en una sola notificación. Los cambios se guardan al instante.',
+    autostart: 'Iniciar BackOffice con el computador',
+    autostartHint: 'Así las sincronizaciones programadas se ejecutan aunque nadie abra la aplicación; queda en la bandeja.',
     saved: 'Guardado.',
   },
   logLevels: {

@@ -728,6 +728,8 @@ export const ptBR: Dictionary = {
     dailySummary: 'Resumo diário',
     dailySummaryHint: 'Uma vez por dia: o que foi executado, o que falhou e o que precisa da sua atenção.',
     footnote: 'A mesma falha repetida é agrupada em uma só notificação. As alterações são salvas na hora.',
+    autostart: 'Iniciar o BackOffice com o computador',
+    autostartHint: 'Assim as sincronizações agendadas rodam mesmo que ninguém abra o aplicativo; ele fica na bandeja.',
     saved: 'Salvo.',
   },
   logLevels: {

@@ -77,6 +77,43 @@ export function NotificationSettingsCard() {
         ))}
       </div>
       <p className="field-hint">{t('notifications.footnote')}</p>
+      <AutostartToggle />
+    </div>
+  );
+}
+
+/** "Start BackOffice with the computer": scheduled jobs then run without opening the app by hand. */
+function AutostartToggle() {
+  const { t } = useTranslation();
+  const [on, setOn] = useState<boolean | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    api.getAutostart().then(setOn, (e) => setError(toApiError(e)));
+  }, []);
+  const change = async (value: boolean) => {
+    setError(null);
+    try {
+      setOn(await api.setAutostart(value));
+    } catch (e) {
+      setError(toApiError(e));
+    }
+  };
+  return (
+    <div className="sch-notify-list">
+      {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
+      <label className="sch-check">
+        <input
+          type="checkbox"
+          data-testid="autostart-toggle"
+          checked={on ?? false}
+          disabled={on === null}
+          onChange={(e) => void change(e.target.checked)}
+        />
+        <span>
+          <span className="strong">{t('notifications.autostart')}</span>
+          <span className="field-hint sch-block">{t('notifications.autostartHint')}</span>
+        </span>
+      </label>
     </div>
   );
 }

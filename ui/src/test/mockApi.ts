@@ -40,6 +40,8 @@ export function apiMockFactory() {
     ensureDefaultSchedules: vi.fn(),
     schedulesPaused: vi.fn(async () => false),
     setSchedulesPaused: vi.fn(),
+    getAutostart: vi.fn(async () => false),
+    setAutostart: vi.fn(async (v: boolean) => v),
     getNotificationSettings: vi.fn(async () => ({ job_failed: true, key_problem: true, daily_summary: false })),
     saveNotificationSettings: vi.fn(),
     syncAllNow: vi.fn(),
