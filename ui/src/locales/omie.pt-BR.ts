@@ -61,7 +61,7 @@ export const omiePtBR: Dictionary['omie'] = {
     elapsed: 'Tempo: {{duration}}',
     dryRun: 'Simulação',
     dryRunDone: 'Nada foi alterado no Omie. A prévia abaixo lista o que uma execução real faria.',
-    succeeded: '{{kind}} concluída em {{duration}}',
+    succeeded: '{{kind}}: concluído em {{duration}}',
     failed: '{{kind}} falhou após {{duration}}',
     cancelled: '{{kind}} foi cancelada após {{duration}}',
     viewLog: 'Ver o registro completo',

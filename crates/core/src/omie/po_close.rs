@@ -317,7 +317,7 @@ impl Run<'_> {
             tx.execute(
                 "UPDATE omie_po_closures SET status=?2, outcome=?3, order_id=coalesce(?4, order_id),
                         previous_stage=coalesce(?5, previous_stage), previous_status=coalesce(?6, previous_status),
-                        new_stage=?7, new_status=?8, call_used=coalesce(?9, call_used), error=?10, error_code=?11,
+                        new_stage=coalesce(?7, new_stage), new_status=coalesce(?8, new_status), call_used=coalesce(?9, call_used), error=?10, error_code=?11,
                         job_id=?12, updated_at=?13 WHERE id=?1",
                 params![
                     rid,
