@@ -564,3 +564,24 @@ async fn the_limits_hold_on_simulated_time() {
     assert!(ok as f64 >= 0.95 * 240.0 * 5.0, "{ok} answered in 5 simulated minutes");
     assert!(ok <= 1200, "{ok}: more than the limit allows");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rf001_manual_transfer_records_the_nf_number_of_a_synced_receipt() {
+    let env = setup(30).await;
+    let (rid, pid) = receipt_with_two_files(&env);
+    let job = wait(
+        &env.core,
+        env.core
+            .start_omie_sync(&env.conn_id, SyncOptions { resources: vec!["recebimentos".into()], ..Default::default() })
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let nf = env.core.omie_receipt_nf(&env.conn_id, &rid).expect("the synced receipt has its NF-e number");
+    let job =
+        wait(&env.core, env.core.start_omie_attachment_transfer(&env.conn_id, transfer(&rid, &pid)).unwrap()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let map = env.core.omie_attachment_map(&env.conn_id).unwrap();
+    let entry = map.iter().find(|m| m.origin_id == rid).expect("the receipt is in the integration map");
+    assert_eq!(entry.nf_number.as_deref(), Some(nf.as_str()));
+}

@@ -977,7 +977,9 @@ impl Core {
         self.spawn_attachments("omie_attachment_transfer", connection_id, params, req.dry_run, move |core, client, conn, ctx, settings, dry_run| async move {
             let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, settings, dry_run };
             let before = ctx.counts().get("failed").copied().unwrap_or(0);
-            run.transfer_pair(&req.from_table, req.from_id.trim(), &req.to_table, req.to_id.trim(), None, true).await?;
+            // The NF number for the integration map: from the synced receipts, when the origin is one.
+            let nf = if req.from_table == "com-recebimento" { core.omie_receipt_nf(&conn.id, req.from_id.trim()) } else { None };
+            run.transfer_pair(&req.from_table, req.from_id.trim(), &req.to_table, req.to_id.trim(), nf.as_deref(), true).await?;
             let failed = ctx.counts().get("failed").copied().unwrap_or(0) - before;
             if failed > 0 {
                 return Err(CoreError::Remote {
@@ -1107,6 +1109,22 @@ impl Core {
             }
             Ok(())
         })
+    }
+
+    /// The NF-e number of a receipt already synced into the local store, if any.
+    pub fn omie_receipt_nf(&self, connection_id: &str, receipt_id: &str) -> Option<String> {
+        self.store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT numero_nfe FROM omie_recebimentos WHERE connection_id=?1 AND id=?2",
+                    params![connection_id, receipt_id],
+                    |r| r.get::<_, Option<String>>(0),
+                )
+                .ok()
+                .flatten())
+            })
+            .ok()
+            .flatten()
     }
 
     /// Uploads a local file to a record (`omie_attachment_upload`).
