@@ -120,8 +120,10 @@ pub fn parse_notify_calls(text: &str) -> Vec<NotifyCall> {
             let line = lines[i];
             i += 1;
             let Some(rest) = line.strip_prefix("   string \"") else { continue };
+            // The value ends at a closing quote followed by the next argument (indented), the next
+            // message, or the end; a quote at the end of an inner line is part of the text.
             let mut value = rest.to_string();
-            while !value.ends_with('"') && i < lines.len() {
+            while i < lines.len() && !(value.ends_with('"') && starts_item(lines[i])) {
                 value.push('\n');
                 value.push_str(lines[i]);
                 i += 1;
@@ -137,6 +139,11 @@ pub fn parse_notify_calls(text: &str) -> Vec<NotifyCall> {
         }
     }
     calls
+}
+
+/// True for a line dbus-monitor starts an argument or a message with.
+fn starts_item(line: &str) -> bool {
+    line.starts_with(' ') || ["method call ", "method return ", "signal ", "error "].iter().any(|h| line.starts_with(h))
 }
 
 /// Runs `dbus-send --session --print-reply ARGS` and returns its output.

@@ -302,6 +302,19 @@ impl App {
         Ok(path)
     }
 
+    /// Scrolls the first element matching `css` to the top of its scrolling containers (before a
+    /// screenshot of what lies below the fold).
+    pub async fn scroll_to(&self, css: &str) -> Result<()> {
+        let el = self.wd.find(css).await?;
+        self.wd
+            .execute(
+                "arguments[0].scrollIntoView({block: 'start'});",
+                vec![crate::webdriver::WebDriver::element_arg(&el)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Closes the session (the app quits) and stops tauri-driver. Safe to call twice.
     pub async fn shutdown(&mut self) {
         if self.session_open {

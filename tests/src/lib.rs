@@ -14,6 +14,7 @@ pub mod bus;
 pub mod harness;
 pub mod scan;
 pub mod ui;
+pub mod ui_erp;
 pub mod webdriver;
 
 pub use harness::{App, AppOptions};

@@ -364,7 +364,10 @@ impl App {
                 return Ok(Some(()));
             }
             if let Some(chip) = wd.find_all(sel::CONTIFICO_CONNECTION_NAME).await?.into_iter().next() {
-                let shown = wd.text(&chip).await?;
+                let shown = wd.text_content(&chip).await?;
+                if shown.trim().is_empty() {
+                    return Ok(None);
+                }
                 if !shown.contains(connection) {
                     bail!("the Contífico page shows connection {:?}, not `{connection}`", shown.trim());
                 }
@@ -466,15 +469,22 @@ impl App {
         self.contifico_tab("browse").await?;
         let wd = &self.wd;
         let browser = wd.wait_for(sel::CONTIFICO_BROWSER, UI_TIMEOUT).await?;
+        let shown = format!("{}[data-resource=\"{}\"]", sel::CONTIFICO_BROWSER, sel::css_escape(resource));
         if wd.attr(&browser, "data-resource").await?.as_deref() != Some(resource) {
+            // Choosing a resource navigates and remounts the browser, so the select goes stale at
+            // once: pick the option, then look for the new browser rather than at the old select.
             let select = wd.wait_for(sel::BROWSE_RESOURCE, UI_TIMEOUT).await?;
-            set_field(wd, &select, resource).await?;
+            let option = wd
+                .find_in(&select, &format!("option[value=\"{}\"]", sel::css_escape(resource)))
+                .await
+                .with_context(|| format!("browse-resource offers no `{resource}`"))?;
+            wd.click(&option).await?;
+            if wd.wait_for(&shown, Duration::from_secs(3)).await.is_err() {
+                let select = wd.find(sel::BROWSE_RESOURCE).await?;
+                set_select(wd, &select, resource).await?;
+            }
         }
-        wd.wait_for(
-            &format!("{}[data-resource=\"{}\"]", sel::CONTIFICO_BROWSER, sel::css_escape(resource)),
-            UI_TIMEOUT,
-        )
-        .await?;
+        wd.wait_for(&shown, UI_TIMEOUT).await.with_context(|| format!("browsing `{resource}`"))?;
         Ok(())
     }
 
@@ -568,19 +578,28 @@ impl App {
     }
 }
 
-/// Picks the option of a `<select>` whose text is `text`.
+/// Picks the option of a `<select>` whose text is `text`, or else the one option whose text starts
+/// with `text` and a separator (lists may add details: "Quito — Contífico").
 pub async fn set_select_by_text(wd: &WebDriver, el: &Element, text: &str) -> Result<()> {
     let mut offered = Vec::new();
     for option in wd.find_all_in(el, "option").await? {
         // `text` is the option's label even while the list is closed (the rendered text may be empty).
         let label = wd.prop(&option, "text").await?.as_str().unwrap_or_default().trim().to_string();
-        if label == text {
-            let value = wd.prop(&option, "value").await?.as_str().unwrap_or_default().to_string();
-            return set_select(wd, el, &value).await;
-        }
-        offered.push(label);
+        let value = wd.prop(&option, "value").await?.as_str().unwrap_or_default().to_string();
+        offered.push((label, value));
     }
-    bail!("{} has no option `{text}`; it offers {offered:?}", el.selector)
+    let exact: Vec<&(String, String)> = offered.iter().filter(|(l, _)| l == text).collect();
+    let starts: Vec<&(String, String)> = offered
+        .iter()
+        .filter(|(l, _)| l.strip_prefix(text).is_some_and(|rest| rest.starts_with(|c: char| !c.is_alphanumeric())))
+        .collect();
+    match (exact.as_slice(), starts.as_slice()) {
+        ([(_, value)], _) | ([], [(_, value)]) => set_select(wd, el, value).await,
+        _ => {
+            let labels: Vec<&str> = offered.iter().map(|(l, _)| l.as_str()).collect();
+            bail!("{} has no single option `{text}`; it offers {labels:?}", el.selector)
+        }
+    }
 }
 
 /// Sets an input, textarea or select to `value` and checks that it took.
@@ -589,7 +608,10 @@ pub async fn set_field(wd: &WebDriver, el: &Element, value: &str) -> Result<()> 
         return set_select(wd, el, value).await;
     }
     wd.clear(el).await?;
-    wd.send_keys(el, value).await?;
+    // WebKitWebDriver refuses to type an empty text ("Missing text parameter"): clearing is all.
+    if !value.is_empty() {
+        wd.send_keys(el, value).await?;
+    }
     if current_value(wd, el).await? == value {
         return Ok(());
     }

@@ -155,10 +155,34 @@ impl WebDriver {
             .collect()
     }
 
+    /// Clicks the element. WebKitWebDriver scrolls only the page, not a scrolling container such as
+    /// a dialog's body, before clicking: when the element is "not interactable" it is scrolled into
+    /// view (as a user would scroll to it) and clicked again.
     pub async fn click(&self, el: &Element) -> Result<()> {
-        self.cmd(Method::POST, &format!("/element/{}/click", el.id), Some(json!({})))
+        let path = format!("/element/{}/click", el.id);
+        let first = self.cmd(Method::POST, &path, Some(json!({}))).await;
+        let first_err = match first {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let not_interactable = first_err
+            .downcast_ref::<WdError>()
+            .is_some_and(|e| e.error == "element not interactable" || e.error == "element click intercepted");
+        if !not_interactable {
+            return Err(first_err.context(format!("clicking {}", el.selector)));
+        }
+        self.scroll_into_view(el).await?;
+        self.cmd(Method::POST, &path, Some(json!({})))
             .await
-            .with_context(|| format!("clicking {}", el.selector))
+            .with_context(|| format!("clicking {} (also after scrolling it into view)", el.selector))
+            .map(|_| ())
+    }
+
+    /// Scrolls every scrolling ancestor so that the element is in the middle of the view.
+    pub async fn scroll_into_view(&self, el: &Element) -> Result<()> {
+        self.execute("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", vec![el.json()])
+            .await
+            .with_context(|| format!("scrolling {} into view", el.selector))
             .map(|_| ())
     }
 
@@ -181,6 +205,13 @@ impl WebDriver {
     pub async fn text(&self, el: &Element) -> Result<String> {
         let v = self.cmd(Method::GET, &format!("/element/{}/text", el.id), None).await?;
         Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// The element's `textContent`, whitespace collapsed. Unlike [`text`](Self::text) it does not
+    /// depend on layout: WebKitWebDriver reports an empty rendered text for some ellipsised cells.
+    pub async fn text_content(&self, el: &Element) -> Result<String> {
+        let v = self.prop(el, "textContent").await?;
+        Ok(v.as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
     /// An HTML attribute; `None` when absent.
