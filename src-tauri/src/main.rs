@@ -16,6 +16,7 @@ use backoffice_core::notify::{text, Grouper, Notice};
 use backoffice_core::secrets::Keychain;
 use backoffice_core::{Core, Paths};
 use tauri::{AppHandle, Emitter, Manager, WindowEvent};
+#[cfg(not(target_os = "linux"))]
 use tauri_plugin_notification::NotificationExt;
 
 /// Keeps long syncs' memory flat (see crates/cli/src/main.rs and `cargo xtask bench contifico-sync`).
@@ -131,9 +132,61 @@ async fn forward_job_events(app: AppHandle, core: Arc<Core>) {
     }
 }
 
+/// The window event that asks the UI to show a page (payload: a hash route such as "#/jobs/<id>").
+pub const OPEN_ROUTE_EVENT: &str = "open-route";
+
+/// Shows a desktop notification. Clicking it opens BackOffice on the job it is about (or on the
+/// Jobs & Logs page for the daily summary).
 fn notify(app: &AppHandle, n: &Notice) {
     tracing::info!(title = %n.title, job = ?n.job_id, "desktop notification");
-    let _ = app.notification().builder().title(&n.title).body(&n.body).show();
+    let route = match &n.job_id {
+        Some(id) => format!("#/jobs/{id}"),
+        None => "#/jobs".to_string(),
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let app = app.clone();
+        let n = n.clone();
+        tauri::async_runtime::spawn(async move {
+            let shown = notify_rust::Notification::new()
+                .appname("BackOffice")
+                .summary(&n.title)
+                .body(&n.body)
+                // The "default" action is what a click on the notification's body invokes.
+                .action("default", text(&app.state::<Arc<Core>>().locale(), "open"))
+                .show_async()
+                .await;
+            match shown {
+                Ok(handle) => {
+                    handle
+                        .wait_for_action_async(|response| {
+                            let clicked = match response {
+                                notify_rust::NotificationResponse::Default => true,
+                                notify_rust::NotificationResponse::Action(a) => a == "default",
+                                _ => false,
+                            };
+                            if clicked {
+                                tracing::info!(%route, "notification clicked");
+                                open_route(&app, &route);
+                            }
+                        })
+                        .await;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not show a desktop notification"),
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = route;
+        let _ = app.notification().builder().title(&n.title).body(&n.body).show();
+    }
+}
+
+/// Brings the window up on `route` (a hash route of the UI).
+pub fn open_route(app: &AppHandle, route: &str) {
+    show_main(app);
+    let _ = app.emit_to("main", OPEN_ROUTE_EVENT, route);
 }
 
 pub fn show_main(app: &AppHandle) {

@@ -25,6 +25,8 @@ pub struct NotifyCall {
     pub app_name: String,
     pub summary: String,
     pub body: String,
+    /// The action keys and labels, flattened (`["default", "Abrir o BackOffice"]`).
+    pub actions: Vec<String>,
 }
 
 /// `dbus-monitor` watching `Notify` calls, writing to a file; stopped on drop.
@@ -116,9 +118,19 @@ pub fn parse_notify_calls(text: &str) -> Vec<NotifyCall> {
         }
         // Arguments are indented; top-level ones by exactly three spaces. A string may span lines.
         let mut strings = Vec::new();
+        let mut actions = Vec::new();
         while i < lines.len() && lines[i].starts_with(' ') {
             let line = lines[i];
             i += 1;
+            // The array right after the body holds the actions (key, label, key, label...).
+            if strings.len() == 4 && line == "   array [" {
+                while i < lines.len() && lines[i].starts_with("      string \"") {
+                    let item = lines[i].trim_start().trim_start_matches("string \"");
+                    actions.push(item.strip_suffix('"').unwrap_or(item).to_string());
+                    i += 1;
+                }
+                continue;
+            }
             let Some(rest) = line.strip_prefix("   string \"") else { continue };
             // The value ends at a closing quote followed by the next argument (indented), the next
             // message, or the end; a quote at the end of an inner line is part of the text.
@@ -135,10 +147,37 @@ pub fn parse_notify_calls(text: &str) -> Vec<NotifyCall> {
                 app_name: strings[0].clone(),
                 summary: strings[2].clone(),
                 body: strings[3].clone(),
+                actions,
             });
         }
     }
     calls
+}
+
+/// Clicks the newest notification on screen the way a user would: asks dunst, the session's
+/// notification daemon, to invoke its default action (`dunstctl action 0`). The daemon then sends
+/// `ActionInvoked` to the app that showed it.
+pub fn click_newest_notification() -> Result<()> {
+    let out = Command::new("dunstctl")
+        .args(["action", "0"])
+        .stdin(Stdio::null())
+        .output()
+        .context("running dunstctl (Debian package dunst; run `cargo xtask deps`)")?;
+    if !out.status.success() {
+        bail!("dunstctl action 0 failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
+}
+
+/// How many notifications dunst is showing now (`dunstctl count displayed`).
+pub fn displayed_notifications() -> Result<u32> {
+    let out = Command::new("dunstctl")
+        .args(["count", "displayed"])
+        .stdin(Stdio::null())
+        .output()
+        .context("running dunstctl (Debian package dunst; run `cargo xtask deps`)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim().parse().map_err(|_| anyhow!("dunstctl count displayed printed {text:?}"))
 }
 
 /// True for a line dbus-monitor starts an argument or a message with.
@@ -383,6 +422,7 @@ line2\"
                 app_name: "backoffice-app".into(),
                 summary: "Teste de conexão falhou: Omie".into(),
                 body: "Body \"quoted\"\nline2".into(),
+                actions: vec!["default".into(), "".into()],
             }]
         );
     }

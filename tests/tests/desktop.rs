@@ -3,7 +3,7 @@
 //! read on the D-Bus session bus the tests run in. Run with `cargo xtask test`.
 
 use anyhow::{bail, ensure, Context, Result};
-use backoffice_e2e::bus::{NotifyMonitor, TrayMenu};
+use backoffice_e2e::bus::{click_newest_notification, displayed_notifications, NotifyMonitor, TrayMenu};
 use backoffice_e2e::ui::{NewSchedule, UI_TIMEOUT};
 use backoffice_e2e::webdriver::wait_until;
 use backoffice_e2e::{sel, start_sim, App, AppOptions, NewConnection};
@@ -99,7 +99,9 @@ async fn schedule_fires_and_shows_in_history() -> Result<()> {
 
 /// The plain reason the core gives when an ERP rejects the credentials (CoreError::Unauthorized).
 /// Notification bodies carry the core's message, which is English today.
-const REJECTED_REASON: &str = "rejected the credentials";
+/// The window's own pt-BR text for `unauthorized` (ui/src/locales/errors/pt-BR.json), which the
+/// notification repeats.
+const REJECTED_REASON: &str = "recusou a chave ou o segredo";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_job_raises_a_notification() -> Result<()> {
@@ -144,6 +146,30 @@ async fn failing_job_raises_a_notification() -> Result<()> {
             call.body
         );
         ensure!(!call.body.contains("wrong-secret-9c2e"), "the notification shows the secret: {:?}", call.body);
+        ensure!(
+            call.actions.first().map(String::as_str) == Some("default"),
+            "the notification offers no default (click) action: {:?}",
+            call.actions
+        );
+
+        // Clicking it opens the app on that job: leave the Jobs page, then click the notification on
+        // the screen (dunst invokes its default action, the app gets ActionInvoked).
+        let job_id = app.wd.attr(&job.row, "data-id").await?.context("the job row has no data-id")?;
+        app.goto("dashboard").await?;
+        wait_until("dunst showing the notification", Duration::from_secs(10), async || {
+            Ok((displayed_notifications()? >= 1).then_some(()))
+        })
+        .await?;
+        click_newest_notification()?;
+        let detail = app
+            .wd
+            .wait_for_visible(&sel::tid("job-detail"), UI_TIMEOUT)
+            .await
+            .context("clicking the notification did not open the job's detail in the window")?;
+        let shown = app.wd.attr(&detail, "data-job-id").await?.unwrap_or_default();
+        ensure!(shown == job_id, "the click opened job {shown:?}, not the failed job {job_id:?}");
+        let hash = app.wd.execute("return window.location.hash", vec![]).await?;
+        ensure!(hash.as_str() == Some(&format!("#/jobs/{job_id}")), "the window shows {hash}, not the job");
 
         // The same failure again is grouped: no second notification.
         app.test_connection(conn).await?;

@@ -84,6 +84,22 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
     );
   }, [initialInfo]);
 
+  useEffect(() => {
+    // A click on a desktop notification brings the window up on the job it is about.
+    let unsubscribe: (() => void) | null = null;
+    let gone = false;
+    void api.onOpenRoute((target) => {
+      if (target.startsWith('#/')) window.location.hash = target;
+    }).then((u) => {
+      if (gone) u();
+      else unsubscribe = u;
+    });
+    return () => {
+      gone = true;
+      unsubscribe?.();
+    };
+  }, []);
+
   const state = useMemo<AppState>(() => ({ info, refreshInfo }), [info, refreshInfo]);
 
   let content;

@@ -133,3 +133,19 @@ export async function onJobEvent(handler: (event: JobEvent) => void): Promise<()
     return () => {};
   }
 }
+
+/** The shell asks the window to show a page, e.g. when a notification about a job is clicked. */
+export const OPEN_ROUTE_EVENT = 'open-route';
+
+/**
+ * Subscribes to the shell's "show this page" requests (payload: a hash route like "#/jobs/<id>").
+ * Resolves to an unsubscribe function; a no-op outside the desktop shell.
+ */
+export async function onOpenRoute(handler: (route: string) => void): Promise<() => void> {
+  if (!inDesktopShell()) return () => {};
+  try {
+    return await listen<string>(OPEN_ROUTE_EVENT, (e) => handler(e.payload));
+  } catch {
+    return () => {};
+  }
+}

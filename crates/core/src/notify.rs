@@ -3,14 +3,14 @@
 //! notification settings. The shell only displays what this module decides.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::CoreResult;
+use crate::error::{ApiError, CoreResult};
 use crate::model::{Job, JobFilter, JobStatus};
 use crate::Core;
 
@@ -71,13 +71,7 @@ impl Grouper {
 
 /// The handful of texts the shell shows outside the web UI, in three languages.
 pub fn text(locale: &str, key: &str) -> &'static str {
-    let l = if locale.starts_with("pt") {
-        1
-    } else if locale.starts_with("es") {
-        2
-    } else {
-        0
-    };
+    let l = lang_index(locale);
     let t: [&'static str; 3] = match key {
         "job_failed" => ["failed", "falhou", "falló"],
         "open" => ["Open BackOffice", "Abrir o BackOffice", "Abrir BackOffice"],
@@ -106,27 +100,79 @@ pub fn text(locale: &str, key: &str) -> &'static str {
     t[l]
 }
 
-fn kind_label(locale: &str, kind: &str) -> String {
-    let l = if locale.starts_with("pt") {
+/// The plain-language error texts, one JSON dictionary per language. The same files are the UI's
+/// `errors.*` dictionaries (ui/src/locales/errors/), so a notification or an e-mail says exactly
+/// what the window says.
+static ERROR_TEXTS: [&str; 3] = [
+    include_str!("../../../ui/src/locales/errors/en.json"),
+    include_str!("../../../ui/src/locales/errors/pt-BR.json"),
+    include_str!("../../../ui/src/locales/errors/es.json"),
+];
+static ERROR_DICTS: OnceLock<Vec<HashMap<String, String>>> = OnceLock::new();
+static KIND_TEXTS: [&str; 3] = [
+    include_str!("../../../ui/src/locales/jobKinds/en.json"),
+    include_str!("../../../ui/src/locales/jobKinds/pt-BR.json"),
+    include_str!("../../../ui/src/locales/jobKinds/es.json"),
+];
+static KIND_DICTS: OnceLock<Vec<HashMap<String, String>>> = OnceLock::new();
+
+fn dictionary(
+    raw: &'static [&'static str; 3],
+    parsed: &'static OnceLock<Vec<HashMap<String, String>>>,
+    locale: &str,
+) -> &'static HashMap<String, String> {
+    let dicts = parsed.get_or_init(|| {
+        raw.iter().map(|r| serde_json::from_str(r).expect("the UI's dictionaries are flat JSON objects")).collect()
+    });
+    &dicts[lang_index(locale)]
+}
+
+fn lang_index(locale: &str) -> usize {
+    if locale.starts_with("pt") {
         1
     } else if locale.starts_with("es") {
         2
     } else {
         0
+    }
+}
+
+/// An error in plain words in `locale`, the way the window shows it: the dictionary text of its
+/// code with its params filled in. Falls back to the core's English message when the code has no
+/// text or the text needs a value the error does not carry.
+pub fn plain_reason(locale: &str, err: &ApiError) -> String {
+    let Some(template) = dictionary(&ERROR_TEXTS, &ERROR_DICTS, locale).get(&err.code) else {
+        return err.message.clone();
     };
-    let t: [&str; 3] = match kind {
-        "test_connection" => ["Connection test", "Teste de conexão", "Prueba de conexión"],
-        "sync_contifico" => ["Contífico sync", "Sincronização Contífico", "Sincronización Contífico"],
-        "sync_omie" => ["Omie sync", "Sincronização Omie", "Sincronización Omie"],
-        "sync_erpnext" => ["ERPNext sync", "Sincronização ERPNext", "Sincronización ERPNext"],
-        "omie_attachment_scan" => ["Attachment transfer", "Transferência de anexos", "Transferencia de adjuntos"],
-        "omie_po_close_scan" => ["Purchase-order closing", "Encerramento de pedidos", "Cierre de pedidos"],
-        "erpnext_workflow" => {
-            ["Inter-company transfer", "Transferência entre empresas", "Transferencia entre empresas"]
-        }
-        other => return other.replace('_', " "),
-    };
-    t[l].to_string()
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template.as_str();
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            return err.message.clone();
+        };
+        let name = &after[..end];
+        let value = match (name, err.params.get(name)) {
+            ("kind", Some(k)) => kind_label(locale, k),
+            (_, Some(v)) => v.clone(),
+            ("remote_message", None) => err.message.clone(),
+            (_, None) => return err.message.clone(),
+        };
+        out.push_str(&value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The name of a job kind in `locale` ("sync_omie" → "Sincronização Omie"), from the UI's
+/// `jobKinds` dictionaries (ui/src/locales/jobKinds/).
+pub fn kind_label(locale: &str, kind: &str) -> String {
+    match dictionary(&KIND_TEXTS, &KIND_DICTS, locale).get(kind) {
+        Some(label) => label.clone(),
+        None => kind.replace('_', " "),
+    }
 }
 
 impl Core {
@@ -174,7 +220,7 @@ impl Core {
         if let Some(c) = &job.connection_name {
             title = format!("{title}: {c}");
         }
-        let mut body = err.map(|e| e.message.clone()).unwrap_or_default();
+        let mut body = err.map(|e| plain_reason(&locale, e)).unwrap_or_default();
         if suppressed > 0 {
             body = format!("{body} {}", text(&locale, "repeated").replace("{n}", &suppressed.to_string()));
         }
@@ -306,6 +352,28 @@ mod tests {
         assert!(!core.daily_summary_due(t0 + chrono::Duration::hours(23)));
         assert!(core.daily_summary_due(t0 + chrono::Duration::hours(24)));
         assert!(!core.daily_summary_due(t0 + chrono::Duration::hours(25)), "once, not again an hour later");
+    }
+
+    #[test]
+    fn reasons_are_the_windows_texts_in_the_users_language() {
+        let mut params = std::collections::BTreeMap::new();
+        params.insert("connection".to_string(), "Omie Campinas".to_string());
+        let err = ApiError {
+            code: "unauthorized".into(),
+            message: "Omie Campinas rejected the credentials".into(),
+            params,
+            details: None,
+        };
+        let pt = plain_reason("pt-BR", &err);
+        assert!(pt.starts_with("“Omie Campinas” recusou a chave"), "{pt}");
+        let es = plain_reason("es", &err);
+        assert!(es.contains("Omie Campinas") && es != pt && !es.contains("{{"), "{es}");
+        // A text needing a value the error lacks falls back to the core's message, never "{{x}}".
+        let bare = ApiError { params: Default::default(), ..err.clone() };
+        assert_eq!(plain_reason("pt-BR", &bare), bare.message);
+        // An unknown code keeps the core's message.
+        let other = ApiError { code: "omie_fault".into(), ..err };
+        assert_eq!(plain_reason("es", &other), other.message);
     }
 
     #[test]

@@ -956,6 +956,9 @@ pub fn ensure_defaults_at(core: &Core, connection_id: &str, now: DateTime<Utc>) 
     };
     let cid = Some(conn.id.as_str());
     let n = &conn.name;
+    // Names in the user's language, as the tray and notifications speak it.
+    let locale = core.locale();
+    let label = |kind: &str| crate::notify::kind_label(&locale, kind);
     // (scope, default key, input); scope "" = not tied to a connection.
     let mut wanted: Vec<(String, &str, ScheduleInput)> = vec![];
     match conn.kind {
@@ -963,33 +966,41 @@ pub fn ensure_defaults_at(core: &Core, connection_id: &str, now: DateTime<Utc>) 
             wanted.push((
                 conn.id.clone(),
                 "sync_contifico",
-                input(format!("Contífico sync: {n}"), "sync_contifico", cid, "0 * * * *", true),
+                input(format!("{}: {n}", label("sync_contifico")), "sync_contifico", cid, "0 * * * *", true),
             ));
         }
         ConnectionKind::Omie => {
             wanted.push((
                 conn.id.clone(),
                 "sync_omie",
-                input(format!("Omie sync: {n}"), "sync_omie", cid, "*/30 * * * *", true),
+                input(format!("{}: {n}", label("sync_omie")), "sync_omie", cid, "*/30 * * * *", true),
             ));
             wanted.push((
                 conn.id.clone(),
                 "omie_attachment_scan",
-                input(format!("Omie attachment scan: {n}"), "omie_attachment_scan", cid, "10,40 * * * *", true),
+                input(
+                    format!("{}: {n}", label("omie_attachment_scan")),
+                    "omie_attachment_scan",
+                    cid,
+                    "10,40 * * * *",
+                    true,
+                ),
             ));
             wanted.push((
                 conn.id.clone(),
                 "omie_po_close_scan",
-                input(format!("Omie order-closing scan: {n}"), "omie_po_close_scan", cid, "20,50 * * * *", true),
+                input(
+                    format!("{}: {n}", label("omie_po_close_scan")),
+                    "omie_po_close_scan",
+                    cid,
+                    "20,50 * * * *",
+                    true,
+                ),
             ));
         }
         ConnectionKind::Erpnext => {}
     }
-    wanted.push((
-        String::new(),
-        "divergences",
-        input("Divergence processing".into(), "divergences", None, "0 7 * * *", false),
-    ));
+    wanted.push((String::new(), "divergences", input(label("divergences"), "divergences", None, "0 7 * * *", false)));
     let checked: Vec<(String, &str, Checked)> =
         wanted.into_iter().map(|(scope, key, i)| Ok((scope, key, check(core, &i)?))).collect::<CoreResult<_>>()?;
     let ids = core.store.write(|tx| {

@@ -335,8 +335,12 @@ async fn defaults_are_offered_once_per_connection() {
     assert!(created.iter().all(|s| s.timezone.as_deref() == Some("America/Guayaquil")));
     assert!(core.ensure_default_schedules(&env.conn_id).unwrap().is_empty(), "no duplicates");
 
+    // Names come in the user's language, with the connection's name.
+    core.save_settings(&backoffice_core::model::Settings { locale: Some("pt-BR".into()) }).unwrap();
     let omie = core.connections().ensure_headless("Loja SP", ConnectionKind::Omie, "").unwrap();
     let created = core.ensure_default_schedules(&omie.id).unwrap();
+    let sync_name = created.iter().find(|s| s.kind == "sync_omie").map(|s| s.name.clone());
+    assert_eq!(sync_name.as_deref(), Some("Sincronização Omie: Loja SP"));
     let mut kinds: Vec<&str> = created.iter().map(|s| s.kind.as_str()).collect();
     kinds.sort();
     assert_eq!(kinds, vec!["omie_attachment_scan", "omie_po_close_scan", "sync_omie"], "divergences only once");

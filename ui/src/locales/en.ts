@@ -1,6 +1,8 @@
 // English texts. pt-BR.ts and es.ts must have exactly the same keys (checked by the type
 // `Dictionary` below and by a unit test).
 
+import jobKindsEn from './jobKinds/en.json';
+import errorsEn from './errors/en.json';
 import { erpnextEn } from './erpnext.en';
 import { omieEn } from './omie.en';
 
@@ -59,24 +61,7 @@ export const en = {
     contifico: 'Contífico',
     erpnext: 'ERPNext',
   },
-  jobKinds: {
-    test_connection: 'Connection test',
-    sync_contifico: 'Contífico catalog sync',
-    omie_attachments: 'Omie attachments transfer',
-    omie_close_orders: 'Omie purchase-order closing',
-    erpnext_transfer: 'ERPNext inter-company transfer',
-    divergences: 'Contract vs. billing check',
-    sync_omie: 'Omie sync',
-    sync_erpnext: 'ERPNext sync',
-    omie_attachment_scan: 'Omie attachment scan',
-    omie_po_close_scan: 'Omie order-closing scan',
-    omie_attachment_transfer: 'Omie attachment transfer',
-    omie_attachment_retry: 'Omie attachment reprocessing',
-    omie_attachment_upload: 'Omie attachment upload',
-    omie_po_close: 'Omie purchase-order closing',
-    omie_po_close_retry: 'Omie order-closing retry',
-    erpnext_workflow: 'ERPNext inter-company transfer run',
-  },
+  jobKinds: jobKindsEn,
   countNames: {
     pages: 'Pages',
     records: 'Records',
@@ -104,37 +89,7 @@ export const en = {
   errorBox: {
     title: 'Something went wrong',
   },
-  errors: {
-    invalid_input: 'Please check “{{field}}”: {{reason}}',
-    duplicate_name: 'There is already a connection called “{{name}}”. Choose a different name and save again.',
-    not_found: '{{what}} no longer exists. It may have been deleted; refresh the page and try again.',
-    keychain_unavailable:
-      'The system keychain, where BackOffice keeps passwords and keys, is locked or unavailable. Unlock it (log in again or open your keyring app) and try again. Nothing was saved.',
-    missing_credentials:
-      'No key or secret is stored for “{{connection}}”. Edit the connection, enter its key and secret again and save.',
-    unreachable:
-      'Could not reach “{{connection}}” at {{url}}. Check the address and your internet connection, then try again.',
-    tls: 'The secure connection to “{{connection}}” ({{url}}) failed. Check that the address is correct; if it is, the server’s certificate may be invalid — contact whoever runs that server.',
-    timeout: '“{{connection}}” did not answer in time ({{url}}). The service may be slow right now; try again in a few minutes.',
-    unauthorized:
-      '“{{connection}}” rejected the key or secret. Edit the connection, paste the credentials again from your ERP and test it once more.',
-    forbidden:
-      '“{{connection}}” refused access to this operation. Ask your ERP administrator to give the API user permission, then try again.',
-    not_json:
-      '“{{connection}}” answered with something that is not ERP data ({{url}}). Check that the base URL points to the ERP’s API.',
-    rate_limited:
-      '“{{connection}}” is receiving too many requests. BackOffice already waited and retried; try again in {{retry_after_s}} seconds.',
-    http: '“{{connection}}” answered with an error (HTTP {{status}}) at {{url}}. Try again later; if it keeps happening, send the technical details to the ERP’s support.',
-    remote: '“{{connection}}” reported an error: {{remote_message}}. Correct it in the ERP or in BackOffice, then try again.',
-    job_already_running:
-      'A “{{kind}}” job is already running for {{target}}. Wait for it to finish or cancel it on the Jobs & Logs page.',
-    cancelled: 'The job was cancelled before it finished. Work already saved is kept; start it again when you are ready.',
-    db: 'BackOffice could not read or write its local data. Your data is unchanged; try again, and if it keeps happening restart BackOffice.',
-    internal:
-      'Something unexpected happened inside BackOffice. Try again; if it keeps happening, send the technical details to your support team.',
-    interrupted:
-      'BackOffice was closed before this job finished. Start it again; work already saved is kept.',
-  },
+  errors: errorsEn,
   dashboard: {
     title: 'Dashboard',
     subtitle: 'An overview of your connections and recent work.',

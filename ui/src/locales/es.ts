@@ -1,4 +1,6 @@
 // Textos en español (Ecuador y América Latina). Mismas claves que en.ts.
+import jobKindsEs from './jobKinds/es.json';
+import errorsEs from './errors/es.json';
 import type { Dictionary } from './en';
 import { erpnextEs } from './erpnext.es';
 import { omieEs } from './omie.es';
@@ -58,24 +60,7 @@ export const es: Dictionary = {
     contifico: 'Contífico',
     erpnext: 'ERPNext',
   },
-  jobKinds: {
-    test_connection: 'Prueba de conexión',
-    sync_contifico: 'Sincronización del catálogo de Contífico',
-    omie_attachments: 'Transferencia de adjuntos de Omie',
-    omie_close_orders: 'Cierre de órdenes de compra de Omie',
-    erpnext_transfer: 'Transferencia entre empresas de ERPNext',
-    divergences: 'Control de contrato vs. facturación',
-    sync_omie: 'Sincronización de Omie',
-    sync_erpnext: 'Sincronización de ERPNext',
-    omie_attachment_scan: 'Revisión de adjuntos de Omie',
-    omie_po_close_scan: 'Revisión de cierre de órdenes de Omie',
-    omie_attachment_transfer: 'Transferencia de adjuntos Omie',
-    omie_attachment_retry: 'Reproceso de adjuntos Omie',
-    omie_attachment_upload: 'Carga de adjunto Omie',
-    omie_po_close: 'Cierre de pedido de compra Omie',
-    omie_po_close_retry: 'Reintento de cierre de pedidos Omie',
-    erpnext_workflow: 'Ejecución de transferencia entre empresas de ERPNext',
-  },
+  jobKinds: jobKindsEs,
   countNames: {
     pages: 'Páginas',
     records: 'Registros',
@@ -103,37 +88,7 @@ export const es: Dictionary = {
   errorBox: {
     title: 'Algo salió mal',
   },
-  errors: {
-    invalid_input: 'Revise el campo “{{field}}”: {{reason}}',
-    duplicate_name: 'Ya existe una conexión llamada “{{name}}”. Elija otro nombre y vuelva a guardar.',
-    not_found: '{{what}} ya no existe. Puede haber sido eliminado; actualice la página e intente de nuevo.',
-    keychain_unavailable:
-      'El llavero del sistema, donde BackOffice guarda contraseñas y claves, está bloqueado o no disponible. Desbloquéelo (vuelva a iniciar sesión o abra la aplicación de llavero) e intente de nuevo. No se guardó nada.',
-    missing_credentials:
-      'No hay clave ni secreto guardados para “{{connection}}”. Edite la conexión, ingrese de nuevo la clave y el secreto y guarde.',
-    unreachable:
-      'No se pudo acceder a “{{connection}}” en {{url}}. Revise la dirección y su conexión a internet e intente de nuevo.',
-    tls: 'La conexión segura con “{{connection}}” ({{url}}) falló. Revise que la dirección sea correcta; si lo es, el certificado del servidor puede no ser válido: contacte a quien administra ese servidor.',
-    timeout: '“{{connection}}” no respondió a tiempo ({{url}}). El servicio puede estar lento ahora; intente de nuevo en unos minutos.',
-    unauthorized:
-      '“{{connection}}” rechazó la clave o el secreto. Edite la conexión, pegue de nuevo las credenciales de su ERP y vuelva a probarla.',
-    forbidden:
-      '“{{connection}}” negó el acceso a esta operación. Pida al administrador del ERP que dé permiso al usuario de la API e intente de nuevo.',
-    not_json:
-      '“{{connection}}” respondió con algo que no son datos del ERP ({{url}}). Revise que la URL base apunte a la API del ERP.',
-    rate_limited:
-      '“{{connection}}” está recibiendo demasiadas solicitudes. BackOffice ya esperó y reintentó; intente de nuevo en {{retry_after_s}} segundos.',
-    http: '“{{connection}}” respondió con un error (HTTP {{status}}) en {{url}}. Intente más tarde; si continúa, envíe los detalles técnicos al soporte del ERP.',
-    remote: '“{{connection}}” informó un error: {{remote_message}}. Corríjalo en el ERP o en BackOffice e intente de nuevo.',
-    job_already_running:
-      'Ya hay una tarea “{{kind}}” en curso para {{target}}. Espere a que termine o cancélela en la página Tareas y registros.',
-    cancelled: 'La tarea se canceló antes de terminar. Lo ya guardado se conserva; iníciela de nuevo cuando quiera.',
-    db: 'BackOffice no pudo leer o escribir sus datos locales. Sus datos no cambiaron; intente de nuevo y, si continúa, reinicie BackOffice.',
-    internal:
-      'Ocurrió algo inesperado dentro de BackOffice. Intente de nuevo; si continúa, envíe los detalles técnicos a su equipo de soporte.',
-    interrupted:
-      'BackOffice se cerró antes de que esta tarea terminara. Iníciela de nuevo; lo ya guardado se conserva.',
-  },
+  errors: errorsEs,
   dashboard: {
     title: 'Panel',
     subtitle: 'Un resumen de sus conexiones y del trabajo reciente.',

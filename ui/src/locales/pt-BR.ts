@@ -1,4 +1,6 @@
 // Textos em português do Brasil. Mesmas chaves de en.ts.
+import jobKindsPtBR from './jobKinds/pt-BR.json';
+import errorsPtBR from './errors/pt-BR.json';
 import type { Dictionary } from './en';
 import { erpnextPtBR } from './erpnext.pt-BR';
 import { omiePtBR } from './omie.pt-BR';
@@ -58,24 +60,7 @@ export const ptBR: Dictionary = {
     contifico: 'Contífico',
     erpnext: 'ERPNext',
   },
-  jobKinds: {
-    test_connection: 'Teste de conexão',
-    sync_contifico: 'Sincronização do catálogo Contífico',
-    omie_attachments: 'Transferência de anexos Omie',
-    omie_close_orders: 'Encerramento de pedidos de compra Omie',
-    erpnext_transfer: 'Transferência entre empresas ERPNext',
-    divergences: 'Conferência contrato x faturamento',
-    sync_omie: 'Sincronização Omie',
-    sync_erpnext: 'Sincronização ERPNext',
-    omie_attachment_scan: 'Varredura de anexos Omie',
-    omie_po_close_scan: 'Varredura de encerramento de pedidos Omie',
-    omie_attachment_transfer: 'Transferência de anexos Omie',
-    omie_attachment_retry: 'Reprocessamento de anexos Omie',
-    omie_attachment_upload: 'Envio de anexo Omie',
-    omie_po_close: 'Encerramento de pedido de compra Omie',
-    omie_po_close_retry: 'Nova tentativa de encerramento Omie',
-    erpnext_workflow: 'Execução de transferência entre empresas ERPNext',
-  },
+  jobKinds: jobKindsPtBR,
   countNames: {
     pages: 'Páginas',
     records: 'Registros',
@@ -103,37 +88,7 @@ export const ptBR: Dictionary = {
   errorBox: {
     title: 'Algo deu errado',
   },
-  errors: {
-    invalid_input: 'Confira o campo “{{field}}”: {{reason}}',
-    duplicate_name: 'Já existe uma conexão chamada “{{name}}”. Escolha outro nome e salve de novo.',
-    not_found: '{{what}} não existe mais. Pode ter sido excluído; atualize a página e tente de novo.',
-    keychain_unavailable:
-      'O chaveiro do sistema, onde o BackOffice guarda senhas e chaves, está bloqueado ou indisponível. Desbloqueie-o (entre de novo na sessão ou abra o aplicativo de chaveiro) e tente de novo. Nada foi salvo.',
-    missing_credentials:
-      'Não há chave nem segredo guardados para “{{connection}}”. Edite a conexão, informe a chave e o segredo de novo e salve.',
-    unreachable:
-      'Não foi possível acessar “{{connection}}” em {{url}}. Confira o endereço e a sua conexão com a internet e tente de novo.',
-    tls: 'A conexão segura com “{{connection}}” ({{url}}) falhou. Confira se o endereço está certo; se estiver, o certificado do servidor pode ser inválido — fale com quem administra esse servidor.',
-    timeout: '“{{connection}}” não respondeu a tempo ({{url}}). O serviço pode estar lento agora; tente de novo em alguns minutos.',
-    unauthorized:
-      '“{{connection}}” recusou a chave ou o segredo. Edite a conexão, cole de novo as credenciais do seu ERP e teste outra vez.',
-    forbidden:
-      '“{{connection}}” negou acesso a esta operação. Peça ao administrador do ERP para dar permissão ao usuário da API e tente de novo.',
-    not_json:
-      '“{{connection}}” respondeu com algo que não são dados do ERP ({{url}}). Confira se a URL base aponta para a API do ERP.',
-    rate_limited:
-      '“{{connection}}” está recebendo pedidos demais. O BackOffice já esperou e tentou de novo; tente outra vez em {{retry_after_s}} segundos.',
-    http: '“{{connection}}” respondeu com um erro (HTTP {{status}}) em {{url}}. Tente mais tarde; se continuar, envie os detalhes técnicos ao suporte do ERP.',
-    remote: '“{{connection}}” informou um erro: {{remote_message}}. Corrija no ERP ou no BackOffice e tente de novo.',
-    job_already_running:
-      'Já existe uma tarefa “{{kind}}” em andamento para {{target}}. Aguarde terminar ou cancele-a na página Tarefas e logs.',
-    cancelled: 'A tarefa foi cancelada antes de terminar. O que já foi salvo é mantido; inicie-a de novo quando quiser.',
-    db: 'O BackOffice não conseguiu ler ou gravar seus dados locais. Seus dados não foram alterados; tente de novo e, se continuar, reinicie o BackOffice.',
-    internal:
-      'Aconteceu algo inesperado dentro do BackOffice. Tente de novo; se continuar, envie os detalhes técnicos à sua equipe de suporte.',
-    interrupted:
-      'O BackOffice foi fechado antes de esta tarefa terminar. Inicie-a de novo; o que já foi salvo é mantido.',
-  },
+  errors: errorsPtBR,
   dashboard: {
     title: 'Painel',
     subtitle: 'Um resumo das suas conexões e do trabalho recente.',

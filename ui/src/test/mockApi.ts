@@ -46,6 +46,7 @@ export function apiMockFactory() {
     saveNotificationSettings: vi.fn(),
     syncAllNow: vi.fn(),
     onJobEvent: vi.fn(),
+    onOpenRoute: vi.fn(async () => () => {}),
   };
 }
 
