@@ -6,7 +6,7 @@ use backoffice_core::model::Job;
 use backoffice_core::notify::NotificationSettings;
 use backoffice_core::scheduler::{Schedule, ScheduleInput, ScheduleRunRecord};
 use backoffice_core::{ApiError, Core};
-use tauri::State;
+use tauri::{AppHandle, State};
 
 type Res<T> = Result<T, ApiError>;
 type CoreState<'a> = State<'a, Arc<Core>>;
@@ -17,18 +17,24 @@ pub async fn list_schedules(core: CoreState<'_>) -> Res<Vec<Schedule>> {
 }
 
 #[tauri::command]
-pub async fn add_schedule(core: CoreState<'_>, input: ScheduleInput) -> Res<Schedule> {
-    Ok(core.add_schedule(&input)?)
+pub async fn add_schedule(app: AppHandle, core: CoreState<'_>, input: ScheduleInput) -> Res<Schedule> {
+    let s = core.add_schedule(&input)?;
+    crate::tray::refresh(&app, core.inner());
+    Ok(s)
 }
 
 #[tauri::command]
-pub async fn update_schedule(core: CoreState<'_>, id: String, input: ScheduleInput) -> Res<Schedule> {
-    Ok(core.update_schedule(&id, &input)?)
+pub async fn update_schedule(app: AppHandle, core: CoreState<'_>, id: String, input: ScheduleInput) -> Res<Schedule> {
+    let s = core.update_schedule(&id, &input)?;
+    crate::tray::refresh(&app, core.inner());
+    Ok(s)
 }
 
 #[tauri::command]
-pub async fn remove_schedule(core: CoreState<'_>, id: String) -> Res<()> {
-    Ok(core.remove_schedule(&id)?)
+pub async fn remove_schedule(app: AppHandle, core: CoreState<'_>, id: String) -> Res<()> {
+    core.remove_schedule(&id)?;
+    crate::tray::refresh(&app, core.inner());
+    Ok(())
 }
 
 #[tauri::command]
@@ -52,8 +58,14 @@ pub async fn schedule_history(core: CoreState<'_>, schedule_id: Option<String>) 
 }
 
 #[tauri::command]
-pub async fn ensure_default_schedules(core: CoreState<'_>, connection_id: String) -> Res<Vec<Schedule>> {
-    Ok(core.ensure_default_schedules(&connection_id)?)
+pub async fn ensure_default_schedules(
+    app: AppHandle,
+    core: CoreState<'_>,
+    connection_id: String,
+) -> Res<Vec<Schedule>> {
+    let created = core.ensure_default_schedules(&connection_id)?;
+    crate::tray::refresh(&app, core.inner());
+    Ok(created)
 }
 
 #[tauri::command]
@@ -62,8 +74,10 @@ pub async fn schedules_paused(core: CoreState<'_>) -> Res<bool> {
 }
 
 #[tauri::command]
-pub async fn set_schedules_paused(core: CoreState<'_>, paused: bool) -> Res<()> {
-    Ok(core.set_schedules_paused(paused)?)
+pub async fn set_schedules_paused(app: AppHandle, core: CoreState<'_>, paused: bool) -> Res<()> {
+    core.set_schedules_paused(paused)?;
+    crate::tray::refresh(&app, core.inner());
+    Ok(())
 }
 
 #[tauri::command]

@@ -248,6 +248,29 @@ async fn tray_menu_lists_health_and_actions() -> Result<()> {
         })
         .await
         .context("the tray's pause did not reach the app")?;
+
+        // The defaults offered for the connection appear under "Executar agora"; picking one runs
+        // its job at once, even with schedules paused.
+        let offer = format!("li[data-connection=\"{}\"] [data-testid=\"schedules-defaults\"]", sel::css_escape(conn));
+        let button = wd.wait_for(&offer, UI_TIMEOUT).await?;
+        wd.click(&button).await?;
+        let entry_label = format!("Sincronização do catálogo Contífico: {conn}");
+        let mut seen = Vec::new();
+        let entry = wait_until(&format!("the tray entry {entry_label:?}"), Duration::from_secs(20), async || {
+            let entries = tray.entries()?;
+            seen = entries.iter().map(|e| e.label.clone()).collect();
+            Ok(entries.into_iter().find(|e| e.label == entry_label))
+        })
+        .await
+        .with_context(|| format!("the tray menu last read {seen:?}"))?;
+        ensure!(seen.iter().any(|l| l == "Executar agora"), "the tray has no `Executar agora` submenu: {seen:?}");
+        tray.click(entry.id)?;
+        app.goto("jobs").await?;
+        wait_until("a second Contífico sync, started from the tray", Duration::from_secs(60), async || {
+            let rows = wd.find_all(&sel::job_rows(sel::KIND_SYNC_CONTIFICO, conn)).await?;
+            Ok((rows.len() >= 2).then_some(()))
+        })
+        .await?;
         Ok(())
     }
     .await;

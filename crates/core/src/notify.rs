@@ -75,6 +75,7 @@ pub fn text(locale: &str, key: &str) -> &'static str {
     let t: [&'static str; 3] = match key {
         "job_failed" => ["failed", "falhou", "falló"],
         "open" => ["Open BackOffice", "Abrir o BackOffice", "Abrir BackOffice"],
+        "run_now" => ["Run now", "Executar agora", "Ejecutar ahora"],
         "sync_all" => ["Sync all now", "Sincronizar tudo agora", "Sincronizar todo ahora"],
         "pause" => ["Pause schedules", "Pausar agendamentos", "Pausar programaciones"],
         "resume" => ["Resume schedules", "Retomar agendamentos", "Reanudar programaciones"],
@@ -378,7 +379,7 @@ mod tests {
 
     #[test]
     fn texts_exist_in_three_languages() {
-        for key in ["open", "sync_all", "pause", "quit", "still_running", "daily_title"] {
+        for key in ["open", "run_now", "sync_all", "pause", "quit", "still_running", "daily_title"] {
             let en = text("en", key);
             let pt = text("pt-BR", key);
             let es = text("es", key);
