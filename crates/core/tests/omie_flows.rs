@@ -211,6 +211,8 @@ async fn rf001_attachments_are_copied_exactly_once_and_bad_input_is_named() {
         wait(&env.core, env.core.start_omie_attachment_transfer(&env.conn_id, transfer(&rid, &pid)).unwrap()).await;
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(o.attachments("conta-pagar", pid_n).len(), 2);
+    let t = &env.core.omie_attachment_transfers(&env.conn_id, None, 10).unwrap()[0];
+    assert_eq!((t.status.as_str(), t.attempts), ("succeeded", 1), "checking a done pair again is not an attempt");
 
     // Same name and size already on another payable (uploaded by a user): skipped as duplicate.
     let other = o.receipt_payables(2).get(1).copied().unwrap_or(o.id_of(Kind::Payable, 20));

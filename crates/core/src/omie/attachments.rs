@@ -428,10 +428,14 @@ impl Run<'_> {
         })
     }
 
+    /// Marks a pair as being processed. Checking again a pair that already succeeded is not a new
+    /// attempt (nothing is sent when every file is already there), so its count stays.
     fn start_transfer(&self, tid: &str) -> CoreResult<()> {
         self.core.store.write(|tx| {
             tx.execute(
-                "UPDATE omie_attachment_transfers SET status='processing', attempts=attempts+1, job_id=?2, updated_at=?3 WHERE id=?1",
+                "UPDATE omie_attachment_transfers SET status='processing',
+                   attempts=attempts + CASE WHEN status='succeeded' THEN 0 ELSE 1 END, job_id=?2, updated_at=?3
+                 WHERE id=?1",
                 params![tid, self.job.id(), now_utc()],
             )?;
             Ok(())
