@@ -110,6 +110,13 @@ static ERROR_TEXTS: [&str; 3] = [
     include_str!("../../../ui/src/locales/errors/es.json"),
 ];
 static ERROR_DICTS: OnceLock<Vec<HashMap<String, String>>> = OnceLock::new();
+/// The Omie page's texts for the `omie_*` codes (ui/src/locales/omieErrors/).
+static OMIE_ERROR_TEXTS: [&str; 3] = [
+    include_str!("../../../ui/src/locales/omieErrors/en.json"),
+    include_str!("../../../ui/src/locales/omieErrors/pt-BR.json"),
+    include_str!("../../../ui/src/locales/omieErrors/es.json"),
+];
+static OMIE_ERROR_DICTS: OnceLock<Vec<HashMap<String, String>>> = OnceLock::new();
 static KIND_TEXTS: [&str; 3] = [
     include_str!("../../../ui/src/locales/jobKinds/en.json"),
     include_str!("../../../ui/src/locales/jobKinds/pt-BR.json"),
@@ -139,11 +146,33 @@ fn lang_index(locale: &str) -> usize {
 }
 
 /// An error in plain words in `locale`, the way the window shows it: the dictionary text of its
-/// code with its params filled in. Falls back to the core's English message when the code has no
-/// text or the text needs a value the error does not carry.
+/// code with its params filled in (for `omie_*` codes, the Omie page's texts, with the values that
+/// page derives: minutes, the local clock time, sizes in MB). Falls back to the core's English
+/// message when the code has no text or the text needs a value the error does not carry.
 pub fn plain_reason(locale: &str, err: &ApiError) -> String {
-    let Some(template) = dictionary(&ERROR_TEXTS, &ERROR_DICTS, locale).get(&err.code) else {
+    let omie = dictionary(&OMIE_ERROR_TEXTS, &OMIE_ERROR_DICTS, locale).get(&err.code);
+    let Some(template) = omie.or_else(|| dictionary(&ERROR_TEXTS, &ERROR_DICTS, locale).get(&err.code)) else {
         return err.message.clone();
+    };
+    if err.code == "omie_missing_input" {
+        // Its `what` is a key the Omie page turns into words; the core's message already has them.
+        return err.message.clone();
+    }
+    let number = |k: &str| err.params.get(k).and_then(|v| v.parse::<u64>().ok());
+    const MIB: u64 = 1024 * 1024;
+    let derived = |name: &str| -> Option<String> {
+        match name {
+            "minutes" => number("seconds").map(|s| s.div_ceil(60).max(1).to_string()),
+            "sizeMb" => number("size").map(|s| s.div_ceil(MIB).to_string()),
+            "limitMb" => number("limit").map(|l| (l / MIB).to_string()),
+            "until" => err.params.get("until").map(|u| match chrono::DateTime::parse_from_rfc3339(u) {
+                Ok(t) => t.with_timezone(&chrono::Local).format("%H:%M").to_string(),
+                Err(_) => u.clone(),
+            }),
+            "remote_message" => Some(err.params.get(name).cloned().unwrap_or_else(|| err.message.clone())),
+            "kind" => err.params.get(name).map(|k| kind_label(locale, k)),
+            _ => err.params.get(name).cloned(),
+        }
     };
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template.as_str();
@@ -153,18 +182,20 @@ pub fn plain_reason(locale: &str, err: &ApiError) -> String {
         let Some(end) = after.find("}}") else {
             return err.message.clone();
         };
-        let name = &after[..end];
-        let value = match (name, err.params.get(name)) {
-            ("kind", Some(k)) => kind_label(locale, k),
-            (_, Some(v)) => v.clone(),
-            ("remote_message", None) => err.message.clone(),
-            (_, None) => return err.message.clone(),
-        };
-        out.push_str(&value);
+        match derived(&after[..end]) {
+            Some(value) => out.push_str(&value),
+            None => return err.message.clone(),
+        }
         rest = &after[end + 2..];
     }
     out.push_str(rest);
     out
+}
+
+/// Codes that mean an ERP rejected or blocked the connection's key (`omie_key_blocked`: Omie's
+/// MISUSE_API_PROCESS / 425 block).
+fn is_key_problem(code: &str) -> bool {
+    matches!(code, "unauthorized" | "forbidden") || code.ends_with("key_blocked")
 }
 
 /// The name of a job kind in `locale` ("sync_omie" → "Sincronização Omie"), from the UI's
@@ -204,7 +235,7 @@ impl Core {
         }
         let settings = self.notification_settings().unwrap_or_default();
         let err = job.error.as_ref();
-        let key_problem = err.is_some_and(|e| matches!(e.code.as_str(), "unauthorized" | "forbidden" | "key_blocked"));
+        let key_problem = err.is_some_and(|e| is_key_problem(&e.code));
         let wanted = if key_problem { settings.key_problem || settings.job_failed } else { settings.job_failed };
         if !wanted {
             return None;
@@ -340,6 +371,59 @@ mod tests {
         assert_eq!(g.admit("sync|c1|unauthorized", t0 + GROUP_WINDOW + Duration::from_secs(1)), Some(2));
     }
 
+    fn failed_job(code: &str) -> Job {
+        Job {
+            id: "j1".into(),
+            kind: "sync_omie".into(),
+            connection_id: Some("c1".into()),
+            connection_name: Some("Omie Matriz".into()),
+            params: serde_json::Value::Null,
+            status: JobStatus::Failed,
+            progress: None,
+            progress_label: None,
+            counts: Default::default(),
+            error: Some(ApiError {
+                code: code.into(),
+                message: "Omie blocked the key until 14:05".into(),
+                params: Default::default(),
+                details: None,
+            }),
+            created_at: "2026-11-24T10:00:00Z".into(),
+            started_at: None,
+            finished_at: Some("2026-11-24T10:01:00Z".into()),
+        }
+    }
+
+    #[test]
+    fn key_problems_notify_even_when_failed_jobs_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::open(
+            crate::Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") },
+            std::sync::Arc::new(crate::secrets::Keychain::default()),
+        )
+        .unwrap();
+        core.save_notification_settings(&NotificationSettings {
+            job_failed: false,
+            key_problem: true,
+            daily_summary: false,
+        })
+        .unwrap();
+        let g = Grouper::default();
+        let now = Instant::now();
+        let blocked = core.notice_for_job(&failed_job("omie_key_blocked"), &g, now).expect("a blocked key notifies");
+        assert_eq!(blocked.job_id.as_deref(), Some("j1"));
+        assert!(blocked.title.contains("Omie Matriz"), "{}", blocked.title);
+        assert!(core.notice_for_job(&failed_job("unauthorized"), &g, now).is_some(), "a rejected key notifies");
+        assert!(core.notice_for_job(&failed_job("timeout"), &g, now).is_none(), "other failures are switched off");
+        core.save_notification_settings(&NotificationSettings {
+            job_failed: true,
+            key_problem: false,
+            daily_summary: false,
+        })
+        .unwrap();
+        assert!(core.notice_for_job(&failed_job("timeout"), &g, now).is_some());
+    }
+
     #[test]
     fn daily_summary_is_due_once_a_day() {
         let dir = tempfile::tempdir().unwrap();
@@ -372,6 +456,15 @@ mod tests {
         // A text needing a value the error lacks falls back to the core's message, never "{{x}}".
         let bare = ApiError { params: Default::default(), ..err.clone() };
         assert_eq!(plain_reason("pt-BR", &bare), bare.message);
+        // Omie's own codes use the Omie page's texts, with minutes and the clock time derived.
+        let mut p = std::collections::BTreeMap::new();
+        p.insert("connection".to_string(), "Omie Matriz".to_string());
+        p.insert("until".to_string(), "2026-11-24T14:05:00Z".to_string());
+        p.insert("seconds".to_string(), "125".to_string());
+        let blocked = ApiError { code: "omie_key_blocked".into(), params: p, ..err.clone() };
+        let pt = plain_reason("pt-BR", &blocked);
+        assert!(pt.starts_with("O Omie bloqueou o app key de “Omie Matriz” até "), "{pt}");
+        assert!(pt.contains("(em cerca de 3 min)") && !pt.contains("{{"), "{pt}");
         // An unknown code keeps the core's message.
         let other = ApiError { code: "omie_fault".into(), ..err };
         assert_eq!(plain_reason("es", &other), other.message);

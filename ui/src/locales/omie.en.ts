@@ -1,4 +1,5 @@
 // English texts of the Omie page. omie.es.ts and omie.pt-BR.ts have exactly the same keys.
+import omieErrorsEn from './omieErrors/en.json';
 export const omieEn = {
   title: 'Omie',
   subtitle: 'Copy NF-e attachments to payables, close purchase orders, and see the data synced from Omie.',
@@ -446,28 +447,5 @@ export const omieEn = {
     connection: 'Company',
     resources: 'What to sync',
   },
-  errors: {
-    omie_key_blocked:
-      'Omie blocked the app key of “{{connection}}” until {{until}} (in about {{minutes}} min) after too many or repeated calls. BackOffice stopped every call with this key; start again after that time.',
-    omie_must_wait:
-      'Omie asked “{{connection}}” to wait {{seconds}} s before calling {{call}} again, longer than BackOffice waits inside a job. Run it again in a few minutes.',
-    omie_unknown_table: '“{{table}}” is not a record type Omie accepts attachments on. Choose one of: {{allowed}}.',
-    omie_missing_input: 'Please fill in {{what}}.',
-    omie_record_not_found:
-      'Omie has no {{table}} with id {{id}} in “{{connection}}” (Omie said: {{remote_message}}). Check the id.',
-    omie_attachment_too_large:
-      'The file “{{name}}” has {{sizeMb}} MB, more than the {{limitMb}} MB limit. Raise the limit in the attachment settings or attach a smaller file.',
-    omie_link_expired:
-      'The download link Omie gave for “{{name}}” expired {{attempts}} times in a row. Omie may be slow right now; reprocess the transfer later.',
-    omie_corrupt_zip: 'The file “{{name}}” downloaded from Omie is a damaged zip ({{detail}}). Open it in Omie to check it; it was not copied.',
-    omie_invalid_tax_id:
-      'The CNPJ/CPF “{{document}}” of Omie client {{code}} ({{name}}) is not valid. Correct it in Omie; the client was kept but not linked to a local client record.',
-    omie_po_close_not_configured:
-      'No closing call is set up for purchase orders of “{{connection}}”. Omie documents none: fill in the closing call on the Purchase orders tab and save.',
-    omie_po_not_closed:
-      'The call {{call}} answered, but purchase order {{order}} is still open (stage {{stage}}): the configured call did not close it. Check the call name, its parameters and the status value “{{status_value}}”.',
-    omie_po_not_found: 'Purchase order {{order}} was not found in “{{connection}}” (Omie said: {{remote_message}}). Check the order number.',
-    omie_bad_template: 'The parameters of the closing call are not a valid JSON object ({{detail}}). Fix them on the Purchase orders tab.',
-    omie_file: 'The file {{path}} could not be read ({{detail}}). Check its location and that BackOffice may open it.',
-  },
+  errors: omieErrorsEn,
 } as const;

@@ -1,3 +1,4 @@
+import omieErrorsEs from './omieErrors/es.json';
 import type { Dictionary } from './en';
 
 export const omieEs: Dictionary['omie'] = {
@@ -447,28 +448,5 @@ export const omieEs: Dictionary['omie'] = {
     connection: 'Empresa',
     resources: 'Qué sincronizar',
   },
-  errors: {
-    omie_key_blocked:
-      'Omie bloqueó el app key de “{{connection}}” hasta las {{until}} (en unos {{minutes}} min) por demasiadas llamadas o llamadas repetidas. BackOffice detuvo todas las llamadas con esta clave; retome después de esa hora.',
-    omie_must_wait:
-      'Omie pidió a “{{connection}}” esperar {{seconds}} s antes de volver a llamar a {{call}}, más de lo que BackOffice espera dentro de un trabajo. Ejecútelo de nuevo en unos minutos.',
-    omie_unknown_table: '“{{table}}” no es un tipo de registro en el que Omie acepte adjuntos. Elija uno de estos: {{allowed}}.',
-    omie_missing_input: 'Complete {{what}}.',
-    omie_record_not_found:
-      'Omie no tiene {{table}} con id {{id}} en “{{connection}}” (Omie dijo: {{remote_message}}). Revise el id.',
-    omie_attachment_too_large:
-      'El archivo “{{name}}” tiene {{sizeMb}} MB, más que el límite de {{limitMb}} MB. Suba el límite en la configuración de adjuntos o adjunte un archivo más pequeño.',
-    omie_link_expired:
-      'El enlace de descarga que dio Omie para “{{name}}” venció {{attempts}} veces seguidas. Omie puede estar lento ahora; reprocese la transferencia más tarde.',
-    omie_corrupt_zip: 'El archivo “{{name}}” descargado de Omie es un zip dañado ({{detail}}). Ábralo en Omie para revisarlo; no se copió.',
-    omie_invalid_tax_id:
-      'El CNPJ/CPF “{{document}}” del cliente {{code}} ({{name}}) en Omie no es válido. Corríjalo en Omie; el cliente se guardó, pero no se vinculó a un registro local.',
-    omie_po_close_not_configured:
-      'No hay llamada de cierre configurada para las órdenes de compra de “{{connection}}”. Omie no documenta ninguna: complete la llamada de cierre en la pestaña Órdenes de compra y guarde.',
-    omie_po_not_closed:
-      'La llamada {{call}} respondió, pero la orden de compra {{order}} sigue abierta (etapa {{stage}}): la llamada configurada no la cerró. Revise el nombre de la llamada, sus parámetros y el valor del estado “{{status_value}}”.',
-    omie_po_not_found: 'La orden de compra {{order}} no se encontró en “{{connection}}” (Omie dijo: {{remote_message}}). Revise el número de orden.',
-    omie_bad_template: 'Los parámetros de la llamada de cierre no son un objeto JSON válido ({{detail}}). Corríjalos en la pestaña Órdenes de compra.',
-    omie_file: 'No se pudo leer el archivo {{path}} ({{detail}}). Revise su ubicación y que BackOffice pueda abrirlo.',
-  },
+  errors: omieErrorsEs,
 };

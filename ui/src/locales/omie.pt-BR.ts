@@ -1,3 +1,4 @@
+import omieErrorsPtBR from './omieErrors/pt-BR.json';
 import type { Dictionary } from './en';
 
 export const omiePtBR: Dictionary['omie'] = {
@@ -447,28 +448,5 @@ export const omiePtBR: Dictionary['omie'] = {
     connection: 'Empresa',
     resources: 'O que sincronizar',
   },
-  errors: {
-    omie_key_blocked:
-      'O Omie bloqueou o app key de “{{connection}}” até {{until}} (em cerca de {{minutes}} min) por chamadas demais ou repetidas. O BackOffice suspendeu todas as chamadas com esta chave; retome depois desse horário.',
-    omie_must_wait:
-      'O Omie pediu para “{{connection}}” esperar {{seconds}} s antes de chamar {{call}} de novo, mais do que o BackOffice espera dentro de um trabalho. Execute de novo em alguns minutos.',
-    omie_unknown_table: '“{{table}}” não é um tipo de registro em que o Omie aceita anexos. Escolha um destes: {{allowed}}.',
-    omie_missing_input: 'Preencha {{what}}.',
-    omie_record_not_found:
-      'O Omie não tem {{table}} com id {{id}} em “{{connection}}” (o Omie disse: {{remote_message}}). Confira o id.',
-    omie_attachment_too_large:
-      'O arquivo “{{name}}” tem {{sizeMb}} MB, mais que o limite de {{limitMb}} MB. Aumente o limite na configuração dos anexos ou anexe um arquivo menor.',
-    omie_link_expired:
-      'O link de download que o Omie deu para “{{name}}” expirou {{attempts}} vezes seguidas. O Omie pode estar lento agora; reprocesse a transferência mais tarde.',
-    omie_corrupt_zip: 'O arquivo “{{name}}” baixado do Omie é um zip danificado ({{detail}}). Abra-o no Omie para conferir; ele não foi copiado.',
-    omie_invalid_tax_id:
-      'O CNPJ/CPF “{{document}}” do cliente {{code}} ({{name}}) no Omie não é válido. Corrija-o no Omie; o cliente foi guardado, mas não vinculado a um cadastro local.',
-    omie_po_close_not_configured:
-      'Não há chamada de encerramento configurada para os pedidos de compra de “{{connection}}”. O Omie não documenta nenhuma: preencha a chamada de encerramento na aba Pedidos de compra e salve.',
-    omie_po_not_closed:
-      'A chamada {{call}} respondeu, mas o pedido de compra {{order}} continua aberto (etapa {{stage}}): a chamada configurada não o encerrou. Confira o nome da chamada, os parâmetros e o valor da situação “{{status_value}}”.',
-    omie_po_not_found: 'O pedido de compra {{order}} não foi encontrado em “{{connection}}” (o Omie disse: {{remote_message}}). Confira o número do pedido.',
-    omie_bad_template: 'Os parâmetros da chamada de encerramento não são um objeto JSON válido ({{detail}}). Corrija-os na aba Pedidos de compra.',
-    omie_file: 'Não foi possível ler o arquivo {{path}} ({{detail}}). Confira o local e se o BackOffice tem permissão para abri-lo.',
-  },
+  errors: omieErrorsPtBR,
 };
