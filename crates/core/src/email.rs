@@ -451,16 +451,17 @@ impl Core {
         .port(s.port as u16)
         .timeout(Some(SEND_TIMEOUT));
         if !s.username.is_empty() {
-            let secret =
-                match self.secrets.get(SECRET_ID)? {
-                    Some(c) if !c.secret.is_empty() => c.secret,
-                    _ => return Err(CoreError::invalid(
+            let secret = match self.secrets.get(SECRET_ID)? {
+                Some(c) if !c.secret.is_empty() => c.secret,
+                _ => {
+                    return Err(CoreError::invalid(
                         "password",
                         format!(
                             "A user name is set for {server} but no password is saved. Enter the password and save."
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             b = b.credentials(SmtpCredentials::new(s.username.clone(), secret));
         }
         let transport = b.build();
