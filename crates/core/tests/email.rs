@@ -289,3 +289,40 @@ async fn bad_input_is_refused_with_plain_reasons_and_keeps_what_was_stored() {
     assert_eq!(core.secrets.get("email-smtp").unwrap(), None, "no password stored by a refused form");
     sink.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(dir.path(), "en");
+    // Accepts the connection and then says nothing (no 220 greeting).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut open = vec![];
+        while let Ok((sock, _)) = silent.accept().await {
+            open.push(sock);
+        }
+    });
+    let s = EmailSettings {
+        enabled: true,
+        host: "127.0.0.1".into(),
+        port: port as u32,
+        security: SmtpSecurity::None,
+        username: String::new(),
+        from: "bo@example.test".into(),
+        to: vec!["finance@example.test".into()],
+        ..Default::default()
+    };
+    core.save_email_settings(&s, None).unwrap();
+    let started = Instant::now();
+    // The test e-mail and a notice at once (one timeout's wait, not two).
+    let notice = Notice { title: "t".into(), body: "b".into(), job_id: None };
+    let (sent, ()) = tokio::join!(core.send_test_email(), core.deliver_notice_email(&notice));
+    let e = sent.unwrap_err().to_api();
+    assert_eq!(e.code, "timeout", "{e:?}");
+    assert!(e.message.contains(&format!("127.0.0.1:{port}")), "{}", e.message);
+    assert!(started.elapsed() < backoffice_core::email::SEND_TIMEOUT + Duration::from_secs(5));
+    // The notice that timed out is kept as the last failure, and the caller went on.
+    assert_eq!(core.email_settings().unwrap().last_failure.map(|f| f.code).as_deref(), Some("timeout"));
+    hold.abort();
+}
