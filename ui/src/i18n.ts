@@ -3,14 +3,18 @@ import i18next, { type i18n as I18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
 
 import { normalizeLocale, type AppLocale } from './format';
+import { emailEn } from './locales/email.en';
+import { emailEs } from './locales/email.es';
+import { emailPtBR } from './locales/email.pt-BR';
 import { en } from './locales/en';
 import { es } from './locales/es';
 import { ptBR } from './locales/pt-BR';
 
+// The e-mail settings' texts live in their own files (locales/email.*.ts) under `email.`.
 export const resources = {
-  en: { translation: en },
-  es: { translation: es },
-  'pt-BR': { translation: ptBR },
+  en: { translation: { ...en, email: emailEn } },
+  es: { translation: { ...es, email: emailEs } },
+  'pt-BR': { translation: { ...ptBR, email: emailPtBR } },
 } as const;
 
 /** Initialises the shared i18next instance in `locale` (any tag; normalised to pt-BR/es/en). */

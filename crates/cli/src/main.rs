@@ -8,6 +8,7 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod email;
 mod erpnext;
 mod omie;
 mod output;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use backoffice_core::model::{Connection, ConnectionInput, ConnectionKind, Credentials, JobFilter, JobStatus};
+use backoffice_core::notify::Grouper;
 use backoffice_core::secrets::{Keychain, Overlay};
 use backoffice_core::sync::{self, contifico as csync, SyncOptions};
 use backoffice_core::{Core, CoreError, Paths};
@@ -83,6 +85,11 @@ enum Cmd {
     Schedules {
         #[command(subcommand)]
         cmd: schedules::SchedulesCmd,
+    },
+    /// E-mail notifications over SMTP: show, set, test (the password goes to the OS keychain)
+    Email {
+        #[command(subcommand)]
+        cmd: email::EmailCmd,
     },
 }
 
@@ -268,6 +275,8 @@ pub struct Ctx {
     pub core: Arc<Core>,
     pub secrets: Arc<Overlay<Keychain>>,
     pub json: bool,
+    /// Groups repeated failures before they are e-mailed (as the desktop groups its notifications).
+    pub grouper: Arc<Grouper>,
 }
 
 async fn run(cli: Cli) -> Result<i32> {
@@ -276,7 +285,7 @@ async fn run(cli: Cli) -> Result<i32> {
     let keychain = Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
     let secrets = Arc::new(Overlay::new(keychain));
     let core = Core::open(paths, secrets.clone())?;
-    let ctx = Ctx { core, secrets, json: cli.json };
+    let ctx = Ctx { core, secrets, json: cli.json, grouper: Arc::new(Grouper::default()) };
     match cli.cmd {
         Cmd::Connections { cmd } => connections(&ctx, cmd).await,
         Cmd::Jobs { cmd } => jobs(&ctx, cmd),
@@ -302,6 +311,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Cmd::Contifico { cmd } => contifico(&ctx, cmd),
         Cmd::Bench { which } => bench::run(which).await,
         Cmd::Schedules { cmd } => schedules::run(&ctx, cmd).await,
+        Cmd::Email { cmd } => email::run(&ctx, cmd).await,
         Cmd::Simulate => {
             let sim = backoffice_sim::start(backoffice_sim::SimConfig::default()).await?;
             println!("{}", sim.urls_json());

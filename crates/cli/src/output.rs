@@ -94,6 +94,8 @@ pub async fn follow_job(ctx: &Ctx, id: &str) -> Result<i32> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    // Headless runs have no desktop notification: a failed job is e-mailed when e-mail is on.
+    email_if_failed(ctx, &job).await;
     let detail = ctx.core.jobs.detail(id)?;
     if ctx.json {
         println!("{}", serde_json::to_string(&detail.job)?);
@@ -109,4 +111,15 @@ pub async fn follow_job(ctx: &Ctx, id: &str) -> Result<i32> {
         }
     }
     Ok(if job.status == JobStatus::Succeeded { 0 } else { 1 })
+}
+
+/// Sends the notice of a finished failed job by e-mail (if e-mail notifications are on and the
+/// notification settings want it); repeats are grouped by the context's grouper. Never fails.
+pub async fn email_if_failed(ctx: &Ctx, job: &Job) {
+    if job.status != JobStatus::Failed {
+        return;
+    }
+    if let Some(n) = ctx.core.notice_for_job(job, &ctx.grouper, std::time::Instant::now()) {
+        ctx.core.deliver_notice_email(&n).await;
+    }
 }

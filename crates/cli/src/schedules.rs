@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use anyhow::Result;
+use backoffice_core::notify::Grouper;
 use backoffice_core::scheduler::{self, RunOutcome, Schedule, ScheduleInput, ScheduleRunRecord};
-use backoffice_core::CoreError;
+use backoffice_core::{Core, CoreError};
 use clap::{ArgGroup, Subcommand};
+use std::sync::Arc;
 
 use crate::{output, Ctx};
 
@@ -193,6 +195,8 @@ async fn daemon(ctx: &Ctx) -> Result<i32> {
             scheduler::TICK_EVERY.as_secs()
         );
     }
+    // Jobs started here that fail are e-mailed (the daemon's stand-in for desktop notifications).
+    let mailer = tokio::spawn(email_failures(ctx.core.clone(), ctx.grouper.clone()));
     let mut every = tokio::time::interval(scheduler::TICK_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = tokio::signal::ctrl_c();
@@ -205,6 +209,13 @@ async fn daemon(ctx: &Ctx) -> Result<i32> {
                     Ok(runs) => print_runs_lines(ctx.json, &runs),
                     Err(e) => eprintln!("error: {e}"),
                 }
+                // The daily summary, by e-mail only when e-mail is on (otherwise the desktop app
+                // keeps showing it).
+                if ctx.core.email_settings().is_ok_and(|s| s.enabled) && ctx.core.daily_summary_due(chrono::Utc::now()) {
+                    if let Ok(Some(n)) = ctx.core.daily_summary_notice() {
+                        ctx.core.deliver_notice_email(&n).await;
+                    }
+                }
             }
         }
     }
@@ -212,10 +223,28 @@ async fn daemon(ctx: &Ctx) -> Result<i32> {
         eprintln!("stopping: letting running jobs reach a safe point...");
     }
     let left = ctx.core.jobs.shutdown(Duration::from_secs(30)).await;
+    mailer.abort();
     if left > 0 {
         eprintln!("{left} job(s) did not stop in time; they will be marked interrupted at the next start");
     }
     Ok(0)
+}
+
+/// Follows job events and e-mails each failed job once it has finished (grouped like the desktop's
+/// notifications).
+async fn email_failures(core: Arc<Core>, grouper: Arc<Grouper>) {
+    let mut rx = core.jobs.subscribe();
+    loop {
+        match rx.recv().await {
+            Ok(ev) if ev.log.is_none() && ev.job.finished_at.is_some() => {
+                if let Some(n) = core.notice_for_job(&ev.job, &grouper, std::time::Instant::now()) {
+                    core.deliver_notice_email(&n).await;
+                }
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => break,
+        }
+    }
 }
 
 fn when(s: &Schedule) -> String {

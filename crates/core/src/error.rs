@@ -67,6 +67,9 @@ pub enum CoreError {
     /// Omie-specific failures (blocked key, attachments, purchase orders...), each with its own code.
     #[error(transparent)]
     Omie(#[from] crate::omie::OmieError),
+    /// E-mail (SMTP) failures, mapped onto the codes above (`unauthorized`, `unreachable`...).
+    #[error(transparent)]
+    Email(#[from] crate::email::EmailError),
 }
 
 impl CoreError {
@@ -95,6 +98,7 @@ impl CoreError {
             CoreError::Db(_) => "db",
             CoreError::Internal(_) => "internal",
             CoreError::Omie(e) => e.code(),
+            CoreError::Email(e) => e.code(),
         }
     }
 
@@ -160,6 +164,12 @@ impl CoreError {
                 for (k, v) in e.params() {
                     put(&k, &v);
                 }
+            }
+            CoreError::Email(e) => {
+                for (k, v) in e.params() {
+                    put(k, &v);
+                }
+                details = e.details();
             }
         }
         ApiError { code: self.code().to_string(), message: self.to_string(), params, details }

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod connections;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod email;
 pub mod erpnext;
 pub mod error;
 pub mod http;

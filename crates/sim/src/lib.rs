@@ -19,6 +19,7 @@ pub mod contifico;
 pub mod erpnext;
 pub mod omie;
 mod server;
+pub mod smtp;
 pub mod util;
 
 use serde::{Deserialize, Serialize};

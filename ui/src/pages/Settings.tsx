@@ -11,6 +11,7 @@ import { toApiError } from '../errors';
 import { APP_LOCALES } from '../format';
 import { setLanguage } from '../i18n';
 import { NotificationSettingsCard } from './SchedulesNotifications';
+import { EmailSettingsCard } from './SettingsEmail';
 
 export function SettingsPage() {
   const { t } = useTranslation();
@@ -91,6 +92,8 @@ export function SettingsPage() {
       </div>
 
       <NotificationSettingsCard />
+
+      <EmailSettingsCard />
 
       <div className="card settings-card">
         <h2>{t('settings.storage')}</h2>
