@@ -2,7 +2,8 @@
 // paging, sorting, filters and search; money as exact BRL), and the local client records matched
 // by CNPJ/CPF.
 import type { ColumnDef } from '@tanstack/react-table';
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type UIEvent } from 'react';
+import type { i18n as I18n } from 'i18next';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import * as omie from '../apiOmie';
@@ -13,25 +14,14 @@ import type { OmieLocalClient } from '../bindings/OmieLocalClient';
 import type { ResourceInfo } from '../bindings/ResourceInfo';
 import type { ResourceSummary } from '../bindings/ResourceSummary';
 import { DataTable } from '../components/DataTable';
-import { Icon } from '../components/Icon';
+import { RecordBrowser, RecordFacts, browserTestIds, type ColumnWidths } from '../components/RecordBrowser';
+import { useRecordJson } from '../components/useRecordBrowser';
 import { toApiError } from '../errors';
-import { formatDateOnly, formatDateTime, formatDecimalString, formatNumber } from '../format';
-import { buildFilters, nextSort, type Sort } from './ContificoBrowser';
+import { formatDateTime, formatNumber } from '../format';
 import { JsonPanel } from './ContificoRecord';
 import { OmieErrorBox } from './OmieAttachmentForms';
 import { OMIE_PAGE_SIZE, OMIE_SYNC_KIND, columnLabel, formatBrl, formatDocument, resourceLabel } from './OmieUtil';
 import { useOmieJob } from './OmieJob';
-
-type Inputs = Record<string, { contains?: string; gte?: string; lte?: string }>;
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const id = window.setTimeout(() => setV(value), ms);
-    return () => window.clearTimeout(id);
-  }, [value, ms]);
-  return v;
-}
 
 function SummaryCard({
   rows,
@@ -150,68 +140,29 @@ function SummaryCard({
   );
 }
 
-const WIDTH: Record<ColumnInfo['kind'], number> = { text: 180, code: 110, decimal: 140, date: 140 };
+const WIDTHS: ColumnWidths = { id: 130, text: 180, code: 110, decimal: 140, date: 140 };
+const TEST_IDS = browserTestIds('omie');
 
-interface HeaderState {
-  sort: Sort | null;
-  setSort: (update: (cur: Sort | null) => Sort | null) => void;
-  inputs: Inputs;
-  setInput: (column: string, patch: Inputs[string]) => void;
-  invalid: ReadonlySet<string>;
-}
+const browserColumnLabel = (i18n: I18n, name: string) => (name === 'id' ? i18n.t('omie.browser.id') : columnLabel(i18n, name));
 
-const HeaderContext = createContext<HeaderState | null>(null);
+/** Money as exact BRL; everything else as the other browsers show it. */
+const renderBrowserCell = (c: ColumnInfo, v: string, i18n: I18n) =>
+  c.kind === 'decimal' ? <span className="tabular num">{formatBrl(v, i18n.language)}</span> : undefined;
 
-/** A column header: its label (click to sort) and its filter below. */
-function HeaderCell({ name, kind }: { name: string; kind: ColumnInfo['kind'] | 'id' }) {
+/** The stored JSON of the chosen record; read again whenever a row is chosen. */
+function RecordView({ connectionId, resource, row, onClose }: { connectionId: string; resource: string; row: BrowseRow; onClose: () => void }) {
   const { t, i18n } = useTranslation();
-  const state = useContext(HeaderContext);
-  if (!state) return null;
-  const { sort, setSort, inputs, setInput, invalid } = state;
-  const label = name === 'id' ? t('omie.browser.id') : columnLabel(i18n, name);
-  const sorted = sort?.column === name ? (sort.desc ? 'desc' : 'asc') : null;
+  const { raw, error } = useRecordJson(omie.omieRecord, connectionId, resource, row.id, row);
   return (
-    <div className="th-inner">
-      <button
-        type="button"
-        className={sorted ? 'sort-button sorted' : 'sort-button'}
-        onClick={() => setSort((cur) => nextSort(cur, name))}
-        data-testid={`omie-sort-${name}`}
-        data-sort={sorted ?? 'none'}
-        title={t('omie.browser.sortBy', { column: label })}
-      >
-        <span className="truncate">{label}</span>
-        <Icon name="chevron" size={12} className={`sort-icon sort-${sorted ?? 'none'}`} />
-      </button>
-      {kind === 'decimal' || kind === 'date' ? (
-        <div className="th-filter th-filter-range">
-          {(['gte', 'lte'] as const).map((op) => (
-            <label key={op} className="range-input">
-              <span aria-hidden="true">{op === 'gte' ? t('omie.browser.from') : t('omie.browser.to')}</span>
-              <input
-                type={kind === 'date' ? 'date' : 'text'}
-                inputMode={kind === 'decimal' ? 'decimal' : undefined}
-                value={inputs[name]?.[op] ?? ''}
-                onChange={(e) => setInput(name, { [op]: e.target.value })}
-                aria-label={t(op === 'gte' ? 'omie.browser.filterFrom' : 'omie.browser.filterTo', { column: label })}
-                aria-invalid={invalid.has(`${name}-${op}`) || undefined}
-                data-testid={`omie-filter-${name}-${op}`}
-              />
-            </label>
-          ))}
-        </div>
-      ) : (
-        <div className="th-filter">
-          <input
-            type="search"
-            value={inputs[name]?.contains ?? ''}
-            onChange={(e) => setInput(name, { contains: e.target.value })}
-            aria-label={t('omie.browser.filterContains', { column: label })}
-            data-testid={`omie-filter-${name}`}
-          />
-        </div>
-      )}
-    </div>
+    <JsonPanel
+      testId="omie-record-panel"
+      eyebrow={resourceLabel(i18n, resource)}
+      title={t('omie.browser.recordTitle', { id: row.id })}
+      raw={raw}
+      error={error}
+      onClose={onClose}
+      facts={<RecordFacts row={row} fetchedLabel={t('omie.browser.fetched')} deletedLabel={t('omie.browser.deletedAt')} />}
+    />
   );
 }
 
@@ -226,223 +177,29 @@ function BrowserCard({
   resource: string;
   onResource: (r: string) => void;
 }) {
-  const { t, i18n } = useTranslation();
-  const lng = i18n.language;
-  const columns = useMemo(() => resources.find((r) => r.name === resource)?.columns ?? [], [resources, resource]);
-  const [searchText, setSearchText] = useState('');
-  const [inputs, setInputs] = useState<Inputs>({});
-  const [sort, setSort] = useState<Sort | null>(null);
-  const [includeDeleted, setIncludeDeleted] = useState(false);
-  const [rows, setRows] = useState<BrowseRow[]>([]);
-  const [total, setTotal] = useState<number | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [selected, setSelected] = useState<BrowseRow | null>(null);
-  const [raw, setRaw] = useState<string | null>(null);
-  const [rawError, setRawError] = useState<ApiError | null>(null);
-
-  const search = useDebounced(searchText.trim(), 300);
-  const debounced = useDebounced(inputs, 400);
-  const { filters, invalid } = useMemo(() => buildFilters(debounced, columns, lng), [debounced, columns, lng]);
-  const key = JSON.stringify({ connectionId, resource, search, filters, sort, includeDeleted });
-  const seq = useRef(0);
-
-  const load = useCallback(
-    async (offset: number) => {
-      const mine = offset === 0 ? ++seq.current : seq.current;
-      setLoading(true);
-      try {
-        const page = await omie.omieBrowse({
-          connection_id: connectionId,
-          resource,
-          offset,
-          limit: OMIE_PAGE_SIZE,
-          sort: sort?.column ?? null,
-          desc: sort?.desc ?? false,
-          filters,
-          search: search || null,
-          include_deleted: includeDeleted,
-        });
-        if (mine !== seq.current) return;
-        setRows((cur) => (offset === 0 ? page.rows : [...cur, ...page.rows]));
-        setTotal(page.total);
-        setError(null);
-      } catch (e) {
-        if (mine === seq.current) setError(toApiError(e));
-      } finally {
-        if (mine === seq.current) setLoading(false);
-      }
-    },
-    // `key` stands for every input of the request.
-    [key],
-  );
-
-  useEffect(() => {
-    void load(0);
-  }, [load]);
-
-  useEffect(() => {
-    if (!selected) return;
-    let stale = false;
-    setRaw(null);
-    setRawError(null);
-    omie.omieRecord(connectionId, resource, selected.id).then(
-      (r) => {
-        if (!stale) setRaw(r);
-      },
-      (e) => {
-        if (!stale) setRawError(toApiError(e));
-      },
-    );
-    return () => {
-      stale = true;
-    };
-  }, [connectionId, resource, selected]);
-
-  const hasMore = total !== null && rows.length < total;
-  const loadMore = () => {
-    if (!loading && hasMore) void load(rows.length);
-  };
-  const onScroll = (e: UIEvent<HTMLDivElement>) => {
-    const el = e.target as HTMLElement;
-    if (!el.classList?.contains('table-scroll')) return;
-    if (el.scrollHeight - el.scrollTop - el.clientHeight < 500) loadMore();
-  };
-
-  const setInput = useCallback(
-    (column: string, patch: Inputs[string]) => setInputs((cur) => ({ ...cur, [column]: { ...cur[column], ...patch } })),
-    [],
-  );
-
-  const tableColumns = useMemo<ColumnDef<BrowseRow>[]>(() => {
-    const cell = (kind: ColumnInfo['kind'], v: string | null | undefined) => {
-      if (v === null || v === undefined || v === '') return <span className="muted">—</span>;
-      if (kind === 'decimal') return <span className="tabular num">{formatBrl(v, lng)}</span>;
-      if (kind === 'date') return <span className="tabular">{formatDateOnly(v, lng)}</span>;
-      return (
-        <span className="truncate" title={v}>
-          {v}
-        </span>
-      );
-    };
-    return [
-      {
-        id: 'id',
-        header: () => <HeaderCell name="id" kind="id" />,
-        size: 130,
-        cell: ({ row }) => (
-          <span className="id-cell">
-            <span className="mono truncate" title={row.original.id}>
-              {row.original.id}
-            </span>
-            {row.original.deleted_at ? <span className="badge badge-deleted">{t('omie.browser.deleted')}</span> : null}
-          </span>
-        ),
-      },
-      ...columns.map<ColumnDef<BrowseRow>>((c, i) => ({
-        id: `c_${c.name}`,
-        header: () => <HeaderCell name={c.name} kind={c.kind} />,
-        size: WIDTH[c.kind],
-        cell: ({ row }) => cell(c.kind, row.original.values[i]),
-      })),
-    ];
-  }, [columns, t, lng]);
-  const headerState = useMemo<HeaderState>(
-    () => ({ sort, setSort, inputs, setInput, invalid: new Set(invalid) }),
-    [sort, inputs, setInput, invalid],
-  );
-  const minWidth = 130 + columns.reduce((s, c) => s + WIDTH[c.kind], 0);
-
   return (
-    <section className="card browser-card omie-card" data-testid="omie-browser" data-resource={resource} aria-label={t('omie.browser.title')}>
-      <div className="browser-toolbar">
-        <label className="filter">
-          <span>{t('omie.browser.resource')}</span>
-          <select value={resource} onChange={(e) => onResource(e.target.value)} data-testid="omie-browse-resource">
-            {resources.map((r) => (
-              <option key={r.name} value={r.name}>
-                {resourceLabel(i18n, r.name)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="filter browser-search">
-          <span>{t('omie.browser.search')}</span>
-          <input
-            type="search"
-            value={searchText}
-            onChange={(e) => setSearchText(e.target.value)}
-            placeholder={t('omie.browser.searchPlaceholder')}
-            data-testid="omie-browse-search"
-          />
-        </label>
-        <label className="check browser-deleted">
-          <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} data-testid="omie-browse-deleted" />
-          <span>{t('omie.browser.showDeleted')}</span>
-        </label>
-        <span className="browser-total muted small tabular" aria-live="polite">
-          {loading ? <span className="spinner" aria-hidden="true" /> : null}
-          <span data-testid="omie-browse-total" data-total={total ?? ''}>
-            {total === null ? t('common.loading') : t('omie.browser.total', { n: formatNumber(total, lng) })}
-          </span>
-        </span>
-      </div>
-      {error ? (
-        <div className="browser-error">
-          <OmieErrorBox error={error} onDismiss={() => setError(null)} />
-        </div>
-      ) : null}
-      {invalid.length > 0 ? (
-        <p className="field-error browser-note">{t('omie.browser.invalidNumber', { example: formatDecimalString('1234.50', lng) })}</p>
-      ) : null}
-      <HeaderContext.Provider value={headerState}>
-      <div className="browse-table" onScrollCapture={onScroll} style={{ ['--browse-min-width' as string]: `${minWidth}px` }}>
-        <DataTable
-          data={rows}
-          columns={tableColumns}
-          getRowId={(r) => r.id}
-          label={resourceLabel(i18n, resource)}
-          rowHeight={40}
-          selectedId={selected?.id ?? null}
-          onRowClick={setSelected}
-          rowAttributes={(r) => ({ 'data-testid': 'omie-browse-row', 'data-id': r.id })}
-          empty={total === 0 ? <p className="muted table-empty-text">{t('omie.browser.empty')}</p> : undefined}
-        />
-      </div>
-      </HeaderContext.Provider>
-      <div className="browser-footer">
-        <span className="muted small">{t('omie.browser.hint')}</span>
-        {hasMore ? (
-          <button type="button" className="btn btn-small" onClick={loadMore} disabled={loading} data-testid="omie-browse-more">
-            {t('omie.browser.loadMore')}
-          </button>
-        ) : null}
-      </div>
-      {selected ? (
-        <JsonPanel
-          testId="omie-record-panel"
-          eyebrow={resourceLabel(i18n, resource)}
-          title={t('omie.browser.recordTitle', { id: selected.id })}
-          raw={raw}
-          error={rawError}
-          onClose={() => setSelected(null)}
-          facts={
-            <dl className="facts">
-              <div>
-                <dt>{t('omie.browser.fetched')}</dt>
-                <dd>{formatDateTime(selected.fetched_at, lng)}</dd>
-              </div>
-              {selected.deleted_at ? (
-                <div>
-                  <dt>{t('omie.browser.deletedAt')}</dt>
-                  <dd className="deleted-text">{formatDateTime(selected.deleted_at, lng)}</dd>
-                </div>
-              ) : null}
-            </dl>
-          }
-        />
-      ) : null}
-    </section>
+    <RecordBrowser
+      connectionId={connectionId}
+      resources={resources}
+      resource={resource}
+      onResourceChange={onResource}
+      browse={omie.omieBrowse}
+      pageSize={OMIE_PAGE_SIZE}
+      texts="omie.browser"
+      loadingKey="common.loading"
+      testIds={TEST_IDS}
+      resourceLabel={resourceLabel}
+      columnLabel={browserColumnLabel}
+      widths={WIDTHS}
+      className="omie-card"
+      columnFilters
+      sortLabel="title"
+      totalAttribute
+      scrollLoadMargin={500}
+      errorView={OmieErrorBox}
+      renderCell={renderBrowserCell}
+      renderRecord={(row, close) => <RecordView connectionId={connectionId} resource={resource} row={row} onClose={close} />}
+    />
   );
 }
 
