@@ -13,10 +13,6 @@ use tauri::State;
 type Res<T> = Result<T, ApiError>;
 type CoreState<'a> = State<'a, Arc<Core>>;
 
-// Declared here rather than in main.rs: src/email_commands.rs, a sibling of this file.
-#[path = "email_commands.rs"]
-pub mod email_commands;
-
 pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app_info,
@@ -95,9 +91,9 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::erpnext_commands::erpnext_summary,
         crate::erpnext_commands::erpnext_browse,
         crate::erpnext_commands::erpnext_record,
-        email_commands::email_settings,
-        email_commands::save_email_settings,
-        email_commands::send_test_email,
+        crate::email_commands::email_settings,
+        crate::email_commands::save_email_settings,
+        crate::email_commands::send_test_email,
     ]
 }
 

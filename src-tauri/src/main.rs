@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod email_commands;
 mod erpnext_commands;
 mod omie_commands;
 mod schedule_commands;
@@ -98,6 +99,7 @@ fn main() {
                     if core.daily_summary_due(chrono::Utc::now()) {
                         if let Ok(Some(n)) = core.daily_summary_notice() {
                             notify(&handle, &n);
+                            send_email(&core, n);
                         }
                     }
                 }
@@ -120,6 +122,7 @@ async fn forward_job_events(app: AppHandle, core: Arc<Core>) {
                 if ev.log.is_none() && ev.job.finished_at.is_some() {
                     if let Some(n) = core.notice_for_job(&ev.job, &grouper, Instant::now()) {
                         notify(&app, &n);
+                        send_email(&core, n);
                     }
                     tray::refresh(&app, &core);
                 }
@@ -181,6 +184,13 @@ fn notify(app: &AppHandle, n: &Notice) {
         let _ = route;
         let _ = app.notification().builder().title(&n.title).body(&n.body).show();
     }
+}
+
+/// Sends the same notice by e-mail when e-mail notifications are on (Settings → E-mail); a failure
+/// is logged and shown in Settings, never raised here.
+fn send_email(core: &Arc<Core>, n: Notice) {
+    let core = core.clone();
+    tauri::async_runtime::spawn(async move { core.deliver_notice_email(&n).await });
 }
 
 /// Brings the window up on `route` (a hash route of the UI).

@@ -1,13 +1,15 @@
 //! Settings → E-mail notifications in the real window: the form pointed at the loopback SMTP sink,
 //! "Send test e-mail", and the sink receives it from the user who authenticated. A wrong password
-//! is explained in Portuguese, naming the server. Run with `cargo xtask session --xvfb -- cargo
+//! is explained in Portuguese, naming the server. Then a failing job is e-mailed with the same title
+//! and plain reason as its desktop notification. Run with `cargo xtask session --xvfb -- cargo
 //! test -p backoffice-e2e --test email` (or `cargo xtask test`). Credentials are made up.
 
 use anyhow::{ensure, Context, Result};
 use backoffice_e2e::ui::{set_field, UI_TIMEOUT};
 use backoffice_e2e::webdriver::wait_until;
-use backoffice_e2e::{sel, App, AppOptions};
+use backoffice_e2e::{sel, start_sim, App, AppOptions, NewConnection};
 use backoffice_sim::smtp::SmtpSink;
+use backoffice_sim::{SimConfig, SimCredentials};
 use std::time::Duration;
 
 const USER: &str = "e2e-mailer";
@@ -91,6 +93,37 @@ async fn test_email_reaches_the_smtp_sink() -> Result<()> {
         let pw = app.wd.find(&field("email-password")).await?;
         ensure!(app.wd.prop(&pw, "value").await?.as_str() == Some(""), "the password field shows a value after saving");
         app.screenshot("settings-email-pt-BR").await?;
+
+        // A job that fails is e-mailed too: same title and plain reason as the notification, and
+        // where to find the job.
+        let sim = start_sim(SimConfig::default()).await?;
+        let creds = SimCredentials::default();
+        let conn = "Omie Sorocaba Avisada";
+        app.add_connection(&NewConnection {
+            name: conn.into(),
+            kind: "omie".into(),
+            base_url: sim.omie.clone(),
+            key: creds.omie_app_key.clone(),
+            secret: "wrong-secret-51f0".into(),
+            timezone: Some("America/Sao_Paulo".into()),
+        })
+        .await?;
+        app.test_connection(conn).await?;
+        let job = app.wait_job(sel::KIND_TEST_CONNECTION, conn).await?;
+        ensure!(job.status == "failed", "a test with a wrong secret ended `{}`", job.status);
+        let job_id = app.wd.attr(&job.row, "data-id").await?.context("the job row has no data-id")?;
+        let got = wait_until("the failed job's e-mail", Duration::from_secs(30), async || {
+            let got = sink.received();
+            Ok((got.len() >= 2).then_some(got))
+        })
+        .await?;
+        let m = &got[1];
+        let subject = m.decoded_header("Subject").unwrap_or_default();
+        ensure!(subject == format!("Teste de conexão falhou: {conn}"), "the failure e-mail's subject is {subject:?}");
+        let body = m.text_body();
+        ensure!(body.contains("recusou a chave ou o segredo"), "the e-mail does not give the plain reason: {body:?}");
+        ensure!(body.contains(&job_id), "the e-mail does not say which job: {body:?}");
+        ensure!(!body.contains("wrong-secret-51f0"), "the e-mail shows the secret: {body:?}");
         Ok(())
     }
     .await;

@@ -72,6 +72,77 @@ impl ReceivedMail {
     pub fn body(&self) -> &str {
         self.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("")
     }
+
+    /// The header `name` with RFC 2047 encoded words (`=?utf-8?b?...?=`, `=?utf-8?q?...?=`) decoded,
+    /// as a mail program would show it.
+    pub fn decoded_header(&self, name: &str) -> Option<String> {
+        let raw = self.header(name)?;
+        let mut out = String::new();
+        let mut rest = raw.as_str();
+        let mut last_was_word = false;
+        while let Some(start) = rest.find("=?") {
+            let before = &rest[..start];
+            // Whitespace between two encoded words is not part of the text.
+            if !(last_was_word && before.trim().is_empty()) {
+                out.push_str(before);
+            }
+            let word = &rest[start + 2..];
+            let parts: Vec<&str> = word.splitn(3, '?').collect();
+            let (Some(enc), Some(tail)) = (parts.get(1), parts.get(2)) else {
+                out.push_str(&rest[start..]);
+                return Some(out);
+            };
+            let Some(end) = tail.find("?=") else {
+                out.push_str(&rest[start..]);
+                return Some(out);
+            };
+            let text = &tail[..end];
+            let bytes = if enc.eq_ignore_ascii_case("b") {
+                base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default()
+            } else {
+                quoted_printable(&text.replace('_', " "))
+            };
+            out.push_str(&String::from_utf8_lossy(&bytes));
+            rest = &tail[end + 2..];
+            last_was_word = true;
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// The body as text: its Content-Transfer-Encoding (base64 or quoted-printable) undone.
+    pub fn text_body(&self) -> String {
+        let encoding = self.header("Content-Transfer-Encoding").unwrap_or_default().to_ascii_lowercase();
+        let body = self.body();
+        let bytes = match encoding.as_str() {
+            "base64" => base64::engine::general_purpose::STANDARD
+                .decode(body.split_whitespace().collect::<String>())
+                .unwrap_or_default(),
+            "quoted-printable" => quoted_printable(body),
+            _ => body.as_bytes().to_vec(),
+        };
+        String::from_utf8_lossy(&bytes).replace("\r\n", "\n")
+    }
+}
+
+/// Undoes quoted-printable: soft line breaks (`=` at a line's end) and `=XX` bytes.
+fn quoted_printable(text: &str) -> Vec<u8> {
+    let text = text.replace("=\r\n", "").replace("=\n", "");
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
 }
 
 #[derive(Default)]
@@ -383,6 +454,24 @@ async fn session(sock: TcpStream, st: Arc<State>, creds: Arc<(String, String)>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_headers_and_bodies_read_as_text() {
+        let subject = format!(
+            "=?utf-8?b?{}?= =?utf-8?q?_falhou=3A_Matriz?=",
+            base64::engine::general_purpose::STANDARD.encode("Teste de conexão")
+        );
+        let mail = ReceivedMail {
+            from: "a@example.test".into(),
+            to: vec![],
+            data: format!(
+                "Subject: {subject}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nO Omie recusou a chave=\r\n ou o segredo =E2=80=9CMatriz=E2=80=9D."
+            ),
+            auth_user: None,
+        };
+        assert_eq!(mail.decoded_header("Subject").as_deref(), Some("Teste de conexão falhou: Matriz"));
+        assert_eq!(mail.text_body(), "O Omie recusou a chave ou o segredo “Matriz”.");
+    }
 
     async fn expect(rd: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, code: &str) -> String {
         loop {
