@@ -187,7 +187,7 @@ async fn a_failed_job_is_e_mailed_when_enabled_and_not_when_disabled() {
     let m = &got[0];
     assert_eq!(m.header("Subject").as_deref(), Some(notice.title.as_str()));
     assert!(notice.title.contains("Quito"), "{}", notice.title);
-    let body = m.body().replace("=\r\n", "");
+    let body = m.text_body();
     assert!(body.contains(&notice.body), "body: {body}\nnotice: {}", notice.body);
     assert!(body.contains("Jobs & Logs") && body.contains(&job.id), "{body}");
     assert_eq!(m.auth_user.as_deref(), Some(USER));
