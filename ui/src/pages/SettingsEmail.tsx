@@ -286,6 +286,7 @@ export function EmailSettingsCard() {
       ) : null}
 
       <form
+        className="form"
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
@@ -388,7 +389,7 @@ export function EmailSettingsCard() {
             {settings?.password_saved ? (
               <button
                 type="button"
-                className="btn btn-small"
+                className="btn btn-small btn-fit"
                 data-testid="email-remove-password"
                 disabled={disabled}
                 onClick={() => void onRemovePassword()}
