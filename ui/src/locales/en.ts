@@ -85,6 +85,13 @@ export const en = {
     key: 'Key',
     secret: 'Secret',
     locale: 'Language',
+    host: 'SMTP server',
+    port: 'Port',
+    security: 'Security',
+    from: 'Sender',
+    to: 'Recipients',
+    username: 'User name',
+    password: 'Password',
   },
   errorBox: {
     title: 'Something went wrong',

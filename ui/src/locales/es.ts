@@ -84,6 +84,13 @@ export const es: Dictionary = {
     key: 'Clave',
     secret: 'Secreto',
     locale: 'Idioma',
+    host: 'Servidor de correo (SMTP)',
+    port: 'Puerto',
+    security: 'Seguridad',
+    from: 'Remitente',
+    to: 'Destinatarios',
+    username: 'Usuario',
+    password: 'Contraseña',
   },
   errorBox: {
     title: 'Algo salió mal',

@@ -84,6 +84,13 @@ export const ptBR: Dictionary = {
     key: 'Chave',
     secret: 'Segredo',
     locale: 'Idioma',
+    host: 'Servidor de e-mail (SMTP)',
+    port: 'Porta',
+    security: 'Segurança',
+    from: 'Remetente',
+    to: 'Destinatários',
+    username: 'Usuário',
+    password: 'Senha',
   },
   errorBox: {
     title: 'Algo deu errado',
