@@ -32,7 +32,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "BackOffice from the command line: the desktop app's jobs, for cron and scripts"
 )]
 struct Cli {
-    /// SQLite database file (default: BACKOFFICE_DB, else the OS app-data folder)
+    /// SQLite database file (default: BACKOFFICE_DB, else INVENTORY_DB_PATH, else a sqlite:// DATABASE_URL,
+    /// else the OS app-data folder)
     #[arg(long, global = true, env = "BACKOFFICE_DB")]
     db: Option<PathBuf>,
     /// Print machine-readable JSON instead of text
@@ -282,6 +283,9 @@ pub struct Ctx {
 async fn run(cli: Cli) -> Result<i32> {
     let paths = Paths::resolve(cli.db.clone());
     let _guard = backoffice_core::logging::init(&paths.log_dir, "backoffice-cli", false);
+    if let Some(note) = backoffice_core::database_url_note(&paths) {
+        eprintln!("note: {note}");
+    }
     let keychain = Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
     let secrets = Arc::new(Overlay::new(keychain));
     let core = Core::open(paths, secrets.clone())?;

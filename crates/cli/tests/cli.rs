@@ -123,3 +123,60 @@ async fn killed_mid_sync_resumes_without_loss_or_duplicates() {
     assert!(jobs.iter().all(|j| !j.status.is_active()));
     assert!(jobs.iter().any(|j| j.status == JobStatus::Failed && j.error.as_ref().unwrap().code == "interrupted"));
 }
+
+/// The seeds' own configuration keys: `INVENTORY_DB_PATH` chooses the SQLite file, `LOG_LEVEL=DEBUG`
+/// and `LOG_FILE` give a detailed log in that file, `DATABASE_URL=sqlite:///...` names the file too,
+/// and a PostgreSQL `DATABASE_URL` gets a plain note (BackOffice keeps SQLite) instead of a failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_configuration_keys_choose_the_database_and_the_log() {
+    let sim = backoffice_sim::start(SimConfig { scale: 5, ..Default::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = SimCredentials::default().contifico_api_key;
+    let db = dir.path().join("data").join("inventory.db");
+    let log_file = dir.path().join("logs").join("contifico.log");
+    let base = |c: &mut Command| {
+        c.env("BACKOFFICE_LOG_DIR", dir.path().join("rolling"))
+            .env("CONTIFICO_API_KEY", &key)
+            .env("CONTIFICO_API_TOKEN", "made-up-pos-token")
+            .env("CONTIFICO_API_BASE_URL", &sim.contifico)
+            .env_remove("BACKOFFICE_DB")
+            .env_remove("BACKOFFICE_LOG")
+            .env_remove("CONTIFICO_PAGE_SIZE")
+            .env_remove("SYNC_BATCH_SIZE")
+            .current_dir(dir.path());
+    };
+    let mut c = Command::new(env!("CARGO_BIN_EXE_backoffice"));
+    base(&mut c);
+    let out = c
+        .env("INVENTORY_DB_PATH", &db)
+        .env("LOG_LEVEL", "DEBUG")
+        .env("LOG_FILE", &log_file)
+        .env("DATABASE_URL", "postgres://made-up:made-up@localhost/backoffice")
+        .args(["--json", "sync", "contifico", "--resources", "marcas"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    assert!(count(&db, "contifico_marca") > 0, "the records went to INVENTORY_DB_PATH");
+    assert!(
+        stderr.contains("DATABASE_URL names a postgres database") && stderr.contains(&db.display().to_string()),
+        "no plain note about DATABASE_URL: {stderr}"
+    );
+    let log = std::fs::read_to_string(&log_file).expect("LOG_FILE was written");
+    assert!(log.contains("DEBUG"), "LOG_LEVEL=DEBUG gave no debug lines in LOG_FILE:\n{log}");
+    assert!(!log.contains(&key), "the API key reached the log");
+
+    // DATABASE_URL naming a SQLite file is honoured when nothing more specific is set.
+    let other = dir.path().join("other.sqlite3");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_backoffice"));
+    base(&mut c);
+    let out = c
+        .env_remove("INVENTORY_DB_PATH")
+        .env_remove("LOG_FILE")
+        .env("DATABASE_URL", format!("sqlite:///{}", other.display().to_string().trim_start_matches('/')))
+        .args(["--json", "sync", "contifico", "--resources", "marcas"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(count(&other, "contifico_marca") > 0, "the records went to the DATABASE_URL file");
+}

@@ -45,10 +45,18 @@ pub struct Paths {
 impl Paths {
     /// `--db` (given), else `BACKOFFICE_DB`, else the OS app-data dir; logs: `BACKOFFICE_LOG_DIR`, else the
     /// OS state/log dir.
+    /// Where the database and logs go: `--db`, else `BACKOFFICE_DB`, else the seeds' own keys
+    /// `INVENTORY_DB_PATH` (a SQLite file) and `DATABASE_URL` when it names a SQLite file
+    /// (`sqlite:///abs/path.db`, `sqlite://rel.db`, `sqlite:rel.db`), else the OS data dir.
     pub fn resolve(db: Option<PathBuf>) -> Paths {
-        let db = db.or_else(|| std::env::var_os("BACKOFFICE_DB").map(PathBuf::from)).unwrap_or_else(|| {
-            dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("BackOffice").join("backoffice.db")
-        });
+        let from_env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let db = db
+            .or_else(|| from_env("BACKOFFICE_DB"))
+            .or_else(|| from_env("INVENTORY_DB_PATH"))
+            .or_else(|| std::env::var("DATABASE_URL").ok().and_then(|u| sqlite_path_of_url(&u)))
+            .unwrap_or_else(|| {
+                dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("BackOffice").join("backoffice.db")
+            });
         let log_dir = std::env::var_os("BACKOFFICE_LOG_DIR").map(PathBuf::from).unwrap_or_else(|| {
             dirs::state_dir()
                 .or_else(dirs::data_local_dir)
@@ -285,8 +293,53 @@ pub fn normalize_locale(raw: &str) -> String {
 }
 
 /// Loads a `.env` file from the current directory (if any) into the environment, for headless runs.
+/// The SQLite file a `DATABASE_URL` names, if it names one.
+pub fn sqlite_path_of_url(url: &str) -> Option<PathBuf> {
+    let rest = url.trim().strip_prefix("sqlite:")?;
+    // sqlite:///abs → /abs ; sqlite://rel → rel ; sqlite:rel → rel
+    let path = match rest.strip_prefix("//") {
+        Some(after) => after,
+        None => rest,
+    };
+    let path = path.split('?').next().unwrap_or("");
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// A note for the user when `DATABASE_URL` names a server database (the seeds' PostgreSQL option):
+/// BackOffice keeps its data in one local SQLite file and says which one, instead of failing.
+pub fn database_url_note(paths: &Paths) -> Option<String> {
+    let url = std::env::var("DATABASE_URL").ok().filter(|u| !u.trim().is_empty())?;
+    if sqlite_path_of_url(&url).is_some() {
+        return None;
+    }
+    let scheme = url.split(':').next().unwrap_or("");
+    Some(format!(
+        "DATABASE_URL names a {scheme} database; BackOffice keeps its data in a local SQLite file instead: {}. \
+         Set INVENTORY_DB_PATH or --db to choose the file.",
+        paths.db.display()
+    ))
+}
+
 pub fn load_dotenv() {
     let _ = dotenvy::dotenv();
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::sqlite_path_of_url;
+    use std::path::PathBuf;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_path_of_url("sqlite:///var/lib/bo/db.sqlite3"),
+            Some(PathBuf::from("/var/lib/bo/db.sqlite3"))
+        );
+        assert_eq!(sqlite_path_of_url("sqlite://db.sqlite3"), Some(PathBuf::from("db.sqlite3")));
+        assert_eq!(sqlite_path_of_url("sqlite:data/inventory.db?mode=rwc"), Some(PathBuf::from("data/inventory.db")));
+        assert_eq!(sqlite_path_of_url("sqlite::memory:"), None);
+        assert_eq!(sqlite_path_of_url("postgres://u:p@localhost/bo"), None);
+    }
 }
 
 #[cfg(test)]
