@@ -110,8 +110,9 @@ export function JobsPage({ selectedId }: { selectedId: string | null }) {
       {
         id: 'kind',
         header: t('jobs.colKind'),
-        size: 180,
-        cell: ({ row }) => <span className="strong truncate">{jobKindLabel(i18n, row.original.kind)}</span>,
+        size: 220,
+        // Job names are long in Portuguese and Spanish: wrap rather than cut them.
+        cell: ({ row }) => <span className="strong">{jobKindLabel(i18n, row.original.kind)}</span>,
       },
       {
         id: 'connection',
@@ -128,7 +129,7 @@ export function JobsPage({ selectedId }: { selectedId: string | null }) {
       {
         id: 'progress',
         header: t('jobs.colProgress'),
-        size: 170,
+        size: 150,
         cell: ({ row }) => {
           const j = row.original;
           if (j.status === 'running') return <ProgressBar value={j.progress} label={j.progress_label} compact />;
@@ -158,7 +159,7 @@ export function JobsPage({ selectedId }: { selectedId: string | null }) {
       {
         id: 'duration',
         header: t('jobs.colDuration'),
-        size: 115,
+        size: 100,
         cell: ({ row }) => {
           const ms = elapsedMs(row.original.started_at, row.original.finished_at, now);
           return <span className="small tabular truncate">{ms === null ? '—' : formatDuration(ms, lng)}</span>;
