@@ -11,6 +11,8 @@ pub mod email;
 pub mod erpnext;
 pub mod error;
 pub mod http;
+#[cfg(test)]
+mod job_log_keys;
 pub mod jobs;
 pub mod logging;
 pub mod model;
