@@ -126,9 +126,18 @@ impl JobManager {
     pub fn detail(&self, id: &str) -> CoreResult<JobDetail> {
         let job = self.get(id)?;
         let logs = self.store.read(|c| {
-            let mut st = c.prepare("SELECT seq, at, level, message FROM job_logs WHERE job_id=?1 ORDER BY seq")?;
+            let mut st =
+                c.prepare("SELECT seq, at, level, message, key, params FROM job_logs WHERE job_id=?1 ORDER BY seq")?;
             let rows = st.query_map([id], |r| {
-                Ok(JobLog { seq: r.get(0)?, at: r.get(1)?, level: r.get(2)?, message: r.get(3)? })
+                let params: Option<String> = r.get(5)?;
+                Ok(JobLog {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    level: r.get(2)?,
+                    message: r.get(3)?,
+                    key: r.get(4)?,
+                    params: params.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
+                })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })?;
@@ -253,7 +262,7 @@ impl JobManager {
                     Ok(())
                 });
                 ctx.flush(true);
-                ctx.log("info", "started");
+                ctx.log_t("info", "job.started", &[], "started");
                 let result = work(ctx.clone()).await;
                 ctx.flush(true);
                 let (status, err) = match result {
@@ -261,14 +270,15 @@ impl JobManager {
                     Ok(()) => (JobStatus::Succeeded, None),
                     Err(CoreError::Cancelled) => (JobStatus::Cancelled, None),
                     Err(e) => {
-                        ctx.log("error", &e.to_string());
+                        let code = e.code().to_string();
+                        ctx.log_t("error", "job.failed", &[("error", e.to_string()), ("code", code)], &e.to_string());
                         (JobStatus::Failed, Some(e.to_api()))
                     }
                 };
                 if status == JobStatus::Cancelled {
-                    ctx.log("warn", "cancelled by the user; work saved so far is kept");
+                    ctx.log_t("warn", "job.cancelled", &[], "cancelled by the user; work saved so far is kept");
                 } else if status == JobStatus::Succeeded {
-                    ctx.log("info", "finished");
+                    ctx.log_t("info", "job.finished", &[], "finished");
                 }
                 let id = ctx.id().to_string();
                 let _ = manager.finish(&id, status, err);
@@ -397,8 +407,22 @@ impl JobCtx {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner()).counts.clone()
     }
 
-    /// Appends a line to the job's log (stored, broadcast and sent to tracing).
+    /// Appends a line to the job's log (stored, broadcast and sent to tracing) that the UI shows
+    /// as it is. Lines a user reads should use [`JobCtx::log_t`].
     pub fn log(&self, level: &str, message: &str) {
+        self.append_log(level, None, BTreeMap::new(), message);
+    }
+
+    /// Appends a translatable line: `key` names its text in `ui/src/locales/jobLog/*.json`, `params`
+    /// fill the text's `{{placeholders}}`, and `english` is what logs, the CLI and a UI without
+    /// that key show. Keep `key` a string literal and `params` an inline array: a test reads the
+    /// call sites to check that every language has the key with exactly these placeholders.
+    pub fn log_t(&self, level: &str, key: &str, params: &[(&str, String)], english: &str) {
+        let params = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        self.append_log(level, Some(key), params, english);
+    }
+
+    fn append_log(&self, level: &str, key: Option<&str>, params: BTreeMap<String, String>, message: &str) {
         match level {
             "error" => tracing::error!(job_id = %self.id(), "{message}"),
             "warn" => tracing::warn!(job_id = %self.id(), "{message}"),
@@ -410,12 +434,20 @@ impl JobCtx {
             s.seq += 1;
             s.seq
         };
-        let line = JobLog { seq, at: now_utc(), level: level.to_string(), message: message.to_string() };
+        let line = JobLog {
+            seq,
+            at: now_utc(),
+            level: level.to_string(),
+            message: message.to_string(),
+            key: key.map(str::to_string),
+            params,
+        };
+        let params_json = line.key.as_ref().map(|_| serde_json::to_string(&line.params).unwrap_or_default());
         let m = &self.inner.manager;
         let _ = m.store.write(|tx| {
             tx.execute(
-                "INSERT INTO job_logs (job_id, seq, at, level, message) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![self.id(), line.seq, line.at, line.level, line.message],
+                "INSERT INTO job_logs (job_id, seq, at, level, message, key, params) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![self.id(), line.seq, line.at, line.level, line.message, line.key, params_json],
             )?;
             Ok(())
         });
@@ -458,6 +490,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("bo.db")).unwrap();
         (dir, JobManager::new(store).unwrap())
+    }
+
+    #[tokio::test]
+    async fn translatable_log_lines_keep_key_params_and_english() {
+        let (_d, jm) = manager();
+        let (job, h) = jm
+            .spawn("demo", None, serde_json::json!({}), |ctx| async move {
+                ctx.log_t(
+                    "info",
+                    "sync.resuming",
+                    &[("resource", "clientes".into()), ("page", "3".into())],
+                    "clientes: resuming the interrupted sync at page 3",
+                );
+                ctx.log("info", "plain line");
+                Ok(())
+            })
+            .unwrap();
+        h.await.unwrap();
+        let logs = jm.detail(&job.id).unwrap().logs;
+        let line = logs.iter().find(|l| l.key.as_deref() == Some("sync.resuming")).expect("the keyed line");
+        assert_eq!(line.message, "clientes: resuming the interrupted sync at page 3");
+        assert_eq!(line.params.get("resource").map(String::as_str), Some("clientes"));
+        assert_eq!(line.params.get("page").map(String::as_str), Some("3"));
+        assert_eq!(line.params.len(), 2);
+        let plain = logs.iter().find(|l| l.message == "plain line").expect("the plain line");
+        assert_eq!(plain.key, None);
+        assert!(plain.params.is_empty());
+        // The job's own start and end lines are translatable too.
+        assert_eq!(logs.first().and_then(|l| l.key.as_deref()), Some("job.started"));
+        assert_eq!(logs.last().and_then(|l| l.key.as_deref()), Some("job.finished"));
     }
 
     #[tokio::test]

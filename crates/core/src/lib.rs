@@ -11,6 +11,8 @@ pub mod email;
 pub mod erpnext;
 pub mod error;
 pub mod http;
+#[cfg(test)]
+mod job_log_keys;
 pub mod jobs;
 pub mod logging;
 pub mod model;
@@ -193,7 +195,12 @@ impl Core {
         let target = conn.clone();
         let (job, _h) =
             self.jobs.spawn("test_connection", Some(&target), serde_json::json!({}), move |ctx| async move {
-                ctx.log("info", &format!("testing \"{}\" at {}", conn.name, conn.base_url));
+                ctx.log_t(
+                    "info",
+                    "connection.testing",
+                    &[("connection", conn.name.clone()), ("url", conn.base_url.clone())],
+                    &format!("testing \"{}\" at {}", conn.name, conn.base_url),
+                );
                 ctx.progress(None, "calling the ERP");
                 let result = async {
                     let creds = core.connections().credentials(&conn)?;

@@ -3,6 +3,7 @@
 
 import jobKindsEn from './jobKinds/en.json';
 import errorsEn from './errors/en.json';
+import jobLogEn from './jobLog/en.json';
 import { erpnextEn } from './erpnext.en';
 import { omieEn } from './omie.en';
 
@@ -97,6 +98,7 @@ export const en = {
     title: 'Something went wrong',
   },
   errors: errorsEn,
+  jobLog: jobLogEn,
   dashboard: {
     title: 'Dashboard',
     subtitle: 'An overview of your connections and recent work.',

@@ -1,6 +1,7 @@
 // Textos en español (Ecuador y América Latina). Mismas claves que en.ts.
 import jobKindsEs from './jobKinds/es.json';
 import errorsEs from './errors/es.json';
+import jobLogEs from './jobLog/es.json';
 import type { Dictionary } from './en';
 import { erpnextEs } from './erpnext.es';
 import { omieEs } from './omie.es';
@@ -96,6 +97,7 @@ export const es: Dictionary = {
     title: 'Algo salió mal',
   },
   errors: errorsEs,
+  jobLog: jobLogEs,
   dashboard: {
     title: 'Panel',
     subtitle: 'Un resumen de sus conexiones y del trabajo reciente.',

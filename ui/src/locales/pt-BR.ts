@@ -1,6 +1,7 @@
 // Textos em português do Brasil. Mesmas chaves de en.ts.
 import jobKindsPtBR from './jobKinds/pt-BR.json';
 import errorsPtBR from './errors/pt-BR.json';
+import jobLogPtBR from './jobLog/pt-BR.json';
 import type { Dictionary } from './en';
 import { erpnextPtBR } from './erpnext.pt-BR';
 import { omiePtBR } from './omie.pt-BR';
@@ -96,6 +97,7 @@ export const ptBR: Dictionary = {
     title: 'Algo deu errado',
   },
   errors: errorsPtBR,
+  jobLog: jobLogPtBR,
   dashboard: {
     title: 'Painel',
     subtitle: 'Um resumo das suas conexões e do trabalho recente.',

@@ -22,6 +22,16 @@ export function mergeLogs(a: JobLog[], b: JobLog[]): JobLog[] {
   return Array.from(bySeq.values()).sort((x, y) => x.seq - y.seq);
 }
 
+/**
+ * A log line in the UI's language: the `jobLog` dictionary's text for its key, filled with its
+ * params; the English message when the line has no key or the dictionary does not know it.
+ */
+export function logLineText(i18n: Parameters<typeof translateError>[0], line: JobLog): string {
+  if (!line.key) return line.message;
+  const key = `jobLog.${line.key}`;
+  return i18n.exists(key) ? i18n.t(key, { ...line.params }) : line.message;
+}
+
 /** The error of a job in plain words, always naming the connection it concerns. */
 export function jobErrorText(i18n: Parameters<typeof translateError>[0], job: Job): string {
   if (!job.error) return '';
@@ -224,7 +234,7 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
                     <span className={`log-level level-${l.level}`}>
                       {i18n.exists(`logLevels.${l.level}`) ? t(`logLevels.${l.level}`) : l.level}
                     </span>
-                    <span className="log-message">{l.message}</span>
+                    <span className="log-message">{logLineText(i18n, l)}</span>
                   </li>
                 ))}
               </ol>

@@ -50,8 +50,8 @@ beforeEach(() => {
   mocked.getJob.mockImplementation(async (id: string) => ({
     job: id === 'j1' ? failed : running,
     logs: [
-      { seq: 1, at: '2025-03-01T12:00:01Z', level: 'info', message: 'testing "Demo Omie"' },
-      { seq: 2, at: '2025-03-01T12:00:02Z', level: 'error', message: 'connection refused' },
+      { seq: 1, at: '2025-03-01T12:00:01Z', level: 'info', message: 'testing "Demo Omie"', key: null, params: {} },
+      { seq: 2, at: '2025-03-01T12:00:02Z', level: 'error', message: 'connection refused', key: null, params: {} },
     ],
   }));
   window.location.hash = '#/jobs';
@@ -87,7 +87,7 @@ describe('Jobs & Logs page', () => {
     expect(within(detail).queryByTestId('job-cancel')).not.toBeInTheDocument();
     expect(window.location.hash).toBe('#/jobs/j1');
 
-    act(() => emit({ job: failed, log: { seq: 3, at: '2025-03-01T12:00:03Z', level: 'info', message: 'retry scheduled' } }));
+    act(() => emit({ job: failed, log: { seq: 3, at: '2025-03-01T12:00:03Z', level: 'info', message: 'retry scheduled', key: null, params: {} } }));
     expect(within(detail).getAllByTestId('job-log-line')).toHaveLength(3);
     expect(within(detail).getAllByTestId('job-log-line')[2]).toHaveTextContent('retry scheduled');
   });

@@ -35,10 +35,11 @@ impl Reporter {
         Reporter { ctx }
     }
 
-    fn log(&self, level: &str, msg: &str) {
+    /// A translatable line (see `JobCtx::log_t`); without a job, the English goes to tracing.
+    fn log_t(&self, level: &str, key: &str, params: &[(&str, String)], english: &str) {
         match &self.ctx {
-            Some(c) => c.log(level, msg),
-            None => tracing::info!("{msg}"),
+            Some(c) => c.log_t(level, key, params, english),
+            None => tracing::info!("{english}"),
         }
     }
 
@@ -168,7 +169,12 @@ impl Runner<'_> {
             Some(ra) => ra.max(delay),
             None => delay,
         };
-        self.rep.log("warn", &format!("{}; trying again in {} ms", e.short(), wait.as_millis()));
+        self.rep.log_t(
+            "warn",
+            "transfer.retrying",
+            &[("error", e.short()), ("ms", wait.as_millis().to_string())],
+            &format!("{}; trying again in {} ms", e.short(), wait.as_millis()),
+        );
         tokio::time::sleep(wait).await;
         Some(())
     }
@@ -204,9 +210,16 @@ impl Runner<'_> {
         let first = detail.steps.iter().find(|s| s.status != StepStatus::Done).map(|s| s.step);
         if let Some(f) = first {
             if f > 1 {
-                self.rep.log(
+                let d = &STEPS[f as usize - 1];
+                self.rep.log_t(
                     "info",
-                    &format!("resuming at step {f} ({}); steps before it are done", STEPS[f as usize - 1].label),
+                    "transfer.resuming",
+                    &[
+                        ("step", f.to_string()),
+                        ("doctype", d.doctype.to_string()),
+                        ("site", d.site.as_str().to_string()),
+                    ],
+                    &format!("resuming at step {f} ({}); steps before it are done", d.label),
                 );
             }
         }
@@ -230,8 +243,18 @@ impl Runner<'_> {
                             "Retry the run; the document is found by its key.",
                         ));
                     }
-                    self.rep
-                        .log("info", &format!("step {}: {} {name} ({})", def.step, def.doctype, self.site(def.site)));
+                    self.rep.log_t(
+                        "info",
+                        "transfer.step_done",
+                        &[
+                            ("step", def.step.to_string()),
+                            ("doctype", def.doctype.to_string()),
+                            ("name", name.clone()),
+                            ("site", def.site.as_str().to_string()),
+                            ("site_name", self.client(def.site).name().to_string()),
+                        ],
+                        &format!("step {}: {} {name} ({})", def.step, def.doctype, self.site(def.site)),
+                    );
                     names[def.step as usize] = Some(name);
                     if def.step == 2 {
                         self.check_received(names[1].as_deref()).await;
@@ -239,7 +262,12 @@ impl Runner<'_> {
                 }
                 Err(Stop::Cancelled(why)) => {
                     let _ = runs::set_step(&self.core.store, &self.run_id, def.step, StepStatus::Pending);
-                    self.rep.log("warn", &format!("stopped before step {}: {why}", def.step));
+                    self.rep.log_t(
+                        "warn",
+                        "transfer.stopped_before",
+                        &[("step", def.step.to_string()), ("reason", why.clone())],
+                        &format!("stopped before step {}: {why}", def.step),
+                    );
                     return Outcome::Cancelled;
                 }
                 Err(Stop::Failed(err)) => return Outcome::Failed(*err),
@@ -255,8 +283,10 @@ impl Runner<'_> {
         if let Ok(Some(doc)) = self.a.get_doc("Purchase Order", po).await {
             let per = doc.get("per_received").and_then(Value::as_f64).unwrap_or(0.0);
             if per < 100.0 {
-                self.rep.log(
+                self.rep.log_t(
                     "warn",
+                    "transfer.po_not_fully_received",
+                    &[("order", po.to_string()), ("percent", per.to_string())],
                     &format!("Purchase Order {po} shows {per}% received after the receipt; check its rows on site A"),
                 );
             }
@@ -582,7 +612,12 @@ impl Runner<'_> {
                 if docstatus == 2 {
                     self.attempt(Some(def.step), "check", "ok", Some(200), &format!("{name} is cancelled"), t);
                     let _ = runs::step_docstatus(&self.core.store, &self.run_id, def.step, &name, 2);
-                    self.rep.log("info", &format!("step {}: {} {name} is cancelled", def.step, def.doctype));
+                    self.rep.log_t(
+                        "info",
+                        "transfer.step_cancelled",
+                        &[("step", def.step.to_string()), ("doctype", def.doctype.to_string()), ("name", name.clone())],
+                        &format!("step {}: {} {name} is cancelled", def.step, def.doctype),
+                    );
                     break;
                 }
                 let t = Instant::now();
@@ -652,7 +687,12 @@ pub async fn drive_run(core: &Arc<Core>, rep: &Reporter, run_id: &str, action: &
         }
     };
     if action == "compensate" {
-        rep.log("info", &format!("compensating transfer {run_id}: cancelling its documents, last first"));
+        rep.log_t(
+            "info",
+            "transfer.compensating",
+            &[("run", run_id.to_string())],
+            &format!("compensating transfer {run_id}: cancelling its documents, last first"),
+        );
         let out = runner.compensate(&detail).await;
         match &out {
             Outcome::Compensated => runs::finish(&core.store, run_id, RunStatus::Compensated, None)?,
@@ -663,7 +703,12 @@ pub async fn drive_run(core: &Arc<Core>, rep: &Reporter, run_id: &str, action: &
         }
         return Ok(out);
     }
-    rep.log("info", &format!("transfer {run_id}: {}", detail.run.summary));
+    rep.log_t(
+        "info",
+        "transfer.starting",
+        &[("run", run_id.to_string()), ("summary", detail.run.summary.clone())],
+        &format!("transfer {run_id}: {}", detail.run.summary),
+    );
     let out = runner.drive(&detail).await;
     match &out {
         Outcome::Succeeded => runs::finish(&core.store, run_id, RunStatus::Succeeded, None)?,
@@ -676,7 +721,17 @@ pub async fn drive_run(core: &Arc<Core>, rep: &Reporter, run_id: &str, action: &
         Outcome::Failed(e) => {
             let step = e.step.unwrap_or(1);
             runs::step_failed(&core.store, run_id, step, e)?;
-            rep.log("error", &format!("step {step} stopped: {} Fix: {}", e.message, e.fix));
+            rep.log_t(
+                "error",
+                "transfer.step_failed",
+                &[
+                    ("step", step.to_string()),
+                    ("error", e.message.clone()),
+                    ("fix", e.fix.clone()),
+                    ("code", e.kind.clone()),
+                ],
+                &format!("step {step} stopped: {} Fix: {}", e.message, e.fix),
+            );
         }
         _ => {}
     }

@@ -372,7 +372,12 @@ async fn fetch(
                 return Err(OmieError::TooLarge { name: a.name.clone(), size, limit }.into());
             }
             Download::Expired(why) => {
-                job.log("warn", &format!("the download link of \"{}\" expired ({why}); obtaining a new one", a.name));
+                job.log_t(
+                    "warn",
+                    "attachments.link_expired",
+                    &[("file", a.name.clone()), ("reason", why.to_string())],
+                    &format!("the download link of \"{}\" expired ({why}); obtaining a new one", a.name),
+                );
                 if i as u32 + 1 == attempts {
                     break;
                 }
@@ -593,7 +598,18 @@ impl Run<'_> {
                         return Ok(Some((d.id.clone(), "same name and size")));
                     }
                 }
-                Err(e) => self.job.log("warn", &format!("could not compare with \"{}\" on {dt} {did}: {e}", d.name)),
+                Err(e) => self.job.log_t(
+                    "warn",
+                    "attachments.compare_failed",
+                    &[
+                        ("file", d.name.clone()),
+                        ("table", dt.to_string()),
+                        ("record", did.to_string()),
+                        ("error", e.to_string()),
+                        ("code", e.code().to_string()),
+                    ],
+                    &format!("could not compare with \"{}\" on {dt} {did}: {e}", d.name),
+                ),
             }
         }
         Ok(None)
@@ -623,8 +639,12 @@ impl Run<'_> {
     ) -> CoreResult<&'static str> {
         let dest_name = safe_name(name);
         if dest_name != name {
-            self.job
-                .log("info", &format!("\"{name}\" has more than one dot (Omie refuses that); sent as \"{dest_name}\""));
+            self.job.log_t(
+                "info",
+                "attachments.renamed",
+                &[("file", name.to_string()), ("new_name", dest_name.to_string())],
+                &format!("\"{name}\" has more than one dot (Omie refuses that); sent as \"{dest_name}\""),
+            );
         }
         let size = content.len() as i64;
         let sha = sha256_hex(content);
@@ -641,7 +661,17 @@ impl Run<'_> {
                 Some(&att),
                 None,
             )?;
-            self.job.log("info", &format!("\"{name}\" is already on {dt} {did} ({why}); not copied again"));
+            self.job.log_t(
+                "info",
+                "attachments.already_there",
+                &[
+                    ("file", name.to_string()),
+                    ("table", dt.to_string()),
+                    ("record", did.to_string()),
+                    ("reason", why.to_string()),
+                ],
+                &format!("\"{name}\" is already on {dt} {did} ({why}); not copied again"),
+            );
             if self.dry_run {
                 add_preview(
                     &self.core.store,
@@ -684,7 +714,12 @@ impl Run<'_> {
                 Some(&att),
                 None,
             )?;
-            self.job.log("info", &format!("\"{name}\" was already included on {dt} {did} by an earlier attempt"));
+            self.job.log_t(
+                "info",
+                "attachments.included_earlier",
+                &[("file", name.to_string()), ("table", dt.to_string()), ("record", did.to_string())],
+                &format!("\"{name}\" was already included on {dt} {did} by an earlier attempt"),
+            );
             return Ok("duplicate");
         }
         self.set_file(tid, oid, "processing", Some(&dest_name), Some(size), Some(&sha), Some(&cod), None, None)?;
@@ -708,7 +743,17 @@ impl Run<'_> {
             Ok(v) => {
                 let att = id_text(&v["nIdAnexo"]);
                 self.set_file(tid, oid, "succeeded", None, None, None, None, Some(&att), None)?;
-                self.job.log("info", &format!("copied \"{dest_name}\" to {dt} {did} (nIdAnexo {att})"));
+                self.job.log_t(
+                    "info",
+                    "attachments.copied",
+                    &[
+                        ("file", dest_name.to_string()),
+                        ("table", dt.to_string()),
+                        ("record", did.to_string()),
+                        ("attachment_id", att.clone()),
+                    ],
+                    &format!("copied \"{dest_name}\" to {dt} {did} (nIdAnexo {att})"),
+                );
                 Ok("succeeded")
             }
             Err(f) => {
@@ -807,7 +852,20 @@ impl Run<'_> {
                 }
                 Err(e) => {
                     self.job.add_count("failed", 1);
-                    self.job.log("error", &format!("\"{}\" from {ot} {oid} to {dt} {did}: {e}", a.name));
+                    self.job.log_t(
+                        "error",
+                        "attachments.file_failed",
+                        &[
+                            ("file", a.name.clone()),
+                            ("from_table", ot.to_string()),
+                            ("from_record", oid.to_string()),
+                            ("table", dt.to_string()),
+                            ("record", did.to_string()),
+                            ("error", e.to_string()),
+                            ("code", e.code().to_string()),
+                        ],
+                        &format!("\"{}\" from {ot} {oid} to {dt} {did}: {e}", a.name),
+                    );
                     if self.dry_run {
                         add_preview(
                             &self.core.store,
@@ -829,12 +887,21 @@ impl Run<'_> {
         }
         if !self.dry_run {
             let (ok, dup, bad) = self.finish_transfer(&tid, started, None)?;
-            self.job.log(
+            let ms = started.elapsed().as_millis();
+            self.job.log_t(
                 "info",
-                &format!(
-                    "{ot} {oid} → {dt} {did}: {ok} copied, {dup} already there, {bad} failed in {} ms",
-                    started.elapsed().as_millis()
-                ),
+                "attachments.pair_done",
+                &[
+                    ("from_table", ot.to_string()),
+                    ("from_record", oid.to_string()),
+                    ("table", dt.to_string()),
+                    ("record", did.to_string()),
+                    ("copied", ok.to_string()),
+                    ("already", dup.to_string()),
+                    ("failed", bad.to_string()),
+                    ("ms", ms.to_string()),
+                ],
+                &format!("{ot} {oid} → {dt} {did}: {ok} copied, {dup} already there, {bad} failed in {ms} ms"),
             );
         }
         let _ = first_err;
@@ -1016,13 +1083,15 @@ impl Core {
                         .map(|d| d.with_timezone(&tz).date_naive())
                         .unwrap_or(today - chrono::Duration::days(7)),
                 };
-                ctx.log(
-                    "info",
-                    &format!(
-                        "receipts changed since {since}{}",
-                        if dry_run { " (dry run: nothing is copied)" } else { "" }
-                    ),
+                let english = format!(
+                    "receipts changed since {since}{}",
+                    if dry_run { " (dry run: nothing is copied)" } else { "" }
                 );
+                if dry_run {
+                    ctx.log_t("info", "attachments.scanning_dry_run", &[("since", since.to_string())], &english);
+                } else {
+                    ctx.log_t("info", "attachments.scanning", &[("since", since.to_string())], &english);
+                }
                 let run =
                     Run { core: &core, client: &client, conn: &conn, job: &ctx, settings: settings.clone(), dry_run };
                 let mut page = 1u32;
@@ -1063,7 +1132,18 @@ impl Core {
                                     return Err(e);
                                 }
                                 ctx.add_count("pairs_failed", 1);
-                                ctx.log("error", &format!("receipt {rid} → {} {did}: {e}", settings.dest_table));
+                                ctx.log_t(
+                                    "error",
+                                    "attachments.receipt_failed",
+                                    &[
+                                        ("receipt", rid.clone()),
+                                        ("table", settings.dest_table.clone()),
+                                        ("record", did.to_string()),
+                                        ("error", e.to_string()),
+                                        ("code", e.code().to_string()),
+                                    ],
+                                    &format!("receipt {rid} → {} {did}: {e}", settings.dest_table),
+                                );
                             }
                         }
                     }
@@ -1092,7 +1172,12 @@ impl Core {
                 let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })?;
-            ctx.log("info", &format!("{} transfers to reprocess", todo.len()));
+            ctx.log_t(
+                "info",
+                "attachments.reprocessing",
+                &[("count", todo.len().to_string())],
+                &format!("{} transfers to reprocess", todo.len()),
+            );
             let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, settings, dry_run: false };
             for (ot, oid, dt, did, nf, path) in todo {
                 let r = if ot == LOCAL_FILE {
@@ -1107,7 +1192,19 @@ impl Core {
                     if matches!(e, CoreError::Cancelled | CoreError::Omie(OmieError::KeyBlocked { .. })) {
                         return Err(e);
                     }
-                    ctx.log("error", &format!("{ot} {oid} → {dt} {did}: {e}"));
+                    ctx.log_t(
+                        "error",
+                        "attachments.pair_failed",
+                        &[
+                            ("from_table", ot.to_string()),
+                            ("from_record", oid.to_string()),
+                            ("table", dt.to_string()),
+                            ("record", did.to_string()),
+                            ("error", e.to_string()),
+                            ("code", e.code().to_string()),
+                        ],
+                        &format!("{ot} {oid} → {dt} {did}: {e}"),
+                    );
                     ctx.add_count("pairs_failed", 1);
                 }
             }

@@ -128,14 +128,22 @@ pub fn match_clients(store: &Store, ctx: &JobCtx, conn: &Connection, since: &str
                              ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, at=excluded.at",
                             params![conn.id, code, e.to_string(), raw, now_utc()],
                         )?;
-                        problems.push(e.to_string());
+                        problems.push(e);
                     }
                 }
             }
             Ok((c, problems))
         })?;
         for p in problems.iter().take(20) {
-            ctx.log("warn", p);
+            match p {
+                OmieError::InvalidTaxId { document, code, name } => ctx.log_t(
+                    "warn",
+                    "omie.invalid_tax_id",
+                    &[("document", document.clone()), ("client", code.clone()), ("name", name.clone())],
+                    &p.to_string(),
+                ),
+                other => ctx.log("warn", &other.to_string()),
+            }
         }
         counts.linked_by_document += c.linked_by_document;
         counts.matched_by_code += c.matched_by_code;

@@ -362,7 +362,12 @@ impl Run<'_> {
                     if matches!(e, CoreError::Omie(OmieError::PoNotClosed { .. })) { "not_closed" } else { "error" };
                 self.finish_row(&rid, false, outcome, None, None, None, None, Some(e))?;
             }
-            self.job.log("error", &format!("purchase order {order}: {e}"));
+            self.job.log_t(
+                "error",
+                "po_close.order_failed",
+                &[("order", order.to_string()), ("error", e.to_string()), ("code", e.code().to_string())],
+                &format!("purchase order {order}: {e}"),
+            );
         }
         r
     }
@@ -371,8 +376,10 @@ impl Run<'_> {
         let order = req.order_number.trim();
         let before = self.consult(order, None, false).await?;
         if before.closed {
-            self.job.log(
+            self.job.log_t(
                 "info",
+                "po_close.already_closed",
+                &[("order", order.to_string()), ("stage", before.stage.clone())],
                 &format!("purchase order {order} is already closed (stage {}); nothing to do", before.stage),
             );
             if self.dry_run {
@@ -420,8 +427,15 @@ impl Run<'_> {
         let new = Some((after.stage.as_str(), after.closed));
         if after.closed {
             self.finish_row(rid, true, "closed", Some(&before.id), prev, new, Some(&call_desc), None)?;
-            self.job.log(
+            self.job.log_t(
                 "info",
+                "po_close.closed",
+                &[
+                    ("order", order.to_string()),
+                    ("call", call_desc.clone()),
+                    ("stage_before", before.stage.clone()),
+                    ("stage_after", after.stage.clone()),
+                ],
                 &format!("purchase order {order} closed by {call_desc} (stage {} → {})", before.stage, after.stage),
             );
             Ok("closed")
@@ -591,7 +605,15 @@ impl Core {
                     .map(|d| d.with_timezone(&tz).date_naive())
                     .unwrap_or(today - chrono::Duration::days(7)),
             };
-            ctx.log("info", &format!("payables changed since {since} with a service invoice and an order{}", if dry_run { " (dry run)" } else { "" }));
+            let english = format!(
+                "payables changed since {since} with a service invoice and an order{}",
+                if dry_run { " (dry run)" } else { "" }
+            );
+            if dry_run {
+                ctx.log_t("info", "po_close.scanning_dry_run", &[("since", since.to_string())], &english);
+            } else {
+                ctx.log_t("info", "po_close.scanning", &[("since", since.to_string())], &english);
+            }
             // order number → (service invoice number, payable id)
             let mut found: Vec<(String, String, String)> = vec![];
             let mut page = 1u32;
@@ -623,7 +645,12 @@ impl Core {
                 }
                 page += 1;
             }
-            ctx.log("info", &format!("{} orders have a posted service invoice", found.len()));
+            ctx.log_t(
+                "info",
+                "po_close.orders_found",
+                &[("count", found.len().to_string())],
+                &format!("{} orders have a posted service invoice", found.len()),
+            );
             let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, cfg, dry_run };
             for (order, nf, pid) in found {
                 let done: Option<(String, u32, u32)> = core.store.read(|c| {
@@ -640,7 +667,12 @@ impl Core {
                         continue;
                     }
                     Some((s, a, m)) if s == "failed" && a >= m => {
-                        ctx.log("warn", &format!("purchase order {order}: gave up after {a} attempts; see the closure log"));
+                        ctx.log_t(
+                            "warn",
+                            "po_close.gave_up",
+                            &[("order", order.to_string()), ("attempts", a.to_string())],
+                            &format!("purchase order {order}: gave up after {a} attempts; see the closure log"),
+                        );
                         ctx.add_count("gave_up", 1);
                         continue;
                     }
@@ -684,7 +716,12 @@ impl Core {
                 let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })?;
-            ctx.log("info", &format!("{} closures to reprocess", todo.len()));
+            ctx.log_t(
+                "info",
+                "po_close.reprocessing",
+                &[("count", todo.len().to_string())],
+                &format!("{} closures to reprocess", todo.len()),
+            );
             let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, cfg, dry_run: false };
             for (order, item, nf, nf_id, source, pid) in todo {
                 let req = OmieCloseRequest {

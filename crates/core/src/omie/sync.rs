@@ -366,7 +366,12 @@ impl Core {
         let target = conn.clone();
         let (job, _h) = self.jobs.spawn("sync_omie", Some(&target), params, move |ctx| async move {
             if requested > MAX_PAGE_SIZE {
-                ctx.log("warn", &format!("page size {requested} lowered to {MAX_PAGE_SIZE}, Omie's maximum"));
+                ctx.log_t(
+                    "warn",
+                    "omie.page_size_lowered",
+                    &[("requested", requested.to_string()), ("max", MAX_PAGE_SIZE.to_string())],
+                    &format!("page size {requested} lowered to {MAX_PAGE_SIZE}, Omie's maximum"),
+                );
             }
             let client = core.omie_client(&conn)?;
             let tz: chrono_tz::Tz = conn.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
@@ -382,7 +387,12 @@ impl Core {
             if opts.resources.is_empty() || opts.resources.iter().any(|r| r == "clientes") {
                 let n = super::local_clients::match_clients(&core.store, &ctx, &conn, &started)?;
                 if n.invalid > 0 {
-                    ctx.log("warn", &format!("{} clients have an invalid CNPJ/CPF; see the quarantine", n.invalid));
+                    ctx.log_t(
+                        "warn",
+                        "omie.clients_invalid_tax_id",
+                        &[("count", n.invalid.to_string())],
+                        &format!("{} clients have an invalid CNPJ/CPF; see the quarantine", n.invalid),
+                    );
                 }
             }
             result.map(|_| ())

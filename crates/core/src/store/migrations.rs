@@ -222,6 +222,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, seq)
     );
 "#,
+    // 6: job log lines the UI can translate: a dictionary key (ui/src/locales/jobLog/) and its
+    // parameters as a JSON object of strings. Lines without a key show their English message.
+    r#"
+    ALTER TABLE job_logs ADD COLUMN key TEXT;
+    ALTER TABLE job_logs ADD COLUMN params TEXT;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

@@ -476,7 +476,16 @@ impl<S: Source> Engine<S> {
                 Err(CoreError::Cancelled) => break,
                 Err(e) => {
                     let msg = format!("{}: {e}", spec.name);
-                    ctx.log("error", &msg);
+                    ctx.log_t(
+                        "error",
+                        "sync.resource_failed",
+                        &[
+                            ("resource", spec.name.to_string()),
+                            ("error", e.to_string()),
+                            ("code", e.code().to_string()),
+                        ],
+                        &msg,
+                    );
                     ctx.add_count("resources_failed", 1);
                     self.store.write(|tx| {
                         tx.execute(
@@ -564,7 +573,12 @@ impl<S: Source> Engine<S> {
             (Some(p), Some(tag)) if !full_refresh || state.resume_mode.as_deref() == Some("full") => {
                 let full = state.resume_mode.as_deref() == Some("full");
                 let since = state.resume_since.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
-                ctx.log("info", &format!("{}: resuming the interrupted sync at page {}", spec.name, p + 1));
+                ctx.log_t(
+                    "info",
+                    "sync.resuming",
+                    &[("resource", spec.name.to_string()), ("page", (p + 1).to_string())],
+                    &format!("{}: resuming the interrupted sync at page {}", spec.name, p + 1),
+                );
                 (p + 1, tag.clone(), full, since)
             }
             _ => {
@@ -579,13 +593,27 @@ impl<S: Source> Engine<S> {
             }
         };
         let mode = if full { "full" } else { "incremental" };
-        ctx.log(
-            "info",
-            &match since_date {
-                Some(d) => format!("{}: {mode} read of records changed since {d}", spec.name),
-                None => format!("{}: {mode} read", spec.name),
-            },
-        );
+        let english = match since_date {
+            Some(d) => format!("{}: {mode} read of records changed since {d}", spec.name),
+            None => format!("{}: {mode} read", spec.name),
+        };
+        let name = spec.name.to_string();
+        match (full, since_date) {
+            (true, None) => ctx.log_t("info", "sync.read_full", &[("resource", name.clone())], &english),
+            (false, None) => ctx.log_t("info", "sync.read_incremental", &[("resource", name.clone())], &english),
+            (true, Some(d)) => ctx.log_t(
+                "info",
+                "sync.read_full_since",
+                &[("resource", name.clone()), ("since", d.to_string())],
+                &english,
+            ),
+            (false, Some(d)) => ctx.log_t(
+                "info",
+                "sync.read_incremental_since",
+                &[("resource", name.clone()), ("since", d.to_string())],
+                &english,
+            ),
+        }
         let conn_id = self.conn.id.clone();
         let resource_start = Instant::now();
         let mut fetched: i64 = 0;
@@ -701,18 +729,25 @@ impl<S: Source> Engine<S> {
         })?;
         if tombstoned > 0 {
             ctx.add_count("deleted", tombstoned as i64);
-            ctx.log(
+            ctx.log_t(
                 "info",
+                "sync.marked_deleted",
+                &[("resource", name.to_string()), ("count", tombstoned.to_string())],
                 &format!("{name}: {tombstoned} records no longer exist upstream; marked deleted (kept locally)"),
             );
         }
         ctx.add_count("resources_synced", 1);
-        ctx.log(
+        let seconds = format!("{:.1}", resource_start.elapsed().as_secs_f64());
+        ctx.log_t(
             "info",
-            &format!(
-                "{name}: done, {fetched} records read in {:.1} s (through page {page})",
-                resource_start.elapsed().as_secs_f64()
-            ),
+            "sync.resource_done",
+            &[
+                ("resource", name.to_string()),
+                ("records", fetched.to_string()),
+                ("seconds", seconds.clone()),
+                ("page", page.to_string()),
+            ],
+            &format!("{name}: done, {fetched} records read in {seconds} s (through page {page})"),
         );
         Ok(())
     }
@@ -788,7 +823,7 @@ impl<S: Source> Engine<S> {
                             q.execute(params![conn_id, erp, spec.name, id, reason, raw, run_id, now])?;
                             keep.execute(params![conn_id, id, run_tag])?;
                             has_quarantine = true;
-                            reasons.push(format!("{} {id}: {reason}", spec.name));
+                            reasons.push((id.to_string(), reason.to_string()));
                             qn += 1;
                         }
                     }
@@ -816,8 +851,13 @@ impl<S: Source> Engine<S> {
         ctx.add_count("records", written as i64);
         if quarantined > 0 {
             ctx.add_count("quarantined", quarantined as i64);
-            for r in reasons.iter().take(20) {
-                ctx.log("warn", &format!("quarantined {r}"));
+            for (id, reason) in reasons.iter().take(20) {
+                ctx.log_t(
+                    "warn",
+                    "sync.quarantined",
+                    &[("resource", spec.name.to_string()), ("record", id.clone()), ("reason", reason.clone())],
+                    &format!("quarantined {} {id}: {reason}", spec.name),
+                );
             }
         }
         Ok(written)
