@@ -66,6 +66,13 @@ async fn tour(app: &App, locale: &str) -> Result<()> {
     }
     app.open_schedules().await?;
     let path = app.screenshot(&format!("tour-{locale}-{:02}-schedules", sel::PAGES.len() + 1)).await?;
+    check_size(&path)?;
+
+    // The sync's detail with its log, in the tour's language.
+    let job = app.wait_job(sel::KIND_SYNC_CONTIFICO, DEMO_CONTIFICO).await?;
+    let detail = app.open_job(&job.row).await?;
+    ensure!(!detail.log_lines.is_empty(), "the sync's detail shows no log lines");
+    let path = app.screenshot(&format!("tour-{locale}-{:02}-job-detail", sel::PAGES.len() + 2)).await?;
     check_size(&path)
 }
 

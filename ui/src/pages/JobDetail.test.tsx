@@ -50,4 +50,31 @@ describe('job log lines', () => {
     expect(logLineText(i18n, lines[0]!)).toBe('clientes: resuming the interrupted sync at page 4');
     expect(logLineText(i18n, lines[1]!)).toBe('a line from a newer version');
   });
+
+  it("name a sync's resource the way its ERP page does", async () => {
+    await i18n.changeLanguage('pt-BR');
+    const line = { ...lines[0]!, params: { resource: 'personas', page: '2' } };
+    expect(logLineText(i18n, line, 'sync_contifico')).toBe(
+      'Clientes e fornecedores: retomando a sincronização interrompida na página 2',
+    );
+    // Without the job's kind (or for a name the ERP page does not know) the API name stays.
+    expect(logLineText(i18n, line)).toBe('personas: retomando a sincronização interrompida na página 2');
+    expect(logLineText(i18n, { ...line, params: { resource: 'novidade', page: '2' } }, 'sync_contifico')).toBe(
+      'novidade: retomando a sincronização interrompida na página 2',
+    );
+  });
+
+  it('write quantities and dates the local way', async () => {
+    await i18n.changeLanguage('pt-BR');
+    const line = { ...lines[0]!, key: 'sync.read_incremental_since', params: { resource: 'personas', since: '2026-11-01' } };
+    expect(logLineText(i18n, line, 'sync_contifico')).toContain('01/11/2026');
+    const done = {
+      ...lines[0]!,
+      key: 'sync.resource_done',
+      params: { resource: 'personas', records: '1000000', seconds: '85.3', page: '1000' },
+    };
+    expect(logLineText(i18n, done, 'sync_contifico')).toBe(
+      'Clientes e fornecedores: pronto, 1.000.000 registros lidos em 85,3 s (até a página 1000)',
+    );
+  });
 });

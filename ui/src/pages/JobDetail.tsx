@@ -10,7 +10,15 @@ import { ErrorBox, ErrorDetails } from '../components/ErrorBox';
 import { Icon } from '../components/Icon';
 import { ProgressBar } from '../components/ProgressBar';
 import { jobKindLabel, toApiError, translateError } from '../errors';
-import { elapsedMs, formatDateTime, formatDuration, formatNumber, formatTime } from '../format';
+import {
+  elapsedMs,
+  formatDateOnly,
+  formatDateTime,
+  formatDecimalString,
+  formatDuration,
+  formatNumber,
+  formatTime,
+} from '../format';
 import { useJobEvents } from '../hooks/useJobEvents';
 import { useNow } from '../hooks/useNow';
 
@@ -22,14 +30,37 @@ export function mergeLogs(a: JobLog[], b: JobLog[]): JobLog[] {
   return Array.from(bySeq.values()).sort((x, y) => x.seq - y.seq);
 }
 
+/** Where each sync kind keeps the names of its resources (`personas` → "Clientes e fornecedores"). */
+const RESOURCE_LABELS: Record<string, string> = {
+  sync_contifico: 'contifico.resources.',
+  sync_omie: 'omie.resources.',
+  sync_erpnext: 'erpnext.data.resources.',
+};
+
+/** Log-line params that are quantities (never ids such as an order or NF number). */
+const QUANTITIES = ['seconds', 'count', 'records', 'ms', 'failed', 'copied', 'already', 'requested', 'attempts', 'max', 'percent'];
+
 /**
  * A log line in the UI's language: the `jobLog` dictionary's text for its key, filled with its
- * params; the English message when the line has no key or the dictionary does not know it.
+ * params (a resource named by the job's ERP in words); the English message when the line has no
+ * key or the dictionary does not know it.
  */
-export function logLineText(i18n: Parameters<typeof translateError>[0], line: JobLog): string {
+export function logLineText(i18n: Parameters<typeof translateError>[0], line: JobLog, kind?: string): string {
   if (!line.key) return line.message;
   const key = `jobLog.${line.key}`;
-  return i18n.exists(key) ? i18n.t(key, { ...line.params }) : line.message;
+  if (!i18n.exists(key)) return line.message;
+  const params: Record<string, string | undefined> = { ...line.params };
+  const prefix = kind ? RESOURCE_LABELS[kind] : undefined;
+  if (prefix && params.resource && i18n.exists(prefix + params.resource)) {
+    params.resource = i18n.t(prefix + params.resource);
+  }
+  // Quantities and dates the local way ("0,4 s", "1.000.000 registros", "01/11/2026"); ids stay as sent.
+  for (const name of QUANTITIES) {
+    const v = params[name];
+    if (v !== undefined) params[name] = formatDecimalString(v, i18n.language);
+  }
+  if (params.since) params.since = formatDateOnly(params.since, i18n.language);
+  return i18n.t(key, params);
 }
 
 /** The error of a job in plain words, always naming the connection it concerns. */
@@ -234,7 +265,7 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
                     <span className={`log-level level-${l.level}`}>
                       {i18n.exists(`logLevels.${l.level}`) ? t(`logLevels.${l.level}`) : l.level}
                     </span>
-                    <span className="log-message">{logLineText(i18n, l)}</span>
+                    <span className="log-message">{logLineText(i18n, l, job?.kind)}</span>
                   </li>
                 ))}
               </ol>
