@@ -6,7 +6,7 @@ import * as api from '../api';
 import type { ApiError } from '../bindings/ApiError';
 import { ErrorBox } from '../components/ErrorBox';
 import { Icon } from '../components/Icon';
-import { toApiError } from '../errors';
+import { useRecordJson } from '../components/useRecordBrowser';
 import { prettyJson } from './ContificoUtil';
 
 /** A right-hand panel with a title, some facts and a JSON document. Escape closes it. */
@@ -110,25 +110,7 @@ export function RecordPanel({
   onClose: () => void;
 }) {
   const { t } = useTranslation();
-  const [raw, setRaw] = useState<string | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  useEffect(() => {
-    let stale = false;
-    setRaw(null);
-    setError(null);
-    api.contificoRecord(connectionId, resource, id).then(
-      (r) => {
-        if (!stale) setRaw(r);
-      },
-      (e) => {
-        if (!stale) setError(toApiError(e));
-      },
-    );
-    return () => {
-      stale = true;
-    };
-  }, [connectionId, resource, id]);
+  const { raw, error } = useRecordJson(api.contificoRecord, connectionId, resource, id);
 
   return (
     <JsonPanel
