@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_BASE_URL, emptyForm, switchKind, validateConnectionForm, type ConnectionFormValues } from './connectionForm';
+import { DEFAULT_BASE_URL, desktopZone, emptyForm, switchKind, validateConnectionForm, type ConnectionFormValues } from './connectionForm';
 
 const valid: ConnectionFormValues = {
   name: 'Matriz',
@@ -65,7 +65,7 @@ describe('switching the ERP', () => {
     const v = switchKind(emptyForm('omie'), 'contifico');
     expect(v.baseUrl).toBe(DEFAULT_BASE_URL.contifico);
     expect(v.timezone).toBe('America/Guayaquil');
-    expect(switchKind(v, 'erpnext')).toMatchObject({ baseUrl: '', timezone: 'UTC' });
+    expect(switchKind(v, 'erpnext')).toMatchObject({ baseUrl: '', timezone: desktopZone() });
   });
 
   it('keeps an address the user typed', () => {

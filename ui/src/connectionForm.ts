@@ -14,10 +14,20 @@ export const DEFAULT_BASE_URL: Record<ConnectionKind, string> = {
   erpnext: '',
 };
 
+/** This computer's IANA time zone (what an ERPNext connection assumes until its site says its own). */
+export function desktopZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
 export const DEFAULT_TIMEZONE: Record<ConnectionKind, string> = {
   omie: 'America/Sao_Paulo',
   contifico: 'America/Guayaquil',
-  erpnext: 'UTC',
+  // An ERPNext site says its own zone when the connection is tested; until then, this computer's.
+  erpnext: desktopZone(),
 };
 
 /** Whether the secret may stay empty when credentials are entered (Contífico's POS token). */
@@ -161,8 +171,11 @@ export function validateConnectionForm(values: ConnectionFormValues, mode: FormM
   }
   const v = parsed.data;
   const credentials = v.key === '' && v.secret === '' ? null : { key: v.key, secret: v.secret };
+  // A new ERPNext connection left on this computer's zone sends none: the core then marks the zone
+  // as assumed, and the site's own replaces it when the connection is tested.
+  const timezone = mode === 'create' && v.kind === 'erpnext' && v.timezone === desktopZone() ? '' : v.timezone;
   return {
     ok: true,
-    input: { name: v.name, kind: v.kind, base_url: v.baseUrl, timezone: v.timezone, credentials },
+    input: { name: v.name, kind: v.kind, base_url: v.baseUrl, timezone, credentials },
   };
 }

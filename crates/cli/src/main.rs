@@ -345,7 +345,14 @@ async fn connections(ctx: &Ctx, cmd: ConnCmd) -> Result<i32> {
                 credentials: Some(Credentials { key, secret }),
             };
             let c = conns.create(&input, false)?;
-            output::connections(ctx.json, &[c]);
+            output::connections(ctx.json, std::slice::from_ref(&c));
+            if !ctx.json && c.timezone_source == backoffice_core::model::TimezoneSource::Computer {
+                eprintln!(
+                    "note: \"{}\" assumes this computer's time zone ({}) until the site says its own; \
+                     `backoffice connections test \"{}\"` asks it.",
+                    c.name, c.timezone, c.name
+                );
+            }
             Ok(0)
         }
         ConnCmd::Remove { name } => {

@@ -14,14 +14,24 @@ pub fn connections(json: bool, list: &[Connection]) {
         println!("{}", serde_json::to_string(list).unwrap_or_default());
         return;
     }
-    println!("{:<28} {:<10} {:<48} LAST TEST", "NAME", "ERP", "BASE URL");
+    println!("{:<28} {:<10} {:<48} {:<40} LAST TEST", "NAME", "ERP", "BASE URL", "TIME ZONE");
     for c in list {
         let test = match c.last_test_ok {
             Some(true) => "ok".to_string(),
             Some(false) => format!("failed: {}", c.last_test_message.as_deref().unwrap_or("")),
             None => "never".to_string(),
         };
-        println!("{:<28} {:<10} {:<48} {}", c.name, c.kind.as_str(), c.base_url, test);
+        let zone = format!(
+            "{} ({})",
+            c.timezone,
+            match c.timezone_source {
+                backoffice_core::model::TimezoneSource::Site => "said by the site",
+                backoffice_core::model::TimezoneSource::User => "set by you",
+                backoffice_core::model::TimezoneSource::Computer => "this computer's, until the site says",
+                backoffice_core::model::TimezoneSource::Default => "the ERP's",
+            }
+        );
+        println!("{:<28} {:<10} {:<48} {:<40} {}", c.name, c.kind.as_str(), c.base_url, zone, test);
     }
 }
 

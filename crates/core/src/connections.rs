@@ -3,12 +3,12 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::{Connection, ConnectionInput, ConnectionKind, Credentials};
+use crate::model::{Connection, ConnectionInput, ConnectionKind, Credentials, TimezoneSource};
 use crate::secrets::SecretStore;
 use crate::store::{now_utc, Store};
 
-const COLS: &str =
-    "id, name, kind, base_url, timezone, is_demo, created_at, updated_at, last_test_at, last_test_ok, last_test_message";
+const COLS: &str = "id, name, kind, base_url, timezone, is_demo, created_at, updated_at, last_test_at, last_test_ok, \
+                    last_test_message, timezone_source";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
     Ok(Connection {
@@ -23,7 +23,29 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
         last_test_at: r.get(8)?,
         last_test_ok: r.get(9)?,
         last_test_message: r.get(10)?,
+        timezone_source: TimezoneSource::parse(&r.get::<_, String>(11)?),
     })
+}
+
+/// The zone of a form: what the user chose, else the ERP's documented zone, else (ERPNext, whose
+/// site says its own zone once it is reached) this computer's zone. Never silently UTC.
+fn form_timezone(input: &ConnectionInput) -> CoreResult<(String, TimezoneSource)> {
+    let typed = input.timezone.trim();
+    if !typed.is_empty() {
+        return Ok((typed.to_string(), TimezoneSource::User));
+    }
+    let documented = input.kind.default_timezone();
+    if !documented.is_empty() {
+        return Ok((documented.to_string(), TimezoneSource::Default));
+    }
+    match crate::clock::desktop_zone() {
+        Some(tz) => Ok((tz.name().to_string(), TimezoneSource::Computer)),
+        None => Err(CoreError::invalid(
+            "timezone",
+            "Choose the time zone the site keeps (e.g. America/Guayaquil): this computer does not say which zone \
+             it is in, and BackOffice reads the site's own zone only once it can reach it.",
+        )),
+    }
 }
 
 /// Checks and normalises the form. `creating` makes credentials mandatory.
@@ -60,11 +82,7 @@ pub fn validate(input: &ConnectionInput, creating: bool) -> CoreResult<Connectio
     if input.kind != ConnectionKind::Erpnext && !base_url.ends_with('/') {
         base_url.push('/');
     }
-    let timezone = if input.timezone.trim().is_empty() {
-        input.kind.default_timezone().to_string()
-    } else {
-        input.timezone.trim().to_string()
-    };
+    let (timezone, _) = form_timezone(input)?;
     if timezone.parse::<chrono_tz::Tz>().is_err() {
         return Err(CoreError::invalid(
             "timezone",
@@ -164,6 +182,7 @@ impl Connections<'_> {
     /// Validates, checks the keychain, then inserts the row and stores the secret in one step:
     /// if the keychain refuses, the row is rolled back and nothing is stored.
     pub fn create(&self, input: &ConnectionInput, is_demo: bool) -> CoreResult<Connection> {
+        let (_, source) = form_timezone(input)?;
         let input = validate(input, true)?;
         self.secrets.check()?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -173,9 +192,9 @@ impl Connections<'_> {
                 return Err(CoreError::DuplicateName(input.name.clone()));
             }
             tx.execute(
-                "INSERT INTO connections (id, name, kind, base_url, timezone, is_demo, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                params![id, input.name, input.kind.as_str(), input.base_url, input.timezone, is_demo, now],
+                "INSERT INTO connections (id, name, kind, base_url, timezone, timezone_source, is_demo, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                params![id, input.name, input.kind.as_str(), input.base_url, input.timezone, source.as_str(), is_demo, now],
             )?;
             if let Some(c) = &input.credentials {
                 self.secrets.set(&id, c)?;
@@ -188,7 +207,12 @@ impl Connections<'_> {
 
     pub fn update(&self, id: &str, input: &ConnectionInput) -> CoreResult<Connection> {
         let existing = self.get(id)?;
+        let (_, mut source) = form_timezone(input)?;
         let input = validate(input, false)?;
+        // The same zone sent back by the form keeps its origin (a zone the site said stays the site's).
+        if input.timezone == existing.timezone {
+            source = existing.timezone_source;
+        }
         if input.kind != existing.kind {
             return Err(CoreError::invalid(
                 "kind",
@@ -203,9 +227,9 @@ impl Connections<'_> {
                 return Err(CoreError::DuplicateName(input.name.clone()));
             }
             tx.execute(
-                "UPDATE connections SET name=?2, base_url=?3, timezone=?4, updated_at=?5,
+                "UPDATE connections SET name=?2, base_url=?3, timezone=?4, updated_at=?5, timezone_source=?6,
                         last_test_at=NULL, last_test_ok=NULL, last_test_message=NULL WHERE id=?1",
-                params![id, input.name, input.base_url, input.timezone, now_utc()],
+                params![id, input.name, input.base_url, input.timezone, now_utc(), source.as_str()],
             )?;
             if let Some(c) = &input.credentials {
                 self.secrets.set(id, c)?;
@@ -231,6 +255,25 @@ impl Connections<'_> {
         self.secrets.get(&conn.id)?.ok_or_else(|| CoreError::MissingCredentials { connection: conn.name.clone() })
     }
 
+    /// Records the zone the ERP itself said it keeps. Returns true when it changed.
+    pub fn set_site_timezone(&self, id: &str, tz: chrono_tz::Tz) -> CoreResult<bool> {
+        let existing = self.get(id)?;
+        if existing.timezone == tz.name() && existing.timezone_source == TimezoneSource::Site {
+            return Ok(false);
+        }
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE connections SET timezone=?2, timezone_source='site', updated_at=?3 WHERE id=?1",
+                params![id, tz.name(), now_utc()],
+            )?;
+            Ok(())
+        })?;
+        if existing.timezone != tz.name() {
+            tracing::info!(connection = %existing.name, from = %existing.timezone, to = tz.name(), "the site said its time zone");
+        }
+        Ok(existing.timezone != tz.name())
+    }
+
     pub fn record_test(&self, id: &str, ok: bool, message: &str) -> CoreResult<()> {
         self.store.write(|tx| {
             tx.execute(
@@ -253,6 +296,7 @@ impl Connections<'_> {
             timezone: String::new(),
             credentials: None,
         };
+        let (_, source) = form_timezone(&input)?;
         let input = validate(&input, false)?;
         if let Ok(existing) = self.find_by_name(name) {
             if existing.base_url != input.base_url {
@@ -270,9 +314,9 @@ impl Connections<'_> {
         let now = now_utc();
         self.store.write(|tx| {
             tx.execute(
-                "INSERT INTO connections (id, name, kind, base_url, timezone, is_demo, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
-                params![id, input.name, kind.as_str(), input.base_url, input.timezone, now],
+                "INSERT INTO connections (id, name, kind, base_url, timezone, timezone_source, is_demo, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
+                params![id, input.name, kind.as_str(), input.base_url, input.timezone, source.as_str(), now],
             )?;
             Ok(())
         })?;

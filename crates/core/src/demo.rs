@@ -67,8 +67,13 @@ impl Core {
             if let Err(e) = self.erpnext_ensure_field(&c.id).await {
                 tracing::warn!(connection = %c.name, error = %e, "could not prepare the demo ERPNext site");
             }
+            if let Ok(creds) = self.connections().credentials(c) {
+                let client = crate::clients::erpnext::ErpnextClient::new(self.http.clone(), c, &creds);
+                self.erpnext_site_zone(c, &client).await;
+            }
         }
-        Ok(out)
+        // Re-read: the ERPNext sites have said their time zones meanwhile.
+        Ok(out.into_iter().map(|c| self.connections().get(&c.id).unwrap_or(c)).collect())
     }
 
     /// At start-up: if demo connections exist, bring their simulators back (ports change every run).

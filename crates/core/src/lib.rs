@@ -4,6 +4,7 @@
 //! shell and the CLI are thin adapters over [`Core`].
 
 pub mod clients;
+pub mod clock;
 pub mod connections;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -77,12 +78,23 @@ pub struct Core {
     pub secrets: Arc<dyn SecretStore>,
     pub jobs: JobManager,
     pub http: http::Http,
+    /// The wall clock for dates that matter to an ERP (the system clock outside tests).
+    pub clock: Arc<dyn clock::Clock>,
     #[cfg(feature = "demo")]
     demo: tokio::sync::Mutex<Option<backoffice_sim::SimHandle>>,
 }
 
 impl Core {
     pub fn open(paths: Paths, secrets: Arc<dyn SecretStore>) -> CoreResult<Arc<Core>> {
+        Core::open_with_clock(paths, secrets, clock::system())
+    }
+
+    /// [`Core::open`] with another clock (tests reproduce a given hour with it).
+    pub fn open_with_clock(
+        paths: Paths,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn clock::Clock>,
+    ) -> CoreResult<Arc<Core>> {
         let store = Store::open(&paths.db)?;
         let jobs = JobManager::new(store.clone())?;
         Ok(Arc::new(Core {
@@ -91,6 +103,7 @@ impl Core {
             secrets,
             jobs,
             http: http::Http::new(Duration::from_secs(60))?,
+            clock,
             #[cfg(feature = "demo")]
             demo: tokio::sync::Mutex::new(None),
         }))
@@ -202,9 +215,27 @@ impl Core {
                     &format!("testing \"{}\" at {}", conn.name, conn.base_url),
                 );
                 ctx.progress(None, "calling the ERP");
-                let result = async {
+                let result: CoreResult<String> = async {
                     let creds = core.connections().credentials(&conn)?;
-                    clients::test_connection(&core.http, &conn, &creds).await
+                    let said = clients::test_connection(&core.http, &conn, &creds).await?;
+                    if conn.kind != ConnectionKind::Erpnext {
+                        return Ok(said);
+                    }
+                    // An ERPNext site also says which zone it keeps its dates in.
+                    let client = clients::erpnext::ErpnextClient::new(core.http.clone(), &conn, &creds);
+                    let zone = core.erpnext_site_zone(&conn, &client).await;
+                    Ok(match zone.note {
+                        None => format!("{said}; the site keeps its dates in {}", zone.tz.name()),
+                        Some(note) => {
+                            ctx.log_t(
+                                "warn",
+                                "transfer.site_zone_unknown",
+                                &[("site_name", conn.name.clone()), ("zone", zone.tz.name().to_string())],
+                                &note,
+                            );
+                            format!("{said}; {note}")
+                        }
+                    })
                 }
                 .await;
                 match result {

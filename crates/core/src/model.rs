@@ -45,7 +45,43 @@ impl ConnectionKind {
         match self {
             ConnectionKind::Omie => "America/Sao_Paulo",
             ConnectionKind::Contifico => "America/Guayaquil",
-            ConnectionKind::Erpnext => "UTC",
+            // An ERPNext site says its own zone (read when the connection is tested and before each
+            // transfer); until it has, the desktop's zone is assumed, never silently UTC.
+            ConnectionKind::Erpnext => "",
+        }
+    }
+}
+
+/// Where a connection's time zone came from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub enum TimezoneSource {
+    /// Read from the ERP itself (ERPNext: the site's System Settings, `frappe.client.get_time_zone`).
+    Site,
+    /// Typed or chosen by the user.
+    User,
+    /// The zone of the computer the connection was added on: the site has not said its own yet.
+    Computer,
+    /// The ERP's documented zone (Omie: Brazil; Contífico: Ecuador).
+    Default,
+}
+
+impl TimezoneSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimezoneSource::Site => "site",
+            TimezoneSource::User => "user",
+            TimezoneSource::Computer => "computer",
+            TimezoneSource::Default => "default",
+        }
+    }
+    pub fn parse(s: &str) -> TimezoneSource {
+        match s {
+            "site" => TimezoneSource::Site,
+            "computer" => TimezoneSource::Computer,
+            "default" => TimezoneSource::Default,
+            _ => TimezoneSource::User,
         }
     }
 }
@@ -60,6 +96,8 @@ pub struct Connection {
     pub base_url: String,
     /// IANA time zone of the company (e.g. America/Sao_Paulo); dates from the ERP are read in it.
     pub timezone: String,
+    /// Where `timezone` came from (an ERPNext site's own setting, the user, this computer...).
+    pub timezone_source: TimezoneSource,
     pub is_demo: bool,
     /// RFC 3339, UTC.
     pub created_at: String,

@@ -9,7 +9,7 @@ use backoffice_core::erpnext::engine::Outcome;
 use backoffice_core::erpnext::{
     RunFilter, RunStatus, StepStatus, TransferInput, TransferItem, TransferRunDetail, WorkflowSettings,
 };
-use backoffice_core::model::{Connection, ConnectionKind, Credentials, JobStatus};
+use backoffice_core::model::{Connection, ConnectionInput, ConnectionKind, Credentials, JobStatus, TimezoneSource};
 use backoffice_core::secrets::{Keychain, Overlay};
 use backoffice_core::{Core, CoreError, Paths};
 use backoffice_sim::erpnext::{ErpnextControl, Fault, Op};
@@ -26,8 +26,17 @@ struct Env {
 }
 
 fn open_core(dir: &std::path::Path, sim: &SimHandle) -> (Arc<Core>, Connection, Connection) {
+    open_core_with(dir, sim, backoffice_core::clock::system())
+}
+
+fn open_core_with(
+    dir: &std::path::Path,
+    sim: &SimHandle,
+    clock: Arc<dyn backoffice_core::clock::Clock>,
+) -> (Arc<Core>, Connection, Connection) {
     let secrets = Arc::new(Overlay::new(Keychain::default()));
-    let core = Core::open(Paths { db: dir.join("bo.db"), log_dir: dir.join("logs") }, secrets.clone()).unwrap();
+    let paths = Paths { db: dir.join("bo.db"), log_dir: dir.join("logs") };
+    let core = Core::open_with_clock(paths, secrets.clone(), clock).unwrap();
     let a = core.connections().ensure_headless("Site A", ConnectionKind::Erpnext, &sim.erpnext_a).unwrap();
     let b = core.connections().ensure_headless("Site B", ConnectionKind::Erpnext, &sim.erpnext_b).unwrap();
     let c = SimCredentials::default();
@@ -48,9 +57,25 @@ fn fast(timeout_ms: u64) -> WorkflowSettings {
 }
 
 async fn setup() -> Env {
+    setup_with(backoffice_core::clock::system(), |_| {}).await
+}
+
+/// The two sites and this computer all read `at` (then run on): the hour is reproduced, not waited for.
+async fn setup_at(at: &str, sites: impl FnOnce(&SimHandle)) -> Env {
+    let at = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc);
+    setup_with(Arc::new(backoffice_core::clock::StartingAt::new(at)), |sim| {
+        sim.erpnext_a().set_clock(at);
+        sim.erpnext_b().set_clock(at);
+        sites(sim)
+    })
+    .await
+}
+
+async fn setup_with(clock: Arc<dyn backoffice_core::clock::Clock>, sites: impl FnOnce(&SimHandle)) -> Env {
     let sim = backoffice_sim::start(SimConfig { scale: 2, ..SimConfig::default() }).await.unwrap();
+    sites(&sim);
     let dir = tempfile::tempdir().unwrap();
-    let (core, a, b) = open_core(dir.path(), &sim);
+    let (core, a, b) = open_core_with(dir.path(), &sim, clock);
     core.save_erpnext_settings(&fast(1500)).unwrap();
     for c in [&a, &b] {
         let st = core.erpnext_ensure_field(&c.id).await.unwrap();
@@ -645,4 +670,146 @@ async fn a_serial_delivered_by_someone_else_mid_run_stops_the_delivery_step_with
     let d = wait_run(&env.core, &run.id).await;
     assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.last_error);
     assert_four(&env, &d, &["SD-1", "SD-2"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Posting in each site's own time (issue: transfers failed every evening in the Americas).
+// ---------------------------------------------------------------------------------------------
+
+/// The posting date and time of this run's document of `doctype` on a site.
+fn posted(ctl: &ErpnextControl, doctype: &str, run_id: &str) -> (String, String) {
+    let d = &docs_of(ctl, doctype, run_id)[0];
+    let date = d.get("posting_date").or_else(|| d.get("transaction_date")).and_then(Value::as_str).unwrap();
+    (date.to_string(), d.get("posting_time").and_then(Value::as_str).unwrap_or("").to_string())
+}
+
+#[tokio::test]
+async fn an_evening_transfer_posts_in_each_sites_own_day_and_time() {
+    // 00:02:15 UTC on the 6th: 19:02 on the 5th in Guayaquil (site A), 21:02 in São Paulo (site B).
+    let env = setup_at("2026-12-06T00:02:15Z", |_| {}).await;
+    // Added without a time zone, as from the CLI: the site has not said its zone yet.
+    assert_eq!(env.a.timezone_source, TimezoneSource::Computer);
+
+    let p = env.core.erpnext_preview(&form(&env, &["EV-0001"])).await.unwrap();
+    assert!(p.valid, "{:?}", p.problems);
+    assert_eq!(
+        (p.documents[1].posting_date.as_str(), p.documents[1].timezone.as_str()),
+        ("2026-12-05", "America/Guayaquil")
+    );
+    assert!(p.documents[1].posting_time.starts_with("19:02"), "{}", p.documents[1].posting_time);
+    assert_eq!(
+        (p.documents[3].posting_date.as_str(), p.documents[3].timezone.as_str()),
+        ("2026-12-05", "America/Sao_Paulo")
+    );
+    assert!(p.documents[3].posting_time.starts_with("21:02"), "{}", p.documents[3].posting_time);
+    // The preview asked both sites and kept what they said on the connections.
+    let a = env.core.connections().get(&env.a.id).unwrap();
+    assert_eq!((a.timezone.as_str(), a.timezone_source), ("America/Guayaquil", TimezoneSource::Site));
+    assert_eq!(env.core.connections().get(&env.b.id).unwrap().timezone, "America/Sao_Paulo");
+    // The form still says "no date": each document is dated when it is sent.
+    assert_eq!(p.input.posting_date, None);
+    // A date that is tomorrow on site A (though today in UTC) is refused before anything is sent.
+    let mut tomorrow = form(&env, &["EV-0001"]);
+    tomorrow.posting_date = Some("2026-12-06".into());
+    let refused = env.core.erpnext_preview(&tomorrow).await.unwrap();
+    assert!(
+        refused.problems.iter().any(|p| p.field == "posting_date" && p.message.contains("future")),
+        "{:?}",
+        refused.problems
+    );
+
+    let run = env.core.erpnext_start(&form(&env, &["EV-0001"]), Some("evening transfer")).await.unwrap();
+    let d = wait_run(&env.core, &run.id).await;
+    assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.last_error);
+    assert_four(&env, &d, &["EV-0001"]);
+    let (sa, sb) = (env.sim.erpnext_a(), env.sim.erpnext_b());
+    assert_eq!(posted(sa, "Purchase Order", &run.id).0, "2026-12-05");
+    for (ctl, dt, hour) in
+        [(sa, "Purchase Receipt", "19:0"), (sa, "Delivery Note", "19:0"), (sb, "Purchase Receipt", "21:0")]
+    {
+        let (date, time) = posted(ctl, dt, &run.id);
+        assert_eq!(date, "2026-12-05", "{dt}");
+        assert!(time.starts_with(hour), "{dt} posted at {time}");
+    }
+    // Nothing was refused on the way.
+    assert!(d.attempts.iter().all(|x| x.outcome != "future_posting"), "{:?}", d.attempts);
+}
+
+#[tokio::test]
+async fn a_site_whose_clock_is_behind_gets_its_own_time_once_without_asking() {
+    // Site A's clock is three minutes behind this computer's.
+    let env = setup_at("2026-12-06T00:02:15Z", |sim| {
+        let behind = chrono::DateTime::parse_from_rfc3339("2026-12-05T23:59:15Z").unwrap().with_timezone(&chrono::Utc);
+        sim.erpnext_a().set_clock(behind);
+    })
+    .await;
+    let run = env.core.erpnext_start(&form(&env, &["CK-0001"]), Some("clock test")).await.unwrap();
+    let d = wait_run(&env.core, &run.id).await;
+    assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.last_error);
+    assert_four(&env, &d, &["CK-0001"]);
+    // Steps 2 and 3 were refused once each as "in the future", then sent with the site's clock.
+    let refused: Vec<Option<u8>> =
+        d.attempts.iter().filter(|x| x.outcome == "future_posting").map(|x| x.step).collect();
+    assert_eq!(refused, vec![Some(2), Some(3)], "{:?}", d.attempts);
+    for dt in ["Purchase Receipt", "Delivery Note"] {
+        let (date, time) = posted(env.sim.erpnext_a(), dt, &run.id);
+        assert_eq!(date, "2026-12-05");
+        assert!(time.starts_with("18:59") || time.starts_with("19:00"), "{dt} posted at {time}");
+    }
+    // The job log names both clocks.
+    let job =
+        env.core.jobs.list(&Default::default()).unwrap().into_iter().find(|j| j.kind == "erpnext_workflow").unwrap();
+    let logs = env.core.jobs.detail(&job.id).unwrap().logs;
+    let line = logs.iter().find(|l| l.key.as_deref() == Some("transfer.future_posting_retry")).expect("a retry line");
+    assert!(
+        line.message.contains("its clock reads 2026-12-05 18:59")
+            && line.message.contains("this computer reads 2026-12-05 19:0"),
+        "{}",
+        line.message
+    );
+}
+
+#[tokio::test]
+async fn a_site_refusing_even_its_own_time_stops_with_both_clocks() {
+    let env = setup_at("2026-12-06T00:02:15Z", |_| {}).await;
+    let msg = "Posting future stock transactions are not allowed due to Immutable Ledger";
+    env.sim.erpnext_a().reject_inserts("Purchase Receipt", 2, "ValidationError", msg);
+    let run = env.core.erpnext_start(&form(&env, &["CK-0002"]), Some("clock test")).await.unwrap();
+    let d = wait_run(&env.core, &run.id).await;
+    assert_eq!(d.run.status, RunStatus::Failed);
+    let e = d.run.last_error.clone().unwrap();
+    assert_eq!((e.step, e.kind.as_str()), (Some(2), "future_posting"));
+    assert!(
+        e.message.contains("Its clock reads 2026-12-05 19:0") && e.message.contains("America/Guayaquil"),
+        "{}",
+        e.message
+    );
+    assert!(e.fix.contains("System Settings"), "{}", e.fix);
+    // Exactly one retry, and no document created.
+    assert_eq!(d.attempts.iter().filter(|x| x.outcome == "future_posting").count(), 2);
+    assert!(docs_of(env.sim.erpnext_a(), "Purchase Receipt", &run.id).is_empty());
+}
+
+#[tokio::test]
+async fn a_site_that_will_not_say_its_zone_uses_the_connections_and_says_so() {
+    let env = setup_at("2026-12-06T00:02:15Z", |sim| sim.erpnext_a().set_time_zone(None)).await;
+    // The user set the zone on the connection.
+    let input = ConnectionInput {
+        name: env.a.name.clone(),
+        kind: ConnectionKind::Erpnext,
+        base_url: env.a.base_url.clone(),
+        timezone: "America/Guayaquil".into(),
+        credentials: None,
+    };
+    let a = env.core.connections().update(&env.a.id, &input).unwrap();
+    assert_eq!(a.timezone_source, TimezoneSource::User);
+    let p = env.core.erpnext_preview(&form(&env, &["NZ-0001"])).await.unwrap();
+    assert!(p.notes.iter().any(|n| n.contains("has no time zone") && n.contains("America/Guayaquil")), "{:?}", p.notes);
+    let run = env.core.erpnext_start(&form(&env, &["NZ-0001"]), None).await.unwrap();
+    let d = wait_run(&env.core, &run.id).await;
+    assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.last_error);
+    assert_eq!(posted(env.sim.erpnext_a(), "Delivery Note", &run.id).0, "2026-12-05");
+    // The connection keeps the user's zone; it is not replaced by anything else.
+    let a = env.core.connections().get(&env.a.id).unwrap();
+    assert_eq!((a.timezone.as_str(), a.timezone_source), ("America/Guayaquil", TimezoneSource::User));
 }

@@ -13,7 +13,15 @@ title: string, company: string,
 /**
  * Supplier or customer.
  */
-party: string, posting_date: string, currency: string, lines: Array<PreviewLine>, total: string, 
+party: string, posting_date: string, 
+/**
+ * HH:MM:SS on the receiving site's clock (recomputed when the document is sent).
+ */
+posting_time: string, 
+/**
+ * The receiving site's time zone.
+ */
+timezone: string, currency: string, lines: Array<PreviewLine>, total: string, 
 /**
  * What is linked to what ("against PUR-ORD-… (step 1)").
  */

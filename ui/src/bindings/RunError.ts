@@ -7,7 +7,7 @@ export type RunError = { step: number | null,
 /**
  * `validation`, `duplicate_serial`, `serial_not_available`, `serial_count`, `missing_fields`,
  * `not_found`, `permission`, `credentials`, `unavailable`, `rate_limited`, `cancelled_on_site`,
- * `setup`, `conflict`, `internal`.
+ * `setup`, `conflict`, `future_posting`, `internal`.
  */
 kind: string, message: string, fix: string, 
 /**

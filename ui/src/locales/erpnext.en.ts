@@ -278,6 +278,10 @@ export const erpnextEn = {
     working: 'Working on it',
   },
   errorKinds: {
+    future_posting: {
+      title: 'The site says the date is in its future',
+      hint: 'ERPNext refuses a stock posting later than its own clock. BackOffice dates each document in the site’s own time zone and retries once with the site’s clock; this stop means the clocks or the time zone need checking.',
+    },
     validation: {
       title: 'ERPNext refused the document',
       hint: 'The site checked the document and found something it does not accept.',

@@ -279,6 +279,10 @@ export const erpnextEs: Dictionary['erpnext'] = {
     working: 'Trabajando',
   },
   errorKinds: {
+    future_posting: {
+      title: 'El sitio dice que la fecha está en su futuro',
+      hint: 'ERPNext rechaza un movimiento de stock posterior a su propio reloj. BackOffice fecha cada documento en la zona horaria del sitio y reintenta una vez con el reloj del sitio; esta parada indica que hay que revisar los relojes o la zona horaria.',
+    },
     validation: {
       title: 'ERPNext rechazó el documento',
       hint: 'El sitio revisó el documento y encontró algo que no acepta.',

@@ -279,6 +279,10 @@ export const erpnextPtBR: Dictionary['erpnext'] = {
     working: 'Trabalhando',
   },
   errorKinds: {
+    future_posting: {
+      title: 'O site diz que a data está no futuro dele',
+      hint: 'O ERPNext recusa um lançamento de estoque posterior ao próprio relógio. O BackOffice data cada documento no fuso horário do site e tenta de novo uma vez com o relógio do site; esta parada indica que os relógios ou o fuso horário precisam ser conferidos.',
+    },
     validation: {
       title: 'O ERPNext recusou o documento',
       hint: 'O site conferiu o documento e encontrou algo que não aceita.',

@@ -119,6 +119,16 @@ export function ConnectionFormDialog({
     };
   };
 
+  // Where the zone comes from: an ERPNext site says its own when the connection is tested.
+  const zoneHint = () => {
+    if (values.kind !== 'erpnext') return t('form.timezoneHint');
+    if (connection && connection.kind === 'erpnext' && values.timezone === connection.timezone) {
+      if (connection.timezone_source === 'site') return t('form.timezoneFromSite');
+      if (connection.timezone_source === 'computer') return t('form.timezoneAssumed');
+    }
+    return t('form.timezoneErpnext');
+  };
+
   const errorOrHint = (field: keyof ConnectionFormValues, hint?: string) => {
     const err = fieldErrors[field];
     if (err) {
@@ -221,7 +231,7 @@ export function ConnectionFormDialog({
                 </optgroup>
               ))}
             </select>
-            {errorOrHint('timezone', t('form.timezoneHint'))}
+            {errorOrHint('timezone', zoneHint())}
           </div>
 
           <fieldset className="field-wide secrets">

@@ -99,6 +99,8 @@ function doc(step: number, doctype: string, site: 'A' | 'B'): DocumentPreview {
     company: site === 'A' ? 'Company A' : 'Company B',
     party: step === 3 ? 'Company B' : 'PINES Supplier',
     posting_date: '2026-03-02',
+    posting_time: '10:00:00',
+    timezone: site === 'A' ? 'America/Guayaquil' : 'America/Sao_Paulo',
     currency: 'BRL',
     lines: [{ item_code: 'SKU-ROUTER-01', qty: '2', rate: '1234.50', amount: '2469.00', warehouse: 'Stores - A', serials: ['SN-1', 'SN-2'] }],
     total: '2469.00',
@@ -351,7 +353,9 @@ describe('ERPNext page: new transfer', () => {
     expect(mocked.erpnextPreview.mock.calls[0]![0].items[0]!.rate).toBe('1234.50');
     expect(screen.getAllByTestId('tr-preview-total')[0]).toHaveTextContent('2.469,00 BRL');
     expect(screen.getAllByText('Pedido de Compra no site A').length).toBeGreaterThan(0);
-    expect(screen.getAllByText('02/03/2026').length).toBeGreaterThan(0);
+    // Each document is dated in its own site's zone, shown with it.
+    expect(screen.getAllByTestId('erp-doc-posting')[0]).toHaveTextContent('02/03/2026 10:00 (America/Guayaquil)');
+    expect(screen.getAllByTestId('erp-doc-posting')[3]).toHaveTextContent('02/03/2026 10:00 (America/Sao Paulo)');
   });
 
   it('starts the previewed transfer with the note and opens its run view', async () => {

@@ -43,7 +43,10 @@ function PreviewDoc({ doc }: { doc: DocumentPreview }) {
         </div>
         <div>
           <dt>{t('erpnext.preview.postingDate')}</dt>
-          <dd className="tabular">{doc.posting_date ? formatDateOnly(doc.posting_date, lng) : '—'}</dd>
+          <dd className="tabular" data-testid="erp-doc-posting">
+            {doc.posting_date ? `${formatDateOnly(doc.posting_date, lng)} ${doc.posting_time.slice(0, 5)}` : '—'}
+            {doc.timezone ? <span className="muted"> ({doc.timezone.replace(/_/g, ' ')})</span> : null}
+          </dd>
         </div>
         <div>
           <dt>{t('erpnext.preview.currency')}</dt>

@@ -9,6 +9,7 @@ export function connection(over: Partial<Connection> = {}): Connection {
     kind: 'omie',
     base_url: 'https://app.omie.com.br/api/v1/',
     timezone: 'America/Sao_Paulo',
+    timezone_source: 'default',
     is_demo: false,
     created_at: '2025-03-01T12:00:00.000Z',
     updated_at: '2025-03-01T12:00:00.000Z',

@@ -71,6 +71,8 @@ pub struct SiteError {
     /// The last traceback line (`exception`).
     pub exception: Option<String>,
     pub retry_after: Option<Duration>,
+    /// The site's own clock when it answered (the HTTP `Date` header), if it sent one.
+    pub site_clock: Option<chrono::DateTime<chrono::Utc>>,
     pub body: String,
 }
 
@@ -285,6 +287,12 @@ impl ErpnextClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let site_clock = resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| chrono::DateTime::parse_from_rfc2822(s.trim()).ok())
+            .map(|d| d.with_timezone(&chrono::Utc));
         let text = resp.text().await.map_err(|e| ErpError::NoReply(classify_transport(&self.name, &url, &e)))?;
         tracing::debug!(
             connection = %self.name,
@@ -317,6 +325,7 @@ impl ErpnextClient {
                 error_message: None,
                 exception: None,
                 retry_after,
+                site_clock,
                 body: truncate(&text, 500),
             })));
         }
@@ -329,6 +338,7 @@ impl ErpnextClient {
             error_message: s("_error_message"),
             exception: s("exception"),
             retry_after,
+            site_clock,
             body: truncate(&text, 500),
         })))
     }
@@ -438,6 +448,15 @@ impl ErpnextClient {
             }),
             Some(user) => Ok(format!("ERPNext answered; signed in as {user}")),
         }
+    }
+
+    /// The zone the site keeps its dates in (System Settings → Time Zone), through
+    /// `frappe.client.get_time_zone`, which Frappe v15 whitelists for every user, guests included
+    /// (`frappe/client.py`), so an API key without the System Manager role can read it.
+    /// `Ok(None)`: the site answered but named no zone it or we know.
+    pub async fn site_time_zone(&self) -> Result<Option<chrono_tz::Tz>, ErpError> {
+        let v = self.read(Method::GET, "/api/method/frappe.client.get_time_zone", &[], None).await?;
+        Ok(v.pointer("/message/time_zone").and_then(Value::as_str).and_then(|z| z.trim().parse::<chrono_tz::Tz>().ok()))
     }
 
     /// The desk URL of a document, for "open in the browser" (`/app/<doctype-slug>/<name>`).

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::checks::{self, FieldStatus};
-use super::docs::DocumentPreview;
+use super::docs::{DocumentPreview, PreviewSite};
 use super::engine::{self};
 use super::runs::{self, RunFilter, RunStatus, StepStatus, TransferRun, TransferRunDetail};
+use super::site_time;
 use super::{input, Problem, TransferInput, WorkflowSettings, JOB_KIND};
 use crate::clients::erpnext::ErpnextClient;
 use crate::error::{CoreError, CoreResult};
@@ -54,12 +55,6 @@ fn reason_ok(reason: &str) -> CoreResult<String> {
     Ok(r.to_string())
 }
 
-fn today_in(conn: Option<&Connection>) -> (chrono::NaiveDate, chrono::NaiveTime) {
-    let tz: chrono_tz::Tz = conn.and_then(|c| c.timezone.parse().ok()).unwrap_or(chrono_tz::UTC);
-    let now = chrono::Utc::now().with_timezone(&tz);
-    (now.date_naive(), now.time())
-}
-
 impl Core {
     fn erp_client(&self, conn: &Connection) -> CoreResult<ErpnextClient> {
         let creds = self.connections().credentials(conn)?;
@@ -89,24 +84,57 @@ impl Core {
         if let Some(c) = &b {
             i.site_b = c.id.clone();
         }
-        let (today_a, now_a) = today_in(a.as_ref());
+        // Each site's zone, from the site itself when it answers (stored on the connection).
+        let mut zones: [Option<chrono_tz::Tz>; 2] = [None, None];
+        for (slot, conn) in [(0, &a), (1, &b)] {
+            let Some(c) = conn else { continue };
+            let z = match self.erp_client(c) {
+                Ok(client) => {
+                    let z = self.erpnext_site_zone(c, &client).await;
+                    if let Some(n) = z.note.clone() {
+                        notes.push(n);
+                    }
+                    z.tz
+                }
+                Err(_) => c.timezone.parse().unwrap_or(chrono_tz::UTC),
+            };
+            zones[slot] = Some(z);
+        }
+        let now = self.clock.now();
+        let today = |tz: Option<chrono_tz::Tz>| tz.map(|z| site_time::wall(now, z).date());
+        let (today_a, today_b) = (today(zones[0]), today(zones[1]));
         if i.posting_date.is_none() {
-            i.posting_date = Some(today_a.format("%Y-%m-%d").to_string());
-            notes.push(format!("Posting date: {} (today on site A).", today_a));
+            let mut when = Vec::new();
+            for (role, c, z) in [("A", &a, zones[0]), ("B", &b, zones[1])] {
+                if let (Some(c), Some(z)) = (c, z) {
+                    let t = site_time::wall(now, z);
+                    when.push(format!(
+                        "site {role} ({}): {} {} in {}",
+                        c.name,
+                        t.format("%Y-%m-%d"),
+                        t.format("%H:%M"),
+                        z.name()
+                    ));
+                }
+            }
+            notes.push(format!(
+                "Posting date and time: each document is dated with its own site's today and time when it is sent{}.",
+                if when.is_empty() { String::new() } else { format!(" (now: {})", when.join("; ")) }
+            ));
         }
-        if i.posting_time.is_none() {
-            i.posting_time = Some(now_a.format("%H:%M:%S").to_string());
-        }
-        problems.extend(input::local_problems(&i, today_a));
-        if let Some(cb) = &b {
-            let (today_b, _) = today_in(Some(cb));
+        problems.extend(input::local_problems(&i, today_a.unwrap_or_else(|| now.date_naive())));
+        if let (Some(cb), Some(today_b)) = (&b, today_b) {
             if let Some(d) =
                 i.posting_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             {
-                if d > today_b && d <= today_a {
+                if d > today_b && today_a.is_none_or(|ta| d <= ta) {
                     problems.push(Problem::new(
                         "posting_date",
-                        format!("{d} is still in the future on site B ({}); choose {today_b} or earlier.", cb.timezone),
+                        format!(
+                            "{d} is still in the future on site B ({}, {}); choose {today_b} or earlier.",
+                            cb.name,
+                            zones[1].map(|z| z.name()).unwrap_or_default()
+                        ),
                     ));
                 }
             }
@@ -125,8 +153,18 @@ impl Core {
                 }
             }
         }
-        let (na, nb) = (a.map(|c| c.name).unwrap_or_default(), b.map(|c| c.name).unwrap_or_default());
-        let documents = super::docs::preview(&i, "(new run)", &na, &nb);
+        let site = |c: &Option<Connection>, z: Option<chrono_tz::Tz>| {
+            let tz = z.unwrap_or(chrono_tz::UTC);
+            (c.as_ref().map(|c| c.name.clone()).unwrap_or_default(), tz, site_time::posting_for(&i, tz, now).0)
+        };
+        let (na, za, pa) = site(&a, zones[0]);
+        let (nb, zb, pb) = site(&b, zones[1]);
+        let documents = super::docs::preview(
+            &i,
+            "(new run)",
+            &PreviewSite { name: &na, timezone: if a.is_some() { za.name() } else { "" }, posting: pa },
+            &PreviewSite { name: &nb, timezone: if b.is_some() { zb.name() } else { "" }, posting: pb },
+        );
         Ok(TransferPreview { valid: problems.is_empty(), problems, notes, input: i, documents })
     }
 

@@ -30,8 +30,20 @@ pub fn num(d: Decimal) -> Value {
     }
 }
 
-fn posting(i: &TransferInput) -> (String, String) {
-    (i.posting_date.clone().unwrap_or_default(), i.posting_time.clone().unwrap_or_else(|| "00:00:00".into()))
+/// The posting date and time a document is sent with, in the zone of the site that receives it
+/// (see [`super::site_time`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    /// yyyy-mm-dd
+    pub date: String,
+    /// HH:MM:SS
+    pub time: String,
+}
+
+impl Posting {
+    pub fn at(t: chrono::NaiveDateTime) -> Posting {
+        Posting { date: t.format("%Y-%m-%d").to_string(), time: t.format("%H:%M:%S").to_string() }
+    }
 }
 
 fn currency(i: &TransferInput) -> String {
@@ -47,8 +59,8 @@ fn remarks(run_id: &str, step: u8) -> String {
 }
 
 /// Step 1: the Purchase Order on site A.
-pub fn purchase_order(i: &TransferInput, run_id: &str) -> Value {
-    let (date, _) = posting(i);
+pub fn purchase_order(i: &TransferInput, run_id: &str, p: &Posting) -> Value {
+    let date = p.date.clone();
     let schedule = i.schedule_date.clone().unwrap_or_else(|| date.clone());
     let items: Vec<Value> = i
         .items
@@ -82,11 +94,11 @@ pub fn purchase_order(i: &TransferInput, run_id: &str) -> Value {
 /// Step 2: the Purchase Receipt on site A from the mapper's unsaved document: serials per row
 /// (matched by item code), the key, posting date/time, and submit. The mapper's temporary names,
 /// `__islocal` flags and `received_qty` are dropped (ERPNext sets `received_qty` itself).
-pub fn purchase_receipt_a(i: &TransferInput, run_id: &str, mapped: &Value) -> Result<Value, String> {
+pub fn purchase_receipt_a(i: &TransferInput, run_id: &str, mapped: &Value, p: &Posting) -> Result<Value, String> {
     let Some(m) = mapped.as_object() else {
         return Err("the mapper did not return a document".into());
     };
-    let (date, time) = posting(i);
+    let (date, time) = (&p.date, &p.time);
     let mut doc: Map<String, Value> = m
         .iter()
         .filter(|(k, _)| !k.starts_with("__") && *k != "name" && *k != "items" && *k != "doctype")
@@ -141,8 +153,8 @@ pub fn purchase_receipt_a(i: &TransferInput, run_id: &str, mapped: &Value) -> Re
 
 /// What step 2 will send, for the preview (the real body comes from the mapper once the
 /// Purchase Order exists; the rows then also carry `purchase_order_item`).
-pub fn purchase_receipt_a_preview(i: &TransferInput, run_id: &str, po_name: &str) -> Value {
-    let (date, time) = posting(i);
+pub fn purchase_receipt_a_preview(i: &TransferInput, run_id: &str, po_name: &str, p: &Posting) -> Value {
+    let (date, time) = (&p.date, &p.time);
     let items: Vec<Value> = i
         .items
         .iter()
@@ -181,8 +193,8 @@ fn transfer_rate(it: &super::TransferItem) -> Decimal {
 }
 
 /// Step 3: the Delivery Note on site A to company B's customer record.
-pub fn delivery_note(i: &TransferInput, run_id: &str) -> Value {
-    let (date, time) = posting(i);
+pub fn delivery_note(i: &TransferInput, run_id: &str, p: &Posting) -> Value {
+    let (date, time) = (&p.date, &p.time);
     let items: Vec<Value> = i
         .items
         .iter()
@@ -217,8 +229,8 @@ pub fn delivery_note(i: &TransferInput, run_id: &str) -> Value {
 
 /// Step 4: the Purchase Receipt on site B from company A's supplier record, with the Delivery
 /// Note's name in `supplier_delivery_note`.
-pub fn purchase_receipt_b(i: &TransferInput, run_id: &str, dn_name: &str) -> Value {
-    let (date, time) = posting(i);
+pub fn purchase_receipt_b(i: &TransferInput, run_id: &str, dn_name: &str, p: &Posting) -> Value {
+    let (date, time) = (&p.date, &p.time);
     let items: Vec<Value> = i
         .items
         .iter()
@@ -280,6 +292,10 @@ pub struct DocumentPreview {
     /// Supplier or customer.
     pub party: String,
     pub posting_date: String,
+    /// HH:MM:SS on the receiving site's clock (recomputed when the document is sent).
+    pub posting_time: String,
+    /// The receiving site's time zone.
+    pub timezone: String,
     pub currency: String,
     pub lines: Vec<PreviewLine>,
     #[ts(type = "string")]
@@ -291,9 +307,15 @@ pub struct DocumentPreview {
     pub body: Value,
 }
 
+/// One site as the preview shows it: its name, its zone, and the posting a document sent now gets.
+pub struct PreviewSite<'a> {
+    pub name: &'a str,
+    pub timezone: &'a str,
+    pub posting: Posting,
+}
+
 /// The four documents a run of `i` will create.
-pub fn preview(i: &TransferInput, run_id: &str, site_a_name: &str, site_b_name: &str) -> Vec<DocumentPreview> {
-    let (date, _) = posting(i);
+pub fn preview(i: &TransferInput, run_id: &str, a: &PreviewSite<'_>, b: &PreviewSite<'_>) -> Vec<DocumentPreview> {
     let cur = currency(i);
     let lines = |rate: &dyn Fn(&super::TransferItem) -> Decimal, wh: &str| -> Vec<PreviewLine> {
         i.items
@@ -323,15 +345,18 @@ pub fn preview(i: &TransferInput, run_id: &str, site_a_name: &str, site_b_name: 
               ls: Vec<PreviewLine>,
               links: Vec<String>,
               body: Value| {
+        let on = if site == super::SiteRole::A { a } else { b };
         DocumentPreview {
             step,
             site,
-            site_name: if site == super::SiteRole::A { site_a_name.to_string() } else { site_b_name.to_string() },
+            site_name: on.name.to_string(),
             doctype: super::step_def(step).doctype.to_string(),
             title,
             company: company.to_string(),
             party: party.to_string(),
-            posting_date: date.clone(),
+            posting_date: on.posting.date.clone(),
+            posting_time: on.posting.time.clone(),
+            timezone: on.timezone.to_string(),
             currency: cur.clone(),
             total: total(&ls),
             lines: ls,
@@ -348,7 +373,7 @@ pub fn preview(i: &TransferInput, run_id: &str, site_a_name: &str, site_b_name: 
             &i.supplier,
             buy.clone(),
             vec![],
-            purchase_order(i, run_id),
+            purchase_order(i, run_id, &a.posting),
         ),
         mk(
             2,
@@ -358,7 +383,7 @@ pub fn preview(i: &TransferInput, run_id: &str, site_a_name: &str, site_b_name: 
             &i.supplier,
             buy,
             vec![format!("every row against {po_ph}")],
-            purchase_receipt_a_preview(i, run_id, po_ph),
+            purchase_receipt_a_preview(i, run_id, po_ph, &a.posting),
         ),
         mk(
             3,
@@ -368,7 +393,7 @@ pub fn preview(i: &TransferInput, run_id: &str, site_a_name: &str, site_b_name: 
             &i.customer_b_on_a,
             sell,
             vec!["the same serials as step 2".into()],
-            delivery_note(i, run_id),
+            delivery_note(i, run_id, &a.posting),
         ),
         mk(
             4,
@@ -378,7 +403,7 @@ pub fn preview(i: &TransferInput, run_id: &str, site_a_name: &str, site_b_name: 
             &i.supplier_a_on_b,
             recv_b,
             vec![format!("supplier delivery note = {dn_ph}"), "the same serials as step 3".into()],
-            purchase_receipt_b(i, run_id, dn_ph),
+            purchase_receipt_b(i, run_id, dn_ph, &b.posting),
         ),
     ]
 }
@@ -408,14 +433,14 @@ mod tests {
                 serials: vec!["A".into(), "B".into()],
             }],
             warehouse_a: "Stores - A".into(),
-            posting_date: Some("2026-01-02".into()),
-            posting_time: Some("10:00:00".into()),
             ..Default::default()
         };
+        let p = Posting { date: "2026-01-02".into(), time: "10:00:00".into() };
         let mapped = json!({"name": "new-purchase-receipt-1", "__islocal": 1, "supplier": "S", "items": [
             {"name": "new-row", "__islocal": 1, "item_code": "X", "qty": 2.0, "received_qty": 0.0, "purchase_order": "PO-1", "purchase_order_item": "abc"}
         ]});
-        let pr = purchase_receipt_a(&i, "r1", &mapped).unwrap();
+        let pr = purchase_receipt_a(&i, "r1", &mapped, &p).unwrap();
+        assert_eq!((pr["posting_date"].as_str(), pr["posting_time"].as_str()), (Some("2026-01-02"), Some("10:00:00")));
         assert!(pr.get("name").is_none() && pr.get("__islocal").is_none());
         assert_eq!(pr["items"][0]["serial_no"], "A\nB");
         assert_eq!(pr["items"][0]["purchase_order_item"], "abc");
@@ -423,6 +448,6 @@ mod tests {
         assert_eq!(pr[EXT_REF_FIELD], "bo-r1:pr-a");
         assert_eq!((pr["docstatus"].as_i64(), pr["set_posting_time"].as_i64()), (Some(1), Some(1)));
         let partly = json!({"items": [{"item_code": "X", "qty": 1.0}]});
-        assert!(purchase_receipt_a(&i, "r1", &partly).unwrap_err().contains("1 left to receive"));
+        assert!(purchase_receipt_a(&i, "r1", &partly, &p).unwrap_err().contains("1 left to receive"));
     }
 }

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::explain::{plain, site_error};
+use super::docs::Posting;
+use super::explain::{future_posting, plain, site_error};
 use super::runs::{self, RunStatus, StepStatus, TransferRunDetail};
+use super::site_time::{self, is_future_posting};
 use super::{
     docs, idempotency_key, load_settings, RunError, SiteRole, StepDef, WorkflowSettings, EXT_REF_FIELD, STEPS,
 };
@@ -78,6 +80,11 @@ struct Runner<'a> {
     settings: WorkflowSettings,
     a: ErpnextClient,
     b: ErpnextClient,
+    ca: Connection,
+    cb: Connection,
+    /// Each site's zone: what the site said before this run, else the connection's.
+    tz_a: chrono_tz::Tz,
+    tz_b: chrono_tz::Tz,
 }
 
 fn site_label(role: SiteRole, name: &str) -> String {
@@ -125,7 +132,64 @@ impl Runner<'_> {
         let cb = connection(core, d.run.site_b_id.as_deref(), &d.run.site_b_name, SiteRole::B)?;
         let a = client(core, &ca, &settings, SiteRole::A)?;
         let b = client(core, &cb, &settings, SiteRole::B)?;
-        Ok(Runner { core, rep, run_id: d.run.id.clone(), settings, a, b })
+        let zone = |c: &Connection| c.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let (tz_a, tz_b) = (zone(&ca), zone(&cb));
+        Ok(Runner { core, rep, run_id: d.run.id.clone(), settings, a, b, ca, cb, tz_a, tz_b })
+    }
+
+    /// Asks both sites which zone they keep (before any document is sent).
+    async fn learn_zones(&mut self) {
+        for role in [SiteRole::A, SiteRole::B] {
+            let (conn, client) = if role == SiteRole::A { (&self.ca, &self.a) } else { (&self.cb, &self.b) };
+            let z = self.core.erpnext_site_zone(conn, client).await;
+            if let Some(note) = &z.note {
+                self.rep.log_t(
+                    "warn",
+                    "transfer.site_zone_unknown",
+                    &[("site_name", conn.name.clone()), ("zone", z.tz.name().to_string())],
+                    note,
+                );
+            }
+            if role == SiteRole::A {
+                self.tz_a = z.tz;
+            } else {
+                self.tz_b = z.tz;
+            }
+        }
+    }
+
+    fn tz(&self, role: SiteRole) -> chrono_tz::Tz {
+        if role == SiteRole::A {
+            self.tz_a
+        } else {
+            self.tz_b
+        }
+    }
+
+    /// The posting of a document sent now to the step's site, in that site's own time.
+    fn posting(&self, def: &StepDef, input: &super::TransferInput) -> Posting {
+        let tz = self.tz(def.site);
+        let (p, moved) = site_time::posting_for(input, tz, self.core.clock.now());
+        if let Some(wanted) = moved {
+            let wanted = wanted.format("%Y-%m-%d %H:%M:%S").to_string();
+            let site_now = format!("{} {}", p.date, p.time);
+            self.rep.log_t(
+                "warn",
+                "transfer.posting_moved",
+                &[
+                    ("step", def.step.to_string()),
+                    ("wanted", wanted.clone()),
+                    ("site_now", site_now.clone()),
+                    ("zone", tz.name().to_string()),
+                ],
+                &format!(
+                    "step {}: {wanted} is later than the site's own clock ({site_now}, {}); sent with the site's time instead",
+                    def.step,
+                    tz.name()
+                ),
+            );
+        }
+        p
     }
 
     fn client(&self, role: SiteRole) -> &ErpnextClient {
@@ -306,6 +370,8 @@ impl Runner<'_> {
         let mut inserts: u32 = 0;
         let max = self.settings.max_attempts.max(1);
         let mut last: Option<ErpError> = None;
+        // Set once, when the site refused our "now" as being in its future: its own clock's time.
+        let mut site_posting: Option<Posting> = None;
         let fail = |e: &ErpError, n: u32| {
             Stop::Failed(Box::new(site_error(Some(def.step), &what, &site, def.doctype, e, n.max(1))))
         };
@@ -352,7 +418,8 @@ impl Runner<'_> {
                 return Err(fail(&e, inserts));
             }
             // 2. The body (step 2 asks the mapper for the PO's pending rows first).
-            let body = match self.body(def, input, names).await {
+            let posting = site_posting.clone().unwrap_or_else(|| self.posting(def, input));
+            let body = match self.body(def, input, names, &posting).await {
                 Ok(b) => b,
                 Err(BodyError::Site(e)) => {
                     let e = *e;
@@ -408,6 +475,60 @@ impl Runner<'_> {
                         t,
                     );
                     last = Some(e);
+                }
+                Err(e) if is_future_posting(&e) => {
+                    self.attempt(Some(def.step), "insert", "future_posting", e.status(), &e.short(), t);
+                    let tz = self.tz(def.site);
+                    let ours = site_time::wall(self.core.clock.now(), tz);
+                    let theirs = e.site().and_then(|s| s.site_clock).map(|c| site_time::wall(c, tz));
+                    let sent = chrono::NaiveDateTime::parse_from_str(
+                        &format!("{} {}", posting.date, posting.time),
+                        "%Y-%m-%d %H:%M:%S",
+                    )
+                    .unwrap_or(ours);
+                    match theirs {
+                        Some(theirs) if site_posting.is_none() => {
+                            let retry_at = Posting::at(theirs.min(sent));
+                            self.rep.log_t(
+                                "warn",
+                                "transfer.future_posting_retry",
+                                &[
+                                    ("step", def.step.to_string()),
+                                    ("site_name", c.name().to_string()),
+                                    ("sent", format!("{} {}", posting.date, posting.time)),
+                                    ("site_clock", theirs.format("%Y-%m-%d %H:%M:%S").to_string()),
+                                    ("our_clock", ours.format("%Y-%m-%d %H:%M:%S").to_string()),
+                                    ("zone", tz.name().to_string()),
+                                    ("retry", format!("{} {}", retry_at.date, retry_at.time)),
+                                ],
+                                &format!(
+                                    "step {}: {site} refused the posting {} {} as being in its future: its clock reads {} while this computer reads {} ({}); trying once more with the site's time, {} {}",
+                                    def.step,
+                                    posting.date,
+                                    posting.time,
+                                    theirs.format("%Y-%m-%d %H:%M:%S"),
+                                    ours.format("%Y-%m-%d %H:%M:%S"),
+                                    tz.name(),
+                                    retry_at.date,
+                                    retry_at.time
+                                ),
+                            );
+                            site_posting = Some(retry_at);
+                            last = Some(e);
+                        }
+                        _ => {
+                            return Err(Stop::Failed(Box::new(future_posting(
+                                Some(def.step),
+                                &what,
+                                &site,
+                                &e,
+                                &posting,
+                                tz,
+                                ours,
+                                theirs,
+                            ))))
+                        }
+                    }
                 }
                 Err(e) if e.is_transient() => {
                     let outcome = if matches!(e, ErpError::NoReply(_) | ErpError::BadReply(_)) {
@@ -473,6 +594,7 @@ impl Runner<'_> {
         def: &StepDef,
         input: &super::TransferInput,
         names: &[Option<String>; 5],
+        posting: &Posting,
     ) -> Result<Value, BodyError> {
         let need = |step: usize| {
             names[step].clone().ok_or_else(|| {
@@ -485,7 +607,7 @@ impl Runner<'_> {
             })
         };
         match def.step {
-            1 => Ok(docs::purchase_order(input, &self.run_id)),
+            1 => Ok(docs::purchase_order(input, &self.run_id, posting)),
             2 => {
                 let po = need(1)?;
                 let t = Instant::now();
@@ -500,7 +622,7 @@ impl Runner<'_> {
                             &format!("make_purchase_receipt from {po}"),
                             t,
                         );
-                        docs::purchase_receipt_a(input, &self.run_id, &m).map_err(|why| {
+                        docs::purchase_receipt_a(input, &self.run_id, &m, posting).map_err(|why| {
                             BodyError::Plain(Box::new(plain(
                                 Some(2),
                                 "conflict",
@@ -522,8 +644,8 @@ impl Runner<'_> {
                     }
                 }
             }
-            3 => Ok(docs::delivery_note(input, &self.run_id)),
-            _ => Ok(docs::purchase_receipt_b(input, &self.run_id, &need(3)?)),
+            3 => Ok(docs::delivery_note(input, &self.run_id, posting)),
+            _ => Ok(docs::purchase_receipt_b(input, &self.run_id, &need(3)?, posting)),
         }
     }
 
@@ -677,7 +799,7 @@ enum BodyError {
 /// Drives one run (`action` = `run` or `compensate`) to its end and records the outcome.
 pub async fn drive_run(core: &Arc<Core>, rep: &Reporter, run_id: &str, action: &str) -> CoreResult<Outcome> {
     let detail = runs::detail(&core.store, run_id)?;
-    let runner = match Runner::new(core, rep, &detail) {
+    let mut runner = match Runner::new(core, rep, &detail) {
         Ok(r) => r,
         Err(err) => {
             let err = *err;
@@ -703,6 +825,7 @@ pub async fn drive_run(core: &Arc<Core>, rep: &Reporter, run_id: &str, action: &
         }
         return Ok(out);
     }
+    runner.learn_zones().await;
     rep.log_t(
         "info",
         "transfer.starting",

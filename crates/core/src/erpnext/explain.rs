@@ -30,6 +30,45 @@ pub fn plain(step: Option<u8>, kind: &str, message: impl Into<String>, fix: impl
     base(step, kind, message.into(), fix.into(), None)
 }
 
+/// The site refused a posting as later than its own now, and could not be given its own time
+/// (no clock in its reply, or refused again at its own time). Says both clocks.
+#[allow(clippy::too_many_arguments)]
+pub fn future_posting(
+    step: Option<u8>,
+    what: &str,
+    site: &str,
+    e: &ErpError,
+    sent: &super::docs::Posting,
+    tz: chrono_tz::Tz,
+    ours: chrono::NaiveDateTime,
+    theirs: Option<chrono::NaiveDateTime>,
+) -> RunError {
+    let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let clocks = match theirs {
+        Some(t) => format!(
+            "Its clock reads {} and this computer's reads {} (both in {}, the site's time zone).",
+            fmt(t),
+            fmt(ours),
+            tz.name()
+        ),
+        None => format!(
+            "The site did not say what its clock reads; this computer's reads {} in {}, the site's time zone.",
+            fmt(ours),
+            tz.name()
+        ),
+    };
+    base(
+        step,
+        "future_posting",
+        format!(
+            "Could not {what}: {site} refuses the posting {} {} as being in its future, even at the site's own time. {clocks}",
+            sent.date, sent.time
+        ),
+        format!("Check the clock and the time zone of {site} (System Settings → Time Zone) and of this computer. Then retry the run: it continues at this step and never creates a document twice."),
+        Some(e),
+    )
+}
+
 /// `what`: "create the Purchase Order on site A (Demo ERPNext A)" — the action that failed.
 /// `site`: "site A (Demo ERPNext A)". `attempts`: how many times it was tried (for transient errors).
 pub fn site_error(step: Option<u8>, what: &str, site: &str, doctype: &str, e: &ErpError, attempts: u32) -> RunError {
@@ -187,6 +226,7 @@ mod tests {
             error_message: None,
             exception: None,
             retry_after: None,
+            site_clock: None,
             body: String::new(),
         }))
     }

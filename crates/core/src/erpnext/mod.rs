@@ -26,6 +26,7 @@ pub mod engine;
 pub mod explain;
 pub mod input;
 pub mod runs;
+pub mod site_time;
 pub mod sync;
 
 use std::time::Duration;

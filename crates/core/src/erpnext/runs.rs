@@ -100,7 +100,7 @@ pub struct RunError {
     pub step: Option<u8>,
     /// `validation`, `duplicate_serial`, `serial_not_available`, `serial_count`, `missing_fields`,
     /// `not_found`, `permission`, `credentials`, `unavailable`, `rate_limited`, `cancelled_on_site`,
-    /// `setup`, `conflict`, `internal`.
+    /// `setup`, `conflict`, `future_posting`, `internal`.
     pub kind: String,
     pub message: String,
     pub fix: String,

@@ -228,6 +228,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE job_logs ADD COLUMN key TEXT;
     ALTER TABLE job_logs ADD COLUMN params TEXT;
 "#,
+    // 7: where a connection's time zone came from: 'site' (the ERP said it), 'user', 'computer'
+    // (this desktop's zone, assumed until an ERPNext site says its own) or 'default' (the ERP's
+    // documented zone). ERPNext rows made before this knew no better than UTC: they are marked
+    // 'computer' so the next test or transfer asks the site.
+    r#"
+    ALTER TABLE connections ADD COLUMN timezone_source TEXT NOT NULL DEFAULT 'user';
+    UPDATE connections SET timezone_source = 'computer' WHERE kind = 'erpnext';
+    UPDATE connections SET timezone_source = 'default'
+     WHERE (kind = 'omie' AND timezone = 'America/Sao_Paulo') OR (kind = 'contifico' AND timezone = 'America/Guayaquil');
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

@@ -159,6 +159,21 @@ impl ErpnextControl {
         true
     }
 
+    /// System Settings → Time Zone (`None`: unset, `get_time_zone` answers null).
+    pub fn set_time_zone(&self, tz: Option<chrono_tz::Tz>) {
+        *self.st.zone.lock().expect("zone") = tz;
+    }
+
+    /// Sets this site's own clock to `at` (it then runs on from there).
+    pub fn set_clock(&self, at: chrono::DateTime<chrono::Utc>) {
+        *self.st.clock_offset.lock().expect("clock offset") = at - chrono::Utc::now();
+    }
+
+    /// The site's wall clock in its zone.
+    pub fn local_now(&self) -> chrono::NaiveDateTime {
+        self.st.local_now()
+    }
+
     /// Whether the API user has the System Manager role (Custom Field creation needs it).
     pub fn set_system_manager(&self, yes: bool) {
         self.st.system_manager.store(yes, Ordering::Relaxed);
@@ -190,6 +205,18 @@ fn one() -> u32 {
 }
 
 #[derive(Deserialize)]
+struct ZoneBody {
+    /// An IANA name, or null for "not set".
+    time_zone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ClockBody {
+    /// RFC 3339: the instant this site's clock reads from now on.
+    at: String,
+}
+
+#[derive(Deserialize)]
 struct DocsQ {
     doctype: String,
 }
@@ -216,6 +243,34 @@ pub(crate) fn routes(ctl: ErpnextControl) -> Router {
             post(|State(c): State<ErpnextControl>| async move {
                 c.clear_faults();
                 Json(json!({"ok": true}))
+            }),
+        )
+        .route(
+            "/__sim/erpnext/time_zone",
+            post(|State(c): State<ErpnextControl>, Json(b): Json<ZoneBody>| async move {
+                match b.time_zone.as_deref().map(str::parse::<chrono_tz::Tz>) {
+                    Some(Err(_)) => (axum::http::StatusCode::BAD_REQUEST, Json(json!({"error": "unknown time zone"}))),
+                    Some(Ok(tz)) => {
+                        c.set_time_zone(Some(tz));
+                        (axum::http::StatusCode::OK, Json(json!({"time_zone": tz.name()})))
+                    }
+                    None => {
+                        c.set_time_zone(None);
+                        (axum::http::StatusCode::OK, Json(json!({"time_zone": null})))
+                    }
+                }
+            }),
+        )
+        .route(
+            "/__sim/erpnext/clock",
+            post(|State(c): State<ErpnextControl>, Json(b): Json<ClockBody>| async move {
+                match chrono::DateTime::parse_from_rfc3339(&b.at) {
+                    Ok(t) => {
+                        c.set_clock(t.with_timezone(&chrono::Utc));
+                        (axum::http::StatusCode::OK, Json(json!({"local_now": c.local_now().to_string()})))
+                    }
+                    Err(e) => (axum::http::StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))),
+                }
             }),
         )
         .route(

@@ -54,6 +54,15 @@ pub enum Site {
 }
 
 impl Site {
+    /// The zone the site's System Settings name. The two demo companies keep different zones,
+    /// both west of UTC as in Latin America: an evening there is already the next day in UTC.
+    pub fn default_zone(self) -> chrono_tz::Tz {
+        match self {
+            Site::A => chrono_tz::America::Guayaquil,
+            Site::B => chrono_tz::America::Sao_Paulo,
+        }
+    }
+
     /// The user the API key belongs to (what `get_logged_user` returns).
     pub fn user(self) -> &'static str {
         match self {
@@ -245,6 +254,11 @@ pub(crate) struct SiteState {
     series: Mutex<BTreeMap<String, u64>>,
     /// Last timestamp handed out, so `modified` strictly increases.
     clock: Mutex<chrono::NaiveDateTime>,
+    /// System Settings → Time Zone (`None`: not set, as on a site nobody finished setting up).
+    zone: Mutex<Option<chrono_tz::Tz>>,
+    /// How far this site's own clock is from the machine's (set through the control API: the
+    /// site's clock, never the client's).
+    clock_offset: Mutex<chrono::Duration>,
     faults: Mutex<Vec<control::Armed>>,
     /// Whether the API user has the System Manager role (needed to create Custom Fields).
     system_manager: AtomicBool,
@@ -260,6 +274,8 @@ impl SiteState {
             docs: RwLock::new(seed::seed_docs(site)),
             series: Mutex::new(BTreeMap::new()),
             clock: Mutex::new(chrono::NaiveDateTime::MIN),
+            zone: Mutex::new(Some(site.default_zone())),
+            clock_offset: Mutex::new(chrono::Duration::zero()),
             faults: Mutex::new(Vec::new()),
             system_manager: AtomicBool::new(true),
             hashes: AtomicU64::new(0),
@@ -287,11 +303,23 @@ impl SiteState {
         cols
     }
 
-    /// Now in the site's system time zone (the simulator's sites run on UTC), as Frappe
-    /// prints datetimes: `YYYY-MM-DD HH:MM:SS.ffffff`, strictly increasing.
+    /// The site's own clock.
+    pub(crate) fn utc_now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *self.clock_offset.lock().expect("clock offset")
+    }
+
+    /// The site's wall clock in its system time zone (`frappe.utils.now_datetime`); UTC when the
+    /// site has no zone set.
+    pub(crate) fn local_now(&self) -> chrono::NaiveDateTime {
+        let tz = self.zone.lock().expect("zone").unwrap_or(chrono_tz::UTC);
+        self.utc_now().with_timezone(&tz).naive_local()
+    }
+
+    /// Now in the site's system time zone, as Frappe prints datetimes:
+    /// `YYYY-MM-DD HH:MM:SS.ffffff`, strictly increasing.
     fn now(&self) -> String {
         let mut last = self.clock.lock().expect("clock");
-        let mut t = chrono::Utc::now().naive_utc();
+        let mut t = self.local_now();
         if t <= *last {
             t = *last + chrono::Duration::microseconds(1);
         }
@@ -300,7 +328,7 @@ impl SiteState {
     }
 
     fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now().date_naive()
+        self.local_now().date()
     }
 
     /// A 10-character random-looking name, like `frappe.generate_hash(length=10)`.
@@ -401,10 +429,16 @@ async fn handle(
     if let Some(d) = reply.late {
         tokio::time::sleep(d).await;
     }
-    match result {
+    let mut resp = match result {
         Ok(v) => json_response(reply.status.unwrap_or(200), &v),
         Err(e) => e.render(html),
+    };
+    // Every HTTP answer carries the server's clock (RFC 9110 `Date`): this site's, not the machine's.
+    let date = st.utc_now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&date) {
+        resp.headers_mut().insert(axum::http::header::DATE, v);
     }
+    resp
 }
 
 fn route(
@@ -542,6 +576,7 @@ fn call_method(
         "frappe.client.cancel",
         "frappe.client.submit",
         "frappe.ping",
+        "frappe.client.get_time_zone",
         MAKE_PR,
     ];
     if !known.contains(&cmd) {
@@ -552,8 +587,9 @@ fn call_method(
             .detail(format!("Failed to get method for command {cmd} with No module named '{module}'"))
             .thrown("Message", format!("Failed to get method for command {cmd} with No module named '{module}'")));
     }
-    // `frappe.ping` is the one guest method here.
-    if matches!(who, Who::Guest) && cmd != "frappe.ping" {
+    // `frappe.ping` and `frappe.client.get_time_zone` (`allow_guest=True` in frappe/client.py)
+    // are the guest methods here.
+    if matches!(who, Who::Guest) && cmd != "frappe.ping" && cmd != "frappe.client.get_time_zone" {
         // reference: a non-guest whitelisted method called as Guest → PermissionError
         // 403 "Method Not Allowed" (handler.is_whitelisted) [inferred].
         let msg = format!(
@@ -569,6 +605,8 @@ fn call_method(
     let str_arg = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let message = match cmd {
         "frappe.ping" => json!("pong"),
+        // frappe/client.py::get_time_zone: `{"time_zone": defaults.time_zone}` (null when unset).
+        "frappe.client.get_time_zone" => json!({"time_zone": st.zone.lock().expect("zone").map(|z| z.name())}),
         "frappe.auth.get_logged_user" => json!(st.site.user()),
         "frappe.utils.change_log.get_versions" => json!({
             "frappe": {"title": "Frappe Framework", "description": "Low code web framework", "branch": "version-15", "version": "15.44.2"},

@@ -346,7 +346,7 @@ fn set_defaults(st: &SiteState, docs: &Docs, dt: &str, doc: &mut Doc) {
         _ => {
             // validate_posting_time: posting date/time are "now" unless set_posting_time.
             if int(doc.get("set_posting_time")) != 1 {
-                let now = chrono::Utc::now().naive_utc();
+                let now = st.local_now();
                 set(doc, "posting_date", json!(today));
                 set(doc, "posting_time", json!(now.format("%H:%M:%S%.6f").to_string()));
             } else if missing(doc, "posting_time") {
@@ -582,12 +582,23 @@ fn validate(st: &SiteState, docs: &Docs, dt: &str, doc: &mut Doc) -> Result<(), 
             }
         }
         _ => {
+            // reference: "A future posting_date is rejected" (section 8). The message is the one
+            // ERPNext v15 shows for stock postings ("Future Posting Not Allowed"); comparing the
+            // date and time against the site's now in its own zone is inferred.
             let pdate = text(doc.get("posting_date"));
-            if !pdate.is_empty() && pdate > today {
-                // reference: "A future posting_date is rejected" (section 8); text assumed.
-                return Err(FrappeError::throw(
+            let ptime = text(doc.get("posting_time"));
+            let when = chrono::NaiveDate::parse_from_str(&pdate, "%Y-%m-%d").ok().map(|d| {
+                let t = chrono::NaiveTime::parse_from_str(&ptime, "%H:%M:%S%.f")
+                    .or_else(|_| chrono::NaiveTime::parse_from_str(&ptime, "%H:%M"))
+                    .unwrap_or(chrono::NaiveTime::MIN);
+                d.and_time(t)
+            });
+            if !pdate.is_empty() && (pdate > today || when.is_some_and(|w| w > st.local_now())) {
+                return Err(FrappeError::throw_erpnext(
                     "ValidationError",
-                    format!("Posting Date {pdate} cannot be a future date"),
+                    "frappe.exceptions",
+                    "Future Posting Not Allowed",
+                    "Posting future stock transactions are not allowed due to Immutable Ledger",
                 ));
             }
         }
