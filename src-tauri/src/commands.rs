@@ -4,9 +4,6 @@
 use std::sync::Arc;
 
 use backoffice_core::model::*;
-use backoffice_core::sync::contifico::ResourceInfo;
-use backoffice_core::sync::query::{BrowsePage, BrowseQuery};
-use backoffice_core::sync::{QuarantinedRecord, ResourceSummary, RewindPreview, SyncOptions, SyncRun};
 use backoffice_core::{ApiError, Core};
 use tauri::State;
 
@@ -28,14 +25,14 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         start_demo,
         get_settings,
         save_settings,
-        contifico_resources,
-        contifico_summary,
-        contifico_sync,
-        contifico_browse,
-        contifico_record,
-        contifico_rewind,
-        sync_history,
-        sync_quarantine,
+        crate::sync_commands::sync_start,
+        crate::sync_commands::sync_resources,
+        crate::sync_commands::sync_summary,
+        crate::sync_commands::sync_browse,
+        crate::sync_commands::sync_record,
+        crate::sync_commands::sync_history,
+        crate::sync_commands::sync_quarantine,
+        crate::sync_commands::sync_rewind,
         crate::schedule_commands::list_schedules,
         crate::schedule_commands::add_schedule,
         crate::schedule_commands::update_schedule,
@@ -52,11 +49,6 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::schedule_commands::sync_all_now,
         crate::schedule_commands::get_autostart,
         crate::schedule_commands::set_autostart,
-        crate::omie_commands::omie_resources,
-        crate::omie_commands::omie_summary,
-        crate::omie_commands::omie_sync,
-        crate::omie_commands::omie_browse,
-        crate::omie_commands::omie_record,
         crate::omie_commands::omie_key_status,
         crate::omie_commands::omie_local_clients,
         crate::omie_commands::omie_attachment_settings,
@@ -86,11 +78,6 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::erpnext_commands::erpnext_ensure_field,
         crate::erpnext_commands::erpnext_settings,
         crate::erpnext_commands::erpnext_save_settings,
-        crate::erpnext_commands::erpnext_sync,
-        crate::erpnext_commands::erpnext_resources,
-        crate::erpnext_commands::erpnext_summary,
-        crate::erpnext_commands::erpnext_browse,
-        crate::erpnext_commands::erpnext_record,
         crate::email_commands::email_settings,
         crate::email_commands::save_email_settings,
         crate::email_commands::send_test_email,
@@ -98,8 +85,8 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
 }
 
 #[tauri::command]
-pub async fn app_info(core: CoreState<'_>) -> Res<AppInfo> {
-    Ok(core.app_info())
+pub async fn app_info(core: CoreState<'_>, demo: State<'_, crate::demo::Demo>) -> Res<AppInfo> {
+    Ok(AppInfo { demo_running: demo.running(), ..core.app_info() })
 }
 
 #[tauri::command]
@@ -148,8 +135,8 @@ pub async fn cancel_job(core: CoreState<'_>, id: String) -> Res<Job> {
 }
 
 #[tauri::command]
-pub async fn start_demo(core: CoreState<'_>) -> Res<Vec<Connection>> {
-    Ok(core.inner().start_demo().await?)
+pub async fn start_demo(core: CoreState<'_>, demo: State<'_, crate::demo::Demo>) -> Res<Vec<Connection>> {
+    Ok(demo.start(core.inner()).await?)
 }
 
 #[tauri::command]
@@ -160,50 +147,4 @@ pub async fn get_settings(core: CoreState<'_>) -> Res<Settings> {
 #[tauri::command]
 pub async fn save_settings(core: CoreState<'_>, settings: Settings) -> Res<Settings> {
     Ok(core.save_settings(&settings)?)
-}
-
-#[tauri::command]
-pub async fn contifico_resources(core: CoreState<'_>) -> Res<Vec<ResourceInfo>> {
-    Ok(core.contifico_resources())
-}
-
-#[tauri::command]
-pub async fn contifico_summary(core: CoreState<'_>, connection_id: String) -> Res<Vec<ResourceSummary>> {
-    Ok(core.contifico_summary(&connection_id)?)
-}
-
-#[tauri::command]
-pub async fn contifico_sync(core: CoreState<'_>, connection_id: String, options: SyncOptions) -> Res<Job> {
-    Ok(core.start_contifico_sync(&connection_id, options)?)
-}
-
-#[tauri::command]
-pub async fn contifico_browse(core: CoreState<'_>, query: BrowseQuery) -> Res<BrowsePage> {
-    Ok(core.contifico_browse(&query)?)
-}
-
-#[tauri::command]
-pub async fn contifico_record(core: CoreState<'_>, connection_id: String, resource: String, id: String) -> Res<String> {
-    Ok(core.contifico_record(&connection_id, &resource, &id)?)
-}
-
-#[tauri::command]
-pub async fn contifico_rewind(
-    core: CoreState<'_>,
-    connection_id: String,
-    resource: String,
-    to: String,
-    apply: bool,
-) -> Res<RewindPreview> {
-    Ok(core.contifico_rewind(&connection_id, &resource, &to, apply)?)
-}
-
-#[tauri::command]
-pub async fn sync_history(core: CoreState<'_>, connection_id: String) -> Res<Vec<SyncRun>> {
-    Ok(core.sync_history(&connection_id)?)
-}
-
-#[tauri::command]
-pub async fn sync_quarantine(core: CoreState<'_>, connection_id: String, erp: String) -> Res<Vec<QuarantinedRecord>> {
-    Ok(core.sync_quarantine(&connection_id, &erp)?)
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use backoffice_core::email::EmailSettings;
+use backoffice_core::ops::email::EmailSettings;
 use backoffice_core::{ApiError, Core};
 use tauri::State;
 

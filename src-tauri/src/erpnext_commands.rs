@@ -5,13 +5,9 @@
 
 use std::sync::Arc;
 
-use backoffice_core::erpnext::{
+use backoffice_core::erp::erpnext::{
     FieldStatus, RunFilter, TransferInput, TransferPreview, TransferRun, TransferRunDetail, WorkflowSettings,
 };
-use backoffice_core::model::Job;
-use backoffice_core::sync::contifico::ResourceInfo;
-use backoffice_core::sync::query::{BrowsePage, BrowseQuery};
-use backoffice_core::sync::{ResourceSummary, SyncOptions};
 use backoffice_core::{ApiError, Core};
 use tauri::State;
 
@@ -76,29 +72,4 @@ pub async fn erpnext_settings(core: CoreState<'_>) -> Res<WorkflowSettings> {
 #[tauri::command]
 pub async fn erpnext_save_settings(core: CoreState<'_>, settings: WorkflowSettings) -> Res<WorkflowSettings> {
     Ok(core.save_erpnext_settings(&settings)?)
-}
-
-#[tauri::command]
-pub async fn erpnext_sync(core: CoreState<'_>, connection_id: String, options: SyncOptions) -> Res<Job> {
-    Ok(core.inner().start_erpnext_sync(&connection_id, options)?)
-}
-
-#[tauri::command]
-pub async fn erpnext_resources(core: CoreState<'_>) -> Res<Vec<ResourceInfo>> {
-    Ok(core.erpnext_resources())
-}
-
-#[tauri::command]
-pub async fn erpnext_summary(core: CoreState<'_>, connection_id: String) -> Res<Vec<ResourceSummary>> {
-    Ok(core.erpnext_summary(&connection_id)?)
-}
-
-#[tauri::command]
-pub async fn erpnext_browse(core: CoreState<'_>, query: BrowseQuery) -> Res<BrowsePage> {
-    Ok(core.erpnext_browse(&query)?)
-}
-
-#[tauri::command]
-pub async fn erpnext_record(core: CoreState<'_>, connection_id: String, resource: String, id: String) -> Res<String> {
-    Ok(core.erpnext_record(&connection_id, &resource, &id)?)
 }

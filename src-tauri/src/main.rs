@@ -3,17 +3,19 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod demo;
 mod email_commands;
 mod erpnext_commands;
 mod omie_commands;
 mod schedule_commands;
+mod sync_commands;
 mod tray;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backoffice_core::notify::{text, Grouper, Notice};
+use backoffice_core::ops::notify::{text, Grouper, Notice};
 use backoffice_core::secrets::Keychain;
 use backoffice_core::{Core, Paths};
 use tauri::{AppHandle, Emitter, Manager, WindowEvent};
@@ -52,6 +54,7 @@ fn main() {
         // "Start with the computer" (Settings): registers the app to launch at login.
         .plugin(tauri_plugin_autostart::Builder::new().app_name("BackOffice").build())
         .manage(core.clone())
+        .manage(demo::Demo::default())
         .invoke_handler(commands::handlers())
         .on_window_event(|window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
@@ -78,8 +81,10 @@ fn main() {
             tray::install(app.handle(), core.clone())?;
             let handle = app.handle().clone();
             let events_core = core.clone();
+            let demo_handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                if let Err(e) = events_core.resume_demo_if_configured().await {
+                let demo = demo_handle.state::<demo::Demo>();
+                if let Err(e) = demo.resume_if_configured(&events_core).await {
                     tracing::warn!(error = %e, "could not restart the demo simulators");
                 }
                 // Inter-company transfers a closed app left half-way continue from their first step not done.
@@ -89,7 +94,7 @@ fn main() {
                 forward_job_events(handle, events_core).await;
             });
             // Scheduled jobs run inside the app (setup has no tokio context: use Tauri's runtime).
-            tauri::async_runtime::spawn(backoffice_core::scheduler::run_loop(core.clone()));
+            tauri::async_runtime::spawn(backoffice_core::ops::scheduler::run_loop(core.clone()));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 // Keep the tray's health lines fresh, and send the daily summary once a day.

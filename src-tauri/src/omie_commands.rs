@@ -3,48 +3,20 @@
 
 use std::sync::Arc;
 
-use backoffice_core::model::Job;
-use backoffice_core::omie::attachments::{
+use backoffice_core::erp::omie::attachments::{
     OmieAttachmentMapEntry, OmieAttachmentSettings, OmieAttachmentTransfer, OmieTransferDetail, OmieTransferRequest,
     OmieUploadRequest,
 };
-use backoffice_core::omie::local_clients::OmieLocalClient;
-use backoffice_core::omie::po_close::{OmieCloseRequest, OmiePoCloseConfig, OmiePoClosure};
-use backoffice_core::omie::sync::OmieScanOptions;
-use backoffice_core::omie::{OmieKeyStatus, OmiePreviewItem};
-use backoffice_core::sync::contifico::ResourceInfo;
-use backoffice_core::sync::query::{BrowsePage, BrowseQuery};
-use backoffice_core::sync::{ResourceSummary, SyncOptions};
+use backoffice_core::erp::omie::local_clients::OmieLocalClient;
+use backoffice_core::erp::omie::po_close::{OmieCloseRequest, OmiePoCloseConfig, OmiePoClosure};
+use backoffice_core::erp::omie::sync::OmieScanOptions;
+use backoffice_core::erp::omie::{OmieKeyStatus, OmiePreviewItem};
+use backoffice_core::model::Job;
 use backoffice_core::{ApiError, Core};
 use tauri::State;
 
 type Res<T> = Result<T, ApiError>;
 type CoreState<'a> = State<'a, Arc<Core>>;
-
-#[tauri::command]
-pub async fn omie_resources(core: CoreState<'_>) -> Res<Vec<ResourceInfo>> {
-    Ok(core.omie_resources())
-}
-
-#[tauri::command]
-pub async fn omie_summary(core: CoreState<'_>, connection_id: String) -> Res<Vec<ResourceSummary>> {
-    Ok(core.omie_summary(&connection_id)?)
-}
-
-#[tauri::command]
-pub async fn omie_sync(core: CoreState<'_>, connection_id: String, options: SyncOptions) -> Res<Job> {
-    Ok(core.start_omie_sync(&connection_id, options)?)
-}
-
-#[tauri::command]
-pub async fn omie_browse(core: CoreState<'_>, query: BrowseQuery) -> Res<BrowsePage> {
-    Ok(core.omie_browse(&query)?)
-}
-
-#[tauri::command]
-pub async fn omie_record(core: CoreState<'_>, connection_id: String, resource: String, id: String) -> Res<String> {
-    Ok(core.omie_record(&connection_id, &resource, &id)?)
-}
 
 #[tauri::command]
 pub async fn omie_key_status(core: CoreState<'_>, connection_id: String) -> Res<OmieKeyStatus> {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use backoffice_core::model::Job;
-use backoffice_core::notify::NotificationSettings;
-use backoffice_core::scheduler::{Schedule, ScheduleInput, ScheduleRunRecord};
+use backoffice_core::ops::notify::NotificationSettings;
+use backoffice_core::ops::scheduler::{Schedule, ScheduleInput, ScheduleRunRecord};
 use backoffice_core::{ApiError, Core};
 use tauri::{AppHandle, State};
 

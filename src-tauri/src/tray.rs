@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use backoffice_core::notify::text;
+use backoffice_core::ops::notify::text;
 use backoffice_core::Core;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;

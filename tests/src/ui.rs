@@ -3,7 +3,7 @@
 
 use crate::harness::App;
 use crate::webdriver::{wait_until, Element, WebDriver};
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -119,6 +119,10 @@ pub mod sel {
     pub const SCHEDULE_ROW: &str = r#"[data-testid="schedule-row"]"#;
     pub const SCHEDULE_HISTORY: &str = r#"[data-testid="schedule-history"]"#;
     pub const SCHEDULE_RUN: &str = r#"[data-testid="schedule-run"]"#;
+    /// In a schedule's row: the `<time>` of its next occurrence (`datetime`: RFC 3339, UTC).
+    pub const SCHEDULE_NEXT: &str = r#"[data-testid="schedule-next"]"#;
+    /// In a history line: the link to the job the run started (`href` `#/jobs/<id>`).
+    pub const SCHEDULE_RUN_JOB: &str = r#"[data-testid="schedule-run-job"]"#;
     pub const SCHEDULES_PAUSE_ALL: &str = r#"[data-testid="schedules-pause-all"]"#;
     pub const SCHEDULES_DEFAULTS: &str = r#"[data-testid="schedules-defaults"]"#;
     /// Field errors of the schedule form are `schedule-error-<field>`.
@@ -348,6 +352,10 @@ pub struct ScheduleRun {
     pub trigger: String,
     /// The status badge of the job the run started, if any.
     pub job_status: Option<String>,
+    /// The occurrence the line is about (the `datetime` of its `<time>`, RFC 3339).
+    pub due_at: Option<String>,
+    /// The id of the job the run started (from its link), if any.
+    pub job_id: Option<String>,
     /// The row's visible text, for messages.
     pub text: String,
 }
@@ -571,11 +579,53 @@ impl App {
                 Some(b) => self.wd.attr(&b, "data-status").await?,
                 None => None,
             };
+            let due_at = match self.wd.find_all_in(&row, "time[datetime]").await?.into_iter().next() {
+                Some(t) => self.wd.attr(&t, "datetime").await?,
+                None => None,
+            };
+            let job_id = match self.wd.find_all_in(&row, sel::SCHEDULE_RUN_JOB).await?.into_iter().next() {
+                Some(a) => self.wd.attr(&a, "href").await?.and_then(|h| Some(h.rsplit_once("/jobs/")?.1.to_string())),
+                None => None,
+            };
             let text = self.wd.text(&row).await?.split_whitespace().collect::<Vec<_>>().join(" ");
-            out.push(ScheduleRun { outcome, trigger, job_status, text });
+            out.push(ScheduleRun { outcome, trigger, job_status, due_at, job_id, text });
         }
         Ok(out)
     }
+}
+
+/// Milliseconds since the Unix epoch of an RFC 3339 instant, as the UI writes them in `datetime`
+/// attributes (`2025-03-01T12:00:00.000Z`; an offset such as `-03:00` is also read), so instants
+/// the app recorded can be put in order whatever their format.
+pub fn instant_ms(s: &str) -> Result<i64> {
+    let bad = || anyhow!("`{s}` is not an RFC 3339 instant");
+    let num = |part: Option<&str>| -> Result<i64> { part.and_then(|p| p.parse().ok()).ok_or_else(bad) };
+    let (date, time) = s.trim().split_once(['T', 't', ' ']).ok_or_else(bad)?;
+    let mut d = date.split('-');
+    let (year, month, day) = (num(d.next())?, num(d.next())?, num(d.next())?);
+    let (clock, offset_min) = match time.strip_suffix(['Z', 'z']) {
+        Some(clock) => (clock, 0),
+        None => {
+            let (clock, offset) = time.split_at(time.rfind(['+', '-']).ok_or_else(bad)?);
+            let (oh, om) = offset[1..].split_once(':').ok_or_else(bad)?;
+            let minutes = num(Some(oh))? * 60 + num(Some(om))?;
+            (clock, if offset.starts_with('-') { -minutes } else { minutes })
+        }
+    };
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut t = hms.split(':');
+    let (hour, minute, second) = (num(t.next())?, num(t.next())?, num(t.next())?);
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let millis = num(Some(&format!("{fraction:0<3}")[..3]))?;
+    // Days from 1970-01-01 to the civil date (H. Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Ok((((days * 24 + hour) * 60 + minute - offset_min) * 60 + second) * 1000 + millis)
 }
 
 /// Picks the option of a `<select>` whose text is `text`, or else the one option whose text starts
@@ -655,4 +705,19 @@ async fn set_select(wd: &WebDriver, el: &Element, value: &str) -> Result<()> {
 
 async fn current_value(wd: &WebDriver, el: &Element) -> Result<String> {
     Ok(wd.prop(el, "value").await?.as_str().unwrap_or_default().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instant_ms;
+
+    #[test]
+    fn instants_in_order_whatever_their_format() {
+        assert_eq!(instant_ms("1970-01-01T00:00:00Z").unwrap(), 0);
+        assert_eq!(instant_ms("2025-03-01T12:00:00.000Z").unwrap(), 1_740_830_400_000);
+        assert_eq!(instant_ms("2025-03-01T09:00:00.250-03:00").unwrap(), 1_740_830_400_250);
+        assert_eq!(instant_ms("2024-02-29T23:59:59.9999+00:00").unwrap(), 1_709_251_199_999);
+        assert!(instant_ms("2025-03-01").is_err());
+        assert!(instant_ms("2025-03-01T12:00:00.x1Z").is_err());
+    }
 }

@@ -4,11 +4,11 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use backoffice_e2e::bus::{click_newest_notification, displayed_notifications, NotifyMonitor, TrayMenu};
-use backoffice_e2e::ui::{NewSchedule, UI_TIMEOUT};
+use backoffice_e2e::ui::{instant_ms, NewSchedule, UI_TIMEOUT};
 use backoffice_e2e::webdriver::wait_until;
 use backoffice_e2e::{sel, start_sim, App, AppOptions, NewConnection};
 use backoffice_sim::{SimConfig, SimCredentials};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn contifico(name: &str, base_url: &str, creds: &SimCredentials) -> NewConnection {
     NewConnection {
@@ -36,6 +36,9 @@ async fn schedule_fires_and_shows_in_history() -> Result<()> {
     let res = async {
         app.add_connection(&contifico(conn, &sim.contifico, &creds)).await?;
         let requests_before = sim.contifico().total_requests();
+        // The window's clock just before saving: the new schedule's interval grid starts after it.
+        let before_save = app.wd.execute("return Date.now()", vec![]).await?;
+        let before_save_ms = before_save.as_f64().with_context(|| format!("Date.now() returned {before_save}"))? as i64;
         app.add_interval_schedule(&NewSchedule {
             name: schedule.into(),
             kind: sel::KIND_SYNC_CONTIFICO.into(),
@@ -43,9 +46,18 @@ async fn schedule_fires_and_shows_in_history() -> Result<()> {
             every_minutes: 1,
         })
         .await?;
-        let saved = Instant::now();
         let row = app.wd.find(&sel::schedule_row(schedule)).await?;
         ensure!(app.wd.attr(&row, "data-enabled").await?.as_deref() == Some("true"), "the new schedule is not enabled");
+        // The app announces the first run one interval after saving (whole seconds: the window's
+        // clock and the app's may round the same instant differently).
+        let next = app.wd.find_in(&row, sel::SCHEDULE_NEXT).await.context("the new schedule shows no next run")?;
+        let first_due = app.wd.attr(&next, "datetime").await?.context("the next run has no datetime")?;
+        let first_due_ms = instant_ms(&first_due)?;
+        ensure!(
+            first_due_ms >= before_save_ms / 1000 * 1000 + 60_000,
+            "the every-minute schedule announces its first run at {first_due}, less than one interval after it was \
+             saved (the window's clock read {before_save_ms} ms just before)"
+        );
         // Nothing runs at once: the first run is one interval after saving.
         let early = app.schedule_runs().await?;
         ensure!(early.is_empty(), "the schedule history is not empty right after saving: {early:?}");
@@ -71,12 +83,16 @@ async fn schedule_fires_and_shows_in_history() -> Result<()> {
             })
             .await;
         let run = waited.with_context(|| format!("the schedule history last showed {last:?}"))?;
-        let after = saved.elapsed();
-        println!("the schedule fired and its job succeeded {:.0} s after saving: {run:?}", after.as_secs_f64());
+        println!("the schedule fired and its job succeeded: {run:?}");
+        // What the app recorded, in order: the run is for the occurrence it announced (or a later one,
+        // if the scheduler folded missed ones), never an earlier one, and its job started no earlier
+        // than that occurrence was due.
+        let due = run.due_at.clone().context("the schedule's run shows no due time")?;
         ensure!(
-            after >= Duration::from_secs(40),
-            "the first run came {after:?} after saving, before its one-minute interval was due"
+            instant_ms(&due)? >= first_due_ms,
+            "the schedule ran the occurrence due at {due}, before the first one it announced ({first_due})"
         );
+        let run_job = run.job_id.clone().context("the schedule's run does not link the job it started")?;
         ensure!(
             sim.contifico().total_requests() > requests_before,
             "the scheduled sync succeeded without calling the Contífico simulator"
@@ -91,6 +107,15 @@ async fn schedule_fires_and_shows_in_history() -> Result<()> {
         // The job is in Jobs & Logs too.
         let job = app.wait_job(sel::KIND_SYNC_CONTIFICO, conn).await?;
         ensure!(job.status == "succeeded", "the scheduled sync job is `{}` on the Jobs page", job.status);
+        // The very job the run started, and when it started.
+        let job_row = format!("{}[data-id=\"{}\"]", sel::JOB_ROW, sel::css_escape(&run_job));
+        let job_row = app.wd.wait_for(&job_row, UI_TIMEOUT).await.context("the run's job is not on the Jobs page")?;
+        let started_el = app.wd.find_in(&job_row, "time[datetime]").await?;
+        let started = app.wd.attr(&started_el, "datetime").await?.context("the run's job shows no start time")?;
+        ensure!(
+            instant_ms(&started)? >= instant_ms(&due)?,
+            "the scheduled job started at {started}, before its run was due at {due}"
+        );
         Ok(())
     }
     .await;

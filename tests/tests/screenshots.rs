@@ -3,15 +3,187 @@
 //!
 //! The demo's Contífico company is synced first and the suggested schedules of one demo connection
 //! are added, so the dashboard, the Contífico page, Jobs & Logs and Schedules show real content.
+//!
+//! Before each screenshot the page must show its own words in the tour's language (its heading and
+//! subtitle, or a label only the loaded page has), so a blank page, the wrong page or the wrong
+//! language fails the tour instead of leaving a picture of it.
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context, Result};
+use backoffice_e2e::ui::UI_TIMEOUT;
 use backoffice_e2e::webdriver::wait_until;
 use backoffice_e2e::{sel, App, AppOptions};
 use std::path::Path;
 use std::time::Duration;
 
+/// The tour's languages; every text below lists its translations in this order.
 const LOCALES: &[&str] = &["en", "es", "pt-BR"];
 const DEMO_CONTIFICO: &str = "Demo Contífico";
+
+/// One text a page must show: the first `[css]` inside the page reads `[text]` (in the order of
+/// [`LOCALES`]), compared without regard to case or runs of white space (a CSS `text-transform`
+/// changes the rendered case).
+type Shown = (&'static str, [&'static str; 3]);
+
+const H1: &str = "h1";
+const SUBTITLE: &str = ".page-subtitle";
+
+/// The texts of ui/src/locales (dashboard.title, dashboard.subtitle...) each page shows.
+fn page_texts(page: &str) -> Result<Vec<Shown>> {
+    Ok(match page {
+        "dashboard-empty" => vec![
+            (H1, ["Dashboard", "Panel", "Painel"]),
+            (
+                sel::START_DEMO,
+                ["Try with demo data", "Probar con datos de demostración", "Experimentar com dados de demonstração"],
+            ),
+        ],
+        "dashboard" => vec![
+            (H1, ["Dashboard", "Panel", "Painel"]),
+            (
+                SUBTITLE,
+                [
+                    "An overview of your connections and recent work.",
+                    "Un resumen de sus conexiones y del trabajo reciente.",
+                    "Um resumo das suas conexões e do trabalho recente.",
+                ],
+            ),
+            // Only the loaded dashboard has this card (the loading one shows the same header).
+            ("h2", ["Latest jobs", "Últimas tareas", "Últimas tarefas"]),
+        ],
+        "connections" => vec![
+            (H1, ["Connections", "Conexiones", "Conexões"]),
+            (
+                SUBTITLE,
+                [
+                    "The ERP accounts BackOffice works with. Keys and secrets stay in your system keychain.",
+                    "Las cuentas de ERP con las que trabaja BackOffice. Claves y secretos quedan en el llavero del sistema.",
+                    "As contas de ERP com que o BackOffice trabalha. Chaves e segredos ficam no chaveiro do sistema.",
+                ],
+            ),
+        ],
+        "contifico" => vec![
+            (H1, ["Contífico", "Contífico", "Contífico"]),
+            (
+                SUBTITLE,
+                [
+                    "A complete copy of your Contífico company on this computer: sync it, browse it and search it, even offline.",
+                    "Una copia completa de su empresa en Contífico en esta computadora: sincronícela, consúltela y búsquela, incluso sin conexión.",
+                    "Uma cópia completa da sua empresa no Contífico neste computador: sincronize, consulte e pesquise, mesmo sem internet.",
+                ],
+            ),
+        ],
+        "omie" => vec![
+            (H1, ["Omie", "Omie", "Omie"]),
+            (
+                SUBTITLE,
+                [
+                    "Copy NF-e attachments to payables, close purchase orders, and see the data synced from Omie.",
+                    "Copie los adjuntos de la NF-e a las cuentas por pagar, cierre órdenes de compra y vea los datos sincronizados de Omie.",
+                    "Copie os anexos da NF-e para as contas a pagar, encerre pedidos de compra e veja os dados sincronizados do Omie.",
+                ],
+            ),
+        ],
+        "erpnext" => vec![
+            (H1, ["ERPNext", "ERPNext", "ERPNext"]),
+            (
+                SUBTITLE,
+                [
+                    "Transfer serialised items from company A to company B across two ERPNext sites, without ever creating a document twice.",
+                    "Transfiera artículos con número de serie de la empresa A a la empresa B entre dos sitios ERPNext, sin crear nunca un documento dos veces.",
+                    "Transfira itens com número de série da empresa A para a empresa B entre dois sites ERPNext, sem nunca criar um documento duas vezes.",
+                ],
+            ),
+        ],
+        "divergences" => vec![
+            (H1, ["Divergences", "Divergencias", "Divergências"]),
+            (
+                SUBTITLE,
+                [
+                    "Find where contracts and billing do not agree.",
+                    "Encuentre dónde contratos y facturación no coinciden.",
+                    "Encontre onde contratos e faturamento não batem.",
+                ],
+            ),
+        ],
+        "jobs" => vec![
+            (H1, ["Jobs & Logs", "Tareas y registros", "Tarefas e logs"]),
+            (
+                SUBTITLE,
+                [
+                    "Everything BackOffice does in the background, with its progress and log.",
+                    "Todo lo que BackOffice hace en segundo plano, con su progreso y su registro.",
+                    "Tudo o que o BackOffice faz em segundo plano, com o progresso e o log.",
+                ],
+            ),
+        ],
+        "settings" => vec![
+            (H1, ["Settings", "Configuración", "Configurações"]),
+            (
+                SUBTITLE,
+                [
+                    "Language and where BackOffice keeps its data.",
+                    "Idioma y dónde guarda BackOffice sus datos.",
+                    "Idioma e onde o BackOffice guarda os seus dados.",
+                ],
+            ),
+        ],
+        "schedules" => vec![
+            (H1, ["Jobs & Logs", "Tareas y registros", "Tarefas e logs"]),
+            (
+                SUBTITLE,
+                [
+                    "Jobs BackOffice starts by itself at set times, while it is open or in the tray.",
+                    "Tareas que BackOffice inicia por sí mismo a horas fijas, mientras está abierto o en la bandeja.",
+                    "Tarefas que o BackOffice inicia sozinho em horários definidos, enquanto está aberto ou na bandeja.",
+                ],
+            ),
+        ],
+        "job-detail" => vec![
+            (".eyebrow", ["Job details", "Detalles de la tarea", "Detalhes da tarefa"]),
+            // The job's kind (ui/src/locales/jobKinds) and its connection.
+            (
+                "h2",
+                ["Contífico catalog sync", "Sincronización del catálogo de Contífico", "Sincronização do catálogo Contífico"],
+            ),
+            (".detail-title .muted", [DEMO_CONTIFICO, DEMO_CONTIFICO, DEMO_CONTIFICO]),
+        ],
+        other => anyhow::bail!("the tour has no texts for page `{other}`"),
+    })
+}
+
+/// Lower case, runs of white space made one space, ends trimmed.
+fn normalize(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Waits until the element `scope` shows every text of `page` (see [`page_texts`]) in `locale`.
+async fn expect_page_text(app: &App, scope: &str, page: &str, locale: &str) -> Result<()> {
+    let lang = LOCALES.iter().position(|l| *l == locale).with_context(|| format!("no texts for locale {locale}"))?;
+    let wanted: Vec<(&str, &str)> = page_texts(page)?.into_iter().map(|(css, texts)| (css, texts[lang])).collect();
+    let wd = &app.wd;
+    let mut seen: Vec<String> = Vec::new();
+    let res = wait_until(&format!("the {page} page's own text in {locale}"), UI_TIMEOUT, async || {
+        let Some(root) = wd.find_all(scope).await?.into_iter().next() else {
+            seen = vec![format!("no element matches {scope}")];
+            return Ok(None);
+        };
+        seen.clear();
+        let mut all = true;
+        for (css, text) in &wanted {
+            let mut shown = Vec::new();
+            for el in wd.find_all_in(&root, css).await? {
+                shown.push(wd.text(&el).await?);
+            }
+            if !shown.iter().any(|s| normalize(s) == normalize(text)) {
+                all = false;
+                seen.push(format!("no `{css}` reads {text:?} (they read {shown:?})"));
+            }
+        }
+        Ok(all.then_some(()))
+    })
+    .await;
+    res.with_context(|| format!("the {page} page in {locale} does not show its own text: {}", seen.join("; ")))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn screenshot_tour() -> Result<()> {
@@ -27,6 +199,7 @@ async fn screenshot_tour() -> Result<()> {
 async fn tour(app: &App, locale: &str) -> Result<()> {
     app.goto("dashboard").await?;
     let start = app.wd.wait_for_visible(sel::START_DEMO, Duration::from_secs(20)).await?;
+    expect_page_text(app, &sel::page("dashboard"), "dashboard-empty", locale).await?;
     app.screenshot(&format!("tour-{locale}-00-dashboard-empty")).await?;
     app.wd.click(&start).await?;
     app.wd.wait_gone(sel::START_DEMO, Duration::from_secs(60)).await?;
@@ -61,10 +234,12 @@ async fn tour(app: &App, locale: &str) -> Result<()> {
 
     for (i, page) in sel::PAGES.iter().enumerate() {
         app.goto(page).await?;
+        expect_page_text(app, &sel::page(page), page, locale).await?;
         let path = app.screenshot(&format!("tour-{locale}-{:02}-{page}", i + 1)).await?;
         check_size(&path)?;
     }
     app.open_schedules().await?;
+    expect_page_text(app, sel::PAGE_SCHEDULES, "schedules", locale).await?;
     let path = app.screenshot(&format!("tour-{locale}-{:02}-schedules", sel::PAGES.len() + 1)).await?;
     check_size(&path)?;
 
@@ -72,6 +247,7 @@ async fn tour(app: &App, locale: &str) -> Result<()> {
     let job = app.wait_job(sel::KIND_SYNC_CONTIFICO, DEMO_CONTIFICO).await?;
     let detail = app.open_job(&job.row).await?;
     ensure!(!detail.log_lines.is_empty(), "the sync's detail shows no log lines");
+    expect_page_text(app, sel::JOB_DETAIL, "job-detail", locale).await?;
     let path = app.screenshot(&format!("tour-{locale}-{:02}-job-detail", sel::PAGES.len() + 2)).await?;
     check_size(&path)
 }
@@ -80,4 +256,17 @@ fn check_size(path: &Path) -> Result<()> {
     let len = std::fs::metadata(path)?.len();
     ensure!(len > 1000, "{} is suspiciously small ({len} bytes)", path.display());
     Ok(())
+}
+
+#[test]
+fn every_page_of_the_tour_has_its_texts() {
+    let pages = sel::PAGES.iter().copied().chain(["dashboard-empty", "schedules", "job-detail"]);
+    for page in pages {
+        let texts = page_texts(page).unwrap();
+        assert!(!texts.is_empty(), "{page}");
+        for (css, by_locale) in texts {
+            assert!(by_locale.iter().all(|t| !t.trim().is_empty()), "{page} {css}");
+        }
+    }
+    assert_eq!(normalize("  JOB\n  Details "), normalize("Job details"));
 }

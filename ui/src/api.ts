@@ -7,6 +7,7 @@ import type { AppInfo } from './bindings/AppInfo';
 import type { BrowsePage } from './bindings/BrowsePage';
 import type { BrowseQuery } from './bindings/BrowseQuery';
 import type { Connection } from './bindings/Connection';
+import type { ConnectionKind } from './bindings/ConnectionKind';
 import type { ConnectionInput } from './bindings/ConnectionInput';
 import type { DashboardSummary } from './bindings/DashboardSummary';
 import type { Job } from './bindings/Job';
@@ -72,23 +73,36 @@ export const startDemo = (): Promise<Connection[]> => call<Connection[]>('start_
 export const getSettings = (): Promise<Settings> => call<Settings>('get_settings');
 export const saveSettings = (settings: Settings): Promise<Settings> => call<Settings>('save_settings', { settings });
 
-// Contífico: the synced copy of a company (resources, sync, browsing, rewind) and the sync records.
-export const contificoResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('contifico_resources');
-export const contificoSummary = (connectionId: string): Promise<ResourceSummary[]> =>
-  call<ResourceSummary[]>('contifico_summary', { connectionId });
+// Synced data, the same commands for every ERP (the connection says which).
+/** The resources an ERP syncs, with their browsable columns. */
+export const syncResources = (kind: ConnectionKind): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind });
+export const syncSummary = (connectionId: string): Promise<ResourceSummary[]> =>
+  call<ResourceSummary[]>('sync_summary', { connectionId });
 /** Starts a sync job and returns it at once; its progress arrives as job events. */
-export const contificoSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
-  call<Job>('contifico_sync', { connectionId, options });
-export const contificoBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('contifico_browse', { query });
-/** The stored raw JSON of one record, exactly as Contífico sent it. */
-export const contificoRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
-  call<string>('contifico_record', { connectionId, resource, id });
+export const syncStart = (connectionId: string, options: SyncOptions): Promise<Job> =>
+  call<Job>('sync_start', { connectionId, options });
+export const syncBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
+/** The stored raw JSON of one record, exactly as the ERP sent it. */
+export const syncRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
+  call<string>('sync_record', { connectionId, resource, id });
 /** `to` is yyyy-mm-dd; `apply: false` only previews. */
-export const contificoRewind = (connectionId: string, resource: string, to: string, apply: boolean): Promise<RewindPreview> =>
-  call<RewindPreview>('contifico_rewind', { connectionId, resource, to, apply });
+export const syncRewind = (connectionId: string, resource: string, to: string, apply: boolean): Promise<RewindPreview> =>
+  call<RewindPreview>('sync_rewind', { connectionId, resource, to, apply });
 export const syncHistory = (connectionId: string): Promise<SyncRun[]> => call<SyncRun[]>('sync_history', { connectionId });
-export const syncQuarantine = (connectionId: string, erp: string): Promise<QuarantinedRecord[]> =>
-  call<QuarantinedRecord[]>('sync_quarantine', { connectionId, erp });
+export const syncQuarantine = (connectionId: string): Promise<QuarantinedRecord[]> =>
+  call<QuarantinedRecord[]>('sync_quarantine', { connectionId });
+
+// Contífico's page (the same commands, under the names its components use).
+export const contificoResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind: 'contifico' });
+export const contificoSummary = (connectionId: string): Promise<ResourceSummary[]> =>
+  call<ResourceSummary[]>('sync_summary', { connectionId });
+export const contificoSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
+  call<Job>('sync_start', { connectionId, options });
+export const contificoBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
+export const contificoRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
+  call<string>('sync_record', { connectionId, resource, id });
+export const contificoRewind = (connectionId: string, resource: string, to: string, apply: boolean): Promise<RewindPreview> =>
+  call<RewindPreview>('sync_rewind', { connectionId, resource, to, apply });
 
 // Schedules: jobs started by the clock inside the app, their run history, and "pause all".
 export const listSchedules = (): Promise<Schedule[]> => call<Schedule[]>('list_schedules');

@@ -62,11 +62,11 @@ export const erpnextSaveSettings = (settings: WorkflowSettings): Promise<Workflo
 
 /** Starts a sync job and returns it at once; its progress arrives as job events. */
 export const erpnextSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
-  call<Job>('erpnext_sync', { connectionId, options });
-export const erpnextResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('erpnext_resources');
+  call<Job>('sync_start', { connectionId, options });
+export const erpnextResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind: 'erpnext' });
 export const erpnextSummary = (connectionId: string): Promise<ResourceSummary[]> =>
-  call<ResourceSummary[]>('erpnext_summary', { connectionId });
-export const erpnextBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('erpnext_browse', { query });
+  call<ResourceSummary[]>('sync_summary', { connectionId });
+export const erpnextBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
 /** The stored raw JSON of one document, exactly as the site sent it. */
 export const erpnextRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
-  call<string>('erpnext_record', { connectionId, resource, id });
+  call<string>('sync_record', { connectionId, resource, id });

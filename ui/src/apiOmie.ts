@@ -23,16 +23,16 @@ import type { SyncOptions } from './bindings/SyncOptions';
 
 // ---------- Synced data ----------
 
-export const omieResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('omie_resources');
+export const omieResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind: 'omie' });
 export const omieSummary = (connectionId: string): Promise<ResourceSummary[]> =>
-  call<ResourceSummary[]>('omie_summary', { connectionId });
+  call<ResourceSummary[]>('sync_summary', { connectionId });
 /** Starts a `sync_omie` job and returns it at once; progress arrives as job events. */
 export const omieSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
-  call<Job>('omie_sync', { connectionId, options });
-export const omieBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('omie_browse', { query });
+  call<Job>('sync_start', { connectionId, options });
+export const omieBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
 /** The stored raw JSON of one record, exactly as Omie sent it. */
 export const omieRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
-  call<string>('omie_record', { connectionId, resource, id });
+  call<string>('sync_record', { connectionId, resource, id });
 export const omieKeyStatus = (connectionId: string): Promise<OmieKeyStatus> =>
   call<OmieKeyStatus>('omie_key_status', { connectionId });
 export const omieLocalClients = (connectionId: string): Promise<OmieLocalClient[]> =>

@@ -160,7 +160,7 @@ fn node_modules(check_only: bool, report: &mut Vec<String>) -> Result<()> {
         return Ok(());
     }
     if util::which("npm").is_none() {
-        bail!("npm is not on PATH; install Node.js 20+ with npm");
+        bail!("npm is not on PATH; install Node.js 20.19+ or 22.12+ with npm (Debian: the nodejs and npm packages, or NodeSource)");
     }
     let mut cmd = Command::new("npm");
     cmd.args(["ci", "--no-audit", "--no-fund"]).current_dir(&ui);

@@ -5,6 +5,7 @@
 mod deps;
 mod session;
 mod steps;
+mod toolchain;
 mod util;
 
 use anyhow::{bail, Result};
@@ -28,6 +29,9 @@ commands:
                             run any command inside the same throwaway D-Bus session with an
                             unlocked keyring (and Xvfb with --xvfb), e.g. a single test
   help                      this text
+
+run, test, bench and screenshots first check that Node.js is recent enough for ui/ and that
+the rustfmt and clippy components are installed (adding them with rustup when they are not).
 ";
 
 fn main() {

@@ -2,16 +2,20 @@
 
 use crate::deps::{self, Parts};
 use crate::session::{self, SessionOptions};
+use crate::toolchain;
 use crate::util::{self, header, run};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Step {
     Deps,
     Fmt,
+    Bindings,
     UiTypecheck,
     UiTest,
     UiBuild,
@@ -24,6 +28,7 @@ pub enum Step {
 const ALL_STEPS: &[Step] = &[
     Step::Deps,
     Step::Fmt,
+    Step::Bindings,
     Step::UiTypecheck,
     Step::UiTest,
     Step::UiBuild,
@@ -38,6 +43,7 @@ impl Step {
         match self {
             Step::Deps => "deps",
             Step::Fmt => "fmt",
+            Step::Bindings => "bindings",
             Step::UiTypecheck => "ui-typecheck",
             Step::UiTest => "ui-test",
             Step::UiBuild => "ui-build",
@@ -52,6 +58,10 @@ impl Step {
         match self {
             Step::Deps => "system packages, ui/node_modules, tauri-driver",
             Step::Fmt => "cargo fmt --all -- --check",
+            Step::Bindings => {
+                "cargo test -p backoffice-core --lib export_bindings (ts-rs writes ui/src/bindings/); \
+                 fails if that changed any file there"
+            }
             Step::UiTypecheck => "npm run typecheck (ui/)",
             Step::UiTest => "npm test (ui/, vitest)",
             Step::UiBuild => "npm run build (ui/ -> ui/dist)",
@@ -87,6 +97,7 @@ pub fn test(opts: TestOptions) -> Result<()> {
         }
         return Ok(());
     }
+    toolchain::check()?;
     let selected: Vec<Step> = ALL_STEPS
         .iter()
         .copied()
@@ -133,6 +144,7 @@ fn run_step(step: Step, partial: bool) -> Result<()> {
     match step {
         Step::Deps => deps::ensure(Parts::all(), false),
         Step::Fmt => run(util::cargo().args(["fmt", "--all", "--", "--check"])),
+        Step::Bindings => bindings(),
         Step::UiTypecheck => npm(&["run", "typecheck"]),
         Step::UiTest => npm(&["test"]),
         Step::UiBuild => npm(&["run", "build"]),
@@ -180,6 +192,94 @@ fn npm(args: &[&str]) -> Result<()> {
     run(&mut cmd)
 }
 
+/// Where ts-rs writes the TypeScript of the types that cross IPC (`export_to` in crates/core).
+const BINDINGS_DIR: &str = "ui/src/bindings";
+
+/// Regenerates ui/src/bindings/ from the Rust types (ts-rs writes the files when its generated
+/// `export_bindings_*` tests run) and fails when that changed anything: the committed bindings
+/// must be the ones the Rust types produce.
+fn bindings() -> Result<()> {
+    let dir = util::repo_root().join(BINDINGS_DIR);
+    let before = snapshot(&dir)?;
+    let mut cmd = util::cargo();
+    cmd.args(["test", "-p", "backoffice-core", "--lib", "export_bindings"])
+        // Relative `export_to` paths are resolved against this directory when it is set.
+        .env_remove("TS_RS_EXPORT_DIR")
+        .stdout(Stdio::piped());
+    let shown = util::render(&cmd);
+    println!("$ {shown}");
+    let out = cmd.output().with_context(|| format!("could not start `{shown}`"))?;
+    let report = String::from_utf8_lossy(&out.stdout);
+    print!("{report}");
+    if !out.status.success() {
+        let code = out.status.code().map(|c| c.to_string()).unwrap_or_else(|| "none (killed by a signal)".into());
+        bail!("`{shown}` failed with exit code {code}");
+    }
+    // A filter that matches nothing passes without writing a file: that must not look like "up to date".
+    let ran = tests_passed(&report);
+    if ran == 0 {
+        bail!("no ts-rs export test ran (`export_bindings` matched no test of backoffice-core's library)");
+    }
+    let after = snapshot(&dir)?;
+    let changes = file_changes(&before, &after);
+    if !changes.is_empty() {
+        bail!(
+            "ui/src/bindings/ was stale: it has been regenerated from the Rust types; review and commit it.\n{}",
+            changes.join("\n")
+        );
+    }
+    println!("bindings: the {} files of {BINDINGS_DIR}/ match the Rust types ({ran} export tests)", after.len());
+    Ok(())
+}
+
+/// How many tests the `test result:` lines of libtest's output say passed.
+fn tests_passed(report: &str) -> u64 {
+    report
+        .lines()
+        .filter_map(|l| l.strip_prefix("test result: ")?.split("; ").find_map(|p| p.strip_suffix(" passed")))
+        .filter_map(|n| n.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// One line per file of [`BINDINGS_DIR`] that appeared, changed or disappeared between two snapshots.
+fn file_changes(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<String> {
+    let mut changes = Vec::new();
+    for (name, bytes) in after {
+        match before.get(name) {
+            None => changes.push(format!("  new:     {BINDINGS_DIR}/{}", name.display())),
+            Some(old) if old != bytes => changes.push(format!("  changed: {BINDINGS_DIR}/{}", name.display())),
+            Some(_) => {}
+        }
+    }
+    for name in before.keys().filter(|n| !after.contains_key(*n)) {
+        changes.push(format!("  removed: {BINDINGS_DIR}/{}", name.display()));
+    }
+    changes
+}
+
+/// Every file under `dir` (relative name -> bytes); empty when `dir` does not exist.
+fn snapshot(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("listing {}", d.display())),
+        };
+        for entry in entries {
+            let path = entry.with_context(|| format!("listing {}", d.display()))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                files.insert(path.strip_prefix(dir).unwrap_or(&path).to_path_buf(), bytes);
+            }
+        }
+    }
+    Ok(files)
+}
+
 /// `generate_context!` reads ui/dist at compile time: build the UI first if it is not there.
 fn ensure_ui_dist(partial: bool) -> Result<()> {
     let index = util::repo_root().join("ui/dist/index.html");
@@ -206,6 +306,7 @@ fn in_session(xvfb: bool, cargo_args: &[&str]) -> Result<()> {
 
 /// `cargo xtask run [-- args]`
 pub fn run_app(args: &[String]) -> Result<()> {
+    toolchain::check()?;
     let app_args: Vec<OsString> = match args.first().map(String::as_str) {
         Some("--") => args[1..].iter().map(OsString::from).collect(),
         _ => args.iter().map(OsString::from).collect(),
@@ -241,6 +342,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     if !BENCHES.contains(&name.as_str()) {
         bail!("unknown benchmark `{name}`; names: {}", BENCHES.join(", "));
     }
+    toolchain::check()?;
     deps::ensure(Parts { system: true, npm: false, tauri_driver: false }, false)?;
     header(&format!("bench: {name} (release build, keyring session)"));
     // The simulator runs as its own process during benchmarks, so its memory is not counted.
@@ -258,6 +360,7 @@ pub fn bench(args: &[String]) -> Result<()> {
 
 /// `cargo xtask screenshots`
 pub fn screenshots() -> Result<()> {
+    toolchain::check()?;
     deps::ensure(Parts::all(), false)?;
     header("ui: npm run build");
     npm(&["run", "build"])?;
@@ -279,4 +382,56 @@ pub fn screenshots() -> Result<()> {
         println!("  {}", p.file_name().unwrap_or_default().to_string_lossy());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_step_sits_between_fmt_and_ui_typecheck() {
+        let at = |s: Step| ALL_STEPS.iter().position(|x| *x == s).unwrap();
+        assert_eq!(at(Step::Bindings), at(Step::Fmt) + 1);
+        assert_eq!(at(Step::UiTypecheck), at(Step::Bindings) + 1);
+        assert_eq!(Step::from_name("bindings"), Some(Step::Bindings));
+    }
+
+    #[test]
+    fn counts_passed_tests() {
+        let out = "running 2 tests\ntest a ... ok\n\ntest result: ok. 2 passed; 0 failed; 0 ignored; \
+                   0 measured; 310 filtered out; finished in 0.01s\n";
+        assert_eq!(tests_passed(out), 2);
+        assert_eq!(tests_passed("test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 312 filtered out"), 0);
+        assert_eq!(tests_passed(""), 0);
+    }
+
+    #[test]
+    fn lists_new_changed_and_removed_files() {
+        let map = |files: &[(&str, &str)]| -> BTreeMap<PathBuf, Vec<u8>> {
+            files.iter().map(|(n, b)| (PathBuf::from(n), b.as_bytes().to_vec())).collect()
+        };
+        let before = map(&[("A.ts", "a"), ("B.ts", "b"), ("C.ts", "c")]);
+        let after = map(&[("A.ts", "a"), ("B.ts", "b2"), ("D.ts", "d")]);
+        assert_eq!(
+            file_changes(&before, &after),
+            vec![
+                "  changed: ui/src/bindings/B.ts".to_string(),
+                "  new:     ui/src/bindings/D.ts".to_string(),
+                "  removed: ui/src/bindings/C.ts".to_string(),
+            ]
+        );
+        assert!(file_changes(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn snapshot_reads_nested_files_and_a_missing_dir() {
+        let dir = std::env::temp_dir().join(format!("xtask-snapshot-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("A.ts"), "a").unwrap();
+        std::fs::write(dir.join("sub/B.ts"), "b").unwrap();
+        let files = snapshot(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(files.keys().cloned().collect::<Vec<_>>(), vec![PathBuf::from("A.ts"), PathBuf::from("sub/B.ts")]);
+        assert!(snapshot(&dir).unwrap().is_empty());
+    }
 }

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use backoffice_core::erp::contifico::resources as csync;
 use backoffice_core::model::{ConnectionKind, Credentials, JobStatus};
 use backoffice_core::secrets::{Keychain, Overlay};
 use backoffice_core::store::Store;
-use backoffice_core::sync::{self, contifico as csync, SyncOptions};
+use backoffice_core::sync::{self, SyncOptions};
 use backoffice_core::{Core, Paths};
 use clap::Subcommand;
 
@@ -142,7 +143,7 @@ async fn contifico_sync(sizes: &[u64], resource: &str, page_size: u32, batch_siz
             ..Default::default()
         };
         let t = Instant::now();
-        let job = core.start_contifico_sync(&conn_id, opts.clone())?;
+        let job = core.sync_start(&conn_id, opts.clone())?;
         let done = wait_job(&core, &job.id).await?;
         let wall = t.elapsed().as_secs_f64();
         if done.status != JobStatus::Succeeded {
@@ -152,7 +153,7 @@ async fn contifico_sync(sizes: &[u64], resource: &str, page_size: u32, batch_siz
         let got = done.counts.get("records").copied().unwrap_or(0);
         // Incremental re-sync of the same resource, nothing changed.
         let t = Instant::now();
-        let job = core.start_contifico_sync(&conn_id, opts)?;
+        let job = core.sync_start(&conn_id, opts)?;
         let inc = wait_job(&core, &job.id).await?;
         let incr = t.elapsed().as_secs_f64();
         if inc.status != JobStatus::Succeeded {
@@ -240,13 +241,13 @@ async fn incremental_all() -> Result<f64> {
     let base = sim.urls["contifico"].as_str().context("contifico url")?.to_string();
     let (core, conn_id) = open_core(dir.path(), &base).await?;
     let opts = SyncOptions { page_size: Some(1000), ..Default::default() };
-    let j = core.start_contifico_sync(&conn_id, opts.clone())?;
+    let j = core.sync_start(&conn_id, opts.clone())?;
     let first = wait_job(&core, &j.id).await?;
     if first.status != JobStatus::Succeeded {
         bail!("full sync of all resources failed: {:?}", first.error);
     }
     let t = Instant::now();
-    let j = core.start_contifico_sync(&conn_id, opts)?;
+    let j = core.sync_start(&conn_id, opts)?;
     let second = wait_job(&core, &j.id).await?;
     if second.status != JobStatus::Succeeded {
         bail!("incremental sync of all resources failed: {:?}", second.error);

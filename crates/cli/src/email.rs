@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use anyhow::Result;
-use backoffice_core::email::{EmailSettings, SmtpSecurity};
+use backoffice_core::ops::email::{EmailSettings, SmtpSecurity};
 use backoffice_core::CoreError;
 use clap::{ArgGroup, Subcommand, ValueEnum};
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use backoffice_core::erpnext::{
+use backoffice_core::erp::erpnext::{
     input::parse_payload, RunFilter, RunStatus, TransferPreview, TransferRunDetail, WorkflowSettings,
 };
 use backoffice_core::CoreError;
@@ -143,7 +143,7 @@ pub async fn run(ctx: &Ctx, cmd: ErpnextCmd) -> Result<i32> {
                 .connections()
                 .find_by_name(&connection)
                 .or_else(|_| ctx.core.connections().get(&connection))?;
-            let s = ctx.core.erpnext_summary(&conn.id)?;
+            let s = ctx.core.sync_summary(&conn.id)?;
             if ctx.json {
                 println!("{}", serde_json::to_string(&s)?);
             } else {

@@ -19,9 +19,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use backoffice_core::model::{Connection, ConnectionInput, ConnectionKind, Credentials, JobFilter, JobStatus};
-use backoffice_core::notify::Grouper;
+use backoffice_core::ops::notify::Grouper;
 use backoffice_core::secrets::{Keychain, Overlay};
-use backoffice_core::sync::{self, contifico as csync, SyncOptions};
+use backoffice_core::sync::{self, SyncOptions};
 use backoffice_core::{Core, CoreError, Paths};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -62,10 +62,15 @@ enum Cmd {
         #[command(subcommand)]
         erp: SyncCmd,
     },
-    /// Browse, rewind and inspect synced Contífico data
+    /// Synced data of any connection: status, browse, history, quarantine, rewind
+    Data {
+        #[command(subcommand)]
+        cmd: DataCmd,
+    },
+    /// The same as `data`, for the Contífico connection (the only one, or the one in CONTIFICO_API_KEY)
     Contifico {
         #[command(subcommand)]
-        cmd: ContificoCmd,
+        cmd: DataCmd,
     },
     /// Omie: attachments (RF-001), purchase-order closing (RF-002), transfer and closure logs
     Omie {
@@ -157,7 +162,7 @@ enum SyncCmd {
 }
 
 #[derive(Subcommand)]
-enum ContificoCmd {
+enum DataCmd {
     /// Per-resource counts, last sync and errors
     Status {
         #[arg(long)]
@@ -296,23 +301,24 @@ async fn run(cli: Cli) -> Result<i32> {
         Cmd::Sync { erp: SyncCmd::Contifico { connection, resources, since, full_refresh, page_size, batch_size } } => {
             let conn = resolve_contifico(&ctx, connection.as_deref())?;
             let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
-            let job = ctx.core.start_contifico_sync(&conn.id, opts)?;
+            let job = ctx.core.sync_start(&conn.id, opts)?;
             output::follow_job(&ctx, &job.id).await
         }
         Cmd::Sync { erp: SyncCmd::Omie { connection, resources, since, full_refresh, page_size, batch_size } } => {
             let conn = omie::resolve_omie(&ctx, connection.as_deref())?;
             let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
-            let job = ctx.core.start_omie_sync(&conn.id, opts)?;
+            let job = ctx.core.sync_start(&conn.id, opts)?;
             output::follow_job(&ctx, &job.id).await
         }
         Cmd::Omie { cmd } => omie::run(&ctx, cmd).await,
         Cmd::Sync { erp: SyncCmd::Erpnext { connection, resources, since, full_refresh, page_size, batch_size } } => {
             let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
-            let job = ctx.core.start_erpnext_sync(&connection, opts)?;
+            let job = ctx.core.sync_start(&connection, opts)?;
             output::follow_job(&ctx, &job.id).await
         }
         Cmd::Erpnext { cmd } => erpnext::run(&ctx, cmd).await,
-        Cmd::Contifico { cmd } => contifico(&ctx, cmd),
+        Cmd::Contifico { cmd } => data(&ctx, cmd, Some(&|ctx: &Ctx, name: Option<&str>| resolve_contifico(ctx, name))),
+        Cmd::Data { cmd } => data(&ctx, cmd, None),
         Cmd::Bench { which } => bench::run(which).await,
         Cmd::Schedules { cmd } => schedules::run(&ctx, cmd).await,
         Cmd::Email { cmd } => email::run(&ctx, cmd).await,
@@ -426,44 +432,59 @@ fn resolve_contifico(ctx: &Ctx, name: Option<&str>) -> Result<Connection> {
     }
 }
 
-fn contifico(ctx: &Ctx, cmd: ContificoCmd) -> Result<i32> {
+type Resolve<'a> = &'a dyn Fn(&Ctx, Option<&str>) -> Result<Connection>;
+
+/// The connection a `data` command works on: the one named, else the only one there is.
+fn resolve_any(ctx: &Ctx, name: Option<&str>) -> Result<Connection> {
+    let conns = ctx.core.connections();
+    if let Some(n) = name {
+        return Ok(conns.find_by_name(n).or_else(|_| conns.get(n))?);
+    }
+    let all = conns.list()?;
+    match all.len() {
+        1 => Ok(all.into_iter().next().expect("one")),
+        0 => Err(CoreError::invalid(
+            "connection",
+            "No connection is configured. Add one in the app or with `backoffice connections add`.",
+        )
+        .into()),
+        _ => Err(CoreError::invalid(
+            "connection",
+            format!(
+                "Several connections exist; choose one with --connection ({})",
+                all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .into()),
+    }
+}
+
+/// Synced data of one connection, whatever its ERP (one code path for all of them).
+fn data(ctx: &Ctx, cmd: DataCmd, resolve: Option<Resolve<'_>>) -> Result<i32> {
     let print = |v: &dyn erased::Show| v.show(ctx.json);
+    let conn = |name: Option<String>| match resolve {
+        Some(r) => r(ctx, name.as_deref()),
+        None => resolve_any(ctx, name.as_deref()),
+    };
+    let core = &ctx.core;
     match cmd {
-        ContificoCmd::Status { connection } => {
-            let conn = resolve_contifico(ctx, connection.as_deref())?;
-            let s = sync::summaries(&ctx.core.store, &conn.id, "contifico", csync::RESOURCES)?;
-            print(&s);
-        }
-        ContificoCmd::Browse { resource, connection, search, limit, offset } => {
-            let conn = resolve_contifico(ctx, connection.as_deref())?;
-            let spec = csync::resource(&resource)?;
+        DataCmd::Status { connection } => print(&core.sync_summary(&conn(connection)?.id)?),
+        DataCmd::Browse { resource, connection, search, limit, offset } => {
             let q = sync::query::BrowseQuery {
-                connection_id: conn.id.clone(),
+                connection_id: conn(connection)?.id,
                 resource,
                 offset,
                 limit,
                 search,
                 ..Default::default()
             };
-            let page = sync::query::browse(&ctx.core.store, spec, &q)?;
-            print(&page);
+            print(&core.sync_browse(&q)?);
         }
-        ContificoCmd::Rewind { resource, to, connection, preview } => {
-            let conn = resolve_contifico(ctx, connection.as_deref())?;
-            let spec = csync::resource(&resource)?;
-            let date = chrono::NaiveDate::parse_from_str(&to, "%Y-%m-%d")
-                .map_err(|_| CoreError::invalid("to", format!("\"{to}\" is not a date like 2026-01-31")))?;
-            let p = sync::rewind(&ctx.core.store, &conn.id, "contifico", spec, date, !preview)?;
-            print(&p);
+        DataCmd::Rewind { resource, to, connection, preview } => {
+            print(&core.sync_rewind(&conn(connection)?.id, &resource, &to, !preview)?)
         }
-        ContificoCmd::Quarantine { connection } => {
-            let conn = resolve_contifico(ctx, connection.as_deref())?;
-            print(&sync::quarantine(&ctx.core.store, &conn.id, "contifico", 500)?);
-        }
-        ContificoCmd::History { connection } => {
-            let conn = resolve_contifico(ctx, connection.as_deref())?;
-            print(&sync::sync_runs(&ctx.core.store, &conn.id, 50)?);
-        }
+        DataCmd::Quarantine { connection } => print(&core.sync_quarantine(&conn(connection)?.id)?),
+        DataCmd::History { connection } => print(&core.sync_history(&conn(connection)?.id)?),
     }
     Ok(0)
 }

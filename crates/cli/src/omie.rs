@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use backoffice_core::clients::omie::OmieClient;
+use backoffice_core::erp::omie::attachments::{OmieTransferRequest, OmieUploadRequest};
+use backoffice_core::erp::omie::client::OmieClient;
+use backoffice_core::erp::omie::limiter::{Clock, Limiter, OmieLimits, SimClock};
+use backoffice_core::erp::omie::po_close::{OmieCloseRequest, OmiePoCloseConfig};
+use backoffice_core::erp::omie::sync::OmieScanOptions;
+use backoffice_core::erp::omie::OmieError;
 use backoffice_core::model::{Connection, ConnectionKind, Credentials, Job};
-use backoffice_core::omie::attachments::{OmieTransferRequest, OmieUploadRequest};
-use backoffice_core::omie::limiter::{Clock, Limiter, OmieLimits, SimClock};
-use backoffice_core::omie::po_close::{OmieCloseRequest, OmiePoCloseConfig};
-use backoffice_core::omie::sync::OmieScanOptions;
-use backoffice_core::omie::OmieError;
 use backoffice_core::CoreError;
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -275,7 +275,7 @@ pub async fn run(ctx: &Ctx, cmd: OmieCmd) -> Result<i32> {
             let v = json!({
                 "connection": conn.name,
                 "key": ctx.core.omie_key_status(&conn.id)?,
-                "resources": ctx.core.omie_summary(&conn.id)?,
+                "resources": ctx.core.sync_summary(&conn.id)?,
                 "local_clients": ctx.core.omie_local_clients(&conn.id)?.len(),
             });
             print(ctx.json, &v);

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use backoffice_core::notify::Grouper;
-use backoffice_core::scheduler::{self, RunOutcome, Schedule, ScheduleInput, ScheduleRunRecord};
+use backoffice_core::ops::notify::Grouper;
+use backoffice_core::ops::scheduler::{self, RunOutcome, Schedule, ScheduleInput, ScheduleRunRecord};
 use backoffice_core::{Core, CoreError};
 use clap::{ArgGroup, Subcommand};
 use std::sync::Arc;

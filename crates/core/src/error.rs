@@ -64,12 +64,27 @@ pub enum CoreError {
     Db(String),
     #[error("Unexpected error: {0}")]
     Internal(String),
-    /// Omie-specific failures (blocked key, attachments, purchase orders...), each with its own code.
-    #[error(transparent)]
-    Omie(#[from] crate::omie::OmieError),
-    /// E-mail (SMTP) failures, mapped onto the codes above (`unauthorized`, `unreachable`...).
-    #[error(transparent)]
-    Email(#[from] crate::email::EmailError),
+    /// A failure of one ERP's or one feature's own (Omie's blocked key, SMTP...), with its own code.
+    /// The base names no ERP: each defines its error type and a `From` into this variant.
+    #[error("{0}")]
+    Feature(Box<dyn FeatureError>),
+}
+
+/// An error type of an ERP room or a feature, carried by [`CoreError::Feature`].
+pub trait FeatureError: std::error::Error + Send + Sync + 'static {
+    /// Stable code the UI translates (`omie_key_blocked`, or a shared one such as `unauthorized`).
+    fn code(&self) -> &'static str;
+    /// Values the translated text interpolates.
+    fn params(&self) -> Vec<(String, String)>;
+    fn details(&self) -> Option<String> {
+        None
+    }
+    /// Every further call with the same credentials would fail too (a rejected or blocked key): a
+    /// sync stops instead of trying the other resources.
+    fn stops_the_run(&self) -> bool {
+        false
+    }
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 impl CoreError {
@@ -97,8 +112,25 @@ impl CoreError {
             CoreError::Cancelled => "cancelled",
             CoreError::Db(_) => "db",
             CoreError::Internal(_) => "internal",
-            CoreError::Omie(e) => e.code(),
-            CoreError::Email(e) => e.code(),
+            CoreError::Feature(e) => e.code(),
+        }
+    }
+
+    /// The feature error of type `E` this is, if it is one.
+    pub fn feature<E: FeatureError>(&self) -> Option<&E> {
+        match self {
+            CoreError::Feature(e) => e.as_any().downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
+    /// Every further call with the same credentials would fail too: the key was rejected, refused
+    /// or blocked.
+    pub fn stops_the_run(&self) -> bool {
+        match self {
+            CoreError::Unauthorized { .. } | CoreError::Forbidden { .. } => true,
+            CoreError::Feature(e) => e.stops_the_run(),
+            _ => false,
         }
     }
 
@@ -160,14 +192,9 @@ impl CoreError {
             }
             CoreError::Cancelled => {}
             CoreError::Db(d) | CoreError::Internal(d) => details = Some(d.clone()),
-            CoreError::Omie(e) => {
+            CoreError::Feature(e) => {
                 for (k, v) in e.params() {
                     put(&k, &v);
-                }
-            }
-            CoreError::Email(e) => {
-                for (k, v) in e.params() {
-                    put(k, &v);
                 }
                 details = e.details();
             }

@@ -8,11 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const DICTIONARIES: [(&str, &str); 3] = [
-    ("en", include_str!("../../../ui/src/locales/jobLog/en.json")),
-    ("es", include_str!("../../../ui/src/locales/jobLog/es.json")),
-    ("pt-BR", include_str!("../../../ui/src/locales/jobLog/pt-BR.json")),
-];
+fn dictionaries() -> impl Iterator<Item = (&'static str, &'static str)> {
+    crate::i18n::LANGUAGES.into_iter().zip(crate::i18n::Namespace::JobLog.sources().iter().copied())
+}
 
 /// Parameters that are kept with the line for tools (e.g. an error's code) and that a text may
 /// leave out.
@@ -172,7 +170,7 @@ fn every_log_key_has_a_text_with_its_placeholders_in_every_language() {
     let keys = used_keys();
     assert!(keys.len() >= 4, "found only {keys:?}");
     let mut problems = vec![];
-    for (lang, json) in DICTIONARIES {
+    for (lang, json) in dictionaries() {
         let dict: BTreeMap<String, String> = serde_json::from_str(json).unwrap_or_else(|e| panic!("{lang}: {e}"));
         for (key, params) in &keys {
             let Some(text) = dict.get(key) else {

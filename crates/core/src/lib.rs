@@ -3,23 +3,18 @@
 //! This crate never depends on Tauri, GTK or WebKit (a test checks it with `cargo tree`): the desktop
 //! shell and the CLI are thin adapters over [`Core`].
 
-pub mod clients;
+pub mod api;
 pub mod clock;
-pub mod connections;
-#[cfg(feature = "demo")]
-pub mod demo;
-pub mod email;
-pub mod erpnext;
+pub mod erp;
 pub mod error;
 pub mod http;
+pub mod i18n;
 #[cfg(test)]
 mod job_log_keys;
 pub mod jobs;
 pub mod logging;
 pub mod model;
-pub mod notify;
-pub mod omie;
-pub mod scheduler;
+pub mod ops;
 pub mod secrets;
 pub mod store;
 pub mod sync;
@@ -33,7 +28,7 @@ use rusqlite::{params, OptionalExtension};
 pub use error::{ApiError, CoreError, CoreResult};
 use model::*;
 
-use crate::connections::Connections;
+use crate::api::connections::Connections;
 use crate::jobs::JobManager;
 use crate::secrets::SecretStore;
 use crate::store::Store;
@@ -80,8 +75,6 @@ pub struct Core {
     pub http: http::Http,
     /// The wall clock for dates that matter to an ERP (the system clock outside tests).
     pub clock: Arc<dyn clock::Clock>,
-    #[cfg(feature = "demo")]
-    demo: tokio::sync::Mutex<Option<backoffice_sim::SimHandle>>,
 }
 
 impl Core {
@@ -97,16 +90,7 @@ impl Core {
     ) -> CoreResult<Arc<Core>> {
         let store = Store::open(&paths.db)?;
         let jobs = JobManager::new(store.clone())?;
-        Ok(Arc::new(Core {
-            paths,
-            store,
-            secrets,
-            jobs,
-            http: http::Http::new(Duration::from_secs(60))?,
-            clock,
-            #[cfg(feature = "demo")]
-            demo: tokio::sync::Mutex::new(None),
-        }))
+        Ok(Arc::new(Core { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock }))
     }
 
     pub fn connections(&self) -> Connections<'_> {
@@ -118,9 +102,7 @@ impl Core {
             Ok(()) => (true, None),
             Err(e) => (false, Some(e.to_string())),
         };
-        #[cfg(feature = "demo")]
-        let demo_running = self.demo.try_lock().map(|g| g.is_some()).unwrap_or(true);
-        #[cfg(not(feature = "demo"))]
+        // The shell, which owns the demo simulators, says whether they run.
         let demo_running = false;
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -206,8 +188,11 @@ impl Core {
         let conn = self.connections().get(id)?;
         let core = self.clone();
         let target = conn.clone();
-        let (job, _h) =
-            self.jobs.spawn("test_connection", Some(&target), serde_json::json!({}), move |ctx| async move {
+        let (job, _h) = self.jobs.spawn(
+            erp::JobKind::TestConnection.as_str(),
+            Some(&target),
+            serde_json::json!({}),
+            move |ctx| async move {
                 ctx.log_t(
                     "info",
                     "connection.testing",
@@ -217,12 +202,12 @@ impl Core {
                 ctx.progress(None, "calling the ERP");
                 let result: CoreResult<String> = async {
                     let creds = core.connections().credentials(&conn)?;
-                    let said = clients::test_connection(&core.http, &conn, &creds).await?;
+                    let said = erp::test_connection(&core.http, &conn, &creds).await?;
                     if conn.kind != ConnectionKind::Erpnext {
                         return Ok(said);
                     }
                     // An ERPNext site also says which zone it keeps its dates in.
-                    let client = clients::erpnext::ErpnextClient::new(core.http.clone(), &conn, &creds);
+                    let client = erp::erpnext::client::ErpnextClient::new(core.http.clone(), &conn, &creds);
                     let zone = core.erpnext_site_zone(&conn, &client).await;
                     Ok(match zone.note {
                         None => format!("{said}; the site keeps its dates in {}", zone.tz.name()),
@@ -249,71 +234,9 @@ impl Core {
                         Err(e)
                     }
                 }
-            })?;
+            },
+        )?;
         Ok(job)
-    }
-}
-
-impl Core {
-    /// Starts a job of `kind` by name: the one entry point the scheduler, the tray and the CLI share.
-    /// Kinds: `test_connection`, `sync_contifico` (params: [`sync::SyncOptions`]), `sync_omie`
-    /// (params: [`sync::SyncOptions`]), `omie_attachment_scan` and `omie_po_close_scan` (params:
-    /// [`omie::OmieScanOptions`]).
-    pub fn start_job(
-        self: &Arc<Self>,
-        kind: &str,
-        connection_id: Option<&str>,
-        params: serde_json::Value,
-    ) -> CoreResult<Job> {
-        let need_conn = || {
-            connection_id
-                .ok_or_else(|| CoreError::invalid("connection", format!("a \"{kind}\" job needs a connection")))
-        };
-        match kind {
-            "test_connection" => self.start_test_connection(need_conn()?),
-            "sync_contifico" => {
-                let opts: sync::SyncOptions = if params.is_null() {
-                    sync::SyncOptions::default()
-                } else {
-                    serde_json::from_value(params).map_err(|e| CoreError::invalid("params", e.to_string()))?
-                };
-                self.start_contifico_sync(need_conn()?, opts)
-            }
-            // Omie (omie/mod.rs): params are SyncOptions for the sync, OmieScanOptions for the scans.
-            "sync_omie" | "omie_attachment_scan" | "omie_po_close_scan" => {
-                self.start_omie_job(kind, need_conn()?, params)
-            }
-            // ERPNext (erpnext/): params {"run_id", "reason"?} run, resume or (with a reason) retry a
-            // transfer; sync params are SyncOptions.
-            "erpnext_workflow" => self.start_erpnext_workflow_job(params),
-            "sync_erpnext" => {
-                let opts: sync::SyncOptions = if params.is_null() {
-                    sync::SyncOptions::default()
-                } else {
-                    serde_json::from_value(params).map_err(|e| CoreError::invalid("params", e.to_string()))?
-                };
-                self.start_erpnext_sync(need_conn()?, opts)
-            }
-            other => Err(CoreError::invalid("kind", format!("\"{other}\" is not a job BackOffice knows"))),
-        }
-    }
-}
-
-impl Core {
-    /// "Sync all now" (tray, dashboard): starts the sync job of every connection. A connection whose
-    /// sync is already running is reported, not started twice.
-    pub fn sync_all_now(self: &Arc<Self>) -> CoreResult<Vec<(String, Result<Job, ApiError>)>> {
-        let mut out = vec![];
-        for c in self.connections().list()? {
-            let kind = match c.kind {
-                ConnectionKind::Contifico => "sync_contifico",
-                ConnectionKind::Omie => "sync_omie",
-                ConnectionKind::Erpnext => "sync_erpnext",
-            };
-            let r = self.start_job(kind, Some(&c.id), serde_json::Value::Null).map_err(|e| e.to_api());
-            out.push((c.name.clone(), r));
-        }
-        Ok(out)
     }
 }
 
@@ -381,21 +304,4 @@ mod path_tests {
 }
 
 #[cfg(test)]
-mod architecture_tests {
-    /// The core must never pull in the desktop stack (tauri, GTK, WebKit).
-    #[test]
-    fn core_does_not_depend_on_tauri_gtk_or_webkit() {
-        let out = std::process::Command::new(env!("CARGO"))
-            .args(["tree", "-p", "backoffice-core", "--edges", "normal,build", "--prefix", "none", "--offline"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("run cargo tree");
-        assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
-        let tree = String::from_utf8_lossy(&out.stdout);
-        assert!(tree.contains("rusqlite"), "cargo tree output looks wrong:\n{tree}");
-        for banned in ["tauri", "gtk", "webkit", "wry", "tao "] {
-            let hit: Vec<&str> = tree.lines().filter(|l| l.to_lowercase().starts_with(banned)).collect();
-            assert!(hit.is_empty(), "backoffice-core depends on {banned}: {hit:?}");
-        }
-    }
-}
+mod architecture_tests;

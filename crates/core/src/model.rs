@@ -33,23 +33,6 @@ impl ConnectionKind {
             _ => None,
         }
     }
-    /// The base URL of the real service, offered as the default in forms.
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            ConnectionKind::Omie => "https://app.omie.com.br/api/v1/",
-            ConnectionKind::Contifico => "https://api.contifico.com/sistema/api/v1/",
-            ConnectionKind::Erpnext => "",
-        }
-    }
-    pub fn default_timezone(self) -> &'static str {
-        match self {
-            ConnectionKind::Omie => "America/Sao_Paulo",
-            ConnectionKind::Contifico => "America/Guayaquil",
-            // An ERPNext site says its own zone (read when the connection is tested and before each
-            // transfer); until it has, the desktop's zone is assumed, never silently UTC.
-            ConnectionKind::Erpnext => "",
-        }
-    }
 }
 
 /// Where a connection's time zone came from.

@@ -4,9 +4,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backoffice_core::erp::contifico::resources::{self as contifico, RESOURCES};
 use backoffice_core::model::{ConnectionKind, Credentials, Job, JobStatus};
 use backoffice_core::secrets::{Keychain, Overlay};
-use backoffice_core::sync::{self, contifico::RESOURCES, SyncOptions};
+use backoffice_core::sync::{self, SyncOptions};
 use backoffice_core::{Core, Paths};
 use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
 
@@ -41,7 +42,7 @@ async fn wait(core: &Arc<Core>, job: Job) -> Job {
 }
 
 async fn sync_now(env: &Env, opts: SyncOptions) -> Job {
-    let job = env.core.start_contifico_sync(&env.conn_id, opts).unwrap();
+    let job = env.core.sync_start(&env.conn_id, opts).unwrap();
     wait(&env.core, job).await
 }
 
@@ -54,9 +55,9 @@ async fn upstream_ids(env: &Env, spec: &sync::ResourceSpec) -> BTreeSet<String> 
     let key = SimCredentials::default().contifico_api_key;
     let http = reqwest::Client::new();
     let mut ids = BTreeSet::new();
-    if spec.name == sync::contifico::STOCK {
+    if spec.name == contifico::STOCK {
         // One row per (product, warehouse) of every product listed upstream.
-        let productos = sync::contifico::resource("productos").unwrap();
+        let productos = contifico::resource("productos").unwrap();
         for pid in Box::pin(upstream_ids(env, productos)).await {
             let url = format!("{}producto/{pid}/stock/", env.sim.contifico);
             let v: serde_json::Value =
@@ -149,7 +150,7 @@ async fn full_incremental_and_full_refresh_keep_an_exact_copy_with_tombstones() 
         }
     }
     // An edited record's new content reached the store.
-    let producto = sync::contifico::resource("productos").unwrap();
+    let producto = contifico::resource("productos").unwrap();
     let changed: i64 = env
         .core
         .store
@@ -195,14 +196,14 @@ async fn full_incremental_and_full_refresh_keep_an_exact_copy_with_tombstones() 
 async fn a_stopped_sync_resumes_from_the_last_committed_page() {
     let env = setup(300).await;
     env.sim.contifico().set_latency_ms(15);
-    let spec = sync::contifico::resource("personas").unwrap();
+    let spec = contifico::resource("personas").unwrap();
     let o = SyncOptions {
         resources: vec!["personas".into()],
         page_size: Some(10),
         batch_size: Some(10),
         ..Default::default()
     };
-    let job = env.core.start_contifico_sync(&env.conn_id, o.clone()).unwrap();
+    let job = env.core.sync_start(&env.conn_id, o.clone()).unwrap();
     // Stop it part-way, as a crash or the user would.
     loop {
         let j = env.core.jobs.get(&job.id).unwrap();
@@ -281,14 +282,15 @@ async fn rejected_key_stops_the_sync_with_guidance() {
 #[tokio::test]
 async fn unknown_resource_and_bad_since_are_refused_before_anything_runs() {
     let env = setup(5).await;
-    let e = env
-        .core
-        .start_contifico_sync(&env.conn_id, SyncOptions { resources: vec!["facturas".into()], ..Default::default() });
+    let e = env.core.sync_start(&env.conn_id, SyncOptions { resources: vec!["facturas".into()], ..Default::default() });
     let msg = e.unwrap_err().to_string();
     assert!(msg.contains("facturas") && msg.contains("productos"), "{msg}");
-    let job = sync_now(&env, SyncOptions { since: Some("ontem".into()), ..Default::default() }).await;
-    assert_eq!(job.status, JobStatus::Failed);
-    assert!(job.error.unwrap().message.contains("ontem"));
+    let e = env.core.sync_start(&env.conn_id, SyncOptions { since: Some("ontem".into()), ..Default::default() });
+    let e = e.unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.to_string().contains("ontem"), "{e}");
+    // Refused before anything ran: no job row exists.
+    assert!(env.core.jobs.list(&Default::default()).unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -296,7 +298,7 @@ async fn since_limits_the_read_and_rewind_previews() {
     let env = setup(60).await;
     let job = sync_now(&env, SyncOptions { resources: vec!["personas".into()], ..opts(25) }).await;
     assert_eq!(job.status, JobStatus::Succeeded);
-    let spec = sync::contifico::resource("personas").unwrap();
+    let spec = contifico::resource("personas").unwrap();
     let all = local_ids(&env, spec, false).len() as i64;
     let p = sync::rewind(
         &env.core.store,
@@ -313,7 +315,7 @@ async fn since_limits_the_read_and_rewind_previews() {
         &env.core.store,
         &env.conn_id,
         "contifico",
-        sync::contifico::resource("marcas").unwrap(),
+        contifico::resource("marcas").unwrap(),
         chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         true,
     )
@@ -334,10 +336,10 @@ async fn unparseable_records_are_quarantined_and_the_rest_is_stored() {
     let env = setup(30).await;
     let job = sync_now(&env, SyncOptions { resources: vec!["productos".into()], ..opts(10) }).await;
     assert_eq!(job.status, JobStatus::Succeeded);
-    let spec = sync::contifico::resource("productos").unwrap();
+    let spec = contifico::resource("productos").unwrap();
     let bad_date_id = env.sim.contifico().id_of(Resource::Producto, 3);
     let bad_money_id = env.sim.contifico().id_of(Resource::Producto, 7);
-    let good_before: String = env.core.contifico_record(&env.conn_id, "productos", &bad_date_id).unwrap();
+    let good_before: String = env.core.sync_record(&env.conn_id, "productos", &bad_date_id).unwrap();
     env.sim.contifico().override_field(Resource::Producto, 3, "fecha_creacion", serde_json::json!("31/02/2026"));
     env.sim.contifico().override_field(Resource::Producto, 7, "pvp1", serde_json::json!("doce dólares"));
 
@@ -345,16 +347,16 @@ async fn unparseable_records_are_quarantined_and_the_rest_is_stored() {
     assert_eq!(job.status, JobStatus::Succeeded, "quarantine does not fail the sync: {:?}", job.error);
     assert_eq!(job.counts.get("quarantined"), Some(&2));
     assert_eq!(job.counts.get("records"), Some(&28));
-    let q = env.core.sync_quarantine(&env.conn_id, "contifico").unwrap();
+    let q = env.core.sync_quarantine(&env.conn_id).unwrap();
     assert_eq!(q.len(), 2);
     let date = q.iter().find(|r| r.record_id == bad_date_id).unwrap();
     assert!(date.reason.contains("fecha_creacion") && date.reason.contains("31/02/2026"), "{}", date.reason);
     let money = q.iter().find(|r| r.record_id == bad_money_id).unwrap();
     assert!(money.reason.contains("pvp1"), "{}", money.reason);
     // The last good version is kept, and not taken for deleted.
-    assert_eq!(env.core.contifico_record(&env.conn_id, "productos", &bad_date_id).unwrap(), good_before);
+    assert_eq!(env.core.sync_record(&env.conn_id, "productos", &bad_date_id).unwrap(), good_before);
     assert!(local_ids(&env, spec, true).is_empty(), "nothing was tombstoned");
-    let s = env.core.contifico_summary(&env.conn_id).unwrap();
+    let s = env.core.sync_summary(&env.conn_id).unwrap();
     assert_eq!(s.iter().find(|s| s.resource == "productos").unwrap().quarantined, 2);
     // The log names the record and the reason.
     let detail = env.core.jobs.detail(&job.id).unwrap();
@@ -376,7 +378,7 @@ async fn browser_searches_filters_and_sorts_the_local_copy() {
             sort: sort.map(str::to_string),
             ..Default::default()
         };
-    let all = env.core.contifico_browse(&q(None, vec![], Some("razon_social"))).unwrap();
+    let all = env.core.sync_browse(&q(None, vec![], Some("razon_social"))).unwrap();
     assert_eq!(all.total, 40);
     let names: Vec<String> = all.rows.iter().map(|r| r.values[1].clone().unwrap_or_default()).collect();
     let mut sorted = names.clone();
@@ -387,17 +389,17 @@ async fn browser_searches_filters_and_sorts_the_local_copy() {
     let name = target.values[1].clone().unwrap();
     let word = name.split_whitespace().next().unwrap();
     let prefix: String = word.chars().take(word.chars().count().max(4) - 1).collect();
-    let found = env.core.contifico_browse(&q(Some(&prefix.to_lowercase()), vec![], None)).unwrap();
+    let found = env.core.sync_browse(&q(Some(&prefix.to_lowercase()), vec![], None)).unwrap();
     assert!(found.total >= 1 && found.total < 40, "search narrowed the list ({})", found.total);
     assert!(found.rows.iter().any(|r| r.id == target.id), "{prefix} finds {name}");
     // Punctuation typed by a user does not break the query.
-    assert!(env.core.contifico_browse(&q(Some("\"(*"), vec![], None)).is_ok());
+    assert!(env.core.sync_browse(&q(Some("\"(*"), vec![], None)).is_ok());
     // Column filter and unknown column.
     let f = sync::query::ColumnFilter { column: "tipo".into(), op: "eq".into(), value: "J".into() };
-    let j = env.core.contifico_browse(&q(None, vec![f], None)).unwrap();
+    let j = env.core.sync_browse(&q(None, vec![f], None)).unwrap();
     assert!(j.rows.iter().all(|r| r.values[0].as_deref() == Some("J")));
     let bad = sync::query::ColumnFilter { column: "password".into(), op: "eq".into(), value: "x".into() };
-    assert!(env.core.contifico_browse(&q(None, vec![bad], None)).is_err());
+    assert!(env.core.sync_browse(&q(None, vec![bad], None)).is_err());
     // Decimal range on products is numeric, not textual.
     let pq = sync::query::BrowseQuery {
         connection_id: env.conn_id.clone(),
@@ -406,7 +408,7 @@ async fn browser_searches_filters_and_sorts_the_local_copy() {
         filters: vec![sync::query::ColumnFilter { column: "pvp1".into(), op: "gte".into(), value: "100".into() }],
         ..Default::default()
     };
-    let p = env.core.contifico_browse(&pq).unwrap();
+    let p = env.core.sync_browse(&pq).unwrap();
     let idx = p.columns.iter().position(|c| c.name == "pvp1").unwrap();
     assert!(p
         .rows

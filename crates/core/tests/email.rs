@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backoffice_core::email::{EmailSettings, SmtpSecurity};
 use backoffice_core::model::{ConnectionInput, ConnectionKind, Credentials, JobStatus, Settings};
-use backoffice_core::notify::{Grouper, Notice};
+use backoffice_core::ops::email::{EmailSettings, SmtpSecurity};
+use backoffice_core::ops::notify::{Grouper, Notice};
 use backoffice_core::secrets::{Keychain, SecretStore};
 use backoffice_core::{Core, CoreError, Paths};
 use backoffice_sim::smtp::SmtpSink;
@@ -128,7 +128,7 @@ async fn test_email_arrives_with_sender_recipients_subject_and_login() {
     assert_eq!(m.from, "backoffice@example.test");
     assert_eq!(m.to, vec!["finance@example.test".to_string(), "ana@example.test".to_string()]);
     assert_eq!(m.auth_user.as_deref(), Some(USER));
-    assert_eq!(m.header("Subject").as_deref(), Some(backoffice_core::email::text("pt-BR", "test_subject")));
+    assert_eq!(m.header("Subject").as_deref(), Some(backoffice_core::ops::email::text("pt-BR", "test_subject")));
     assert!(m.header("From").unwrap().contains("backoffice@example.test"));
     assert!(m.header("To").unwrap().contains("ana@example.test"));
     assert!(!m.data.contains(&pw));
@@ -321,7 +321,7 @@ async fn a_server_that_never_answers_times_out_plainly() {
     let e = sent.unwrap_err().to_api();
     assert_eq!(e.code, "timeout", "{e:?}");
     assert!(e.message.contains(&format!("127.0.0.1:{port}")), "{}", e.message);
-    assert!(started.elapsed() < backoffice_core::email::SEND_TIMEOUT + Duration::from_secs(5));
+    assert!(started.elapsed() < backoffice_core::ops::email::SEND_TIMEOUT + Duration::from_secs(5));
     // The notice that timed out is kept as the last failure, and the caller went on.
     assert_eq!(core.email_settings().unwrap().last_failure.map(|f| f.code).as_deref(), Some("timeout"));
     hold.abort();

@@ -5,8 +5,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backoffice_core::erpnext::engine::Outcome;
-use backoffice_core::erpnext::{
+use backoffice_core::erp::erpnext::engine::Outcome;
+use backoffice_core::erp::erpnext::{
     RunFilter, RunStatus, StepStatus, TransferInput, TransferItem, TransferRunDetail, WorkflowSettings,
 };
 use backoffice_core::model::{Connection, ConnectionInput, ConnectionKind, Credentials, JobStatus, TimezoneSource};
@@ -577,7 +577,7 @@ async fn sync_copies_each_sites_documents_with_their_serials() {
         }
         assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
     }
-    let sum = env.core.erpnext_summary(&env.a.id).unwrap();
+    let sum = env.core.sync_summary(&env.a.id).unwrap();
     let count = |r: &str| sum.iter().find(|s| s.resource == r).unwrap().records;
     assert_eq!((count("purchase_orders"), count("purchase_receipts"), count("delivery_notes")), (1, 1, 1));
     let q = backoffice_core::sync::query::BrowseQuery {
@@ -587,7 +587,7 @@ async fn sync_copies_each_sites_documents_with_their_serials() {
         search: Some("SY-2".into()),
         ..Default::default()
     };
-    let page = env.core.erpnext_browse(&q).unwrap();
+    let page = env.core.sync_browse(&q).unwrap();
     assert_eq!(page.total, 1);
     let cols: Vec<&str> = page.columns.iter().map(|c| c.name.as_str()).collect();
     let at = |c: &str| page.rows[0].values[cols.iter().position(|x| *x == c).unwrap()].clone();
@@ -595,11 +595,10 @@ async fn sync_copies_each_sites_documents_with_their_serials() {
     assert_eq!(at("supplier_delivery_note"), d.steps[2].doc_name);
     assert_eq!(at("ext_ref").as_deref(), Some(format!("bo-{}:pr-b", run.id).as_str()));
     let raw: Value =
-        serde_json::from_str(&env.core.erpnext_record(&env.b.id, "purchase_receipts", &page.rows[0].id).unwrap())
-            .unwrap();
+        serde_json::from_str(&env.core.sync_record(&env.b.id, "purchase_receipts", &page.rows[0].id).unwrap()).unwrap();
     assert_eq!(raw["items"][0]["item_code"], "SKU-ROUTER-01");
     // Incremental: a second run reads only what changed since the cursor (a day of overlap).
-    let job = env.core.start_erpnext_sync(&env.a.id, Default::default()).unwrap();
+    let job = env.core.sync_start(&env.a.id, Default::default()).unwrap();
     for _ in 0..400 {
         if !env.core.jobs.get(&job.id).unwrap().status.is_active() {
             break;

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backoffice_core::clients::omie::OmieClient;
+use backoffice_core::erp::omie::attachments::{OmieAttachmentSettings, OmieTransferRequest, OmieUploadRequest};
+use backoffice_core::erp::omie::client::OmieClient;
+use backoffice_core::erp::omie::limiter::{self, Clock, Limiter, OmieLimits, SimClock};
+use backoffice_core::erp::omie::po_close::{OmieCloseRequest, OmiePoCloseConfig};
+use backoffice_core::erp::omie::sync::{OmieScanOptions, RESOURCES};
 use backoffice_core::model::{ConnectionKind, Credentials, Job, JobStatus};
-use backoffice_core::omie::attachments::{OmieAttachmentSettings, OmieTransferRequest, OmieUploadRequest};
-use backoffice_core::omie::limiter::{self, Clock, Limiter, OmieLimits, SimClock};
-use backoffice_core::omie::po_close::{OmieCloseRequest, OmiePoCloseConfig};
-use backoffice_core::omie::sync::{OmieScanOptions, RESOURCES};
 use backoffice_core::secrets::{Keychain, Overlay};
 use backoffice_core::sync::SyncOptions;
 use backoffice_core::{Core, Paths};
@@ -92,11 +92,11 @@ async fn sync_every_resource_and_match_local_clients_without_duplicates() {
 
     let job = wait(
         &env.core,
-        env.core.start_omie_sync(&env.conn_id, SyncOptions { page_size: Some(7), ..Default::default() }).unwrap(),
+        env.core.sync_start(&env.conn_id, SyncOptions { page_size: Some(7), ..Default::default() }).unwrap(),
     )
     .await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}\n{}", job.error, logs(&env, &job));
-    let summary = env.core.omie_summary(&env.conn_id).unwrap();
+    let summary = env.core.sync_summary(&env.conn_id).unwrap();
     let records = |name: &str| summary.iter().find(|s| s.resource == name).unwrap().records;
     assert_eq!(records("clientes"), 31);
     assert_eq!(records("contas_pagar"), 30);
@@ -117,7 +117,7 @@ async fn sync_every_resource_and_match_local_clients_without_duplicates() {
     assert_eq!(linked.matched_by.as_deref(), Some("document"));
     assert_eq!(clients.iter().filter(|c| c.document.as_deref() == Some(digits.as_str())).count(), 1);
     // The invalid CNPJ is quarantined with a plain reason; the batch went on.
-    let q = env.core.sync_quarantine(&env.conn_id, "omie").unwrap();
+    let q = env.core.sync_quarantine(&env.conn_id).unwrap();
     let bad = q.iter().find(|r| r.record_id == "99000001").expect("quarantined");
     assert!(bad.reason.contains("11.222.333/0001-82") && bad.reason.contains("check digits"), "{}", bad.reason);
     assert!(logs(&env, &job).contains("CNPJ ERRADO LTDA"));
@@ -127,7 +127,7 @@ async fn sync_every_resource_and_match_local_clients_without_duplicates() {
     env.sim.omie_control().reset_counters();
     let job = wait(
         &env.core,
-        env.core.start_omie_sync(&env.conn_id, SyncOptions { page_size: Some(7), ..Default::default() }).unwrap(),
+        env.core.sync_start(&env.conn_id, SyncOptions { page_size: Some(7), ..Default::default() }).unwrap(),
     )
     .await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
@@ -141,7 +141,7 @@ async fn sync_every_resource_and_match_local_clients_without_duplicates() {
     // Every resource is declared with a page size of at most 500.
     let job = env
         .core
-        .start_omie_sync(
+        .sync_start(
             &env.conn_id,
             SyncOptions { page_size: Some(900), resources: vec!["nfse".into()], ..Default::default() },
         )
@@ -444,7 +444,7 @@ async fn rf002_orders_close_through_the_configured_call_and_the_outcome_is_verif
 async fn a_blocked_key_stops_every_call_and_says_when_it_is_usable_again() {
     let env = setup(10).await;
     env.sim.omie().block_key(2);
-    let job = wait(&env.core, env.core.start_omie_sync(&env.conn_id, SyncOptions::default()).unwrap()).await;
+    let job = wait(&env.core, env.core.sync_start(&env.conn_id, SyncOptions::default()).unwrap()).await;
     assert_eq!(job.status, JobStatus::Failed);
     let e = job.error.unwrap();
     assert_eq!(e.code, "omie_key_blocked");
@@ -454,13 +454,13 @@ async fn a_blocked_key_stops_every_call_and_says_when_it_is_usable_again() {
     assert!(st.reason.unwrap().contains("consumo indevido"));
     // Every further call stops locally: the simulator sees nothing.
     let seen = env.sim.omie_control().total_requests();
-    let job = wait(&env.core, env.core.start_omie_sync(&env.conn_id, SyncOptions::default()).unwrap()).await;
+    let job = wait(&env.core, env.core.sync_start(&env.conn_id, SyncOptions::default()).unwrap()).await;
     assert_eq!(job.error.unwrap().code, "omie_key_blocked");
     assert_eq!(env.sim.omie_control().total_requests(), seen);
     // After the time it named, the key works again.
     tokio::time::sleep(Duration::from_millis(2300)).await;
     assert!(!env.core.omie_key_status(&env.conn_id).unwrap().blocked);
-    let job = wait(&env.core, env.core.start_omie_sync(&env.conn_id, SyncOptions::default()).unwrap()).await;
+    let job = wait(&env.core, env.core.sync_start(&env.conn_id, SyncOptions::default()).unwrap()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
 }
 
@@ -574,7 +574,7 @@ async fn rf001_manual_transfer_records_the_nf_number_of_a_synced_receipt() {
     let job = wait(
         &env.core,
         env.core
-            .start_omie_sync(&env.conn_id, SyncOptions { resources: vec!["recebimentos".into()], ..Default::default() })
+            .sync_start(&env.conn_id, SyncOptions { resources: vec!["recebimentos".into()], ..Default::default() })
             .unwrap(),
     )
     .await;

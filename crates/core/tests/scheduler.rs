@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backoffice_core::model::{ConnectionKind, Credentials, Job, JobStatus};
-use backoffice_core::scheduler::{self, RunOutcome, RunTrigger, ScheduleInput, ScheduleRunRecord};
+use backoffice_core::ops::scheduler::{self, RunOutcome, RunTrigger, ScheduleInput, ScheduleRunRecord};
 use backoffice_core::secrets::{Keychain, Overlay};
 use backoffice_core::{Core, CoreError, Paths};
 use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
@@ -202,10 +202,11 @@ async fn overlapping_runs_are_skipped_and_recorded() {
 async fn weekday_seven_in_sao_paulo_fires_at_ten_utc_on_weekdays() {
     let env = setup(0).await;
     let core = &env.core;
-    // A kind start_job does not know: each due run records failed_to_start with the reason.
+    // A job start_job refuses when it is due (a transfer worker with no run named): each due run
+    // records failed_to_start with the reason.
     let s = scheduler::add_at(
         core,
-        &cron_input("Report", "nightly_report_test", None, "0 7 * * 1-5", "America/Sao_Paulo"),
+        &cron_input("Report", "erpnext_workflow", None, "0 7 * * 1-5", "America/Sao_Paulo"),
         utc(2025, 3, 7, 0, 0, 0),
     )
     .unwrap();
@@ -214,7 +215,7 @@ async fn weekday_seven_in_sao_paulo_fires_at_ten_utc_on_weekdays() {
     let dues: Vec<&str> = recs.iter().map(|r| r.due_at.as_str()).collect();
     assert_eq!(dues, vec!["2025-03-07T10:00:00.000Z", "2025-03-10T10:00:00.000Z", "2025-03-11T10:00:00.000Z"]);
     assert!(recs.iter().all(|r| r.outcome == RunOutcome::FailedToStart));
-    assert!(recs[0].reason.as_deref().unwrap().contains("is not a job BackOffice knows"), "{:?}", recs[0].reason);
+    assert!(recs[0].reason.as_deref().unwrap().contains("needs {\"run_id\""), "{:?}", recs[0].reason);
     assert_eq!(core.get_schedule(&s.id).unwrap().last_outcome, Some(RunOutcome::FailedToStart));
 }
 
@@ -224,7 +225,7 @@ async fn dst_transitions_in_new_york_run_once() {
     let core = &env.core;
     scheduler::add_at(
         core,
-        &cron_input("Gap", "dst_test_gap", None, "30 2 * * *", "America/New_York"),
+        &cron_input("Gap", "erpnext_workflow", None, "30 2 * * *", "America/New_York"),
         utc(2025, 3, 8, 12, 0, 0),
     )
     .unwrap();
@@ -237,7 +238,7 @@ async fn dst_transitions_in_new_york_run_once() {
     let core = &env.core;
     scheduler::add_at(
         core,
-        &cron_input("Overlap", "dst_test_overlap", None, "30 1 * * *", "America/New_York"),
+        &cron_input("Overlap", "erpnext_workflow", None, "30 1 * * *", "America/New_York"),
         utc(2025, 11, 1, 12, 0, 0),
     )
     .unwrap();
@@ -251,8 +252,12 @@ async fn dst_transitions_in_new_york_run_once() {
 async fn a_clock_jumping_backwards_causes_no_extra_run() {
     let env = setup(0).await;
     let core = &env.core;
-    scheduler::add_at(core, &cron_input("Hourly", "clock_test", None, "0 * * * *", "UTC"), utc(2025, 5, 1, 11, 30, 0))
-        .unwrap();
+    scheduler::add_at(
+        core,
+        &cron_input("Hourly", "erpnext_workflow", None, "0 * * * *", "UTC"),
+        utc(2025, 5, 1, 11, 30, 0),
+    )
+    .unwrap();
     let mut recs = tick_range(core, utc(2025, 5, 1, 11, 30, 0), utc(2025, 5, 1, 12, 5, 0), 20);
     assert_eq!(recs.len(), 1);
     // The clock is set back to 10:40 and runs on to 13:05: 11:00 and 12:00 must not run (again).
@@ -266,7 +271,7 @@ async fn paused_schedules_never_fire_and_resuming_does_not_replay() {
     let env = setup(0).await;
     let core = &env.core;
     let t0 = utc(2025, 5, 1, 8, 30, 0);
-    let s = scheduler::add_at(core, &cron_input("Hourly", "pause_test", None, "0 * * * *", "UTC"), t0).unwrap();
+    let s = scheduler::add_at(core, &cron_input("Hourly", "erpnext_workflow", None, "0 * * * *", "UTC"), t0).unwrap();
 
     // One schedule paused.
     let p = scheduler::set_enabled_at(core, &s.id, false, t0).unwrap();
@@ -303,7 +308,7 @@ async fn invalid_schedules_are_refused_in_plain_language_and_nothing_is_stored()
         (ScheduleInput { cron: None, timezone: None, ..base.clone() }, "schedule", "Say when the job runs"),
         (ScheduleInput { cron: None, every_minutes: Some(0), ..base.clone() }, "every_minutes", "between 1 and"),
         (ScheduleInput { name: " ".into(), ..base.clone() }, "name", "Give the schedule a name"),
-        (ScheduleInput { kind: "Sync Now!".into(), ..base.clone() }, "kind", "is not a job kind"),
+        (ScheduleInput { kind: "Sync Now!".into(), ..base.clone() }, "kind", "is not a job BackOffice knows"),
         (ScheduleInput { params: serde_json::json!([1]), ..base.clone() }, "params", "JSON object"),
         (ScheduleInput { connection_id: Some("nope".into()), ..base.clone() }, "connection", "No connection"),
         (ScheduleInput { catch_up_minutes: Some(100_000), ..base.clone() }, "catch_up_minutes", "at most"),
@@ -331,7 +336,7 @@ async fn defaults_are_offered_once_per_connection() {
     let mut kinds: Vec<(&str, Option<&str>, bool)> =
         created.iter().map(|s| (s.kind.as_str(), s.cron.as_deref(), s.enabled)).collect();
     kinds.sort();
-    assert_eq!(kinds, vec![("divergences", Some("0 7 * * *"), false), ("sync_contifico", Some("0 * * * *"), true)]);
+    assert_eq!(kinds, vec![("sync_contifico", Some("0 * * * *"), true)]);
     assert!(created.iter().all(|s| s.timezone.as_deref() == Some("America/Guayaquil")));
     assert!(core.ensure_default_schedules(&env.conn_id).unwrap().is_empty(), "no duplicates");
 
@@ -343,14 +348,14 @@ async fn defaults_are_offered_once_per_connection() {
     assert_eq!(sync_name.as_deref(), Some("Sincronização Omie: Loja SP"));
     let mut kinds: Vec<&str> = created.iter().map(|s| s.kind.as_str()).collect();
     kinds.sort();
-    assert_eq!(kinds, vec!["omie_attachment_scan", "omie_po_close_scan", "sync_omie"], "divergences only once");
+    assert_eq!(kinds, vec!["omie_attachment_scan", "omie_po_close_scan", "sync_omie"]);
     assert!(created.iter().all(|s| s.enabled && s.connection_id.as_deref() == Some(omie.id.as_str())));
 
     // A default the user removed is not brought back.
     let sync = core.list_schedules().unwrap().into_iter().find(|s| s.kind == "sync_contifico").unwrap();
     core.remove_schedule(&sync.id).unwrap();
     assert!(core.ensure_default_schedules(&env.conn_id).unwrap().is_empty());
-    assert_eq!(core.list_schedules().unwrap().len(), 4);
+    assert_eq!(core.list_schedules().unwrap().len(), 3);
     // Removing a connection removes its schedules (row deleted directly: no keychain in tests).
     core.store
         .write(|tx| {
@@ -358,7 +363,7 @@ async fn defaults_are_offered_once_per_connection() {
             Ok(())
         })
         .unwrap();
-    assert_eq!(core.list_schedules().unwrap().len(), 1);
+    assert!(core.list_schedules().unwrap().is_empty(), "the Omie schedules went with their connection");
 }
 
 #[tokio::test]

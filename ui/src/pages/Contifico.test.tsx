@@ -523,7 +523,7 @@ describe('Contífico page: history and quarantine', () => {
     await waitFor(() => expect(within(list).getAllByTestId('quarantine-row')).toHaveLength(1));
     expect(within(list).getByTestId('quarantine-row')).toHaveTextContent('Products');
     expect(within(list).getByTestId('quarantine-row')).toHaveTextContent('is not a date');
-    expect(mocked.syncQuarantine).toHaveBeenCalledWith('c1', 'contifico');
+    expect(mocked.syncQuarantine).toHaveBeenCalledWith('c1');
 
     await user.selectOptions(within(list).getByTestId('quarantine-resource'), '');
     await waitFor(() => expect(within(list).getAllByTestId('quarantine-row')).toHaveLength(2));

@@ -12,7 +12,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { Icon } from '../components/Icon';
 import { toApiError } from '../errors';
 import { formatDateTime, formatNumber, formatRelative } from '../format';
-import { ERP, resourceLabel } from './ContificoUtil';
+import { resourceLabel } from './ContificoUtil';
 import { JsonPanel } from './ContificoRecord';
 
 const keyOf = (q: QuarantinedRecord) => `${q.resource}/${q.record_id}`;
@@ -41,7 +41,7 @@ export function ContificoQuarantine({
 
   useEffect(() => {
     let stale = false;
-    api.syncQuarantine(connectionId, ERP).then(
+    api.syncQuarantine(connectionId).then(
       (r) => {
         if (stale) return;
         setRecords(r ?? []);

@@ -79,10 +79,10 @@ function run(over: Partial<ScheduleRunRecord> = {}): ScheduleRunRecord {
 const hourly = schedule();
 const weekdays = schedule({
   id: 's2',
-  name: 'Divergences',
-  kind: 'divergences',
-  connection_id: null,
-  connection_name: null,
+  name: 'Weekday order closing',
+  kind: 'omie_po_close_scan',
+  connection_id: 'c1',
+  connection_name: 'Matriz São Paulo',
   cron: '0 7 * * 1-5',
   timezone: 'America/Sao_Paulo',
   every_minutes: null,
@@ -137,7 +137,7 @@ describe('Schedules list', () => {
 
     expect(second).toHaveAttribute('data-enabled', 'false');
     expect(within(second!).getByTestId('schedule-when')).toHaveTextContent('weekdays at 07:00 (America/Sao_Paulo)');
-    expect(second).toHaveTextContent('All companies');
+    expect(second).toHaveTextContent('Matriz São Paulo');
     expect(second).toHaveTextContent('Paused');
     expect(within(second!).getByTestId('schedule-last-job')).toHaveAttribute('href', '#/jobs/j7');
     expect(within(second!).getByText('Skipped: still running')).toHaveAttribute('data-outcome', 'skipped_overlap');
@@ -276,7 +276,6 @@ describe('Schedule form', () => {
     expect(errorsOf({ ...valid, mode: 'cron', cron: '0 7 * *' }).cron).toBe('schedules.validation.cronFields');
     expect(errorsOf({ ...valid, mode: 'cron', everyMinutes: '0', cron: '0 7 * * 1-5' })).toEqual({});
     expect(errorsOf({ ...valid, connectionId: '' }).connectionId).toBe('schedules.validation.connectionRequired');
-    expect(errorsOf({ ...valid, kind: 'divergences', connectionId: '' }).connectionId).toBeUndefined();
     expect(errorsOf({ ...valid, name: ' ' }).name).toBe('schedules.validation.nameRequired');
     expect(errorsOf({ ...valid, catchUpMinutes: '-5' }).catchUpMinutes).toBe('schedules.validation.catchUpInvalid');
 
@@ -352,7 +351,7 @@ describe('Schedule form', () => {
     await user.clear(within(form).getByTestId('schedule-cron'));
     await user.type(within(form).getByTestId('schedule-cron'), '0 7 30 2 *');
     await user.click(within(form).getByTestId('schedule-save'));
-    expect(mocked.updateSchedule).toHaveBeenCalledWith('s2', expect.objectContaining({ cron: '0 7 30 2 *', connection_id: null }));
+    expect(mocked.updateSchedule).toHaveBeenCalledWith('s2', expect.objectContaining({ cron: '0 7 30 2 *', connection_id: 'c1' }));
     const error = await within(form).findByTestId('form-error');
     expect(error).toHaveTextContent('Expressão cron');
     expect(error).toHaveTextContent('a expressão não é válida ou nunca acontece');

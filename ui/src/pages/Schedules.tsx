@@ -467,7 +467,6 @@ export function SchedulesPage() {
             ))}
           </ul>
         )}
-        {connections.length > 0 ? <p className="muted small sch-default-foot">{t('schedules.defaults.divergences')}</p> : null}
       </div>
 
       <ScheduleHistory

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import type { Connection } from '../bindings/Connection';
 import type { ConnectionKind } from '../bindings/ConnectionKind';
+import type { JobKind } from '../bindings/JobKind';
 import type { RunOutcome } from '../bindings/RunOutcome';
 import type { Schedule } from '../bindings/Schedule';
 import type { ScheduleInput } from '../bindings/ScheduleInput';
@@ -15,23 +16,19 @@ export const MAX_MINUTES = 7 * 24 * 60;
 export const DEFAULT_CATCH_UP_MINUTES = 12 * 60;
 export const MAX_NAME = 120;
 
-/** Job kinds offered in the form, in this order. */
-export const SCHEDULABLE_KINDS = [
+/** Job kinds offered in the form, in this order (the type is generated from the core's `JobKind`). */
+export const SCHEDULABLE_KINDS: readonly JobKind[] = [
   'sync_contifico',
   'sync_omie',
   'omie_attachment_scan',
   'omie_po_close_scan',
   'sync_erpnext',
-  'divergences',
   'test_connection',
-] as const;
+];
 
 export const RUN_OUTCOMES: readonly RunOutcome[] = ['started', 'skipped_overlap', 'skipped_missed', 'failed_to_start'];
 
-/**
- * Which connections a kind runs against: `erp` null = any ERP; `required` false = the job may run
- * without a connection (divergence processing covers every company).
- */
+/** Which connections a kind runs against: `erp` null = any ERP. */
 export function connectionRule(kind: string): { erp: ConnectionKind | null; required: boolean } {
   switch (kind) {
     case 'sync_contifico':
@@ -43,8 +40,6 @@ export function connectionRule(kind: string): { erp: ConnectionKind | null; requ
     case 'sync_erpnext':
     case 'erpnext_workflow':
       return { erp: 'erpnext', required: true };
-    case 'divergences':
-      return { erp: null, required: false };
     default:
       return { erp: null, required: true };
   }
@@ -81,7 +76,7 @@ export function emptyScheduleForm(connections: readonly Connection[]): ScheduleF
     SCHEDULABLE_KINDS.find((k) => {
       const rule = connectionRule(k);
       return rule.erp !== null && first !== undefined && rule.erp === first.kind;
-    }) ?? SCHEDULABLE_KINDS[0];
+    }) ?? 'sync_contifico';
   const conn = connectionsForKind(kind, connections)[0];
   return {
     name: '',

@@ -153,10 +153,132 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (scope, default_key)
     );
     "#,
-    // 4: Omie (omie/mod.rs): key blocks, scan state, previews, local clients, attachment transfer log
+    // 4: Omie (erp/omie/): key blocks, scan state, previews, local clients, attachment transfer log
     // and map (RF-001), purchase-order closure log (RF-002).
-    crate::omie::MIGRATION,
-    // 5: ERPNext inter-company transfers (erpnext/runs.rs): runs with their validated input and
+    r#"
+    CREATE TABLE omie_key_blocks (
+        key_id        TEXT PRIMARY KEY,
+        connection_id TEXT REFERENCES connections(id) ON DELETE CASCADE,
+        blocked_until TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        recorded_at   TEXT NOT NULL
+    );
+    CREATE TABLE omie_scan_state (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        scan          TEXT NOT NULL,
+        last_run_at   TEXT,
+        PRIMARY KEY (connection_id, scan)
+    );
+    CREATE TABLE omie_previews (
+        job_id  TEXT NOT NULL,
+        seq     INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (job_id, seq)
+    );
+    CREATE TABLE omie_local_clients (
+        id            TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        document      TEXT,
+        document_kind TEXT,
+        omie_codigo   TEXT,
+        email         TEXT,
+        matched_by    TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX omie_local_clients_codigo ON omie_local_clients(connection_id, omie_codigo)
+        WHERE omie_codigo IS NOT NULL;
+    CREATE INDEX omie_local_clients_document ON omie_local_clients(connection_id, document);
+    CREATE TABLE omie_attachment_transfers (
+        id              TEXT PRIMARY KEY,
+        connection_id   TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        origin_table    TEXT NOT NULL,
+        origin_id       TEXT NOT NULL,
+        dest_table      TEXT NOT NULL,
+        dest_id         TEXT NOT NULL,
+        nf_number       TEXT,
+        local_path      TEXT,
+        status          TEXT NOT NULL CHECK (status IN ('pending','processing','succeeded','failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        max_attempts    INTEGER NOT NULL DEFAULT 3,
+        transferred     INTEGER NOT NULL DEFAULT 0,
+        duplicates      INTEGER NOT NULL DEFAULT 0,
+        failed          INTEGER NOT NULL DEFAULT 0,
+        duration_ms     INTEGER,
+        last_error      TEXT,
+        last_error_code TEXT,
+        job_id          TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        UNIQUE (connection_id, origin_table, origin_id, dest_table, dest_id)
+    );
+    CREATE INDEX omie_attachment_transfers_status ON omie_attachment_transfers(connection_id, status);
+    CREATE TABLE omie_attachment_files (
+        transfer_id          TEXT NOT NULL REFERENCES omie_attachment_transfers(id) ON DELETE CASCADE,
+        origin_attachment_id TEXT NOT NULL,
+        file_name            TEXT NOT NULL,
+        dest_name            TEXT,
+        size_bytes           INTEGER,
+        sha256               TEXT,
+        cod_int_anexo        TEXT,
+        dest_attachment_id   TEXT,
+        status               TEXT NOT NULL,
+        attempts             INTEGER NOT NULL DEFAULT 0,
+        error                TEXT,
+        updated_at           TEXT NOT NULL,
+        PRIMARY KEY (transfer_id, origin_attachment_id)
+    );
+    CREATE TABLE omie_attachment_map (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        origin_table  TEXT NOT NULL,
+        origin_id     TEXT NOT NULL,
+        dest_table    TEXT NOT NULL,
+        dest_id       TEXT NOT NULL,
+        nf_number     TEXT,
+        files         INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (connection_id, origin_table, origin_id, dest_table, dest_id)
+    );
+    CREATE TABLE omie_dest_fingerprints (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        table_name    TEXT NOT NULL,
+        record_id     TEXT NOT NULL,
+        attachment_id TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        size_bytes    INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        PRIMARY KEY (connection_id, table_name, record_id, attachment_id)
+    );
+    CREATE TABLE omie_po_closures (
+        id                     TEXT PRIMARY KEY,
+        connection_id          TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        order_number           TEXT NOT NULL,
+        item                   TEXT NOT NULL DEFAULT '',
+        order_id               TEXT,
+        service_invoice_number TEXT,
+        service_invoice_id     TEXT,
+        payable_id             TEXT,
+        source                 TEXT NOT NULL,
+        status                 TEXT NOT NULL CHECK (status IN ('pending','succeeded','failed')),
+        outcome                TEXT,
+        attempts               INTEGER NOT NULL DEFAULT 0,
+        max_attempts           INTEGER NOT NULL DEFAULT 3,
+        previous_stage         TEXT,
+        previous_status        TEXT,
+        new_stage              TEXT,
+        new_status             TEXT,
+        call_used              TEXT,
+        error                  TEXT,
+        error_code             TEXT,
+        job_id                 TEXT,
+        created_at             TEXT NOT NULL,
+        updated_at             TEXT NOT NULL,
+        UNIQUE (connection_id, order_number, item)
+    );
+"#,
+    // 5: ERPNext inter-company transfers (erp/erpnext/runs.rs): runs with their validated input and
     // queue state, a row per step (idempotency key, document, attempts), every call made, and the
     // operator's actions with their reasons.
     r#"
@@ -238,6 +360,38 @@ pub const MIGRATIONS: &[&str] = &[
     UPDATE connections SET timezone_source = 'default'
      WHERE (kind = 'omie' AND timezone = 'America/Sao_Paulo') OR (kind = 'contifico' AND timezone = 'America/Guayaquil');
 "#,
+    // 8: the paused "divergences" schedule offered by earlier versions pointed at a job that did not
+    // exist yet; it goes (its run records with it). The divergence processor offers its own.
+    r#"
+    DELETE FROM schedule_runs WHERE schedule_id IN (SELECT id FROM schedules WHERE kind = 'divergences');
+    DELETE FROM schedules WHERE kind = 'divergences';
+"#,
+    // 9: `connections.kind` loses its CHECK, so a new ERP is a new value, not a table rebuild. This is
+    // that one rebuild (SQLite's documented way: new table, copy, drop, rename, with foreign keys off
+    // for the migration and checked after it; see `migrate`).
+    r#"
+    CREATE TABLE connections_new (
+        id                TEXT PRIMARY KEY,
+        name              TEXT NOT NULL,
+        kind              TEXT NOT NULL,
+        base_url          TEXT NOT NULL,
+        timezone          TEXT NOT NULL,
+        is_demo           INTEGER NOT NULL DEFAULT 0,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL,
+        last_test_at      TEXT,
+        last_test_ok      INTEGER,
+        last_test_message TEXT,
+        timezone_source   TEXT NOT NULL DEFAULT 'user'
+    );
+    INSERT INTO connections_new (id, name, kind, base_url, timezone, is_demo, created_at, updated_at,
+                                 last_test_at, last_test_ok, last_test_message, timezone_source)
+         SELECT id, name, kind, base_url, timezone, is_demo, created_at, updated_at,
+                last_test_at, last_test_ok, last_test_message, timezone_source FROM connections;
+    DROP TABLE connections;
+    ALTER TABLE connections_new RENAME TO connections;
+    CREATE UNIQUE INDEX connections_name ON connections(name COLLATE NOCASE);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {
@@ -249,12 +403,86 @@ pub fn migrate(conn: &mut Connection) -> CoreResult<()> {
              update BackOffice or open another database"
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-        tracing::info!(version = i + 1, "applied database migration");
+    if current == target {
+        return Ok(());
     }
-    Ok(())
+    // A migration may rebuild a table others refer to: foreign keys are off while migrating (the
+    // pragma is ignored inside a transaction, hence here) and every reference is checked before
+    // each migration commits.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let result = (|| -> CoreResult<()> {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            if broken > 0 {
+                return Err(CoreError::Db(format!(
+                    "migration {} would leave {broken} rows pointing at nothing; nothing was changed",
+                    i + 1
+                )));
+            }
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, "applied database migration");
+        }
+        Ok(())
+    })();
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made by the first released schema, with a connection and rows that refer to it,
+    /// comes through every migration with its rows and references intact.
+    #[test]
+    fn an_old_database_keeps_its_rows_through_every_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut c = Connection::open(&path).unwrap();
+        c.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(6) {
+            c.execute_batch(sql).unwrap();
+            c.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at)
+                 VALUES ('c1', 'Site A', 'erpnext', 'http://a/', 'UTC', 't', 't');
+             INSERT INTO jobs (id, kind, connection_id, connection_name, status, created_at)
+                 VALUES ('j1', 'sync_erpnext', 'c1', 'Site A', 'succeeded', 't');
+             INSERT INTO schedules (id, name, kind, connection_id, every_minutes, enabled, anchor_at, handled_until, created_at, updated_at)
+                 VALUES ('s1', 'Divergences', 'divergences', NULL, 60, 0, 't', 't', 't', 't');",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        let (kind, source): (String, String) = c
+            .query_row("SELECT kind, timezone_source FROM connections WHERE id='c1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((kind.as_str(), source.as_str()), ("erpnext", "computer"));
+        // The job still points at its connection, and deleting the connection still nulls it.
+        let conn_of_job: Option<String> =
+            c.query_row("SELECT connection_id FROM jobs WHERE id='j1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(conn_of_job.as_deref(), Some("c1"));
+        let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1, "foreign keys are back on");
+        // A fourth ERP is just a value now.
+        c.execute(
+            "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at) VALUES ('c2', 'X', 'odoo', 'http://x/', 'UTC', 't', 't')",
+            [],
+        )
+        .unwrap();
+        c.execute("DELETE FROM connections WHERE id='c1'", []).unwrap();
+        let conn_of_job: Option<String> =
+            c.query_row("SELECT connection_id FROM jobs WHERE id='j1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(conn_of_job, None, "ON DELETE SET NULL still acts on the rebuilt table");
+        // The phantom divergences schedule is gone.
+        let n: i64 = c.query_row("SELECT count(*) FROM schedules", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+    }
 }

@@ -9,7 +9,6 @@
 //! as the checkpoint (`sync_state.resume_page`). A killed process resumes at the page after the last
 //! committed one; upserts by primary key make re-reading a page harmless.
 
-pub mod contifico;
 pub mod parse;
 pub mod query;
 
@@ -262,7 +261,69 @@ pub struct QuarantinedRecord {
     pub raw: String,
 }
 
-/// Defaults from the seeds: CONTIFICO_PAGE_SIZE (200) and SYNC_BATCH_SIZE.
+/// A resource as the UI lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct ResourceInfo {
+    pub name: String,
+    pub columns: Vec<query::ColumnInfo>,
+    pub supports_incremental: bool,
+}
+
+impl ResourceInfo {
+    pub fn of(specs: &[ResourceSpec]) -> Vec<ResourceInfo> {
+        specs
+            .iter()
+            .map(|r| ResourceInfo {
+                name: r.name.to_string(),
+                columns: r
+                    .columns
+                    .iter()
+                    .map(|c| query::ColumnInfo { name: c.name.to_string(), kind: c.kind })
+                    .collect(),
+                supports_incremental: r.modified.is_some(),
+            })
+            .collect()
+    }
+}
+
+/// The declared resource called `name`, or a plain refusal listing the ERP's resources.
+pub fn find_resource<'a>(specs: &'a [ResourceSpec], erp_label: &str, name: &str) -> CoreResult<&'a ResourceSpec> {
+    specs.iter().find(|s| s.name == name).ok_or_else(|| {
+        let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        CoreError::invalid(
+            "resources",
+            format!("\"{name}\" is not a {erp_label} resource. Choose among: {}", known.join(", ")),
+        )
+    })
+}
+
+/// Options checked before a sync job exists: every resource is one of the ERP's, `since` is a date.
+pub fn validate_options(specs: &[ResourceSpec], erp_label: &str, opts: &SyncOptions) -> CoreResult<()> {
+    for r in &opts.resources {
+        find_resource(specs, erp_label, r)?;
+    }
+    if let Some(s) = &opts.since {
+        parse_since(s)?;
+    }
+    Ok(())
+}
+
+fn parse_since(s: &str) -> CoreResult<chrono::DateTime<Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|_| {
+            parse::date(&Value::String(s.to_string()))
+                .ok()
+                .flatten()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+                .ok_or(())
+        })
+        .map_err(|_| CoreError::invalid("since", format!("\"{s}\" is not a date or date-time")))
+}
+
+/// Reads a positive whole number from the environment (the seeds' SYNC_BATCH_SIZE, CONTIFICO_PAGE_SIZE...).
 pub fn env_u32(name: &str) -> Option<u32> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).filter(|v| *v > 0)
 }
@@ -426,23 +487,9 @@ impl<S: Source> Engine<S> {
             }
             v
         };
-        let since = match &opts.since {
-            Some(s) => Some(
-                chrono::DateTime::parse_from_rfc3339(s)
-                    .map(|d| d.with_timezone(&Utc))
-                    .or_else(|_| {
-                        parse::date(&Value::String(s.clone()))
-                            .ok()
-                            .flatten()
-                            .and_then(|d| d.and_hms_opt(0, 0, 0))
-                            .map(|d| d.and_utc())
-                            .ok_or(())
-                    })
-                    .map_err(|_| CoreError::invalid("since", format!("\"{s}\" is not a date or date-time")))?,
-            ),
-            None => None,
-        };
-        let page_size = opts.page_size.or_else(|| env_u32("CONTIFICO_PAGE_SIZE")).unwrap_or(200).clamp(1, 5000);
+        let since = opts.since.as_deref().map(parse_since).transpose()?;
+        // Each ERP's room sets its own default page size (Contífico: CONTIFICO_PAGE_SIZE).
+        let page_size = opts.page_size.unwrap_or(200).clamp(1, 5000);
         let batch_size = opts.batch_size.or_else(|| env_u32("SYNC_BATCH_SIZE")).unwrap_or(1000).max(1);
         let run_id = uuid::Uuid::new_v4().to_string();
         let mode = if opts.full_refresh { "full" } else { "incremental" };
@@ -496,13 +543,8 @@ impl<S: Source> Engine<S> {
                         Ok(())
                     })?;
                     errors.insert(spec.name.to_string(), e.to_string());
-                    // Credential errors and a blocked key (Omie) stop the run: every other resource would fail too.
-                    if matches!(
-                        e,
-                        CoreError::Unauthorized { .. }
-                            | CoreError::Forbidden { .. }
-                            | CoreError::Omie(crate::omie::OmieError::KeyBlocked { .. })
-                    ) {
+                    // A rejected or blocked key stops the run: every other resource would fail too.
+                    if e.stops_the_run() {
                         fatal = Some(e);
                         break;
                     }

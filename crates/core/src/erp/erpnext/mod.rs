@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod checks;
+pub mod client;
 pub mod docs;
 pub mod engine;
 pub mod explain;
@@ -43,7 +44,7 @@ pub use runs::{
     TransferStep,
 };
 
-use crate::clients::erpnext::Policy;
+use crate::erp::erpnext::client::Policy;
 use crate::error::{CoreError, CoreResult};
 use crate::store::Store;
 

@@ -10,15 +10,13 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::clients::erpnext::ErpnextClient;
-use crate::error::{CoreError, CoreResult};
-use crate::model::Job;
-use crate::sync::contifico::ResourceInfo;
-use crate::sync::query::{BrowsePage, BrowseQuery, ColumnInfo};
+use crate::erp::erpnext::client::ErpnextClient;
+use crate::erp::JobKind;
+use crate::error::CoreResult;
+use crate::model::{Connection, Job};
 use crate::sync::ColKind::{Code, Date, Decimal, Text};
 use crate::sync::{
-    col, summaries, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec,
-    ResourceSummary, Source, SyncOptions,
+    col, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec, Source, SyncOptions,
 };
 use crate::Core;
 
@@ -103,10 +101,7 @@ pub const RESOURCES: &[ResourceSpec] = &[
 ];
 
 pub fn resource(name: &str) -> CoreResult<&'static ResourceSpec> {
-    RESOURCES
-        .iter()
-        .find(|r| r.name == name)
-        .ok_or_else(|| CoreError::NotFound { what: format!("ERPNext resource \"{name}\"") })
+    crate::sync::find_resource(RESOURCES, "ERPNext", name)
 }
 
 fn child_fields(doctype: &str) -> Vec<&'static str> {
@@ -194,60 +189,26 @@ impl Source for ErpnextSource {
     }
 }
 
-impl Core {
-    /// Starts a `sync_erpnext` job: Purchase Orders, Purchase Receipts and Delivery Notes of one
-    /// ERPNext connection into the store (incremental by `modified`).
-    pub fn start_erpnext_sync(self: &Arc<Self>, connection_id: &str, opts: SyncOptions) -> CoreResult<Job> {
-        let conn = self.erpnext_conn(connection_id)?;
-        for r in &opts.resources {
-            resource(r).map_err(|_| {
-                let known: Vec<&str> = RESOURCES.iter().map(|s| s.name).collect();
-                CoreError::invalid(
-                    "resources",
-                    format!("\"{r}\" is not an ERPNext resource. Choose among: {}", known.join(", ")),
-                )
-            })?;
-        }
-        let core = self.clone();
-        let params = serde_json::to_value(&opts).unwrap_or_default();
-        let target = conn.clone();
-        let (job, _h) = self.jobs.spawn("sync_erpnext", Some(&target), params, move |ctx| async move {
-            let creds = core.connections().credentials(&conn)?;
-            let settings = super::load_settings(&core.store).unwrap_or_default();
-            let mut policy = settings.policy();
-            policy.timeout = policy.timeout.max(std::time::Duration::from_secs(30));
-            let client = ErpnextClient::new(core.http.clone(), &conn, &creds).with_policy(policy);
-            let engine = Engine {
-                store: core.store.clone(),
-                source: Arc::new(ErpnextSource { client }),
-                conn: conn.clone(),
-                erp: "erpnext",
-            };
-            engine.run(&ctx, RESOURCES, &opts).await.map(|_| ())
-        })?;
-        Ok(job)
-    }
-
-    pub fn erpnext_resources(&self) -> Vec<ResourceInfo> {
-        RESOURCES
-            .iter()
-            .map(|r| ResourceInfo {
-                name: r.name.to_string(),
-                columns: r.columns.iter().map(|c| ColumnInfo { name: c.name.to_string(), kind: c.kind }).collect(),
-                supports_incremental: r.modified.is_some(),
-            })
-            .collect()
-    }
-
-    pub fn erpnext_summary(&self, connection_id: &str) -> CoreResult<Vec<ResourceSummary>> {
-        summaries(&self.store, connection_id, "erpnext", RESOURCES)
-    }
-
-    pub fn erpnext_browse(&self, q: &BrowseQuery) -> CoreResult<BrowsePage> {
-        crate::sync::query::browse(&self.store, resource(&q.resource)?, q)
-    }
-
-    pub fn erpnext_record(&self, connection_id: &str, resource_name: &str, id: &str) -> CoreResult<String> {
-        crate::sync::query::record(&self.store, resource(resource_name)?, connection_id, id)
-    }
+/// Starts a `sync_erpnext` job: Purchase Orders, Purchase Receipts and Delivery Notes of one
+/// ERPNext connection into the store (incremental by `modified`). Options are checked by the facade.
+pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, opts: SyncOptions) -> CoreResult<Job> {
+    let core2 = core.clone();
+    let params = serde_json::to_value(&opts).unwrap_or_default();
+    let target = conn.clone();
+    let (job, _h) = core.jobs.spawn(JobKind::SyncErpnext.as_str(), Some(&target), params, move |ctx| async move {
+        let core = core2;
+        let creds = core.connections().credentials(&conn)?;
+        let settings = super::load_settings(&core.store).unwrap_or_default();
+        let mut policy = settings.policy();
+        policy.timeout = policy.timeout.max(std::time::Duration::from_secs(30));
+        let client = ErpnextClient::new(core.http.clone(), &conn, &creds).with_policy(policy);
+        let engine = Engine {
+            store: core.store.clone(),
+            source: Arc::new(ErpnextSource { client }),
+            conn: conn.clone(),
+            erp: "erpnext",
+        };
+        engine.run(&ctx, RESOURCES, &opts).await.map(|_| ())
+    })?;
+    Ok(job)
 }

@@ -3,7 +3,7 @@
 //! notification settings. The shell only displays what this module decides.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, OptionalExtension};
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{ApiError, CoreResult};
+use crate::i18n::{self, lang_index};
 use crate::model::{Job, JobFilter, JobStatus};
 use crate::Core;
 
@@ -101,57 +102,13 @@ pub fn text(locale: &str, key: &str) -> &'static str {
     t[l]
 }
 
-/// The plain-language error texts, one JSON dictionary per language. The same files are the UI's
-/// `errors.*` dictionaries (ui/src/locales/errors/), so a notification or an e-mail says exactly
-/// what the window says.
-static ERROR_TEXTS: [&str; 3] = [
-    include_str!("../../../ui/src/locales/errors/en.json"),
-    include_str!("../../../ui/src/locales/errors/pt-BR.json"),
-    include_str!("../../../ui/src/locales/errors/es.json"),
-];
-static ERROR_DICTS: OnceLock<Vec<HashMap<String, String>>> = OnceLock::new();
-/// The Omie page's texts for the `omie_*` codes (ui/src/locales/omieErrors/).
-static OMIE_ERROR_TEXTS: [&str; 3] = [
-    include_str!("../../../ui/src/locales/omieErrors/en.json"),
-    include_str!("../../../ui/src/locales/omieErrors/pt-BR.json"),
-    include_str!("../../../ui/src/locales/omieErrors/es.json"),
-];
-static OMIE_ERROR_DICTS: OnceLock<Vec<HashMap<String, String>>> = OnceLock::new();
-static KIND_TEXTS: [&str; 3] = [
-    include_str!("../../../ui/src/locales/jobKinds/en.json"),
-    include_str!("../../../ui/src/locales/jobKinds/pt-BR.json"),
-    include_str!("../../../ui/src/locales/jobKinds/es.json"),
-];
-static KIND_DICTS: OnceLock<Vec<HashMap<String, String>>> = OnceLock::new();
-
-fn dictionary(
-    raw: &'static [&'static str; 3],
-    parsed: &'static OnceLock<Vec<HashMap<String, String>>>,
-    locale: &str,
-) -> &'static HashMap<String, String> {
-    let dicts = parsed.get_or_init(|| {
-        raw.iter().map(|r| serde_json::from_str(r).expect("the UI's dictionaries are flat JSON objects")).collect()
-    });
-    &dicts[lang_index(locale)]
-}
-
-fn lang_index(locale: &str) -> usize {
-    if locale.starts_with("pt") {
-        1
-    } else if locale.starts_with("es") {
-        2
-    } else {
-        0
-    }
-}
-
 /// An error in plain words in `locale`, the way the window shows it: the dictionary text of its
 /// code with its params filled in (for `omie_*` codes, the Omie page's texts, with the values that
 /// page derives: minutes, the local clock time, sizes in MB). Falls back to the core's English
 /// message when the code has no text or the text needs a value the error does not carry.
 pub fn plain_reason(locale: &str, err: &ApiError) -> String {
-    let omie = dictionary(&OMIE_ERROR_TEXTS, &OMIE_ERROR_DICTS, locale).get(&err.code);
-    let Some(template) = omie.or_else(|| dictionary(&ERROR_TEXTS, &ERROR_DICTS, locale).get(&err.code)) else {
+    let omie = i18n::dictionary(i18n::Namespace::OmieErrors, locale).get(&err.code);
+    let Some(template) = omie.or_else(|| i18n::dictionary(i18n::Namespace::Errors, locale).get(&err.code)) else {
         return err.message.clone();
     };
     if err.code == "omie_missing_input" {
@@ -201,7 +158,7 @@ fn is_key_problem(code: &str) -> bool {
 /// The name of a job kind in `locale` ("sync_omie" → "Sincronização Omie"), from the UI's
 /// `jobKinds` dictionaries (ui/src/locales/jobKinds/).
 pub fn kind_label(locale: &str, kind: &str) -> String {
-    match dictionary(&KIND_TEXTS, &KIND_DICTS, locale).get(kind) {
+    match i18n::dictionary(i18n::Namespace::JobKinds, locale).get(kind) {
         Some(label) => label.clone(),
         None => kind.replace('_', " "),
     }

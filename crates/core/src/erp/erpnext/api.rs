@@ -14,7 +14,7 @@ use super::engine::{self};
 use super::runs::{self, RunFilter, RunStatus, StepStatus, TransferRun, TransferRunDetail};
 use super::site_time;
 use super::{input, Problem, TransferInput, WorkflowSettings, JOB_KIND};
-use crate::clients::erpnext::ErpnextClient;
+use crate::erp::erpnext::client::ErpnextClient;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Connection, ConnectionKind, Job};
 use crate::Core;

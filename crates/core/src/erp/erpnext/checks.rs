@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use ts_rs::TS;
 
 use super::{Problem, SiteRole, TransferInput, EXT_REF_EXPLANATION, EXT_REF_FIELD};
-use crate::clients::erpnext::{plain_text, ErpError, ErpnextClient};
+use crate::erp::erpnext::client::{plain_text, ErpError, ErpnextClient};
 
 /// Edit distance (Levenshtein) of two short strings, by characters.
 pub fn distance(a: &str, b: &str) -> usize {

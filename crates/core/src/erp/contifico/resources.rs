@@ -10,13 +10,14 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::ColKind::{Code, Date, Decimal, Text};
-use super::{
+use crate::erp::contifico::client::ContificoClient;
+use crate::erp::JobKind;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Connection, Job};
+use crate::sync::ColKind::{Code, Date, Decimal, Text};
+use crate::sync::{
     col, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec, Source, SyncOptions,
 };
-use crate::clients::contifico::ContificoClient;
-use crate::error::{CoreError, CoreResult};
-use crate::model::{ConnectionKind, Job};
 use crate::Core;
 
 /// v1 "last modification" range filter (categoria, variante, producto, bodega, persona, banco/movimiento).
@@ -27,7 +28,7 @@ const fn spec(
     name: &'static str,
     path: &'static str,
     modified: Option<ModifiedFilter>,
-    columns: &'static [super::Column],
+    columns: &'static [crate::sync::Column],
     search: &'static [&'static str],
 ) -> ResourceSpec {
     ResourceSpec {
@@ -264,7 +265,7 @@ pub const RESOURCES: &[ResourceSpec] = &[
     },
 ];
 
-const DOC_COLS: &[super::Column] = &[
+const DOC_COLS: &[crate::sync::Column] = &[
     col("tipo_documento", "tipo_documento", Code),
     col("documento", "documento", Text),
     col("estado", "estado", Code),
@@ -286,10 +287,7 @@ pub const STOCK: &str = "stock_productos";
 const STOCK_CONCURRENCY: usize = 4;
 
 pub fn resource(name: &str) -> CoreResult<&'static ResourceSpec> {
-    RESOURCES
-        .iter()
-        .find(|r| r.name == name)
-        .ok_or_else(|| CoreError::NotFound { what: format!("Contífico resource \"{name}\"") })
+    crate::sync::find_resource(RESOURCES, "Contífico", name)
 }
 
 pub struct ContificoSource {
@@ -405,98 +403,28 @@ impl Source for ContificoSource {
     }
 }
 
-impl Core {
-    /// Starts a Contífico sync job for a connection.
-    pub fn start_contifico_sync(self: &Arc<Self>, connection_id: &str, opts: SyncOptions) -> CoreResult<Job> {
-        let conn = self.connections().get(connection_id)?;
-        if conn.kind != ConnectionKind::Contifico {
-            return Err(CoreError::invalid("connection", format!("\"{}\" is not a Contífico connection", conn.name)));
-        }
-        for r in &opts.resources {
-            resource(r).map_err(|_| {
-                let known: Vec<&str> = RESOURCES.iter().map(|s| s.name).collect();
-                CoreError::invalid(
-                    "resources",
-                    format!("\"{r}\" is not a Contífico resource. Choose among: {}", known.join(", ")),
-                )
-            })?;
-        }
-        let core = self.clone();
-        let params = serde_json::to_value(&opts).unwrap_or_default();
-        let target = conn.clone();
-        let (job, _h) = self.jobs.spawn("sync_contifico", Some(&target), params, move |ctx| async move {
-            let creds = core.connections().credentials(&conn)?;
-            let client = ContificoClient::new(core.http.clone(), &conn, &creds);
-            let engine = Engine {
+/// Starts a `sync_contifico` job (options already checked by the facade). The page size defaults
+/// to the seeds' CONTIFICO_PAGE_SIZE.
+pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, mut opts: SyncOptions) -> CoreResult<Job> {
+    opts.page_size = opts.page_size.or_else(|| crate::sync::env_u32("CONTIFICO_PAGE_SIZE"));
+    let core2 = core.clone();
+    let params = serde_json::to_value(&opts).unwrap_or_default();
+    let target = conn.clone();
+    let (job, _h) = core.jobs.spawn(JobKind::SyncContifico.as_str(), Some(&target), params, move |ctx| async move {
+        let core = core2;
+        let creds = core.connections().credentials(&conn)?;
+        let client = ContificoClient::new(core.http.clone(), &conn, &creds);
+        let engine = Engine {
+            store: core.store.clone(),
+            source: Arc::new(ContificoSource {
+                client: Arc::new(client),
                 store: core.store.clone(),
-                source: Arc::new(ContificoSource {
-                    client: Arc::new(client),
-                    store: core.store.clone(),
-                    connection_id: conn.id.clone(),
-                }),
-                conn: conn.clone(),
-                erp: "contifico",
-            };
-            engine.run(&ctx, RESOURCES, &opts).await.map(|_| ())
-        })?;
-        Ok(job)
-    }
-}
-
-/// A resource as the UI lists it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ts_rs::TS)]
-#[ts(export, export_to = "../../../ui/src/bindings/")]
-pub struct ResourceInfo {
-    pub name: String,
-    pub columns: Vec<super::query::ColumnInfo>,
-    pub supports_incremental: bool,
-}
-
-impl Core {
-    pub fn contifico_resources(&self) -> Vec<ResourceInfo> {
-        RESOURCES
-            .iter()
-            .map(|r| ResourceInfo {
-                name: r.name.to_string(),
-                columns: r
-                    .columns
-                    .iter()
-                    .map(|c| super::query::ColumnInfo { name: c.name.to_string(), kind: c.kind })
-                    .collect(),
-                supports_incremental: r.modified.is_some(),
-            })
-            .collect()
-    }
-
-    pub fn contifico_summary(&self, connection_id: &str) -> CoreResult<Vec<super::ResourceSummary>> {
-        super::summaries(&self.store, connection_id, "contifico", RESOURCES)
-    }
-
-    pub fn contifico_browse(&self, q: &super::query::BrowseQuery) -> CoreResult<super::query::BrowsePage> {
-        super::query::browse(&self.store, resource(&q.resource)?, q)
-    }
-
-    pub fn contifico_record(&self, connection_id: &str, resource_name: &str, id: &str) -> CoreResult<String> {
-        super::query::record(&self.store, resource(resource_name)?, connection_id, id)
-    }
-
-    pub fn contifico_rewind(
-        &self,
-        connection_id: &str,
-        resource_name: &str,
-        to: &str,
-        apply: bool,
-    ) -> CoreResult<super::RewindPreview> {
-        let date = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d")
-            .map_err(|_| CoreError::invalid("to", format!("\"{to}\" is not a date like 2026-01-31")))?;
-        super::rewind(&self.store, connection_id, "contifico", resource(resource_name)?, date, apply)
-    }
-
-    pub fn sync_history(&self, connection_id: &str) -> CoreResult<Vec<super::SyncRun>> {
-        super::sync_runs(&self.store, connection_id, 100)
-    }
-
-    pub fn sync_quarantine(&self, connection_id: &str, erp: &str) -> CoreResult<Vec<super::QuarantinedRecord>> {
-        super::quarantine(&self.store, connection_id, erp, 1000)
-    }
+                connection_id: conn.id.clone(),
+            }),
+            conn: conn.clone(),
+            erp: "contifico",
+        };
+        engine.run(&ctx, RESOURCES, &opts).await.map(|_| ())
+    })?;
+    Ok(job)
 }

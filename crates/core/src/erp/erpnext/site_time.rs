@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 
 use super::docs::Posting;
 use super::TransferInput;
-use crate::clients::erpnext::{ErpError, ErpnextClient};
+use crate::erp::erpnext::client::{ErpError, ErpnextClient};
 use crate::model::{Connection, TimezoneSource};
 use crate::Core;
 
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn future_posting_refusals_are_recognised() {
-        use crate::clients::erpnext::SiteError;
+        use crate::erp::erpnext::client::SiteError;
         let err = |status: u16, msg: &str| {
             ErpError::Site(Box::new(SiteError {
                 connection: "A".into(),

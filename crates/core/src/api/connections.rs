@@ -34,7 +34,7 @@ fn form_timezone(input: &ConnectionInput) -> CoreResult<(String, TimezoneSource)
     if !typed.is_empty() {
         return Ok((typed.to_string(), TimezoneSource::User));
     }
-    let documented = input.kind.default_timezone();
+    let documented = crate::erp::default_timezone(input.kind);
     if !documented.is_empty() {
         return Ok((documented.to_string(), TimezoneSource::Default));
     }
@@ -59,7 +59,7 @@ pub fn validate(input: &ConnectionInput, creating: bool) -> CoreResult<Connectio
     }
     let mut base_url = input.base_url.trim().to_string();
     if base_url.is_empty() {
-        base_url = input.kind.default_base_url().to_string();
+        base_url = crate::erp::default_base_url(input.kind).to_string();
     }
     if base_url.is_empty() {
         return Err(CoreError::invalid("base_url", "Enter the site address, e.g. https://erp.mycompany.com."));
@@ -98,7 +98,7 @@ pub fn validate(input: &ConnectionInput, creating: bool) -> CoreResult<Connectio
                     key_label(input.kind).to_string() + " is empty. Paste it from your ERP's settings.",
                 ));
             }
-            if c.secret.is_empty() && input.kind != ConnectionKind::Contifico {
+            if c.secret.is_empty() && !crate::erp::secret_optional(input.kind) {
                 return Err(CoreError::invalid(
                     "secret",
                     secret_label(input.kind).to_string() + " is empty. Paste it from your ERP's settings.",
@@ -118,19 +118,11 @@ pub fn validate(input: &ConnectionInput, creating: bool) -> CoreResult<Connectio
 }
 
 fn key_label(kind: ConnectionKind) -> &'static str {
-    match kind {
-        ConnectionKind::Omie => "The app key",
-        ConnectionKind::Contifico => "The API key",
-        ConnectionKind::Erpnext => "The API key",
-    }
+    crate::erp::secret_labels(kind).0
 }
 
 fn secret_label(kind: ConnectionKind) -> &'static str {
-    match kind {
-        ConnectionKind::Omie => "The app secret",
-        ConnectionKind::Contifico => "The POS token",
-        ConnectionKind::Erpnext => "The API secret",
-    }
+    crate::erp::secret_labels(kind).1
 }
 
 pub struct Connections<'a> {

@@ -18,7 +18,7 @@ use super::site_time::{self, is_future_posting};
 use super::{
     docs, idempotency_key, load_settings, RunError, SiteRole, StepDef, WorkflowSettings, EXT_REF_FIELD, STEPS,
 };
-use crate::clients::erpnext::{ErpError, ErpnextClient};
+use crate::erp::erpnext::client::{ErpError, ErpnextClient};
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, ConnectionKind};

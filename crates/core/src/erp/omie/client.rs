@@ -17,11 +17,11 @@ use std::time::Duration;
 use chrono::{NaiveTime, TimeZone};
 use serde_json::{json, Value};
 
+use crate::erp::omie::limiter::{self, Acquired, Limiter, Refused};
+use crate::erp::omie::OmieError;
 use crate::error::{CoreError, CoreResult};
 use crate::http::{classify_transport, join, truncate, Http};
 use crate::model::{Connection, Credentials};
-use crate::omie::limiter::{self, Acquired, Limiter, Refused};
-use crate::omie::OmieError;
 
 /// Called when Omie blocks a key: (app key, until).
 pub type BlockSink = Arc<dyn Fn(&str, chrono::DateTime<chrono::Utc>, &str) + Send + Sync>;
@@ -148,11 +148,12 @@ impl OmieClient {
     }
 
     fn blocked_error(&self, until: chrono::DateTime<chrono::Utc>, seconds: u64) -> CoreError {
-        CoreError::Omie(OmieError::KeyBlocked {
+        OmieError::KeyBlocked {
             connection: self.name.clone(),
             until: until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             seconds,
-        })
+        }
+        .into()
     }
 
     fn record_block(&self, seconds: u64, why: &str) -> CoreError {
@@ -188,11 +189,12 @@ impl OmieClient {
                 Ok(Acquired::Go(p)) => p,
                 Err(Refused::Blocked { until, seconds }) => return Err(self.blocked_error(until, seconds)),
                 Err(Refused::TooLong { seconds }) => {
-                    return Err(CoreError::Omie(OmieError::MustWait {
+                    return Err(OmieError::MustWait {
                         connection: self.name.clone(),
                         call: method.to_string(),
                         seconds,
-                    }))
+                    }
+                    .into())
                 }
             };
             tracing::debug!(connection = %self.name, url = %url, call = method, attempt, "omie request");

@@ -20,7 +20,7 @@ use ts_rs::TS;
 
 use super::sync::OmieScanOptions;
 use super::{add_preview, OmieError, OmiePreviewItem};
-use crate::clients::omie::OmieClient;
+use crate::erp::omie::client::OmieClient;
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
@@ -358,8 +358,11 @@ impl Run<'_> {
         let r = self.close_inner(req, &rid).await;
         if let Err(e) = &r {
             if !self.dry_run {
-                let outcome =
-                    if matches!(e, CoreError::Omie(OmieError::PoNotClosed { .. })) { "not_closed" } else { "error" };
+                let outcome = if matches!(e.feature::<OmieError>(), Some(OmieError::PoNotClosed { .. })) {
+                    "not_closed"
+                } else {
+                    "error"
+                };
                 self.finish_row(&rid, false, outcome, None, None, None, None, Some(e))?;
             }
             self.job.log_t(
@@ -688,7 +691,10 @@ impl Core {
                 };
                 match run.close(&req, "scan", Some(&pid)).await {
                     Ok(outcome) => ctx.add_count(outcome, 1),
-                    Err(e @ (CoreError::Cancelled | CoreError::Omie(OmieError::KeyBlocked { .. }) | CoreError::Unauthorized { .. })) => {
+                    Err(e)
+                        if matches!(e, CoreError::Cancelled | CoreError::Unauthorized { .. })
+                            || OmieError::is_key_blocked(&e) =>
+                    {
                         return Err(e)
                     }
                     Err(_) => ctx.add_count("failed", 1),
@@ -733,7 +739,7 @@ impl Core {
                 };
                 match run.close(&req, &source, pid.as_deref()).await {
                     Ok(outcome) => ctx.add_count(outcome, 1),
-                    Err(e @ (CoreError::Cancelled | CoreError::Omie(OmieError::KeyBlocked { .. }))) => return Err(e),
+                    Err(e) if matches!(e, CoreError::Cancelled) || OmieError::is_key_blocked(&e) => return Err(e),
                     Err(_) => ctx.add_count("failed", 1),
                 }
             }

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
-use crate::clients::omie::OmieClient;
+use crate::erp::omie::client::OmieClient;
+use crate::erp::JobKind;
 use crate::error::{CoreError, CoreResult};
-use crate::model::Job;
+use crate::model::{Connection, Job};
 use crate::sync::ColKind::{Code, Date, Decimal, Text};
 use crate::sync::{
-    col, query, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec, Source,
-    SyncOptions,
+    col, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec, Source, SyncOptions,
 };
 use crate::Core;
 
@@ -352,66 +352,56 @@ pub struct OmieScanOptions {
     pub dry_run: bool,
 }
 
-impl Core {
-    /// Starts an Omie sync job (`sync_omie`) for a connection.
-    pub fn start_omie_sync(self: &Arc<Self>, connection_id: &str, mut opts: SyncOptions) -> CoreResult<Job> {
-        let conn = self.omie_connection(connection_id)?;
-        for r in &opts.resources {
-            resource(r)?;
+/// Starts a `sync_omie` job (options checked by the facade). The page size defaults to the seeds'
+/// OMIE_PAGE_SIZE and never exceeds Omie's maximum.
+pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, mut opts: SyncOptions) -> CoreResult<Job> {
+    let requested = opts.page_size.or_else(|| crate::sync::env_u32("OMIE_PAGE_SIZE")).unwrap_or(MAX_PAGE_SIZE);
+    opts.page_size = Some(requested.clamp(1, MAX_PAGE_SIZE));
+    let core2 = core.clone();
+    let params = serde_json::to_value(&opts).unwrap_or_default();
+    let target = conn.clone();
+    let (job, _h) = core.jobs.spawn(JobKind::SyncOmie.as_str(), Some(&target), params, move |ctx| async move {
+        let core = core2;
+        if requested > MAX_PAGE_SIZE {
+            ctx.log_t(
+                "warn",
+                "omie.page_size_lowered",
+                &[("requested", requested.to_string()), ("max", MAX_PAGE_SIZE.to_string())],
+                &format!("page size {requested} lowered to {MAX_PAGE_SIZE}, Omie's maximum"),
+            );
         }
-        let requested = opts.page_size.or_else(|| crate::sync::env_u32("OMIE_PAGE_SIZE")).unwrap_or(MAX_PAGE_SIZE);
-        opts.page_size = Some(requested.clamp(1, MAX_PAGE_SIZE));
-        let core = self.clone();
-        let params = serde_json::to_value(&opts).unwrap_or_default();
-        let target = conn.clone();
-        let (job, _h) = self.jobs.spawn("sync_omie", Some(&target), params, move |ctx| async move {
-            if requested > MAX_PAGE_SIZE {
+        let client = core.omie_client(&conn)?;
+        let tz: chrono_tz::Tz = conn.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
+        let engine = Engine {
+            store: core.store.clone(),
+            source: Arc::new(OmieSource { client, tz }),
+            conn: conn.clone(),
+            erp: "omie",
+        };
+        let started = crate::store::now_utc();
+        let result = engine.run(&ctx, RESOURCES, &opts).await;
+        // Local client records follow the clients read by this run (even a partial one).
+        if opts.resources.is_empty() || opts.resources.iter().any(|r| r == "clientes") {
+            let n = super::local_clients::match_clients(&core.store, &ctx, &conn, &started)?;
+            if n.invalid > 0 {
                 ctx.log_t(
                     "warn",
-                    "omie.page_size_lowered",
-                    &[("requested", requested.to_string()), ("max", MAX_PAGE_SIZE.to_string())],
-                    &format!("page size {requested} lowered to {MAX_PAGE_SIZE}, Omie's maximum"),
+                    "omie.clients_invalid_tax_id",
+                    &[("count", n.invalid.to_string())],
+                    &format!("{} clients have an invalid CNPJ/CPF; see the quarantine", n.invalid),
                 );
             }
-            let client = core.omie_client(&conn)?;
-            let tz: chrono_tz::Tz = conn.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
-            let engine = Engine {
-                store: core.store.clone(),
-                source: Arc::new(OmieSource { client, tz }),
-                conn: conn.clone(),
-                erp: "omie",
-            };
-            let started = crate::store::now_utc();
-            let result = engine.run(&ctx, RESOURCES, &opts).await;
-            // Local client records follow the clients read by this run (even a partial one).
-            if opts.resources.is_empty() || opts.resources.iter().any(|r| r == "clientes") {
-                let n = super::local_clients::match_clients(&core.store, &ctx, &conn, &started)?;
-                if n.invalid > 0 {
-                    ctx.log_t(
-                        "warn",
-                        "omie.clients_invalid_tax_id",
-                        &[("count", n.invalid.to_string())],
-                        &format!("{} clients have an invalid CNPJ/CPF; see the quarantine", n.invalid),
-                    );
-                }
-            }
-            result.map(|_| ())
-        })?;
-        Ok(job)
-    }
+        }
+        result.map(|_| ())
+    })?;
+    Ok(job)
+}
 
-    /// Starts an Omie job by kind (`sync_omie`, `omie_attachment_scan`, `omie_po_close_scan`).
+impl Core {
+    /// Starts an Omie scan by kind (`omie_attachment_scan`, `omie_po_close_scan`).
     pub fn start_omie_job(self: &Arc<Self>, kind: &str, connection_id: &str, params: Value) -> CoreResult<Job> {
         let bad = |e: serde_json::Error| CoreError::invalid("params", e.to_string());
         match kind {
-            "sync_omie" => {
-                let opts = if params.is_null() {
-                    SyncOptions::default()
-                } else {
-                    serde_json::from_value(params).map_err(bad)?
-                };
-                self.start_omie_sync(connection_id, opts)
-            }
             "omie_attachment_scan" => {
                 let opts = if params.is_null() {
                     OmieScanOptions::default()
@@ -430,32 +420,5 @@ impl Core {
             }
             other => Err(CoreError::invalid("kind", format!("\"{other}\" is not an Omie job"))),
         }
-    }
-
-    pub fn omie_resources(&self) -> Vec<crate::sync::contifico::ResourceInfo> {
-        RESOURCES
-            .iter()
-            .map(|r| crate::sync::contifico::ResourceInfo {
-                name: r.name.to_string(),
-                columns: r
-                    .columns
-                    .iter()
-                    .map(|c| query::ColumnInfo { name: c.name.to_string(), kind: c.kind })
-                    .collect(),
-                supports_incremental: r.modified.is_some(),
-            })
-            .collect()
-    }
-
-    pub fn omie_summary(&self, connection_id: &str) -> CoreResult<Vec<crate::sync::ResourceSummary>> {
-        crate::sync::summaries(&self.store, connection_id, "omie", RESOURCES)
-    }
-
-    pub fn omie_browse(&self, q: &query::BrowseQuery) -> CoreResult<query::BrowsePage> {
-        query::browse(&self.store, resource(&q.resource)?, q)
-    }
-
-    pub fn omie_record(&self, connection_id: &str, resource_name: &str, id: &str) -> CoreResult<String> {
-        query::record(&self.store, resource(resource_name)?, connection_id, id)
     }
 }

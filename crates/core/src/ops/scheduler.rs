@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{ApiError, CoreError, CoreResult};
-use crate::model::{Connection, ConnectionKind, Job, JobStatus};
+use crate::model::{Connection, Job, JobStatus};
 use crate::Core;
 
 /// How often [`spawn_loop`] evaluates the schedules.
@@ -596,16 +596,7 @@ fn check(core: &Core, input: &ScheduleInput) -> CoreResult<Checked> {
     if name.chars().count() > 120 {
         return Err(CoreError::invalid("name", "The name is longer than 120 characters; shorten it."));
     }
-    let kind = input.kind.trim().to_string();
-    let kind_ok = kind.len() <= 64
-        && kind.starts_with(|c: char| c.is_ascii_lowercase())
-        && kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !kind_ok {
-        return Err(CoreError::invalid(
-            "kind",
-            format!("\"{kind}\" is not a job kind. Use a name such as sync_contifico or sync_omie."),
-        ));
-    }
+    let kind = crate::erp::JobKind::parse(input.kind.trim())?.as_str().to_string();
     let conn: Option<Connection> = match input.connection_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(id) => Some(core.connections().get(id).map_err(|_| {
             CoreError::invalid("connection", format!("No connection with id {id} exists; choose one from the list."))
@@ -934,12 +925,9 @@ pub fn run_now_at(core: &Arc<Core>, id: &str, now: DateTime<Utc>) -> CoreResult<
     started
 }
 
-/// Creates the schedules BackOffice offers by default for a connection, as of `now`, once: a default
-/// that was already offered (even if the user removed it since) is not created again.
-/// Contífico: sync hourly. Omie: sync every 30 min, attachment scan and order-closing scan every 30 min
-/// (staggered by 10 minutes to spread the API calls). Any connection: divergence processing daily
-/// at 07:00, created paused and not tied to a connection (offered once overall). Times are read in
-/// the connection's time zone.
+/// Creates the schedules BackOffice offers by default for a connection ([`crate::erp::default_schedules`]),
+/// as of `now`, once: a default that was already offered (even if the user removed it since) is not
+/// created again. Times are read in the connection's time zone.
 pub fn ensure_defaults_at(core: &Core, connection_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<Schedule>> {
     let conn = core.connections().get(connection_id)?;
     let tz = if parse_tz(&conn.timezone).is_ok() { conn.timezone.clone() } else { "UTC".to_string() };
@@ -958,49 +946,15 @@ pub fn ensure_defaults_at(core: &Core, connection_id: &str, now: DateTime<Utc>) 
     let n = &conn.name;
     // Names in the user's language, as the tray and notifications speak it.
     let locale = core.locale();
-    let label = |kind: &str| crate::notify::kind_label(&locale, kind);
-    // (scope, default key, input); scope "" = not tied to a connection.
-    let mut wanted: Vec<(String, &str, ScheduleInput)> = vec![];
-    match conn.kind {
-        ConnectionKind::Contifico => {
-            wanted.push((
-                conn.id.clone(),
-                "sync_contifico",
-                input(format!("{}: {n}", label("sync_contifico")), "sync_contifico", cid, "0 * * * *", true),
-            ));
-        }
-        ConnectionKind::Omie => {
-            wanted.push((
-                conn.id.clone(),
-                "sync_omie",
-                input(format!("{}: {n}", label("sync_omie")), "sync_omie", cid, "*/30 * * * *", true),
-            ));
-            wanted.push((
-                conn.id.clone(),
-                "omie_attachment_scan",
-                input(
-                    format!("{}: {n}", label("omie_attachment_scan")),
-                    "omie_attachment_scan",
-                    cid,
-                    "10,40 * * * *",
-                    true,
-                ),
-            ));
-            wanted.push((
-                conn.id.clone(),
-                "omie_po_close_scan",
-                input(
-                    format!("{}: {n}", label("omie_po_close_scan")),
-                    "omie_po_close_scan",
-                    cid,
-                    "20,50 * * * *",
-                    true,
-                ),
-            ));
-        }
-        ConnectionKind::Erpnext => {}
-    }
-    wanted.push((String::new(), "divergences", input(label("divergences"), "divergences", None, "0 7 * * *", false)));
+    let label = |kind: &str| crate::ops::notify::kind_label(&locale, kind);
+    // (scope, default key, input).
+    let wanted: Vec<(String, &str, ScheduleInput)> = crate::erp::default_schedules(conn.kind)
+        .iter()
+        .map(|(kind, cron, enabled)| {
+            let k = kind.as_str();
+            (conn.id.clone(), k, input(format!("{}: {n}", label(k)), k, cid, cron, *enabled))
+        })
+        .collect();
     let checked: Vec<(String, &str, Checked)> =
         wanted.into_iter().map(|(scope, key, i)| Ok((scope, key, check(core, &i)?))).collect::<CoreResult<_>>()?;
     let ids = core.store.write(|tx| {

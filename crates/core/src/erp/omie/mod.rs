@@ -8,6 +8,7 @@
 //! `omie.po_close:<connection id>`.
 
 pub mod attachments;
+pub mod client;
 mod error;
 pub mod limiter;
 pub mod local_clients;
@@ -23,7 +24,7 @@ use ts_rs::TS;
 
 pub use error::OmieError;
 
-use crate::clients::omie::OmieClient;
+use crate::erp::omie::client::OmieClient;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Connection, ConnectionKind};
 use crate::store::{now_utc, Store};
@@ -211,128 +212,3 @@ impl Core {
         })
     }
 }
-
-/// Migration SQL of the Omie tables (appended to the store's list).
-pub const MIGRATION: &str = r#"
-    CREATE TABLE omie_key_blocks (
-        key_id        TEXT PRIMARY KEY,
-        connection_id TEXT REFERENCES connections(id) ON DELETE CASCADE,
-        blocked_until TEXT NOT NULL,
-        reason        TEXT NOT NULL,
-        recorded_at   TEXT NOT NULL
-    );
-    CREATE TABLE omie_scan_state (
-        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-        scan          TEXT NOT NULL,
-        last_run_at   TEXT,
-        PRIMARY KEY (connection_id, scan)
-    );
-    CREATE TABLE omie_previews (
-        job_id  TEXT NOT NULL,
-        seq     INTEGER NOT NULL,
-        payload TEXT NOT NULL,
-        PRIMARY KEY (job_id, seq)
-    );
-    CREATE TABLE omie_local_clients (
-        id            TEXT PRIMARY KEY,
-        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-        name          TEXT NOT NULL,
-        document      TEXT,
-        document_kind TEXT,
-        omie_codigo   TEXT,
-        email         TEXT,
-        matched_by    TEXT,
-        created_at    TEXT NOT NULL,
-        updated_at    TEXT NOT NULL
-    );
-    CREATE UNIQUE INDEX omie_local_clients_codigo ON omie_local_clients(connection_id, omie_codigo)
-        WHERE omie_codigo IS NOT NULL;
-    CREATE INDEX omie_local_clients_document ON omie_local_clients(connection_id, document);
-    CREATE TABLE omie_attachment_transfers (
-        id              TEXT PRIMARY KEY,
-        connection_id   TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-        origin_table    TEXT NOT NULL,
-        origin_id       TEXT NOT NULL,
-        dest_table      TEXT NOT NULL,
-        dest_id         TEXT NOT NULL,
-        nf_number       TEXT,
-        local_path      TEXT,
-        status          TEXT NOT NULL CHECK (status IN ('pending','processing','succeeded','failed')),
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        max_attempts    INTEGER NOT NULL DEFAULT 3,
-        transferred     INTEGER NOT NULL DEFAULT 0,
-        duplicates      INTEGER NOT NULL DEFAULT 0,
-        failed          INTEGER NOT NULL DEFAULT 0,
-        duration_ms     INTEGER,
-        last_error      TEXT,
-        last_error_code TEXT,
-        job_id          TEXT,
-        created_at      TEXT NOT NULL,
-        updated_at      TEXT NOT NULL,
-        UNIQUE (connection_id, origin_table, origin_id, dest_table, dest_id)
-    );
-    CREATE INDEX omie_attachment_transfers_status ON omie_attachment_transfers(connection_id, status);
-    CREATE TABLE omie_attachment_files (
-        transfer_id          TEXT NOT NULL REFERENCES omie_attachment_transfers(id) ON DELETE CASCADE,
-        origin_attachment_id TEXT NOT NULL,
-        file_name            TEXT NOT NULL,
-        dest_name            TEXT,
-        size_bytes           INTEGER,
-        sha256               TEXT,
-        cod_int_anexo        TEXT,
-        dest_attachment_id   TEXT,
-        status               TEXT NOT NULL,
-        attempts             INTEGER NOT NULL DEFAULT 0,
-        error                TEXT,
-        updated_at           TEXT NOT NULL,
-        PRIMARY KEY (transfer_id, origin_attachment_id)
-    );
-    CREATE TABLE omie_attachment_map (
-        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-        origin_table  TEXT NOT NULL,
-        origin_id     TEXT NOT NULL,
-        dest_table    TEXT NOT NULL,
-        dest_id       TEXT NOT NULL,
-        nf_number     TEXT,
-        files         INTEGER NOT NULL DEFAULT 0,
-        created_at    TEXT NOT NULL,
-        updated_at    TEXT NOT NULL,
-        PRIMARY KEY (connection_id, origin_table, origin_id, dest_table, dest_id)
-    );
-    CREATE TABLE omie_dest_fingerprints (
-        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-        table_name    TEXT NOT NULL,
-        record_id     TEXT NOT NULL,
-        attachment_id TEXT NOT NULL,
-        name          TEXT NOT NULL,
-        size_bytes    INTEGER NOT NULL,
-        sha256        TEXT NOT NULL,
-        PRIMARY KEY (connection_id, table_name, record_id, attachment_id)
-    );
-    CREATE TABLE omie_po_closures (
-        id                     TEXT PRIMARY KEY,
-        connection_id          TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-        order_number           TEXT NOT NULL,
-        item                   TEXT NOT NULL DEFAULT '',
-        order_id               TEXT,
-        service_invoice_number TEXT,
-        service_invoice_id     TEXT,
-        payable_id             TEXT,
-        source                 TEXT NOT NULL,
-        status                 TEXT NOT NULL CHECK (status IN ('pending','succeeded','failed')),
-        outcome                TEXT,
-        attempts               INTEGER NOT NULL DEFAULT 0,
-        max_attempts           INTEGER NOT NULL DEFAULT 3,
-        previous_stage         TEXT,
-        previous_status        TEXT,
-        new_stage              TEXT,
-        new_status             TEXT,
-        call_used              TEXT,
-        error                  TEXT,
-        error_code             TEXT,
-        job_id                 TEXT,
-        created_at             TEXT NOT NULL,
-        updated_at             TEXT NOT NULL,
-        UNIQUE (connection_id, order_number, item)
-    );
-"#;

@@ -1,5 +1,5 @@
 //! Optional e-mail notifications over SMTP (lettre, rustls): the same events and texts as the
-//! desktop notifications ([`crate::notify::Notice`]), sent to a list of recipients.
+//! desktop notifications ([`crate::ops::notify::Notice`]), sent to a list of recipients.
 //!
 //! The settings live in SQLite (`settings` key `email`) without the password; the password lives
 //! only in the OS keychain (secret store id [`SECRET_ID`]). Delivering a notice never fails its
@@ -155,6 +155,27 @@ impl EmailError {
             | EmailError::Tls { detail, .. } => Some(detail.clone()),
             _ => None,
         }
+    }
+}
+
+impl crate::error::FeatureError for EmailError {
+    fn code(&self) -> &'static str {
+        EmailError::code(self)
+    }
+    fn params(&self) -> Vec<(String, String)> {
+        EmailError::params(self).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+    fn details(&self) -> Option<String> {
+        EmailError::details(self)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl From<EmailError> for crate::error::CoreError {
+    fn from(e: EmailError) -> Self {
+        crate::error::CoreError::Feature(Box::new(e))
     }
 }
 
@@ -491,7 +512,7 @@ impl Core {
 
     /// Sends `n` by e-mail when e-mail notifications are on. Never fails: a failure is logged and
     /// kept as the last failure for Settings.
-    pub async fn deliver_notice_email(&self, n: &crate::notify::Notice) {
+    pub async fn deliver_notice_email(&self, n: &crate::ops::notify::Notice) {
         let s = match self.stored_email() {
             Ok(s) if s.enabled => s,
             Ok(_) => return,

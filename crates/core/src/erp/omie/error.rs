@@ -126,3 +126,31 @@ impl OmieError {
         p
     }
 }
+
+impl crate::error::FeatureError for OmieError {
+    fn code(&self) -> &'static str {
+        OmieError::code(self)
+    }
+    fn params(&self) -> Vec<(String, String)> {
+        OmieError::params(self).into_iter().collect()
+    }
+    fn stops_the_run(&self) -> bool {
+        matches!(self, OmieError::KeyBlocked { .. })
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl From<OmieError> for crate::error::CoreError {
+    fn from(e: OmieError) -> Self {
+        crate::error::CoreError::Feature(Box::new(e))
+    }
+}
+
+impl OmieError {
+    /// Whether `e` is Omie's block of the key (every call with it fails until the time Omie names).
+    pub fn is_key_blocked(e: &crate::error::CoreError) -> bool {
+        matches!(e.feature::<OmieError>(), Some(OmieError::KeyBlocked { .. }))
+    }
+}

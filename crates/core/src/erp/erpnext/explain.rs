@@ -2,7 +2,7 @@
 //! first (the reference warns that `exc_type` can be any ERPNext class), then the class and the
 //! message refine it. ERPNext's own words are kept in `remote_messages`.
 
-use crate::clients::erpnext::{plain_text, ErpError};
+use crate::erp::erpnext::client::{plain_text, ErpError};
 use crate::store::now_utc;
 
 use super::RunError;
@@ -214,7 +214,7 @@ pub fn site_error(step: Option<u8>, what: &str, site: &str, doctype: &str, e: &E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::erpnext::SiteError;
+    use crate::erp::erpnext::client::SiteError;
 
     fn err(status: u16, class: &str, msg: &str) -> ErpError {
         ErpError::Site(Box::new(SiteError {

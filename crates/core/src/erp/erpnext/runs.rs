@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{idempotency_key, step_def, SiteRole, TransferInput, STEPS};
-use crate::clients::erpnext::desk_url;
+use crate::erp::erpnext::client::desk_url;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Connection;
 use crate::store::{now_utc, Store};

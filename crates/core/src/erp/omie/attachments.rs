@@ -27,7 +27,7 @@ use ts_rs::TS;
 
 use super::sync::OmieScanOptions;
 use super::{add_preview, OmieError, OmiePreviewItem};
-use crate::clients::omie::{Download, OmieClient};
+use crate::erp::omie::client::{Download, OmieClient};
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
@@ -298,7 +298,7 @@ fn num(id: &str) -> Value {
 }
 
 /// A fault saying the record (or the attachment) does not exist.
-fn not_found_error(client: &OmieClient, table: &str, id: &str, f: &crate::clients::omie::OmieFault) -> CoreError {
+fn not_found_error(client: &OmieClient, table: &str, id: &str, f: &crate::erp::omie::client::OmieFault) -> CoreError {
     OmieError::RecordNotFound {
         connection: client.name().to_string(),
         table: table.to_string(),
@@ -843,7 +843,7 @@ impl Run<'_> {
                 Ok("duplicate") => self.job.add_count("duplicates", 1),
                 Ok(_) => self.job.add_count("planned", 1),
                 Err(CoreError::Cancelled) => return Err(CoreError::Cancelled),
-                Err(e @ CoreError::Omie(OmieError::KeyBlocked { .. })) => {
+                Err(e) if OmieError::is_key_blocked(&e) => {
                     if !self.dry_run {
                         self.set_file(&tid, &a.id, "failed", None, None, None, None, None, Some(&e.to_string()))?;
                         self.finish_transfer(&tid, started, Some(&e))?;
@@ -1123,12 +1123,9 @@ impl Core {
                                 )
                                 .await
                             {
-                                if matches!(
-                                    e,
-                                    CoreError::Cancelled
-                                        | CoreError::Omie(OmieError::KeyBlocked { .. })
-                                        | CoreError::Unauthorized { .. }
-                                ) {
+                                if matches!(e, CoreError::Cancelled | CoreError::Unauthorized { .. })
+                                    || OmieError::is_key_blocked(&e)
+                                {
                                     return Err(e);
                                 }
                                 ctx.add_count("pairs_failed", 1);
@@ -1189,7 +1186,7 @@ impl Core {
                     run.transfer_pair(&ot, &oid, &dt, &did, nf.as_deref(), true).await
                 };
                 if let Err(e) = r {
-                    if matches!(e, CoreError::Cancelled | CoreError::Omie(OmieError::KeyBlocked { .. })) {
+                    if matches!(e, CoreError::Cancelled) || OmieError::is_key_blocked(&e) {
                         return Err(e);
                     }
                     ctx.log_t(

@@ -1,0 +1,137 @@
+//! The layout's rules, checked (ARCHITECTURE.md explains them):
+//! - the core never pulls in the desktop stack (tauri, GTK, WebKit) nor the simulators;
+//! - the base (`error`, `model`, `store`, `http`, `secrets`, `jobs`, `logging`, `i18n`, `clock`) and
+//!   the sync engine (`sync/`) import nothing from `erp/`, `ops/` or the facade (`api/`);
+//! - an ERP's room (`erp/<x>/`) never imports another room;
+//! - only the registry (`erp/mod.rs`) names every ERP kind (the enum's own declaration aside).
+
+use std::path::{Path, PathBuf};
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every `.rs` file below `dir`, with its text.
+fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read src") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).expect("read file");
+                out.push((p, text));
+            }
+        }
+    }
+    out
+}
+
+/// The code of a file without its `#[cfg(test)]` module (tests may reach anywhere) and comments.
+fn code(text: &str) -> String {
+    let cut = text.find("#[cfg(test)]\nmod tests").unwrap_or(text.len());
+    text[..cut].lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(src()).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+const BASE: [&str; 10] = [
+    "error.rs",
+    "model.rs",
+    "store/",
+    "http.rs",
+    "secrets.rs",
+    "jobs.rs",
+    "logging.rs",
+    "i18n.rs",
+    "clock.rs",
+    "sync/",
+];
+
+#[test]
+fn the_base_and_the_sync_engine_import_no_erp_feature_or_facade() {
+    let mut bad = vec![];
+    for (p, text) in sources(&src()) {
+        let r = rel(&p);
+        if !BASE.iter().any(|b| r == *b || (b.ends_with('/') && r.starts_with(b))) {
+            continue;
+        }
+        for (i, line) in code(&text).lines().enumerate() {
+            for banned in ["crate::erp", "crate::ops", "crate::api", "crate::Core", "super::erp", "super::ops"] {
+                if line.contains(banned) {
+                    bad.push(format!("{r}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "the base names a feature:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn a_room_never_imports_another_room() {
+    let rooms = ["contifico", "omie", "erpnext"];
+    let mut bad = vec![];
+    for (p, text) in sources(&src().join("erp")) {
+        let r = rel(&p);
+        let Some(own) = rooms.iter().find(|x| r.starts_with(&format!("erp/{x}/"))) else { continue };
+        for (i, line) in code(&text).lines().enumerate() {
+            for other in rooms.iter().filter(|x| *x != own) {
+                if line.contains(&format!("erp::{other}")) {
+                    bad.push(format!("{r}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "a room imports another:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn only_the_registry_names_every_erp_kind() {
+    let mut bad = vec![];
+    for (p, text) in sources(&src()) {
+        let r = rel(&p);
+        if r == "erp/mod.rs" || r == "model.rs" || r == "architecture_tests.rs" {
+            // The registry, and the enum's declaration with its string form.
+            continue;
+        }
+        let c = code(&text);
+        if ["ConnectionKind::Omie", "ConnectionKind::Contifico", "ConnectionKind::Erpnext"]
+            .iter()
+            .all(|k| c.contains(k))
+        {
+            bad.push(r);
+        }
+    }
+    assert!(bad.is_empty(), "these files name every ERP kind (move the match into erp/mod.rs): {bad:?}");
+}
+
+#[test]
+fn the_core_links_neither_the_desktop_stack_nor_the_simulators() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "-p", "backoffice-core", "--edges", "normal,build", "--prefix", "none", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo tree");
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.contains("rusqlite"), "cargo tree output looks wrong:\n{tree}");
+    for banned in ["tauri", "gtk", "webkit", "wry", "tao ", "backoffice-sim", "axum"] {
+        let hit: Vec<&str> = tree.lines().filter(|l| l.to_lowercase().starts_with(banned)).collect();
+        assert!(hit.is_empty(), "backoffice-core depends on {banned}: {hit:?}");
+    }
+}
+
+#[test]
+fn the_rules_would_catch_a_violation() {
+    // The scanners see what they are meant to see (so a passing run means something).
+    let sample =
+        "use crate::erp::omie::OmieError;\n// crate::ops in a comment\n#[cfg(test)]\nmod tests { use crate::api; }";
+    let c = code(sample);
+    assert!(c.contains("crate::erp"));
+    assert!(!c.contains("crate::ops") && !c.contains("crate::api"));
+    assert!(sources(&src()).iter().any(|(p, _)| rel(p) == "erp/mod.rs"));
+}

@@ -1,0 +1,194 @@
+//! The ERPs, one room each (`contifico/`, `omie/`, `erpnext/`: client, errors, resources and that
+//! ERP's own features), and this registry: the one place with a `match` over every ERP kind. Adding
+//! an ERP is a room, an arm in each function below, a [`ConnectionKind`] variant and its job kinds.
+
+pub mod contifico;
+pub mod erpnext;
+pub mod omie;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{CoreError, CoreResult};
+use crate::http::Http;
+use crate::model::{Connection, ConnectionKind, Credentials, Job};
+use crate::sync::{ResourceSpec, SyncOptions};
+use crate::Core;
+
+/// Every kind of job BackOffice runs. The string form is what the store, the scheduler and the UI
+/// keep (`sync_omie`...); the UI gets this enum through the generated bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub enum JobKind {
+    TestConnection,
+    SyncContifico,
+    SyncOmie,
+    OmieAttachmentScan,
+    OmiePoCloseScan,
+    /// Runs (or compensates) ERPNext inter-company transfers of one site A.
+    ErpnextWorkflow,
+    SyncErpnext,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 7] = [
+        JobKind::TestConnection,
+        JobKind::SyncContifico,
+        JobKind::SyncOmie,
+        JobKind::OmieAttachmentScan,
+        JobKind::OmiePoCloseScan,
+        JobKind::ErpnextWorkflow,
+        JobKind::SyncErpnext,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::TestConnection => "test_connection",
+            JobKind::SyncContifico => "sync_contifico",
+            JobKind::SyncOmie => "sync_omie",
+            JobKind::OmieAttachmentScan => "omie_attachment_scan",
+            JobKind::OmiePoCloseScan => "omie_po_close_scan",
+            JobKind::ErpnextWorkflow => "erpnext_workflow",
+            JobKind::SyncErpnext => "sync_erpnext",
+        }
+    }
+
+    pub fn parse(s: &str) -> CoreResult<JobKind> {
+        JobKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let known: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
+            CoreError::invalid(
+                "kind",
+                format!("\"{s}\" is not a job BackOffice knows. Use one of: {}", known.join(", ")),
+            )
+        })
+    }
+
+    /// Whether the job works on one connection (all but the transfer worker, which finds its own).
+    pub fn needs_connection(self) -> bool {
+        self != JobKind::ErpnextWorkflow
+    }
+}
+
+/// The ERP's name as users know it.
+pub fn label(kind: ConnectionKind) -> &'static str {
+    match kind {
+        ConnectionKind::Omie => "Omie",
+        ConnectionKind::Contifico => "Contífico",
+        ConnectionKind::Erpnext => "ERPNext",
+    }
+}
+
+/// The base URL of the real service, offered as the default in forms.
+pub fn default_base_url(kind: ConnectionKind) -> &'static str {
+    match kind {
+        ConnectionKind::Omie => "https://app.omie.com.br/api/v1/",
+        ConnectionKind::Contifico => "https://api.contifico.com/sistema/api/v1/",
+        ConnectionKind::Erpnext => "",
+    }
+}
+
+/// The ERP's documented time zone; empty when each installation keeps its own (an ERPNext site says
+/// its own when reached; until then the desktop's zone is assumed, never silently UTC).
+pub fn default_timezone(kind: ConnectionKind) -> &'static str {
+    match kind {
+        ConnectionKind::Omie => "America/Sao_Paulo",
+        ConnectionKind::Contifico => "America/Guayaquil",
+        ConnectionKind::Erpnext => "",
+    }
+}
+
+/// What the two secret parts are called, for messages: (key, secret).
+pub fn secret_labels(kind: ConnectionKind) -> (&'static str, &'static str) {
+    match kind {
+        ConnectionKind::Omie => ("The app key", "The app secret"),
+        ConnectionKind::Contifico => ("The API key", "The POS token"),
+        ConnectionKind::Erpnext => ("The API key", "The API secret"),
+    }
+}
+
+/// Whether the second secret may stay empty (Contífico's POS token).
+pub fn secret_optional(kind: ConnectionKind) -> bool {
+    kind == ConnectionKind::Contifico
+}
+
+/// The resources the sync engine reads for an ERP.
+pub fn resources(kind: ConnectionKind) -> &'static [ResourceSpec] {
+    match kind {
+        ConnectionKind::Omie => omie::sync::RESOURCES,
+        ConnectionKind::Contifico => contifico::resources::RESOURCES,
+        ConnectionKind::Erpnext => erpnext::sync::RESOURCES,
+    }
+}
+
+/// The job that syncs a connection of this ERP.
+pub fn sync_job(kind: ConnectionKind) -> JobKind {
+    match kind {
+        ConnectionKind::Omie => JobKind::SyncOmie,
+        ConnectionKind::Contifico => JobKind::SyncContifico,
+        ConnectionKind::Erpnext => JobKind::SyncErpnext,
+    }
+}
+
+/// The schedules offered by default for a connection of this ERP: (job, cron in the connection's
+/// zone, enabled). Contífico: sync hourly. Omie: sync every 30 min, attachment scan and order-closing
+/// scan every 30 min, staggered by 10 minutes to spread the API calls. ERPNext: none (transfers are
+/// started by people; its sync is offered in the Schedules form).
+pub fn default_schedules(kind: ConnectionKind) -> &'static [(JobKind, &'static str, bool)] {
+    match kind {
+        ConnectionKind::Contifico => &[(JobKind::SyncContifico, "0 * * * *", true)],
+        ConnectionKind::Omie => &[
+            (JobKind::SyncOmie, "*/30 * * * *", true),
+            (JobKind::OmieAttachmentScan, "10,40 * * * *", true),
+            (JobKind::OmiePoCloseScan, "20,50 * * * *", true),
+        ],
+        ConnectionKind::Erpnext => &[],
+    }
+}
+
+/// Which ERP a job kind belongs to (`None`: every ERP's, like the connection test).
+pub fn erp_of(kind: JobKind) -> Option<ConnectionKind> {
+    match kind {
+        JobKind::TestConnection => None,
+        JobKind::SyncContifico => Some(ConnectionKind::Contifico),
+        JobKind::SyncOmie | JobKind::OmieAttachmentScan | JobKind::OmiePoCloseScan => Some(ConnectionKind::Omie),
+        JobKind::ErpnextWorkflow | JobKind::SyncErpnext => Some(ConnectionKind::Erpnext),
+    }
+}
+
+/// Starts the sync job of a connection (options already checked).
+pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, opts: SyncOptions) -> CoreResult<Job> {
+    match conn.kind {
+        ConnectionKind::Omie => omie::sync::start_sync(core, conn, opts),
+        ConnectionKind::Contifico => contifico::resources::start_sync(core, conn, opts),
+        ConnectionKind::Erpnext => erpnext::sync::start_sync(core, conn, opts),
+    }
+}
+
+/// Starts a job of an ERP's own (not the sync, not the connection test) by kind.
+pub(crate) fn start_erp_job(
+    core: &Arc<Core>,
+    kind: JobKind,
+    conn: Option<&str>,
+    params: serde_json::Value,
+) -> CoreResult<Job> {
+    let need = || {
+        conn.ok_or_else(|| CoreError::invalid("connection", format!("a \"{}\" job needs a connection", kind.as_str())))
+    };
+    match kind {
+        JobKind::OmieAttachmentScan | JobKind::OmiePoCloseScan => core.start_omie_job(kind.as_str(), need()?, params),
+        JobKind::ErpnextWorkflow => core.start_erpnext_workflow_job(params),
+        other => Err(CoreError::invalid("kind", format!("\"{}\" is started another way", other.as_str()))),
+    }
+}
+
+/// One cheap real call that proves the URL and the credentials work; returns a short description.
+pub async fn test_connection(http: &Http, conn: &Connection, creds: &Credentials) -> CoreResult<String> {
+    match conn.kind {
+        ConnectionKind::Omie => omie::client::OmieClient::new(http.clone(), conn, creds).test().await,
+        ConnectionKind::Contifico => contifico::client::ContificoClient::new(http.clone(), conn, creds).test().await,
+        ConnectionKind::Erpnext => erpnext::client::ErpnextClient::new(http.clone(), conn, creds).test().await,
+    }
+}
