@@ -45,7 +45,8 @@ async fn connection_test_succeeds() -> Result<()> {
         }
         app.screenshot("jobs-pt-BR").await?;
         let status = app.connection_status(name).await?;
-        println!("conn-status after a successful test: {status:?}");
+        // connections.testOk in pt-BR: the row says the connection works.
+        ensure!(status == "Funcionando", "conn-status after a successful test is {status:?}, not \"Funcionando\"");
         app.goto("dashboard").await?;
         app.screenshot("dashboard-pt-BR").await?;
         Ok(())
@@ -71,7 +72,6 @@ async fn wrong_secret_reports_plain_failure() -> Result<()> {
             "the job failed without reaching the Omie simulator, so it did not test the secret"
         );
         let detail = app.open_job(&job.row).await?;
-        println!("job-error: {:?}", detail.error);
         ensure!(!detail.error.trim().is_empty(), "job-error is empty for a failed job");
         ensure!(detail.error.contains(name), "job-error does not name the connection `{name}`: {:?}", detail.error);
         ensure!(!detail.error.contains(wrong_secret), "job-error shows the secret: {:?}", detail.error);

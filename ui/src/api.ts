@@ -92,18 +92,6 @@ export const syncHistory = (connectionId: string): Promise<SyncRun[]> => call<Sy
 export const syncQuarantine = (connectionId: string): Promise<QuarantinedRecord[]> =>
   call<QuarantinedRecord[]>('sync_quarantine', { connectionId });
 
-// Contífico's page (the same commands, under the names its components use).
-export const contificoResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind: 'contifico' });
-export const contificoSummary = (connectionId: string): Promise<ResourceSummary[]> =>
-  call<ResourceSummary[]>('sync_summary', { connectionId });
-export const contificoSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
-  call<Job>('sync_start', { connectionId, options });
-export const contificoBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
-export const contificoRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
-  call<string>('sync_record', { connectionId, resource, id });
-export const contificoRewind = (connectionId: string, resource: string, to: string, apply: boolean): Promise<RewindPreview> =>
-  call<RewindPreview>('sync_rewind', { connectionId, resource, to, apply });
-
 // Schedules: jobs started by the clock inside the app, their run history, and "pause all".
 export const listSchedules = (): Promise<Schedule[]> => call<Schedule[]>('list_schedules');
 export const addSchedule = (input: ScheduleInput): Promise<Schedule> => call<Schedule>('add_schedule', { input });

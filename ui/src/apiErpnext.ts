@@ -1,16 +1,11 @@
 // Typed wrappers for the ERPNext commands: the inter-company transfer (preview, start, runs and the
-// operator controls), the idempotency field, the transfer's retry settings, and the sync of Purchase
-// Orders, Purchase Receipts and Delivery Notes. Like api.ts, every function rejects with an ApiError.
+// operator controls), the idempotency field and the transfer's retry settings. (The sync of Purchase
+// Orders, Purchase Receipts and Delivery Notes uses the generic `sync*` commands of api.ts.) Like
+// api.ts, every function rejects with an ApiError.
 // Pages import this module (tests mock it); nothing here calls `invoke` itself.
 import { call } from './api';
-import type { BrowsePage } from './bindings/BrowsePage';
-import type { BrowseQuery } from './bindings/BrowseQuery';
 import type { FieldStatus } from './bindings/FieldStatus';
-import type { Job } from './bindings/Job';
-import type { ResourceInfo } from './bindings/ResourceInfo';
-import type { ResourceSummary } from './bindings/ResourceSummary';
 import type { RunFilter } from './bindings/RunFilter';
-import type { SyncOptions } from './bindings/SyncOptions';
 import type { TransferInput } from './bindings/TransferInput';
 import type { TransferPreview } from './bindings/TransferPreview';
 import type { TransferRun } from './bindings/TransferRun';
@@ -19,8 +14,6 @@ import type { WorkflowSettings } from './bindings/WorkflowSettings';
 
 /** The job kind that runs (and compensates) transfers. */
 export const ERPNEXT_WORKFLOW_KIND = 'erpnext_workflow';
-/** The job kind of a sync of one ERPNext site. */
-export const ERPNEXT_SYNC_KIND = 'sync_erpnext';
 
 /** Checks the form against both sites and returns the four documents; nothing is written. */
 export const erpnextPreview = (input: TransferInput): Promise<TransferPreview> =>
@@ -59,14 +52,3 @@ export const erpnextEnsureField = (connectionId: string): Promise<FieldStatus> =
 export const erpnextSettings = (): Promise<WorkflowSettings> => call<WorkflowSettings>('erpnext_settings');
 export const erpnextSaveSettings = (settings: WorkflowSettings): Promise<WorkflowSettings> =>
   call<WorkflowSettings>('erpnext_save_settings', { settings });
-
-/** Starts a sync job and returns it at once; its progress arrives as job events. */
-export const erpnextSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
-  call<Job>('sync_start', { connectionId, options });
-export const erpnextResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind: 'erpnext' });
-export const erpnextSummary = (connectionId: string): Promise<ResourceSummary[]> =>
-  call<ResourceSummary[]>('sync_summary', { connectionId });
-export const erpnextBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
-/** The stored raw JSON of one document, exactly as the site sent it. */
-export const erpnextRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
-  call<string>('sync_record', { connectionId, resource, id });

@@ -1,8 +1,7 @@
 // Typed wrappers for the Omie commands (one per command). They go through `call` from api.ts, so
 // they reject with an ApiError like every other command; pages import these, never `invoke`.
+// Omie's synced data uses the generic `sync*` commands of api.ts.
 import { call } from './api';
-import type { BrowsePage } from './bindings/BrowsePage';
-import type { BrowseQuery } from './bindings/BrowseQuery';
 import type { Job } from './bindings/Job';
 import type { OmieAttachmentMapEntry } from './bindings/OmieAttachmentMapEntry';
 import type { OmieAttachmentSettings } from './bindings/OmieAttachmentSettings';
@@ -17,22 +16,9 @@ import type { OmieScanOptions } from './bindings/OmieScanOptions';
 import type { OmieTransferDetail } from './bindings/OmieTransferDetail';
 import type { OmieTransferRequest } from './bindings/OmieTransferRequest';
 import type { OmieUploadRequest } from './bindings/OmieUploadRequest';
-import type { ResourceInfo } from './bindings/ResourceInfo';
-import type { ResourceSummary } from './bindings/ResourceSummary';
-import type { SyncOptions } from './bindings/SyncOptions';
 
-// ---------- Synced data ----------
+// ---------- Key status and local clients ----------
 
-export const omieResources = (): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind: 'omie' });
-export const omieSummary = (connectionId: string): Promise<ResourceSummary[]> =>
-  call<ResourceSummary[]>('sync_summary', { connectionId });
-/** Starts a `sync_omie` job and returns it at once; progress arrives as job events. */
-export const omieSync = (connectionId: string, options: SyncOptions): Promise<Job> =>
-  call<Job>('sync_start', { connectionId, options });
-export const omieBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
-/** The stored raw JSON of one record, exactly as Omie sent it. */
-export const omieRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
-  call<string>('sync_record', { connectionId, resource, id });
 export const omieKeyStatus = (connectionId: string): Promise<OmieKeyStatus> =>
   call<OmieKeyStatus>('omie_key_status', { connectionId });
 export const omieLocalClients = (connectionId: string): Promise<OmieLocalClient[]> =>

@@ -31,6 +31,17 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 4)]
         workers: usize,
     },
+    /// Contífico's whole sync next to the raw SQLite upsert limit and the seed's plain sequential
+    /// script, measured in the same run, at each total record count; plus peak RSS and a re-sync
+    /// with nothing changed.
+    Sync {
+        /// Total records (spread over the resources)
+        #[arg(long, num_args = 1.., default_values_t = [100_000u64, 1_000_000u64])]
+        records: Vec<u64>,
+        /// Simulated latency per request
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+    },
     /// Sync N records of one resource from the loopback simulator into a fresh DB; compare with a
     /// plain rusqlite insert of the same rows; measure an incremental re-sync with nothing changed.
     ContificoSync {
@@ -51,6 +62,7 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
         BenchCmd::OmieRate { minutes, latency_ms, workers } => {
             crate::omie::bench_rate(minutes, latency_ms, workers).await
         }
+        BenchCmd::Sync { records, latency_ms } => crate::bench_sync::run(&records, latency_ms).await,
         BenchCmd::ContificoSync { records, resource, page_size, batch_size } => {
             contifico_sync(&records, &resource, page_size, batch_size).await
         }
@@ -58,9 +70,9 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
 }
 
 /// The simulator in its own process, so its memory is not counted as ours.
-struct SimProcess {
+pub(crate) struct SimProcess {
     child: Child,
-    urls: serde_json::Value,
+    pub(crate) urls: serde_json::Value,
 }
 
 impl Drop for SimProcess {
@@ -80,9 +92,13 @@ fn sim_binary() -> Result<PathBuf> {
 }
 
 fn start_sim(scale: u64) -> Result<SimProcess> {
+    start_sim_with(scale, 0)
+}
+
+pub(crate) fn start_sim_with(scale: u64, latency_ms: u64) -> Result<SimProcess> {
     use std::io::BufRead;
     let mut child = Command::new(sim_binary()?)
-        .args(["--scale", &scale.to_string(), "--seed", "7"])
+        .args(["--scale", &scale.to_string(), "--seed", "7", "--latency-ms", &latency_ms.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -93,16 +109,16 @@ fn start_sim(scale: u64) -> Result<SimProcess> {
     Ok(SimProcess { child, urls })
 }
 
-fn proc_status_kb(field: &str) -> Option<u64> {
+pub(crate) fn proc_status_kb(field: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     s.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-async fn open_core(dir: &Path, base_url: &str) -> Result<(Arc<Core>, String)> {
+pub(crate) async fn open_core(dir: &Path, base_url: &str) -> Result<(Arc<Core>, String)> {
     let secrets = Arc::new(Overlay::new(Keychain::default()));
     let paths = Paths { db: dir.join("bench.db"), log_dir: dir.join("logs") };
     let core = Core::open(paths, secrets.clone())?;
@@ -112,7 +128,7 @@ async fn open_core(dir: &Path, base_url: &str) -> Result<(Arc<Core>, String)> {
     Ok((core, conn.id))
 }
 
-async fn wait_job(core: &Arc<Core>, id: &str) -> Result<backoffice_core::model::Job> {
+pub(crate) async fn wait_job(core: &Arc<Core>, id: &str) -> Result<backoffice_core::model::Job> {
     loop {
         let j = core.jobs.get(id)?;
         if !j.status.is_active() {

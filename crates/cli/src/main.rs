@@ -8,6 +8,7 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod bench_sync;
 mod email;
 mod erpnext;
 mod omie;
@@ -119,6 +120,9 @@ enum SyncCmd {
         page_size: Option<u32>,
         #[arg(long)]
         batch_size: Option<u32>,
+        /// Requests in flight at most (default 8; Contífico also reads CONTIFICO_CONCURRENCY)
+        #[arg(long)]
+        concurrency: Option<u32>,
     },
     /// Sync Omie resources (all by default). Without --connection, uses OMIE_APP_KEY /
     /// OMIE_APP_SECRET / OMIE_API_BASE_URL if set, else the only Omie connection.
@@ -139,6 +143,9 @@ enum SyncCmd {
         /// Records per local commit (default SYNC_BATCH_SIZE, else 1000)
         #[arg(long)]
         batch_size: Option<u32>,
+        /// Requests in flight at most (default 8; Contífico also reads CONTIFICO_CONCURRENCY)
+        #[arg(long)]
+        concurrency: Option<u32>,
     },
     /// Sync Contífico resources (all by default). Without --connection, uses CONTIFICO_API_KEY /
     /// CONTIFICO_API_TOKEN / CONTIFICO_API_BASE_URL if set, else the only Contífico connection.
@@ -158,6 +165,9 @@ enum SyncCmd {
         /// Records per local commit (default SYNC_BATCH_SIZE, else 1000)
         #[arg(long)]
         batch_size: Option<u32>,
+        /// Requests in flight at most (default 8; Contífico also reads CONTIFICO_CONCURRENCY)
+        #[arg(long)]
+        concurrency: Option<u32>,
     },
 }
 
@@ -298,21 +308,27 @@ async fn run(cli: Cli) -> Result<i32> {
     match cli.cmd {
         Cmd::Connections { cmd } => connections(&ctx, cmd).await,
         Cmd::Jobs { cmd } => jobs(&ctx, cmd),
-        Cmd::Sync { erp: SyncCmd::Contifico { connection, resources, since, full_refresh, page_size, batch_size } } => {
+        Cmd::Sync {
+            erp: SyncCmd::Contifico { connection, resources, since, full_refresh, page_size, batch_size, concurrency },
+        } => {
             let conn = resolve_contifico(&ctx, connection.as_deref())?;
-            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
+            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size, concurrency };
             let job = ctx.core.sync_start(&conn.id, opts)?;
             output::follow_job(&ctx, &job.id).await
         }
-        Cmd::Sync { erp: SyncCmd::Omie { connection, resources, since, full_refresh, page_size, batch_size } } => {
+        Cmd::Sync {
+            erp: SyncCmd::Omie { connection, resources, since, full_refresh, page_size, batch_size, concurrency },
+        } => {
             let conn = omie::resolve_omie(&ctx, connection.as_deref())?;
-            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
+            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size, concurrency };
             let job = ctx.core.sync_start(&conn.id, opts)?;
             output::follow_job(&ctx, &job.id).await
         }
         Cmd::Omie { cmd } => omie::run(&ctx, cmd).await,
-        Cmd::Sync { erp: SyncCmd::Erpnext { connection, resources, since, full_refresh, page_size, batch_size } } => {
-            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size };
+        Cmd::Sync {
+            erp: SyncCmd::Erpnext { connection, resources, since, full_refresh, page_size, batch_size, concurrency },
+        } => {
+            let opts = SyncOptions { resources, since, full_refresh, page_size, batch_size, concurrency };
             let job = ctx.core.sync_start(&connection, opts)?;
             output::follow_job(&ctx, &job.id).await
         }

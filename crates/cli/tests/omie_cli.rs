@@ -17,7 +17,6 @@ fn cli(db: &std::path::Path, sim: &SimHandle) -> Command {
         .env("OMIE_APP_KEY", c.omie_app_key)
         .env("OMIE_APP_SECRET", c.omie_app_secret)
         .env("OMIE_API_BASE_URL", &sim.omie)
-        .env_remove("BACKOFFICE_TEST_CRASH_AFTER_INCLUDE")
         .env_remove("OMIE_PAGE_SIZE")
         .env_remove("OMIE_PO_CLOSE_CALL")
         .env_remove("OMIE_PO_CLOSE_ENDPOINT")
@@ -61,15 +60,31 @@ async fn crash_between_include_and_commit_leaves_no_duplicate_after_restart() {
     ];
     let pid_s = pid.to_string();
 
-    // The process dies right after Omie accepted the first file, before the local commit.
-    let out = cli(&db, &sim)
+    // Omie keeps the first file but holds its answer; the process is killed (SIGKILL) in between,
+    // before it can commit anything locally.
+    o.hold_answers("IncluirAnexo", Duration::from_secs(600), 1);
+    let mut child = cli(&db, &sim)
         .args(args)
         .args(["--to-id", &pid_s])
-        .env("BACKOFFICE_TEST_CRASH_AFTER_INCLUDE", "1")
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .unwrap();
-    assert!(!out.status.success(), "the process should have crashed");
-    assert_eq!(o.attachments("conta-pagar", pid).len(), 1, "one file reached Omie before the crash");
+    let mut reached = false;
+    for _ in 0..2400 {
+        if !o.attachments("conta-pagar", pid).is_empty() {
+            reached = true;
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the CLI ended before Omie kept the file");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(reached, "the first file never reached Omie");
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the process was killed");
+    o.clear_holds();
+    assert_eq!(o.attachments("conta-pagar", pid).len(), 1, "one file reached Omie before the kill");
 
     // Restart: the run finds its own copy by cCodIntAnexo and copies only the other file.
     let out = cli(&db, &sim).args(args).args(["--to-id", &pid_s]).output().unwrap();

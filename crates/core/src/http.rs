@@ -9,6 +9,18 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use crate::error::{CoreError, CoreResult};
 
+/// How many times, in this process, an ERP answered 429 or 5xx or did not answer in time: the sync
+/// engine lowers its concurrency when this grows during a request.
+static PUSHBACKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn pushbacks() -> u64 {
+    PUSHBACKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+pub fn record_pushback() {
+    PUSHBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 #[derive(Clone)]
 pub struct Http {
     pub client: reqwest::Client,
@@ -68,11 +80,15 @@ impl Http {
             };
             let (retry_after, err) = match outcome {
                 Ok((status, body)) if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() => {
+                    record_pushback();
                     let retry_after = parse_retry_after(&body.1);
                     (retry_after, http_error(connection, url, status, &body.0))
                 }
                 Ok((status, body)) => return Ok((status, body.0)),
-                Err(e) if e.is_transient() => (None, e),
+                Err(e) if e.is_transient() => {
+                    record_pushback();
+                    (None, e)
+                }
                 Err(e) => return Err(e),
             };
             match backoff.next() {

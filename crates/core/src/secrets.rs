@@ -70,27 +70,6 @@ impl SecretStore for Keychain {
     }
 }
 
-/// Credentials given through the environment (or a `.env` file) for headless runs: the seeds'
-/// variable names. They override the keychain for the connection kind they belong to.
-#[derive(Debug, Clone, Default)]
-pub struct EnvCredentials {
-    pub omie: Option<Credentials>,
-    pub contifico: Option<Credentials>,
-}
-
-impl EnvCredentials {
-    pub fn from_env() -> Self {
-        let pair = |k: &str, s: &str| match (std::env::var(k), std::env::var(s)) {
-            (Ok(key), Ok(secret)) if !key.is_empty() => Some(Credentials { key, secret }),
-            _ => None,
-        };
-        EnvCredentials {
-            omie: pair("OMIE_APP_KEY", "OMIE_APP_SECRET"),
-            contifico: pair("CONTIFICO_API_KEY", "CONTIFICO_API_TOKEN"),
-        }
-    }
-}
-
 /// Credentials held in memory for this process only (from the environment), layered over another
 /// store. Used by the CLI for headless runs: environment credentials are never written anywhere.
 pub struct Overlay<S: SecretStore> {

@@ -100,6 +100,14 @@ async fn every_kind_tests_ok_against_the_simulators_and_bad_secrets_fail_plainly
 async fn canary_secret_never_reaches_sqlite_or_logs() {
     let canary_key = format!("canary-key-{}", uuid::Uuid::new_v4().simple());
     let canary_secret = format!("canary-secret-{}", uuid::Uuid::new_v4().simple());
+    // A simulator that accepts the canary: the test succeeds, so real requests carrying the key and
+    // the secret (Omie sends both in the JSON body) are made and logged at debug level.
+    let credentials = SimCredentials {
+        omie_app_key: canary_key.clone(),
+        omie_app_secret: canary_secret.clone(),
+        ..Default::default()
+    };
+    let sim = backoffice_sim::start(SimConfig { scale: 3, credentials, ..Default::default() }).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Log everything, request and response bodies included, into this test's folder.
     std::env::set_var("BACKOFFICE_LOG", "debug");
@@ -107,31 +115,42 @@ async fn canary_secret_never_reaches_sqlite_or_logs() {
     let core = open(dir.path());
     let conn = core
         .connections()
-        .create(
-            &input("Canário", ConnectionKind::Omie, "http://127.0.0.1:9/api/v1/", &canary_key, &canary_secret),
-            false,
-        )
+        .create(&input("Canário", ConnectionKind::Omie, &sim.omie, &canary_key, &canary_secret), false)
         .unwrap();
     // The secret is in the keychain...
     let stored = core.secrets.get(&conn.id).unwrap().unwrap();
     assert_eq!(stored.secret, canary_secret);
-    // ...and a failing test (unreachable host) logs and stores its error without it.
+    // ...and a successful test, and a failing one (unreachable host), log and store without it.
     let job = run_test(&core, &conn.id).await;
-    assert_eq!(job.status, JobStatus::Failed);
-    assert_eq!(job.error.as_ref().unwrap().code, "unreachable");
-    let json = serde_json::to_string(&core.jobs.detail(&job.id).unwrap()).unwrap();
-    assert!(!json.contains(&canary_secret) && !json.contains(&canary_key));
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let dead = core
+        .connections()
+        .create(
+            &input("Canário fora", ConnectionKind::Omie, "http://127.0.0.1:9/api/v1/", &canary_key, &canary_secret),
+            false,
+        )
+        .unwrap();
+    let failed = run_test(&core, &dead.id).await;
+    assert_eq!(failed.error.as_ref().unwrap().code, "unreachable");
+    for j in [&job, &failed] {
+        let json = serde_json::to_string(&core.jobs.detail(&j.id).unwrap()).unwrap();
+        assert!(!json.contains(&canary_secret) && !json.contains(&canary_key));
+    }
     drop(core);
     drop(_guard); // flush the log file
-    let mut scanned = 0;
+    let mut scanned_db = false;
+    let mut logged_requests = false;
     for entry in walk(dir.path()) {
         let bytes = std::fs::read(&entry).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(&canary_secret), "secret found in {}", entry.display());
         assert!(!text.contains(&canary_key), "key found in {}", entry.display());
-        scanned += 1;
+        scanned_db |= entry.file_name().is_some_and(|n| n == "bo.db");
+        logged_requests |= entry.starts_with(dir.path().join("logs")) && text.contains("ListarClientes");
     }
-    assert!(scanned >= 2, "the database file and the log file must have been scanned");
+    assert!(scanned_db, "the database file must have been scanned");
+    assert!(logged_requests, "the debug log must hold the requests made (else its scan proves nothing)");
+    sim.shutdown().await;
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -129,6 +129,7 @@ async fn full_incremental_and_full_refresh_keep_an_exact_copy_with_tombstones() 
         assert_eq!(local_ids(&env, spec, false), up, "{}: local copy differs", spec.name);
     }
     let summaries = sync::summaries(&env.core.store, &env.conn_id, "contifico", RESOURCES).unwrap();
+    assert_eq!(summaries.len(), RESOURCES.len());
     assert!(summaries.iter().all(|s| s.last_success_at.is_some() && s.resume_page.is_none()));
     let first_requests = env.sim.contifico().total_requests();
 
@@ -275,6 +276,7 @@ async fn rejected_key_stops_the_sync_with_guidance() {
     assert!(err.message.contains("API key"), "{}", err.message);
     // It stopped: only one resource was attempted.
     let s = sync::summaries(&env.core.store, &env.conn_id, "contifico", RESOURCES).unwrap();
+    assert_eq!(s.len(), RESOURCES.len());
     assert_eq!(s.iter().filter(|s| s.last_error.is_some()).count(), 1);
     assert!(s.iter().all(|s| s.last_success_at.is_none()));
 }
@@ -397,6 +399,7 @@ async fn browser_searches_filters_and_sorts_the_local_copy() {
     // Column filter and unknown column.
     let f = sync::query::ColumnFilter { column: "tipo".into(), op: "eq".into(), value: "J".into() };
     let j = env.core.sync_browse(&q(None, vec![f], None)).unwrap();
+    assert!(!j.rows.is_empty(), "the filter must keep some rows for the check to mean anything");
     assert!(j.rows.iter().all(|r| r.values[0].as_deref() == Some("J")));
     let bad = sync::query::ColumnFilter { column: "password".into(), op: "eq".into(), value: "x".into() };
     assert!(env.core.sync_browse(&q(None, vec![bad], None)).is_err());
@@ -410,6 +413,7 @@ async fn browser_searches_filters_and_sorts_the_local_copy() {
     };
     let p = env.core.sync_browse(&pq).unwrap();
     let idx = p.columns.iter().position(|c| c.name == "pvp1").unwrap();
+    assert!(!p.rows.is_empty(), "some products cost 100 or more");
     assert!(p
         .rows
         .iter()

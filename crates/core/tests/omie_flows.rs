@@ -457,9 +457,16 @@ async fn a_blocked_key_stops_every_call_and_says_when_it_is_usable_again() {
     let job = wait(&env.core, env.core.sync_start(&env.conn_id, SyncOptions::default()).unwrap()).await;
     assert_eq!(job.error.unwrap().code, "omie_key_blocked");
     assert_eq!(env.sim.omie_control().total_requests(), seen);
-    // After the time it named, the key works again.
-    tokio::time::sleep(Duration::from_millis(2300)).await;
-    assert!(!env.core.omie_key_status(&env.conn_id).unwrap().blocked);
+    // After the time it named, the key works again (waiting for the status to say so, not for a time).
+    let mut unblocked = false;
+    for _ in 0..400 {
+        if !env.core.omie_key_status(&env.conn_id).unwrap().blocked {
+            unblocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(unblocked, "the key stayed blocked past the time Omie named");
     let job = wait(&env.core, env.core.sync_start(&env.conn_id, SyncOptions::default()).unwrap()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
 }
@@ -487,11 +494,12 @@ async fn redundant_calls_are_answered_from_cache_or_waited_out() {
     assert_eq!(o.limit_stats().admitted, 1);
     // Another process (its own limiter) sends it: Omie says REDUNDANT, the client waits what it says.
     let b = mk();
-    let t = std::time::Instant::now();
     let third = b.call_ok("geral/clientes/", "ConsultarCliente", p).await.unwrap();
     assert_eq!(third, first);
-    assert!(t.elapsed() >= Duration::from_millis(900), "{:?}", t.elapsed());
+    // Omie refused it once as redundant, then admitted it: the simulator, on its own clock, only
+    // admits the same call again once the window it named has passed.
     assert_eq!(o.limit_stats().redundant, 1);
+    assert_eq!(o.limit_stats().admitted, 2, "{:?}", o.limit_stats());
     assert_eq!(o.limit_stats().blocks, 0);
     let _ = host;
 

@@ -97,6 +97,10 @@ pub(crate) struct OmieState {
     lim: Mutex<limits::LimitState>,
     time: RwLock<TimeSource>,
     world: Mutex<World>,
+    /// Calls whose answer is held after the work is done (and committed): (call, how long, how many).
+    holds: Mutex<Vec<(String, Duration, u32)>>,
+    /// Wakes the answers being held when the holds are cleared.
+    release_holds: tokio::sync::Notify,
 }
 
 /// What changed since start: touched records, extra clients, order states, attachments, links.
@@ -154,6 +158,8 @@ pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerCo
             serve_zip: false,
             base_url: String::new(),
         }),
+        holds: Mutex::new(Vec::new()),
+        release_holds: tokio::sync::Notify::new(),
     });
     let api = Router::new()
         .route("/api/v1/{*service}", any(handle))
@@ -174,7 +180,33 @@ impl std::fmt::Debug for OmieControl {
     }
 }
 
+impl OmieState {
+    fn take_hold(&self, call: &str) -> Option<Duration> {
+        let mut holds = self.holds.lock().expect("holds");
+        let i = holds.iter().position(|(c, _, _)| c == call)?;
+        let d = holds[i].1;
+        holds[i].2 -= 1;
+        if holds[i].2 == 0 {
+            holds.remove(i);
+        }
+        Some(d)
+    }
+}
+
 impl OmieControl {
+    /// The next `n` successful `call`s (e.g. `IncluirAnexo`) do their work, then hold the answer for `d`.
+    pub fn hold_answers(&self, call: &str, d: Duration, n: u32) {
+        if n > 0 {
+            self.st.holds.lock().expect("holds").push((call.to_string(), d, n));
+        }
+    }
+
+    /// Forgets every hold still armed and answers the ones being held now.
+    pub fn clear_holds(&self) {
+        self.st.holds.lock().expect("holds").clear();
+        self.st.release_holds.notify_waiters();
+    }
+
     pub(crate) fn set_base_url(&self, base: &str) {
         self.st.world().base_url = base.to_string();
     }
@@ -391,6 +423,15 @@ async fn handle(
     match dispatch(&st, &service, &call, &param, &base) {
         Ok(v) => {
             st.lim().answered(&lim, (st.time())(), fingerprint);
+            if let Some(d) = st.take_hold(&call) {
+                // The call is done and kept; only its answer is late (a client timeout or a crash
+                // in between must not lead to a second copy). Clearing the holds answers at once.
+                let released = st.release_holds.notified();
+                tokio::select! {
+                    _ = tokio::time::sleep(d) => {}
+                    _ = released => {}
+                }
+            }
             json_response(200, &v)
         }
         Err(f) => f.into_response(),

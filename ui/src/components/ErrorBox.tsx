@@ -21,11 +21,14 @@ export function ErrorBox({
   error,
   testId,
   title,
+  text,
   onDismiss,
 }: {
   error: ApiError;
   testId?: string;
   title?: string;
+  /** The error in words, when a page words it itself; `errors.<code>` otherwise. */
+  text?: string;
   onDismiss?: () => void;
 }) {
   const { t, i18n } = useTranslation();
@@ -34,7 +37,7 @@ export function ErrorBox({
       <Icon name="alert" size={20} className="alert-icon" />
       <div className="alert-body">
         {title ? <strong className="alert-title">{title}</strong> : null}
-        <p className="alert-text">{translateError(i18n, error)}</p>
+        <p className="alert-text">{text ?? translateError(i18n, error)}</p>
         <ErrorDetails details={error.details} />
       </div>
       {onDismiss ? (

@@ -10,11 +10,10 @@ import type { BrowseRow } from '../bindings/BrowseRow';
 import type { ResourceInfo } from '../bindings/ResourceInfo';
 import type { ResourceSummary } from '../bindings/ResourceSummary';
 import i18n from '../i18n';
-import { connection, job } from '../test/fixtures';
+import { connection, job, resourceSummary } from '../test/fixtures';
 import { captureJobEvents } from '../test/mockApi';
-import { pickJob } from './Contifico';
+import { parseProgressLabel, pickJob, prettyJson } from '../features/sync';
 import { buildFilters, nextSort } from './ContificoBrowser';
-import { parseProgressLabel, prettyJson } from './ContificoUtil';
 
 vi.mock('../api', async () => (await import('../test/mockApi')).apiMockFactory());
 const mocked = vi.mocked(api);
@@ -50,19 +49,7 @@ const resources: ResourceInfo[] = [
 ];
 
 function summaryRow(over: Partial<ResourceSummary>): ResourceSummary {
-  return {
-    resource: 'productos',
-    records: 0,
-    deleted: 0,
-    quarantined: 0,
-    last_fetched_at: null,
-    last_success_at: null,
-    cursor: null,
-    last_error: null,
-    supports_incremental: true,
-    resume_page: null,
-    ...over,
-  };
+  return resourceSummary({ resource: 'productos', ...over });
 }
 
 const summary: ResourceSummary[] = [
@@ -94,8 +81,8 @@ beforeEach(() => {
   window.localStorage.clear();
   emit = captureJobEvents(mocked.onJobEvent as unknown as ReturnType<typeof vi.fn>);
   mocked.listConnections.mockResolvedValue([omie, quito]);
-  mocked.contificoResources.mockResolvedValue(resources);
-  mocked.contificoSummary.mockResolvedValue(summary);
+  mocked.syncResources.mockResolvedValue(resources);
+  mocked.syncSummary.mockResolvedValue(summary);
   mocked.listJobs.mockResolvedValue([]);
   mocked.syncHistory.mockResolvedValue([]);
   mocked.syncQuarantine.mockResolvedValue([]);
@@ -126,7 +113,7 @@ describe('Contífico page: summary', () => {
     expect(within(bodegas!).getByTestId('summary-mode')).toHaveTextContent('Full read each time');
     expect(within(productos!).getByTestId('summary-browse')).toHaveAttribute('href', '#/contifico/browse/productos');
     expect(screen.getByTestId('summary-total')).toHaveTextContent('13,325');
-    expect(mocked.contificoSummary).toHaveBeenCalledWith('c1');
+    expect(mocked.syncSummary).toHaveBeenCalledWith('c1');
     // One Contífico connection: no picker, only its name.
     expect(screen.queryByTestId('contifico-connection')).not.toBeInTheDocument();
     expect(screen.getByTestId('contifico-connection-name')).toHaveTextContent('Quito Matriz');
@@ -145,7 +132,7 @@ describe('Contífico page: summary', () => {
     await renderPage();
     expect(await screen.findByTestId('contifico-empty')).toHaveTextContent('No Contífico connection yet');
     expect(screen.getByTestId('contifico-go-connections')).toHaveAttribute('href', '#/connections');
-    expect(mocked.contificoSummary).not.toHaveBeenCalled();
+    expect(mocked.syncSummary).not.toHaveBeenCalled();
   });
 
   it('lets the user pick among several Contífico connections', async () => {
@@ -155,12 +142,12 @@ describe('Contífico page: summary', () => {
     const picker = await screen.findByTestId('contifico-connection');
     expect(picker).toHaveValue('c1');
     await user.selectOptions(picker, 'c2');
-    await waitFor(() => expect(mocked.contificoSummary).toHaveBeenLastCalledWith('c2'));
+    await waitFor(() => expect(mocked.syncSummary).toHaveBeenLastCalledWith('c2'));
     expect(screen.getByTestId('page-contifico')).toHaveAttribute('data-connection', 'c2');
   });
 
   it('rewinds a resource after showing how much will be read again', async () => {
-    mocked.contificoRewind.mockImplementation(async (_c, resource, to, apply) => ({
+    mocked.syncRewind.mockImplementation(async (_c, resource, to, apply) => ({
       resource,
       to,
       stored_records: 12345,
@@ -176,12 +163,12 @@ describe('Contífico page: summary', () => {
     expect(within(dialog).getByTestId('rewind-confirm')).toBeDisabled();
     fireEvent.change(within(dialog).getByTestId('rewind-date'), { target: { value: '2025-01-31' } });
     await user.click(within(dialog).getByTestId('rewind-preview'));
-    expect(mocked.contificoRewind).toHaveBeenLastCalledWith('c1', 'productos', '2025-01-31', false);
+    expect(mocked.syncRewind).toHaveBeenLastCalledWith('c1', 'productos', '2025-01-31', false);
     expect(await within(dialog).findByTestId('rewind-estimate')).toHaveTextContent(
       'About 1,500 records will be read again (out of 12,345 stored).',
     );
     await user.click(within(dialog).getByTestId('rewind-confirm'));
-    expect(mocked.contificoRewind).toHaveBeenLastCalledWith('c1', 'productos', '2025-01-31', true);
+    expect(mocked.syncRewind).toHaveBeenLastCalledWith('c1', 'productos', '2025-01-31', true);
     expect(await screen.findByTestId('rewind-done')).toHaveTextContent('“Products” was rewound to 01/31/2025');
     expect(screen.queryByTestId('rewind-dialog')).not.toBeInTheDocument();
   });
@@ -189,7 +176,7 @@ describe('Contífico page: summary', () => {
 
 describe('Contífico page: sync', () => {
   it('sends the chosen resources and options when Sync now is clicked', async () => {
-    mocked.contificoSync.mockResolvedValue(job({ id: 's1', kind: 'sync_contifico', status: 'queued', finished_at: null }));
+    mocked.syncStart.mockResolvedValue(job({ id: 's1', kind: 'sync_contifico', status: 'queued', finished_at: null }));
     const user = userEvent.setup();
     await renderPage();
     await user.click(await screen.findByTestId('sync-resource-personas'));
@@ -197,7 +184,7 @@ describe('Contífico page: sync', () => {
     fireEvent.change(screen.getByTestId('sync-since'), { target: { value: '2025-01-15T08:30' } });
     await user.click(screen.getByTestId('sync-full-refresh'));
     await user.click(screen.getByTestId('sync-now'));
-    expect(mocked.contificoSync).toHaveBeenCalledWith('c1', {
+    expect(mocked.syncStart).toHaveBeenCalledWith('c1', {
       resources: ['productos', 'personas'],
       since: new Date('2025-01-15T08:30').toISOString(),
       full_refresh: true,
@@ -207,11 +194,11 @@ describe('Contífico page: sync', () => {
   });
 
   it('syncs everything when nothing is ticked', async () => {
-    mocked.contificoSync.mockResolvedValue(job({ id: 's1', kind: 'sync_contifico', status: 'queued', finished_at: null }));
+    mocked.syncStart.mockResolvedValue(job({ id: 's1', kind: 'sync_contifico', status: 'queued', finished_at: null }));
     const user = userEvent.setup();
     await renderPage();
     await user.click(await screen.findByTestId('sync-now'));
-    expect(mocked.contificoSync).toHaveBeenCalledWith('c1', {
+    expect(mocked.syncStart).toHaveBeenCalledWith('c1', {
       resources: [],
       since: null,
       full_refresh: false,
@@ -230,7 +217,7 @@ describe('Contífico page: sync', () => {
       started_at: null,
       finished_at: null,
     });
-    mocked.contificoSync.mockResolvedValue(queued);
+    mocked.syncStart.mockResolvedValue(queued);
     const user = userEvent.setup();
     await renderPage();
     await user.click(await screen.findByTestId('sync-now'));
@@ -262,7 +249,7 @@ describe('Contífico page: sync', () => {
     act(() => emit({ job: { ...queued, id: 'x', connection_id: 'c9', status: 'failed' }, log: null }));
     expect(screen.getByTestId('sync-progress')).toBeInTheDocument();
 
-    const summaryCalls = mocked.contificoSummary.mock.calls.length;
+    const summaryCalls = mocked.syncSummary.mock.calls.length;
     act(() =>
       emit({
         job: {
@@ -284,7 +271,7 @@ describe('Contífico page: sync', () => {
     );
     expect(within(result).getByTestId('sync-job-link')).toHaveAttribute('href', '#/jobs/s1');
     expect(screen.queryByTestId('sync-progress')).not.toBeInTheDocument();
-    await waitFor(() => expect(mocked.contificoSummary.mock.calls.length).toBeGreaterThan(summaryCalls));
+    await waitFor(() => expect(mocked.syncSummary.mock.calls.length).toBeGreaterThan(summaryCalls));
   });
 
   it('cancels the running sync', async () => {
@@ -329,7 +316,7 @@ describe('Contífico page: sync', () => {
   });
 
   it('shows the translated error when a sync is already running', async () => {
-    mocked.contificoSync.mockRejectedValue({
+    mocked.syncStart.mockRejectedValue({
       code: 'job_already_running',
       message: 'busy',
       params: { kind: 'sync_contifico', target: '"Quito Matriz"' },
@@ -347,7 +334,7 @@ describe('Contífico page: sync', () => {
 describe('Contífico page: browser', { timeout: 20_000 }, () => {
   /** A server with 450 products that answers at most `perPage` rows (fewer rows keep jsdom fast). */
   const serve = (perPage: number) =>
-    mocked.contificoBrowse.mockImplementation(async (q: BrowseQuery) => ({
+    mocked.syncBrowse.mockImplementation(async (q: BrowseQuery) => ({
       columns: resources[0]!.columns,
       rows: rows(q.offset, Math.min(q.limit, perPage, 450 - q.offset)),
       total: 450,
@@ -357,7 +344,7 @@ describe('Contífico page: browser', { timeout: 20_000 }, () => {
     serve(25);
   });
 
-  const lastQuery = (): BrowseQuery => mocked.contificoBrowse.mock.lastCall![0];
+  const lastQuery = (): BrowseQuery => mocked.syncBrowse.mock.lastCall![0];
 
   it('pages from the server, 200 rows at a time', async () => {
     serve(200);
@@ -437,7 +424,7 @@ describe('Contífico page: browser', { timeout: 20_000 }, () => {
   });
 
   it('formats decimals exactly and dates per locale, marks deleted rows and shows the raw JSON', async () => {
-    mocked.contificoRecord.mockResolvedValue('{"id":"2","pvp1":1234.567890123456789,"nombre":"Silla, roble"}');
+    mocked.syncRecord.mockResolvedValue('{"id":"2","pvp1":1234.567890123456789,"nombre":"Silla, roble"}');
     const user = userEvent.setup();
     await i18n.changeLanguage('pt-BR');
     await renderPage('#/contifico/browse/productos');
@@ -452,7 +439,7 @@ describe('Contífico page: browser', { timeout: 20_000 }, () => {
 
     await user.click(second!);
     const panel = await screen.findByTestId('record-panel');
-    expect(mocked.contificoRecord).toHaveBeenCalledWith('c1', 'productos', '2');
+    expect(mocked.syncRecord).toHaveBeenCalledWith('c1', 'productos', '2');
     const json = await within(panel).findByTestId('record-json');
     expect(json.textContent).toContain('"pvp1": 1234.567890123456789');
     expect(json.textContent).toContain('"nombre": "Silla, roble"');

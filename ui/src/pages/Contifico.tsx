@@ -1,51 +1,41 @@
 // The Contífico page: pick the company, sync it, see what is stored, browse it, and review sync
 // history and quarantine. Sub-routes: #/contifico, #/contifico/browse/<resource>,
 // #/contifico/history, #/contifico/quarantine[/<resource>].
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import * as api from '../api';
 import type { ApiError } from '../bindings/ApiError';
 import type { Connection } from '../bindings/Connection';
-import type { Job } from '../bindings/Job';
-import type { ResourceInfo } from '../bindings/ResourceInfo';
-import type { ResourceSummary } from '../bindings/ResourceSummary';
-import type { RewindPreview } from '../bindings/RewindPreview';
 import { DemoBadge } from '../components/Badges';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorBox } from '../components/ErrorBox';
 import { Icon } from '../components/Icon';
 import { PageHeader } from '../components/PageHeader';
 import { toApiError } from '../errors';
-import { formatDateOnly, formatPercent } from '../format';
-import { useJobEvents } from '../hooks/useJobEvents';
-import { useNow } from '../hooks/useNow';
+import {
+  QuarantineCount,
+  Quarantine,
+  SummaryTable,
+  SyncHistory,
+  SyncPanel,
+  SyncingBadge,
+  pickBrowseResource,
+  useSync,
+  type SyncLinks,
+} from '../features/sync';
 import { hrefFor, hrefForPath, navigatePath } from '../router';
 import { ContificoBrowser } from './ContificoBrowser';
-import { ContificoHistory } from './ContificoHistory';
-import { ContificoQuarantine } from './ContificoQuarantine';
-import { SummaryTable } from './ContificoSummary';
-import { SyncPanel } from './ContificoSync';
-import { SYNC_KIND, isActiveJob, rememberConnection, rememberedConnection, resourceLabel } from './ContificoUtil';
+import { rememberConnection, rememberedConnection } from './ContificoUtil';
 import './Contifico.css';
 
 export type ContificoView = 'overview' | 'browse' | 'history' | 'quarantine';
 const VIEWS: readonly ContificoView[] = ['overview', 'browse', 'history', 'quarantine'];
-/** While a sync runs, the summary is re-read at most this often (ms). */
-const SUMMARY_REFRESH_MS = 3000;
 
-const time = (iso: string | null | undefined): number => (iso ? Date.parse(iso) || 0 : 0);
-const RANK: Record<Job['status'], number> = { queued: 0, running: 1, succeeded: 2, failed: 2, cancelled: 2 };
-
-/**
- * Which of two states of the connection's sync job to show: a newer job wins; for the same job the
- * later status wins (an event may arrive before the answer to "Sync now").
- */
-export function pickJob(current: Job | null, next: Job): Job {
-  if (!current) return next;
-  if (current.id !== next.id) return time(next.created_at) >= time(current.created_at) ? next : current;
-  return RANK[next.status] >= RANK[current.status] ? next : current;
-}
+const LINKS: SyncLinks = {
+  browse: (resource) => hrefForPath('contifico', 'browse', resource),
+  quarantine: (resource) => hrefForPath('contifico', 'quarantine', resource),
+};
 
 export function parseView(path: readonly string[]): { view: ContificoView; arg: string | null } {
   const first = path[0] ?? '';
@@ -54,109 +44,46 @@ export function parseView(path: readonly string[]): { view: ContificoView; arg: 
 }
 
 export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
-  const { t, i18n } = useTranslation();
-  const lng = i18n.language;
+  const { t } = useTranslation();
   const { view, arg } = parseView(path);
 
   const [connections, setConnections] = useState<Connection[] | null>(null);
   const [connectionId, setConnectionId] = useState<string | null>(null);
-  const [resources, setResources] = useState<ResourceInfo[] | null>(null);
-  const [summary, setSummary] = useState<ResourceSummary[] | null>(null);
-  const [job, setJob] = useState<Job | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const [refreshKey, setRefreshKey] = useState(0);
-  const [notice, setNotice] = useState<string | null>(null);
-  const lastSummaryLoad = useRef(0);
-  const active = isActiveJob(job);
-  const now = useNow(active ? 5000 : 30_000);
+  const connection = connections?.find((c) => c.id === connectionId) ?? null;
+  const sync = useSync(connection);
+  const { resources, summary, job, now, refreshKey } = sync;
 
-  // Connections and the resource catalogue, once.
+  // The Contífico connections, once.
   useEffect(() => {
     let stale = false;
-    (async () => {
-      try {
-        const all = (await api.listConnections()) ?? [];
-        const mine = all.filter((c) => c.kind === 'contifico');
+    api.listConnections().then(
+      (all) => {
         if (stale) return;
+        const mine = (all ?? []).filter((c) => c.kind === 'contifico');
         setConnections(mine);
         const remembered = rememberedConnection();
         setConnectionId(mine.find((c) => c.id === remembered)?.id ?? mine[0]?.id ?? null);
-        if (mine.length > 0) {
-          const res = (await api.contificoResources()) ?? [];
-          if (!stale) setResources(res);
-        }
-      } catch (e) {
-        if (!stale) setError(toApiError(e));
-      }
-    })();
-    return () => {
-      stale = true;
-    };
-  }, []);
-
-  const loadSummary = useCallback(async (id: string) => {
-    lastSummaryLoad.current = Date.now();
-    try {
-      const rows = (await api.contificoSummary(id)) ?? [];
-      setSummary(rows);
-    } catch (e) {
-      setError(toApiError(e));
-    }
-  }, []);
-
-  // Per connection: the summary and the latest sync job (to follow one already running).
-  useEffect(() => {
-    if (!connectionId) return;
-    let stale = false;
-    setSummary(null);
-    setJob(null);
-    setNotice(null);
-    void loadSummary(connectionId);
-    api.listJobs({ kind: SYNC_KIND, status: null, connection_id: connectionId, limit: 1 }).then(
-      (jobs) => {
-        const latest = jobs?.[0];
-        if (!stale && latest) setJob((cur) => pickJob(cur, latest));
       },
-      () => {},
+      (e) => {
+        if (!stale) setError(toApiError(e));
+      },
     );
     return () => {
       stale = true;
     };
-  }, [connectionId, loadSummary]);
-
-  useJobEvents((event) => {
-    const j = event.job;
-    if (j.kind !== SYNC_KIND || !connectionId || j.connection_id !== connectionId) return;
-    setJob((cur) => pickJob(cur, j));
-    if (!isActiveJob(j)) {
-      void loadSummary(connectionId);
-      setRefreshKey((k) => k + 1);
-    } else if (Date.now() - lastSummaryLoad.current > SUMMARY_REFRESH_MS) {
-      void loadSummary(connectionId);
-    }
-  });
-
-  const onJob = useCallback((j: Job) => setJob((cur) => pickJob(cur, j)), []);
+  }, []);
 
   const chooseConnection = (id: string) => {
     rememberConnection(id);
     setConnectionId(id);
-    setRefreshKey((k) => k + 1);
   };
 
-  const refresh = () => {
-    if (!connectionId) return;
-    void loadSummary(connectionId);
-    setRefreshKey((k) => k + 1);
+  const shownError = error ?? sync.error;
+  const dismissError = () => {
+    setError(null);
+    sync.clearError();
   };
-
-  const onRewound = (p: RewindPreview) => {
-    setNotice(t('contifico.rewind.done', { resource: resourceLabel(i18n, p.resource), date: formatDateOnly(p.to, lng) }));
-    if (connectionId) void loadSummary(connectionId);
-  };
-
-  const connection = connections?.find((c) => c.id === connectionId) ?? null;
-  const quarantinedTotal = (summary ?? []).reduce((sum, r) => sum + r.quarantined, 0);
 
   const header = (
     <PageHeader
@@ -187,7 +114,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
                 {connection.is_demo ? <DemoBadge /> : null}
               </span>
             ) : null}
-            <button type="button" className="btn" onClick={refresh} data-testid="contifico-refresh">
+            <button type="button" className="btn" onClick={sync.refresh} data-testid="contifico-refresh">
               <Icon name="refresh" size={16} />
               {t('contifico.refresh')}
             </button>
@@ -213,7 +140,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
     );
   }
 
-  if (connections.length === 0 || !connectionId) {
+  if (connections.length === 0 || !connection) {
     return (
       <section className="page page-contifico" data-testid="page-contifico">
         {header}
@@ -235,12 +162,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
     );
   }
 
-  const browseResource =
-    resources && resources.length > 0
-      ? resources.find((r) => r.name === arg)?.name ??
-        summary?.find((s) => s.records > 0 && resources.some((r) => r.name === s.resource))?.resource ??
-        resources[0]!.name
-      : null;
+  const browseResource = pickBrowseResource(resources, summary, arg);
 
   return (
     <section
@@ -263,30 +185,14 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
               data-testid={`contifico-tab-${v}`}
             >
               {t(`contifico.tabs.${v}`)}
-              {v === 'quarantine' && quarantinedTotal > 0 ? <span className="tab-count">{quarantinedTotal}</span> : null}
+              {v === 'quarantine' ? <QuarantineCount summary={summary} /> : null}
             </a>
           );
         })}
-        {active && view !== 'overview' && job ? (
-          <a className="badge badge-running tab-sync" href={hrefFor('contifico')} data-testid="contifico-sync-badge">
-            <Icon name="refresh" size={12} className="spin" />
-            {t('contifico.syncingBadge', { pct: job.progress === null ? '…' : formatPercent(job.progress, lng) })}
-          </a>
-        ) : null}
+        {view !== 'overview' ? <SyncingBadge job={job} href={hrefFor('contifico')} /> : null}
       </nav>
 
-      {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
-      {notice ? (
-        <div className="alert alert-success" role="status" data-testid="rewind-done">
-          <Icon name="check" size={20} className="alert-icon" />
-          <div className="alert-body">
-            <p className="alert-text">{notice}</p>
-          </div>
-          <button type="button" className="icon-button" onClick={() => setNotice(null)} aria-label={t('common.close')}>
-            <Icon name="close" size={16} />
-          </button>
-        </div>
-      ) : null}
+      {shownError ? <ErrorBox error={shownError} onDismiss={dismissError} /> : null}
 
       {resources === null ? (
         <div className="loading" role="status">
@@ -297,9 +203,9 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
 
       {resources && view === 'overview' ? (
         <>
-          <SyncPanel key={connectionId} connectionId={connectionId} resources={resources} job={job} onJob={onJob} />
+          <SyncPanel key={connectionId} connection={connection} resources={resources} job={job} onJob={sync.onJob} />
           {summary ? (
-            <SummaryTable connectionId={connectionId} rows={summary} now={now} onRewound={onRewound} />
+            <SummaryTable connection={connection} rows={summary} now={now} links={LINKS} onRewound={sync.reloadSummary} />
           ) : (
             <div className="loading" role="status">
               <span className="spinner" aria-hidden="true" />
@@ -312,7 +218,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
       {resources && view === 'browse' && browseResource ? (
         <ContificoBrowser
           key={`${connectionId}:${browseResource}`}
-          connectionId={connectionId}
+          connection={connection}
           resources={resources}
           resource={browseResource}
           storedRecords={summary?.find((s) => s.resource === browseResource)?.records ?? null}
@@ -320,16 +226,16 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
         />
       ) : null}
 
-      {resources && view === 'history' ? <ContificoHistory connectionId={connectionId} refreshKey={refreshKey} now={now} /> : null}
+      {resources && view === 'history' ? <SyncHistory connection={connection} refreshKey={refreshKey} now={now} /> : null}
 
       {resources && view === 'quarantine' ? (
-        <ContificoQuarantine
-          connectionId={connectionId}
+        <Quarantine
+          connection={connection}
           resources={resources}
-          resource={arg && resources.some((r) => r.name === arg) ? arg : null}
+          resource={arg}
           refreshKey={refreshKey}
           now={now}
-          onResourceChange={(name) => (name ? navigatePath('contifico', 'quarantine', name) : navigatePath('contifico', 'quarantine'))}
+          onResourceChange={(name) => navigatePath('contifico', 'quarantine', ...(name ? [name] : []))}
         />
       ) : null}
     </section>

@@ -3,10 +3,11 @@
 import { useTranslation } from 'react-i18next';
 
 import * as api from '../api';
+import type { Connection } from '../bindings/Connection';
 import type { ResourceInfo } from '../bindings/ResourceInfo';
 import { RecordBrowser, RecordFacts, type ColumnWidths, type RecordBrowserTestIds } from '../components/RecordBrowser';
-import { PAGE_SIZE, columnLabel, resourceLabel } from './ContificoUtil';
-import { RecordPanel } from './ContificoRecord';
+import { RecordPanel, erpName, resourceLabel, resourceLabelOf } from '../features/sync';
+import { PAGE_SIZE, columnLabel } from './ContificoUtil';
 
 export { buildFilters, nextSort, type Sort } from '../components/useRecordBrowser';
 
@@ -28,14 +29,16 @@ const TEST_IDS: RecordBrowserTestIds = {
   shown: 'browse-shown',
 };
 
+const contificoResourceLabel = resourceLabelOf('contifico');
+
 export function ContificoBrowser({
-  connectionId,
+  connection,
   resources,
   resource,
   storedRecords,
   onResourceChange,
 }: {
-  connectionId: string;
+  connection: Connection;
   resources: ResourceInfo[];
   resource: string;
   /** Records stored for this resource per the summary (null if unknown). */
@@ -45,16 +48,16 @@ export function ContificoBrowser({
   const { t, i18n } = useTranslation();
   return (
     <RecordBrowser
-      connectionId={connectionId}
+      connectionId={connection.id}
       resources={resources}
       resource={resource}
       onResourceChange={onResourceChange}
-      browse={api.contificoBrowse}
+      browse={api.syncBrowse}
       pageSize={PAGE_SIZE}
       texts="contifico.browser"
       loadingKey="contifico.browser.loading"
       testIds={TEST_IDS}
-      resourceLabel={resourceLabel}
+      resourceLabel={contificoResourceLabel}
       columnLabel={columnLabel}
       widths={WIDTHS}
       storedRecords={storedRecords}
@@ -71,12 +74,19 @@ export function ContificoBrowser({
       renderRecord={(row, close) => (
         <RecordPanel
           key={row.id}
-          connectionId={connectionId}
+          connectionId={connection.id}
+          kind="contifico"
           resource={resource}
-          resourceName={resourceLabel(i18n, resource)}
+          resourceName={resourceLabel(i18n, 'contifico', resource)}
           id={row.id}
           onClose={close}
-          facts={<RecordFacts row={row} fetchedLabel={t('contifico.record.fetched')} deletedLabel={t('contifico.record.deleted')} />}
+          facts={
+            <RecordFacts
+              row={row}
+              fetchedLabel={t('sync.record.fetched', { erp: erpName(i18n, 'contifico') })}
+              deletedLabel={t('sync.record.deleted')}
+            />
+          }
         />
       )}
     />

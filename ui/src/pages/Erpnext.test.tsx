@@ -14,14 +14,13 @@ import type { TransferRunDetail } from '../bindings/TransferRunDetail';
 import type { TransferStep } from '../bindings/TransferStep';
 import { formatDateTime } from '../format';
 import i18n from '../i18n';
-import { connection, job } from '../test/fixtures';
+import { connection, job, syncRun } from '../test/fixtures';
 import { captureJobEvents } from '../test/mockApi';
 import { applySuggestion, blockedReason, emptyTransferForm, parseErpnextPath, validateTransferForm } from './ErpnextModel';
 
 vi.mock('../api', async () => (await import('../test/mockApi')).apiMockFactory());
 vi.mock('../apiErpnext', () => ({
   ERPNEXT_WORKFLOW_KIND: 'erpnext_workflow',
-  ERPNEXT_SYNC_KIND: 'sync_erpnext',
   erpnextPreview: vi.fn(),
   erpnextStart: vi.fn(),
   erpnextRuns: vi.fn(),
@@ -33,11 +32,6 @@ vi.mock('../apiErpnext', () => ({
   erpnextEnsureField: vi.fn(),
   erpnextSettings: vi.fn(),
   erpnextSaveSettings: vi.fn(),
-  erpnextSync: vi.fn(),
-  erpnextResources: vi.fn(),
-  erpnextSummary: vi.fn(),
-  erpnextBrowse: vi.fn(),
-  erpnextRecord: vi.fn(),
 }));
 const mockedApi = vi.mocked(api);
 const mocked = vi.mocked(erp);
@@ -217,7 +211,7 @@ beforeEach(() => {
   mocked.erpnextFieldStatus.mockImplementation(async (id: string) => fieldStatus(id));
   mocked.erpnextRuns.mockResolvedValue([run]);
   mocked.erpnextRun.mockResolvedValue(detail);
-  mocked.erpnextResources.mockResolvedValue([
+  mockedApi.syncResources.mockResolvedValue([
     {
       name: 'purchase_orders',
       supports_incremental: true,
@@ -230,7 +224,7 @@ beforeEach(() => {
     { name: 'purchase_receipts', supports_incremental: true, columns: [{ name: 'supplier', kind: 'text' }] },
     { name: 'delivery_notes', supports_incremental: true, columns: [{ name: 'customer', kind: 'text' }] },
   ]);
-  mocked.erpnextSummary.mockResolvedValue([
+  mockedApi.syncSummary.mockResolvedValue([
     {
       resource: 'purchase_orders',
       records: 1234,
@@ -244,7 +238,7 @@ beforeEach(() => {
       resume_page: null,
     },
   ]);
-  mocked.erpnextBrowse.mockResolvedValue({
+  mockedApi.syncBrowse.mockResolvedValue({
     columns: [],
     rows: [{ id: 'PUR-ORD-2026-00001', values: ['PINES Supplier', '2469.00', '2026-03-02'], deleted_at: null, fetched_at: '2026-03-02T12:00:00Z' }],
     total: 1,
@@ -515,10 +509,10 @@ describe('ERPNext page: transfers', () => {
 
 describe('ERPNext page: synced documents', () => {
   it('syncs a site with live progress, shows the summary and browses the documents', async () => {
-    mocked.erpnextSync.mockResolvedValue(job({ id: 'js', kind: 'sync_erpnext', connection_id: 'sa', status: 'queued', finished_at: null }));
+    mockedApi.syncStart.mockResolvedValue(job({ id: 'js', kind: 'sync_erpnext', connection_id: 'sa', status: 'queued', finished_at: null }));
     await renderPage('#/erpnext/data');
-    const summary = await screen.findByTestId('erpnext-summary');
-    const row = await within(summary).findByTestId('erpnext-summary-row');
+    const summary = await screen.findByTestId('contifico-summary');
+    const row = await within(summary).findByTestId('summary-row');
     expect(row).toHaveTextContent('Purchase Orders');
     expect(row).toHaveTextContent('1,234');
     const browser = await screen.findByTestId('erpnext-browser');
@@ -526,8 +520,8 @@ describe('ERPNext page: synced documents', () => {
     expect(browseRow).toHaveTextContent('PUR-ORD-2026-00001');
     expect(browseRow).toHaveTextContent('2,469.00');
 
-    fireEvent.click(screen.getByTestId('erpnext-sync-now'));
-    await waitFor(() => expect(mocked.erpnextSync).toHaveBeenCalledWith('sa', expect.objectContaining({ resources: [], full_refresh: false })));
+    fireEvent.click(screen.getByTestId('sync-now'));
+    await waitFor(() => expect(mockedApi.syncStart).toHaveBeenCalledWith('sa', expect.objectContaining({ resources: [], full_refresh: false })));
     act(() =>
       emit({
         job: job({
@@ -543,10 +537,106 @@ describe('ERPNext page: synced documents', () => {
         log: null,
       }),
     );
-    expect(await screen.findByTestId('erpnext-sync-progress')).toHaveTextContent('Purchase Orders: page 3');
-    expect(screen.getByTestId('erpnext-sync-now')).toBeDisabled();
+    expect(await screen.findByTestId('sync-progress')).toHaveTextContent('Purchase Orders: page 3');
+    expect(screen.getByTestId('sync-now')).toBeDisabled();
     act(() => emit({ job: job({ id: 'js', kind: 'sync_erpnext', connection_id: 'sa', status: 'succeeded', counts: { records: 900 } }), log: null }));
-    expect(await screen.findByTestId('erpnext-sync-result')).toHaveAttribute('data-status', 'succeeded');
+    expect(await screen.findByTestId('sync-result')).toHaveAttribute('data-status', 'succeeded');
+  });
+});
+
+describe('ERPNext page: sync history, quarantine and rewind', () => {
+  it('lists the sync runs of the chosen site from the generic history', async () => {
+    mockedApi.syncHistory.mockImplementation(async (id: string) => [
+      syncRun({
+        id: `run-${id}`,
+        job_id: `job-${id}`,
+        erp: 'erpnext',
+        status: id === 'sa' ? 'failed' : 'succeeded',
+        counts: { records: 1234 },
+        errors: id === 'sa' ? { purchase_receipts: 'HTTP 500 from the site' } : {},
+      }),
+    ]);
+    await renderPage('#/erpnext/history');
+    expect(screen.getByTestId('erpnext-tab-history')).toHaveAttribute('aria-current', 'page');
+    const history = await screen.findByTestId('sync-history');
+    const run = await within(history).findByTestId('sync-run');
+    expect(mockedApi.syncHistory).toHaveBeenCalledWith('sa');
+    expect(run).toHaveAttribute('data-status', 'failed');
+    expect(run).toHaveTextContent('Changes only');
+    expect(run).toHaveTextContent('45s');
+    expect(run).toHaveTextContent('Records 1,234');
+    expect(within(run).getByTestId('sync-run-errors')).toHaveTextContent('Purchase Receipts: HTTP 500 from the site');
+    expect(within(run).getByTestId('sync-run-job')).toHaveAttribute('href', '#/jobs/job-sa');
+
+    // Another site: its own runs.
+    fireEvent.change(screen.getByTestId('erpnext-data-site'), { target: { value: 'sb' } });
+    await waitFor(() => expect(mockedApi.syncHistory).toHaveBeenLastCalledWith('sb'));
+    await waitFor(() => expect(within(screen.getByTestId('sync-history')).getByTestId('sync-run')).toHaveAttribute('data-id', 'run-sb'));
+    expect(screen.getByTestId('erpnext-history')).toHaveAttribute('data-site', 'sb');
+  });
+
+  it('explains quarantine for ERPNext and lists the set-aside documents of the site', async () => {
+    mockedApi.syncQuarantine.mockResolvedValue([
+      { resource: 'delivery_notes', record_id: 'MAT-DN-2026-00007', reason: 'grand_total: "12,5" is not a number', at: '2026-03-02T12:00:00Z', raw: '{"name":"MAT-DN-2026-00007"}' },
+      { resource: 'purchase_orders', record_id: 'PUR-ORD-2026-00009', reason: 'bad date', at: '2026-03-02T12:00:00Z', raw: '{}' },
+    ]);
+    await renderPage('#/erpnext/quarantine/delivery_notes');
+    const list = await screen.findByTestId('quarantine-list');
+    expect(within(list).getByTestId('quarantine-help')).toHaveTextContent('When ERPNext sends a record BackOffice cannot read safely');
+    await waitFor(() => expect(within(list).getAllByTestId('quarantine-row')).toHaveLength(1));
+    expect(mockedApi.syncQuarantine).toHaveBeenCalledWith('sa');
+    const row = within(list).getByTestId('quarantine-row');
+    expect(row).toHaveTextContent('Delivery Notes');
+    expect(row).toHaveTextContent('MAT-DN-2026-00007');
+    expect(within(list).getByTestId('quarantine-resource')).toHaveValue('delivery_notes');
+    fireEvent.change(within(list).getByTestId('quarantine-resource'), { target: { value: '' } });
+    await waitFor(() => expect(within(list).getAllByTestId('quarantine-row')).toHaveLength(2));
+  });
+
+  it('rewinds a resource of the site from its summary, with numbers and dates the Brazilian way', async () => {
+    await i18n.changeLanguage('pt-BR');
+    mockedApi.syncRewind.mockImplementation(async (_c, resource, to, apply) => ({
+      resource,
+      to,
+      stored_records: 1234,
+      estimated_refetch: 1500,
+      whole_resource: false,
+      applied: apply,
+    }));
+    await renderPage('#/erpnext/data');
+    const summary = await screen.findByTestId('contifico-summary');
+    const row = await within(summary).findByTestId('summary-row');
+    expect(within(row).getByTestId('summary-records')).toHaveTextContent('1.234');
+    fireEvent.click(within(row).getByTestId('summary-rewind'));
+    const dialog = await screen.findByTestId('rewind-dialog');
+    expect(dialog).toHaveTextContent('Voltar “Pedidos de Compra” no tempo');
+    fireEvent.change(within(dialog).getByTestId('rewind-date'), { target: { value: '2026-02-28' } });
+    fireEvent.click(within(dialog).getByTestId('rewind-preview'));
+    expect(await within(dialog).findByTestId('rewind-estimate')).toHaveTextContent(
+      'Cerca de 1.500 registros serão lidos de novo (de 1.234 guardados).',
+    );
+    expect(mockedApi.syncRewind).toHaveBeenLastCalledWith('sa', 'purchase_orders', '2026-02-28', false);
+    fireEvent.click(within(dialog).getByTestId('rewind-confirm'));
+    await waitFor(() => expect(mockedApi.syncRewind).toHaveBeenLastCalledWith('sa', 'purchase_orders', '2026-02-28', true));
+    expect(await screen.findByTestId('rewind-done')).toHaveTextContent('“Pedidos de Compra” voltou para 28/02/2026');
+  });
+
+  it('says when the site has no date filter for a resource', async () => {
+    mockedApi.syncRewind.mockResolvedValue({
+      resource: 'purchase_orders',
+      to: '2026-02-28',
+      stored_records: 1234,
+      estimated_refetch: 1234,
+      whole_resource: true,
+      applied: false,
+    });
+    await renderPage('#/erpnext/data');
+    const row = await within(await screen.findByTestId('contifico-summary')).findByTestId('summary-row');
+    fireEvent.click(within(row).getByTestId('summary-rewind'));
+    const dialog = await screen.findByTestId('rewind-dialog');
+    fireEvent.change(within(dialog).getByTestId('rewind-date'), { target: { value: '2026-02-28' } });
+    fireEvent.click(within(dialog).getByTestId('rewind-preview'));
+    expect(await within(dialog).findByTestId('rewind-estimate')).toHaveTextContent('ERPNext has no date filter for this kind of data');
   });
 });
 

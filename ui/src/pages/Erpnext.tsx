@@ -1,6 +1,8 @@
 // The ERPNext page: a new inter-company transfer (form, preview, start), the list of transfers and
-// one transfer's timeline with the operator controls, and the synced documents of each site.
-// Sub-routes: #/erpnext (new), #/erpnext/runs, #/erpnext/runs/<id>, #/erpnext/data.
+// one transfer's timeline with the operator controls, and the synced documents of each site with
+// their sync history and quarantine (the shared sync feature). Sub-routes: #/erpnext (new),
+// #/erpnext/runs, #/erpnext/runs/<id>, #/erpnext/data[/<resource>], #/erpnext/history,
+// #/erpnext/quarantine[/<resource>].
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -12,9 +14,10 @@ import { ErrorBox } from '../components/ErrorBox';
 import { Icon } from '../components/Icon';
 import { PageHeader } from '../components/PageHeader';
 import { toApiError } from '../errors';
+import { QuarantineCount, SyncingBadge, useSync } from '../features/sync';
 import { hrefFor, hrefForPath } from '../router';
-import { ErpnextData } from './ErpnextData';
-import { TABS, emptyTransferForm, parseErpnextPath, type TransferFormValues } from './ErpnextModel';
+import { ErpnextData, type ErpnextSyncView } from './ErpnextData';
+import { SYNC_TABS, TABS, emptyTransferForm, parseErpnextPath, type TransferFormValues } from './ErpnextModel';
 import { ErpnextRunView } from './ErpnextRun';
 import { ErpnextRuns } from './ErpnextRuns';
 import { ErpnextTransferForm, type PreviewState } from './ErpnextTransferForm';
@@ -38,6 +41,10 @@ export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
   // The draft transfer lives here, so switching tabs keeps what was typed.
   const [form, setForm] = useState<TransferFormValues>(() => emptyTransferForm());
   const [preview, setPreview] = useState<PreviewState | null>(null);
+  // The site whose synced documents are shown; it stays chosen across the sync tabs.
+  const [siteId, setSiteId] = useState<string | null>(null);
+  const site = connections?.find((c) => c.id === siteId) ?? connections?.[0] ?? null;
+  const sync = useSync(site);
 
   useEffect(() => {
     let stale = false;
@@ -79,8 +86,17 @@ export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
     body = error ? null : <Loading />;
   } else if (noSites) {
     body = noSites;
-  } else if (tab === 'data') {
-    body = <ErpnextData connections={connections} />;
+  } else if (SYNC_TABS.includes(tab) && site) {
+    body = (
+      <ErpnextData
+        view={tab as ErpnextSyncView}
+        resource={path[1] ?? null}
+        connections={connections}
+        site={site}
+        onSite={setSiteId}
+        sync={sync}
+      />
+    );
   } else {
     body = (
       <>
@@ -117,9 +133,11 @@ export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
               data-testid={`erpnext-tab-${v}`}
             >
               {t(`erpnext.tabs.${v}`)}
+              {v === 'quarantine' ? <QuarantineCount summary={sync.summary} /> : null}
             </a>
           );
         })}
+        {tab !== 'data' ? <SyncingBadge job={sync.job} href={hrefForPath('erpnext', 'data')} /> : null}
       </nav>
       {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
       {body}

@@ -4,14 +4,13 @@
 import type { i18n as I18n } from 'i18next';
 import { useTranslation } from 'react-i18next';
 
-import * as erp from '../apiErpnext';
-import type { BrowseRow } from '../bindings/BrowseRow';
+import * as api from '../api';
 import type { ColumnInfo } from '../bindings/ColumnInfo';
+import type { Connection } from '../bindings/Connection';
 import type { ResourceInfo } from '../bindings/ResourceInfo';
 import { RecordBrowser, RecordFacts, browserTestIds, type ColumnWidths } from '../components/RecordBrowser';
-import { useRecordJson } from '../components/useRecordBrowser';
-import { JsonPanel } from './ContificoRecord';
-import { labelOr, resourceName } from './ErpnextModel';
+import { RecordPanel, resourceLabel, resourceLabelOf } from '../features/sync';
+import { labelOr } from './ErpnextModel';
 
 const PAGE_SIZE = 200;
 /** ERPNext's docstatus: 0 draft, 1 submitted, 2 cancelled. */
@@ -33,41 +32,17 @@ function renderCell(c: ColumnInfo, v: string, i18n: I18n) {
   );
 }
 
-function RecordView({
-  connectionId,
-  resource,
-  row,
-  onClose,
-}: {
-  connectionId: string;
-  resource: string;
-  row: BrowseRow;
-  onClose: () => void;
-}) {
-  const { t, i18n } = useTranslation();
-  const { raw, error } = useRecordJson(erp.erpnextRecord, connectionId, resource, row.id);
-  return (
-    <JsonPanel
-      testId="erpnext-record"
-      eyebrow={resourceName(i18n, resource)}
-      title={t('erpnext.data.browser.recordTitle', { id: row.id })}
-      raw={raw}
-      error={error}
-      onClose={onClose}
-      facts={<RecordFacts row={row} fetchedLabel={t('erpnext.data.browser.fetched')} />}
-    />
-  );
-}
+const erpnextResourceLabel = resourceLabelOf('erpnext');
 
 export function ErpnextBrowser({
-  connectionId,
+  connection,
   resources,
   resource,
   storedRecords,
   refreshKey,
   onResourceChange,
 }: {
-  connectionId: string;
+  connection: Connection;
   resources: ResourceInfo[];
   resource: string;
   storedRecords: number | null;
@@ -75,18 +50,19 @@ export function ErpnextBrowser({
   refreshKey: number;
   onResourceChange: (name: string) => void;
 }) {
+  const { t, i18n } = useTranslation();
   return (
     <RecordBrowser
-      connectionId={connectionId}
+      connectionId={connection.id}
       resources={resources}
       resource={resource}
       onResourceChange={onResourceChange}
-      browse={erp.erpnextBrowse}
+      browse={api.syncBrowse}
       pageSize={PAGE_SIZE}
       texts="erpnext.data.browser"
       loadingKey="erpnext.data.browser.loading"
       testIds={TEST_IDS}
-      resourceLabel={resourceName}
+      resourceLabel={erpnextResourceLabel}
       columnLabel={columnLabel}
       widths={WIDTHS}
       className="erp-browser"
@@ -98,7 +74,20 @@ export function ErpnextBrowser({
       shownCount
       loadMoreSaysLoading
       renderCell={renderCell}
-      renderRecord={(row, close) => <RecordView key={row.id} connectionId={connectionId} resource={resource} row={row} onClose={close} />}
+      renderRecord={(row, close) => (
+        <RecordPanel
+          key={row.id}
+          connectionId={connection.id}
+          kind="erpnext"
+          resource={resource}
+          resourceName={resourceLabel(i18n, 'erpnext', resource)}
+          id={row.id}
+          testId="erpnext-record"
+          title={t('erpnext.data.browser.recordTitle', { id: row.id })}
+          onClose={close}
+          facts={<RecordFacts row={row} fetchedLabel={t('erpnext.data.browser.fetched')} />}
+        />
+      )}
     />
   );
 }

@@ -9,14 +9,20 @@ import type { RunStatus } from '../bindings/RunStatus';
 import type { StepStatus } from '../bindings/StepStatus';
 import type { TransferInput } from '../bindings/TransferInput';
 import type { TransferRunDetail } from '../bindings/TransferRunDetail';
+import { humanize } from '../features/sync';
 import { parseDecimalInput } from '../format';
 
 // ---------- Routes ----------
 
-export type ErpnextTab = 'new' | 'runs' | 'data';
-export const TABS: readonly ErpnextTab[] = ['new', 'runs', 'data'];
+export type ErpnextTab = 'new' | 'runs' | 'data' | 'history' | 'quarantine';
+export const TABS: readonly ErpnextTab[] = ['new', 'runs', 'data', 'history', 'quarantine'];
+/** The tabs of a site's synced documents (the shared sync feature). */
+export const SYNC_TABS: readonly ErpnextTab[] = ['data', 'history', 'quarantine'];
 
-/** "#/erpnext" → new; "#/erpnext/runs" → runs; "#/erpnext/runs/<id>" → one run; "#/erpnext/data". */
+/**
+ * "#/erpnext" → new; "#/erpnext/runs" → runs; "#/erpnext/runs/<id>" → one run; "#/erpnext/data[/<resource>]",
+ * "#/erpnext/history", "#/erpnext/quarantine[/<resource>]" → a site's synced documents.
+ */
 export function parseErpnextPath(path: readonly string[]): { tab: ErpnextTab; runId: string | null } {
   const first = path[0] ?? '';
   const tab = (TABS as readonly string[]).includes(first) ? (first as ErpnextTab) : 'new';
@@ -378,18 +384,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'compensation_failed',
 ];
 
-/** "numero_comprobante" → "Numero comprobante" (fallback label for unknown names). */
-export function humanize(name: string): string {
-  const words = name.replace(/_/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
 /** A translation when the dictionary has it, otherwise the humanised name. */
 export function labelOr(i18n: I18n, key: string, name: string): string {
   return i18n.exists(key) ? i18n.t(key) : humanize(name);
-}
-
-/** The translated name of a synced resource (`purchase_orders` → "Purchase Orders"). */
-export function resourceName(i18n: I18n, name: string): string {
-  return labelOr(i18n, `erpnext.data.resources.${name}`, name);
 }

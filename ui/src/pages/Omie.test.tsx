@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -10,18 +10,13 @@ import type { OmieAttachmentTransfer } from '../bindings/OmieAttachmentTransfer'
 import type { OmiePoCloseConfig } from '../bindings/OmiePoCloseConfig';
 import type { OmiePoClosure } from '../bindings/OmiePoClosure';
 import i18n from '../i18n';
-import { connection, job } from '../test/fixtures';
+import { connection, job, resourceSummary, syncRun } from '../test/fixtures';
 import { captureJobEvents } from '../test/mockApi';
 import { checkClose, checkConfig, checkTransfer } from './OmieForms';
 import { formatBrl, formatDocument, omieErrorText } from './OmieUtil';
 
 vi.mock('../api', async () => (await import('../test/mockApi')).apiMockFactory());
 vi.mock('../apiOmie', () => ({
-  omieResources: vi.fn(),
-  omieSummary: vi.fn(),
-  omieSync: vi.fn(),
-  omieBrowse: vi.fn(),
-  omieRecord: vi.fn(),
   omieKeyStatus: vi.fn(),
   omieLocalClients: vi.fn(),
   omieAttachmentSettings: vi.fn(),
@@ -139,7 +134,7 @@ beforeEach(() => {
   m.omieAttachmentMap.mockResolvedValue([]);
   m.omiePoCloseConfig.mockResolvedValue(config);
   m.omiePoClosures.mockResolvedValue([]);
-  m.omieResources.mockResolvedValue([
+  core.syncResources.mockResolvedValue([
     {
       name: 'contas_pagar',
       supports_incremental: true,
@@ -151,7 +146,7 @@ beforeEach(() => {
     },
     { name: 'clientes', supports_incremental: true, columns: [{ name: 'razao_social', kind: 'text' }] },
   ]);
-  m.omieSummary.mockResolvedValue([
+  core.syncSummary.mockResolvedValue([
     {
       resource: 'contas_pagar',
       records: 2,
@@ -165,7 +160,7 @@ beforeEach(() => {
       resume_page: null,
     },
   ]);
-  m.omieBrowse.mockResolvedValue({
+  core.syncBrowse.mockResolvedValue({
     columns: [],
     rows: [
       { id: '501', values: ['NF-1', '1234567.891', '2025-03-10'], deleted_at: null, fetched_at: '2025-03-05T10:00:00Z' },
@@ -209,12 +204,12 @@ describe('Omie page: shell', () => {
     expect(screen.getByTestId('po-config')).toBeInTheDocument();
 
     await user.click(screen.getByTestId('omie-tab-data'));
-    expect(await screen.findByTestId('omie-summary')).toBeInTheDocument();
+    expect(await screen.findByTestId('contifico-summary')).toBeInTheDocument();
     expect(await screen.findByTestId('omie-browser')).toBeInTheDocument();
     expect(screen.getByTestId('omie-local-clients')).toHaveTextContent('11.222.333/0001-81');
 
     await user.click(screen.getByTestId('omie-tab-sync'));
-    expect(await screen.findByTestId('omie-sync-now')).toBeInTheDocument();
+    expect(await screen.findByTestId('sync-now')).toBeInTheDocument();
   });
 
   it('shows an empty state without Omie connections and a picker with several', async () => {
@@ -484,13 +479,13 @@ describe('Omie page: purchase orders', () => {
 describe('Omie page: data and sync', () => {
   it('formats money as exact BRL and opens a record', async () => {
     const user = userEvent.setup();
-    m.omieRecord.mockResolvedValue('{"codigo_lancamento_omie": 501, "valor_documento": 1234567.891}');
+    core.syncRecord.mockResolvedValue('{"codigo_lancamento_omie": 501, "valor_documento": 1234567.891}');
     await renderPage('#/omie/data');
     const browser = await screen.findByTestId('omie-browser');
     const rows = await within(browser).findAllByTestId('omie-browse-row');
     expect(rows[0]!.textContent!.replace(/\u00a0/g, ' ')).toContain('R$1,234,567.891');
     expect(rows[1]!.textContent).toContain('R$0.10');
-    expect(m.omieBrowse).toHaveBeenCalledWith(expect.objectContaining({ connection_id: 'o1', resource: 'contas_pagar', offset: 0 }));
+    expect(core.syncBrowse).toHaveBeenCalledWith(expect.objectContaining({ connection_id: 'o1', resource: 'contas_pagar', offset: 0 }));
     await user.click(rows[0]!);
     expect(await screen.findByTestId('omie-record-panel')).toHaveTextContent('1234567.891');
   });
@@ -498,21 +493,116 @@ describe('Omie page: data and sync', () => {
   it('starts a sync with the chosen resources and follows its progress', async () => {
     const user = userEvent.setup();
     const started = job({ id: 'jy', kind: 'sync_omie', connection_id: 'o1', status: 'queued', finished_at: null });
-    m.omieSync.mockResolvedValue(started);
+    core.syncStart.mockResolvedValue(started);
     await renderPage('#/omie/sync');
-    await user.click(await screen.findByTestId('omie-sync-resource-clientes'));
-    await user.click(screen.getByTestId('omie-sync-now'));
-    expect(m.omieSync).toHaveBeenCalledWith('o1', { resources: ['clientes'], since: null, full_refresh: false, page_size: null, batch_size: null });
+    await user.click(await screen.findByTestId('sync-resource-clientes'));
+    await user.click(screen.getByTestId('sync-now'));
+    expect(core.syncStart).toHaveBeenCalledWith('o1', { resources: ['clientes'], since: null, full_refresh: false, page_size: null, batch_size: null });
     act(() =>
       emit({
         job: { ...started, status: 'running', progress: 0.4, progress_label: 'clientes: page 3, 600 records, 120/s', counts: { records: 600 } },
         log: null,
       }),
     );
-    const progress = await screen.findByTestId('omie-sync-progress');
+    const progress = await screen.findByTestId('sync-progress');
     expect(progress).toHaveTextContent('Clients and suppliers: page 3 (600 records)');
     act(() => emit({ job: { ...started, status: 'succeeded', progress: 1, counts: { records: 1200 }, finished_at: '2025-03-01T12:00:30Z' }, log: null }));
-    expect(await screen.findByTestId('omie-sync-result')).toHaveAttribute('data-status', 'succeeded');
+    expect(await screen.findByTestId('sync-result')).toHaveAttribute('data-status', 'succeeded');
+  });
+});
+
+describe('Omie page: sync history, quarantine and rewind', () => {
+  it('lists the sync runs of the company from the generic history, with Omie’s names for the data', async () => {
+    core.syncHistory.mockResolvedValue([
+      syncRun({
+        id: 'r2',
+        job_id: 'j2',
+        mode: 'full',
+        status: 'failed',
+        started_at: '2025-03-05T10:00:00Z',
+        finished_at: '2025-03-05T10:01:30Z',
+        counts: { records: 1500, resources_failed: 1 },
+        errors: { clientes: 'Omie did not answer in time' },
+      }),
+      syncRun({ counts: { records: 12000 } }),
+    ]);
+    await renderPage('#/omie/history');
+    expect(screen.getByTestId('omie-tab-history')).toHaveAttribute('aria-current', 'page');
+    const history = await screen.findByTestId('sync-history');
+    await waitFor(() => expect(within(history).getAllByTestId('sync-run')).toHaveLength(2));
+    expect(core.syncHistory).toHaveBeenCalledWith('o1');
+    const [failedRun, okRun] = within(history).getAllByTestId('sync-run');
+    expect(failedRun).toHaveAttribute('data-status', 'failed');
+    expect(failedRun).toHaveTextContent('Full refresh');
+    expect(failedRun).toHaveTextContent('1m 30s');
+    expect(failedRun).toHaveTextContent('Records 1,500');
+    expect(within(failedRun!).getByTestId('sync-run-errors')).toHaveTextContent('Clients and suppliers: Omie did not answer in time');
+    expect(within(failedRun!).getByTestId('sync-run-job')).toHaveAttribute('href', '#/jobs/j2');
+    expect(okRun).toHaveTextContent('Changes only');
+    expect(okRun).toHaveTextContent('Records 12,000');
+  });
+
+  it('explains quarantine for Omie and lists the records of the chosen resource', async () => {
+    const user = userEvent.setup();
+    core.syncSummary.mockResolvedValue([
+      resourceSummary({ resource: 'contas_pagar', records: 2, quarantined: 1 }),
+      resourceSummary({ resource: 'clientes', records: 5, quarantined: 1 }),
+    ]);
+    core.syncQuarantine.mockResolvedValue([
+      { resource: 'contas_pagar', record_id: '901', reason: 'data_vencimento: "31/02/2025" is not a date', at: '2025-03-05T10:00:00Z', raw: '{"codigo_lancamento_omie":901,"valor_documento":10.005}' },
+      { resource: 'clientes', record_id: '77', reason: 'bad document', at: '2025-03-05T10:00:00Z', raw: '{}' },
+    ]);
+    await renderPage('#/omie/quarantine/contas_pagar');
+    // The tab tells how many records are set aside.
+    await waitFor(() => expect(screen.getByTestId('omie-tab-quarantine')).toHaveTextContent('Quarantine2'));
+    const list = await screen.findByTestId('quarantine-list');
+    expect(within(list).getByTestId('quarantine-help')).toHaveTextContent('When Omie sends a record BackOffice cannot read safely');
+    expect(within(list).getByTestId('quarantine-help')).toHaveTextContent('open the record in Omie');
+    await waitFor(() => expect(within(list).getAllByTestId('quarantine-row')).toHaveLength(1));
+    expect(core.syncQuarantine).toHaveBeenCalledWith('o1');
+    const row = within(list).getByTestId('quarantine-row');
+    expect(row).toHaveTextContent('Accounts payable');
+    expect(row).toHaveTextContent('is not a date');
+
+    await user.click(row);
+    const panel = await screen.findByTestId('quarantine-panel');
+    expect(panel).toHaveTextContent('Data exactly as Omie sent it');
+    expect(within(panel).getByTestId('record-json').textContent).toContain('"valor_documento": 10.005');
+
+    await user.selectOptions(within(list).getByTestId('quarantine-resource'), '');
+    await waitFor(() => expect(window.location.hash).toBe('#/omie/quarantine'));
+    await waitFor(() => expect(within(list).getAllByTestId('quarantine-row')).toHaveLength(2));
+  });
+
+  it('rewinds a resource from the summary of the Data tab after showing how much will be read again', async () => {
+    const user = userEvent.setup();
+    core.syncRewind.mockImplementation(async (_c, resource, to, apply) => ({
+      resource,
+      to,
+      stored_records: 2,
+      estimated_refetch: 1,
+      whole_resource: false,
+      applied: apply,
+    }));
+    await renderPage('#/omie/data');
+    const summary = await screen.findByTestId('contifico-summary');
+    const row = await within(summary).findByTestId('summary-row');
+    expect(row).toHaveTextContent('Accounts payable');
+    expect(within(row).getByTestId('summary-browse')).toHaveAttribute('href', '#/omie/data/contas_pagar');
+    await user.click(within(row).getByTestId('summary-rewind'));
+    const dialog = await screen.findByTestId('rewind-dialog');
+    expect(dialog).toHaveTextContent('Rewind “Accounts payable”');
+    fireEvent.change(within(dialog).getByTestId('rewind-date'), { target: { value: '2025-01-31' } });
+    await user.click(within(dialog).getByTestId('rewind-preview'));
+    expect(core.syncRewind).toHaveBeenLastCalledWith('o1', 'contas_pagar', '2025-01-31', false);
+    expect(await within(dialog).findByTestId('rewind-estimate')).toHaveTextContent('About 1 records will be read again (out of 2 stored).');
+    const summaryCalls = core.syncSummary.mock.calls.length;
+    await user.click(within(dialog).getByTestId('rewind-confirm'));
+    expect(core.syncRewind).toHaveBeenLastCalledWith('o1', 'contas_pagar', '2025-01-31', true);
+    expect(await screen.findByTestId('rewind-done')).toHaveTextContent('“Accounts payable” was rewound to 01/31/2025');
+    expect(screen.queryByTestId('rewind-dialog')).not.toBeInTheDocument();
+    await waitFor(() => expect(core.syncSummary.mock.calls.length).toBeGreaterThan(summaryCalls));
+    expect(core.syncSummary).toHaveBeenLastCalledWith('o1');
   });
 });
 

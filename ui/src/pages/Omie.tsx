@@ -1,5 +1,7 @@
-// The Omie page: pick the company, see whether Omie blocked its key, then four tabs — attachments
-// (RF-001), purchase orders (RF-002), synced data and sync. Sub-routes: #/omie/<tab>.
+// The Omie page: pick the company, see whether Omie blocked its key, then its tabs — attachments
+// (RF-001), purchase orders (RF-002), synced data, sync, sync history and quarantine (the last four
+// are the shared sync feature). Sub-routes: #/omie/<tab>, #/omie/data/<resource>,
+// #/omie/quarantine/<resource>.
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -14,19 +16,20 @@ import { ErrorBox } from '../components/ErrorBox';
 import { Icon } from '../components/Icon';
 import { PageHeader } from '../components/PageHeader';
 import { toApiError } from '../errors';
+import { Quarantine, QuarantineCount, SyncHistory, SyncPanel, SyncingBadge, useSync } from '../features/sync';
 import { useJobEvents } from '../hooks/useJobEvents';
 import { useNow } from '../hooks/useNow';
-import { hrefFor, hrefForPath } from '../router';
+import { hrefFor, hrefForPath, navigatePath } from '../router';
+import { OmieErrorBox } from './OmieAttachmentForms';
 import { OmieAttachmentsTab } from './OmieAttachments';
 import { OmieDataTab } from './OmieData';
 import { OmieOrdersTab } from './OmieOrders';
-import { OmieSyncTab } from './OmieSync';
-import { formatClock, rememberOmieConnection, rememberedOmieConnection } from './OmieUtil';
+import { formatClock, omieErrorText, rememberOmieConnection, rememberedOmieConnection } from './OmieUtil';
 import './Contifico.css';
 import './Omie.css';
 
-export type OmieTab = 'attachments' | 'orders' | 'data' | 'sync';
-export const OMIE_TABS: readonly OmieTab[] = ['attachments', 'orders', 'data', 'sync'];
+export type OmieTab = 'attachments' | 'orders' | 'data' | 'sync' | 'history' | 'quarantine';
+export const OMIE_TABS: readonly OmieTab[] = ['attachments', 'orders', 'data', 'sync', 'history', 'quarantine'];
 
 export function parseOmieTab(path: readonly string[]): OmieTab {
   const first = path[0] ?? '';
@@ -68,6 +71,8 @@ export function KeyBlockedBanner({ status, now }: { status: OmieKeyStatus | null
 export function OmiePage({ path = [] }: { path?: readonly string[] }) {
   const { t } = useTranslation();
   const tab = parseOmieTab(path);
+  /** The resource named after the tab (#/omie/data/<resource>, #/omie/quarantine/<resource>). */
+  const arg = path[1] ?? null;
   const [connections, setConnections] = useState<Connection[] | null>(null);
   const [connectionId, setConnectionId] = useState<string | null>(null);
   const [keyStatus, setKeyStatus] = useState<OmieKeyStatus | null>(null);
@@ -121,6 +126,8 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
   };
 
   const connection = connections?.find((c) => c.id === connectionId) ?? null;
+  const sync = useSync(connection);
+  const { resources, summary, job, now: syncNow, refreshKey } = sync;
 
   const header = (
     <PageHeader
@@ -169,7 +176,7 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
     );
   }
 
-  if (!connectionId) {
+  if (!connectionId || !connection) {
     return (
       <section className="page page-omie" data-testid="page-omie">
         {header}
@@ -191,6 +198,13 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
     );
   }
 
+  const loading = (
+    <div className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {t('common.loading')}
+    </div>
+  );
+
   return (
     <section className="page page-omie" data-testid="page-omie" data-connection={connectionId} data-tab={tab}>
       {header}
@@ -205,13 +219,38 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
             data-testid={`omie-tab-${v}`}
           >
             {t(`omie.tabs.${v}`)}
+            {v === 'quarantine' ? <QuarantineCount summary={summary} /> : null}
           </a>
         ))}
+        {tab !== 'sync' ? <SyncingBadge job={job} href={hrefForPath('omie', 'sync')} /> : null}
       </nav>
+      {sync.error ? <OmieErrorBox error={sync.error} onDismiss={sync.clearError} /> : null}
       {tab === 'attachments' ? <OmieAttachmentsTab key={connectionId} connectionId={connectionId} /> : null}
       {tab === 'orders' ? <OmieOrdersTab key={connectionId} connectionId={connectionId} /> : null}
-      {tab === 'data' ? <OmieDataTab key={connectionId} connectionId={connectionId} /> : null}
-      {tab === 'sync' ? <OmieSyncTab key={connectionId} connectionId={connectionId} /> : null}
+      {tab === 'data' ? <OmieDataTab key={connectionId} connection={connection} sync={sync} resource={arg} /> : null}
+      {tab === 'sync' ? (
+        <div className="omie-tab" data-testid="omie-sync">
+          {resources ? (
+            <SyncPanel key={connectionId} connection={connection} resources={resources} job={job} onJob={sync.onJob} errorText={omieErrorText} />
+          ) : (
+            loading
+          )}
+          <p className="muted small omie-note">{t('omie.sync.rateNote')}</p>
+        </div>
+      ) : null}
+      {tab === 'history' ? <SyncHistory key={connectionId} connection={connection} refreshKey={refreshKey} now={syncNow} /> : null}
+      {tab === 'quarantine' && !resources ? loading : null}
+      {tab === 'quarantine' && resources ? (
+        <Quarantine
+          key={connectionId}
+          connection={connection}
+          resources={resources}
+          resource={arg}
+          refreshKey={refreshKey}
+          now={syncNow}
+          onResourceChange={(name) => navigatePath('omie', 'quarantine', ...(name ? [name] : []))}
+        />
+      ) : null}
     </section>
   );
 }

@@ -7,6 +7,7 @@ import * as omie from '../apiOmie';
 import type { ApiError } from '../bindings/ApiError';
 import type { Job } from '../bindings/Job';
 import type { OmieAttachmentSettings } from '../bindings/OmieAttachmentSettings';
+import { ErrorBox } from '../components/ErrorBox';
 import { Icon } from '../components/Icon';
 import { toApiError } from '../errors';
 import { formatNumber } from '../format';
@@ -27,26 +28,8 @@ import { omieErrorText, tableLabel } from './OmieUtil';
 
 /** An error of the Omie page in plain words (Omie's own codes first), with details folded away. */
 export function OmieErrorBox({ error, testId, onDismiss }: { error: ApiError; testId?: string; onDismiss?: () => void }) {
-  const { t, i18n } = useTranslation();
-  return (
-    <div className="alert alert-error" role="alert" data-testid={testId} data-code={error.code}>
-      <Icon name="alert" size={20} className="alert-icon" />
-      <div className="alert-body">
-        <p className="alert-text">{omieErrorText(i18n, error)}</p>
-        {error.details ? (
-          <details className="error-details">
-            <summary>{t('common.details')}</summary>
-            <pre>{error.details}</pre>
-          </details>
-        ) : null}
-      </div>
-      {onDismiss ? (
-        <button type="button" className="icon-button" onClick={onDismiss} aria-label={t('common.close')}>
-          <Icon name="close" size={16} />
-        </button>
-      ) : null}
-    </div>
-  );
+  const { i18n } = useTranslation();
+  return <ErrorBox error={error} text={omieErrorText(i18n, error)} testId={testId} onDismiss={onDismiss} />;
 }
 
 /** A labelled form field with its hint or its error below. */

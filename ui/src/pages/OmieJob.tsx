@@ -1,5 +1,6 @@
 // Following the Omie jobs of one connection live (job events, plus a re-read while one runs), and
 // the pieces that show them: an activity box, the dry-run preview table and status badges.
+import type { i18n as I18n } from 'i18next';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -17,18 +18,8 @@ import { elapsedMs, formatDuration, formatNumber } from '../format';
 import { useJobEvents } from '../hooks/useJobEvents';
 import { useNow } from '../hooks/useNow';
 import { hrefFor } from '../router';
-import { parseProgressLabel } from './ContificoUtil';
-import { countLabel, isActiveJob, isDryRun, jobErrorText, omieJobKindLabel, resourceLabel, tableLabel } from './OmieUtil';
-
-const time = (iso: string | null | undefined): number => (iso ? Date.parse(iso) || 0 : 0);
-const RANK: Record<Job['status'], number> = { queued: 0, running: 1, succeeded: 2, failed: 2, cancelled: 2 };
-
-/** Of two states of a job, the one to show: a newer job wins; for the same job the later status. */
-export function newerJob(current: Job | null, next: Job): Job {
-  if (!current) return next;
-  if (current.id !== next.id) return time(next.created_at) >= time(current.created_at) ? next : current;
-  return RANK[next.status] >= RANK[current.status] ? next : current;
-}
+import { parseProgressLabel, pickJob, progressText as syncProgressText } from '../features/sync';
+import { countLabel, isActiveJob, isDryRun, jobErrorText, omieJobKindLabel, tableLabel } from './OmieUtil';
 
 /** While a job runs it is re-read this often, so a lost event never leaves it "running". */
 const POLL_MS = 2500;
@@ -49,7 +40,7 @@ export function useOmieJob(
   const kindsKey = kinds.join(',');
 
   const track = useCallback((j: Job) => {
-    setJob((cur) => newerJob(cur, j));
+    setJob((cur) => pickJob(cur, j));
     if (!isActiveJob(j) && !ended.current.has(j.id)) {
       ended.current.add(j.id);
       onEndRef.current?.(j);
@@ -69,7 +60,7 @@ export function useOmieJob(
     for (const j of lists.flat().filter((x) => wanted.includes(x.kind) && x.connection_id === connectionId)) {
       // Jobs that had already finished are shown, not treated as news.
       if (!isActiveJob(j)) ended.current.add(j.id);
-      setJob((cur) => newerJob(cur, j));
+      setJob((cur) => pickJob(cur, j));
     }
   }, [connectionId, kindsKey]);
 
@@ -128,20 +119,14 @@ export function usePreview(job: Job | null): { items: OmiePreviewItem[] | null; 
 }
 
 /** What a progress label says, in the user's language when it is a sync page line. */
-export function progressText(i18n: Parameters<typeof resourceLabel>[0], label: string | null): string | null {
+export function progressText(i18n: I18n, label: string | null): string | null {
   const receipt = /^receipt (\S+) → (\S+) (\S+)$/.exec(label ?? '');
   if (receipt) {
     return i18n.t('omie.job.progressReceipt', { receipt: receipt[1], table: tableLabel(i18n, receipt[2]!), id: receipt[3] });
   }
   const order = /^order (\S+)$/.exec(label ?? '');
   if (order) return i18n.t('omie.job.progressOrder', { order: order[1] });
-  const p = parseProgressLabel(label);
-  if (!p || p.page === null) return label;
-  return i18n.t('omie.job.progressPage', {
-    resource: resourceLabel(i18n, p.resource),
-    page: formatNumber(p.page, i18n.language),
-    records: formatNumber(p.records ?? 0, i18n.language),
-  });
+  return parseProgressLabel(label)?.page == null ? label : syncProgressText(i18n, 'omie', label);
 }
 
 function Counts({ counts }: { counts: Record<string, number> }) {

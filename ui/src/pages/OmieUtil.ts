@@ -6,9 +6,10 @@ import type { ApiError } from '../bindings/ApiError';
 import type { Job } from '../bindings/Job';
 import { jobKindLabel, translateError } from '../errors';
 import { formatDecimalString, intlLocale } from '../format';
-import { humanize } from './ContificoUtil';
+import { humanize } from '../features/sync';
 
-export const OMIE_SYNC_KIND = 'sync_omie';
+export { isActiveJob } from '../features/sync';
+
 export const ATTACHMENT_KINDS = [
   'omie_attachment_transfer',
   'omie_attachment_scan',
@@ -50,10 +51,6 @@ export function tableLabel(i18n: I18nLike, table: string): string {
   return labelOr(i18n, `omie.tables.${table}`, table);
 }
 
-export function resourceLabel(i18n: I18nLike, name: string): string {
-  return labelOr(i18n, `omie.resources.${name}`, humanize(name));
-}
-
 export function columnLabel(i18n: I18nLike, name: string): string {
   return labelOr(i18n, `omie.columns.${name}`, humanize(name));
 }
@@ -64,10 +61,6 @@ export function omieJobKindLabel(i18n: I18nLike, kind: string): string {
 
 export function countLabel(i18n: I18nLike, name: string): string {
   return labelOr(i18n, `omie.counts.${name}`, humanize(name));
-}
-
-export function isActiveJob(job: Job | null | undefined): boolean {
-  return job?.status === 'queued' || job?.status === 'running';
 }
 
 /** Whether a job was started as a dry run (its params carry `dry_run: true`). */
@@ -205,12 +198,4 @@ export function rememberOmieConnection(id: string): void {
   } catch {
     // Storage may be unavailable; the choice then lasts for this visit only.
   }
-}
-
-/** Today minus `days` as yyyy-mm-dd (local time), for date inputs. */
-export function isoDaysAgo(days: number, from: Date = new Date()): string {
-  const d = new Date(from);
-  d.setDate(d.getDate() - days);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }

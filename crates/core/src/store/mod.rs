@@ -14,6 +14,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use crate::error::{CoreError, CoreResult};
 
 pub use migrations::MIGRATIONS;
+/// For benchmarks and tools that measure plain SQLite next to the store.
+pub use rusqlite;
 pub use rusqlite::ToSql;
 
 #[derive(Clone)]

@@ -9,6 +9,7 @@
 //! as the checkpoint (`sync_state.resume_page`). A killed process resumes at the page after the last
 //! committed one; upserts by primary key make re-reading a page harmless.
 
+pub mod concurrency;
 pub mod parse;
 pub mod query;
 
@@ -200,7 +201,18 @@ pub struct PageResult {
 /// Fetches pages of declared resources from one ERP connection.
 pub trait Source: Send + Sync + 'static {
     fn fetch_page(&self, spec: &ResourceSpec, req: PageRequest) -> impl Future<Output = CoreResult<PageResult>> + Send;
+
+    /// A resource built from others' stored records (e.g. stock per stored product) waits until
+    /// every other resource of the run is done.
+    fn runs_after_others(&self, _spec: &ResourceSpec) -> bool {
+        false
+    }
 }
+
+/// Requests in flight per connection when nothing else is said.
+pub const DEFAULT_CONCURRENCY: u32 = 8;
+/// Resources read at the same time within one run (they share the connection's concurrency).
+const RESOURCES_AT_ONCE: usize = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
 #[serde(default)]
@@ -213,6 +225,9 @@ pub struct SyncOptions {
     pub full_refresh: bool,
     pub page_size: Option<u32>,
     pub batch_size: Option<u32>,
+    /// Requests in flight at most for this connection (default 8; Contífico: CONTIFICO_CONCURRENCY).
+    #[ts(optional)]
+    pub concurrency: Option<u32>,
 }
 
 /// Per-resource state and counts, for the summary table.
@@ -333,6 +348,17 @@ pub fn env_u32(name: &str) -> Option<u32> {
 pub const LOOKBACK_DAYS: i64 = 1;
 /// A malformed page is fetched again this many times before the resource fails.
 const MALFORMED_RETRIES: u32 = 3;
+
+/// What every resource of one run shares.
+#[derive(Clone, Copy)]
+struct ResourcePlan<'a> {
+    run_id: &'a str,
+    since: Option<chrono::DateTime<Utc>>,
+    full_refresh: bool,
+    page_size: u32,
+    batch_size: u32,
+    total: usize,
+}
 
 pub struct Engine<S: Source> {
     pub store: Store,
@@ -512,44 +538,82 @@ impl<S: Source> Engine<S> {
         let mut errors = BTreeMap::new();
         let mut fatal = None;
         let total = chosen.len();
-        for (i, spec) in chosen.iter().enumerate() {
-            if ctx.is_cancelled() {
-                break;
-            }
-            let r =
-                self.sync_resource(ctx, spec, &run_id, since, opts.full_refresh, page_size, batch_size, i, total).await;
-            match r {
-                Ok(()) => {}
-                Err(CoreError::Cancelled) => break,
-                Err(e) => {
-                    let msg = format!("{}: {e}", spec.name);
-                    ctx.log_t(
-                        "error",
-                        "sync.resource_failed",
-                        &[
-                            ("resource", spec.name.to_string()),
-                            ("error", e.to_string()),
-                            ("code", e.code().to_string()),
-                        ],
-                        &msg,
-                    );
-                    ctx.add_count("resources_failed", 1);
-                    self.store.write(|tx| {
-                        tx.execute(
-                            "INSERT INTO sync_state (connection_id, erp, resource, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                             ON CONFLICT(connection_id, erp, resource) DO UPDATE SET last_error=excluded.last_error, last_error_at=excluded.last_error_at",
-                            params![self.conn.id, self.erp, spec.name, e.to_string(), now_utc()],
-                        )?;
-                        Ok(())
-                    })?;
-                    errors.insert(spec.name.to_string(), e.to_string());
-                    // A rejected or blocked key stops the run: every other resource would fail too.
-                    if e.stops_the_run() {
-                        fatal = Some(e);
-                        break;
+        let limiter = Arc::new(concurrency::Concurrency::new(
+            opts.concurrency.unwrap_or(DEFAULT_CONCURRENCY).clamp(1, 64) as usize,
+        ));
+        let plan =
+            ResourcePlan { run_id: &run_id, since, full_refresh: opts.full_refresh, page_size, batch_size, total };
+        // The first resource alone (a rejected key then stops the run after one attempt), then the
+        // others several at a time sharing the connection's concurrency, and the resources built
+        // from the others' records last.
+        type Wave<'a> = Vec<(usize, &'a ResourceSpec)>;
+        let (later, now): (Wave<'_>, Wave<'_>) =
+            chosen.iter().enumerate().partition(|(_, s)| self.source.runs_after_others(s));
+        let mut waves: Vec<Wave<'_>> = vec![];
+        let mut now = now.into_iter();
+        if let Some(first) = now.next() {
+            waves.push(vec![first]);
+        }
+        waves.push(now.collect());
+        waves.push(later);
+        'waves: for wave in waves {
+            use futures::StreamExt;
+            let mut queue = wave.into_iter();
+            let mut running = futures::stream::FuturesUnordered::new();
+            loop {
+                while running.len() < RESOURCES_AT_ONCE {
+                    let Some((i, spec)) = queue.next() else { break };
+                    running.push(Box::pin(self.sync_one(ctx, spec, &plan, &limiter, i)));
+                }
+                let Some((spec, r)) = running.next().await else { break };
+                if ctx.is_cancelled() {
+                    break 'waves;
+                }
+                match r {
+                    Ok(()) => {}
+                    Err(CoreError::Cancelled) => break 'waves,
+                    Err(e) => {
+                        let msg = format!("{}: {e}", spec.name);
+                        ctx.log_t(
+                            "error",
+                            "sync.resource_failed",
+                            &[
+                                ("resource", spec.name.to_string()),
+                                ("error", e.to_string()),
+                                ("code", e.code().to_string()),
+                            ],
+                            &msg,
+                        );
+                        ctx.add_count("resources_failed", 1);
+                        self.store.write(|tx| {
+                            tx.execute(
+                                "INSERT INTO sync_state (connection_id, erp, resource, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                                 ON CONFLICT(connection_id, erp, resource) DO UPDATE SET last_error=excluded.last_error, last_error_at=excluded.last_error_at",
+                                params![self.conn.id, self.erp, spec.name, e.to_string(), now_utc()],
+                            )?;
+                            Ok(())
+                        })?;
+                        errors.insert(spec.name.to_string(), e.to_string());
+                        // A rejected or blocked key stops the run: every other resource would fail too.
+                        if e.stops_the_run() {
+                            fatal = Some(e);
+                            break 'waves;
+                        }
                     }
                 }
             }
+        }
+        if limiter.decreases() > 0 {
+            ctx.log_t(
+                "info",
+                "sync.concurrency_lowered",
+                &[("times", limiter.decreases().to_string()), ("limit", limiter.limit().to_string())],
+                &format!(
+                    "the ERP pushed back {} time(s); requests in flight were lowered (now {})",
+                    limiter.decreases(),
+                    limiter.limit()
+                ),
+            );
         }
         let status = if ctx.is_cancelled() {
             "cancelled"
@@ -594,19 +658,26 @@ impl<S: Source> Engine<S> {
         sync_runs(&self.store, &self.conn.id, 1)?.pop().ok_or_else(|| CoreError::Internal("sync run vanished".into()))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    async fn sync_one<'a>(
+        &self,
+        ctx: &JobCtx,
+        spec: &'a ResourceSpec,
+        plan: &ResourcePlan<'_>,
+        limiter: &Arc<concurrency::Concurrency>,
+        index: usize,
+    ) -> (&'a ResourceSpec, CoreResult<()>) {
+        (spec, self.sync_resource(ctx, spec, plan, limiter, index).await)
+    }
+
     async fn sync_resource(
         &self,
         ctx: &JobCtx,
         spec: &ResourceSpec,
-        run_id: &str,
-        since: Option<chrono::DateTime<Utc>>,
-        full_refresh: bool,
-        page_size: u32,
-        batch_size: u32,
+        plan: &ResourcePlan<'_>,
+        limiter: &Arc<concurrency::Concurrency>,
         index: usize,
-        total: usize,
     ) -> CoreResult<()> {
+        let ResourcePlan { run_id, since, full_refresh, page_size, batch_size, total } = *plan;
         let tz: chrono_tz::Tz = self.conn.timezone.parse().unwrap_or(chrono_tz::UTC);
         let state = self.state(spec.name)?;
         let started_local = Utc::now().with_timezone(&tz).date_naive();
@@ -660,37 +731,77 @@ impl<S: Source> Engine<S> {
         let resource_start = Instant::now();
         let mut fetched: i64 = 0;
 
-        // Fetcher: pages are fetched and parsed on their own task and flow through a small channel,
-        // so the next request and its parsing run while the previous batch is written.
+        // Fetcher: pages are fetched and parsed on tasks of their own and reach the writer in page
+        // order through a small channel, so requests and parsing run while batches are written.
+        // The first page is read alone; when it is full and more follow, the next pages are asked
+        // for ahead, as many at once as the connection's concurrency allows (their answers are
+        // still written in order, so a checkpoint never skips a page).
         let (tx, mut rx) = tokio::sync::mpsc::channel::<CoreResult<(u32, FetchedPage)>>(2);
         let source = self.source.clone();
         let spec_f = *spec;
         let cancel = ctx.cancel_token();
         let first_page = page;
+        let limiter_f = limiter.clone();
         let fetcher = tokio::spawn(async move {
-            let mut p = first_page;
+            let fetch = |p: u32| {
+                let source = source.clone();
+                let limiter = limiter_f.clone();
+                async move {
+                    let req = PageRequest { page: p, page_size, since: since_date, until: None };
+                    let slot = limiter.acquire().await;
+                    let started = Instant::now();
+                    let mut attempt = 0;
+                    let res = loop {
+                        attempt += 1;
+                        match source.fetch_page(&spec_f, req.clone()).await {
+                            Err(CoreError::NotJson { .. }) if attempt < MALFORMED_RETRIES => continue,
+                            other => break other,
+                        }
+                    };
+                    limiter.done(slot, started.elapsed(), res.is_ok());
+                    res.map(|r| {
+                        let parsed: Vec<Parsed> = r.records.iter().map(|v| parse_record(&spec_f, tz, v)).collect();
+                        let n = r.records.len() as u32;
+                        (p, FetchedPage { parsed, last: r.last, total: r.total }, n)
+                    })
+                }
+            };
+            // The first page alone.
+            let first = fetch(first_page).await;
+            // The size the ERP really pages by (an API may cap what was asked for).
+            let (per_page, total_records) = match &first {
+                Ok((_, f, n)) => (*n, f.total),
+                Err(_) => (0, None),
+            };
+            let first_last = first.as_ref().map(|(_, f, _)| f.last).unwrap_or(true);
+            if tx.send(first.map(|(p, f, _)| (p, f))).await.is_err() || first_last {
+                return;
+            }
+            // A known total tells where the pages end; otherwise read ahead until a page says last.
+            let last_page = match (total_records, per_page) {
+                (Some(t), n) if n > 0 => Some((t.div_ceil(n as u64) as u32).max(first_page)),
+                _ => None,
+            };
+            let window = if per_page > 0 { limiter_f.cap() } else { 1 };
+            let mut next = first_page + 1;
+            let mut ahead: std::collections::VecDeque<tokio::task::JoinHandle<_>> = Default::default();
             loop {
-                if cancel.is_cancelled() {
-                    return;
+                while ahead.len() < window && last_page.is_none_or(|l| next <= l) && !cancel.is_cancelled() {
+                    ahead.push_back(tokio::spawn(fetch(next)));
+                    next += 1;
                 }
-                let req = PageRequest { page: p, page_size, since: since_date, until: None };
-                let mut attempt = 0;
-                let res = loop {
-                    attempt += 1;
-                    match source.fetch_page(&spec_f, req.clone()).await {
-                        Err(CoreError::NotJson { .. }) if attempt < MALFORMED_RETRIES => continue,
-                        other => break other,
-                    }
+                let Some(h) = ahead.pop_front() else { return };
+                let res = match h.await {
+                    Ok(r) => r.map(|(p, f, _)| (p, f)),
+                    Err(e) => Err(CoreError::Internal(format!("page task: {e}"))),
                 };
-                let last = matches!(&res, Ok(r) if r.last) || res.is_err();
-                let res = res.map(|r| {
-                    let parsed: Vec<Parsed> = r.records.iter().map(|v| parse_record(&spec_f, tz, v)).collect();
-                    (p, FetchedPage { parsed, last: r.last, total: r.total })
-                });
-                if tx.send(res).await.is_err() || last {
+                let last = matches!(&res, Ok((_, f)) if f.last) || res.is_err();
+                if cancel.is_cancelled() || tx.send(res).await.is_err() || last {
+                    for h in ahead {
+                        h.abort();
+                    }
                     return;
                 }
-                p += 1;
             }
         });
 

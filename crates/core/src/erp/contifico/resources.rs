@@ -346,6 +346,10 @@ impl ContificoSource {
 }
 
 impl Source for ContificoSource {
+    fn runs_after_others(&self, spec: &ResourceSpec) -> bool {
+        spec.name == STOCK
+    }
+
     async fn fetch_page(&self, spec: &ResourceSpec, req: PageRequest) -> CoreResult<PageResult> {
         if spec.name == STOCK {
             return self.stock_page(req).await;
@@ -404,9 +408,10 @@ impl Source for ContificoSource {
 }
 
 /// Starts a `sync_contifico` job (options already checked by the facade). The page size defaults
-/// to the seeds' CONTIFICO_PAGE_SIZE.
+/// to the seeds' CONTIFICO_PAGE_SIZE, the requests in flight to CONTIFICO_CONCURRENCY.
 pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, mut opts: SyncOptions) -> CoreResult<Job> {
     opts.page_size = opts.page_size.or_else(|| crate::sync::env_u32("CONTIFICO_PAGE_SIZE"));
+    opts.concurrency = opts.concurrency.or_else(|| crate::sync::env_u32("CONTIFICO_CONCURRENCY"));
     let core2 = core.clone();
     let params = serde_json::to_value(&opts).unwrap_or_default();
     let target = conn.clone();

@@ -281,6 +281,9 @@ impl ErpnextClient {
         let started = Instant::now();
         let resp = rq.send().await.map_err(|e| ErpError::NoReply(classify_transport(&self.name, &url, &e)))?;
         let status = resp.status();
+        if status.as_u16() == 429 || status.is_server_error() {
+            crate::http::record_pushback();
+        }
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)

@@ -735,10 +735,6 @@ impl Run<'_> {
             "cMd5": md5,
         });
         let r = self.client.call("geral/anexo/", "IncluirAnexo", p).await?;
-        if std::env::var_os("BACKOFFICE_TEST_CRASH_AFTER_INCLUDE").is_some() {
-            // Test hook: the process dies between Omie's answer and the local commit.
-            std::process::abort();
-        }
         match r {
             Ok(v) => {
                 let att = id_text(&v["nIdAnexo"]);

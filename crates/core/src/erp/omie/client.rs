@@ -248,6 +248,9 @@ impl OmieClient {
                 let secs = seconds_in(&text).unwrap_or(1800).max(1);
                 return Err(self.record_block(secs, &truncate(&text, 200)));
             }
+            if status == 429 || status >= 500 {
+                crate::http::record_pushback();
+            }
             if status == 429 {
                 let wait = Duration::from_secs(retry_after.unwrap_or(60).max(1));
                 self.limiter.defer_method(&self.creds.key, method, wait);

@@ -1,16 +1,21 @@
-// The side panel that shows one record's full JSON, exactly as Contífico sent it.
+// The side panel that shows one record's full JSON exactly as the ERP sent it: a stored record
+// (read with `sync_record`) or a quarantined one.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../api';
-import type { ApiError } from '../bindings/ApiError';
-import { ErrorBox } from '../components/ErrorBox';
-import { Icon } from '../components/Icon';
-import { useRecordJson } from '../components/useRecordBrowser';
-import { prettyJson } from './ContificoUtil';
+import * as api from '../../api';
+import type { ApiError } from '../../bindings/ApiError';
+import type { ConnectionKind } from '../../bindings/ConnectionKind';
+import { ErrorBox } from '../../components/ErrorBox';
+import { Icon } from '../../components/Icon';
+import { useRecordJson } from '../../components/useRecordBrowser';
+import { erpName } from './labels';
+import { prettyJson } from './util';
+import './sync.css';
 
 /** A right-hand panel with a title, some facts and a JSON document. Escape closes it. */
 export function JsonPanel({
+  kind,
   eyebrow,
   title,
   facts,
@@ -19,6 +24,8 @@ export function JsonPanel({
   onClose,
   testId,
 }: {
+  /** The ERP that sent the document. */
+  kind: ConnectionKind;
   eyebrow: string;
   title: string;
   facts?: ReactNode;
@@ -27,7 +34,7 @@ export function JsonPanel({
   onClose: () => void;
   testId: string;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [copied, setCopied] = useState(false);
   const closeRef = useRef(onClose);
   closeRef.current = onClose;
@@ -77,10 +84,10 @@ export function JsonPanel({
         {pretty !== null ? (
           <section className="detail-section">
             <div className="json-head">
-              <h3>{t('contifico.record.raw')}</h3>
+              <h3>{t('sync.record.raw', { erp: erpName(i18n, kind) })}</h3>
               <button type="button" className="btn btn-small" onClick={() => void copy()}>
                 {copied ? <Icon name="check" size={14} /> : null}
-                {copied ? t('contifico.record.copied') : t('contifico.record.copy')}
+                {copied ? t('sync.record.copied') : t('sync.record.copy')}
               </button>
             </div>
             <pre className="json" data-testid="record-json">
@@ -93,30 +100,41 @@ export function JsonPanel({
   );
 }
 
-/** Loads a stored record (`contifico_record`) and shows it in a JsonPanel. */
+/** Loads a stored record (`sync_record`) and shows it in a JsonPanel. */
 export function RecordPanel({
   connectionId,
+  kind,
   resource,
   resourceName,
   id,
+  title,
   facts,
+  testId = 'record-panel',
+  reloadToken,
   onClose,
 }: {
   connectionId: string;
+  kind: ConnectionKind;
   resource: string;
   resourceName: string;
   id: string;
+  /** The panel's title; "Record <id>" by default. */
+  title?: string;
   facts?: ReactNode;
+  testId?: string;
+  /** When it changes, the record is read again. */
+  reloadToken?: unknown;
   onClose: () => void;
 }) {
   const { t } = useTranslation();
-  const { raw, error } = useRecordJson(api.contificoRecord, connectionId, resource, id);
+  const { raw, error } = useRecordJson(api.syncRecord, connectionId, resource, id, reloadToken);
 
   return (
     <JsonPanel
-      testId="record-panel"
+      kind={kind}
+      testId={testId}
       eyebrow={resourceName}
-      title={t('contifico.record.title', { id })}
+      title={title ?? t('sync.record.title', { id })}
       facts={facts}
       raw={raw}
       error={error}

@@ -1,37 +1,48 @@
-// The "Sync" panel: what to sync, since when, full refresh, Sync now; then live progress and the
-// outcome of the sync job.
+// The "Sync" panel of a connection, for every ERP: what to sync, since when, full refresh, Sync
+// now; then live progress and the outcome of the sync job.
+import type { i18n as I18n } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../api';
-import type { ApiError } from '../bindings/ApiError';
-import type { Job } from '../bindings/Job';
-import type { ResourceInfo } from '../bindings/ResourceInfo';
-import type { SyncOptions } from '../bindings/SyncOptions';
-import { StatusBadge } from '../components/Badges';
-import { ErrorBox, ErrorDetails } from '../components/ErrorBox';
-import { Icon } from '../components/Icon';
-import { ProgressBar } from '../components/ProgressBar';
-import { toApiError } from '../errors';
-import { elapsedMs, formatDuration, formatNumber } from '../format';
-import { useNow } from '../hooks/useNow';
-import { hrefFor } from '../router';
-import { jobErrorText } from './JobDetail';
-import { isActiveJob, localDateTimeToRfc3339, parseProgressLabel, resourceLabel } from './ContificoUtil';
+import * as api from '../../api';
+import type { ApiError } from '../../bindings/ApiError';
+import type { Connection } from '../../bindings/Connection';
+import type { ConnectionKind } from '../../bindings/ConnectionKind';
+import type { Job } from '../../bindings/Job';
+import type { ResourceInfo } from '../../bindings/ResourceInfo';
+import type { SyncOptions } from '../../bindings/SyncOptions';
+import { StatusBadge } from '../../components/Badges';
+import { ErrorBox, ErrorDetails } from '../../components/ErrorBox';
+import { Icon } from '../../components/Icon';
+import { ProgressBar } from '../../components/ProgressBar';
+import { toApiError, translateError } from '../../errors';
+import { elapsedMs, formatDuration, formatNumber } from '../../format';
+import { useNow } from '../../hooks/useNow';
+import { hrefFor } from '../../router';
+import { erpName, resourceLabel } from './labels';
+import { isActiveJob, localDateTimeToRfc3339, parseProgressLabel } from './util';
+import './sync.css';
 
-type I18nLike = Parameters<typeof resourceLabel>[0];
+/** An ERP's own wording of an error (e.g. Omie's `omie.errors.<code>`); the shared texts otherwise. */
+export type ErrorText = (i18n: I18n, error: ApiError) => string;
 
-/** The progress label of a sync job in the user's language ("Customers and suppliers: page 3"). */
-export function progressText(i18n: I18nLike, label: string | null | undefined): string | null {
+/** The progress label of a sync job in the user's language ("Customers and suppliers: page 3 (600 records)"). */
+export function progressText(i18n: I18n, kind: ConnectionKind, label: string | null | undefined): string | null {
   const p = parseProgressLabel(label);
   if (!p) return label ?? null;
-  const resource = resourceLabel(i18n, p.resource);
-  if (p.page !== null) return i18n.t('contifico.sync.progressPage', { resource, page: formatNumber(p.page, i18n.language) });
-  return i18n.t('contifico.sync.progressOther', { resource, what: p.rest ?? '' });
+  const resource = resourceLabel(i18n, kind, p.resource);
+  if (p.page !== null) {
+    return i18n.t('sync.panel.progressPage', {
+      resource,
+      page: formatNumber(p.page, i18n.language),
+      records: formatNumber(p.records ?? 0, i18n.language),
+    });
+  }
+  return i18n.t('sync.panel.progressOther', { resource, what: p.rest ?? '' });
 }
 
 /** The error of a finished sync job in plain words; a partial failure names the data that failed. */
-export function syncErrorText(i18n: I18nLike, job: Job): string {
+export function syncErrorText(i18n: I18n, kind: ConnectionKind, job: Job, errorText?: ErrorText): string {
   const err = job.error;
   if (!err) return '';
   if (err.code === 'remote' && err.params.remote_code === 'sync_partial') {
@@ -41,17 +52,19 @@ export function syncErrorText(i18n: I18nLike, job: Job): string {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean)
-        .map((r) => resourceLabel(i18n, r))
+        .map((r) => resourceLabel(i18n, kind, r))
         .join(', ');
-      return i18n.t('contifico.sync.partial', { n: m[1], total: m[2], list });
+      return i18n.t('sync.panel.partial', { n: m[1], total: m[2], list });
     }
   }
-  return jobErrorText(i18n, job);
+  const text = (errorText ?? translateError)(i18n, err);
+  const name = job.connection_name;
+  return name && !text.includes(name) ? `“${name}”: ${text}` : text;
 }
 
-function countsLine(i18n: I18nLike, counts: Record<string, number>): string {
+function countsLine(i18n: I18n, counts: Record<string, number>): string {
   const n = (k: string) => formatNumber(counts[k] ?? 0, i18n.language);
-  return i18n.t('contifico.sync.counts', {
+  return i18n.t('sync.panel.counts', {
     records: n('records'),
     deleted: n('deleted'),
     quarantined: n('quarantined'),
@@ -61,19 +74,23 @@ function countsLine(i18n: I18nLike, counts: Record<string, number>): string {
 }
 
 export function SyncPanel({
-  connectionId,
+  connection,
   resources,
   job,
   onJob,
+  errorText,
 }: {
-  connectionId: string;
+  connection: Connection;
   resources: ResourceInfo[];
   /** The latest sync job of this connection (live), if any. */
   job: Job | null;
   onJob: (job: Job) => void;
+  errorText?: ErrorText;
 }) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
+  const kind = connection.kind;
+  const erp = erpName(i18n, kind);
   const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
   const [since, setSince] = useState('');
   const [fullRefresh, setFullRefresh] = useState(false);
@@ -105,7 +122,7 @@ export function SyncPanel({
       batch_size: null,
     };
     try {
-      onJob(await api.contificoSync(connectionId, options));
+      onJob(await api.syncStart(connection.id, options));
     } catch (e) {
       setError(toApiError(e));
     } finally {
@@ -130,29 +147,29 @@ export function SyncPanel({
   const progress = job ? parseProgressLabel(job.progress_label) : null;
 
   return (
-    <section className="card sync-card" aria-labelledby="sync-title" data-testid="sync-panel">
+    <section className="card sync-card" aria-labelledby="sync-title" data-testid="sync-panel" data-erp={kind}>
       <div className="card-header">
         <div>
-          <h2 id="sync-title">{t('contifico.sync.title')}</h2>
-          <p className="muted small">{t('contifico.sync.intro')}</p>
+          <h2 id="sync-title">{t('sync.panel.title', { erp })}</h2>
+          <p className="muted small">{t('sync.panel.intro', { erp })}</p>
         </div>
       </div>
       <div className="sync-body">
         <fieldset className="sync-resources" disabled={active}>
           <legend>
-            <span className="strong">{t('contifico.sync.resources')}</span>
+            <span className="strong">{t('sync.panel.resources')}</span>
             <span className="muted small">
               {chosen.size === 0
-                ? t('contifico.sync.allChosen')
-                : t('contifico.sync.someChosen', { n: formatNumber(chosen.size, lng), total: formatNumber(resources.length, lng) })}
+                ? t('sync.panel.allChosen')
+                : t('sync.panel.someChosen', { n: formatNumber(chosen.size, lng), total: formatNumber(resources.length, lng) })}
             </span>
             {chosen.size > 0 ? (
               <button type="button" className="link-button small" onClick={() => setChosen(new Set())}>
-                {t('contifico.sync.clear')}
+                {t('sync.panel.clear')}
               </button>
             ) : null}
           </legend>
-          <p className="field-hint">{t('contifico.sync.resourcesHint')}</p>
+          <p className="field-hint">{t('sync.panel.resourcesHint')}</p>
           <div className="resource-grid">
             {resources.map((r) => (
               <label key={r.name} className="check" title={r.name}>
@@ -162,7 +179,7 @@ export function SyncPanel({
                   onChange={() => toggle(r.name)}
                   data-testid={`sync-resource-${r.name}`}
                 />
-                <span>{resourceLabel(i18n, r.name)}</span>
+                <span>{resourceLabel(i18n, kind, r.name)}</span>
               </label>
             ))}
           </div>
@@ -170,7 +187,7 @@ export function SyncPanel({
 
         <div className="sync-options">
           <div className="field">
-            <label htmlFor="sync-since">{t('contifico.sync.since')}</label>
+            <label htmlFor="sync-since">{t('sync.panel.since')}</label>
             <input
               id="sync-since"
               type="datetime-local"
@@ -182,7 +199,7 @@ export function SyncPanel({
               disabled={active}
             />
             <span id="sync-since-hint" className={sinceInvalid ? 'field-error' : 'field-hint'}>
-              {sinceInvalid ? t('contifico.sync.sinceInvalid') : t('contifico.sync.sinceHint')}
+              {sinceInvalid ? t('sync.panel.sinceInvalid') : t('sync.panel.sinceHint')}
             </span>
           </div>
           <label className="check check-block">
@@ -195,9 +212,9 @@ export function SyncPanel({
               disabled={active}
             />
             <span>
-              <span className="strong">{t('contifico.sync.fullRefresh')}</span>
+              <span className="strong">{t('sync.panel.fullRefresh')}</span>
               <span id="sync-full-hint" className="field-hint block">
-                {t('contifico.sync.fullRefreshHint')}
+                {t('sync.panel.fullRefreshHint', { erp })}
               </span>
             </span>
           </label>
@@ -207,17 +224,17 @@ export function SyncPanel({
             onClick={() => void start()}
             disabled={starting || active || sinceInvalid}
             data-testid="sync-now"
-            title={active ? t('contifico.sync.alreadyRunning') : undefined}
+            title={active ? t('sync.panel.alreadyRunning') : undefined}
           >
             {starting ? <span className="spinner spinner-light" aria-hidden="true" /> : <Icon name="refresh" size={16} />}
-            {starting ? t('contifico.sync.starting') : t('contifico.sync.syncNow')}
+            {starting ? t('sync.panel.starting') : t('sync.panel.syncNow')}
           </button>
         </div>
       </div>
 
       {error ? (
         <div className="sync-footer">
-          <ErrorBox error={error} testId="sync-error" onDismiss={() => setError(null)} />
+          <ErrorBox error={error} text={errorText?.(i18n, error)} testId="sync-error" onDismiss={() => setError(null)} />
         </div>
       ) : null}
 
@@ -226,7 +243,9 @@ export function SyncPanel({
           <div className="sync-progress-head">
             <StatusBadge status={job.status} />
             <span className="strong truncate">
-              {job.status === 'queued' ? t('contifico.sync.waiting') : progressText(i18n, job.progress_label) ?? t('contifico.sync.running')}
+              {job.status === 'queued'
+                ? t('sync.panel.waiting')
+                : (progressText(i18n, kind, job.progress_label) ?? t('sync.panel.running'))}
             </span>
             <button
               type="button"
@@ -236,16 +255,16 @@ export function SyncPanel({
               data-testid="sync-cancel"
             >
               <Icon name="stop" size={14} />
-              {cancelling ? t('contifico.sync.cancelling') : t('contifico.sync.cancel')}
+              {cancelling ? t('sync.panel.cancelling') : t('sync.panel.cancel')}
             </button>
           </div>
           <ProgressBar value={job.status === 'queued' ? null : job.progress} label={null} />
           <div className="sync-stats small muted">
-            <span data-testid="sync-records">{t('contifico.sync.recordsSoFar', { n: formatNumber(job.counts.records ?? 0, lng) })}</span>
+            <span data-testid="sync-records">{t('sync.panel.recordsSoFar', { n: formatNumber(job.counts.records ?? 0, lng) })}</span>
             {progress?.rate != null ? (
-              <span data-testid="sync-rate">{t('contifico.sync.rate', { rate: formatNumber(progress.rate, lng, 0) })}</span>
+              <span data-testid="sync-rate">{t('sync.panel.rate', { rate: formatNumber(progress.rate, lng, 0) })}</span>
             ) : null}
-            <span>{t('contifico.sync.elapsed', { duration: durationText })}</span>
+            <span>{t('sync.panel.elapsed', { duration: durationText })}</span>
           </div>
         </div>
       ) : null}
@@ -260,10 +279,10 @@ export function SyncPanel({
             <div className="alert-body">
               <strong className="alert-title">
                 {job.status === 'succeeded'
-                  ? t('contifico.sync.succeeded', { duration: durationText })
+                  ? t('sync.panel.succeeded', { duration: durationText })
                   : job.status === 'failed'
-                    ? t('contifico.sync.failed', { duration: durationText })
-                    : t('contifico.sync.cancelled', { duration: durationText })}
+                    ? t('sync.panel.failed', { duration: durationText })
+                    : t('sync.panel.cancelled', { duration: durationText })}
               </strong>
               <p className="alert-text small" data-testid="sync-result-counts">
                 {countsLine(i18n, job.counts)}
@@ -271,13 +290,13 @@ export function SyncPanel({
               {job.status === 'failed' && job.error ? (
                 <>
                   <p className="alert-text" data-testid="sync-result-error" data-code={job.error.code}>
-                    {syncErrorText(i18n, job)}
+                    {syncErrorText(i18n, kind, job, errorText)}
                   </p>
                   <ErrorDetails details={job.error.details} />
                 </>
               ) : null}
               <a className="link-quiet small" href={hrefFor('jobs', job.id)} data-testid="sync-job-link">
-                {t('contifico.sync.viewJob')}
+                {t('sync.panel.viewJob')}
                 <Icon name="chevron" size={14} />
               </a>
             </div>

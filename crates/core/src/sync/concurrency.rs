@@ -1,0 +1,164 @@
+//! How many requests one connection's sync keeps in flight: at most a cap (settings, or the seeds'
+//! `CONTIFICO_CONCURRENCY`; 8 by default), fewer when the ERP pushes back. The limit halves when
+//! the ERP answers 429 or 5xx (seen by the HTTP layer, which also honours Retry-After) or when a
+//! page takes much longer than the fastest one seen, and grows back by one request per full window
+//! of answered requests (additive increase, multiplicative decrease).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// A page slower than this many times the fastest one counts as "latency climbing".
+const SLOW_FACTOR: u32 = 4;
+
+#[derive(Debug)]
+struct State {
+    /// Requests allowed in flight now (fractional while growing back).
+    limit: f64,
+    in_flight: usize,
+    fastest: Option<Duration>,
+    /// Pushbacks already seen (the HTTP layer's counter).
+    pushbacks_seen: u64,
+    decreases: u64,
+}
+
+#[derive(Debug)]
+pub struct Concurrency {
+    cap: usize,
+    state: Mutex<State>,
+    freed: Notify,
+}
+
+/// One request's slot; give it back with [`Concurrency::done`].
+#[derive(Debug)]
+pub struct Slot {
+    pushbacks_at_start: u64,
+}
+
+impl Concurrency {
+    pub fn new(cap: usize) -> Concurrency {
+        let cap = cap.max(1);
+        Concurrency {
+            cap,
+            state: Mutex::new(State {
+                limit: cap as f64,
+                in_flight: 0,
+                fastest: None,
+                pushbacks_seen: crate::http::pushbacks(),
+                decreases: 0,
+            }),
+            freed: Notify::new(),
+        }
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// The number of requests allowed in flight now.
+    pub fn limit(&self) -> usize {
+        (self.lock().limit.floor() as usize).max(1)
+    }
+
+    /// How many times the limit was lowered.
+    pub fn decreases(&self) -> u64 {
+        self.lock().decreases
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for a free slot.
+    pub async fn acquire(&self) -> Slot {
+        loop {
+            let freed = self.freed.notified();
+            {
+                let mut st = self.lock();
+                if st.in_flight < (st.limit.floor() as usize).max(1) {
+                    st.in_flight += 1;
+                    return Slot { pushbacks_at_start: crate::http::pushbacks() };
+                }
+            }
+            freed.await;
+        }
+    }
+
+    /// Gives a slot back with how long its request took and whether it succeeded.
+    pub fn done(&self, slot: Slot, took: Duration, ok: bool) {
+        let now_pushbacks = crate::http::pushbacks();
+        {
+            let mut st = self.lock();
+            st.in_flight = st.in_flight.saturating_sub(1);
+            let pushed_back = now_pushbacks > slot.pushbacks_at_start.max(st.pushbacks_seen);
+            let slow = st.fastest.is_some_and(|f| took > f * SLOW_FACTOR && took > Duration::from_millis(50));
+            if ok && !pushed_back {
+                st.fastest = Some(st.fastest.map_or(took, |f| f.min(took)));
+            }
+            if pushed_back || !ok {
+                st.limit = (st.limit / 2.0).max(1.0);
+                st.decreases += 1;
+                st.pushbacks_seen = now_pushbacks;
+            } else if slow {
+                st.limit = (st.limit * 0.75).max(1.0);
+                st.decreases += 1;
+            } else {
+                st.limit = (st.limit + 1.0 / st.limit).min(self.cap as f64);
+            }
+        }
+        self.freed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn never_more_than_the_limit_in_flight() {
+        let c = std::sync::Arc::new(Concurrency::new(3));
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let now = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = vec![];
+        for _ in 0..20 {
+            let (c, peak, now) = (c.clone(), peak.clone(), now.clone());
+            tasks.push(tokio::spawn(async move {
+                let s = c.acquire().await;
+                let n = now.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                peak.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                c.done(s, Duration::from_millis(1), true);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 3);
+        assert_eq!(c.limit(), 3);
+    }
+
+    #[test]
+    fn failures_halve_and_successes_grow_back_slowly() {
+        let c = Concurrency::new(8);
+        let slot = || Slot { pushbacks_at_start: u64::MAX };
+        c.lock().in_flight = 1;
+        c.done(slot(), Duration::from_millis(10), false);
+        assert_eq!(c.limit(), 4);
+        // One request more per window of answered requests: about 5 answers to go from 4 to 5.
+        for _ in 0..4 {
+            c.lock().in_flight = 1;
+            c.done(slot(), Duration::from_millis(10), true);
+        }
+        assert_eq!(c.limit(), 4);
+        c.lock().in_flight = 1;
+        c.done(slot(), Duration::from_millis(10), true);
+        assert_eq!(c.limit(), 5);
+        // Much slower than the fastest page: lowered.
+        c.lock().in_flight = 1;
+        c.done(slot(), Duration::from_millis(500), true);
+        assert_eq!(c.limit(), 3);
+        assert_eq!(c.decreases(), 2);
+    }
+}
