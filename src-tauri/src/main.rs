@@ -2,6 +2,7 @@
 // backoffice-core. No business logic lives here.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod command_map;
 mod commands;
 mod demo;
 mod email_commands;

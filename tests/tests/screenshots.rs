@@ -26,6 +26,8 @@ type Shown = (&'static str, [&'static str; 3]);
 
 const H1: &str = "h1";
 const SUBTITLE: &str = ".page-subtitle";
+/// The tab a page shows now (its label; a count badge may follow it, so its own text node is read).
+const ACTIVE_TAB: &str = ".tabs .tab.active";
 
 /// The texts of ui/src/locales (dashboard.title, dashboard.subtitle...) each page shows.
 fn page_texts(page: &str) -> Result<Vec<Shown>> {
@@ -147,6 +149,11 @@ fn page_texts(page: &str) -> Result<Vec<Shown>> {
             ),
             (".detail-title .muted", [DEMO_CONTIFICO, DEMO_CONTIFICO, DEMO_CONTIFICO]),
         ],
+        // The Omie and ERPNext pages' sync history and quarantine tabs (the shared sync feature).
+        "omie-history" | "erpnext-history" => {
+            vec![(ACTIVE_TAB, ["Sync history", "Historial de sincronización", "Histórico de sincronização"])]
+        }
+        "omie-quarantine" | "erpnext-quarantine" => vec![(ACTIVE_TAB, ["Quarantine", "Cuarentena", "Quarentena"])],
         other => anyhow::bail!("the tour has no texts for page `{other}`"),
     })
 }
@@ -174,7 +181,11 @@ async fn expect_page_text(app: &App, scope: &str, page: &str, locale: &str) -> R
             for el in wd.find_all_in(&root, css).await? {
                 shown.push(wd.text(&el).await?);
             }
-            if !shown.iter().any(|s| normalize(s) == normalize(text)) {
+            // A tab's label may be followed by its count badge.
+            let matches = |s: &String| {
+                normalize(s) == normalize(text) || (*css == ACTIVE_TAB && normalize(s).starts_with(&normalize(text)))
+            };
+            if !shown.iter().any(matches) {
                 all = false;
                 seen.push(format!("no `{css}` reads {text:?} (they read {shown:?})"));
             }
@@ -243,6 +254,40 @@ async fn tour(app: &App, locale: &str) -> Result<()> {
     let path = app.screenshot(&format!("tour-{locale}-{:02}-schedules", sel::PAGES.len() + 1)).await?;
     check_size(&path)?;
 
+    // Omie and ERPNext: a sync from their own page, then its history and the quarantine there.
+    let mut n = sel::PAGES.len() + 3;
+    // The sync panel: Omie's "Sync" tab, ERPNext's "Data" tab.
+    for (page, sync_tab) in [("omie", "sync"), ("erpnext", "data")] {
+        app.goto(page).await?;
+        let tab = |t: &str| format!("[data-testid=\"{page}-tab-{t}\"]");
+        wd.click(&wd.wait_for(&tab(sync_tab), UI_TIMEOUT).await?).await?;
+        let before = match wd.find_all(sel::SYNC_RESULT).await?.into_iter().next() {
+            Some(el) => wd.attr(&el, "data-job-id").await?,
+            None => None,
+        };
+        wd.click(&wd.wait_for(sel::SYNC_NOW, UI_TIMEOUT).await?).await?;
+        let status = wait_until(&format!("the {page} sync's result"), Duration::from_secs(180), async || {
+            let Some(el) = wd.find_all(sel::SYNC_RESULT).await?.into_iter().next() else { return Ok(None) };
+            let id = wd.attr(&el, "data-job-id").await?;
+            if id.is_none() || id == before {
+                return Ok(None);
+            }
+            wd.attr(&el, "data-status").await
+        })
+        .await?;
+        ensure!(status == "succeeded", "the demo {page} sync from its page ended `{status}`");
+        for (t, name) in [("history", format!("{page}-history")), ("quarantine", format!("{page}-quarantine"))] {
+            wd.click(&wd.wait_for(&tab(t), UI_TIMEOUT).await?).await?;
+            if t == "history" {
+                wd.wait_for(sel::SYNC_RUN, UI_TIMEOUT).await.with_context(|| format!("a run in the {page} history"))?;
+            }
+            expect_page_text(app, &sel::page(page), &name, locale).await?;
+            let path = app.screenshot(&format!("tour-{locale}-{n:02}-{name}")).await?;
+            check_size(&path)?;
+            n += 1;
+        }
+    }
+
     // The sync's detail with its log, in the tour's language.
     let job = app.wait_job(sel::KIND_SYNC_CONTIFICO, DEMO_CONTIFICO).await?;
     let detail = app.open_job(&job.row).await?;
@@ -260,7 +305,15 @@ fn check_size(path: &Path) -> Result<()> {
 
 #[test]
 fn every_page_of_the_tour_has_its_texts() {
-    let pages = sel::PAGES.iter().copied().chain(["dashboard-empty", "schedules", "job-detail"]);
+    let pages = sel::PAGES.iter().copied().chain([
+        "dashboard-empty",
+        "schedules",
+        "job-detail",
+        "omie-history",
+        "omie-quarantine",
+        "erpnext-history",
+        "erpnext-quarantine",
+    ]);
     for page in pages {
         let texts = page_texts(page).unwrap();
         assert!(!texts.is_empty(), "{page}");

@@ -6,6 +6,7 @@ import { listen } from '@tauri-apps/api/event';
 import type { AppInfo } from './bindings/AppInfo';
 import type { BrowsePage } from './bindings/BrowsePage';
 import type { BrowseQuery } from './bindings/BrowseQuery';
+import type { CommandName } from './bindings/commands';
 import type { Connection } from './bindings/Connection';
 import type { ConnectionKind } from './bindings/ConnectionKind';
 import type { ConnectionInput } from './bindings/ConnectionInput';
@@ -35,7 +36,7 @@ function inDesktopShell(): boolean {
 }
 
 /** Calls a command; rejects with an ApiError (never a bare string or Error). */
-export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+export async function call<T>(command: CommandName, args?: Record<string, unknown>): Promise<T> {
   if (!inDesktopShell()) {
     throw toApiError({
       code: 'internal',
