@@ -82,7 +82,19 @@ async fn killed_mid_sync_resumes_without_loss_or_duplicates() {
     let db = dir.path().join("bo.db");
     let key = SimCredentials::default().contifico_api_key;
     let mut child = cli(&db, &sim.contifico, &key)
-        .args(["sync", "contifico", "--resources", "personas", "--page-size", "10", "--batch-size", "10"])
+        // One request at a time: the sync is still going when it is killed.
+        .args([
+            "sync",
+            "contifico",
+            "--resources",
+            "personas",
+            "--page-size",
+            "10",
+            "--batch-size",
+            "10",
+            "--concurrency",
+            "1",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -103,6 +115,8 @@ async fn killed_mid_sync_resumes_without_loss_or_duplicates() {
     assert!(after_kill < 400, "killed before the end");
 
     sim.contifico().set_latency_ms(0);
+    // The resumed run reads ahead with the default concurrency: pages arrive out of order, and are
+    // still written in order from the checkpoint.
     let out = cli(&db, &sim.contifico, &key)
         .args(["--json", "sync", "contifico", "--resources", "personas", "--page-size", "10"])
         .output()

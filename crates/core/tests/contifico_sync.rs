@@ -198,10 +198,12 @@ async fn a_stopped_sync_resumes_from_the_last_committed_page() {
     let env = setup(300).await;
     env.sim.contifico().set_latency_ms(15);
     let spec = contifico::resource("personas").unwrap();
+    // One request at a time, so the read is still going when it is stopped.
     let o = SyncOptions {
         resources: vec!["personas".into()],
         page_size: Some(10),
         batch_size: Some(10),
+        concurrency: Some(1),
         ..Default::default()
     };
     let job = env.core.sync_start(&env.conn_id, o.clone()).unwrap();

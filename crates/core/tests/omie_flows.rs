@@ -457,10 +457,11 @@ async fn a_blocked_key_stops_every_call_and_says_when_it_is_usable_again() {
     let job = wait(&env.core, env.core.sync_start(&env.conn_id, SyncOptions::default()).unwrap()).await;
     assert_eq!(job.error.unwrap().code, "omie_key_blocked");
     assert_eq!(env.sim.omie_control().total_requests(), seen);
-    // After the time it named, the key works again (waiting for the status to say so, not for a time).
+    // After the time it named, the key works again (waiting for BackOffice's status and Omie itself
+    // to say so, not for a time).
     let mut unblocked = false;
     for _ in 0..400 {
-        if !env.core.omie_key_status(&env.conn_id).unwrap().blocked {
+        if !env.core.omie_key_status(&env.conn_id).unwrap().blocked && !env.sim.omie().key_blocked() {
             unblocked = true;
             break;
         }

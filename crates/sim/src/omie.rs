@@ -232,6 +232,11 @@ impl OmieControl {
         let now = (self.st.time())();
         self.st.lim().block(&self.st.app_key, now + Duration::from_secs(secs));
     }
+    /// Whether the simulated Omie still refuses the key (on its own clock).
+    pub fn key_blocked(&self) -> bool {
+        let now = (self.st.time())();
+        self.st.lim().is_blocked(&self.st.app_key, now)
+    }
     /// Record counts per kind at this scale.
     pub fn count(&self, k: Kind) -> u64 {
         self.st.count(k)

@@ -30,10 +30,29 @@ pub struct Concurrency {
     freed: Notify,
 }
 
-/// One request's slot; give it back with [`Concurrency::done`].
+/// One request's slot. Give it back with [`Slot::done`]; a slot dropped without it (its request
+/// was cancelled) is given back without counting as an answer.
 #[derive(Debug)]
 pub struct Slot {
+    owner: Option<std::sync::Arc<Concurrency>>,
     pushbacks_at_start: u64,
+}
+
+impl Slot {
+    /// The request took `took` and succeeded or not.
+    pub fn done(mut self, took: Duration, ok: bool) {
+        if let Some(c) = self.owner.take() {
+            c.answered(self.pushbacks_at_start, took, ok);
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(c) = self.owner.take() {
+            c.release();
+        }
+    }
 }
 
 impl Concurrency {
@@ -71,27 +90,36 @@ impl Concurrency {
     }
 
     /// Waits for a free slot.
-    pub async fn acquire(&self) -> Slot {
+    pub async fn acquire(self: &std::sync::Arc<Self>) -> Slot {
         loop {
             let freed = self.freed.notified();
             {
                 let mut st = self.lock();
                 if st.in_flight < (st.limit.floor() as usize).max(1) {
                     st.in_flight += 1;
-                    return Slot { pushbacks_at_start: crate::http::pushbacks() };
+                    return Slot { owner: Some(self.clone()), pushbacks_at_start: crate::http::pushbacks() };
                 }
             }
             freed.await;
         }
     }
 
-    /// Gives a slot back with how long its request took and whether it succeeded.
-    pub fn done(&self, slot: Slot, took: Duration, ok: bool) {
+    /// A slot given back unused.
+    fn release(&self) {
+        {
+            let mut st = self.lock();
+            st.in_flight = st.in_flight.saturating_sub(1);
+        }
+        self.freed.notify_waiters();
+    }
+
+    /// A slot given back with how long its request took and whether it succeeded.
+    fn answered(&self, pushbacks_at_start: u64, took: Duration, ok: bool) {
         let now_pushbacks = crate::http::pushbacks();
         {
             let mut st = self.lock();
             st.in_flight = st.in_flight.saturating_sub(1);
-            let pushed_back = now_pushbacks > slot.pushbacks_at_start.max(st.pushbacks_seen);
+            let pushed_back = now_pushbacks > pushbacks_at_start.max(st.pushbacks_seen);
             let slow = st.fastest.is_some_and(|f| took > f * SLOW_FACTOR && took > Duration::from_millis(50));
             if ok && !pushed_back {
                 st.fastest = Some(st.fastest.map_or(took, |f| f.min(took)));
@@ -129,7 +157,7 @@ mod tests {
                 peak.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
                 tokio::task::yield_now().await;
                 now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-                c.done(s, Duration::from_millis(1), true);
+                s.done(Duration::from_millis(1), true);
             }));
         }
         for t in tasks {
@@ -139,25 +167,38 @@ mod tests {
         assert_eq!(c.limit(), 3);
     }
 
+    #[tokio::test]
+    async fn a_cancelled_request_gives_its_slot_back() {
+        let c = std::sync::Arc::new(Concurrency::new(2));
+        let a = c.acquire().await;
+        let b = c.acquire().await;
+        drop(a); // its request was aborted
+        let again = tokio::time::timeout(Duration::from_secs(5), c.acquire()).await.expect("a slot came back");
+        b.done(Duration::from_millis(1), true);
+        again.done(Duration::from_millis(1), true);
+        assert_eq!(c.lock().in_flight, 0);
+        assert_eq!(c.limit(), 2, "a cancelled request is not a failure");
+    }
+
     #[test]
     fn failures_halve_and_successes_grow_back_slowly() {
-        let c = Concurrency::new(8);
-        let slot = || Slot { pushbacks_at_start: u64::MAX };
+        let c = std::sync::Arc::new(Concurrency::new(8));
+        let slot = || Slot { owner: Some(c.clone()), pushbacks_at_start: u64::MAX };
         c.lock().in_flight = 1;
-        c.done(slot(), Duration::from_millis(10), false);
+        slot().done(Duration::from_millis(10), false);
         assert_eq!(c.limit(), 4);
         // One request more per window of answered requests: about 5 answers to go from 4 to 5.
         for _ in 0..4 {
             c.lock().in_flight = 1;
-            c.done(slot(), Duration::from_millis(10), true);
+            slot().done(Duration::from_millis(10), true);
         }
         assert_eq!(c.limit(), 4);
         c.lock().in_flight = 1;
-        c.done(slot(), Duration::from_millis(10), true);
+        slot().done(Duration::from_millis(10), true);
         assert_eq!(c.limit(), 5);
         // Much slower than the fastest page: lowered.
         c.lock().in_flight = 1;
-        c.done(slot(), Duration::from_millis(500), true);
+        slot().done(Duration::from_millis(500), true);
         assert_eq!(c.limit(), 3);
         assert_eq!(c.decreases(), 2);
     }

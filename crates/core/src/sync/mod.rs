@@ -212,7 +212,7 @@ pub trait Source: Send + Sync + 'static {
 /// Requests in flight per connection when nothing else is said.
 pub const DEFAULT_CONCURRENCY: u32 = 8;
 /// Resources read at the same time within one run (they share the connection's concurrency).
-const RESOURCES_AT_ONCE: usize = 4;
+const RESOURCES_AT_ONCE: usize = 8;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
 #[serde(default)]
@@ -758,7 +758,7 @@ impl<S: Source> Engine<S> {
                             other => break other,
                         }
                     };
-                    limiter.done(slot, started.elapsed(), res.is_ok());
+                    slot.done(started.elapsed(), res.is_ok());
                     res.map(|r| {
                         let parsed: Vec<Parsed> = r.records.iter().map(|v| parse_record(&spec_f, tz, v)).collect();
                         let n = r.records.len() as u32;

@@ -117,6 +117,11 @@ pub fn is_write(call: &str) -> bool {
 }
 
 impl LimitState {
+    /// Whether `key` is blocked at `now`.
+    pub(crate) fn is_blocked(&self, key: &str, now: Duration) -> bool {
+        self.blocked_until.get(key).is_some_and(|u| *u > now)
+    }
+
     /// Admits a call or says why not. On admission the caller must call [`LimitState::release`].
     pub(crate) fn admit(
         &mut self,

@@ -378,31 +378,29 @@ impl Source for ContificoSource {
             // Past the last page (Django-style paging answers 404).
             return Ok(PageResult { records: vec![], last: true, total: None, url: shown });
         }
-        let bad_shape = |what: &str| CoreError::NotJson {
+        let bad_shape = |what: &str, body: &Value| CoreError::NotJson {
             connection: self.client.name().to_string(),
             url: shown.clone(),
             detail: format!("expected {what}, got {}", crate::http::truncate(&body.to_string(), 200)),
         };
         // Accept both shapes whatever the declaration says: the reference is unsure for some lists.
-        match &body {
+        // The records are moved out of the answer, never copied.
+        match body {
             Value::Array(items) => {
                 let n = items.len() as u32;
                 let ignored_paging = req.page == 1 && n > req.page_size;
-                Ok(PageResult {
-                    records: items.clone(),
-                    last: n < req.page_size || ignored_paging,
-                    total: None,
-                    url: shown,
-                })
+                Ok(PageResult { records: items, last: n < req.page_size || ignored_paging, total: None, url: shown })
             }
-            Value::Object(o) if o.contains_key("results") => {
-                let items =
-                    o.get("results").and_then(Value::as_array).cloned().ok_or_else(|| bad_shape("a results list"))?;
+            Value::Object(mut o) if o.contains_key("results") => {
                 let next = o.get("next").map(|n| !n.is_null()).unwrap_or(false);
                 let total = o.get("count").and_then(Value::as_u64);
+                let items = match o.remove("results") {
+                    Some(Value::Array(items)) => items,
+                    other => return Err(bad_shape("a results list", &other.unwrap_or(Value::Null))),
+                };
                 Ok(PageResult { last: !next || items.is_empty(), records: items, total, url: shown })
             }
-            _ => Err(bad_shape("a list")),
+            other => Err(bad_shape("a list", &other)),
         }
     }
 }
