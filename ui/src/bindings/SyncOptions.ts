@@ -8,4 +8,8 @@ resources: Array<string>,
 /**
  * Only records changed since this instant (RFC 3339), instead of the stored cursor.
  */
-since: string | null, full_refresh: boolean, page_size: number | null, batch_size: number | null, };
+since: string | null, full_refresh: boolean, page_size: number | null, batch_size: number | null, 
+/**
+ * Requests in flight at most for this connection (default 8; Contífico: CONTIFICO_CONCURRENCY).
+ */
+concurrency?: number, };
