@@ -392,6 +392,18 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE connections_new RENAME TO connections;
     CREATE UNIQUE INDEX connections_name ON connections(name COLLATE NOCASE);
 "#,
+    // 10: the ids a full read saw, per resource table and read, so records that did not change are
+    // not rewritten just to mark them seen (deletions are what no row here names); cleared when
+    // the read completes, kept across a crash so a resumed read still knows what it saw.
+    r#"
+    CREATE TABLE sync_seen (
+        connection_id  TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        resource_table TEXT NOT NULL,
+        run_tag        TEXT NOT NULL,
+        id             TEXT NOT NULL,
+        PRIMARY KEY (connection_id, resource_table, run_tag, id)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

@@ -168,7 +168,8 @@ END;
              VALUES (?1, ?2, ?3{extra_vals}, ?{a}, ?{b}, ?{c}, ?{d}, ?{e}, NULL)
              ON CONFLICT(connection_id, id) DO UPDATE SET raw=excluded.raw{updates}, search_text=excluded.search_text,
                source_modified=excluded.source_modified, fetched_at=excluded.fetched_at,
-               sync_run_id=excluded.sync_run_id, seen_run=excluded.seen_run, deleted_at=NULL",
+               sync_run_id=excluded.sync_run_id, seen_run=excluded.seen_run, deleted_at=NULL
+             WHERE \"{t}\".raw IS NOT excluded.raw OR \"{t}\".deleted_at IS NOT NULL",
             t = self.table,
             a = n + 4,
             b = n + 5,
@@ -864,10 +865,21 @@ impl<S: Source> Engine<S> {
         let name = spec.name;
         let tombstoned = self.store.write(|tx| {
             let n = if full {
+                // Not seen by this read (the ids it saw are in sync_seen, so an unchanged record is
+                // never rewritten just to say it was seen).
+                let n = tx.execute(
+                    &format!(
+                        "UPDATE \"{table}\" SET deleted_at=?3 WHERE connection_id=?1 AND deleted_at IS NULL
+                           AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE s.connection_id=?1 AND s.resource_table=?4
+                                           AND s.run_tag=?2 AND s.id=\"{table}\".id)"
+                    ),
+                    params![conn_id, run_tag, now, table],
+                )?;
                 tx.execute(
-                    &format!("UPDATE \"{table}\" SET deleted_at=?3 WHERE connection_id=?1 AND deleted_at IS NULL AND seen_run<>?2"),
-                    params![conn_id, run_tag, now],
-                )?
+                    "DELETE FROM sync_seen WHERE connection_id=?1 AND resource_table=?2",
+                    params![conn_id, table],
+                )?;
+                n
             } else {
                 0
             };
@@ -924,7 +936,7 @@ impl<S: Source> Engine<S> {
         let run_tag = run_tag.to_string();
         let run_id = run_id.to_string();
         let erp = self.erp;
-        let (written, quarantined, reasons) = tokio::task::spawn_blocking(move || {
+        let (written, quarantined, reasons, unchanged) = tokio::task::spawn_blocking(move || {
             let now = now_utc();
             store.write(|tx| {
                 let mut up = tx.prepare_cached(&spec.upsert_sql())?;
@@ -933,12 +945,11 @@ impl<S: Source> Engine<S> {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, run_id=excluded.run_id, at=excluded.at",
                 )?;
-                // A record that exists upstream but cannot be parsed keeps its last good version,
-                // and is not taken for deleted by a full read.
-                let mut keep = tx.prepare_cached(&format!(
-                    "UPDATE \"{}\" SET seen_run=?3 WHERE connection_id=?1 AND id=?2",
-                    spec.table
-                ))?;
+                // A full read notes every id it saw (an unparsable one too: it keeps its last good
+                // version and is not taken for deleted).
+                let mut seen = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO sync_seen (connection_id, resource_table, run_tag, id) VALUES (?1, ?2, ?3, ?4)",
+                )?;
                 let mut unq = tx.prepare_cached(
                     "DELETE FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3 AND record_id=?4",
                 )?;
@@ -949,7 +960,7 @@ impl<S: Source> Engine<S> {
                         |r| r.get::<_, bool>(0),
                     )
                     .unwrap_or(true);
-                let (mut w, mut qn) = (0usize, 0usize);
+                let (mut w, mut qn, mut unchanged) = (0usize, 0usize, 0usize);
                 let mut reasons = vec![];
                 for p in &batch {
                     match p {
@@ -966,7 +977,12 @@ impl<S: Source> Engine<S> {
                             vals.push(&now);
                             vals.push(&run_id);
                             vals.push(&run_tag);
-                            up.execute(vals.as_slice())?;
+                            if up.execute(vals.as_slice())? == 0 {
+                                unchanged += 1;
+                            }
+                            if full {
+                                seen.execute(params![conn_id, spec.table, run_tag, row.id])?;
+                            }
                             if has_quarantine {
                                 unq.execute(params![conn_id, erp, spec.name, row.id])?;
                             }
@@ -974,7 +990,9 @@ impl<S: Source> Engine<S> {
                         }
                         Parsed::Quarantine { id, raw, reason } => {
                             q.execute(params![conn_id, erp, spec.name, id, reason, raw, run_id, now])?;
-                            keep.execute(params![conn_id, id, run_tag])?;
+                            if full {
+                                seen.execute(params![conn_id, spec.table, run_tag, id])?;
+                            }
                             has_quarantine = true;
                             reasons.push((id.to_string(), reason.to_string()));
                             qn += 1;
@@ -996,12 +1014,15 @@ impl<S: Source> Engine<S> {
                         since.map(|d| d.format("%Y-%m-%d").to_string())
                     ],
                 )?;
-                Ok((w, qn, reasons))
+                Ok((w, qn, reasons, unchanged))
             })
         })
         .await
         .map_err(|e| CoreError::Internal(format!("writer task: {e}")))??;
         ctx.add_count("records", written as i64);
+        if unchanged > 0 {
+            ctx.add_count("unchanged", unchanged as i64);
+        }
         if quarantined > 0 {
             ctx.add_count("quarantined", quarantined as i64);
             for (id, reason) in reasons.iter().take(20) {
