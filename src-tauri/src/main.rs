@@ -2,7 +2,6 @@
 // backoffice-core. No business logic lives here.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod command_map;
 mod commands;
 mod demo;
 mod email_commands;

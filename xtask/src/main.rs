@@ -2,6 +2,7 @@
 //!
 //! Kept to std + anyhow on purpose: this is the first thing a cold CI machine compiles.
 
+mod command_map;
 mod deps;
 mod session;
 mod steps;
