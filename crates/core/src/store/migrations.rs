@@ -392,9 +392,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE connections_new RENAME TO connections;
     CREATE UNIQUE INDEX connections_name ON connections(name COLLATE NOCASE);
 "#,
-    // 10: the ids a full read saw, per resource table and read, so records that did not change are
-    // not rewritten just to mark them seen (deletions are what no row here names); cleared when
-    // the read completes, kept across a crash so a resumed read still knows what it saw.
+    // 10: the ids of unchanged records a full read saw, per resource table and read, so they are not
+    // rewritten just to mark them seen (new and changed rows carry the read's tag themselves);
+    // cleared when the read completes, kept across a crash so a resumed read still knows them.
     r#"
     CREATE TABLE sync_seen (
         connection_id  TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,

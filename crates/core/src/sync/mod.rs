@@ -865,11 +865,11 @@ impl<S: Source> Engine<S> {
         let name = spec.name;
         let tombstoned = self.store.write(|tx| {
             let n = if full {
-                // Not seen by this read (the ids it saw are in sync_seen, so an unchanged record is
-                // never rewritten just to say it was seen).
+                // Not seen by this read: not written by it (`seen_run`) and not noted as seen unchanged
+                // (`sync_seen`; an unchanged record is never rewritten just to say it was seen).
                 let n = tx.execute(
                     &format!(
-                        "UPDATE \"{table}\" SET deleted_at=?3 WHERE connection_id=?1 AND deleted_at IS NULL
+                        "UPDATE \"{table}\" SET deleted_at=?3 WHERE connection_id=?1 AND deleted_at IS NULL AND seen_run<>?2
                            AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE s.connection_id=?1 AND s.resource_table=?4
                                            AND s.run_tag=?2 AND s.id=\"{table}\".id)"
                     ),
@@ -978,10 +978,12 @@ impl<S: Source> Engine<S> {
                             vals.push(&run_id);
                             vals.push(&run_tag);
                             if up.execute(vals.as_slice())? == 0 {
+                                // Unchanged, so not rewritten: a full read notes it as seen (a new or
+                                // changed row carries this read's tag in `seen_run` already).
                                 unchanged += 1;
-                            }
-                            if full {
-                                seen.execute(params![conn_id, spec.table, run_tag, row.id])?;
+                                if full {
+                                    seen.execute(params![conn_id, spec.table, run_tag, row.id])?;
+                                }
                             }
                             if has_quarantine {
                                 unq.execute(params![conn_id, erp, spec.name, row.id])?;
