@@ -207,8 +207,7 @@ impl Core {
                         return Ok(said);
                     }
                     // An ERPNext site also says which zone it keeps its dates in.
-                    let client = erp::erpnext::client::ErpnextClient::new(core.http.clone(), &conn, &creds);
-                    let zone = core.erpnext_site_zone(&conn, &client).await;
+                    let zone = core.erpnext_zone_of(&conn).await?;
                     Ok(match zone.note {
                         None => format!("{said}; the site keeps its dates in {}", zone.tz.name()),
                         Some(note) => {

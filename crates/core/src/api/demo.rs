@@ -44,9 +44,8 @@ impl Core {
             if let Err(e) = self.erpnext_ensure_field(&c.id).await {
                 tracing::warn!(connection = %c.name, error = %e, "could not prepare the demo ERPNext site");
             }
-            if let Ok(creds) = self.connections().credentials(c) {
-                let client = crate::erp::erpnext::client::ErpnextClient::new(self.http.clone(), c, &creds);
-                self.erpnext_site_zone(c, &client).await;
+            if let Err(e) = self.erpnext_zone_of(c).await {
+                tracing::warn!(connection = %c.name, error = %e, "could not ask the demo ERPNext site its time zone");
             }
         }
         // Re-read: the ERPNext sites have said their time zones meanwhile.

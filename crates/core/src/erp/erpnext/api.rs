@@ -56,7 +56,7 @@ fn reason_ok(reason: &str) -> CoreResult<String> {
 }
 
 impl Core {
-    fn erp_client(&self, conn: &Connection) -> CoreResult<ErpnextClient> {
+    pub(crate) fn erp_client(&self, conn: &Connection) -> CoreResult<ErpnextClient> {
         let creds = self.connections().credentials(conn)?;
         let settings = super::load_settings(&self.store).unwrap_or_default();
         Ok(ErpnextClient::new(self.http.clone(), conn, &creds).with_policy(settings.policy()))
@@ -88,12 +88,9 @@ impl Core {
         let mut zones: [Option<chrono_tz::Tz>; 2] = [None, None];
         for (slot, conn) in [(0, &a), (1, &b)] {
             let Some(c) = conn else { continue };
-            let z = match self.erp_client(c) {
-                Ok(client) => {
-                    let z = self.erpnext_site_zone(c, &client).await;
-                    if let Some(n) = z.note.clone() {
-                        notes.push(n);
-                    }
+            let z = match self.erpnext_zone_of(c).await {
+                Ok(z) => {
+                    notes.extend(z.note);
                     z.tz
                 }
                 Err(_) => c.timezone.parse().unwrap_or(chrono_tz::UTC),

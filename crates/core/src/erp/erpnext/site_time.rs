@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use super::docs::Posting;
 use super::TransferInput;
 use crate::erp::erpnext::client::{ErpError, ErpnextClient};
+use crate::error::CoreResult;
 use crate::model::{Connection, TimezoneSource};
 use crate::Core;
 
@@ -91,6 +92,13 @@ impl Core {
             stored.name()
         );
         SiteZone { tz: stored, source: conn.timezone_source, note: Some(note) }
+    }
+
+    /// [`Core::erpnext_site_zone`] with the connection's own client (credentials from the keychain);
+    /// without credentials, the connection's stored zone.
+    pub async fn erpnext_zone_of(&self, conn: &Connection) -> CoreResult<SiteZone> {
+        let client = self.erp_client(conn)?;
+        Ok(self.erpnext_site_zone(conn, &client).await)
     }
 }
 
