@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use backoffice_core::api::demo::DemoConnection;
 use backoffice_core::model::{Connection, ConnectionKind, Credentials};
+use backoffice_core::ops::demo::DemoConnection;
 use backoffice_core::{Core, CoreError, CoreResult};
 use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
 use tokio::sync::Mutex;

@@ -94,7 +94,10 @@ fn main() {
                 forward_job_events(handle, events_core).await;
             });
             // Scheduled jobs run inside the app (setup has no tokio context: use Tauri's runtime).
-            tauri::async_runtime::spawn(backoffice_core::ops::scheduler::run_loop(core.clone()));
+            {
+                let core = core.clone();
+                tauri::async_runtime::spawn(async move { core.run_schedules().await });
+            }
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 // Keep the tray's health lines fresh, and send the daily summary once a day.

@@ -205,7 +205,7 @@ async fn daemon(ctx: &Ctx) -> Result<i32> {
         tokio::select! {
             _ = &mut stop => break,
             _ = every.tick() => {
-                match scheduler::tick(&ctx.core, chrono::Utc::now()) {
+                match ctx.core.schedules_tick(chrono::Utc::now()) {
                     Ok(runs) => print_runs_lines(ctx.json, &runs),
                     Err(e) => eprintln!("error: {e}"),
                 }

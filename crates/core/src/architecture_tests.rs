@@ -3,7 +3,9 @@
 //! - the base (`error`, `model`, `store`, `http`, `secrets`, `jobs`, `logging`, `i18n`, `clock`) and
 //!   the sync engine (`sync/`) import nothing from `erp/`, `ops/` or the facade (`api/`);
 //! - an ERP's room (`erp/<x>/`) never imports another room;
-//! - only the registry (`erp/mod.rs`) names every ERP kind (the enum's own declaration aside).
+//! - only the registry (`erp/mod.rs`) names every ERP kind (the enum's own declaration aside);
+//! - the facade (`api/`) is the only `impl Core`, and the features (`erp/`, `ops/`) never name `Core`:
+//!   they work with the narrow context, `Ctx`.
 
 use std::path::{Path, PathBuf};
 
@@ -107,6 +109,34 @@ fn only_the_registry_names_every_erp_kind() {
         }
     }
     assert!(bad.is_empty(), "these files name every ERP kind (move the match into erp/mod.rs): {bad:?}");
+}
+
+#[test]
+fn only_the_facade_is_core_and_features_take_the_narrow_context() {
+    let mut bad = vec![];
+    for (p, text) in sources(&src()) {
+        let r = rel(&p);
+        if r == "architecture_tests.rs" {
+            continue;
+        }
+        let c = code(&text);
+        let is_facade = r.starts_with("api/");
+        for (i, line) in c.lines().enumerate() {
+            let t = line.trim_start();
+            let impl_core = t.starts_with("impl Core {") || t.starts_with("impl Core<") || t.contains(" for Core {");
+            if impl_core && !is_facade && !(r == "lib.rs" && line.contains("Deref")) {
+                bad.push(format!("{r}:{}: {} (only api/ implements Core)", i + 1, line.trim()));
+            }
+            let feature = r.starts_with("erp/") || r.starts_with("ops/");
+            let names_core = line.split(|ch: char| !(ch.is_alphanumeric() || ch == '_')).any(|w| w == "Core");
+            if feature && names_core {
+                bad.push(format!("{r}:{}: {} (features take Ctx, not Core)", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "the facade rule is broken:\n{}", bad.join("\n"));
+    // And the scanner sees a facade at all.
+    assert!(sources(&src()).iter().any(|(p, t)| rel(p).starts_with("api/") && t.contains("impl Core {")));
 }
 
 #[test]

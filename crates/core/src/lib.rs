@@ -23,12 +23,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{params, OptionalExtension};
-
 pub use error::{ApiError, CoreError, CoreResult};
-use model::*;
 
-use crate::api::connections::Connections;
+use crate::erp::connections::Connections;
 use crate::jobs::JobManager;
 use crate::secrets::SecretStore;
 use crate::store::Store;
@@ -66,8 +63,10 @@ impl Paths {
     }
 }
 
-/// Everything the shell and the CLI call. Cheap to share behind an `Arc`.
-pub struct Core {
+/// The narrow context every feature works with: the store, the HTTP client, the keychain, the job
+/// manager and the clock. Features are functions of a `&Ctx` (or an `&Arc<Ctx>` when they start a
+/// job that outlives the call); none of them sees the facade.
+pub struct Ctx {
     pub paths: Paths,
     pub store: Store,
     pub secrets: Arc<dyn SecretStore>,
@@ -77,165 +76,31 @@ pub struct Core {
     pub clock: Arc<dyn clock::Clock>,
 }
 
-impl Core {
-    pub fn open(paths: Paths, secrets: Arc<dyn SecretStore>) -> CoreResult<Arc<Core>> {
-        Core::open_with_clock(paths, secrets, clock::system())
-    }
-
-    /// [`Core::open`] with another clock (tests reproduce a given hour with it).
-    pub fn open_with_clock(
-        paths: Paths,
-        secrets: Arc<dyn SecretStore>,
-        clock: Arc<dyn clock::Clock>,
-    ) -> CoreResult<Arc<Core>> {
+impl Ctx {
+    /// Opens the store at `paths.db` (migrating it) and builds the context.
+    pub fn open(paths: Paths, secrets: Arc<dyn SecretStore>, clock: Arc<dyn clock::Clock>) -> CoreResult<Ctx> {
         let store = Store::open(&paths.db)?;
         let jobs = JobManager::new(store.clone())?;
-        Ok(Arc::new(Core { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock }))
+        Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
     }
 
+    /// The ERP connections (their records and their secrets).
     pub fn connections(&self) -> Connections<'_> {
         Connections { store: &self.store, secrets: self.secrets.as_ref() }
     }
+}
 
-    pub fn app_info(&self) -> AppInfo {
-        let (keychain_ok, keychain_error) = match self.secrets.check() {
-            Ok(()) => (true, None),
-            Err(e) => (false, Some(e.to_string())),
-        };
-        // The shell, which owns the demo simulators, says whether they run.
-        let demo_running = false;
-        AppInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            db_path: self.paths.db.display().to_string(),
-            log_dir: self.paths.log_dir.display().to_string(),
-            keychain_ok,
-            keychain_error,
-            demo_running,
-            locale: self.locale(),
-        }
-    }
+/// What the shell and the CLI call: the facade. Its methods (all in `api/`) hand the context to the
+/// feature that does the work. It derefs to [`Ctx`] so that adapters and tests reach the base
+/// (the store, the job manager's events) without a method per field.
+pub struct Core {
+    ctx: Arc<Ctx>,
+}
 
-    pub fn settings(&self) -> CoreResult<Settings> {
-        let locale: Option<String> = self.store.read(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key='locale'", [], |r| r.get(0)).optional()?)
-        })?;
-        Ok(Settings { locale })
-    }
-
-    pub fn save_settings(&self, s: &Settings) -> CoreResult<Settings> {
-        if let Some(l) = &s.locale {
-            if !SUPPORTED_LOCALES.contains(&l.as_str()) {
-                return Err(CoreError::invalid("locale", format!("\"{l}\" is not offered; choose en, es or pt-BR.")));
-            }
-        }
-        self.store.write(|tx| {
-            match &s.locale {
-                Some(l) => tx.execute(
-                    "INSERT INTO settings(key, value) VALUES ('locale', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                    params![l],
-                )?,
-                None => tx.execute("DELETE FROM settings WHERE key='locale'", [])?,
-            };
-            Ok(())
-        })?;
-        self.settings()
-    }
-
-    /// Settings first, then `BACKOFFICE_LOCALE`, then the OS locale; one of `en`, `es`, `pt-BR`.
-    pub fn locale(&self) -> String {
-        if let Ok(Settings { locale: Some(l) }) = self.settings() {
-            return l;
-        }
-        let env = ["BACKOFFICE_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty() && v != "C" && v != "C.UTF-8"));
-        normalize_locale(env.as_deref().unwrap_or("en"))
-    }
-
-    /// True the first time it is asked for `key` (kept in settings), then false forever.
-    pub fn first_time(&self, key: &str) -> bool {
-        self.store
-            .write(|tx| {
-                Ok(tx.execute("INSERT OR IGNORE INTO settings(key, value) VALUES (?1, '1')", params![key])? == 1)
-            })
-            .unwrap_or(false)
-    }
-
-    pub fn dashboard(&self) -> CoreResult<DashboardSummary> {
-        let conns = self.connections().list()?;
-        let since =
-            (chrono::Utc::now() - chrono::Duration::hours(24)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let (running, failed, ok) = self.store.read(|c| {
-            let q = |sql: &str| -> CoreResult<u32> { Ok(c.query_row(sql, params![since], |r| r.get(0))?) };
-            Ok((
-                q("SELECT count(*) FROM jobs WHERE status IN ('queued','running') AND ?1 IS NOT NULL")?,
-                q("SELECT count(*) FROM jobs WHERE status='failed' AND created_at >= ?1")?,
-                q("SELECT count(*) FROM jobs WHERE status='succeeded' AND created_at >= ?1")?,
-            ))
-        })?;
-        Ok(DashboardSummary {
-            connections: conns.len() as u32,
-            connections_failing: conns.iter().filter(|c| c.last_test_ok == Some(false)).count() as u32,
-            jobs_running: running,
-            jobs_failed_24h: failed,
-            jobs_succeeded_24h: ok,
-            last_jobs: self.jobs.list(&JobFilter { limit: Some(8), ..Default::default() })?,
-        })
-    }
-
-    /// Starts a "test connection" job: one cheap real call, result kept on the connection.
-    pub fn start_test_connection(self: &Arc<Self>, id: &str) -> CoreResult<Job> {
-        let conn = self.connections().get(id)?;
-        let core = self.clone();
-        let target = conn.clone();
-        let (job, _h) = self.jobs.spawn(
-            erp::JobKind::TestConnection.as_str(),
-            Some(&target),
-            serde_json::json!({}),
-            move |ctx| async move {
-                ctx.log_t(
-                    "info",
-                    "connection.testing",
-                    &[("connection", conn.name.clone()), ("url", conn.base_url.clone())],
-                    &format!("testing \"{}\" at {}", conn.name, conn.base_url),
-                );
-                ctx.progress(None, "calling the ERP");
-                let result: CoreResult<String> = async {
-                    let creds = core.connections().credentials(&conn)?;
-                    let said = erp::test_connection(&core.http, &conn, &creds).await?;
-                    if conn.kind != ConnectionKind::Erpnext {
-                        return Ok(said);
-                    }
-                    // An ERPNext site also says which zone it keeps its dates in.
-                    let zone = core.erpnext_zone_of(&conn).await?;
-                    Ok(match zone.note {
-                        None => format!("{said}; the site keeps its dates in {}", zone.tz.name()),
-                        Some(note) => {
-                            ctx.log_t(
-                                "warn",
-                                "transfer.site_zone_unknown",
-                                &[("site_name", conn.name.clone()), ("zone", zone.tz.name().to_string())],
-                                &note,
-                            );
-                            format!("{said}; {note}")
-                        }
-                    })
-                }
-                .await;
-                match result {
-                    Ok(msg) => {
-                        core.connections().record_test(&conn.id, true, &msg)?;
-                        ctx.log("info", &msg);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        core.connections().record_test(&conn.id, false, &e.to_string())?;
-                        Err(e)
-                    }
-                }
-            },
-        )?;
-        Ok(job)
+impl std::ops::Deref for Core {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
     }
 }
 

@@ -1,4 +1,4 @@
-//! The scheduler against a real SQLite file, with an injected clock: `scheduler::tick(core, now)` is
+//! The scheduler against a real SQLite file, with an injected clock: `scheduler::tick(core.ctx(), now)` is
 //! called with chosen instants, and jobs really start through `Core::start_job`.
 
 use std::sync::Arc;
@@ -67,7 +67,7 @@ fn tick_range(core: &Arc<Core>, from: DateTime<Utc>, to: DateTime<Utc>, step: i6
     let mut out = vec![];
     let mut now = from;
     while now <= to {
-        out.extend(scheduler::tick(core, now).unwrap());
+        out.extend(scheduler::tick(core.ctx(), now).unwrap());
         now += TimeDelta::seconds(step);
     }
     out
@@ -87,7 +87,7 @@ async fn hourly_schedule_catches_up_once_after_a_ten_hour_gap() {
 
     // Nothing before 09:00; one run at 09:00.
     assert!(tick_range(core, utc(2025, 5, 1, 8, 30, 20), utc(2025, 5, 1, 8, 59, 40), 20).is_empty());
-    let first = scheduler::tick(core, utc(2025, 5, 1, 9, 0, 5)).unwrap();
+    let first = scheduler::tick(core.ctx(), utc(2025, 5, 1, 9, 0, 5)).unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].outcome, RunOutcome::Started);
     let job = wait(core, first[0].job_id.as_deref().unwrap()).await;
@@ -116,7 +116,7 @@ async fn hourly_schedule_catches_up_once_after_a_ten_hour_gap() {
     // A restart (new Core on the same file) does not run 19:00 again: the position is on disk.
     drop(after_wake);
     let again = Core::open(core.paths.clone(), core.secrets.clone()).unwrap();
-    assert!(scheduler::tick(&again, utc(2025, 5, 1, 19, 40, 0)).unwrap().is_empty());
+    assert!(scheduler::tick(again.ctx(), utc(2025, 5, 1, 19, 40, 0)).unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -147,13 +147,13 @@ async fn overlapping_runs_are_skipped_and_recorded() {
         utc(2025, 5, 1, 8, 50, 0),
     )
     .unwrap();
-    let r1 = scheduler::tick(core, utc(2025, 5, 1, 9, 0, 0)).unwrap();
+    let r1 = scheduler::tick(core.ctx(), utc(2025, 5, 1, 9, 0, 0)).unwrap();
     assert_eq!(r1[0].outcome, RunOutcome::Started);
     let job1 = r1[0].job_id.clone().unwrap();
     assert!(core.jobs.get(&job1).unwrap().status.is_active());
 
     // 09:30: the schedule's own previous job is still going.
-    let r2 = scheduler::tick(core, utc(2025, 5, 1, 9, 30, 0)).unwrap();
+    let r2 = scheduler::tick(core.ctx(), utc(2025, 5, 1, 9, 30, 0)).unwrap();
     assert_eq!(r2.len(), 1);
     assert_eq!(r2[0].outcome, RunOutcome::SkippedOverlap);
     assert!(r2[0].reason.as_deref().unwrap().contains(&job1), "{:?}", r2[0].reason);
@@ -169,7 +169,7 @@ async fn overlapping_runs_are_skipped_and_recorded() {
             Ok(())
         })
         .unwrap();
-    let r3 = scheduler::tick(core, utc(2025, 5, 1, 10, 0, 0)).unwrap();
+    let r3 = scheduler::tick(core.ctx(), utc(2025, 5, 1, 10, 0, 0)).unwrap();
     assert_eq!(r3.len(), 1);
     assert_eq!(r3[0].outcome, RunOutcome::SkippedOverlap);
     assert!(r3[0].reason.as_deref().unwrap().contains("already running"), "{:?}", r3[0].reason);

@@ -1,59 +1,20 @@
-//! Demo mode, the core's half: creating or repointing the demo connections at simulators the shell
-//! started (the simulators are never a dependency of the core; the desktop shell owns them). The
-//! demo credentials still go through the keychain, like real ones.
-
-use std::sync::Arc;
+//! The facade for demo mode (the shell owns the simulators; the core points connections at them).
 
 use crate::error::CoreResult;
-use crate::model::{Connection, ConnectionInput, ConnectionKind, Credentials};
+use crate::model::Connection;
+use crate::ops::demo::{self, DemoConnection};
 use crate::Core;
-
-/// One demo connection: a name, an ERP, where its simulator listens and its made-up credentials.
-#[derive(Debug, Clone)]
-pub struct DemoConnection {
-    pub name: String,
-    pub kind: ConnectionKind,
-    pub base_url: String,
-    pub credentials: Credentials,
-}
 
 impl Core {
     /// Creates or repoints the demo connections (marked `is_demo`); prepares the ERPNext sites (the
     /// idempotency field, their time zones). A connection of the same name that is not a demo one is
     /// left alone.
-    pub async fn setup_demo_connections(self: &Arc<Self>, wanted: Vec<DemoConnection>) -> CoreResult<Vec<Connection>> {
-        let mut out = Vec::new();
-        for d in wanted {
-            let input = ConnectionInput {
-                name: d.name.clone(),
-                kind: d.kind,
-                base_url: d.base_url,
-                timezone: crate::erp::default_timezone(d.kind).to_string(),
-                credentials: Some(d.credentials),
-            };
-            let conn = match self.connections().find_by_name(&d.name) {
-                Ok(existing) if existing.is_demo => self.connections().update(&existing.id, &input)?,
-                Ok(existing) => existing,
-                Err(_) => self.connections().create(&input, true)?,
-            };
-            out.push(conn);
-        }
-        // The demo ERPNext sites get the idempotency field the transfer workflow needs, so the
-        // ERPNext page works at once (a real site is offered the same, with an explanation).
-        for c in out.iter().filter(|c| c.kind == ConnectionKind::Erpnext) {
-            if let Err(e) = self.erpnext_ensure_field(&c.id).await {
-                tracing::warn!(connection = %c.name, error = %e, "could not prepare the demo ERPNext site");
-            }
-            if let Err(e) = self.erpnext_zone_of(c).await {
-                tracing::warn!(connection = %c.name, error = %e, "could not ask the demo ERPNext site its time zone");
-            }
-        }
-        // Re-read: the ERPNext sites have said their time zones meanwhile.
-        Ok(out.into_iter().map(|c| self.connections().get(&c.id).unwrap_or(c)).collect())
+    pub async fn setup_demo_connections(&self, wanted: Vec<DemoConnection>) -> CoreResult<Vec<Connection>> {
+        demo::setup_demo_connections(&self.ctx, wanted).await
     }
 
     /// Whether demo connections exist (the shell then restarts their simulators at start-up).
     pub fn has_demo_connections(&self) -> CoreResult<bool> {
-        Ok(self.connections().list()?.iter().any(|c| c.is_demo))
+        demo::has_demo_connections(&self.ctx)
     }
 }

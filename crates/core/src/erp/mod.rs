@@ -2,6 +2,7 @@
 //! ERP's own features), and this registry: the one place with a `match` over every ERP kind. Adding
 //! an ERP is a room, an arm in each function below, a [`ConnectionKind`] variant and its job kinds.
 
+pub mod connections;
 pub mod contifico;
 pub mod erpnext;
 pub mod omie;
@@ -15,7 +16,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::http::Http;
 use crate::model::{Connection, ConnectionKind, Credentials, Job};
 use crate::sync::{ResourceSpec, SyncOptions};
-use crate::Core;
+use crate::Ctx;
 
 /// Every kind of job BackOffice runs. The string form is what the store, the scheduler and the UI
 /// keep (`sync_omie`...); the UI gets this enum through the generated bindings.
@@ -159,7 +160,7 @@ pub fn erp_of(kind: JobKind) -> Option<ConnectionKind> {
 }
 
 /// Starts the sync job of a connection (options already checked).
-pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, opts: SyncOptions) -> CoreResult<Job> {
+pub(crate) fn start_sync(core: &Arc<Ctx>, conn: Connection, opts: SyncOptions) -> CoreResult<Job> {
     match conn.kind {
         ConnectionKind::Omie => omie::sync::start_sync(core, conn, opts),
         ConnectionKind::Contifico => contifico::resources::start_sync(core, conn, opts),
@@ -169,7 +170,7 @@ pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, opts: SyncOptions) 
 
 /// Starts a job of an ERP's own (not the sync, not the connection test) by kind.
 pub(crate) fn start_erp_job(
-    core: &Arc<Core>,
+    core: &Arc<Ctx>,
     kind: JobKind,
     conn: Option<&str>,
     params: serde_json::Value,
@@ -178,8 +179,10 @@ pub(crate) fn start_erp_job(
         conn.ok_or_else(|| CoreError::invalid("connection", format!("a \"{}\" job needs a connection", kind.as_str())))
     };
     match kind {
-        JobKind::OmieAttachmentScan | JobKind::OmiePoCloseScan => core.start_omie_job(kind.as_str(), need()?, params),
-        JobKind::ErpnextWorkflow => core.start_erpnext_workflow_job(params),
+        JobKind::OmieAttachmentScan | JobKind::OmiePoCloseScan => {
+            omie::sync::start_omie_job(core, kind.as_str(), need()?, params)
+        }
+        JobKind::ErpnextWorkflow => erpnext::api::start_erpnext_workflow_job(core, params),
         other => Err(CoreError::invalid("kind", format!("\"{}\" is started another way", other.as_str()))),
     }
 }
@@ -191,4 +194,59 @@ pub async fn test_connection(http: &Http, conn: &Connection, creds: &Credentials
         ConnectionKind::Contifico => contifico::client::ContificoClient::new(http.clone(), conn, creds).test().await,
         ConnectionKind::Erpnext => erpnext::client::ErpnextClient::new(http.clone(), conn, creds).test().await,
     }
+}
+
+/// Starts a "test connection" job: one cheap real call, result kept on the connection.
+pub fn start_test_connection(cx: &Arc<Ctx>, id: &str) -> CoreResult<Job> {
+    let conn = cx.connections().get(id)?;
+    let core = cx.clone();
+    let target = conn.clone();
+    let (job, _h) = cx.jobs.spawn(
+        JobKind::TestConnection.as_str(),
+        Some(&target),
+        serde_json::json!({}),
+        move |ctx| async move {
+            ctx.log_t(
+                "info",
+                "connection.testing",
+                &[("connection", conn.name.clone()), ("url", conn.base_url.clone())],
+                &format!("testing \"{}\" at {}", conn.name, conn.base_url),
+            );
+            ctx.progress(None, "calling the ERP");
+            let result: CoreResult<String> = async {
+                let creds = core.connections().credentials(&conn)?;
+                let said = test_connection(&core.http, &conn, &creds).await?;
+                if conn.kind != ConnectionKind::Erpnext {
+                    return Ok(said);
+                }
+                // An ERPNext site also says which zone it keeps its dates in.
+                let zone = erpnext::site_time::erpnext_zone_of(&core, &conn).await?;
+                Ok(match zone.note {
+                    None => format!("{said}; the site keeps its dates in {}", zone.tz.name()),
+                    Some(note) => {
+                        ctx.log_t(
+                            "warn",
+                            "transfer.site_zone_unknown",
+                            &[("site_name", conn.name.clone()), ("zone", zone.tz.name().to_string())],
+                            &note,
+                        );
+                        format!("{said}; {note}")
+                    }
+                })
+            }
+            .await;
+            match result {
+                Ok(msg) => {
+                    core.connections().record_test(&conn.id, true, &msg)?;
+                    ctx.log("info", &msg);
+                    Ok(())
+                }
+                Err(e) => {
+                    core.connections().record_test(&conn.id, false, &e.to_string())?;
+                    Err(e)
+                }
+            }
+        },
+    )?;
+    Ok(job)
 }

@@ -18,7 +18,7 @@ use ts_rs::TS;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Credentials;
 use crate::store::now_utc;
-use crate::Core;
+use crate::Ctx;
 
 /// The secret store id of the SMTP password (keychain user `connection:email-smtp`; connection ids
 /// are UUIDs, so it never collides with one).
@@ -355,187 +355,183 @@ fn classify(server: &str, e: &lettre::transport::smtp::Error) -> EmailError {
     EmailError::Unreachable { server, detail }
 }
 
-impl Core {
-    fn stored_email(&self) -> CoreResult<EmailSettings> {
-        let raw: Option<String> = self.store.read(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key='email'", [], |r| r.get(0)).optional()?)
-        })?;
-        let mut s = EmailSettings::default();
-        if let Some(st) = raw.and_then(|r| serde_json::from_str::<Stored>(&r).ok()) {
-            s = EmailSettings {
-                enabled: st.enabled,
-                host: st.host,
-                port: st.port,
-                security: st.security,
-                username: st.username,
-                from: st.from,
-                to: st.to,
-                password_saved: false,
-                last_failure: None,
-            };
-        }
-        let failure: Option<String> = self.store.read(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key='email_last_failure'", [], |r| r.get(0)).optional()?)
-        })?;
-        s.last_failure = failure.and_then(|f| serde_json::from_str(&f).ok());
-        Ok(s)
-    }
-
-    /// The e-mail settings, with whether a password is saved and the last failure.
-    pub fn email_settings(&self) -> CoreResult<EmailSettings> {
-        let mut s = self.stored_email()?;
-        s.password_saved = matches!(self.secrets.get(SECRET_ID), Ok(Some(c)) if !c.secret.is_empty());
-        Ok(s)
-    }
-
-    /// Validates and saves the settings. `password`: `None` keeps the stored one, `Some("")` removes
-    /// it, anything else replaces it (in the keychain only). A keychain failure saves nothing.
-    pub fn save_email_settings(&self, input: &EmailSettings, password: Option<String>) -> CoreResult<EmailSettings> {
-        let s = validate(input)?;
-        if password.is_some() {
-            self.secrets.check()?;
-        }
-        let stored = Stored {
-            enabled: s.enabled,
-            host: s.host.clone(),
-            port: s.port,
-            security: s.security,
-            username: s.username.clone(),
-            from: s.from.clone(),
-            to: s.to.clone(),
+fn stored_email(cx: &Ctx) -> CoreResult<EmailSettings> {
+    let raw: Option<String> = cx
+        .store
+        .read(|c| Ok(c.query_row("SELECT value FROM settings WHERE key='email'", [], |r| r.get(0)).optional()?))?;
+    let mut s = EmailSettings::default();
+    if let Some(st) = raw.and_then(|r| serde_json::from_str::<Stored>(&r).ok()) {
+        s = EmailSettings {
+            enabled: st.enabled,
+            host: st.host,
+            port: st.port,
+            security: st.security,
+            username: st.username,
+            from: st.from,
+            to: st.to,
+            password_saved: false,
+            last_failure: None,
         };
-        let json = serde_json::to_string(&stored).map_err(|e| CoreError::Internal(e.to_string()))?;
-        self.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO settings(key, value) VALUES ('email', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                params![json],
-            )?;
-            match password.as_deref() {
-                None => {}
-                Some("") => self.secrets.delete(SECRET_ID)?,
-                Some(p) => self.secrets.set(SECRET_ID, &Credentials { key: s.username.clone(), secret: p.to_string() })?,
+    }
+    let failure: Option<String> = cx.store.read(|c| {
+        Ok(c.query_row("SELECT value FROM settings WHERE key='email_last_failure'", [], |r| r.get(0)).optional()?)
+    })?;
+    s.last_failure = failure.and_then(|f| serde_json::from_str(&f).ok());
+    Ok(s)
+}
+
+/// The e-mail settings, with whether a password is saved and the last failure.
+pub fn email_settings(cx: &Ctx) -> CoreResult<EmailSettings> {
+    let mut s = stored_email(cx)?;
+    s.password_saved = matches!(cx.secrets.get(SECRET_ID), Ok(Some(c)) if !c.secret.is_empty());
+    Ok(s)
+}
+
+/// Validates and saves the settings. `password`: `None` keeps the stored one, `Some("")` removes
+/// it, anything else replaces it (in the keychain only). A keychain failure saves nothing.
+pub fn save_email_settings(cx: &Ctx, input: &EmailSettings, password: Option<String>) -> CoreResult<EmailSettings> {
+    let s = validate(input)?;
+    if password.is_some() {
+        cx.secrets.check()?;
+    }
+    let stored = Stored {
+        enabled: s.enabled,
+        host: s.host.clone(),
+        port: s.port,
+        security: s.security,
+        username: s.username.clone(),
+        from: s.from.clone(),
+        to: s.to.clone(),
+    };
+    let json = serde_json::to_string(&stored).map_err(|e| CoreError::Internal(e.to_string()))?;
+    cx.store.write(|tx| {
+        tx.execute(
+            "INSERT INTO settings(key, value) VALUES ('email', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            params![json],
+        )?;
+        match password.as_deref() {
+            None => {}
+            Some("") => cx.secrets.delete(SECRET_ID)?,
+            Some(p) => cx.secrets.set(SECRET_ID, &Credentials { key: s.username.clone(), secret: p.to_string() })?,
+        }
+        Ok(())
+    })?;
+    tracing::info!(host = %s.host, port = s.port, enabled = s.enabled, "e-mail settings saved");
+    email_settings(cx)
+}
+
+fn record_email_outcome(cx: &Ctx, failure: Option<&CoreError>) {
+    let r = cx.store.write(|tx| {
+        match failure {
+            Some(e) => {
+                let f = EmailFailure { at: now_utc(), message: e.to_string(), code: e.code().to_string() };
+                tx.execute(
+                    "INSERT INTO settings(key, value) VALUES ('email_last_failure', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    params![serde_json::to_string(&f).unwrap_or_default()],
+                )?;
             }
-            Ok(())
-        })?;
-        tracing::info!(host = %s.host, port = s.port, enabled = s.enabled, "e-mail settings saved");
-        self.email_settings()
-    }
-
-    fn record_email_outcome(&self, failure: Option<&CoreError>) {
-        let r = self.store.write(|tx| {
-            match failure {
-                Some(e) => {
-                    let f = EmailFailure { at: now_utc(), message: e.to_string(), code: e.code().to_string() };
-                    tx.execute(
-                        "INSERT INTO settings(key, value) VALUES ('email_last_failure', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                        params![serde_json::to_string(&f).unwrap_or_default()],
-                    )?;
-                }
-                None => {
-                    tx.execute("DELETE FROM settings WHERE key='email_last_failure'", [])?;
-                }
+            None => {
+                tx.execute("DELETE FROM settings WHERE key='email_last_failure'", [])?;
             }
-            Ok(())
-        });
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "could not record the e-mail outcome");
         }
+        Ok(())
+    });
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "could not record the e-mail outcome");
     }
+}
 
-    /// Sends one plain-text message with the stored settings and the keychain password.
-    async fn send_email(&self, s: &EmailSettings, subject: &str, body: String) -> CoreResult<()> {
-        if s.host.is_empty() || s.from.is_empty() {
-            return Err(CoreError::invalid(
-                "host",
-                "E-mail is not set up yet: enter the server and the sender, then save.",
-            ));
-        }
-        if s.to.is_empty() {
-            return Err(CoreError::invalid("to", "Add at least one recipient, then save."));
-        }
-        let server = server_label(s);
-        let mut msg = Message::builder().from(parse_mailbox("from", &s.from)?).subject(subject);
-        for t in &s.to {
-            msg = msg.to(parse_mailbox("to", t)?);
-        }
-        let msg = msg
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| CoreError::Internal(format!("building the e-mail: {e}")))?;
-        let host = s.host.trim_start_matches('[').trim_end_matches(']').to_string();
-        let mut b = match s.security {
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&host),
-            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host),
-            SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())),
-        }
-        .map_err(|e| CoreError::from(classify(&server, &e)))?
-        .port(s.port as u16)
-        .timeout(Some(SEND_TIMEOUT));
-        if !s.username.is_empty() {
-            let secret = match self.secrets.get(SECRET_ID)? {
-                Some(c) if !c.secret.is_empty() => c.secret,
-                _ => {
-                    return Err(CoreError::invalid(
-                        "password",
-                        format!(
-                            "A user name is set for {server} but no password is saved. Enter the password and save."
-                        ),
-                    ))
-                }
-            };
-            b = b.credentials(SmtpCredentials::new(s.username.clone(), secret));
-        }
-        let transport = b.build();
-        match tokio::time::timeout(SEND_TIMEOUT, transport.send(msg)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(classify(&server, &e).into()),
-            Err(_) => Err(EmailError::Timeout { server, seconds: SEND_TIMEOUT.as_secs() }.into()),
-        }
+/// Sends one plain-text message with the stored settings and the keychain password.
+async fn send_email(cx: &Ctx, s: &EmailSettings, subject: &str, body: String) -> CoreResult<()> {
+    if s.host.is_empty() || s.from.is_empty() {
+        return Err(CoreError::invalid(
+            "host",
+            "E-mail is not set up yet: enter the server and the sender, then save.",
+        ));
     }
-
-    /// Sends a short test message in the user's language with the saved settings (even while e-mail
-    /// notifications are off). The error says in plain words what went wrong, naming the server.
-    pub async fn send_test_email(&self) -> CoreResult<()> {
-        let s = self.stored_email()?;
-        let locale = self.locale();
-        let body = format!("{}\n\n{}\n", text(&locale, "test_body"), text(&locale, "footer"));
-        let r = self.send_email(&s, text(&locale, "test_subject"), body).await;
-        match &r {
-            Ok(()) => {
-                tracing::info!(host = %s.host, "test e-mail sent");
-                self.record_email_outcome(None);
-            }
-            Err(e) => tracing::warn!(error = %e, "test e-mail failed"),
-        }
-        r
+    if s.to.is_empty() {
+        return Err(CoreError::invalid("to", "Add at least one recipient, then save."));
     }
-
-    /// Sends `n` by e-mail when e-mail notifications are on. Never fails: a failure is logged and
-    /// kept as the last failure for Settings.
-    pub async fn deliver_notice_email(&self, n: &crate::ops::notify::Notice) {
-        let s = match self.stored_email() {
-            Ok(s) if s.enabled => s,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "e-mail settings could not be read");
-                return;
+    let server = server_label(s);
+    let mut msg = Message::builder().from(parse_mailbox("from", &s.from)?).subject(subject);
+    for t in &s.to {
+        msg = msg.to(parse_mailbox("to", t)?);
+    }
+    let msg = msg
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| CoreError::Internal(format!("building the e-mail: {e}")))?;
+    let host = s.host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let mut b = match s.security {
+        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&host),
+        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host),
+        SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())),
+    }
+    .map_err(|e| CoreError::from(classify(&server, &e)))?
+    .port(s.port as u16)
+    .timeout(Some(SEND_TIMEOUT));
+    if !s.username.is_empty() {
+        let secret = match cx.secrets.get(SECRET_ID)? {
+            Some(c) if !c.secret.is_empty() => c.secret,
+            _ => {
+                return Err(CoreError::invalid(
+                    "password",
+                    format!("A user name is set for {server} but no password is saved. Enter the password and save."),
+                ))
             }
         };
-        let locale = self.locale();
-        let hint = match &n.job_id {
-            Some(id) => text(&locale, "find_job").replace("{id}", id),
-            None => text(&locale, "open_app").to_string(),
-        };
-        let body = format!("{}\n\n{}\n\n{}\n", n.body, hint, text(&locale, "footer"));
-        match self.send_email(&s, &n.title, body).await {
-            Ok(()) => {
-                tracing::info!(title = %n.title, job = ?n.job_id, "notification e-mailed");
-                self.record_email_outcome(None);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, title = %n.title, job = ?n.job_id, "notification e-mail failed");
-                self.record_email_outcome(Some(&e));
-            }
+        b = b.credentials(SmtpCredentials::new(s.username.clone(), secret));
+    }
+    let transport = b.build();
+    match tokio::time::timeout(SEND_TIMEOUT, transport.send(msg)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(classify(&server, &e).into()),
+        Err(_) => Err(EmailError::Timeout { server, seconds: SEND_TIMEOUT.as_secs() }.into()),
+    }
+}
+
+/// Sends a short test message in the user's language with the saved settings (even while e-mail
+/// notifications are off). The error says in plain words what went wrong, naming the server.
+pub async fn send_test_email(cx: &Ctx) -> CoreResult<()> {
+    let s = stored_email(cx)?;
+    let locale = crate::ops::settings::locale(cx);
+    let body = format!("{}\n\n{}\n", text(&locale, "test_body"), text(&locale, "footer"));
+    let r = send_email(cx, &s, text(&locale, "test_subject"), body).await;
+    match &r {
+        Ok(()) => {
+            tracing::info!(host = %s.host, "test e-mail sent");
+            record_email_outcome(cx, None);
+        }
+        Err(e) => tracing::warn!(error = %e, "test e-mail failed"),
+    }
+    r
+}
+
+/// Sends `n` by e-mail when e-mail notifications are on. Never fails: a failure is logged and
+/// kept as the last failure for Settings.
+pub async fn deliver_notice_email(cx: &Ctx, n: &crate::ops::notify::Notice) {
+    let s = match stored_email(cx) {
+        Ok(s) if s.enabled => s,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "e-mail settings could not be read");
+            return;
+        }
+    };
+    let locale = crate::ops::settings::locale(cx);
+    let hint = match &n.job_id {
+        Some(id) => text(&locale, "find_job").replace("{id}", id),
+        None => text(&locale, "open_app").to_string(),
+    };
+    let body = format!("{}\n\n{}\n\n{}\n", n.body, hint, text(&locale, "footer"));
+    match send_email(cx, &s, &n.title, body).await {
+        Ok(()) => {
+            tracing::info!(title = %n.title, job = ?n.job_id, "notification e-mailed");
+            record_email_outcome(cx, None);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, title = %n.title, job = ?n.job_id, "notification e-mail failed");
+            record_email_outcome(cx, Some(&e));
         }
     }
 }

@@ -1,5 +1,10 @@
-//! Cross-ERP features, above the ERPs: the scheduler, desktop and e-mail notifications.
+//! Cross-ERP features, above the ERPs: the scheduler, desktop and e-mail notifications, the first
+//! screen's figures and the app's own settings.
 
+pub mod dashboard;
+pub mod data;
+pub mod demo;
 pub mod email;
 pub mod notify;
 pub mod scheduler;
+pub mod settings;

@@ -13,7 +13,7 @@ use ts_rs::TS;
 use crate::error::{ApiError, CoreResult};
 use crate::i18n::{self, lang_index};
 use crate::model::{Job, JobFilter, JobStatus};
-use crate::Core;
+use crate::Ctx;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
 #[ts(export, export_to = "../../../ui/src/bindings/")]
@@ -164,138 +164,135 @@ pub fn kind_label(locale: &str, kind: &str) -> String {
     }
 }
 
-impl Core {
-    pub fn notification_settings(&self) -> CoreResult<NotificationSettings> {
-        let raw: Option<String> = self.store.read(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key='notifications'", [], |r| r.get(0)).optional()?)
-        })?;
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
-    }
+pub fn notification_settings(cx: &Ctx) -> CoreResult<NotificationSettings> {
+    let raw: Option<String> = cx.store.read(|c| {
+        Ok(c.query_row("SELECT value FROM settings WHERE key='notifications'", [], |r| r.get(0)).optional()?)
+    })?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
+}
 
-    pub fn save_notification_settings(&self, s: &NotificationSettings) -> CoreResult<NotificationSettings> {
-        let v = serde_json::to_string(s).unwrap_or_default();
-        self.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO settings(key, value) VALUES ('notifications', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                params![v],
-            )?;
-            Ok(())
-        })?;
-        self.notification_settings()
-    }
+pub fn save_notification_settings(cx: &Ctx, s: &NotificationSettings) -> CoreResult<NotificationSettings> {
+    let v = serde_json::to_string(s).unwrap_or_default();
+    cx.store.write(|tx| {
+        tx.execute(
+            "INSERT INTO settings(key, value) VALUES ('notifications', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            params![v],
+        )?;
+        Ok(())
+    })?;
+    notification_settings(cx)
+}
 
-    /// Decides whether a finished job deserves a notification, and its text. Repeats of the same
-    /// failure are grouped by `grouper`.
-    pub fn notice_for_job(&self, job: &Job, grouper: &Grouper, now: Instant) -> Option<Notice> {
-        if job.status != JobStatus::Failed || job.finished_at.is_none() {
-            return None;
-        }
-        let settings = self.notification_settings().unwrap_or_default();
-        let err = job.error.as_ref();
-        let key_problem = err.is_some_and(|e| is_key_problem(&e.code));
-        let wanted = if key_problem { settings.key_problem || settings.job_failed } else { settings.job_failed };
-        if !wanted {
-            return None;
-        }
-        let key = format!(
-            "{}|{}|{}",
-            job.kind,
-            job.connection_id.as_deref().unwrap_or(""),
-            err.map(|e| e.code.as_str()).unwrap_or("")
-        );
-        let suppressed = grouper.admit(&key, now)?;
-        let locale = self.locale();
-        let mut title = format!("{} {}", kind_label(&locale, &job.kind), text(&locale, "job_failed"));
-        if let Some(c) = &job.connection_name {
-            title = format!("{title}: {c}");
-        }
-        let mut body = err.map(|e| plain_reason(&locale, e)).unwrap_or_default();
-        if suppressed > 0 {
-            body = format!("{body} {}", text(&locale, "repeated").replace("{n}", &suppressed.to_string()));
-        }
-        Some(Notice { title, body, job_id: Some(job.id.clone()) })
+/// Decides whether a finished job deserves a notification, and its text. Repeats of the same
+/// failure are grouped by `grouper`.
+pub fn notice_for_job(cx: &Ctx, job: &Job, grouper: &Grouper, now: Instant) -> Option<Notice> {
+    if job.status != JobStatus::Failed || job.finished_at.is_none() {
+        return None;
     }
-
-    /// True once every 24 h (the last time is kept in settings, so a restart does not repeat it).
-    pub fn daily_summary_due(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
-        let last: Option<String> = self
-            .store
-            .read(|c| {
-                Ok(c.query_row("SELECT value FROM settings WHERE key='daily_summary_at'", [], |r| r.get(0))
-                    .optional()?)
-            })
-            .unwrap_or(None);
-        let due = match last.as_deref().and_then(|l| chrono::DateTime::parse_from_rfc3339(l).ok()) {
-            Some(t) => now.signed_duration_since(t.with_timezone(&chrono::Utc)) >= chrono::Duration::hours(24),
-            None => {
-                // First run: start counting from now, no summary of an empty day.
-                let _ = self.mark_daily_summary(now);
-                false
-            }
-        };
-        if due {
-            let _ = self.mark_daily_summary(now);
-        }
-        due
+    let settings = notification_settings(cx).unwrap_or_default();
+    let err = job.error.as_ref();
+    let key_problem = err.is_some_and(|e| is_key_problem(&e.code));
+    let wanted = if key_problem { settings.key_problem || settings.job_failed } else { settings.job_failed };
+    if !wanted {
+        return None;
     }
+    let key = format!(
+        "{}|{}|{}",
+        job.kind,
+        job.connection_id.as_deref().unwrap_or(""),
+        err.map(|e| e.code.as_str()).unwrap_or("")
+    );
+    let suppressed = grouper.admit(&key, now)?;
+    let locale = crate::ops::settings::locale(cx);
+    let mut title = format!("{} {}", kind_label(&locale, &job.kind), text(&locale, "job_failed"));
+    if let Some(c) = &job.connection_name {
+        title = format!("{title}: {c}");
+    }
+    let mut body = err.map(|e| plain_reason(&locale, e)).unwrap_or_default();
+    if suppressed > 0 {
+        body = format!("{body} {}", text(&locale, "repeated").replace("{n}", &suppressed.to_string()));
+    }
+    Some(Notice { title, body, job_id: Some(job.id.clone()) })
+}
 
-    fn mark_daily_summary(&self, now: chrono::DateTime<chrono::Utc>) -> CoreResult<()> {
-        self.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO settings(key, value) VALUES ('daily_summary_at', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                params![now.to_rfc3339()],
-            )?;
-            Ok(())
+/// True once every 24 h (the last time is kept in settings, so a restart does not repeat it).
+pub fn daily_summary_due(cx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let last: Option<String> = cx
+        .store
+        .read(|c| {
+            Ok(c.query_row("SELECT value FROM settings WHERE key='daily_summary_at'", [], |r| r.get(0)).optional()?)
         })
-    }
-
-    /// The daily summary notification.
-    pub fn daily_summary_notice(&self) -> CoreResult<Option<Notice>> {
-        if !self.notification_settings()?.daily_summary {
-            return Ok(None);
+        .unwrap_or(None);
+    let due = match last.as_deref().and_then(|l| chrono::DateTime::parse_from_rfc3339(l).ok()) {
+        Some(t) => now.signed_duration_since(t.with_timezone(&chrono::Utc)) >= chrono::Duration::hours(24),
+        None => {
+            // First run: start counting from now, no summary of an empty day.
+            let _ = mark_daily_summary(cx, now);
+            false
         }
-        let d = self.dashboard()?;
-        let locale = self.locale();
-        Ok(Some(Notice {
-            title: text(&locale, "daily_title").to_string(),
-            body: text(&locale, "daily_body")
-                .replace("{ok}", &d.jobs_succeeded_24h.to_string())
-                .replace("{failed}", &d.jobs_failed_24h.to_string()),
-            job_id: None,
-        }))
+    };
+    if due {
+        let _ = mark_daily_summary(cx, now);
     }
+    due
+}
 
-    /// Tray health lines: last sync per connection and how long ago, failed jobs, items needing attention.
-    pub fn tray_health(&self) -> CoreResult<Vec<String>> {
-        let locale = self.locale();
-        let mut lines = vec![];
-        let jobs = self.jobs.list(&JobFilter { limit: Some(500), ..Default::default() })?;
-        for c in self.connections().list()? {
-            let last = jobs.iter().find(|j| {
-                j.connection_id.as_deref() == Some(c.id.as_str())
-                    && j.kind.starts_with("sync_")
-                    && j.status == JobStatus::Succeeded
-            });
-            let when = match last.and_then(|j| j.finished_at.as_deref()) {
-                Some(t) => match chrono::DateTime::parse_from_rfc3339(t) {
-                    Ok(t) => format!(
-                        "{} {}",
-                        human_ago(chrono::Utc::now() - t.with_timezone(&chrono::Utc)),
-                        text(&locale, "ago")
-                    ),
-                    Err(_) => t.to_string(),
-                },
-                None => text(&locale, "never").to_string(),
-            };
-            lines.push(format!("{}: {when}", c.name));
-        }
-        let d = self.dashboard()?;
-        lines.push(format!("{} {}", d.jobs_failed_24h, text(&locale, "failed_jobs")));
-        let quarantined: i64 =
-            self.store.read(|c| Ok(c.query_row("SELECT count(*) FROM sync_quarantine", [], |r| r.get(0))?))?;
-        lines.push(format!("{} {}", quarantined + d.connections_failing as i64, text(&locale, "attention")));
-        Ok(lines)
+fn mark_daily_summary(cx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> CoreResult<()> {
+    cx.store.write(|tx| {
+        tx.execute(
+            "INSERT INTO settings(key, value) VALUES ('daily_summary_at', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            params![now.to_rfc3339()],
+        )?;
+        Ok(())
+    })
+}
+
+/// The daily summary notification.
+pub fn daily_summary_notice(cx: &Ctx) -> CoreResult<Option<Notice>> {
+    if !notification_settings(cx)?.daily_summary {
+        return Ok(None);
     }
+    let d = crate::ops::dashboard::dashboard(cx)?;
+    let locale = crate::ops::settings::locale(cx);
+    Ok(Some(Notice {
+        title: text(&locale, "daily_title").to_string(),
+        body: text(&locale, "daily_body")
+            .replace("{ok}", &d.jobs_succeeded_24h.to_string())
+            .replace("{failed}", &d.jobs_failed_24h.to_string()),
+        job_id: None,
+    }))
+}
+
+/// Tray health lines: last sync per connection and how long ago, failed jobs, items needing attention.
+pub fn tray_health(cx: &Ctx) -> CoreResult<Vec<String>> {
+    let locale = crate::ops::settings::locale(cx);
+    let mut lines = vec![];
+    let jobs = cx.jobs.list(&JobFilter { limit: Some(500), ..Default::default() })?;
+    for c in cx.connections().list()? {
+        let last = jobs.iter().find(|j| {
+            j.connection_id.as_deref() == Some(c.id.as_str())
+                && j.kind.starts_with("sync_")
+                && j.status == JobStatus::Succeeded
+        });
+        let when = match last.and_then(|j| j.finished_at.as_deref()) {
+            Some(t) => match chrono::DateTime::parse_from_rfc3339(t) {
+                Ok(t) => format!(
+                    "{} {}",
+                    human_ago(chrono::Utc::now() - t.with_timezone(&chrono::Utc)),
+                    text(&locale, "ago")
+                ),
+                Err(_) => t.to_string(),
+            },
+            None => text(&locale, "never").to_string(),
+        };
+        lines.push(format!("{}: {when}", c.name));
+    }
+    let d = crate::ops::dashboard::dashboard(cx)?;
+    lines.push(format!("{} {}", d.jobs_failed_24h, text(&locale, "failed_jobs")));
+    let quarantined: i64 =
+        cx.store.read(|c| Ok(c.query_row("SELECT count(*) FROM sync_quarantine", [], |r| r.get(0))?))?;
+    lines.push(format!("{} {}", quarantined + d.connections_failing as i64, text(&locale, "attention")));
+    Ok(lines)
 }
 
 fn human_ago(d: chrono::Duration) -> String {
@@ -354,46 +351,46 @@ mod tests {
     #[test]
     fn key_problems_notify_even_when_failed_jobs_do_not() {
         let dir = tempfile::tempdir().unwrap();
-        let core = Core::open(
+        let core = Ctx::open(
             crate::Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") },
             std::sync::Arc::new(crate::secrets::Keychain::default()),
+            crate::clock::system(),
         )
         .unwrap();
-        core.save_notification_settings(&NotificationSettings {
-            job_failed: false,
-            key_problem: true,
-            daily_summary: false,
-        })
+        save_notification_settings(
+            &core,
+            &NotificationSettings { job_failed: false, key_problem: true, daily_summary: false },
+        )
         .unwrap();
         let g = Grouper::default();
         let now = Instant::now();
-        let blocked = core.notice_for_job(&failed_job("omie_key_blocked"), &g, now).expect("a blocked key notifies");
+        let blocked = notice_for_job(&core, &failed_job("omie_key_blocked"), &g, now).expect("a blocked key notifies");
         assert_eq!(blocked.job_id.as_deref(), Some("j1"));
         assert!(blocked.title.contains("Omie Matriz"), "{}", blocked.title);
-        assert!(core.notice_for_job(&failed_job("unauthorized"), &g, now).is_some(), "a rejected key notifies");
-        assert!(core.notice_for_job(&failed_job("timeout"), &g, now).is_none(), "other failures are switched off");
-        core.save_notification_settings(&NotificationSettings {
-            job_failed: true,
-            key_problem: false,
-            daily_summary: false,
-        })
+        assert!(notice_for_job(&core, &failed_job("unauthorized"), &g, now).is_some(), "a rejected key notifies");
+        assert!(notice_for_job(&core, &failed_job("timeout"), &g, now).is_none(), "other failures are switched off");
+        save_notification_settings(
+            &core,
+            &NotificationSettings { job_failed: true, key_problem: false, daily_summary: false },
+        )
         .unwrap();
-        assert!(core.notice_for_job(&failed_job("timeout"), &g, now).is_some());
+        assert!(notice_for_job(&core, &failed_job("timeout"), &g, now).is_some());
     }
 
     #[test]
     fn daily_summary_is_due_once_a_day() {
         let dir = tempfile::tempdir().unwrap();
-        let core = Core::open(
+        let core = Ctx::open(
             crate::Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") },
             std::sync::Arc::new(crate::secrets::Keychain::default()),
+            crate::clock::system(),
         )
         .unwrap();
         let t0 = chrono::Utc::now();
-        assert!(!core.daily_summary_due(t0), "not on first start");
-        assert!(!core.daily_summary_due(t0 + chrono::Duration::hours(23)));
-        assert!(core.daily_summary_due(t0 + chrono::Duration::hours(24)));
-        assert!(!core.daily_summary_due(t0 + chrono::Duration::hours(25)), "once, not again an hour later");
+        assert!(!daily_summary_due(&core, t0), "not on first start");
+        assert!(!daily_summary_due(&core, t0 + chrono::Duration::hours(23)));
+        assert!(daily_summary_due(&core, t0 + chrono::Duration::hours(24)));
+        assert!(!daily_summary_due(&core, t0 + chrono::Duration::hours(25)), "once, not again an hour later");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use ts_rs::TS;
 
 use crate::error::{ApiError, CoreError, CoreResult};
 use crate::model::{Connection, Job, JobStatus};
-use crate::Core;
+use crate::Ctx;
 
 /// How often [`spawn_loop`] evaluates the schedules.
 pub const TICK_EVERY: StdDuration = StdDuration::from_secs(20);
@@ -60,7 +60,7 @@ pub const PAUSED_KEY: &str = "schedules_paused";
 pub struct Schedule {
     pub id: String,
     pub name: String,
-    /// The job kind given to `Core::start_job` (`sync_contifico`, `sync_omie`...).
+    /// The job kind given to `Ctx::start_job` (`sync_contifico`, `sync_omie`...).
     pub kind: String,
     pub connection_id: Option<String>,
     pub connection_name: Option<String>,
@@ -124,7 +124,7 @@ pub enum RunOutcome {
     SkippedOverlap,
     /// Due while BackOffice was not running or the computer slept, longer ago than the catch-up window.
     SkippedMissed,
-    /// `Core::start_job` refused (unknown kind, missing connection...): see `reason`.
+    /// `Ctx::start_job` refused (unknown kind, missing connection...): see `reason`.
     FailedToStart,
 }
 
@@ -330,15 +330,15 @@ pub fn decide(s: &Schedule, now: DateTime<Utc>, previous_job_active: bool) -> Co
 }
 
 /// Evaluates every enabled schedule at `now` and starts the jobs that are due through
-/// [`Core::start_job`]. Returns the run records written (started, skipped, failed to start).
+/// [`Ctx::start_job`]. Returns the run records written (started, skipped, failed to start).
 /// Does nothing while all schedules are paused. A schedule that cannot be evaluated is logged and
 /// the others go on.
-pub fn tick(core: &Arc<Core>, now: DateTime<Utc>) -> CoreResult<Vec<ScheduleRunRecord>> {
-    if core.schedules_paused() {
+pub fn tick(core: &Arc<Ctx>, now: DateTime<Utc>) -> CoreResult<Vec<ScheduleRunRecord>> {
+    if schedules_paused(core) {
         return Ok(vec![]);
     }
     let mut out = vec![];
-    for s in core.list_schedules()?.into_iter().filter(|s| s.enabled) {
+    for s in list_schedules(core)?.into_iter().filter(|s| s.enabled) {
         match tick_one(core, &s, now) {
             Ok(Some(r)) => out.push(r),
             Ok(None) => {}
@@ -348,7 +348,7 @@ pub fn tick(core: &Arc<Core>, now: DateTime<Utc>) -> CoreResult<Vec<ScheduleRunR
     Ok(out)
 }
 
-fn tick_one(core: &Arc<Core>, s: &Schedule, now: DateTime<Utc>) -> CoreResult<Option<ScheduleRunRecord>> {
+fn tick_one(core: &Arc<Ctx>, s: &Schedule, now: DateTime<Utc>) -> CoreResult<Option<ScheduleRunRecord>> {
     let previous_active = match &s.last_job_id {
         Some(id) => core.jobs.get(id).map(|j| j.status.is_active()).unwrap_or(false),
         None => false,
@@ -432,7 +432,7 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, schedule_id: &str, r: &NewRun) -> 
 /// Moves the schedule's position from what `s` holds to `until`, only if no one else moved it since
 /// (compare-and-set). Returns whether this caller won.
 fn claim(
-    core: &Core,
+    core: &Ctx,
     s: &Schedule,
     until: DateTime<Utc>,
     next: DateTime<Utc>,
@@ -442,7 +442,7 @@ fn claim(
 }
 
 fn claim_and_record(
-    core: &Core,
+    core: &Ctx,
     s: &Schedule,
     until: DateTime<Utc>,
     next: DateTime<Utc>,
@@ -452,7 +452,7 @@ fn claim_and_record(
 }
 
 fn claim_and_record_tx(
-    core: &Core,
+    core: &Ctx,
     s: &Schedule,
     until: DateTime<Utc>,
     next: DateTime<Utc>,
@@ -477,14 +477,14 @@ fn claim_and_record_tx(
 /// Starts the schedule's job and records the outcome. Returns the record id and the job if started,
 /// else the error `start_job` gave.
 fn start_and_record(
-    core: &Arc<Core>,
+    core: &Arc<Ctx>,
     s: &Schedule,
     trigger: RunTrigger,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
     note: Option<String>,
 ) -> CoreResult<(i64, Result<Job, CoreError>)> {
-    let started = core.start_job(&s.kind, s.connection_id.as_deref(), s.params.clone());
+    let started = crate::ops::data::start_job(core, &s.kind, s.connection_id.as_deref(), s.params.clone());
     let (outcome, job_id, reason) = match &started {
         Ok(job) => (RunOutcome::Started, Some(job.id.clone()), note),
         Err(e @ CoreError::JobAlreadyRunning { .. }) => (RunOutcome::SkippedOverlap, None, Some(e.to_string())),
@@ -511,7 +511,7 @@ fn start_and_record(
 
 /// Ticks every [`TICK_EVERY`] with `Utc::now()`, forever (the first tick runs at once, which is
 /// when runs missed while the app was closed are caught up). Must run inside a tokio runtime.
-pub async fn run_loop(core: Arc<Core>) {
+pub async fn run_loop(core: Arc<Ctx>) {
     let mut every = tokio::time::interval(TICK_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -527,7 +527,7 @@ pub async fn run_loop(core: Arc<Core>) {
 /// # Panics
 /// Outside a tokio runtime context, like `tokio::spawn`. Tauri's `setup` hook runs on the main thread
 /// without one: there, use `tauri::async_runtime::spawn(scheduler::run_loop(core))` instead.
-pub fn spawn_loop(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_loop(core: Arc<Ctx>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run_loop(core))
 }
 
@@ -588,7 +588,7 @@ pub fn parse_tz(name: &str) -> CoreResult<Tz> {
     })
 }
 
-fn check(core: &Core, input: &ScheduleInput) -> CoreResult<Checked> {
+fn check(core: &Ctx, input: &ScheduleInput) -> CoreResult<Checked> {
     let name = input.name.trim().to_string();
     if name.is_empty() {
         return Err(CoreError::invalid("name", "Give the schedule a name, e.g. \"Hourly Contífico sync\"."));
@@ -742,7 +742,7 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRunRecord> {
     })
 }
 
-fn run_record(core: &Core, id: i64) -> CoreResult<ScheduleRunRecord> {
+fn run_record(core: &Ctx, id: i64) -> CoreResult<ScheduleRunRecord> {
     core.store.read(|c| {
         Ok(c.query_row(
             &format!(
@@ -816,16 +816,16 @@ fn insert_schedule(
 }
 
 /// Adds a schedule as of `now` (nothing before `now` is due).
-pub fn add_at(core: &Core, input: &ScheduleInput, now: DateTime<Utc>) -> CoreResult<Schedule> {
+pub fn add_at(core: &Ctx, input: &ScheduleInput, now: DateTime<Utc>) -> CoreResult<Schedule> {
     let c = check(core, input)?;
     let id = core.store.write(|tx| insert_schedule(tx, &c, None, now))?;
-    core.get_schedule(&id)
+    get_schedule(core, &id)
 }
 
 /// Changes a schedule as of `now`. A change of timing restarts it from `now` (no catch-up of
 /// occurrences of the old timing).
-pub fn update_at(core: &Core, id: &str, input: &ScheduleInput, now: DateTime<Utc>) -> CoreResult<Schedule> {
-    let old = core.get_schedule(id)?;
+pub fn update_at(core: &Ctx, id: &str, input: &ScheduleInput, now: DateTime<Utc>) -> CoreResult<Schedule> {
+    let old = get_schedule(core, id)?;
     let c = check(core, input)?;
     let timing_changed = old.cron != c.cron || old.timezone != c.timezone || old.every_minutes != c.every_minutes;
     let resumed = c.enabled && !old.enabled;
@@ -862,13 +862,13 @@ pub fn update_at(core: &Core, id: &str, input: &ScheduleInput, now: DateTime<Utc
         )?;
         Ok(())
     })?;
-    core.get_schedule(id)
+    get_schedule(core, id)
 }
 
 /// Pauses (`enabled = false`) or resumes a schedule as of `now`. Resuming waives what fell due while
 /// it was paused: the next run is the next occurrence after `now`.
-pub fn set_enabled_at(core: &Core, id: &str, enabled: bool, now: DateTime<Utc>) -> CoreResult<Schedule> {
-    let s = core.get_schedule(id)?;
+pub fn set_enabled_at(core: &Ctx, id: &str, enabled: bool, now: DateTime<Utc>) -> CoreResult<Schedule> {
+    let s = get_schedule(core, id)?;
     let mut input = input_of(&s);
     input.enabled = Some(enabled);
     let c = check(core, &input)?;
@@ -882,13 +882,13 @@ pub fn set_enabled_at(core: &Core, id: &str, enabled: bool, now: DateTime<Utc>) 
         )?;
         Ok(())
     })?;
-    core.get_schedule(id)
+    get_schedule(core, id)
 }
 
 /// Sets the global "pause all schedules" switch as of `now`. Resuming waives what fell due while paused.
-pub fn set_paused_all_at(core: &Core, paused: bool, now: DateTime<Utc>) -> CoreResult<()> {
-    let was = core.schedules_paused();
-    let schedules = if was && !paused { core.list_schedules()? } else { vec![] };
+pub fn set_paused_all_at(core: &Ctx, paused: bool, now: DateTime<Utc>) -> CoreResult<()> {
+    let was = schedules_paused(core);
+    let schedules = if was && !paused { list_schedules(core)? } else { vec![] };
     let mut moved = vec![];
     for s in schedules.iter().filter(|s| s.enabled) {
         let handled = parse_ts(&s.handled_until)?;
@@ -919,8 +919,8 @@ pub fn set_paused_all_at(core: &Core, paused: bool, now: DateTime<Utc>) -> CoreR
 /// "Run now" as of `now`: starts the schedule's job at once (even while paused), records it and
 /// returns the job. Does not move the schedule's position: the next occurrence still runs (or is
 /// skipped if this job is still going).
-pub fn run_now_at(core: &Arc<Core>, id: &str, now: DateTime<Utc>) -> CoreResult<Job> {
-    let s = core.get_schedule(id)?;
+pub fn run_now_at(core: &Arc<Ctx>, id: &str, now: DateTime<Utc>) -> CoreResult<Job> {
+    let s = get_schedule(core, id)?;
     let (_, started) = start_and_record(core, &s, RunTrigger::Manual, now, now, None)?;
     started
 }
@@ -928,7 +928,7 @@ pub fn run_now_at(core: &Arc<Core>, id: &str, now: DateTime<Utc>) -> CoreResult<
 /// Creates the schedules BackOffice offers by default for a connection ([`crate::erp::default_schedules`]),
 /// as of `now`, once: a default that was already offered (even if the user removed it since) is not
 /// created again. Times are read in the connection's time zone.
-pub fn ensure_defaults_at(core: &Core, connection_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<Schedule>> {
+pub fn ensure_defaults_at(core: &Ctx, connection_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<Schedule>> {
     let conn = core.connections().get(connection_id)?;
     let tz = if parse_tz(&conn.timezone).is_ok() { conn.timezone.clone() } else { "UTC".to_string() };
     let input = |name: String, kind: &str, conn_id: Option<&str>, cron: &str, enabled: bool| ScheduleInput {
@@ -945,7 +945,7 @@ pub fn ensure_defaults_at(core: &Core, connection_id: &str, now: DateTime<Utc>) 
     let cid = Some(conn.id.as_str());
     let n = &conn.name;
     // Names in the user's language, as the tray and notifications speak it.
-    let locale = core.locale();
+    let locale = crate::ops::settings::locale(core);
     let label = |kind: &str| crate::ops::notify::kind_label(&locale, kind);
     // (scope, default key, input).
     let wanted: Vec<(String, &str, ScheduleInput)> = crate::erp::default_schedules(conn.kind)
@@ -970,7 +970,7 @@ pub fn ensure_defaults_at(core: &Core, connection_id: &str, now: DateTime<Utc>) 
         }
         Ok(ids)
     })?;
-    ids.iter().map(|id| core.get_schedule(id)).collect()
+    ids.iter().map(|id| get_schedule(core, id)).collect()
 }
 
 fn input_of(s: &Schedule) -> ScheduleInput {
@@ -987,118 +987,116 @@ fn input_of(s: &Schedule) -> ScheduleInput {
     }
 }
 
-impl Core {
-    pub fn list_schedules(&self) -> CoreResult<Vec<Schedule>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
-                 ORDER BY s.name COLLATE NOCASE, s.created_at"
-            ))?;
-            let rows = st.query_map([], schedule_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
+pub fn list_schedules(cx: &Ctx) -> CoreResult<Vec<Schedule>> {
+    cx.store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
+             ORDER BY s.name COLLATE NOCASE, s.created_at"
+        ))?;
+        let rows = st.query_map([], schedule_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
 
-    pub fn get_schedule(&self, id: &str) -> CoreResult<Schedule> {
-        self.store
-            .read(|c| {
-                Ok(c.query_row(
-                    &format!(
-                        "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
-                         WHERE s.id = ?1"
-                    ),
-                    [id],
-                    schedule_from_row,
-                )
-                .optional()?)
-            })?
-            .ok_or_else(|| CoreError::NotFound { what: format!("Schedule {id}") })
-    }
-
-    /// A schedule by id, else by name (case-insensitive); an ambiguous name is refused with the ids.
-    pub fn find_schedule(&self, id_or_name: &str) -> CoreResult<Schedule> {
-        if let Ok(s) = self.get_schedule(id_or_name) {
-            return Ok(s);
-        }
-        let hits: Vec<Schedule> =
-            self.list_schedules()?.into_iter().filter(|s| s.name.eq_ignore_ascii_case(id_or_name.trim())).collect();
-        match hits.len() {
-            1 => Ok(hits.into_iter().next().expect("one")),
-            0 => Err(CoreError::NotFound { what: format!("Schedule \"{id_or_name}\"") }),
-            _ => Err(CoreError::invalid(
-                "schedule",
-                format!(
-                    "Several schedules are named \"{id_or_name}\"; use the id ({}).",
-                    hits.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+pub fn get_schedule(cx: &Ctx, id: &str) -> CoreResult<Schedule> {
+    cx.store
+        .read(|c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
+                     WHERE s.id = ?1"
                 ),
-            )),
-        }
-    }
+                [id],
+                schedule_from_row,
+            )
+            .optional()?)
+        })?
+        .ok_or_else(|| CoreError::NotFound { what: format!("Schedule {id}") })
+}
 
-    pub fn add_schedule(&self, input: &ScheduleInput) -> CoreResult<Schedule> {
-        add_at(self, input, Utc::now())
+/// A schedule by id, else by name (case-insensitive); an ambiguous name is refused with the ids.
+pub fn find_schedule(cx: &Ctx, id_or_name: &str) -> CoreResult<Schedule> {
+    if let Ok(s) = get_schedule(cx, id_or_name) {
+        return Ok(s);
     }
-
-    pub fn update_schedule(&self, id: &str, input: &ScheduleInput) -> CoreResult<Schedule> {
-        update_at(self, id, input, Utc::now())
+    let hits: Vec<Schedule> =
+        list_schedules(cx)?.into_iter().filter(|s| s.name.eq_ignore_ascii_case(id_or_name.trim())).collect();
+    match hits.len() {
+        1 => Ok(hits.into_iter().next().expect("one")),
+        0 => Err(CoreError::NotFound { what: format!("Schedule \"{id_or_name}\"") }),
+        _ => Err(CoreError::invalid(
+            "schedule",
+            format!(
+                "Several schedules are named \"{id_or_name}\"; use the id ({}).",
+                hits.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
     }
+}
 
-    /// Removes a schedule and its run history (the jobs it started stay on the Jobs page).
-    pub fn remove_schedule(&self, id: &str) -> CoreResult<()> {
-        let n = self.store.write(|tx| Ok(tx.execute("DELETE FROM schedules WHERE id=?1", [id])?))?;
-        if n == 0 {
-            return Err(CoreError::NotFound { what: format!("Schedule {id}") });
-        }
-        Ok(())
+pub fn add_schedule(cx: &Ctx, input: &ScheduleInput) -> CoreResult<Schedule> {
+    add_at(cx, input, Utc::now())
+}
+
+pub fn update_schedule(cx: &Ctx, id: &str, input: &ScheduleInput) -> CoreResult<Schedule> {
+    update_at(cx, id, input, Utc::now())
+}
+
+/// Removes a schedule and its run history (the jobs it started stay on the Jobs page).
+pub fn remove_schedule(cx: &Ctx, id: &str) -> CoreResult<()> {
+    let n = cx.store.write(|tx| Ok(tx.execute("DELETE FROM schedules WHERE id=?1", [id])?))?;
+    if n == 0 {
+        return Err(CoreError::NotFound { what: format!("Schedule {id}") });
     }
+    Ok(())
+}
 
-    pub fn pause_schedule(&self, id: &str) -> CoreResult<Schedule> {
-        set_enabled_at(self, id, false, Utc::now())
-    }
+pub fn pause_schedule(cx: &Ctx, id: &str) -> CoreResult<Schedule> {
+    set_enabled_at(cx, id, false, Utc::now())
+}
 
-    pub fn resume_schedule(&self, id: &str) -> CoreResult<Schedule> {
-        set_enabled_at(self, id, true, Utc::now())
-    }
+pub fn resume_schedule(cx: &Ctx, id: &str) -> CoreResult<Schedule> {
+    set_enabled_at(cx, id, true, Utc::now())
+}
 
-    /// "Run now": starts the schedule's job at once and records it in the schedule's history.
-    pub fn run_schedule_now(self: &Arc<Self>, id: &str) -> CoreResult<Job> {
-        run_now_at(self, id, Utc::now())
-    }
+/// "Run now": starts the schedule's job at once and records it in the schedule's history.
+pub fn run_schedule_now(cx: &Arc<Ctx>, id: &str) -> CoreResult<Job> {
+    run_now_at(cx, id, Utc::now())
+}
 
-    /// Run records, newest first: of one schedule, or of all with `None`.
-    pub fn schedule_history(&self, schedule_id: Option<&str>, limit: u32) -> CoreResult<Vec<ScheduleRunRecord>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {RUN_COLS} FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id
-                 LEFT JOIN jobs j ON j.id = r.job_id
-                 WHERE (?1 IS NULL OR r.schedule_id = ?1) ORDER BY r.id DESC LIMIT ?2"
-            ))?;
-            let rows = st.query_map(params![schedule_id, limit], run_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+/// Run records, newest first: of one schedule, or of all with `None`.
+pub fn schedule_history(cx: &Ctx, schedule_id: Option<&str>, limit: u32) -> CoreResult<Vec<ScheduleRunRecord>> {
+    cx.store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT {RUN_COLS} FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id
+             LEFT JOIN jobs j ON j.id = r.job_id
+             WHERE (?1 IS NULL OR r.schedule_id = ?1) ORDER BY r.id DESC LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![schedule_id, limit], run_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Whether "pause all schedules" is on (a database error reads as not paused).
+pub fn schedules_paused(cx: &Ctx) -> bool {
+    cx.store
+        .read(|c| {
+            Ok(c.query_row("SELECT value FROM settings WHERE key=?1", [PAUSED_KEY], |r| r.get::<_, String>(0))
+                .optional()?)
         })
-    }
+        .ok()
+        .flatten()
+        .is_some_and(|v| v == "1")
+}
 
-    /// Whether "pause all schedules" is on (a database error reads as not paused).
-    pub fn schedules_paused(&self) -> bool {
-        self.store
-            .read(|c| {
-                Ok(c.query_row("SELECT value FROM settings WHERE key=?1", [PAUSED_KEY], |r| r.get::<_, String>(0))
-                    .optional()?)
-            })
-            .ok()
-            .flatten()
-            .is_some_and(|v| v == "1")
-    }
+/// Turns "pause all schedules" on or off. Turning it off does not make up what fell due meanwhile.
+pub fn set_schedules_paused(cx: &Ctx, paused: bool) -> CoreResult<()> {
+    set_paused_all_at(cx, paused, Utc::now())
+}
 
-    /// Turns "pause all schedules" on or off. Turning it off does not make up what fell due meanwhile.
-    pub fn set_schedules_paused(&self, paused: bool) -> CoreResult<()> {
-        set_paused_all_at(self, paused, Utc::now())
-    }
-
-    /// Creates the default schedules of a connection once (see [`ensure_defaults_at`]); returns those created.
-    pub fn ensure_default_schedules(&self, connection_id: &str) -> CoreResult<Vec<Schedule>> {
-        ensure_defaults_at(self, connection_id, Utc::now())
-    }
+/// Creates the default schedules of a connection once (see [`ensure_defaults_at`]); returns those created.
+pub fn ensure_default_schedules(cx: &Ctx, connection_id: &str) -> CoreResult<Vec<Schedule>> {
+    ensure_defaults_at(cx, connection_id, Utc::now())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ use crate::sync::ColKind::{Code, Date, Decimal, Text};
 use crate::sync::{
     col, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec, Source, SyncOptions,
 };
-use crate::Core;
+use crate::Ctx;
 
 /// v1 "last modification" range filter (categoria, variante, producto, bodega, persona, banco/movimiento).
 const MOD_V1: Option<ModifiedFilter> =
@@ -407,7 +407,7 @@ impl Source for ContificoSource {
 
 /// Starts a `sync_contifico` job (options already checked by the facade). The page size defaults
 /// to the seeds' CONTIFICO_PAGE_SIZE, the requests in flight to CONTIFICO_CONCURRENCY.
-pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, mut opts: SyncOptions) -> CoreResult<Job> {
+pub(crate) fn start_sync(core: &Arc<Ctx>, conn: Connection, mut opts: SyncOptions) -> CoreResult<Job> {
     opts.page_size = opts.page_size.or_else(|| crate::sync::env_u32("CONTIFICO_PAGE_SIZE"));
     opts.concurrency = opts.concurrency.or_else(|| crate::sync::env_u32("CONTIFICO_CONCURRENCY"));
     let core2 = core.clone();

@@ -22,7 +22,7 @@ use crate::erp::erpnext::client::{ErpError, ErpnextClient};
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, ConnectionKind};
-use crate::Core;
+use crate::Ctx;
 
 const MAKE_PR: &str = "erpnext.buying.doctype.purchase_order.purchase_order.make_purchase_receipt";
 
@@ -74,7 +74,7 @@ pub enum Outcome {
 }
 
 struct Runner<'a> {
-    core: &'a Arc<Core>,
+    core: &'a Arc<Ctx>,
     rep: &'a Reporter,
     run_id: String,
     settings: WorkflowSettings,
@@ -91,7 +91,7 @@ fn site_label(role: SiteRole, name: &str) -> String {
     format!("site {} ({name})", role.as_str())
 }
 
-fn connection(core: &Core, id: Option<&str>, name: &str, role: SiteRole) -> Result<Connection, Box<RunError>> {
+fn connection(core: &Ctx, id: Option<&str>, name: &str, role: SiteRole) -> Result<Connection, Box<RunError>> {
     let missing = || {
         Box::new(plain(
             None,
@@ -108,12 +108,7 @@ fn connection(core: &Core, id: Option<&str>, name: &str, role: SiteRole) -> Resu
     Ok(c)
 }
 
-fn client(
-    core: &Core,
-    conn: &Connection,
-    s: &WorkflowSettings,
-    role: SiteRole,
-) -> Result<ErpnextClient, Box<RunError>> {
+fn client(core: &Ctx, conn: &Connection, s: &WorkflowSettings, role: SiteRole) -> Result<ErpnextClient, Box<RunError>> {
     let creds = core.connections().credentials(conn).map_err(|e| {
         Box::new(plain(
             None,
@@ -126,7 +121,7 @@ fn client(
 }
 
 impl Runner<'_> {
-    fn new<'a>(core: &'a Arc<Core>, rep: &'a Reporter, d: &TransferRunDetail) -> Result<Runner<'a>, Box<RunError>> {
+    fn new<'a>(core: &'a Arc<Ctx>, rep: &'a Reporter, d: &TransferRunDetail) -> Result<Runner<'a>, Box<RunError>> {
         let settings = load_settings(&core.store).unwrap_or_default();
         let ca = connection(core, d.run.site_a_id.as_deref(), &d.run.site_a_name, SiteRole::A)?;
         let cb = connection(core, d.run.site_b_id.as_deref(), &d.run.site_b_name, SiteRole::B)?;
@@ -141,7 +136,7 @@ impl Runner<'_> {
     async fn learn_zones(&mut self) {
         for role in [SiteRole::A, SiteRole::B] {
             let (conn, client) = if role == SiteRole::A { (&self.ca, &self.a) } else { (&self.cb, &self.b) };
-            let z = self.core.erpnext_site_zone(conn, client).await;
+            let z = super::site_time::erpnext_site_zone(self.core, conn, client).await;
             if let Some(note) = &z.note {
                 self.rep.log_t(
                     "warn",
@@ -797,7 +792,7 @@ enum BodyError {
 }
 
 /// Drives one run (`action` = `run` or `compensate`) to its end and records the outcome.
-pub async fn drive_run(core: &Arc<Core>, rep: &Reporter, run_id: &str, action: &str) -> CoreResult<Outcome> {
+pub async fn drive_run(core: &Arc<Ctx>, rep: &Reporter, run_id: &str, action: &str) -> CoreResult<Outcome> {
     let detail = runs::detail(&core.store, run_id)?;
     let mut runner = match Runner::new(core, rep, &detail) {
         Ok(r) => r,
@@ -863,7 +858,7 @@ pub async fn drive_run(core: &Arc<Core>, rep: &Reporter, run_id: &str, action: &
 
 /// The body of an `erpnext_workflow` job: runs `prefer` first, then every other run queued for the
 /// same site A, oldest first.
-pub async fn worker(core: Arc<Core>, ctx: JobCtx, site_a_id: String, prefer: Option<String>) -> CoreResult<()> {
+pub async fn worker(core: Arc<Ctx>, ctx: JobCtx, site_a_id: String, prefer: Option<String>) -> CoreResult<()> {
     let rep = Reporter::new(Some(ctx.clone()));
     let mut done: BTreeSet<String> = BTreeSet::new();
     let mut last_failure: Option<(String, RunError)> = None;

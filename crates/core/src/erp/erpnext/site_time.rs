@@ -11,12 +11,13 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
+use super::api::erp_client;
 use super::docs::Posting;
 use super::TransferInput;
 use crate::erp::erpnext::client::{ErpError, ErpnextClient};
 use crate::error::CoreResult;
 use crate::model::{Connection, TimezoneSource};
-use crate::Core;
+use crate::Ctx;
 
 /// A site's wall clock at `now`, to the second.
 pub fn wall(now: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
@@ -65,41 +66,39 @@ pub struct SiteZone {
     pub note: Option<String>,
 }
 
-impl Core {
-    /// Asks the site which zone it keeps and stores the answer on the connection. When the site
-    /// will not say (an old or locked-down site, no network), the connection's zone stands in,
-    /// with a note naming it.
-    pub async fn erpnext_site_zone(&self, conn: &Connection, client: &ErpnextClient) -> SiteZone {
-        let stored: Tz = conn.timezone.parse().unwrap_or(chrono_tz::UTC);
-        let why = match client.site_time_zone().await {
-            Ok(Some(tz)) => {
-                if let Err(e) = self.connections().set_site_timezone(&conn.id, tz) {
-                    tracing::warn!(connection = %conn.name, error = %e, "could not store the site's time zone");
-                }
-                return SiteZone { tz, source: TimezoneSource::Site, note: None };
+/// Asks the site which zone it keeps and stores the answer on the connection. When the site
+/// will not say (an old or locked-down site, no network), the connection's zone stands in,
+/// with a note naming it.
+pub async fn erpnext_site_zone(cx: &Ctx, conn: &Connection, client: &ErpnextClient) -> SiteZone {
+    let stored: Tz = conn.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let why = match client.site_time_zone().await {
+        Ok(Some(tz)) => {
+            if let Err(e) = cx.connections().set_site_timezone(&conn.id, tz) {
+                tracing::warn!(connection = %conn.name, error = %e, "could not store the site's time zone");
             }
-            Ok(None) => "the site has no time zone in its System Settings".to_string(),
-            Err(e) => format!("the site did not say its time zone ({})", e.short()),
-        };
-        let whose = match conn.timezone_source {
-            TimezoneSource::Site => "the zone it said last time",
-            TimezoneSource::User => "the zone set on the connection",
-            TimezoneSource::Computer | TimezoneSource::Default => "this computer's zone",
-        };
-        let note = format!(
-            "{}: {why}; using {whose}, {}. If the site keeps another zone, set it on the connection.",
-            conn.name,
-            stored.name()
-        );
-        SiteZone { tz: stored, source: conn.timezone_source, note: Some(note) }
-    }
+            return SiteZone { tz, source: TimezoneSource::Site, note: None };
+        }
+        Ok(None) => "the site has no time zone in its System Settings".to_string(),
+        Err(e) => format!("the site did not say its time zone ({})", e.short()),
+    };
+    let whose = match conn.timezone_source {
+        TimezoneSource::Site => "the zone it said last time",
+        TimezoneSource::User => "the zone set on the connection",
+        TimezoneSource::Computer | TimezoneSource::Default => "this computer's zone",
+    };
+    let note = format!(
+        "{}: {why}; using {whose}, {}. If the site keeps another zone, set it on the connection.",
+        conn.name,
+        stored.name()
+    );
+    SiteZone { tz: stored, source: conn.timezone_source, note: Some(note) }
+}
 
-    /// [`Core::erpnext_site_zone`] with the connection's own client (credentials from the keychain);
-    /// without credentials, the connection's stored zone.
-    pub async fn erpnext_zone_of(&self, conn: &Connection) -> CoreResult<SiteZone> {
-        let client = self.erp_client(conn)?;
-        Ok(self.erpnext_site_zone(conn, &client).await)
-    }
+/// [`Core::erpnext_site_zone`] with the connection's own client (credentials from the keychain);
+/// without credentials, the connection's stored zone.
+pub async fn erpnext_zone_of(cx: &Ctx, conn: &Connection) -> CoreResult<SiteZone> {
+    let client = erp_client(cx, conn)?;
+    Ok(erpnext_site_zone(cx, conn, &client).await)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::sync::ColKind::{Code, Date, Decimal, Text};
 use crate::sync::{
     col, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec, Source, SyncOptions,
 };
-use crate::Core;
+use crate::Ctx;
 
 const MODIFIED: Option<ModifiedFilter> =
     Some(ModifiedFilter { from: "modified", to: None, format: DateFormat::YyyyMmDd });
@@ -191,7 +191,7 @@ impl Source for ErpnextSource {
 
 /// Starts a `sync_erpnext` job: Purchase Orders, Purchase Receipts and Delivery Notes of one
 /// ERPNext connection into the store (incremental by `modified`). Options are checked by the facade.
-pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, opts: SyncOptions) -> CoreResult<Job> {
+pub(crate) fn start_sync(core: &Arc<Ctx>, conn: Connection, opts: SyncOptions) -> CoreResult<Job> {
     let core2 = core.clone();
     let params = serde_json::to_value(&opts).unwrap_or_default();
     let target = conn.clone();

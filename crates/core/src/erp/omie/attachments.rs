@@ -27,12 +27,13 @@ use ts_rs::TS;
 
 use super::sync::OmieScanOptions;
 use super::{add_preview, OmieError, OmiePreviewItem};
+use super::{omie_client, omie_connection};
 use crate::erp::omie::client::{Download, OmieClient};
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
 use crate::store::now_utc;
-use crate::Core;
+use crate::Ctx;
 
 /// reference: the `cTabela` values of geral/anexo (omie.md §1.1).
 pub const TABLES: &[&str] = &[
@@ -388,7 +389,7 @@ async fn fetch(
 }
 
 struct Run<'a> {
-    core: &'a Arc<Core>,
+    core: &'a Arc<Ctx>,
     client: &'a OmieClient,
     conn: &'a Connection,
     job: &'a JobCtx,
@@ -978,193 +979,211 @@ fn receipt_destinations(r: &Value, dest_table: &str) -> Vec<String> {
     out
 }
 
-impl Core {
-    pub fn omie_attachment_settings(&self, connection_id: &str) -> CoreResult<OmieAttachmentSettings> {
-        Ok(super::read_setting(&self.store, &format!("omie.attachments:{connection_id}"))?.unwrap_or_default())
-    }
+pub fn omie_attachment_settings(cx: &Ctx, connection_id: &str) -> CoreResult<OmieAttachmentSettings> {
+    Ok(super::read_setting(&cx.store, &format!("omie.attachments:{connection_id}"))?.unwrap_or_default())
+}
 
-    pub fn save_omie_attachment_settings(
-        &self,
-        connection_id: &str,
-        s: &OmieAttachmentSettings,
-    ) -> CoreResult<OmieAttachmentSettings> {
-        self.omie_connection(connection_id)?;
-        check_table(&s.source_table)?;
-        check_table(&s.dest_table)?;
-        if s.source_table != "com-recebimento" || !["conta-pagar", "pedido-compra"].contains(&s.dest_table.as_str()) {
-            return Err(CoreError::invalid(
-                "dest_table",
-                "The automatic scan reads NF-e receipts (com-recebimento) and copies to their payables (conta-pagar) or orders (pedido-compra). Use the manual transfer for other tables.",
-            ));
-        }
-        if s.max_file_mb == 0 || s.max_file_mb > 1024 {
-            return Err(CoreError::invalid("max_file_mb", "Choose a size limit between 1 and 1024 MB."));
-        }
-        if s.max_attempts == 0 || s.max_attempts > 20 {
-            return Err(CoreError::invalid("max_attempts", "Choose between 1 and 20 attempts."));
-        }
-        super::write_setting(&self.store, &format!("omie.attachments:{connection_id}"), s)?;
-        self.omie_attachment_settings(connection_id)
+pub fn save_omie_attachment_settings(
+    cx: &Ctx,
+    connection_id: &str,
+    s: &OmieAttachmentSettings,
+) -> CoreResult<OmieAttachmentSettings> {
+    omie_connection(cx, connection_id)?;
+    check_table(&s.source_table)?;
+    check_table(&s.dest_table)?;
+    if s.source_table != "com-recebimento" || !["conta-pagar", "pedido-compra"].contains(&s.dest_table.as_str()) {
+        return Err(CoreError::invalid(
+            "dest_table",
+            "The automatic scan reads NF-e receipts (com-recebimento) and copies to their payables (conta-pagar) or orders (pedido-compra). Use the manual transfer for other tables.",
+        ));
     }
-
-    fn spawn_attachments<F, Fut>(
-        self: &Arc<Self>,
-        kind: &str,
-        connection_id: &str,
-        params: Value,
-        dry_run: bool,
-        f: F,
-    ) -> CoreResult<Job>
-    where
-        F: FnOnce(Arc<Core>, OmieClient, Connection, JobCtx, OmieAttachmentSettings, bool) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = CoreResult<()>> + Send + 'static,
-    {
-        let conn = self.omie_connection(connection_id)?;
-        let settings = self.omie_attachment_settings(connection_id)?;
-        let core = self.clone();
-        let target = conn.clone();
-        let (job, _h) = self.jobs.spawn(kind, Some(&target), params, move |ctx| async move {
-            let client = core.omie_client(&conn)?;
-            f(core, client, conn, ctx, settings, dry_run).await
-        })?;
-        Ok(job)
+    if s.max_file_mb == 0 || s.max_file_mb > 1024 {
+        return Err(CoreError::invalid("max_file_mb", "Choose a size limit between 1 and 1024 MB."));
     }
+    if s.max_attempts == 0 || s.max_attempts > 20 {
+        return Err(CoreError::invalid("max_attempts", "Choose between 1 and 20 attempts."));
+    }
+    super::write_setting(&cx.store, &format!("omie.attachments:{connection_id}"), s)?;
+    omie_attachment_settings(cx, connection_id)
+}
 
-    /// Transfers the attachments of one record to another (`omie_attachment_transfer`).
-    pub fn start_omie_attachment_transfer(
-        self: &Arc<Self>,
-        connection_id: &str,
-        req: OmieTransferRequest,
-    ) -> CoreResult<Job> {
-        check_table(&req.from_table)?;
-        check_table(&req.to_table)?;
-        check_id("origin", &req.from_id)?;
-        check_id("destination", &req.to_id)?;
-        let params = serde_json::to_value(&req).unwrap_or_default();
-        self.spawn_attachments("omie_attachment_transfer", connection_id, params, req.dry_run, move |core, client, conn, ctx, settings, dry_run| async move {
+fn spawn_attachments<F, Fut>(
+    cx: &Arc<Ctx>,
+    kind: &str,
+    connection_id: &str,
+    params: Value,
+    dry_run: bool,
+    f: F,
+) -> CoreResult<Job>
+where
+    F: FnOnce(Arc<Ctx>, OmieClient, Connection, JobCtx, OmieAttachmentSettings, bool) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = CoreResult<()>> + Send + 'static,
+{
+    let conn = omie_connection(cx, connection_id)?;
+    let settings = omie_attachment_settings(cx, connection_id)?;
+    let core = cx.clone();
+    let target = conn.clone();
+    let (job, _h) = cx.jobs.spawn(kind, Some(&target), params, move |ctx| async move {
+        let client = omie_client(&core, &conn)?;
+        f(core, client, conn, ctx, settings, dry_run).await
+    })?;
+    Ok(job)
+}
+
+/// Transfers the attachments of one record to another (`omie_attachment_transfer`).
+pub fn start_omie_attachment_transfer(cx: &Arc<Ctx>, connection_id: &str, req: OmieTransferRequest) -> CoreResult<Job> {
+    check_table(&req.from_table)?;
+    check_table(&req.to_table)?;
+    check_id("origin", &req.from_id)?;
+    check_id("destination", &req.to_id)?;
+    let params = serde_json::to_value(&req).unwrap_or_default();
+    spawn_attachments(
+        cx,
+        "omie_attachment_transfer",
+        connection_id,
+        params,
+        req.dry_run,
+        move |core, client, conn, ctx, settings, dry_run| async move {
             let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, settings, dry_run };
             let before = ctx.counts().get("failed").copied().unwrap_or(0);
             // The NF number for the integration map: from the synced receipts, when the origin is one.
-            let nf = if req.from_table == "com-recebimento" { core.omie_receipt_nf(&conn.id, req.from_id.trim()) } else { None };
-            run.transfer_pair(&req.from_table, req.from_id.trim(), &req.to_table, req.to_id.trim(), nf.as_deref(), true).await?;
+            let nf = if req.from_table == "com-recebimento" {
+                omie_receipt_nf(&core, &conn.id, req.from_id.trim())
+            } else {
+                None
+            };
+            run.transfer_pair(
+                &req.from_table,
+                req.from_id.trim(),
+                &req.to_table,
+                req.to_id.trim(),
+                nf.as_deref(),
+                true,
+            )
+            .await?;
             let failed = ctx.counts().get("failed").copied().unwrap_or(0) - before;
             if failed > 0 {
                 return Err(CoreError::Remote {
-                    connection: conn.name.clone(),
-                    remote_code: "attachments_failed".into(),
-                    message: format!("{failed} attachment(s) could not be copied; see the job log for each reason, then retry the pending transfers."),
-                });
+                connection: conn.name.clone(),
+                remote_code: "attachments_failed".into(),
+                message: format!("{failed} attachment(s) could not be copied; see the job log for each reason, then retry the pending transfers."),
+            });
             }
             Ok(())
-        })
-    }
+        },
+    )
+}
 
-    /// Scans receipts changed since the last run and transfers what is missing (`omie_attachment_scan`).
-    pub fn start_omie_attachment_scan(self: &Arc<Self>, connection_id: &str, opts: OmieScanOptions) -> CoreResult<Job> {
-        let since_given = opts.since.as_deref().map(super::parse_since).transpose()?;
-        let params = serde_json::to_value(&opts).unwrap_or_default();
-        self.spawn_attachments(
-            "omie_attachment_scan",
-            connection_id,
-            params,
-            opts.dry_run,
-            move |core, client, conn, ctx, settings, dry_run| async move {
-                let tz: chrono_tz::Tz = conn.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
-                let scan_started = now_utc();
-                let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-                let since = match since_given {
-                    Some(d) => d,
-                    None => super::scan_last_run(&core.store, &conn.id, "attachments")?
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
-                        .map(|d| d.with_timezone(&tz).date_naive())
-                        .unwrap_or(today - chrono::Duration::days(7)),
+/// Scans receipts changed since the last run and transfers what is missing (`omie_attachment_scan`).
+pub fn start_omie_attachment_scan(cx: &Arc<Ctx>, connection_id: &str, opts: OmieScanOptions) -> CoreResult<Job> {
+    let since_given = opts.since.as_deref().map(super::parse_since).transpose()?;
+    let params = serde_json::to_value(&opts).unwrap_or_default();
+    spawn_attachments(
+        cx,
+        "omie_attachment_scan",
+        connection_id,
+        params,
+        opts.dry_run,
+        move |core, client, conn, ctx, settings, dry_run| async move {
+            let tz: chrono_tz::Tz = conn.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
+            let scan_started = now_utc();
+            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            let since = match since_given {
+                Some(d) => d,
+                None => super::scan_last_run(&core.store, &conn.id, "attachments")?
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+                    .map(|d| d.with_timezone(&tz).date_naive())
+                    .unwrap_or(today - chrono::Duration::days(7)),
+            };
+            let english =
+                format!("receipts changed since {since}{}", if dry_run { " (dry run: nothing is copied)" } else { "" });
+            if dry_run {
+                ctx.log_t("info", "attachments.scanning_dry_run", &[("since", since.to_string())], &english);
+            } else {
+                ctx.log_t("info", "attachments.scanning", &[("since", since.to_string())], &english);
+            }
+            let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, settings: settings.clone(), dry_run };
+            let mut page = 1u32;
+            loop {
+                ctx.checkpoint()?;
+                let p = json!({
+                    "nPagina": page, "nRegistrosPorPagina": 100, "cExibirDetalhes": "S",
+                    "dtAltDe": since.format("%d/%m/%Y").to_string(),
+                    "dtAltAte": (today + chrono::Duration::days(1)).format("%d/%m/%Y").to_string(),
+                });
+                let Some(v) = client.list_page("produtos/recebimentonfe/", "ListarRecebimentos", p).await? else {
+                    break;
                 };
-                let english = format!(
-                    "receipts changed since {since}{}",
-                    if dry_run { " (dry run: nothing is copied)" } else { "" }
-                );
-                if dry_run {
-                    ctx.log_t("info", "attachments.scanning_dry_run", &[("since", since.to_string())], &english);
-                } else {
-                    ctx.log_t("info", "attachments.scanning", &[("since", since.to_string())], &english);
-                }
-                let run =
-                    Run { core: &core, client: &client, conn: &conn, job: &ctx, settings: settings.clone(), dry_run };
-                let mut page = 1u32;
-                loop {
-                    ctx.checkpoint()?;
-                    let p = json!({
-                        "nPagina": page, "nRegistrosPorPagina": 100, "cExibirDetalhes": "S",
-                        "dtAltDe": since.format("%d/%m/%Y").to_string(),
-                        "dtAltAte": (today + chrono::Duration::days(1)).format("%d/%m/%Y").to_string(),
-                    });
-                    let Some(v) = client.list_page("produtos/recebimentonfe/", "ListarRecebimentos", p).await? else {
-                        break;
-                    };
-                    let recs = v["recebimentos"].as_array().cloned().unwrap_or_default();
-                    for r in &recs {
-                        let rid = id_text(&r["cabec"]["nIdReceb"]);
-                        let nf = r["cabec"]["cNumeroNFe"].as_str().map(str::to_string);
-                        ctx.add_count("receipts", 1);
-                        for did in receipt_destinations(r, &settings.dest_table) {
-                            ctx.progress(None, format!("receipt {rid} → {} {did}", settings.dest_table));
-                            if let Err(e) = run
-                                .transfer_pair(
-                                    &settings.source_table,
-                                    &rid,
-                                    &settings.dest_table,
-                                    &did,
-                                    nf.as_deref(),
-                                    false,
-                                )
-                                .await
+                let recs = v["recebimentos"].as_array().cloned().unwrap_or_default();
+                for r in &recs {
+                    let rid = id_text(&r["cabec"]["nIdReceb"]);
+                    let nf = r["cabec"]["cNumeroNFe"].as_str().map(str::to_string);
+                    ctx.add_count("receipts", 1);
+                    for did in receipt_destinations(r, &settings.dest_table) {
+                        ctx.progress(None, format!("receipt {rid} → {} {did}", settings.dest_table));
+                        if let Err(e) = run
+                            .transfer_pair(
+                                &settings.source_table,
+                                &rid,
+                                &settings.dest_table,
+                                &did,
+                                nf.as_deref(),
+                                false,
+                            )
+                            .await
+                        {
+                            if matches!(e, CoreError::Cancelled | CoreError::Unauthorized { .. })
+                                || OmieError::is_key_blocked(&e)
                             {
-                                if matches!(e, CoreError::Cancelled | CoreError::Unauthorized { .. })
-                                    || OmieError::is_key_blocked(&e)
-                                {
-                                    return Err(e);
-                                }
-                                ctx.add_count("pairs_failed", 1);
-                                ctx.log_t(
-                                    "error",
-                                    "attachments.receipt_failed",
-                                    &[
-                                        ("receipt", rid.clone()),
-                                        ("table", settings.dest_table.clone()),
-                                        ("record", did.to_string()),
-                                        ("error", e.to_string()),
-                                        ("code", e.code().to_string()),
-                                    ],
-                                    &format!("receipt {rid} → {} {did}: {e}", settings.dest_table),
-                                );
+                                return Err(e);
                             }
+                            ctx.add_count("pairs_failed", 1);
+                            ctx.log_t(
+                                "error",
+                                "attachments.receipt_failed",
+                                &[
+                                    ("receipt", rid.clone()),
+                                    ("table", settings.dest_table.clone()),
+                                    ("record", did.to_string()),
+                                    ("error", e.to_string()),
+                                    ("code", e.code().to_string()),
+                                ],
+                                &format!("receipt {rid} → {} {did}: {e}", settings.dest_table),
+                            );
                         }
                     }
-                    let pages = v["nTotalPaginas"].as_u64().unwrap_or(1);
-                    if recs.is_empty() || u64::from(page) >= pages {
-                        break;
-                    }
-                    page += 1;
                 }
-                if !dry_run {
-                    super::set_scan_last_run(&core.store, &conn.id, "attachments", &scan_started)?;
+                let pages = v["nTotalPaginas"].as_u64().unwrap_or(1);
+                if recs.is_empty() || u64::from(page) >= pages {
+                    break;
                 }
-                Ok(())
-            },
-        )
-    }
+                page += 1;
+            }
+            if !dry_run {
+                super::set_scan_last_run(&core.store, &conn.id, "attachments", &scan_started)?;
+            }
+            Ok(())
+        },
+    )
+}
 
-    /// Reprocesses pending and failed transfers that still have attempts left (`omie_attachment_retry`).
-    pub fn start_omie_attachment_retry(self: &Arc<Self>, connection_id: &str) -> CoreResult<Job> {
-        self.spawn_attachments("omie_attachment_retry", connection_id, json!({}), false, move |core, client, conn, ctx, settings, _| async move {
+/// Reprocesses pending and failed transfers that still have attempts left (`omie_attachment_retry`).
+pub fn start_omie_attachment_retry(cx: &Arc<Ctx>, connection_id: &str) -> CoreResult<Job> {
+    spawn_attachments(
+        cx,
+        "omie_attachment_retry",
+        connection_id,
+        json!({}),
+        false,
+        move |core, client, conn, ctx, settings, _| async move {
             let todo: Vec<PendingTransfer> = core.store.read(|c| {
-                let mut st = c.prepare(
-                    "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, local_path FROM omie_attachment_transfers
-                     WHERE connection_id=?1 AND status IN ('pending','processing','failed') AND attempts < max_attempts ORDER BY created_at",
-                )?;
-                let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })?;
+            let mut st = c.prepare(
+                "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, local_path FROM omie_attachment_transfers
+                 WHERE connection_id=?1 AND status IN ('pending','processing','failed') AND attempts < max_attempts ORDER BY created_at",
+            )?;
+            let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })?;
             ctx.log_t(
                 "info",
                 "attachments.reprocessing",
@@ -1202,147 +1221,144 @@ impl Core {
                 }
             }
             Ok(())
-        })
-    }
+        },
+    )
+}
 
-    /// The NF-e number of a receipt already synced into the local store, if any.
-    pub fn omie_receipt_nf(&self, connection_id: &str, receipt_id: &str) -> Option<String> {
-        self.store
-            .read(|c| {
-                Ok(c.query_row(
-                    "SELECT numero_nfe FROM omie_recebimentos WHERE connection_id=?1 AND id=?2",
-                    params![connection_id, receipt_id],
-                    |r| r.get::<_, Option<String>>(0),
-                )
-                .ok()
-                .flatten())
-            })
+/// The NF-e number of a receipt already synced into the local store, if any.
+pub fn omie_receipt_nf(cx: &Ctx, connection_id: &str, receipt_id: &str) -> Option<String> {
+    cx.store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT numero_nfe FROM omie_recebimentos WHERE connection_id=?1 AND id=?2",
+                params![connection_id, receipt_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
             .ok()
-            .flatten()
-    }
+            .flatten())
+        })
+        .ok()
+        .flatten()
+}
 
-    /// Uploads a local file to a record (`omie_attachment_upload`).
-    pub fn start_omie_attachment_upload(
-        self: &Arc<Self>,
-        connection_id: &str,
-        req: OmieUploadRequest,
-    ) -> CoreResult<Job> {
-        check_table(&req.table)?;
-        check_id("destination", &req.id)?;
-        let content = match req.content_base64.as_deref() {
-            Some(b64) => Some({
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| OmieError::Missing {
-                    what: "file".into(),
-                    fix: "The file could not be read; choose it again.".into(),
-                })?
-            }),
-            None if req.file_path.trim().is_empty() => {
-                return Err(OmieError::Missing { what: "file".into(), fix: "Choose the file to attach.".into() }.into())
-            }
-            None => None,
-        };
-        // The job's parameters name the file; its bytes are not stored in the jobs table.
-        let params = serde_json::json!({
-            "table": req.table, "id": req.id, "file_path": req.file_path, "file_name": req.file_name,
-            "size": content.as_ref().map(Vec::len),
-        });
-        self.spawn_attachments(
-            "omie_attachment_upload",
-            connection_id,
-            params,
-            false,
-            move |core, client, conn, ctx, settings, _| async move {
-                let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, settings, dry_run: false };
-                match content {
-                    Some(bytes) => {
-                        let name = req.file_name.clone().unwrap_or_else(|| "attachment".into());
-                        run.upload_bytes(&req.table, req.id.trim(), &name, bytes, None).await
-                    }
-                    None => run.upload(&req.table, req.id.trim(), &req.file_path).await,
+/// Uploads a local file to a record (`omie_attachment_upload`).
+pub fn start_omie_attachment_upload(cx: &Arc<Ctx>, connection_id: &str, req: OmieUploadRequest) -> CoreResult<Job> {
+    check_table(&req.table)?;
+    check_id("destination", &req.id)?;
+    let content = match req.content_base64.as_deref() {
+        Some(b64) => Some({
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| OmieError::Missing {
+                what: "file".into(),
+                fix: "The file could not be read; choose it again.".into(),
+            })?
+        }),
+        None if req.file_path.trim().is_empty() => {
+            return Err(OmieError::Missing { what: "file".into(), fix: "Choose the file to attach.".into() }.into())
+        }
+        None => None,
+    };
+    // The job's parameters name the file; its bytes are not stored in the jobs table.
+    let params = serde_json::json!({
+        "table": req.table, "id": req.id, "file_path": req.file_path, "file_name": req.file_name,
+        "size": content.as_ref().map(Vec::len),
+    });
+    spawn_attachments(
+        cx,
+        "omie_attachment_upload",
+        connection_id,
+        params,
+        false,
+        move |core, client, conn, ctx, settings, _| async move {
+            let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, settings, dry_run: false };
+            match content {
+                Some(bytes) => {
+                    let name = req.file_name.clone().unwrap_or_else(|| "attachment".into());
+                    run.upload_bytes(&req.table, req.id.trim(), &name, bytes, None).await
                 }
-            },
-        )
-    }
+                None => run.upload(&req.table, req.id.trim(), &req.file_path).await,
+            }
+        },
+    )
+}
 
-    /// The transfer log, newest first (`status`: one of pending, processing, succeeded, failed).
-    pub fn omie_attachment_transfers(
-        &self,
-        connection_id: &str,
-        status: Option<&str>,
-        limit: u32,
-    ) -> CoreResult<Vec<OmieAttachmentTransfer>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(
+/// The transfer log, newest first (`status`: one of pending, processing, succeeded, failed).
+pub fn omie_attachment_transfers(
+    cx: &Ctx,
+    connection_id: &str,
+    status: Option<&str>,
+    limit: u32,
+) -> CoreResult<Vec<OmieAttachmentTransfer>> {
+    cx.store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
+                    transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
+             FROM omie_attachment_transfers WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
+             ORDER BY updated_at DESC, rowid DESC LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![connection_id, status, limit.clamp(1, 5000)], transfer_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+pub fn omie_attachment_transfer_detail(cx: &Ctx, transfer_id: &str) -> CoreResult<OmieTransferDetail> {
+    cx.store.read(|c| {
+        let transfer = c
+            .query_row(
                 "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
                         transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
-                 FROM omie_attachment_transfers WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
-                 ORDER BY updated_at DESC, rowid DESC LIMIT ?3",
-            )?;
-            let rows = st.query_map(params![connection_id, status, limit.clamp(1, 5000)], transfer_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    pub fn omie_attachment_transfer_detail(&self, transfer_id: &str) -> CoreResult<OmieTransferDetail> {
-        self.store.read(|c| {
-            let transfer = c
-                .query_row(
-                    "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
-                            transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
-                     FROM omie_attachment_transfers WHERE id=?1",
-                    [transfer_id],
-                    transfer_from_row,
-                )
-                .optional()?
-                .ok_or_else(|| CoreError::NotFound { what: format!("Attachment transfer {transfer_id}") })?;
-            let mut st = c.prepare(
-                "SELECT origin_attachment_id, file_name, dest_name, size_bytes, sha256, cod_int_anexo, dest_attachment_id, status, attempts, error, updated_at
-                 FROM omie_attachment_files WHERE transfer_id=?1 ORDER BY file_name",
-            )?;
-            let files = st
-                .query_map([transfer_id], |r| {
-                    Ok(OmieAttachmentFile {
-                        origin_attachment_id: r.get(0)?,
-                        file_name: r.get(1)?,
-                        dest_name: r.get(2)?,
-                        size_bytes: r.get(3)?,
-                        sha256: r.get(4)?,
-                        cod_int_anexo: r.get(5)?,
-                        dest_attachment_id: r.get(6)?,
-                        status: r.get(7)?,
-                        attempts: r.get(8)?,
-                        error: r.get(9)?,
-                        updated_at: r.get(10)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(OmieTransferDetail { transfer, files })
-        })
-    }
-
-    /// The integration map: which origin went to which destination, with the NF number.
-    pub fn omie_attachment_map(&self, connection_id: &str) -> CoreResult<Vec<OmieAttachmentMapEntry>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(
-                "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at
-                 FROM omie_attachment_map WHERE connection_id=?1 ORDER BY updated_at DESC",
-            )?;
-            let rows = st.query_map([connection_id], |r| {
-                Ok(OmieAttachmentMapEntry {
-                    origin_table: r.get(0)?,
-                    origin_id: r.get(1)?,
-                    dest_table: r.get(2)?,
-                    dest_id: r.get(3)?,
-                    nf_number: r.get(4)?,
-                    files: r.get(5)?,
-                    created_at: r.get(6)?,
-                    updated_at: r.get(7)?,
+                 FROM omie_attachment_transfers WHERE id=?1",
+                [transfer_id],
+                transfer_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| CoreError::NotFound { what: format!("Attachment transfer {transfer_id}") })?;
+        let mut st = c.prepare(
+            "SELECT origin_attachment_id, file_name, dest_name, size_bytes, sha256, cod_int_anexo, dest_attachment_id, status, attempts, error, updated_at
+             FROM omie_attachment_files WHERE transfer_id=?1 ORDER BY file_name",
+        )?;
+        let files = st
+            .query_map([transfer_id], |r| {
+                Ok(OmieAttachmentFile {
+                    origin_attachment_id: r.get(0)?,
+                    file_name: r.get(1)?,
+                    dest_name: r.get(2)?,
+                    size_bytes: r.get(3)?,
+                    sha256: r.get(4)?,
+                    cod_int_anexo: r.get(5)?,
+                    dest_attachment_id: r.get(6)?,
+                    status: r.get(7)?,
+                    attempts: r.get(8)?,
+                    error: r.get(9)?,
+                    updated_at: r.get(10)?,
                 })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(OmieTransferDetail { transfer, files })
+    })
+}
+
+/// The integration map: which origin went to which destination, with the NF number.
+pub fn omie_attachment_map(cx: &Ctx, connection_id: &str) -> CoreResult<Vec<OmieAttachmentMapEntry>> {
+    cx.store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at
+             FROM omie_attachment_map WHERE connection_id=?1 ORDER BY updated_at DESC",
+        )?;
+        let rows = st.query_map([connection_id], |r| {
+            Ok(OmieAttachmentMapEntry {
+                origin_table: r.get(0)?,
+                origin_id: r.get(1)?,
+                dest_table: r.get(2)?,
+                dest_id: r.get(3)?,
+                nf_number: r.get(4)?,
+                files: r.get(5)?,
+                created_at: r.get(6)?,
+                updated_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
 }
 
 fn transfer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieAttachmentTransfer> {

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use super::omie_connection;
 use super::OmieError;
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::Connection;
 use crate::store::{now_utc, Store};
-use crate::Core;
+use crate::Ctx;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
 #[ts(export, export_to = "../../../ui/src/bindings/")]
@@ -247,49 +248,42 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieLocalClient> {
     })
 }
 
-impl Core {
-    /// Local client records of an Omie connection.
-    pub fn omie_local_clients(&self, connection_id: &str) -> CoreResult<Vec<OmieLocalClient>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(
-                "SELECT id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at
-                 FROM omie_local_clients WHERE connection_id=?1 ORDER BY name COLLATE NOCASE, id",
-            )?;
-            let rows = st.query_map([connection_id], from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
+/// Local client records of an Omie connection.
+pub fn omie_local_clients(cx: &Ctx, connection_id: &str) -> CoreResult<Vec<OmieLocalClient>> {
+    cx.store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at
+             FROM omie_local_clients WHERE connection_id=?1 ORDER BY name COLLATE NOCASE, id",
+        )?;
+        let rows = st.query_map([connection_id], from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
 
-    /// Adds a local client (e.g. imported from another system) to be matched to Omie by its CNPJ/CPF.
-    pub fn omie_add_local_client(
-        &self,
-        connection_id: &str,
-        name: &str,
-        document: &str,
-    ) -> CoreResult<OmieLocalClient> {
-        let conn = self.omie_connection(connection_id)?;
-        let doc = normalize_document(document);
-        let kind = document_kind(&doc).ok_or_else(|| {
-            CoreError::invalid(
-                "document",
-                format!("\"{document}\" is not a valid CNPJ or CPF (check digits do not match)."),
-            )
-        })?;
-        if name.trim().is_empty() {
-            return Err(CoreError::invalid("name", "Give the client a name."));
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        let now = now_utc();
-        self.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, matched_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'manual', ?6, ?6)",
-                params![id, conn.id, name.trim(), doc, kind, now],
-            )?;
-            Ok(())
-        })?;
-        Ok(self.omie_local_clients(connection_id)?.into_iter().find(|c| c.id == id).expect("inserted"))
+/// Adds a local client (e.g. imported from another system) to be matched to Omie by its CNPJ/CPF.
+pub fn omie_add_local_client(cx: &Ctx, connection_id: &str, name: &str, document: &str) -> CoreResult<OmieLocalClient> {
+    let conn = omie_connection(cx, connection_id)?;
+    let doc = normalize_document(document);
+    let kind = document_kind(&doc).ok_or_else(|| {
+        CoreError::invalid(
+            "document",
+            format!("\"{document}\" is not a valid CNPJ or CPF (check digits do not match)."),
+        )
+    })?;
+    if name.trim().is_empty() {
+        return Err(CoreError::invalid("name", "Give the client a name."));
     }
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_utc();
+    cx.store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, matched_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'manual', ?6, ?6)",
+            params![id, conn.id, name.trim(), doc, kind, now],
+        )?;
+        Ok(())
+    })?;
+    Ok(omie_local_clients(cx, connection_id)?.into_iter().find(|c| c.id == id).expect("inserted"))
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use crate::erp::omie::client::OmieClient;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Connection, ConnectionKind};
 use crate::store::{now_utc, Store};
-use crate::Core;
+use crate::Ctx;
 
 /// Whether an app key is usable, for the UI and notifications.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
@@ -124,91 +124,88 @@ pub(crate) fn parse_since(s: &str) -> CoreResult<chrono::NaiveDate> {
         .ok_or_else(|| CoreError::invalid("since", format!("\"{s}\" is not a date like 2026-01-31")))
 }
 
-impl Core {
-    /// The connection, checked to be an Omie one.
-    pub fn omie_connection(&self, connection_id: &str) -> CoreResult<Connection> {
-        let conn = self.connections().get(connection_id)?;
-        if conn.kind != ConnectionKind::Omie {
-            return Err(CoreError::invalid("connection", format!("\"{}\" is not an Omie connection", conn.name)));
-        }
-        Ok(conn)
+/// The connection, checked to be an Omie one.
+pub fn omie_connection(cx: &Ctx, connection_id: &str) -> CoreResult<Connection> {
+    let conn = cx.connections().get(connection_id)?;
+    if conn.kind != ConnectionKind::Omie {
+        return Err(CoreError::invalid("connection", format!("\"{}\" is not an Omie connection", conn.name)));
     }
+    Ok(conn)
+}
 
-    /// A rate-safe client for the connection: blocks recorded earlier (by this or another process)
-    /// are restored into the limiter, and a new block is recorded in the database.
-    pub fn omie_client(&self, conn: &Connection) -> CoreResult<OmieClient> {
-        let creds = self.connections().credentials(conn)?;
-        let client = OmieClient::new(self.http.clone(), conn, &creds);
-        let kid = key_id(&conn.base_url, &creds.key);
-        let recorded: Option<String> = self.store.read(|c| {
-            Ok(c.query_row("SELECT blocked_until FROM omie_key_blocks WHERE key_id=?1", [&kid], |r| r.get(0))
-                .optional()?)
-        })?;
-        if let Some(until) = recorded.and_then(|u| chrono::DateTime::parse_from_rfc3339(&u).ok()) {
-            client.limiter().block_until(&creds.key, until.with_timezone(&chrono::Utc));
-        }
-        let store = self.store.clone();
-        let conn_id = conn.id.clone();
-        Ok(client.on_block(Arc::new(move |_key, until, why| {
-            let _ = store.write(|tx| {
-                tx.execute(
-                    "INSERT INTO omie_key_blocks (key_id, connection_id, blocked_until, reason, recorded_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT(key_id) DO UPDATE SET connection_id=excluded.connection_id,
-                       blocked_until=excluded.blocked_until, reason=excluded.reason, recorded_at=excluded.recorded_at",
-                    params![kid, conn_id, until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), why, now_utc()],
-                )?;
-                Ok(())
-            });
-        })))
+/// A rate-safe client for the connection: blocks recorded earlier (by this or another process)
+/// are restored into the limiter, and a new block is recorded in the database.
+pub fn omie_client(cx: &Ctx, conn: &Connection) -> CoreResult<OmieClient> {
+    let creds = cx.connections().credentials(conn)?;
+    let client = OmieClient::new(cx.http.clone(), conn, &creds);
+    let kid = key_id(&conn.base_url, &creds.key);
+    let recorded: Option<String> = cx.store.read(|c| {
+        Ok(c.query_row("SELECT blocked_until FROM omie_key_blocks WHERE key_id=?1", [&kid], |r| r.get(0)).optional()?)
+    })?;
+    if let Some(until) = recorded.and_then(|u| chrono::DateTime::parse_from_rfc3339(&u).ok()) {
+        client.limiter().block_until(&creds.key, until.with_timezone(&chrono::Utc));
     }
-
-    /// Whether the connection's app key is blocked by Omie, and until when.
-    pub fn omie_key_status(&self, connection_id: &str) -> CoreResult<OmieKeyStatus> {
-        let conn = self.omie_connection(connection_id)?;
-        let row: Option<(String, String)> = self.store.read(|c| {
-            Ok(c.query_row(
-                "SELECT blocked_until, reason FROM omie_key_blocks WHERE connection_id=?1 ORDER BY blocked_until DESC LIMIT 1",
-                [&conn.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
-        })?;
-        let now = chrono::Utc::now();
-        let active = row.and_then(|(u, why)| {
-            let until = chrono::DateTime::parse_from_rfc3339(&u).ok()?.with_timezone(&chrono::Utc);
-            (until > now).then_some((until, why))
+    let store = cx.store.clone();
+    let conn_id = conn.id.clone();
+    Ok(client.on_block(Arc::new(move |_key, until, why| {
+        let _ = store.write(|tx| {
+            tx.execute(
+                "INSERT INTO omie_key_blocks (key_id, connection_id, blocked_until, reason, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(key_id) DO UPDATE SET connection_id=excluded.connection_id,
+                   blocked_until=excluded.blocked_until, reason=excluded.reason, recorded_at=excluded.recorded_at",
+                params![kid, conn_id, until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), why, now_utc()],
+            )?;
+            Ok(())
         });
-        Ok(match active {
-            Some((until, why)) => OmieKeyStatus {
-                connection_id: conn.id,
-                blocked: true,
-                blocked_until: Some(until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                seconds_left: Some((until - now).num_seconds().max(1)),
-                reason: Some(why),
-            },
-            None => OmieKeyStatus {
-                connection_id: conn.id,
-                blocked: false,
-                blocked_until: None,
-                seconds_left: None,
-                reason: None,
-            },
-        })
-    }
+    })))
+}
 
-    /// The dry-run preview lines a scan job recorded.
-    pub fn omie_preview(&self, job_id: &str) -> CoreResult<Vec<OmiePreviewItem>> {
-        self.store.read(|c| {
-            let mut st = c.prepare("SELECT payload FROM omie_previews WHERE job_id=?1 ORDER BY seq")?;
-            let rows = st.query_map([job_id], |r| r.get::<_, String>(0))?;
-            let mut out = vec![];
-            for r in rows {
-                if let Ok(item) = serde_json::from_str(&r?) {
-                    out.push(item);
-                }
+/// Whether the connection's app key is blocked by Omie, and until when.
+pub fn omie_key_status(cx: &Ctx, connection_id: &str) -> CoreResult<OmieKeyStatus> {
+    let conn = omie_connection(cx, connection_id)?;
+    let row: Option<(String, String)> = cx.store.read(|c| {
+        Ok(c.query_row(
+            "SELECT blocked_until, reason FROM omie_key_blocks WHERE connection_id=?1 ORDER BY blocked_until DESC LIMIT 1",
+            [&conn.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+    })?;
+    let now = chrono::Utc::now();
+    let active = row.and_then(|(u, why)| {
+        let until = chrono::DateTime::parse_from_rfc3339(&u).ok()?.with_timezone(&chrono::Utc);
+        (until > now).then_some((until, why))
+    });
+    Ok(match active {
+        Some((until, why)) => OmieKeyStatus {
+            connection_id: conn.id,
+            blocked: true,
+            blocked_until: Some(until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            seconds_left: Some((until - now).num_seconds().max(1)),
+            reason: Some(why),
+        },
+        None => OmieKeyStatus {
+            connection_id: conn.id,
+            blocked: false,
+            blocked_until: None,
+            seconds_left: None,
+            reason: None,
+        },
+    })
+}
+
+/// The dry-run preview lines a scan job recorded.
+pub fn omie_preview(cx: &Ctx, job_id: &str) -> CoreResult<Vec<OmiePreviewItem>> {
+    cx.store.read(|c| {
+        let mut st = c.prepare("SELECT payload FROM omie_previews WHERE job_id=?1 ORDER BY seq")?;
+        let rows = st.query_map([job_id], |r| r.get::<_, String>(0))?;
+        let mut out = vec![];
+        for r in rows {
+            if let Ok(item) = serde_json::from_str(&r?) {
+                out.push(item);
             }
-            Ok(out)
-        })
-    }
+        }
+        Ok(out)
+    })
 }

@@ -20,12 +20,13 @@ use ts_rs::TS;
 
 use super::sync::OmieScanOptions;
 use super::{add_preview, OmieError, OmiePreviewItem};
+use super::{omie_client, omie_connection};
 use crate::erp::omie::client::OmieClient;
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
 use crate::store::now_utc;
-use crate::Core;
+use crate::Ctx;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
 #[ts(export, export_to = "../../../ui/src/bindings/")]
@@ -200,7 +201,7 @@ fn status_word(closed: bool) -> String {
 }
 
 struct Run<'a> {
-    core: &'a Arc<Core>,
+    core: &'a Arc<Ctx>,
     client: &'a OmieClient,
     conn: &'a Connection,
     job: &'a JobCtx,
@@ -505,99 +506,106 @@ fn closure_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmiePoClosure> {
 
 const CLOSURE_COLS: &str = "id, connection_id, order_number, item, order_id, service_invoice_number, service_invoice_id, payable_id, source, status, outcome, attempts, max_attempts, previous_stage, previous_status, new_stage, new_status, call_used, error, error_code, job_id, created_at, updated_at";
 
-impl Core {
-    /// The stored closing configuration of a connection (defaults: nothing configured).
-    pub fn omie_po_close_config(&self, connection_id: &str) -> CoreResult<OmiePoCloseConfig> {
-        Ok(super::read_setting(&self.store, &format!("omie.po_close:{connection_id}"))?.unwrap_or_default())
-    }
+/// The stored closing configuration of a connection (defaults: nothing configured).
+pub fn omie_po_close_config(cx: &Ctx, connection_id: &str) -> CoreResult<OmiePoCloseConfig> {
+    Ok(super::read_setting(&cx.store, &format!("omie.po_close:{connection_id}"))?.unwrap_or_default())
+}
 
-    pub fn save_omie_po_close_config(
-        &self,
-        connection_id: &str,
-        cfg: &OmiePoCloseConfig,
-    ) -> CoreResult<OmiePoCloseConfig> {
-        self.omie_connection(connection_id)?;
-        let mut cfg = cfg.clone();
-        cfg.service_path = service_from(&cfg.service_path);
-        if cfg.service_path.is_empty() {
-            cfg.service_path = OmiePoCloseConfig::default().service_path;
+pub fn save_omie_po_close_config(
+    cx: &Ctx,
+    connection_id: &str,
+    cfg: &OmiePoCloseConfig,
+) -> CoreResult<OmiePoCloseConfig> {
+    omie_connection(cx, connection_id)?;
+    let mut cfg = cfg.clone();
+    cfg.service_path = service_from(&cfg.service_path);
+    if cfg.service_path.is_empty() {
+        cfg.service_path = OmiePoCloseConfig::default().service_path;
+    }
+    cfg.call = cfg.call.trim().to_string();
+    cfg.validate()?;
+    super::write_setting(&cx.store, &format!("omie.po_close:{connection_id}"), &cfg)?;
+    omie_po_close_config(cx, connection_id)
+}
+
+fn spawn_po<F, Fut>(
+    cx: &Arc<Ctx>,
+    kind: &str,
+    connection_id: &str,
+    params: Value,
+    dry_run: bool,
+    config: Option<OmiePoCloseConfig>,
+    f: F,
+) -> CoreResult<Job>
+where
+    F: for<'a> FnOnce(Arc<Ctx>, OmieClient, Connection, JobCtx, OmiePoCloseConfig, bool) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = CoreResult<()>> + Send + 'static,
+{
+    let conn = omie_connection(cx, connection_id)?;
+    let cfg = match config {
+        Some(c) => c,
+        None => omie_po_close_config(cx, connection_id)?,
+    };
+    cfg.validate()?;
+    let core = cx.clone();
+    let target = conn.clone();
+    let (job, _h) = cx.jobs.spawn(kind, Some(&target), params, move |ctx| async move {
+        let client = omie_client(&core, &conn)?;
+        f(core, client, conn, ctx, cfg, dry_run).await
+    })?;
+    Ok(job)
+}
+
+/// Closes one purchase order (`omie_po_close`). `config` overrides the stored settings (the CLI
+/// passes the environment's).
+pub fn start_omie_po_close(
+    cx: &Arc<Ctx>,
+    connection_id: &str,
+    req: OmieCloseRequest,
+    config: Option<OmiePoCloseConfig>,
+) -> CoreResult<Job> {
+    if req.order_number.trim().is_empty() {
+        return Err(OmieError::Missing {
+            what: "order number".into(),
+            fix: "Enter the purchase order number (cNumero).".into(),
         }
-        cfg.call = cfg.call.trim().to_string();
-        cfg.validate()?;
-        super::write_setting(&self.store, &format!("omie.po_close:{connection_id}"), &cfg)?;
-        self.omie_po_close_config(connection_id)
+        .into());
     }
+    let params = serde_json::to_value(&req).unwrap_or_default();
+    spawn_po(
+        cx,
+        "omie_po_close",
+        connection_id,
+        params,
+        req.dry_run,
+        config,
+        move |core, client, conn, ctx, cfg, dry_run| async move {
+            let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, cfg, dry_run };
+            let outcome = run.close(&req, "manual", None).await?;
+            ctx.add_count(outcome, 1);
+            Ok(())
+        },
+    )
+}
 
-    fn spawn_po<F, Fut>(
-        self: &Arc<Self>,
-        kind: &str,
-        connection_id: &str,
-        params: Value,
-        dry_run: bool,
-        config: Option<OmiePoCloseConfig>,
-        f: F,
-    ) -> CoreResult<Job>
-    where
-        F: for<'a> FnOnce(Arc<Core>, OmieClient, Connection, JobCtx, OmiePoCloseConfig, bool) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = CoreResult<()>> + Send + 'static,
-    {
-        let conn = self.omie_connection(connection_id)?;
-        let cfg = match config {
-            Some(c) => c,
-            None => self.omie_po_close_config(connection_id)?,
-        };
-        cfg.validate()?;
-        let core = self.clone();
-        let target = conn.clone();
-        let (job, _h) = self.jobs.spawn(kind, Some(&target), params, move |ctx| async move {
-            let client = core.omie_client(&conn)?;
-            f(core, client, conn, ctx, cfg, dry_run).await
-        })?;
-        Ok(job)
-    }
-
-    /// Closes one purchase order (`omie_po_close`). `config` overrides the stored settings (the CLI
-    /// passes the environment's).
-    pub fn start_omie_po_close(
-        self: &Arc<Self>,
-        connection_id: &str,
-        req: OmieCloseRequest,
-        config: Option<OmiePoCloseConfig>,
-    ) -> CoreResult<Job> {
-        if req.order_number.trim().is_empty() {
-            return Err(OmieError::Missing {
-                what: "order number".into(),
-                fix: "Enter the purchase order number (cNumero).".into(),
-            }
-            .into());
-        }
-        let params = serde_json::to_value(&req).unwrap_or_default();
-        self.spawn_po(
-            "omie_po_close",
-            connection_id,
-            params,
-            req.dry_run,
-            config,
-            move |core, client, conn, ctx, cfg, dry_run| async move {
-                let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, cfg, dry_run };
-                let outcome = run.close(&req, "manual", None).await?;
-                ctx.add_count(outcome, 1);
-                Ok(())
-            },
-        )
-    }
-
-    /// Closes the orders whose service invoice was posted on payables changed since the last run
-    /// (`omie_po_close_scan`).
-    pub fn start_omie_po_close_scan(
-        self: &Arc<Self>,
-        connection_id: &str,
-        opts: OmieScanOptions,
-        config: Option<OmiePoCloseConfig>,
-    ) -> CoreResult<Job> {
-        let since_given = opts.since.as_deref().map(super::parse_since).transpose()?;
-        let params = serde_json::to_value(&opts).unwrap_or_default();
-        self.spawn_po("omie_po_close_scan", connection_id, params, opts.dry_run, config, move |core, client, conn, ctx, cfg, dry_run| async move {
+/// Closes the orders whose service invoice was posted on payables changed since the last run
+/// (`omie_po_close_scan`).
+pub fn start_omie_po_close_scan(
+    cx: &Arc<Ctx>,
+    connection_id: &str,
+    opts: OmieScanOptions,
+    config: Option<OmiePoCloseConfig>,
+) -> CoreResult<Job> {
+    let since_given = opts.since.as_deref().map(super::parse_since).transpose()?;
+    let params = serde_json::to_value(&opts).unwrap_or_default();
+    spawn_po(
+        cx,
+        "omie_po_close_scan",
+        connection_id,
+        params,
+        opts.dry_run,
+        config,
+        move |core, client, conn, ctx, cfg, dry_run| async move {
             let tz: chrono_tz::Tz = conn.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
             let started = now_utc();
             let today = chrono::Utc::now().with_timezone(&tz).date_naive();
@@ -657,13 +665,13 @@ impl Core {
             let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, cfg, dry_run };
             for (order, nf, pid) in found {
                 let done: Option<(String, u32, u32)> = core.store.read(|c| {
-                    Ok(c.query_row(
-                        "SELECT status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=''",
-                        params![conn.id, order],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .optional()?)
-                })?;
+                Ok(c.query_row(
+                    "SELECT status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=''",
+                    params![conn.id, order],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?)
+            })?;
                 match &done {
                     Some((s, _, _)) if s == "succeeded" => {
                         ctx.add_count("already_handled", 1);
@@ -704,24 +712,32 @@ impl Core {
                 super::set_scan_last_run(&core.store, &conn.id, "po_close", &started)?;
             }
             Ok(())
-        })
-    }
+        },
+    )
+}
 
-    /// Reprocesses failed closures that still have attempts left (`omie_po_close_retry`).
-    pub fn start_omie_po_close_retry(
-        self: &Arc<Self>,
-        connection_id: &str,
-        config: Option<OmiePoCloseConfig>,
-    ) -> CoreResult<Job> {
-        self.spawn_po("omie_po_close_retry", connection_id, json!({}), false, config, move |core, client, conn, ctx, cfg, _| async move {
+/// Reprocesses failed closures that still have attempts left (`omie_po_close_retry`).
+pub fn start_omie_po_close_retry(
+    cx: &Arc<Ctx>,
+    connection_id: &str,
+    config: Option<OmiePoCloseConfig>,
+) -> CoreResult<Job> {
+    spawn_po(
+        cx,
+        "omie_po_close_retry",
+        connection_id,
+        json!({}),
+        false,
+        config,
+        move |core, client, conn, ctx, cfg, _| async move {
             let todo: Vec<PendingClosure> = core.store.read(|c| {
-                let mut st = c.prepare(
-                    "SELECT order_number, item, service_invoice_number, service_invoice_id, source, payable_id FROM omie_po_closures
-                     WHERE connection_id=?1 AND status IN ('failed','pending') AND attempts < max_attempts ORDER BY created_at",
-                )?;
-                let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })?;
+            let mut st = c.prepare(
+                "SELECT order_number, item, service_invoice_number, service_invoice_id, source, payable_id FROM omie_po_closures
+                 WHERE connection_id=?1 AND status IN ('failed','pending') AND attempts < max_attempts ORDER BY created_at",
+            )?;
+            let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })?;
             ctx.log_t(
                 "info",
                 "po_close.reprocessing",
@@ -744,25 +760,25 @@ impl Core {
                 }
             }
             Ok(())
-        })
-    }
+        },
+    )
+}
 
-    /// The closure log, newest first.
-    pub fn omie_po_closures(
-        &self,
-        connection_id: &str,
-        status: Option<&str>,
-        limit: u32,
-    ) -> CoreResult<Vec<OmiePoClosure>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {CLOSURE_COLS} FROM omie_po_closures WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
-                 ORDER BY updated_at DESC, rowid DESC LIMIT ?3"
-            ))?;
-            let rows = st.query_map(params![connection_id, status, limit.clamp(1, 5000)], closure_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
+/// The closure log, newest first.
+pub fn omie_po_closures(
+    cx: &Ctx,
+    connection_id: &str,
+    status: Option<&str>,
+    limit: u32,
+) -> CoreResult<Vec<OmiePoClosure>> {
+    cx.store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT {CLOSURE_COLS} FROM omie_po_closures WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
+             ORDER BY updated_at DESC, rowid DESC LIMIT ?3"
+        ))?;
+        let rows = st.query_map(params![connection_id, status, limit.clamp(1, 5000)], closure_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
 }
 
 #[cfg(test)]

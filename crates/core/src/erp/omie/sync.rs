@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
+use super::attachments::start_omie_attachment_scan;
+use super::omie_client;
+use super::po_close::start_omie_po_close_scan;
 use crate::erp::omie::client::OmieClient;
 use crate::erp::JobKind;
 use crate::error::{CoreError, CoreResult};
@@ -19,7 +22,7 @@ use crate::sync::ColKind::{Code, Date, Decimal, Text};
 use crate::sync::{
     col, DateFormat, Engine, ListShape, ModifiedFilter, PageRequest, PageResult, ResourceSpec, Source, SyncOptions,
 };
-use crate::Core;
+use crate::Ctx;
 
 /// How one Omie list is called.
 struct ListCall {
@@ -354,7 +357,7 @@ pub struct OmieScanOptions {
 
 /// Starts a `sync_omie` job (options checked by the facade). The page size defaults to the seeds'
 /// OMIE_PAGE_SIZE and never exceeds Omie's maximum.
-pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, mut opts: SyncOptions) -> CoreResult<Job> {
+pub(crate) fn start_sync(core: &Arc<Ctx>, conn: Connection, mut opts: SyncOptions) -> CoreResult<Job> {
     let requested = opts.page_size.or_else(|| crate::sync::env_u32("OMIE_PAGE_SIZE")).unwrap_or(MAX_PAGE_SIZE);
     opts.page_size = Some(requested.clamp(1, MAX_PAGE_SIZE));
     let core2 = core.clone();
@@ -370,7 +373,7 @@ pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, mut opts: SyncOptio
                 &format!("page size {requested} lowered to {MAX_PAGE_SIZE}, Omie's maximum"),
             );
         }
-        let client = core.omie_client(&conn)?;
+        let client = omie_client(&core, &conn)?;
         let tz: chrono_tz::Tz = conn.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
         let engine = Engine {
             store: core.store.clone(),
@@ -397,28 +400,26 @@ pub(crate) fn start_sync(core: &Arc<Core>, conn: Connection, mut opts: SyncOptio
     Ok(job)
 }
 
-impl Core {
-    /// Starts an Omie scan by kind (`omie_attachment_scan`, `omie_po_close_scan`).
-    pub fn start_omie_job(self: &Arc<Self>, kind: &str, connection_id: &str, params: Value) -> CoreResult<Job> {
-        let bad = |e: serde_json::Error| CoreError::invalid("params", e.to_string());
-        match kind {
-            "omie_attachment_scan" => {
-                let opts = if params.is_null() {
-                    OmieScanOptions::default()
-                } else {
-                    serde_json::from_value(params).map_err(bad)?
-                };
-                self.start_omie_attachment_scan(connection_id, opts)
-            }
-            "omie_po_close_scan" => {
-                let opts = if params.is_null() {
-                    OmieScanOptions::default()
-                } else {
-                    serde_json::from_value(params).map_err(bad)?
-                };
-                self.start_omie_po_close_scan(connection_id, opts, None)
-            }
-            other => Err(CoreError::invalid("kind", format!("\"{other}\" is not an Omie job"))),
+/// Starts an Omie scan by kind (`omie_attachment_scan`, `omie_po_close_scan`).
+pub fn start_omie_job(cx: &Arc<Ctx>, kind: &str, connection_id: &str, params: Value) -> CoreResult<Job> {
+    let bad = |e: serde_json::Error| CoreError::invalid("params", e.to_string());
+    match kind {
+        "omie_attachment_scan" => {
+            let opts = if params.is_null() {
+                OmieScanOptions::default()
+            } else {
+                serde_json::from_value(params).map_err(bad)?
+            };
+            start_omie_attachment_scan(cx, connection_id, opts)
         }
+        "omie_po_close_scan" => {
+            let opts = if params.is_null() {
+                OmieScanOptions::default()
+            } else {
+                serde_json::from_value(params).map_err(bad)?
+            };
+            start_omie_po_close_scan(cx, connection_id, opts, None)
+        }
+        other => Err(CoreError::invalid("kind", format!("\"{other}\" is not an Omie job"))),
     }
 }

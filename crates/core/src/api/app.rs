@@ -1,0 +1,74 @@
+//! The facade for the app itself: opening it, what it says about itself, its settings, the first
+//! screen and the connection test.
+
+use std::sync::Arc;
+
+use crate::error::CoreResult;
+use crate::model::{AppInfo, DashboardSummary, Job, Settings};
+use crate::ops::{dashboard, settings};
+use crate::secrets::SecretStore;
+use crate::{clock, erp, Core, Ctx, Paths};
+
+impl Core {
+    pub fn open(paths: Paths, secrets: Arc<dyn SecretStore>) -> CoreResult<Arc<Core>> {
+        Core::open_with_clock(paths, secrets, clock::system())
+    }
+
+    /// [`Core::open`] with another clock (tests reproduce a given hour with it).
+    pub fn open_with_clock(
+        paths: Paths,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn clock::Clock>,
+    ) -> CoreResult<Arc<Core>> {
+        Ok(Arc::new(Core { ctx: Arc::new(Ctx::open(paths, secrets, clock)?) }))
+    }
+
+    /// The narrow context, for the scheduler loop and other long-lived tasks the shell starts.
+    pub fn ctx(&self) -> &Arc<Ctx> {
+        &self.ctx
+    }
+
+    pub fn app_info(&self) -> AppInfo {
+        let (keychain_ok, keychain_error) = match self.secrets.check() {
+            Ok(()) => (true, None),
+            Err(e) => (false, Some(e.to_string())),
+        };
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            db_path: self.paths.db.display().to_string(),
+            log_dir: self.paths.log_dir.display().to_string(),
+            keychain_ok,
+            keychain_error,
+            // The shell, which owns the demo simulators, says whether they run.
+            demo_running: false,
+            locale: self.locale(),
+        }
+    }
+
+    pub fn settings(&self) -> CoreResult<Settings> {
+        settings::settings(&self.ctx)
+    }
+
+    pub fn save_settings(&self, s: &Settings) -> CoreResult<Settings> {
+        settings::save_settings(&self.ctx, s)
+    }
+
+    /// Settings first, then `BACKOFFICE_LOCALE`, then the OS locale; one of `en`, `es`, `pt-BR`.
+    pub fn locale(&self) -> String {
+        settings::locale(&self.ctx)
+    }
+
+    /// True the first time it is asked for `key` (kept in settings), then false forever.
+    pub fn first_time(&self, key: &str) -> bool {
+        settings::first_time(&self.ctx, key)
+    }
+
+    pub fn dashboard(&self) -> CoreResult<DashboardSummary> {
+        dashboard::dashboard(&self.ctx)
+    }
+
+    /// Starts a "test connection" job: one cheap real call, result kept on the connection.
+    pub fn start_test_connection(&self, id: &str) -> CoreResult<Job> {
+        erp::start_test_connection(&self.ctx, id)
+    }
+}
