@@ -140,6 +140,33 @@ fn only_the_facade_is_core_and_features_take_the_narrow_context() {
 }
 
 #[test]
+fn schema_changes_are_migrations_and_settings_have_one_reader_and_writer() {
+    let mut bad = vec![];
+    for (p, text) in sources(&src()) {
+        let r = rel(&p);
+        if r == "architecture_tests.rs" {
+            continue;
+        }
+        let c = code(&text);
+        for (i, line) in c.lines().enumerate() {
+            let u = line.to_uppercase();
+            let ddl = ["CREATE TABLE", "ALTER TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX", "DROP TABLE"]
+                .iter()
+                .any(|k| u.contains(k));
+            // Numbered migrations, and the resource tables' versioned migrations, only.
+            if ddl && !["store/migrations.rs", "sync/schema.rs", "sync/mod.rs"].contains(&r.as_str()) {
+                bad.push(format!("{r}:{}: {} (schema changes are migrations)", i + 1, line.trim()));
+            }
+            let settings_sql = ["FROM SETTINGS", "INTO SETTINGS", "UPDATE SETTINGS"].iter().any(|k| u.contains(k));
+            if settings_sql && !r.starts_with("store/") {
+                bad.push(format!("{r}:{}: {} (use store::settings)", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
 fn the_core_links_neither_the_desktop_stack_nor_the_simulators() {
     let out = std::process::Command::new(env!("CARGO"))
         .args(["tree", "-p", "backoffice-core", "--edges", "normal,build", "--prefix", "none", "--offline"])

@@ -80,6 +80,7 @@ impl Ctx {
     /// Opens the store at `paths.db` (migrating it) and builds the context.
     pub fn open(paths: Paths, secrets: Arc<dyn SecretStore>, clock: Arc<dyn clock::Clock>) -> CoreResult<Ctx> {
         let store = Store::open(&paths.db)?;
+        erp::migrate_resource_tables(&store)?;
         let jobs = JobManager::new(store.clone())?;
         Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
     }

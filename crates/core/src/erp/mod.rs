@@ -124,6 +124,15 @@ pub fn resources(kind: ConnectionKind) -> &'static [ResourceSpec] {
     }
 }
 
+/// Every ERP's resource tables, brought to their declared shape when the app opens its database
+/// (versioned in `resource_tables`; see `sync/schema.rs`).
+pub fn migrate_resource_tables(store: &crate::store::Store) -> CoreResult<()> {
+    for specs in [omie::sync::RESOURCES, contifico::resources::RESOURCES, erpnext::sync::RESOURCES] {
+        crate::sync::schema::migrate_resource_tables(store, specs)?;
+    }
+    Ok(())
+}
+
 /// The job that syncs a connection of this ERP.
 pub fn sync_job(kind: ConnectionKind) -> JobKind {
     match kind {

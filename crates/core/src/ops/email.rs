@@ -11,13 +11,13 @@ use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials as SmtpCredentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::Credentials;
 use crate::store::now_utc;
+use crate::store::settings::{self as setting, Setting};
 use crate::Ctx;
 
 /// The secret store id of the SMTP password (keychain user `connection:email-smtp`; connection ids
@@ -355,12 +355,15 @@ fn classify(server: &str, e: &lettre::transport::smtp::Error) -> EmailError {
     EmailError::Unreachable { server, detail }
 }
 
+/// The e-mail settings without the password (which lives in the keychain).
+const EMAIL: Setting<Stored> = Setting::json("email");
+/// The last delivery that failed, for Settings (cleared by the next success).
+const LAST_FAILURE: Setting<EmailFailure> = Setting::json("email_last_failure");
+
 fn stored_email(cx: &Ctx) -> CoreResult<EmailSettings> {
-    let raw: Option<String> = cx
-        .store
-        .read(|c| Ok(c.query_row("SELECT value FROM settings WHERE key='email'", [], |r| r.get(0)).optional()?))?;
+    let raw: Option<Stored> = cx.store.setting(&EMAIL)?;
     let mut s = EmailSettings::default();
-    if let Some(st) = raw.and_then(|r| serde_json::from_str::<Stored>(&r).ok()) {
+    if let Some(st) = raw {
         s = EmailSettings {
             enabled: st.enabled,
             host: st.host,
@@ -373,10 +376,7 @@ fn stored_email(cx: &Ctx) -> CoreResult<EmailSettings> {
             last_failure: None,
         };
     }
-    let failure: Option<String> = cx.store.read(|c| {
-        Ok(c.query_row("SELECT value FROM settings WHERE key='email_last_failure'", [], |r| r.get(0)).optional()?)
-    })?;
-    s.last_failure = failure.and_then(|f| serde_json::from_str(&f).ok());
+    s.last_failure = cx.store.setting(&LAST_FAILURE)?;
     Ok(s)
 }
 
@@ -403,12 +403,8 @@ pub fn save_email_settings(cx: &Ctx, input: &EmailSettings, password: Option<Str
         from: s.from.clone(),
         to: s.to.clone(),
     };
-    let json = serde_json::to_string(&stored).map_err(|e| CoreError::Internal(e.to_string()))?;
     cx.store.write(|tx| {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('email', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            params![json],
-        )?;
+        setting::put(tx, &EMAIL, &stored)?;
         match password.as_deref() {
             None => {}
             Some("") => cx.secrets.delete(SECRET_ID)?,
@@ -425,14 +421,9 @@ fn record_email_outcome(cx: &Ctx, failure: Option<&CoreError>) {
         match failure {
             Some(e) => {
                 let f = EmailFailure { at: now_utc(), message: e.to_string(), code: e.code().to_string() };
-                tx.execute(
-                    "INSERT INTO settings(key, value) VALUES ('email_last_failure', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                    params![serde_json::to_string(&f).unwrap_or_default()],
-                )?;
+                setting::put(tx, &LAST_FAILURE, &f)?;
             }
-            None => {
-                tx.execute("DELETE FROM settings WHERE key='email_last_failure'", [])?;
-            }
+            None => setting::delete(tx, &LAST_FAILURE)?,
         }
         Ok(())
     });

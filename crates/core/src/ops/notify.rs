@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, OptionalExtension};
+use crate::store::settings::Setting;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -156,7 +156,7 @@ fn is_key_problem(code: &str) -> bool {
 }
 
 /// The name of a job kind in `locale` ("sync_omie" → "Sincronização Omie"), from the UI's
-/// `jobKinds` dictionaries (ui/src/locales/jobKinds/).
+/// `jobKinds` dictionaries (ui/src/locales/<lang>/jobKinds.json).
 pub fn kind_label(locale: &str, kind: &str) -> String {
     match i18n::dictionary(i18n::Namespace::JobKinds, locale).get(kind) {
         Some(label) => label.clone(),
@@ -164,22 +164,16 @@ pub fn kind_label(locale: &str, kind: &str) -> String {
     }
 }
 
+const NOTIFICATIONS: Setting<NotificationSettings> = Setting::json("notifications");
+/// When the daily summary was last sent (RFC 3339).
+const DAILY_SUMMARY_AT: Setting<String> = Setting::text("daily_summary_at");
+
 pub fn notification_settings(cx: &Ctx) -> CoreResult<NotificationSettings> {
-    let raw: Option<String> = cx.store.read(|c| {
-        Ok(c.query_row("SELECT value FROM settings WHERE key='notifications'", [], |r| r.get(0)).optional()?)
-    })?;
-    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
+    Ok(cx.store.setting(&NOTIFICATIONS)?.unwrap_or_default())
 }
 
 pub fn save_notification_settings(cx: &Ctx, s: &NotificationSettings) -> CoreResult<NotificationSettings> {
-    let v = serde_json::to_string(s).unwrap_or_default();
-    cx.store.write(|tx| {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('notifications', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            params![v],
-        )?;
-        Ok(())
-    })?;
+    cx.store.set_setting(&NOTIFICATIONS, s)?;
     notification_settings(cx)
 }
 
@@ -217,12 +211,7 @@ pub fn notice_for_job(cx: &Ctx, job: &Job, grouper: &Grouper, now: Instant) -> O
 
 /// True once every 24 h (the last time is kept in settings, so a restart does not repeat it).
 pub fn daily_summary_due(cx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> bool {
-    let last: Option<String> = cx
-        .store
-        .read(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key='daily_summary_at'", [], |r| r.get(0)).optional()?)
-        })
-        .unwrap_or(None);
+    let last: Option<String> = cx.store.setting(&DAILY_SUMMARY_AT).unwrap_or(None);
     let due = match last.as_deref().and_then(|l| chrono::DateTime::parse_from_rfc3339(l).ok()) {
         Some(t) => now.signed_duration_since(t.with_timezone(&chrono::Utc)) >= chrono::Duration::hours(24),
         None => {
@@ -238,13 +227,7 @@ pub fn daily_summary_due(cx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> bool {
 }
 
 fn mark_daily_summary(cx: &Ctx, now: chrono::DateTime<chrono::Utc>) -> CoreResult<()> {
-    cx.store.write(|tx| {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('daily_summary_at', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            params![now.to_rfc3339()],
-        )?;
-        Ok(())
-    })
+    cx.store.set_setting(&DAILY_SUMMARY_AT, &now.to_rfc3339())
 }
 
 /// The daily summary notification.

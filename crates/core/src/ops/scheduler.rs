@@ -35,6 +35,7 @@ use ts_rs::TS;
 
 use crate::error::{ApiError, CoreError, CoreResult};
 use crate::model::{Connection, Job, JobStatus};
+use crate::store::settings::{self as setting, Setting};
 use crate::Ctx;
 
 /// How often [`spawn_loop`] evaluates the schedules.
@@ -52,7 +53,8 @@ const MISSED_COUNT_CAP: u32 = 500;
 /// Run records kept per schedule.
 const HISTORY_KEEP: i64 = 1000;
 /// Settings key of the global "pause all schedules" switch.
-pub const PAUSED_KEY: &str = "schedules_paused";
+/// "Pause all schedules" is on when this key holds "1".
+const PAUSED: Setting<String> = Setting::text("schedules_paused");
 
 /// A stored schedule.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
@@ -899,12 +901,9 @@ pub fn set_paused_all_at(core: &Ctx, paused: bool, now: DateTime<Utc>) -> CoreRe
     }
     core.store.write(|tx| {
         if paused {
-            tx.execute(
-                "INSERT INTO settings(key, value) VALUES (?1, '1') ON CONFLICT(key) DO UPDATE SET value='1'",
-                [PAUSED_KEY],
-            )?;
+            setting::put(tx, &PAUSED, &"1".to_string())?;
         } else {
-            tx.execute("DELETE FROM settings WHERE key=?1", [PAUSED_KEY])?;
+            setting::delete(tx, &PAUSED)?;
         }
         for (id, next) in &moved {
             tx.execute(
@@ -1079,14 +1078,7 @@ pub fn schedule_history(cx: &Ctx, schedule_id: Option<&str>, limit: u32) -> Core
 
 /// Whether "pause all schedules" is on (a database error reads as not paused).
 pub fn schedules_paused(cx: &Ctx) -> bool {
-    cx.store
-        .read(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key=?1", [PAUSED_KEY], |r| r.get::<_, String>(0))
-                .optional()?)
-        })
-        .ok()
-        .flatten()
-        .is_some_and(|v| v == "1")
+    cx.store.setting(&PAUSED).ok().flatten().is_some_and(|v| v == "1")
 }
 
 /// Turns "pause all schedules" on or off. Turning it off does not make up what fell due meanwhile.

@@ -1,16 +1,15 @@
 //! The app's own settings (the window's language) and one-time hints.
 
-use rusqlite::{params, OptionalExtension};
-
 use crate::error::{CoreError, CoreResult};
 use crate::model::Settings;
+use crate::store::settings::{self as setting, Setting};
 use crate::{normalize_locale, Ctx, SUPPORTED_LOCALES};
 
+/// The window's language, when the user chose one.
+const LOCALE: Setting<String> = Setting::text("locale");
+
 pub fn settings(cx: &Ctx) -> CoreResult<Settings> {
-    let locale: Option<String> = cx
-        .store
-        .read(|c| Ok(c.query_row("SELECT value FROM settings WHERE key='locale'", [], |r| r.get(0)).optional()?))?;
-    Ok(Settings { locale })
+    Ok(Settings { locale: cx.store.setting(&LOCALE)? })
 }
 
 pub fn save_settings(cx: &Ctx, s: &Settings) -> CoreResult<Settings> {
@@ -19,15 +18,9 @@ pub fn save_settings(cx: &Ctx, s: &Settings) -> CoreResult<Settings> {
             return Err(CoreError::invalid("locale", format!("\"{l}\" is not offered; choose en, es or pt-BR.")));
         }
     }
-    cx.store.write(|tx| {
-        match &s.locale {
-            Some(l) => tx.execute(
-                "INSERT INTO settings(key, value) VALUES ('locale', ?1) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                params![l],
-            )?,
-            None => tx.execute("DELETE FROM settings WHERE key='locale'", [])?,
-        };
-        Ok(())
+    cx.store.write(|tx| match &s.locale {
+        Some(l) => setting::put(tx, &LOCALE, l),
+        None => setting::delete(tx, &LOCALE),
     })?;
     settings(cx)
 }
@@ -45,7 +38,5 @@ pub fn locale(cx: &Ctx) -> String {
 
 /// True the first time it is asked for `key` (kept in settings), then false forever.
 pub fn first_time(cx: &Ctx, key: &str) -> bool {
-    cx.store
-        .write(|tx| Ok(tx.execute("INSERT OR IGNORE INTO settings(key, value) VALUES (?1, '1')", params![key])? == 1))
-        .unwrap_or(false)
+    cx.store.set_setting_once(&Setting::text_at(key), &"1".to_string()).unwrap_or(false)
 }

@@ -344,7 +344,7 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, seq)
     );
 "#,
-    // 6: job log lines the UI can translate: a dictionary key (ui/src/locales/jobLog/) and its
+    // 6: job log lines the UI can translate: a dictionary key (ui/src/locales/*/jobLog.json) and its
     // parameters as a JSON object of strings. Lines without a key show their English message.
     r#"
     ALTER TABLE job_logs ADD COLUMN key TEXT;
@@ -403,6 +403,16 @@ pub const MIGRATIONS: &[&str] = &[
         id             TEXT NOT NULL,
         PRIMARY KEY (connection_id, resource_table, run_tag, id)
     ) WITHOUT ROWID;
+"#,
+    // 11: the shape each resource table was last brought to (`sync/schema.rs`): a column added to,
+    // removed from or retyped in a resource's spec reaches an existing database as a new version.
+    r#"
+    CREATE TABLE resource_tables (
+        table_name TEXT PRIMARY KEY,
+        version    INTEGER NOT NULL,
+        columns    TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
 "#,
 ];
 

@@ -5,6 +5,7 @@
 //! while a sync commits batches.
 
 mod migrations;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

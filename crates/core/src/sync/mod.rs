@@ -12,6 +12,7 @@
 pub mod concurrency;
 pub mod parse;
 pub mod query;
+pub mod schema;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -398,12 +399,22 @@ enum Parsed {
     Quarantine { id: String, raw: String, reason: String },
 }
 
+/// Brings the tables of `specs` to their declared shape (see [`schema`]).
 pub fn ensure_tables(store: &Store, specs: &[ResourceSpec]) -> CoreResult<()> {
-    store.write(|tx| {
-        for s in specs {
-            tx.execute_batch(&s.ddl())?;
-        }
-        Ok(())
+    schema::migrate_resource_tables(store, specs).map(|_| ())
+}
+
+/// A typed column's stored text, read from the record (`Err`: the value does not parse as its kind).
+pub(crate) fn column_value(c: &Column, v: &Value) -> Result<Option<String>, String> {
+    let val = parse::get_path(v, c.field);
+    Ok(match c.kind {
+        ColKind::Text | ColKind::Code => match val {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        },
+        ColKind::Date => parse::date(val)?.map(|d| d.format("%Y-%m-%d").to_string()),
+        ColKind::Decimal => parse::decimal(val)?.map(|d| d.to_string()),
     })
 }
 
@@ -423,23 +434,10 @@ fn parse_record(spec: &ResourceSpec, tz: chrono_tz::Tz, v: &Value) -> Parsed {
     };
     let mut cols = Vec::with_capacity(spec.columns.len());
     for c in spec.columns {
-        let val = parse::get_path(v, c.field);
-        let out = match c.kind {
-            ColKind::Text | ColKind::Code => match val {
-                Value::Null => None,
-                Value::String(s) => Some(s.clone()),
-                other => Some(other.to_string()),
-            },
-            ColKind::Date => match parse::date(val) {
-                Ok(d) => d.map(|d| d.format("%Y-%m-%d").to_string()),
-                Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{}\": {e}", c.field) },
-            },
-            ColKind::Decimal => match parse::decimal(val) {
-                Ok(d) => d.map(|d| d.to_string()),
-                Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{}\": {e}", c.field) },
-            },
-        };
-        cols.push(out);
+        match column_value(c, v) {
+            Ok(out) => cols.push(out),
+            Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{}\": {e}", c.field) },
+        }
     }
     let modified = match spec.modified_field {
         Some(f) => match parse::datetime_utc(parse::get_path(v, f), tz) {

@@ -32,7 +32,6 @@ pub mod sync;
 
 use std::time::Duration;
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -46,6 +45,7 @@ pub use runs::{
 
 use crate::erp::erpnext::client::Policy;
 use crate::error::{CoreError, CoreResult};
+use crate::store::settings::Setting;
 use crate::store::Store;
 
 /// The custom field that carries a run's idempotency key on every document it creates.
@@ -174,25 +174,15 @@ impl WorkflowSettings {
     }
 }
 
-const SETTINGS_KEY: &str = "erpnext.workflow";
+const WORKFLOW: Setting<WorkflowSettings> = Setting::json("erpnext.workflow");
 
 pub fn load_settings(store: &Store) -> CoreResult<WorkflowSettings> {
-    let raw: Option<String> = store.read(|c| {
-        Ok(c.query_row("SELECT value FROM settings WHERE key=?1", [SETTINGS_KEY], |r| r.get(0)).optional()?)
-    })?;
-    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
+    Ok(store.setting(&WORKFLOW)?.unwrap_or_default())
 }
 
 pub fn save_settings(store: &Store, s: &WorkflowSettings) -> CoreResult<WorkflowSettings> {
     s.validate()?;
-    let json = serde_json::to_string(s).map_err(|e| CoreError::Internal(e.to_string()))?;
-    store.write(|tx| {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            params![SETTINGS_KEY, json],
-        )?;
-        Ok(())
-    })?;
+    store.set_setting(&WORKFLOW, s)?;
     load_settings(store)
 }
 

@@ -33,7 +33,11 @@ use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
 use crate::store::now_utc;
+use crate::store::settings::SettingFamily;
 use crate::Ctx;
+
+/// The attachment-transfer settings of each connection.
+const SETTINGS: SettingFamily<OmieAttachmentSettings> = SettingFamily::json("omie.attachments");
 
 /// reference: the `cTabela` values of geral/anexo (omie.md §1.1).
 pub const TABLES: &[&str] = &[
@@ -980,7 +984,7 @@ fn receipt_destinations(r: &Value, dest_table: &str) -> Vec<String> {
 }
 
 pub fn omie_attachment_settings(cx: &Ctx, connection_id: &str) -> CoreResult<OmieAttachmentSettings> {
-    Ok(super::read_setting(&cx.store, &format!("omie.attachments:{connection_id}"))?.unwrap_or_default())
+    Ok(cx.store.setting(&SETTINGS.of(connection_id))?.unwrap_or_default())
 }
 
 pub fn save_omie_attachment_settings(
@@ -1003,7 +1007,7 @@ pub fn save_omie_attachment_settings(
     if s.max_attempts == 0 || s.max_attempts > 20 {
         return Err(CoreError::invalid("max_attempts", "Choose between 1 and 20 attempts."));
     }
-    super::write_setting(&cx.store, &format!("omie.attachments:{connection_id}"), s)?;
+    cx.store.set_setting(&SETTINGS.of(connection_id), s)?;
     omie_attachment_settings(cx, connection_id)
 }
 

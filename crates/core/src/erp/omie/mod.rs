@@ -63,23 +63,6 @@ pub(crate) fn key_id(base_url: &str, app_key: &str) -> String {
     h.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn read_setting<T: for<'de> Deserialize<'de>>(store: &Store, key: &str) -> CoreResult<Option<T>> {
-    let raw: Option<String> = store
-        .read(|c| Ok(c.query_row("SELECT value FROM settings WHERE key=?1", [key], |r| r.get(0)).optional()?))?;
-    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
-}
-
-pub(crate) fn write_setting<T: Serialize>(store: &Store, key: &str, v: &T) -> CoreResult<()> {
-    let json = serde_json::to_string(v).map_err(|e| CoreError::Internal(e.to_string()))?;
-    store.write(|tx| {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            params![key, json],
-        )?;
-        Ok(())
-    })
-}
-
 /// When a scan last ran (RFC 3339 UTC).
 pub(crate) fn scan_last_run(store: &Store, conn_id: &str, scan: &str) -> CoreResult<Option<String>> {
     store.read(|c| {

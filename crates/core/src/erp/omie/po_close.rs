@@ -26,7 +26,11 @@ use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
 use crate::store::now_utc;
+use crate::store::settings::SettingFamily;
 use crate::Ctx;
+
+/// The closing configuration of each connection.
+const PO_CLOSE: SettingFamily<OmiePoCloseConfig> = SettingFamily::json("omie.po_close");
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
 #[ts(export, export_to = "../../../ui/src/bindings/")]
@@ -508,7 +512,7 @@ const CLOSURE_COLS: &str = "id, connection_id, order_number, item, order_id, ser
 
 /// The stored closing configuration of a connection (defaults: nothing configured).
 pub fn omie_po_close_config(cx: &Ctx, connection_id: &str) -> CoreResult<OmiePoCloseConfig> {
-    Ok(super::read_setting(&cx.store, &format!("omie.po_close:{connection_id}"))?.unwrap_or_default())
+    Ok(cx.store.setting(&PO_CLOSE.of(connection_id))?.unwrap_or_default())
 }
 
 pub fn save_omie_po_close_config(
@@ -524,7 +528,7 @@ pub fn save_omie_po_close_config(
     }
     cfg.call = cfg.call.trim().to_string();
     cfg.validate()?;
-    super::write_setting(&cx.store, &format!("omie.po_close:{connection_id}"), &cfg)?;
+    cx.store.set_setting(&PO_CLOSE.of(connection_id), &cfg)?;
     omie_po_close_config(cx, connection_id)
 }
 
