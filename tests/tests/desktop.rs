@@ -124,7 +124,7 @@ async fn schedule_fires_and_shows_in_history() -> Result<()> {
 
 /// The plain reason the core gives when an ERP rejects the credentials (CoreError::Unauthorized).
 /// Notification bodies carry the core's message, which is English today.
-/// The window's own pt-BR text for `unauthorized` (ui/src/locales/errors/pt-BR.json), which the
+/// The window's own pt-BR text for `unauthorized` (ui/src/locales/pt-BR/errors.json), which the
 /// notification repeats.
 const REJECTED_REASON: &str = "recusou a chave ou o segredo";
 

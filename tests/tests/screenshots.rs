@@ -142,7 +142,7 @@ fn page_texts(page: &str) -> Result<Vec<Shown>> {
         ],
         "job-detail" => vec![
             (".eyebrow", ["Job details", "Detalles de la tarea", "Detalhes da tarefa"]),
-            // The job's kind (ui/src/locales/jobKinds) and its connection.
+            // The job's kind (ui/src/locales/*/jobKinds.json) and its connection.
             (
                 "h2",
                 ["Contífico catalog sync", "Sincronización del catálogo de Contífico", "Sincronização do catálogo Contífico"],

@@ -6,16 +6,16 @@ import { AppContext, type AppState } from './AppContext';
 import type { AppInfo } from './bindings/AppInfo';
 import { Icon, type IconName } from './components/Icon';
 import { setLanguage } from './i18n';
-import { ComingNextPage } from './pages/ComingNext';
-import { ConnectionsPage } from './pages/Connections';
-import { ContificoPage } from './pages/Contifico';
-import { DashboardPage } from './pages/Dashboard';
-import { ErpnextPage } from './pages/Erpnext';
-import { JobsPage } from './pages/Jobs';
-import { OmiePage } from './pages/Omie';
-import { SchedulesPage } from './pages/Schedules';
-import { SCHEDULES_SEGMENT } from './pages/SchedulesTabs';
-import { SettingsPage } from './pages/Settings';
+import { ComingNextPage } from './components/ComingNext';
+import { ConnectionsPage } from './features/connections/ConnectionsPage';
+import { ContificoPage } from './features/contifico/ContificoPage';
+import { DashboardPage } from './features/dashboard/DashboardPage';
+import { ErpnextPage } from './features/erpnext/ErpnextPage';
+import { JobsPage } from './features/jobs/JobsPage';
+import { OmiePage } from './features/omie/OmiePage';
+import { SchedulesPage } from './features/schedules/SchedulesPage';
+import { SCHEDULES_SEGMENT } from './features/schedules/Tabs';
+import { SettingsPage } from './features/settings/SettingsPage';
 import { hrefFor, useRoute, type Page } from './router';
 
 interface NavItem {

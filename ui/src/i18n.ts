@@ -3,18 +3,13 @@ import i18next, { type i18n as I18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
 
 import { normalizeLocale, type AppLocale } from './format';
-import { emailEn } from './locales/email.en';
-import { emailEs } from './locales/email.es';
-import { emailPtBR } from './locales/email.pt-BR';
-import { en } from './locales/en';
-import { es } from './locales/es';
-import { ptBR } from './locales/pt-BR';
+import { dictionaries } from './locales';
 
-// The e-mail settings' texts live in their own files (locales/email.*.ts) under `email.`.
+// One namespace per language, assembled from locales/<lang>/*.json (see locales/index.ts).
 export const resources = {
-  en: { translation: { ...en, email: emailEn } },
-  es: { translation: { ...es, email: emailEs } },
-  'pt-BR': { translation: { ...ptBR, email: emailPtBR } },
+  en: { translation: dictionaries.en },
+  es: { translation: dictionaries.es },
+  'pt-BR': { translation: dictionaries['pt-BR'] },
 } as const;
 
 /** Initialises the shared i18next instance in `locale` (any tag; normalised to pt-BR/es/en). */

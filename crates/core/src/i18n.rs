@@ -1,4 +1,4 @@
-//! The one place where the core reads the UI's dictionaries (`ui/src/locales/<namespace>/<lang>.json`),
+//! The one place where the core reads the UI's dictionaries (`ui/src/locales/<lang>/<namespace>.json`),
 //! so a notification, an e-mail or the tray says exactly what the window says. The files are compiled
 //! in; a test checks they are flat JSON objects of strings in the three languages.
 
@@ -22,24 +22,24 @@ pub enum Namespace {
 pub const LANGUAGES: [&str; 3] = ["en", "pt-BR", "es"];
 
 const ERRORS: [&str; 3] = [
-    include_str!("../../../ui/src/locales/errors/en.json"),
-    include_str!("../../../ui/src/locales/errors/pt-BR.json"),
-    include_str!("../../../ui/src/locales/errors/es.json"),
+    include_str!("../../../ui/src/locales/en/errors.json"),
+    include_str!("../../../ui/src/locales/pt-BR/errors.json"),
+    include_str!("../../../ui/src/locales/es/errors.json"),
 ];
 const OMIE_ERRORS: [&str; 3] = [
-    include_str!("../../../ui/src/locales/omieErrors/en.json"),
-    include_str!("../../../ui/src/locales/omieErrors/pt-BR.json"),
-    include_str!("../../../ui/src/locales/omieErrors/es.json"),
+    include_str!("../../../ui/src/locales/en/omieErrors.json"),
+    include_str!("../../../ui/src/locales/pt-BR/omieErrors.json"),
+    include_str!("../../../ui/src/locales/es/omieErrors.json"),
 ];
 const JOB_KINDS: [&str; 3] = [
-    include_str!("../../../ui/src/locales/jobKinds/en.json"),
-    include_str!("../../../ui/src/locales/jobKinds/pt-BR.json"),
-    include_str!("../../../ui/src/locales/jobKinds/es.json"),
+    include_str!("../../../ui/src/locales/en/jobKinds.json"),
+    include_str!("../../../ui/src/locales/pt-BR/jobKinds.json"),
+    include_str!("../../../ui/src/locales/es/jobKinds.json"),
 ];
 const JOB_LOG: [&str; 3] = [
-    include_str!("../../../ui/src/locales/jobLog/en.json"),
-    include_str!("../../../ui/src/locales/jobLog/pt-BR.json"),
-    include_str!("../../../ui/src/locales/jobLog/es.json"),
+    include_str!("../../../ui/src/locales/en/jobLog.json"),
+    include_str!("../../../ui/src/locales/pt-BR/jobLog.json"),
+    include_str!("../../../ui/src/locales/es/jobLog.json"),
 ];
 
 impl Namespace {

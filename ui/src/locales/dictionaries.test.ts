@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { ERROR_CODES } from '../errors';
-import { en } from './en';
-import { es } from './es';
-import { ptBR } from './pt-BR';
+import { dictionaries as assembled } from '.';
+
+const { en, es, 'pt-BR': ptBR } = assembled;
 
 type Tree = { readonly [k: string]: string | Tree };
 

@@ -8,6 +8,7 @@ import type { Connection } from '../../bindings/Connection';
 import type { ResourceSummary } from '../../bindings/ResourceSummary';
 import type { RewindPreview } from '../../bindings/RewindPreview';
 import { ErrorBox } from '../../components/ErrorBox';
+import { Field } from '../../components/form';
 import { Icon } from '../../components/Icon';
 import { Modal } from '../../components/Modal';
 import { toApiError } from '../../errors';
@@ -80,8 +81,7 @@ export function RewindDialog({
     >
       <p>{t('sync.rewind.body')}</p>
       <div className="rewind-row">
-        <div className="field">
-          <label htmlFor="rewind-date">{t('sync.rewind.date')}</label>
+        <Field id="rewind-date" label={t('sync.rewind.date')}>
           <input
             id="rewind-date"
             type="date"
@@ -94,7 +94,7 @@ export function RewindDialog({
             data-testid="rewind-date"
             aria-invalid={missing || undefined}
           />
-        </div>
+        </Field>
         <button type="button" className="btn" onClick={() => void run(false)} disabled={busy !== null} data-testid="rewind-preview">
           {busy === 'preview' ? t('sync.rewind.previewing') : t('sync.rewind.preview')}
         </button>

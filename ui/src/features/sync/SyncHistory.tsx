@@ -10,7 +10,7 @@ import { StatusBadge } from '../../components/Badges';
 import { DataTable } from '../../components/DataTable';
 import { Icon } from '../../components/Icon';
 import { elapsedMs, formatDuration } from '../../format';
-import { CountsSummary } from '../../pages/Jobs';
+import { CountsSummary } from '../jobs/JobsPage';
 import { hrefFor } from '../../router';
 import { resourceLabel } from './labels';
 import { ListStatus } from './ListStatus';

@@ -13,6 +13,7 @@ import type { ResourceInfo } from '../../bindings/ResourceInfo';
 import type { SyncOptions } from '../../bindings/SyncOptions';
 import { StatusBadge } from '../../components/Badges';
 import { ErrorBox, ErrorDetails } from '../../components/ErrorBox';
+import { controlProps, Field } from '../../components/form';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { toApiError, translateError } from '../../errors';
@@ -186,22 +187,21 @@ export function SyncPanel({
         </fieldset>
 
         <div className="sync-options">
-          <div className="field">
-            <label htmlFor="sync-since">{t('sync.panel.since')}</label>
+          <Field
+            id="sync-since"
+            label={t('sync.panel.since')}
+            error={sinceInvalid ? t('sync.panel.sinceInvalid') : null}
+            hint={t('sync.panel.sinceHint')}
+          >
             <input
-              id="sync-since"
+              {...controlProps('sync-since', sinceInvalid)}
               type="datetime-local"
               value={since}
               onChange={(e) => setSince(e.target.value)}
               data-testid="sync-since"
-              aria-invalid={sinceInvalid || undefined}
-              aria-describedby="sync-since-hint"
               disabled={active}
             />
-            <span id="sync-since-hint" className={sinceInvalid ? 'field-error' : 'field-hint'}>
-              {sinceInvalid ? t('sync.panel.sinceInvalid') : t('sync.panel.sinceHint')}
-            </span>
-          </div>
+          </Field>
           <label className="check check-block">
             <input
               type="checkbox"

@@ -1,5 +1,5 @@
 // The sync feature: one set of components for every ERP (the connection says which), calling only
-// the generic `sync*` commands of api.ts.
+// the generic `sync*` commands of api/index.ts.
 export { erpName, humanize, resourceLabel, resourceLabelOf, SYNC_JOB_KIND } from './labels';
 export { JsonPanel, RecordPanel } from './RecordPanel';
 export { RewindDialog, RewindNotice } from './Rewind';

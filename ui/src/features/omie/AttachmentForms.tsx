@@ -1,0 +1,422 @@
+// The forms of the Attachments tab: transfer between two records, scan of receipts, upload of a
+// local file, and the settings of the automatic scan.
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+
+import * as omie from './api';
+import type { ApiError } from '../../bindings/ApiError';
+import type { Job } from '../../bindings/Job';
+import type { OmieAttachmentSettings } from '../../bindings/OmieAttachmentSettings';
+import { ErrorBox } from '../../components/ErrorBox';
+import { controlProps, Field, useFieldErrors, useSubmit } from '../../components/form';
+import { formatNumber } from '../../format';
+import { DryRunCheck, FormCard, SaveFooter, SubmitButton } from './FormCard';
+import {
+  OMIE_TABLES,
+  SCAN_DEST_TABLES,
+  SCAN_SOURCE_TABLES,
+  checkSettings,
+  checkTransfer,
+  checkUpload,
+  readAsBase64,
+  type SettingsValues,
+  type TransferValues,
+  type UploadValues,
+} from './forms';
+import { omieErrorText, tableLabel } from './util';
+
+/** An error of the Omie page in plain words (Omie's own codes first), with details folded away. */
+export function OmieErrorBox({ error, testId, onDismiss }: { error: ApiError; testId?: string; onDismiss?: () => void }) {
+  const { i18n } = useTranslation();
+  return <ErrorBox error={error} text={omieErrorText(i18n, error)} testId={testId} onDismiss={onDismiss} />;
+}
+
+/** A <select> of Omie attachment tables with their names in the user's language. */
+export function TableSelect({
+  id,
+  value,
+  onChange,
+  tables = OMIE_TABLES,
+  invalid = false,
+  disabled,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  tables?: readonly string[];
+  invalid?: boolean;
+  disabled?: boolean;
+}) {
+  const { i18n } = useTranslation();
+  return (
+    <select {...controlProps(id, invalid)} value={value} onChange={(e) => onChange(e.target.value)} data-testid={id} disabled={disabled}>
+      {tables.map((tb) => (
+        <option key={tb} value={tb} title={tb}>
+          {tableLabel(i18n, tb)}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function TransferForm({
+  connectionId,
+  settings,
+  onStarted,
+}: {
+  connectionId: string;
+  settings: OmieAttachmentSettings;
+  onStarted: (job: Job) => void;
+}) {
+  const { t } = useTranslation();
+  const [v, setV] = useState<TransferValues>({
+    from_table: settings.source_table,
+    from_id: '',
+    to_table: settings.dest_table,
+    to_id: '',
+    dry_run: false,
+  });
+  const { errors, setErrors, message } = useFieldErrors<keyof TransferValues>();
+  const { busy, error, setError, run } = useSubmit();
+  const set = (patch: Partial<TransferValues>) => {
+    setV((cur) => ({ ...cur, ...patch }));
+    setErrors({});
+  };
+
+  const submit = async () => {
+    const checked = checkTransfer(v);
+    if (!checked.ok) {
+      setErrors(checked.errors);
+      return;
+    }
+    await run(async () => onStarted(await omie.omieTransferAttachments(connectionId, checked.value)));
+  };
+
+  return (
+    <FormCard
+      titleId="att-transfer-title"
+      testId="att-transfer-form"
+      title={t('omie.transfer.title')}
+      intro={t('omie.transfer.intro')}
+      onSubmit={() => void submit()}
+    >
+      <div className="form-grid">
+        <Field id="att-from-table" label={t('omie.transfer.fromTable')} error={message('from_table')} errorTestId="att-from-table-error">
+          <TableSelect id="att-from-table" value={v.from_table} onChange={(x) => set({ from_table: x })} invalid={!!errors.from_table} />
+        </Field>
+        <Field
+          id="att-from-id"
+          label={t('omie.transfer.fromId')}
+          hint={t('omie.transfer.idHint')}
+          error={message('from_id')}
+          errorTestId="att-from-id-error"
+        >
+          <input
+            {...controlProps('att-from-id', !!errors.from_id)}
+            inputMode="numeric"
+            value={v.from_id}
+            onChange={(e) => set({ from_id: e.target.value })}
+            data-testid="att-from-id"
+            placeholder="1234567890"
+          />
+        </Field>
+        <Field id="att-to-table" label={t('omie.transfer.toTable')} error={message('to_table')} errorTestId="att-to-table-error">
+          <TableSelect id="att-to-table" value={v.to_table} onChange={(x) => set({ to_table: x })} invalid={!!errors.to_table} />
+        </Field>
+        <Field id="att-to-id" label={t('omie.transfer.toId')} error={message('to_id')} errorTestId="att-to-id-error">
+          <input
+            {...controlProps('att-to-id', !!errors.to_id)}
+            inputMode="numeric"
+            value={v.to_id}
+            onChange={(e) => set({ to_id: e.target.value })}
+            data-testid="att-to-id"
+            placeholder="1234567890"
+          />
+        </Field>
+      </div>
+      <div className="omie-form-footer">
+        <DryRunCheck
+          checked={v.dry_run}
+          onChange={(dry_run) => set({ dry_run })}
+          testId="att-dry-run"
+          label={t('omie.common.dryRun')}
+          hint={t('omie.transfer.dryRunHint')}
+        />
+        <SubmitButton busy={busy} icon="transfer" testId="att-transfer">
+          {v.dry_run ? t('omie.transfer.submitDry') : t('omie.transfer.submit')}
+        </SubmitButton>
+      </div>
+      {error ? <OmieErrorBox error={error} testId="att-transfer-error" onDismiss={() => setError(null)} /> : null}
+    </FormCard>
+  );
+}
+
+/** "Scan receipts changed since…", for the attachments or the purchase orders. */
+export function ScanForm({
+  idPrefix,
+  title,
+  intro,
+  start,
+  onStarted,
+}: {
+  idPrefix: 'att' | 'po';
+  title: string;
+  intro: string;
+  start: (since: string | null, dryRun: boolean) => Promise<Job>;
+  onStarted: (job: Job) => void;
+}) {
+  const { t } = useTranslation();
+  const [since, setSince] = useState('');
+  const [dryRun, setDryRun] = useState(true);
+  const { busy, error, setError, run } = useSubmit();
+  const sinceId = `${idPrefix}-scan-since`;
+
+  const submit = () => run(async () => onStarted(await start(since.trim() || null, dryRun)));
+
+  return (
+    <FormCard titleId={`${idPrefix}-scan-title`} testId={`${idPrefix}-scan-form`} title={title} intro={intro} onSubmit={() => void submit()}>
+      <Field id={sinceId} label={t('omie.scan.since')} hint={t('omie.scan.sinceHint')}>
+        <input
+          id={sinceId}
+          type="date"
+          value={since}
+          onChange={(e) => setSince(e.target.value)}
+          data-testid={sinceId}
+          aria-describedby={`${sinceId}-msg`}
+        />
+      </Field>
+      <div className="omie-form-footer">
+        <DryRunCheck
+          checked={dryRun}
+          onChange={setDryRun}
+          testId={`${idPrefix}-scan-dry-run`}
+          label={t('omie.scan.dryRun')}
+          hint={t('omie.scan.dryRunHint')}
+        />
+        <SubmitButton busy={busy} icon="refresh" testId={`${idPrefix}-scan`}>
+          {dryRun ? t('omie.scan.submitDry') : t('omie.scan.submit')}
+        </SubmitButton>
+      </div>
+      {error ? <OmieErrorBox error={error} testId={`${idPrefix}-scan-error`} onDismiss={() => setError(null)} /> : null}
+    </FormCard>
+  );
+}
+
+const MIB = 1024 * 1024;
+
+/** Bytes as "850 KB" / "1.2 MB" in the user's locale. */
+export function formatBytes(bytes: number, locale: string): string {
+  if (bytes < 1024) return `${formatNumber(bytes, locale, 0)} B`;
+  if (bytes < MIB) return `${formatNumber(bytes / 1024, locale, 0)} KB`;
+  return `${formatNumber(bytes / MIB, locale, 1)} MB`;
+}
+
+export function UploadForm({
+  connectionId,
+  settings,
+  onStarted,
+}: {
+  connectionId: string;
+  settings: OmieAttachmentSettings;
+  onStarted: (job: Job) => void;
+}) {
+  const { t, i18n } = useTranslation();
+  const lng = i18n.language;
+  const [v, setV] = useState<UploadValues>({ table: settings.dest_table, id: '', file_path: '' });
+  const [file, setFile] = useState<File | null>(null);
+  const { errors, setErrors, message } = useFieldErrors<keyof UploadValues>();
+  const { busy, error, setError, run } = useSubmit();
+  const tooLarge = file !== null && file.size > settings.max_file_mb * MIB;
+  const set = (patch: Partial<UploadValues>) => {
+    setV((cur) => ({ ...cur, ...patch }));
+    setErrors({});
+  };
+
+  const submit = async () => {
+    if (tooLarge) return;
+    await run(async () => {
+      const picked = file ? { name: file.name, contentBase64: await readAsBase64(file) } : null;
+      const checked = checkUpload(v, picked);
+      if (!checked.ok) {
+        setErrors(checked.errors);
+        return;
+      }
+      onStarted(await omie.omieUploadAttachment(connectionId, checked.value));
+    });
+  };
+
+  return (
+    <FormCard
+      titleId="att-upload-title"
+      testId="att-upload-form"
+      title={t('omie.upload.title')}
+      intro={t('omie.upload.intro')}
+      onSubmit={() => void submit()}
+    >
+      <div className="form-grid">
+        <Field id="att-upload-table" label={t('omie.upload.table')} error={message('table')} errorTestId="att-upload-table-error">
+          <TableSelect id="att-upload-table" value={v.table} onChange={(x) => set({ table: x })} />
+        </Field>
+        <Field id="att-upload-id" label={t('omie.upload.id')} error={message('id')} errorTestId="att-upload-id-error">
+          <input
+            {...controlProps('att-upload-id', !!errors.id)}
+            inputMode="numeric"
+            value={v.id}
+            onChange={(e) => set({ id: e.target.value })}
+            data-testid="att-upload-id"
+          />
+        </Field>
+        <Field
+          id="att-upload"
+          label={t('omie.upload.file')}
+          wide
+          error={tooLarge ? t('omie.upload.tooLarge', { size: formatBytes(file.size, lng), limit: settings.max_file_mb }) : null}
+          errorTestId="att-upload-error"
+          hint={file ? t('omie.upload.chosen', { name: file.name, size: formatBytes(file.size, lng) }) : t('omie.upload.fileHint', { limit: settings.max_file_mb })}
+        >
+          <input
+            id="att-upload"
+            type="file"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              setFile(f ?? null);
+              setErrors({});
+            }}
+            data-testid="att-upload"
+            aria-describedby="att-upload-msg"
+          />
+        </Field>
+        <Field
+          id="att-upload-path"
+          label={t('omie.upload.path')}
+          wide
+          hint={t('omie.upload.pathHint')}
+          error={message('file_path')}
+          errorTestId="att-upload-path-error"
+        >
+          <input
+            {...controlProps('att-upload-path', !!errors.file_path)}
+            value={v.file_path}
+            onChange={(e) => set({ file_path: e.target.value })}
+            placeholder={file ? t('omie.upload.pathPlaceholderFor', { name: file.name }) : t('omie.upload.pathPlaceholder')}
+            data-testid="att-upload-path"
+            spellCheck={false}
+          />
+        </Field>
+      </div>
+      <div className="omie-form-footer">
+        <span className="muted small">{t('omie.upload.once')}</span>
+        <SubmitButton busy={busy} disabled={tooLarge} icon="paperclip" testId="att-upload-submit">
+          {t('omie.upload.submit')}
+        </SubmitButton>
+      </div>
+      {error ? <OmieErrorBox error={error} testId="att-upload-error" onDismiss={() => setError(null)} /> : null}
+    </FormCard>
+  );
+}
+
+export function SettingsForm({
+  connectionId,
+  settings,
+  onSaved,
+}: {
+  connectionId: string;
+  settings: OmieAttachmentSettings;
+  onSaved: (s: OmieAttachmentSettings) => void;
+}) {
+  const { t } = useTranslation();
+  const [v, setV] = useState<SettingsValues>({
+    source_table: settings.source_table,
+    dest_table: settings.dest_table,
+    max_file_mb: String(settings.max_file_mb),
+    max_attempts: String(settings.max_attempts),
+  });
+  const { errors, setErrors, message } = useFieldErrors<keyof SettingsValues>();
+  const { busy, error, setError, run } = useSubmit();
+  const [saved, setSaved] = useState(false);
+  const set = (patch: Partial<SettingsValues>) => {
+    setV((cur) => ({ ...cur, ...patch }));
+    setErrors({});
+    setSaved(false);
+  };
+
+  const submit = async () => {
+    const checked = checkSettings(v);
+    if (!checked.ok) {
+      setErrors(checked.errors);
+      return;
+    }
+    await run(async () => {
+      const s = await omie.omieSaveAttachmentSettings(connectionId, checked.value);
+      onSaved(s);
+      setSaved(true);
+    });
+  };
+
+  return (
+    <FormCard
+      titleId="att-settings-title"
+      testId="att-settings"
+      title={t('omie.settings.title')}
+      intro={t('omie.settings.intro')}
+      onSubmit={() => void submit()}
+    >
+      <div className="form-grid">
+        <Field
+          id="att-settings-source"
+          label={t('omie.settings.source')}
+          hint={t('omie.settings.sourceHint')}
+          error={message('source_table')}
+          errorTestId="att-settings-source-error"
+        >
+          <TableSelect id="att-settings-source" value={v.source_table} onChange={(x) => set({ source_table: x })} tables={SCAN_SOURCE_TABLES} />
+        </Field>
+        <Field
+          id="att-settings-dest"
+          label={t('omie.settings.dest')}
+          hint={t('omie.settings.destHint')}
+          error={message('dest_table')}
+          errorTestId="att-settings-dest-error"
+        >
+          <TableSelect id="att-settings-dest" value={v.dest_table} onChange={(x) => set({ dest_table: x })} tables={SCAN_DEST_TABLES} />
+        </Field>
+        <Field
+          id="att-settings-size"
+          label={t('omie.settings.maxMb')}
+          hint={t('omie.settings.maxMbHint')}
+          error={message('max_file_mb')}
+          errorTestId="att-settings-size-error"
+        >
+          <input
+            {...controlProps('att-settings-size', !!errors.max_file_mb)}
+            type="number"
+            min={1}
+            max={1024}
+            value={v.max_file_mb}
+            onChange={(e) => set({ max_file_mb: e.target.value })}
+            data-testid="att-settings-size"
+          />
+        </Field>
+        <Field
+          id="att-settings-attempts"
+          label={t('omie.settings.maxAttempts')}
+          hint={t('omie.settings.maxAttemptsHint')}
+          error={message('max_attempts')}
+          errorTestId="att-settings-attempts-error"
+        >
+          <input
+            {...controlProps('att-settings-attempts', !!errors.max_attempts)}
+            type="number"
+            min={1}
+            max={20}
+            value={v.max_attempts}
+            onChange={(e) => set({ max_attempts: e.target.value })}
+            data-testid="att-settings-attempts"
+          />
+        </Field>
+      </div>
+      <SaveFooter saved={saved} busy={busy} testIdPrefix="att-settings" />
+      {error ? <OmieErrorBox error={error} testId="att-settings-error" onDismiss={() => setError(null)} /> : null}
+    </FormCard>
+  );
+}
