@@ -166,6 +166,93 @@ fn schema_changes_are_migrations_and_settings_have_one_reader_and_writer() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
+/// The database access a line makes: a rusqlite call or type, or SQL text.
+fn sql_in(line: &str) -> Option<&'static str> {
+    const CALLS: [&str; 9] = [
+        ".execute(",
+        ".prepare(",
+        ".prepare_cached(",
+        ".query_row(",
+        ".query_map(",
+        "execute_batch",
+        "params!",
+        "Transaction",
+        "OptionalExtension",
+    ];
+    if let Some(c) = CALLS.iter().find(|c| line.contains(*c)) {
+        return Some(c);
+    }
+    if let Some(k) = ["SELECT ", "INSERT INTO", "INSERT OR ", "DELETE FROM"].iter().find(|k| line.contains(*k)) {
+        return Some(k);
+    }
+    // `UPDATE <table>` (SQL names tables in lower case), not the word in prose.
+    let update_table = line
+        .match_indices("UPDATE ")
+        .any(|(i, _)| line[i + "UPDATE ".len()..].chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_'));
+    update_table.then_some("UPDATE <table>")
+}
+
+/// Where SQL may be written: the store (its migrations and settings), the sync engine (resource
+/// tables), the job manager, and one repository module per owner of tables. A second database
+/// backend is added by changing these, never a feature.
+const REPOSITORIES: [&str; 7] = [
+    "store/",
+    "sync/",
+    "jobs.rs",
+    "erp/connections.rs",
+    "erp/omie/store.rs",
+    "erp/erpnext/runs.rs",
+    "ops/scheduler/store.rs",
+];
+
+#[test]
+fn sql_lives_in_the_store_the_engine_and_one_repository_per_owner() {
+    let all: Vec<(PathBuf, String)> = sources(&src());
+    let mut bad = vec![];
+    let mut repository_hits = 0;
+    for (p, text) in &all {
+        let r = rel(p);
+        if r == "architecture_tests.rs" || r == "job_log_keys.rs" {
+            continue;
+        }
+        let allowed = REPOSITORIES.iter().any(|a| if a.ends_with('/') { r.starts_with(a) } else { r == *a });
+        for (i, line) in code(text).lines().enumerate() {
+            let Some(what) = sql_in(line) else { continue };
+            if allowed {
+                repository_hits += 1;
+            } else {
+                bad.push(format!("{r}:{}: {} ({what}: move it into its repository module)", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "SQL outside the repositories:\n{}", bad.join("\n"));
+    let room = all.iter().filter(|(p, _)| rel(p).starts_with("erp/omie/")).collect::<Vec<_>>();
+
+    // The scan sees SQL where it is (so a passing run means something), and each kind of violation.
+    assert!(room.iter().any(|(p, _)| rel(p) == "erp/omie/attachments.rs"), "the scan did not find the Omie room");
+    assert!(repository_hits > 200, "the scan found almost no SQL in the repositories ({repository_hits} lines)");
+    for violation in [
+        "c.query_row(\"x\", [], |r| r.get(0))",
+        "let mut st = c.prepare(q)?;",
+        "tx.execute(q, params![a])?;",
+        "fn f(tx: &rusqlite::Transaction<'_>) {}",
+        "use rusqlite::OptionalExtension;",
+        "\"SELECT id FROM omie_po_closures\"",
+        "\"INSERT INTO omie_scan_state (a) VALUES (?1)\"",
+        "\"UPDATE omie_attachment_files SET status=?2\"",
+        "\"DELETE FROM omie_previews\"",
+    ] {
+        assert!(sql_in(violation).is_some(), "the scan misses: {violation}");
+    }
+    for fine in [
+        "store::pending_transfers(&cx.store, &conn.id)?",
+        "ctx.log(\"info\", \"Select the file\")",
+        "\"UPDATE Failed\"",
+    ] {
+        assert!(sql_in(fine).is_none(), "the scan flags: {fine}");
+    }
+}
+
 #[test]
 fn the_core_links_neither_the_desktop_stack_nor_the_simulators() {
     let out = std::process::Command::new(env!("CARGO"))

@@ -144,6 +144,18 @@ impl JobManager {
         Ok(JobDetail { job, logs })
     }
 
+    /// Jobs running or queued now, and jobs that failed and succeeded since `since` (RFC 3339).
+    pub fn counts_since(&self, since: &str) -> CoreResult<(u32, u32, u32)> {
+        self.store.read(|c| {
+            let q = |sql: &str| -> CoreResult<u32> { Ok(c.query_row(sql, params![since], |r| r.get(0))?) };
+            Ok((
+                q("SELECT count(*) FROM jobs WHERE status IN ('queued','running') AND ?1 IS NOT NULL")?,
+                q("SELECT count(*) FROM jobs WHERE status='failed' AND created_at >= ?1")?,
+                q("SELECT count(*) FROM jobs WHERE status='succeeded' AND created_at >= ?1")?,
+            ))
+        })
+    }
+
     pub fn list(&self, f: &JobFilter) -> CoreResult<Vec<Job>> {
         self.store.read(|c| {
             let mut st = c.prepare(&format!(
@@ -413,7 +425,7 @@ impl JobCtx {
         self.append_log(level, None, BTreeMap::new(), message);
     }
 
-    /// Appends a translatable line: `key` names its text in `ui/src/locales/jobLog/*.json`, `params`
+    /// Appends a translatable line: `key` names its text in `ui/src/locales/*/jobLog.json`, `params`
     /// fill the text's `{{placeholders}}`, and `english` is what logs, the CLI and a UI without
     /// that key show. Keep `key` a string literal and `params` an inline array: a test reads the
     /// call sites to check that every language has the key with exactly these placeholders.

@@ -184,7 +184,7 @@ pub struct JobLog {
     pub level: String,
     /// The line in English (logs, CLI, and the UI when it has no text for `key`).
     pub message: String,
-    /// Dictionary key of the line (`ui/src/locales/jobLog/*.json`), if it can be translated.
+    /// Dictionary key of the line (`ui/src/locales/<lang>/jobLog.json`), if it can be translated.
     pub key: Option<String>,
     /// The variable parts of the line, by placeholder name.
     pub params: BTreeMap<String, String>,

@@ -6,7 +6,7 @@ export type JobLog = { seq: number, at: string, level: string,
  */
 message: string, 
 /**
- * Dictionary key of the line (`ui/src/locales/jobLog/*.json`), if it can be translated.
+ * Dictionary key of the line (`ui/src/locales/<lang>/jobLog.json`), if it can be translated.
  */
 key: string | null, 
 /**

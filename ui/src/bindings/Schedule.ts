@@ -6,7 +6,7 @@ import type { RunOutcome } from "./RunOutcome";
  */
 export type Schedule = { id: string, name: string, 
 /**
- * The job kind given to `Core::start_job` (`sync_contifico`, `sync_omie`...).
+ * The job kind given to `ops::data::start_job` (`sync_contifico`, `sync_omie`...).
  */
 kind: string, connection_id: string | null, connection_name: string | null, 
 /**

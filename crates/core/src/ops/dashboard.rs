@@ -1,7 +1,5 @@
 //! The first screen's figures: connections, jobs running, failed and succeeded in the last day.
 
-use rusqlite::params;
-
 use crate::error::CoreResult;
 use crate::model::{DashboardSummary, JobFilter};
 use crate::Ctx;
@@ -9,14 +7,7 @@ use crate::Ctx;
 pub fn dashboard(cx: &Ctx) -> CoreResult<DashboardSummary> {
     let conns = cx.connections().list()?;
     let since = (chrono::Utc::now() - chrono::Duration::hours(24)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (running, failed, ok) = cx.store.read(|c| {
-        let q = |sql: &str| -> CoreResult<u32> { Ok(c.query_row(sql, params![since], |r| r.get(0))?) };
-        Ok((
-            q("SELECT count(*) FROM jobs WHERE status IN ('queued','running') AND ?1 IS NOT NULL")?,
-            q("SELECT count(*) FROM jobs WHERE status='failed' AND created_at >= ?1")?,
-            q("SELECT count(*) FROM jobs WHERE status='succeeded' AND created_at >= ?1")?,
-        ))
-    })?;
+    let (running, failed, ok) = cx.jobs.counts_since(&since)?;
     Ok(DashboardSummary {
         connections: conns.len() as u32,
         connections_failing: conns.iter().filter(|c| c.last_test_ok == Some(false)).count() as u32,

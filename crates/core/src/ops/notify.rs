@@ -272,8 +272,7 @@ pub fn tray_health(cx: &Ctx) -> CoreResult<Vec<String>> {
     }
     let d = crate::ops::dashboard::dashboard(cx)?;
     lines.push(format!("{} {}", d.jobs_failed_24h, text(&locale, "failed_jobs")));
-    let quarantined: i64 =
-        cx.store.read(|c| Ok(c.query_row("SELECT count(*) FROM sync_quarantine", [], |r| r.get(0))?))?;
+    let quarantined: i64 = crate::sync::quarantined_count(&cx.store)?;
     lines.push(format!("{} {}", quarantined + d.connections_failing as i64, text(&locale, "attention")));
     Ok(lines)
 }

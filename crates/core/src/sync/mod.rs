@@ -1112,6 +1112,11 @@ pub fn sync_runs(store: &Store, conn_id: &str, limit: u32) -> CoreResult<Vec<Syn
     })
 }
 
+/// How many records wait in quarantine, over every connection.
+pub fn quarantined_count(store: &Store) -> CoreResult<i64> {
+    store.read(|c| Ok(c.query_row("SELECT count(*) FROM sync_quarantine", [], |r| r.get(0))?))
+}
+
 pub fn quarantine(store: &Store, conn_id: &str, erp: &str, limit: u32) -> CoreResult<Vec<QuarantinedRecord>> {
     store.read(|c| {
         let mut st = c.prepare(

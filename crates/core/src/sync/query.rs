@@ -140,6 +140,25 @@ pub fn browse(store: &Store, spec: &ResourceSpec, q: &BrowseQuery) -> CoreResult
     })
 }
 
+/// The ids of a resource's live stored records, in id order, a page at a time (for resources read
+/// per stored record, like stock per product).
+pub fn stored_ids(
+    store: &Store,
+    spec: &ResourceSpec,
+    connection_id: &str,
+    limit: u32,
+    offset: i64,
+) -> CoreResult<Vec<String>> {
+    store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT id FROM \"{}\" WHERE connection_id=?1 AND deleted_at IS NULL ORDER BY id LIMIT ?2 OFFSET ?3",
+            spec.table
+        ))?;
+        let rows = st.query_map(rusqlite::params![connection_id, limit, offset], |r| r.get(0))?;
+        Ok(rows.collect::<Result<Vec<String>, _>>()?)
+    })
+}
+
 /// The full stored JSON of one record.
 pub fn record(store: &Store, spec: &ResourceSpec, connection_id: &str, id: &str) -> CoreResult<String> {
     store.read(|c| {

@@ -301,13 +301,8 @@ impl ContificoSource {
     /// A page of stock: the next `page_size` stored products, each asked for its stock.
     async fn stock_page(&self, req: PageRequest) -> CoreResult<PageResult> {
         let offset = (req.page.saturating_sub(1) as i64) * req.page_size as i64;
-        let ids: Vec<String> = self.store.read(|c| {
-            let mut st = c.prepare(
-                "SELECT id FROM contifico_producto WHERE connection_id=?1 AND deleted_at IS NULL ORDER BY id LIMIT ?2 OFFSET ?3",
-            )?;
-            let rows = st.query_map(rusqlite::params![self.connection_id, req.page_size, offset], |r| r.get(0))?;
-            Ok(rows.collect::<Result<Vec<String>, _>>()?)
-        })?;
+        let products = resource("productos")?;
+        let ids = crate::sync::query::stored_ids(&self.store, products, &self.connection_id, req.page_size, offset)?;
         let last = (ids.len() as u32) < req.page_size;
         let mut records = vec![];
         let mut set = tokio::task::JoinSet::new();

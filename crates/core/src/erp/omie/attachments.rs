@@ -19,15 +19,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine as _;
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
+use super::store::{self, add_preview};
 use super::sync::OmieScanOptions;
-use super::{add_preview, OmieError, OmiePreviewItem};
 use super::{omie_client, omie_connection};
+use super::{OmieError, OmiePreviewItem};
 use crate::erp::omie::client::{Download, OmieClient};
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
@@ -419,37 +419,14 @@ impl Run<'_> {
         if self.dry_run {
             return Ok(String::new());
         }
-        let now = now_utc();
-        let id = uuid::Uuid::new_v4().to_string();
         let max = self.settings.max_attempts.max(1);
-        self.core.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO omie_attachment_transfers (id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, max_attempts, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?10)
-                 ON CONFLICT(connection_id, origin_table, origin_id, dest_table, dest_id) DO UPDATE SET
-                   nf_number=coalesce(excluded.nf_number, nf_number), local_path=coalesce(excluded.local_path, local_path)",
-                params![id, self.conn.id, ot, oid, dt, did, nf, path, max, now],
-            )?;
-            Ok(tx.query_row(
-                "SELECT id FROM omie_attachment_transfers WHERE connection_id=?1 AND origin_table=?2 AND origin_id=?3 AND dest_table=?4 AND dest_id=?5",
-                params![self.conn.id, ot, oid, dt, did],
-                |r| r.get(0),
-            )?)
-        })
+        store::ensure_transfer(&self.core.store, &self.conn.id, ot, oid, dt, did, nf, path, max)
     }
 
     /// Marks a pair as being processed. Checking again a pair that already succeeded is not a new
     /// attempt (nothing is sent when every file is already there), so its count stays.
     fn start_transfer(&self, tid: &str) -> CoreResult<()> {
-        self.core.store.write(|tx| {
-            tx.execute(
-                "UPDATE omie_attachment_transfers SET status='processing',
-                   attempts=attempts + CASE WHEN status='succeeded' THEN 0 ELSE 1 END, job_id=?2, updated_at=?3
-                 WHERE id=?1",
-                params![tid, self.job.id(), now_utc()],
-            )?;
-            Ok(())
-        })
+        store::start_transfer(&self.core.store, tid, self.job.id())
     }
 
     /// Ends a pair: counts from its files, status, duration, the map.
@@ -459,66 +436,14 @@ impl Run<'_> {
             Some(e) => (Some(e.to_string()), Some(e.code().to_string())),
             None => (None, None),
         };
-        self.core.store.write(|tx| {
-            let (ok, dup, bad): (u32, u32, u32) = tx.query_row(
-                "SELECT count(*) FILTER (WHERE status='succeeded'), count(*) FILTER (WHERE status='duplicate'),
-                        count(*) FILTER (WHERE status='failed') FROM omie_attachment_files WHERE transfer_id=?1",
-                [tid],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            let first_file_error: Option<String> = tx
-                .query_row(
-                    "SELECT error FROM omie_attachment_files WHERE transfer_id=?1 AND status='failed' ORDER BY updated_at LIMIT 1",
-                    [tid],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let failed = error.is_some() || bad > 0;
-            let status = if failed { "failed" } else { "succeeded" };
-            tx.execute(
-                "UPDATE omie_attachment_transfers SET status=?2, transferred=?3, duplicates=?4, failed=?5, duration_ms=?6,
-                        last_error=?7, last_error_code=?8, updated_at=?9 WHERE id=?1",
-                params![
-                    tid,
-                    status,
-                    ok,
-                    dup,
-                    bad,
-                    ms,
-                    err_text.or(first_file_error),
-                    err_code.or_else(|| (bad > 0).then(|| "file_failed".to_string())),
-                    now_utc()
-                ],
-            )?;
-            if ok + dup > 0 {
-                tx.execute(
-                    "INSERT INTO omie_attachment_map (connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at)
-                     SELECT connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, ?2, ?3, ?3 FROM omie_attachment_transfers WHERE id=?1
-                     ON CONFLICT(connection_id, origin_table, origin_id, dest_table, dest_id) DO UPDATE SET
-                       files=excluded.files, nf_number=coalesce(excluded.nf_number, nf_number), updated_at=excluded.updated_at",
-                    params![tid, ok + dup, now_utc()],
-                )?;
-            }
-            Ok((ok, dup, bad))
-        })
+        store::finish_transfer(&self.core.store, tid, ms, err_text, err_code)
     }
 
     fn file_row(&self, tid: &str, a: &Listed) -> CoreResult<String> {
         if self.dry_run {
             return Ok("pending".into());
         }
-        self.core.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO omie_attachment_files (transfer_id, origin_attachment_id, file_name, status, updated_at)
-                 VALUES (?1, ?2, ?3, 'pending', ?4) ON CONFLICT(transfer_id, origin_attachment_id) DO NOTHING",
-                params![tid, a.id, a.name, now_utc()],
-            )?;
-            Ok(tx.query_row(
-                "SELECT status FROM omie_attachment_files WHERE transfer_id=?1 AND origin_attachment_id=?2",
-                params![tid, a.id],
-                |r| r.get(0),
-            )?)
-        })
+        store::ensure_transfer_file(&self.core.store, tid, &a.id, &a.name)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -537,43 +462,19 @@ impl Run<'_> {
         if self.dry_run {
             return Ok(());
         }
-        self.core.store.write(|tx| {
-            tx.execute(
-                "UPDATE omie_attachment_files SET status=?3, dest_name=coalesce(?4, dest_name), size_bytes=coalesce(?5, size_bytes),
-                        sha256=coalesce(?6, sha256), cod_int_anexo=coalesce(?7, cod_int_anexo),
-                        dest_attachment_id=coalesce(?8, dest_attachment_id), error=?9,
-                        attempts=attempts + CASE WHEN ?3='processing' THEN 1 ELSE 0 END, updated_at=?10
-                 WHERE transfer_id=?1 AND origin_attachment_id=?2",
-                params![tid, oid, status, dest_name, size, sha, cod, dest_att, error, now_utc()],
-            )?;
-            Ok(())
-        })
+        store::update_transfer_file(&self.core.store, tid, oid, status, dest_name, size, sha, cod, dest_att, error)
     }
 
     /// Size and hash of a destination file not made by BackOffice (downloaded once, then cached).
     async fn fingerprint(&self, dt: &str, did: &str, d: &Listed) -> CoreResult<(i64, String)> {
-        let cached: Option<(i64, String)> = self.core.store.read(|c| {
-            Ok(c.query_row(
-                "SELECT size_bytes, sha256 FROM omie_dest_fingerprints WHERE connection_id=?1 AND table_name=?2 AND record_id=?3 AND attachment_id=?4",
-                params![self.conn.id, dt, did, d.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
-        })?;
+        let cached = store::dest_fingerprint(&self.core.store, &self.conn.id, dt, did, &d.id)?;
         if let Some(c) = cached {
             return Ok(c);
         }
         let bytes = fetch(self.client, dt, did, d, self.limit().saturating_mul(2), self.job).await?;
         let bytes = unpack(&d.name, bytes, self.limit().saturating_mul(2))?;
         let fp = (bytes.len() as i64, sha256_hex(&bytes));
-        self.core.store.write(|tx| {
-            tx.execute(
-                "INSERT OR REPLACE INTO omie_dest_fingerprints (connection_id, table_name, record_id, attachment_id, name, size_bytes, sha256)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![self.conn.id, dt, did, d.id, d.name, fp.0, fp.1],
-            )?;
-            Ok(())
-        })?;
+        store::save_dest_fingerprint(&self.core.store, &self.conn.id, dt, did, &d.id, &d.name, fp.0, &fp.1)?;
         Ok(fp)
     }
 
@@ -961,7 +862,7 @@ impl Run<'_> {
 }
 
 /// (origin table, origin id, destination table, destination id, NF number, local path).
-type PendingTransfer = (String, String, String, String, Option<String>, Option<String>);
+pub(super) type PendingTransfer = (String, String, String, String, Option<String>, Option<String>);
 
 /// Destination ids of a receipt for a destination table.
 fn receipt_destinations(r: &Value, dest_table: &str) -> Vec<String> {
@@ -1094,7 +995,7 @@ pub fn start_omie_attachment_scan(cx: &Arc<Ctx>, connection_id: &str, opts: Omie
             let today = chrono::Utc::now().with_timezone(&tz).date_naive();
             let since = match since_given {
                 Some(d) => d,
-                None => super::scan_last_run(&core.store, &conn.id, "attachments")?
+                None => store::scan_last_run(&core.store, &conn.id, "attachments")?
                     .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
                     .map(|d| d.with_timezone(&tz).date_naive())
                     .unwrap_or(today - chrono::Duration::days(7)),
@@ -1164,7 +1065,7 @@ pub fn start_omie_attachment_scan(cx: &Arc<Ctx>, connection_id: &str, opts: Omie
                 page += 1;
             }
             if !dry_run {
-                super::set_scan_last_run(&core.store, &conn.id, "attachments", &scan_started)?;
+                store::set_scan_last_run(&core.store, &conn.id, "attachments", &scan_started)?;
             }
             Ok(())
         },
@@ -1180,14 +1081,7 @@ pub fn start_omie_attachment_retry(cx: &Arc<Ctx>, connection_id: &str) -> CoreRe
         json!({}),
         false,
         move |core, client, conn, ctx, settings, _| async move {
-            let todo: Vec<PendingTransfer> = core.store.read(|c| {
-            let mut st = c.prepare(
-                "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, local_path FROM omie_attachment_transfers
-                 WHERE connection_id=?1 AND status IN ('pending','processing','failed') AND attempts < max_attempts ORDER BY created_at",
-            )?;
-            let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })?;
+            let todo: Vec<PendingTransfer> = store::pending_transfers(&core.store, &conn.id)?;
             ctx.log_t(
                 "info",
                 "attachments.reprocessing",
@@ -1231,18 +1125,7 @@ pub fn start_omie_attachment_retry(cx: &Arc<Ctx>, connection_id: &str) -> CoreRe
 
 /// The NF-e number of a receipt already synced into the local store, if any.
 pub fn omie_receipt_nf(cx: &Ctx, connection_id: &str, receipt_id: &str) -> Option<String> {
-    cx.store
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT numero_nfe FROM omie_recebimentos WHERE connection_id=?1 AND id=?2",
-                params![connection_id, receipt_id],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .ok()
-            .flatten())
-        })
-        .ok()
-        .flatten()
+    store::receipt_nf(&cx.store, connection_id, receipt_id).ok().flatten()
 }
 
 /// Uploads a local file to a record (`omie_attachment_upload`).
@@ -1293,101 +1176,17 @@ pub fn omie_attachment_transfers(
     status: Option<&str>,
     limit: u32,
 ) -> CoreResult<Vec<OmieAttachmentTransfer>> {
-    cx.store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
-                    transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
-             FROM omie_attachment_transfers WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
-             ORDER BY updated_at DESC, rowid DESC LIMIT ?3",
-        )?;
-        let rows = st.query_map(params![connection_id, status, limit.clamp(1, 5000)], transfer_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    store::transfers(&cx.store, connection_id, status, limit.clamp(1, 5000))
 }
 
 pub fn omie_attachment_transfer_detail(cx: &Ctx, transfer_id: &str) -> CoreResult<OmieTransferDetail> {
-    cx.store.read(|c| {
-        let transfer = c
-            .query_row(
-                "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
-                        transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
-                 FROM omie_attachment_transfers WHERE id=?1",
-                [transfer_id],
-                transfer_from_row,
-            )
-            .optional()?
-            .ok_or_else(|| CoreError::NotFound { what: format!("Attachment transfer {transfer_id}") })?;
-        let mut st = c.prepare(
-            "SELECT origin_attachment_id, file_name, dest_name, size_bytes, sha256, cod_int_anexo, dest_attachment_id, status, attempts, error, updated_at
-             FROM omie_attachment_files WHERE transfer_id=?1 ORDER BY file_name",
-        )?;
-        let files = st
-            .query_map([transfer_id], |r| {
-                Ok(OmieAttachmentFile {
-                    origin_attachment_id: r.get(0)?,
-                    file_name: r.get(1)?,
-                    dest_name: r.get(2)?,
-                    size_bytes: r.get(3)?,
-                    sha256: r.get(4)?,
-                    cod_int_anexo: r.get(5)?,
-                    dest_attachment_id: r.get(6)?,
-                    status: r.get(7)?,
-                    attempts: r.get(8)?,
-                    error: r.get(9)?,
-                    updated_at: r.get(10)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(OmieTransferDetail { transfer, files })
-    })
+    store::transfer_detail(&cx.store, transfer_id)?
+        .ok_or_else(|| CoreError::NotFound { what: format!("Attachment transfer {transfer_id}") })
 }
 
 /// The integration map: which origin went to which destination, with the NF number.
 pub fn omie_attachment_map(cx: &Ctx, connection_id: &str) -> CoreResult<Vec<OmieAttachmentMapEntry>> {
-    cx.store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at
-             FROM omie_attachment_map WHERE connection_id=?1 ORDER BY updated_at DESC",
-        )?;
-        let rows = st.query_map([connection_id], |r| {
-            Ok(OmieAttachmentMapEntry {
-                origin_table: r.get(0)?,
-                origin_id: r.get(1)?,
-                dest_table: r.get(2)?,
-                dest_id: r.get(3)?,
-                nf_number: r.get(4)?,
-                files: r.get(5)?,
-                created_at: r.get(6)?,
-                updated_at: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
-}
-
-fn transfer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieAttachmentTransfer> {
-    Ok(OmieAttachmentTransfer {
-        id: r.get(0)?,
-        connection_id: r.get(1)?,
-        origin_table: r.get(2)?,
-        origin_id: r.get(3)?,
-        dest_table: r.get(4)?,
-        dest_id: r.get(5)?,
-        nf_number: r.get(6)?,
-        local_path: r.get(7)?,
-        status: r.get(8)?,
-        attempts: r.get(9)?,
-        max_attempts: r.get(10)?,
-        transferred: r.get(11)?,
-        duplicates: r.get(12)?,
-        failed: r.get(13)?,
-        duration_ms: r.get(14)?,
-        last_error: r.get(15)?,
-        last_error_code: r.get(16)?,
-        job_id: r.get(17)?,
-        created_at: r.get(18)?,
-        updated_at: r.get(19)?,
-    })
+    store::attachment_map(&cx.store, connection_id)
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 //! second record for the same client. An invalid CNPJ/CPF is quarantined with a plain reason and
 //! the rest of the batch goes on.
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
 use super::omie_connection;
+use super::store;
 use super::OmieError;
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
@@ -94,47 +94,25 @@ pub struct MatchCounts {
 }
 
 /// Matches the clients fetched since `since` (RFC 3339) into local client records.
-pub fn match_clients(store: &Store, ctx: &JobCtx, conn: &Connection, since: &str) -> CoreResult<MatchCounts> {
-    let rows: Vec<String> = store.read(|c| {
-        let exists: bool = c
-            .query_row("SELECT 1 FROM sqlite_master WHERE type='table' AND name='omie_clientes'", [], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !exists {
-            return Ok(vec![]);
-        }
-        let mut st = c.prepare(
-            "SELECT raw FROM omie_clientes WHERE connection_id=?1 AND fetched_at>=?2 AND deleted_at IS NULL ORDER BY rowid",
-        )?;
-        let r = st.query_map(params![conn.id, since], |r| r.get::<_, String>(0))?;
-        Ok(r.collect::<Result<Vec<_>, _>>()?)
-    })?;
+pub fn match_clients(db: &Store, ctx: &JobCtx, conn: &Connection, since: &str) -> CoreResult<MatchCounts> {
+    let rows = store::clients_fetched_since(db, &conn.id, since)?;
     let mut counts = MatchCounts::default();
     for chunk in rows.chunks(500) {
-        let (c, problems) = store.write(|tx| {
-            let mut c = MatchCounts::default();
-            let mut problems = vec![];
-            for raw in chunk {
-                let Ok(v) = serde_json::from_str::<Value>(raw) else { continue };
-                match upsert_one(tx, conn, &v)? {
-                    Outcome::Linked => c.linked_by_document += 1,
-                    Outcome::ByCode => c.matched_by_code += 1,
-                    Outcome::Created => c.created += 1,
-                    Outcome::Invalid(e) => {
-                        c.invalid += 1;
-                        let code = code_of(&v);
-                        tx.execute(
-                            "INSERT INTO sync_quarantine (connection_id, erp, resource, record_id, reason, raw, run_id, at)
-                             VALUES (?1, 'omie', 'clientes', ?2, ?3, ?4, NULL, ?5)
-                             ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, at=excluded.at",
-                            params![conn.id, code, e.to_string(), raw, now_utc()],
-                        )?;
-                        problems.push(e);
-                    }
+        let fetched: Vec<FetchedClient<'_>> = chunk.iter().filter_map(|raw| FetchedClient::read(raw)).collect();
+        // One transaction per chunk; invalid documents are quarantined in it.
+        let mut c = MatchCounts::default();
+        let mut problems = vec![];
+        for outcome in store::match_client_batch(db, &conn.id, &fetched)? {
+            match outcome {
+                Outcome::Linked => c.linked_by_document += 1,
+                Outcome::ByCode => c.matched_by_code += 1,
+                Outcome::Created => c.created += 1,
+                Outcome::Invalid(e) => {
+                    c.invalid += 1;
+                    problems.push(e);
                 }
             }
-            Ok((c, problems))
-        })?;
+        }
         for p in problems.iter().take(20) {
             match p {
                 OmieError::InvalidTaxId { document, code, name } => ctx.log_t(
@@ -160,7 +138,8 @@ pub fn match_clients(store: &Store, ctx: &JobCtx, conn: &Connection, since: &str
     Ok(counts)
 }
 
-enum Outcome {
+/// What matching one fetched client did.
+pub(super) enum Outcome {
     Linked,
     ByCode,
     Created,
@@ -175,89 +154,46 @@ fn code_of(v: &Value) -> String {
     }
 }
 
-fn upsert_one(tx: &rusqlite::Transaction<'_>, conn: &Connection, v: &Value) -> CoreResult<Outcome> {
-    let code = code_of(v);
-    let name = v.get("razao_social").and_then(Value::as_str).unwrap_or("").to_string();
-    let email = v.get("email").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-    let raw_doc = v.get("cnpj_cpf").and_then(Value::as_str).unwrap_or("");
-    let doc = normalize_document(raw_doc);
-    let kind = document_kind(&doc);
-    let now = now_utc();
-    // 1. Already linked by Omie's code.
-    let by_code: Option<String> = tx
-        .query_row(
-            "SELECT id FROM omie_local_clients WHERE connection_id=?1 AND omie_codigo=?2",
-            params![conn.id, code],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(id) = by_code {
-        tx.execute(
-            "UPDATE omie_local_clients SET name=?2, email=coalesce(?3, email), matched_by='omie_codigo', updated_at=?4,
-                    document=CASE WHEN ?5 IS NOT NULL THEN ?5 ELSE document END,
-                    document_kind=CASE WHEN ?5 IS NOT NULL THEN ?6 ELSE document_kind END
-             WHERE id=?1",
-            params![id, name, email, now, kind.map(|_| doc.clone()), kind],
-        )?;
-        if !doc.is_empty() && kind.is_none() {
-            return Ok(Outcome::Invalid(OmieError::InvalidTaxId { document: raw_doc.to_string(), code, name }));
-        }
-        return Ok(Outcome::ByCode);
-    }
-    let Some(kind) = kind else {
-        return Ok(Outcome::Invalid(OmieError::InvalidTaxId { document: raw_doc.to_string(), code, name }));
-    };
-    // 2. First time: a local record with the same document and no Omie code yet.
-    let by_doc: Option<String> = tx
-        .query_row(
-            "SELECT id FROM omie_local_clients WHERE connection_id=?1 AND document=?2 AND omie_codigo IS NULL
-             ORDER BY created_at LIMIT 1",
-            params![conn.id, doc],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(id) = by_doc {
-        tx.execute(
-            "UPDATE omie_local_clients SET omie_codigo=?2, name=CASE WHEN name='' THEN ?3 ELSE name END,
-                    email=coalesce(email, ?4), matched_by='document', updated_at=?5, document_kind=?6 WHERE id=?1",
-            params![id, code, name, email, now, kind],
-        )?;
-        return Ok(Outcome::Linked);
-    }
-    // 3. New client.
-    tx.execute(
-        "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'created', ?8, ?8)",
-        params![uuid::Uuid::new_v4().to_string(), conn.id, name, doc, kind, code, email, now],
-    )?;
-    Ok(Outcome::Created)
+/// A client as fetched from Omie, read for matching: its raw JSON, Omie's code, and its CNPJ/CPF
+/// normalised and checked (`kind` is `None` when the document is invalid or missing).
+pub(super) struct FetchedClient<'a> {
+    pub raw: &'a str,
+    pub code: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// The CNPJ/CPF as Omie gave it.
+    pub raw_doc: String,
+    pub doc: String,
+    pub kind: Option<&'static str>,
 }
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieLocalClient> {
-    Ok(OmieLocalClient {
-        id: r.get(0)?,
-        connection_id: r.get(1)?,
-        name: r.get(2)?,
-        document: r.get(3)?,
-        document_kind: r.get(4)?,
-        omie_codigo: r.get(5)?,
-        email: r.get(6)?,
-        matched_by: r.get(7)?,
-        created_at: r.get(8)?,
-        updated_at: r.get(9)?,
-    })
+impl<'a> FetchedClient<'a> {
+    /// Reads a stored client record (`None` when it is not JSON).
+    fn read(raw: &'a str) -> Option<FetchedClient<'a>> {
+        let v = serde_json::from_str::<Value>(raw).ok()?;
+        let raw_doc = v.get("cnpj_cpf").and_then(Value::as_str).unwrap_or("").to_string();
+        let doc = normalize_document(&raw_doc);
+        let kind = document_kind(&doc);
+        Some(FetchedClient {
+            raw,
+            code: code_of(&v),
+            name: v.get("razao_social").and_then(Value::as_str).unwrap_or("").to_string(),
+            email: v.get("email").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string),
+            raw_doc,
+            doc,
+            kind,
+        })
+    }
+
+    /// The problem of a client whose CNPJ/CPF is invalid.
+    pub(super) fn invalid_tax_id(&self) -> OmieError {
+        OmieError::InvalidTaxId { document: self.raw_doc.clone(), code: self.code.clone(), name: self.name.clone() }
+    }
 }
 
 /// Local client records of an Omie connection.
 pub fn omie_local_clients(cx: &Ctx, connection_id: &str) -> CoreResult<Vec<OmieLocalClient>> {
-    cx.store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at
-             FROM omie_local_clients WHERE connection_id=?1 ORDER BY name COLLATE NOCASE, id",
-        )?;
-        let rows = st.query_map([connection_id], from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    store::local_clients(&cx.store, connection_id)
 }
 
 /// Adds a local client (e.g. imported from another system) to be matched to Omie by its CNPJ/CPF.
@@ -275,14 +211,7 @@ pub fn omie_add_local_client(cx: &Ctx, connection_id: &str, name: &str, document
     }
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_utc();
-    cx.store.write(|tx| {
-        tx.execute(
-            "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, matched_by, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'manual', ?6, ?6)",
-            params![id, conn.id, name.trim(), doc, kind, now],
-        )?;
-        Ok(())
-    })?;
+    store::insert_manual_local_client(&cx.store, &id, &conn.id, name.trim(), &doc, kind, &now)?;
     Ok(omie_local_clients(cx, connection_id)?.into_iter().find(|c| c.id == id).expect("inserted"))
 }
 

@@ -6,6 +6,7 @@
 //! `omie_attachment_upload`), `omie_po_close_scan` (and `omie_po_close`, `omie_po_close_retry`).
 //! Settings live in the `settings` table under `omie.attachments:<connection id>` and
 //! `omie.po_close:<connection id>`.
+//! Every SQL statement of the room lives in its repository, `store`; the features call it by name.
 
 pub mod attachments;
 pub mod client;
@@ -13,11 +14,11 @@ mod error;
 pub mod limiter;
 pub mod local_clients;
 pub mod po_close;
+mod store;
 pub mod sync;
 
 use std::sync::Arc;
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
@@ -27,7 +28,6 @@ pub use error::OmieError;
 use crate::erp::omie::client::OmieClient;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Connection, ConnectionKind};
-use crate::store::{now_utc, Store};
 use crate::Ctx;
 
 /// Whether an app key is usable, for the UI and notifications.
@@ -63,41 +63,6 @@ pub(crate) fn key_id(base_url: &str, app_key: &str) -> String {
     h.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-/// When a scan last ran (RFC 3339 UTC).
-pub(crate) fn scan_last_run(store: &Store, conn_id: &str, scan: &str) -> CoreResult<Option<String>> {
-    store.read(|c| {
-        Ok(c.query_row(
-            "SELECT last_run_at FROM omie_scan_state WHERE connection_id=?1 AND scan=?2",
-            params![conn_id, scan],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
-    })
-}
-
-pub(crate) fn set_scan_last_run(store: &Store, conn_id: &str, scan: &str, at: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
-            "INSERT INTO omie_scan_state (connection_id, scan, last_run_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(connection_id, scan) DO UPDATE SET last_run_at=excluded.last_run_at",
-            params![conn_id, scan, at],
-        )?;
-        Ok(())
-    })
-}
-
-pub(crate) fn add_preview(store: &Store, job_id: &str, item: &OmiePreviewItem) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
-            "INSERT INTO omie_previews (job_id, seq, payload)
-             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM omie_previews WHERE job_id=?1), ?2)",
-            params![job_id, serde_json::to_string(item).unwrap_or_default()],
-        )?;
-        Ok(())
-    })
-}
-
 /// A date (`yyyy-mm-dd`, `dd/mm/yyyy`) or RFC 3339 instant given by a user, as a calendar date.
 pub(crate) fn parse_since(s: &str) -> CoreResult<chrono::NaiveDate> {
     chrono::DateTime::parse_from_rfc3339(s)
@@ -122,39 +87,22 @@ pub fn omie_client(cx: &Ctx, conn: &Connection) -> CoreResult<OmieClient> {
     let creds = cx.connections().credentials(conn)?;
     let client = OmieClient::new(cx.http.clone(), conn, &creds);
     let kid = key_id(&conn.base_url, &creds.key);
-    let recorded: Option<String> = cx.store.read(|c| {
-        Ok(c.query_row("SELECT blocked_until FROM omie_key_blocks WHERE key_id=?1", [&kid], |r| r.get(0)).optional()?)
-    })?;
+    let recorded = store::key_blocked_until(&cx.store, &kid)?;
     if let Some(until) = recorded.and_then(|u| chrono::DateTime::parse_from_rfc3339(&u).ok()) {
         client.limiter().block_until(&creds.key, until.with_timezone(&chrono::Utc));
     }
-    let store = cx.store.clone();
+    let db = cx.store.clone();
     let conn_id = conn.id.clone();
     Ok(client.on_block(Arc::new(move |_key, until, why| {
-        let _ = store.write(|tx| {
-            tx.execute(
-                "INSERT INTO omie_key_blocks (key_id, connection_id, blocked_until, reason, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(key_id) DO UPDATE SET connection_id=excluded.connection_id,
-                   blocked_until=excluded.blocked_until, reason=excluded.reason, recorded_at=excluded.recorded_at",
-                params![kid, conn_id, until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), why, now_utc()],
-            )?;
-            Ok(())
-        });
+        let until = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let _ = store::record_key_block(&db, &kid, &conn_id, &until, why);
     })))
 }
 
 /// Whether the connection's app key is blocked by Omie, and until when.
 pub fn omie_key_status(cx: &Ctx, connection_id: &str) -> CoreResult<OmieKeyStatus> {
     let conn = omie_connection(cx, connection_id)?;
-    let row: Option<(String, String)> = cx.store.read(|c| {
-        Ok(c.query_row(
-            "SELECT blocked_until, reason FROM omie_key_blocks WHERE connection_id=?1 ORDER BY blocked_until DESC LIMIT 1",
-            [&conn.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-    })?;
+    let row = store::latest_key_block(&cx.store, &conn.id)?;
     let now = chrono::Utc::now();
     let active = row.and_then(|(u, why)| {
         let until = chrono::DateTime::parse_from_rfc3339(&u).ok()?.with_timezone(&chrono::Utc);
@@ -180,15 +128,5 @@ pub fn omie_key_status(cx: &Ctx, connection_id: &str) -> CoreResult<OmieKeyStatu
 
 /// The dry-run preview lines a scan job recorded.
 pub fn omie_preview(cx: &Ctx, job_id: &str) -> CoreResult<Vec<OmiePreviewItem>> {
-    cx.store.read(|c| {
-        let mut st = c.prepare("SELECT payload FROM omie_previews WHERE job_id=?1 ORDER BY seq")?;
-        let rows = st.query_map([job_id], |r| r.get::<_, String>(0))?;
-        let mut out = vec![];
-        for r in rows {
-            if let Ok(item) = serde_json::from_str(&r?) {
-                out.push(item);
-            }
-        }
-        Ok(out)
-    })
+    store::previews(&cx.store, job_id)
 }

@@ -13,14 +13,14 @@
 
 use std::sync::Arc;
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
+use super::store::{self, add_preview, ClosureEnd};
 use super::sync::OmieScanOptions;
-use super::{add_preview, OmieError, OmiePreviewItem};
 use super::{omie_client, omie_connection};
+use super::{OmieError, OmiePreviewItem};
 use crate::erp::omie::client::OmieClient;
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::JobCtx;
@@ -286,24 +286,7 @@ impl Run<'_> {
         payable: Option<&str>,
     ) -> CoreResult<(String, String, u32, u32)> {
         let item = req.item.clone().unwrap_or_default();
-        let now = now_utc();
-        let id = uuid::Uuid::new_v4().to_string();
-        self.core.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO omie_po_closures (id, connection_id, order_number, item, service_invoice_number, service_invoice_id, payable_id, source, status, max_attempts, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?10)
-                 ON CONFLICT(connection_id, order_number, item) DO UPDATE SET
-                   service_invoice_number=coalesce(excluded.service_invoice_number, service_invoice_number),
-                   service_invoice_id=coalesce(excluded.service_invoice_id, service_invoice_id),
-                   payable_id=coalesce(excluded.payable_id, payable_id), max_attempts=excluded.max_attempts",
-                params![id, self.conn.id, req.order_number, item, req.service_invoice_number, req.service_invoice_id, payable, source, self.cfg.max_attempts, now],
-            )?;
-            Ok(tx.query_row(
-                "SELECT id, status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=?3",
-                params![self.conn.id, req.order_number, item],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?)
-        })
+        store::ensure_closure(&self.core.store, &self.conn.id, req, &item, source, payable, self.cfg.max_attempts)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -318,30 +301,20 @@ impl Run<'_> {
         call: Option<&str>,
         err: Option<&CoreError>,
     ) -> CoreResult<()> {
-        self.core.store.write(|tx| {
-            tx.execute(
-                "UPDATE omie_po_closures SET status=?2, outcome=?3, order_id=coalesce(?4, order_id),
-                        previous_stage=coalesce(?5, previous_stage), previous_status=coalesce(?6, previous_status),
-                        new_stage=coalesce(?7, new_stage), new_status=coalesce(?8, new_status), call_used=coalesce(?9, call_used), error=?10, error_code=?11,
-                        job_id=?12, updated_at=?13 WHERE id=?1",
-                params![
-                    rid,
-                    if ok { "succeeded" } else { "failed" },
-                    outcome,
-                    order_id,
-                    prev.map(|p| p.0),
-                    prev.map(|p| status_word(p.1)),
-                    new.map(|p| p.0),
-                    new.map(|p| status_word(p.1)),
-                    call,
-                    err.map(|e| e.to_string()),
-                    err.map(|e| e.code()),
-                    self.job.id(),
-                    now_utc()
-                ],
-            )?;
-            Ok(())
-        })
+        let end = ClosureEnd {
+            status: if ok { "succeeded" } else { "failed" },
+            outcome,
+            order_id,
+            previous_stage: prev.map(|p| p.0),
+            previous_status: prev.map(|p| status_word(p.1)),
+            new_stage: new.map(|p| p.0),
+            new_status: new.map(|p| status_word(p.1)),
+            call_used: call,
+            error: err.map(|e| e.to_string()),
+            error_code: err.map(|e| e.code()),
+            job_id: self.job.id(),
+        };
+        store::finish_closure(&self.core.store, rid, &end)
     }
 
     /// Closes one order; returns its outcome (`closed`, `already_closed`, `planned`).
@@ -351,13 +324,7 @@ impl Run<'_> {
             (String::new(), String::new(), 0, 0)
         } else {
             let row = self.log_row(req, source, payable)?;
-            self.core.store.write(|tx| {
-                tx.execute(
-                    "UPDATE omie_po_closures SET attempts=attempts+1, status='pending', job_id=?2, updated_at=?3 WHERE id=?1",
-                    params![row.0, self.job.id(), now_utc()],
-                )?;
-                Ok(())
-            })?;
+            store::start_closure_attempt(&self.core.store, &row.0, self.job.id())?;
             row
         };
         let r = self.close_inner(req, &rid).await;
@@ -478,37 +445,7 @@ impl Run<'_> {
 }
 
 /// (order number, item, service invoice number and id, source, payable id).
-type PendingClosure = (String, String, Option<String>, Option<String>, String, Option<String>);
-
-fn closure_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmiePoClosure> {
-    Ok(OmiePoClosure {
-        id: r.get(0)?,
-        connection_id: r.get(1)?,
-        order_number: r.get(2)?,
-        item: r.get(3)?,
-        order_id: r.get(4)?,
-        service_invoice_number: r.get(5)?,
-        service_invoice_id: r.get(6)?,
-        payable_id: r.get(7)?,
-        source: r.get(8)?,
-        status: r.get(9)?,
-        outcome: r.get(10)?,
-        attempts: r.get(11)?,
-        max_attempts: r.get(12)?,
-        previous_stage: r.get(13)?,
-        previous_status: r.get(14)?,
-        new_stage: r.get(15)?,
-        new_status: r.get(16)?,
-        call_used: r.get(17)?,
-        error: r.get(18)?,
-        error_code: r.get(19)?,
-        job_id: r.get(20)?,
-        created_at: r.get(21)?,
-        updated_at: r.get(22)?,
-    })
-}
-
-const CLOSURE_COLS: &str = "id, connection_id, order_number, item, order_id, service_invoice_number, service_invoice_id, payable_id, source, status, outcome, attempts, max_attempts, previous_stage, previous_status, new_stage, new_status, call_used, error, error_code, job_id, created_at, updated_at";
+pub(super) type PendingClosure = (String, String, Option<String>, Option<String>, String, Option<String>);
 
 /// The stored closing configuration of a connection (defaults: nothing configured).
 pub fn omie_po_close_config(cx: &Ctx, connection_id: &str) -> CoreResult<OmiePoCloseConfig> {
@@ -615,7 +552,7 @@ pub fn start_omie_po_close_scan(
             let today = chrono::Utc::now().with_timezone(&tz).date_naive();
             let since = match since_given {
                 Some(d) => d,
-                None => super::scan_last_run(&core.store, &conn.id, "po_close")?
+                None => store::scan_last_run(&core.store, &conn.id, "po_close")?
                     .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
                     .map(|d| d.with_timezone(&tz).date_naive())
                     .unwrap_or(today - chrono::Duration::days(7)),
@@ -668,14 +605,7 @@ pub fn start_omie_po_close_scan(
             );
             let run = Run { core: &core, client: &client, conn: &conn, job: &ctx, cfg, dry_run };
             for (order, nf, pid) in found {
-                let done: Option<(String, u32, u32)> = core.store.read(|c| {
-                Ok(c.query_row(
-                    "SELECT status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=''",
-                    params![conn.id, order],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?)
-            })?;
+                let done: Option<(String, u32, u32)> = store::order_closure_state(&core.store, &conn.id, &order)?;
                 match &done {
                     Some((s, _, _)) if s == "succeeded" => {
                         ctx.add_count("already_handled", 1);
@@ -713,7 +643,7 @@ pub fn start_omie_po_close_scan(
                 }
             }
             if !dry_run {
-                super::set_scan_last_run(&core.store, &conn.id, "po_close", &started)?;
+                store::set_scan_last_run(&core.store, &conn.id, "po_close", &started)?;
             }
             Ok(())
         },
@@ -734,14 +664,7 @@ pub fn start_omie_po_close_retry(
         false,
         config,
         move |core, client, conn, ctx, cfg, _| async move {
-            let todo: Vec<PendingClosure> = core.store.read(|c| {
-            let mut st = c.prepare(
-                "SELECT order_number, item, service_invoice_number, service_invoice_id, source, payable_id FROM omie_po_closures
-                 WHERE connection_id=?1 AND status IN ('failed','pending') AND attempts < max_attempts ORDER BY created_at",
-            )?;
-            let rows = st.query_map([&conn.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })?;
+            let todo: Vec<PendingClosure> = store::pending_closures(&core.store, &conn.id)?;
             ctx.log_t(
                 "info",
                 "po_close.reprocessing",
@@ -775,14 +698,7 @@ pub fn omie_po_closures(
     status: Option<&str>,
     limit: u32,
 ) -> CoreResult<Vec<OmiePoClosure>> {
-    cx.store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {CLOSURE_COLS} FROM omie_po_closures WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
-             ORDER BY updated_at DESC, rowid DESC LIMIT ?3"
-        ))?;
-        let rows = st.query_map(params![connection_id, status, limit.clamp(1, 5000)], closure_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    store::closures(&cx.store, connection_id, status, limit.clamp(1, 5000))
 }
 
 #[cfg(test)]

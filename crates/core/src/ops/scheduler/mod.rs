@@ -25,17 +25,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+mod store;
+
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{ApiError, CoreError, CoreResult};
 use crate::model::{Connection, Job, JobStatus};
-use crate::store::settings::{self as setting, Setting};
+use crate::store::settings::Setting;
 use crate::Ctx;
 
 /// How often [`spawn_loop`] evaluates the schedules.
@@ -62,7 +63,7 @@ const PAUSED: Setting<String> = Setting::text("schedules_paused");
 pub struct Schedule {
     pub id: String,
     pub name: String,
-    /// The job kind given to `Ctx::start_job` (`sync_contifico`, `sync_omie`...).
+    /// The job kind given to `ops::data::start_job` (`sync_contifico`, `sync_omie`...).
     pub kind: String,
     pub connection_id: Option<String>,
     pub connection_name: Option<String>,
@@ -126,7 +127,7 @@ pub enum RunOutcome {
     SkippedOverlap,
     /// Due while BackOffice was not running or the computer slept, longer ago than the catch-up window.
     SkippedMissed,
-    /// `Ctx::start_job` refused (unknown kind, missing connection...): see `reason`.
+    /// `ops::data::start_job` refused (unknown kind, missing connection...): see `reason`.
     FailedToStart,
 }
 
@@ -332,7 +333,7 @@ pub fn decide(s: &Schedule, now: DateTime<Utc>, previous_job_active: bool) -> Co
 }
 
 /// Evaluates every enabled schedule at `now` and starts the jobs that are due through
-/// [`Ctx::start_job`]. Returns the run records written (started, skipped, failed to start).
+/// [`crate::ops::data::start_job`]. Returns the run records written (started, skipped, failed to start).
 /// Does nothing while all schedules are paused. A schedule that cannot be evaluated is logged and
 /// the others go on.
 pub fn tick(core: &Arc<Ctx>, now: DateTime<Utc>) -> CoreResult<Vec<ScheduleRunRecord>> {
@@ -360,10 +361,7 @@ fn tick_one(core: &Arc<Ctx>, s: &Schedule, now: DateTime<Utc>) -> CoreResult<Opt
         Decision::NotDue { next_due } => {
             let next = fmt_ts(next_due);
             if s.next_due_at.as_deref() != Some(next.as_str()) {
-                core.store.write(|tx| {
-                    tx.execute("UPDATE schedules SET next_due_at=?2 WHERE id=?1", params![s.id, next])?;
-                    Ok(())
-                })?;
+                store::set_next_due(&core.store, &s.id, &next)?;
             }
             Ok(None)
         }
@@ -382,7 +380,7 @@ fn tick_one(core: &Arc<Ctx>, s: &Schedule, now: DateTime<Utc>) -> CoreResult<Opt
             match claim_and_record(core, s, due, next, &rec)? {
                 Some(id) => {
                     tracing::info!(schedule = %s.name, outcome = outcome.as_str(), "schedule skipped a run");
-                    Ok(Some(run_record(core, id)?))
+                    Ok(Some(store::run_record(&core.store, id)?))
                 }
                 None => Ok(None),
             }
@@ -402,7 +400,7 @@ fn tick_one(core: &Arc<Ctx>, s: &Schedule, now: DateTime<Utc>) -> CoreResult<Opt
                 )
             });
             let id = start_and_record(core, s, RunTrigger::Schedule, due, now, note)?.0;
-            Ok(Some(run_record(core, id)?))
+            Ok(Some(store::run_record(&core.store, id)?))
         }
     }
 }
@@ -414,21 +412,6 @@ struct NewRun {
     outcome: RunOutcome,
     job_id: Option<String>,
     reason: Option<String>,
-}
-
-fn insert_run(tx: &rusqlite::Transaction<'_>, schedule_id: &str, r: &NewRun) -> CoreResult<i64> {
-    tx.execute(
-        "INSERT INTO schedule_runs (schedule_id, trigger, due_at, started_at, outcome, job_id, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![schedule_id, r.trigger.as_str(), fmt_ts(r.due), fmt_ts(r.at), r.outcome.as_str(), r.job_id, r.reason],
-    )?;
-    let id = tx.last_insert_rowid();
-    tx.execute(
-        "DELETE FROM schedule_runs WHERE schedule_id=?1 AND id <= (
-             SELECT id FROM schedule_runs WHERE schedule_id=?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-        params![schedule_id, HISTORY_KEEP],
-    )?;
-    Ok(id)
 }
 
 /// Moves the schedule's position from what `s` holds to `until`, only if no one else moved it since
@@ -460,20 +443,7 @@ fn claim_and_record_tx(
     next: DateTime<Utc>,
     run: Option<&NewRun>,
 ) -> CoreResult<(bool, Option<i64>)> {
-    core.store.write(|tx| {
-        let n = tx.execute(
-            "UPDATE schedules SET handled_until=?3, next_due_at=?4 WHERE id=?1 AND handled_until=?2 AND enabled=1",
-            params![s.id, s.handled_until, fmt_ts(until), fmt_ts(next)],
-        )?;
-        if n == 0 {
-            return Ok((false, None));
-        }
-        let id = match run {
-            Some(r) => Some(insert_run(tx, &s.id, r)?),
-            None => None,
-        };
-        Ok((true, id))
-    })
+    store::claim(&core.store, s, until, next, run)
 }
 
 /// Starts the schedule's job and records the outcome. Returns the record id and the job if started,
@@ -499,15 +469,7 @@ fn start_and_record(
         }
     }
     let rec = NewRun { trigger, due, at: now, outcome, job_id: job_id.clone(), reason };
-    let id = core.store.write(|tx| {
-        if let Some(j) = &job_id {
-            tx.execute(
-                "UPDATE schedules SET last_run_at=?2, last_job_id=?3 WHERE id=?1",
-                params![s.id, fmt_ts(now), j],
-            )?;
-        }
-        insert_run(tx, &s.id, &rec)
-    })?;
+    let id = store::record_start(&core.store, &s.id, now, &rec)?;
     Ok((id, started))
 }
 
@@ -683,80 +645,6 @@ fn check(core: &Ctx, input: &ScheduleInput) -> CoreResult<Checked> {
 // ---------------------------------------------------------------------------------------------
 // Store
 
-const SCHEDULE_COLS: &str =
-    "s.id, s.name, s.kind, s.connection_id, c.name, s.params, s.cron, s.timezone, s.every_minutes,
-    s.enabled, s.catch_up_minutes, s.anchor_at, s.handled_until, s.last_run_at, s.last_job_id, s.next_due_at,
-    (SELECT outcome FROM schedule_runs r WHERE r.schedule_id = s.id ORDER BY r.id DESC LIMIT 1),
-    s.default_key, s.created_at, s.updated_at";
-
-fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
-    let params: String = r.get(5)?;
-    let outcome: Option<String> = r.get(16)?;
-    Ok(Schedule {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        kind: r.get(2)?,
-        connection_id: r.get(3)?,
-        connection_name: r.get(4)?,
-        params: serde_json::from_str(&params).unwrap_or(serde_json::Value::Null),
-        cron: r.get(6)?,
-        timezone: r.get(7)?,
-        every_minutes: r.get(8)?,
-        enabled: r.get(9)?,
-        catch_up_minutes: r.get(10)?,
-        anchor_at: r.get(11)?,
-        handled_until: r.get(12)?,
-        last_run_at: r.get(13)?,
-        last_job_id: r.get(14)?,
-        next_due_at: r.get(15)?,
-        last_outcome: outcome.as_deref().and_then(RunOutcome::parse),
-        default_key: r.get(17)?,
-        created_at: r.get(18)?,
-        updated_at: r.get(19)?,
-    })
-}
-
-const RUN_COLS: &str = "r.id, r.schedule_id, s.name, s.kind, s.connection_id, r.trigger, r.due_at, r.started_at,
-    r.outcome, r.job_id, r.reason, j.status, j.finished_at, j.counts, j.error";
-
-fn run_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRunRecord> {
-    let trigger: String = r.get(5)?;
-    let outcome: String = r.get(8)?;
-    let status: Option<String> = r.get(11)?;
-    let counts: Option<String> = r.get(13)?;
-    let error: Option<String> = r.get(14)?;
-    Ok(ScheduleRunRecord {
-        id: r.get(0)?,
-        schedule_id: r.get(1)?,
-        schedule_name: r.get(2)?,
-        kind: r.get(3)?,
-        connection_id: r.get(4)?,
-        trigger: if trigger == "manual" { RunTrigger::Manual } else { RunTrigger::Schedule },
-        due_at: r.get(6)?,
-        started_at: r.get(7)?,
-        outcome: RunOutcome::parse(&outcome).unwrap_or(RunOutcome::FailedToStart),
-        job_id: r.get(9)?,
-        reason: r.get(10)?,
-        job_status: status.as_deref().map(JobStatus::parse),
-        job_finished_at: r.get(12)?,
-        counts: counts.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
-        job_error: error.and_then(|e| serde_json::from_str(&e).ok()),
-    })
-}
-
-fn run_record(core: &Ctx, id: i64) -> CoreResult<ScheduleRunRecord> {
-    core.store.read(|c| {
-        Ok(c.query_row(
-            &format!(
-                "SELECT {RUN_COLS} FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id
-                 LEFT JOIN jobs j ON j.id = r.job_id WHERE r.id = ?1"
-            ),
-            [id],
-            run_from_row,
-        )?)
-    })
-}
-
 fn next_due_for(c: &Checked, anchor: DateTime<Utc>, handled: DateTime<Utc>) -> CoreResult<Option<String>> {
     if !c.enabled {
         return Ok(None);
@@ -786,41 +674,11 @@ fn next_due_for(c: &Checked, anchor: DateTime<Utc>, handled: DateTime<Utc>) -> C
     Ok(Some(fmt_ts(Timing::of(&s)?.next_after(handled)?)))
 }
 
-fn insert_schedule(
-    tx: &rusqlite::Transaction<'_>,
-    c: &Checked,
-    default_key: Option<&str>,
-    now: DateTime<Utc>,
-) -> CoreResult<String> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let next = next_due_for(c, now, now)?;
-    tx.execute(
-        "INSERT INTO schedules (id, name, kind, connection_id, params, cron, timezone, every_minutes, enabled,
-             catch_up_minutes, anchor_at, handled_until, next_due_at, default_key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?11, ?11)",
-        params![
-            id,
-            c.name,
-            c.kind,
-            c.connection_id,
-            c.params.to_string(),
-            c.cron,
-            c.timezone,
-            c.every_minutes,
-            c.enabled,
-            c.catch_up_minutes,
-            fmt_ts(now),
-            next,
-            default_key
-        ],
-    )?;
-    Ok(id)
-}
-
 /// Adds a schedule as of `now` (nothing before `now` is due).
 pub fn add_at(core: &Ctx, input: &ScheduleInput, now: DateTime<Utc>) -> CoreResult<Schedule> {
     let c = check(core, input)?;
-    let id = core.store.write(|tx| insert_schedule(tx, &c, None, now))?;
+    let next = next_due_for(&c, now, now)?;
+    let id = store::add(&core.store, &c, next.as_deref(), now)?;
     get_schedule(core, &id)
 }
 
@@ -840,30 +698,7 @@ pub fn update_at(core: &Ctx, id: &str, input: &ScheduleInput, now: DateTime<Utc>
         (parse_ts(&old.anchor_at)?, old_handled)
     };
     let next = next_due_for(&c, anchor, handled)?;
-    core.store.write(|tx| {
-        tx.execute(
-            "UPDATE schedules SET name=?2, kind=?3, connection_id=?4, params=?5, cron=?6, timezone=?7, every_minutes=?8,
-                 enabled=?9, catch_up_minutes=?10, anchor_at=?11, handled_until=?12, next_due_at=?13, updated_at=?14
-             WHERE id=?1",
-            params![
-                id,
-                c.name,
-                c.kind,
-                c.connection_id,
-                c.params.to_string(),
-                c.cron,
-                c.timezone,
-                c.every_minutes,
-                c.enabled,
-                c.catch_up_minutes,
-                fmt_ts(anchor),
-                fmt_ts(handled),
-                next,
-                fmt_ts(now)
-            ],
-        )?;
-        Ok(())
-    })?;
+    store::update(&core.store, id, &c, anchor, handled, next.as_deref(), now)?;
     get_schedule(core, id)
 }
 
@@ -877,13 +712,7 @@ pub fn set_enabled_at(core: &Ctx, id: &str, enabled: bool, now: DateTime<Utc>) -
     let handled =
         if enabled && !s.enabled { parse_ts(&s.handled_until)?.max(now) } else { parse_ts(&s.handled_until)? };
     let next = next_due_for(&c, parse_ts(&s.anchor_at)?, handled)?;
-    core.store.write(|tx| {
-        tx.execute(
-            "UPDATE schedules SET enabled=?2, handled_until=?3, next_due_at=?4, updated_at=?5 WHERE id=?1",
-            params![id, enabled, fmt_ts(handled), next, fmt_ts(now)],
-        )?;
-        Ok(())
-    })?;
+    store::set_enabled(&core.store, id, enabled, handled, next.as_deref(), now)?;
     get_schedule(core, id)
 }
 
@@ -899,20 +728,7 @@ pub fn set_paused_all_at(core: &Ctx, paused: bool, now: DateTime<Utc>) -> CoreRe
             moved.push((s.id.clone(), next));
         }
     }
-    core.store.write(|tx| {
-        if paused {
-            setting::put(tx, &PAUSED, &"1".to_string())?;
-        } else {
-            setting::delete(tx, &PAUSED)?;
-        }
-        for (id, next) in &moved {
-            tx.execute(
-                "UPDATE schedules SET handled_until=?2, next_due_at=?3 WHERE id=?1",
-                params![id, fmt_ts(now), next],
-            )?;
-        }
-        Ok(())
-    })
+    store::set_paused_all(&core.store, paused, &moved, now)
 }
 
 /// "Run now" as of `now`: starts the schedule's job at once (even while paused), records it and
@@ -954,21 +770,15 @@ pub fn ensure_defaults_at(core: &Ctx, connection_id: &str, now: DateTime<Utc>) -
             (conn.id.clone(), k, input(format!("{}: {n}", label(k)), k, cid, cron, *enabled))
         })
         .collect();
-    let checked: Vec<(String, &str, Checked)> =
-        wanted.into_iter().map(|(scope, key, i)| Ok((scope, key, check(core, &i)?))).collect::<CoreResult<_>>()?;
-    let ids = core.store.write(|tx| {
-        let mut ids = vec![];
-        for (scope, key, c) in &checked {
-            let fresh = tx.execute(
-                "INSERT OR IGNORE INTO schedule_defaults (scope, default_key, offered_at) VALUES (?1, ?2, ?3)",
-                params![scope, key, fmt_ts(now)],
-            )? == 1;
-            if fresh {
-                ids.push(insert_schedule(tx, c, Some(key), now)?);
-            }
-        }
-        Ok(ids)
-    })?;
+    let checked: Vec<(String, &str, Checked, Option<String>)> = wanted
+        .into_iter()
+        .map(|(scope, key, i)| {
+            let c = check(core, &i)?;
+            let next = next_due_for(&c, now, now)?;
+            Ok((scope, key, c, next))
+        })
+        .collect::<CoreResult<_>>()?;
+    let ids = store::add_defaults(&core.store, &checked, now)?;
     ids.iter().map(|id| get_schedule(core, id)).collect()
 }
 
@@ -987,30 +797,11 @@ fn input_of(s: &Schedule) -> ScheduleInput {
 }
 
 pub fn list_schedules(cx: &Ctx) -> CoreResult<Vec<Schedule>> {
-    cx.store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
-             ORDER BY s.name COLLATE NOCASE, s.created_at"
-        ))?;
-        let rows = st.query_map([], schedule_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    store::list(&cx.store)
 }
 
 pub fn get_schedule(cx: &Ctx, id: &str) -> CoreResult<Schedule> {
-    cx.store
-        .read(|c| {
-            Ok(c.query_row(
-                &format!(
-                    "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
-                     WHERE s.id = ?1"
-                ),
-                [id],
-                schedule_from_row,
-            )
-            .optional()?)
-        })?
-        .ok_or_else(|| CoreError::NotFound { what: format!("Schedule {id}") })
+    store::get(&cx.store, id)?.ok_or_else(|| CoreError::NotFound { what: format!("Schedule {id}") })
 }
 
 /// A schedule by id, else by name (case-insensitive); an ambiguous name is refused with the ids.
@@ -1043,8 +834,7 @@ pub fn update_schedule(cx: &Ctx, id: &str, input: &ScheduleInput) -> CoreResult<
 
 /// Removes a schedule and its run history (the jobs it started stay on the Jobs page).
 pub fn remove_schedule(cx: &Ctx, id: &str) -> CoreResult<()> {
-    let n = cx.store.write(|tx| Ok(tx.execute("DELETE FROM schedules WHERE id=?1", [id])?))?;
-    if n == 0 {
+    if !store::remove(&cx.store, id)? {
         return Err(CoreError::NotFound { what: format!("Schedule {id}") });
     }
     Ok(())
@@ -1065,15 +855,7 @@ pub fn run_schedule_now(cx: &Arc<Ctx>, id: &str) -> CoreResult<Job> {
 
 /// Run records, newest first: of one schedule, or of all with `None`.
 pub fn schedule_history(cx: &Ctx, schedule_id: Option<&str>, limit: u32) -> CoreResult<Vec<ScheduleRunRecord>> {
-    cx.store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {RUN_COLS} FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id
-             LEFT JOIN jobs j ON j.id = r.job_id
-             WHERE (?1 IS NULL OR r.schedule_id = ?1) ORDER BY r.id DESC LIMIT ?2"
-        ))?;
-        let rows = st.query_map(params![schedule_id, limit], run_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    store::history(&cx.store, schedule_id, limit)
 }
 
 /// Whether "pause all schedules" is on (a database error reads as not paused).

@@ -1,0 +1,756 @@
+//! The Omie room's repository: every SQL statement of the Omie features lives here (scan state,
+//! dry-run previews, app-key blocks, local client records, attachment transfers, purchase-order
+//! closures). The features call these named functions and never see SQL nor rusqlite, so a second
+//! database backend means a second repository, not new features. One function is one transaction
+//! (or one read) of the features it serves.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::attachments::{
+    OmieAttachmentFile, OmieAttachmentMapEntry, OmieAttachmentTransfer, OmieTransferDetail, PendingTransfer,
+};
+use super::local_clients::{FetchedClient, OmieLocalClient, Outcome};
+use super::po_close::{OmieCloseRequest, OmiePoClosure, PendingClosure};
+use super::OmiePreviewItem;
+use crate::error::CoreResult;
+use crate::store::{now_utc, Store};
+
+// ---- Scans and previews -------------------------------------------------------------------------
+
+/// When a scan (`attachments`, `po_close`) of a connection last ran (RFC 3339 UTC).
+pub(super) fn scan_last_run(store: &Store, conn_id: &str, scan: &str) -> CoreResult<Option<String>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT last_run_at FROM omie_scan_state WHERE connection_id=?1 AND scan=?2",
+            params![conn_id, scan],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+    })
+}
+
+/// Records when a scan of a connection last ran.
+pub(super) fn set_scan_last_run(store: &Store, conn_id: &str, scan: &str, at: &str) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_scan_state (connection_id, scan, last_run_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(connection_id, scan) DO UPDATE SET last_run_at=excluded.last_run_at",
+            params![conn_id, scan, at],
+        )?;
+        Ok(())
+    })
+}
+
+/// Appends a line to a job's dry-run preview.
+pub(super) fn add_preview(store: &Store, job_id: &str, item: &OmiePreviewItem) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_previews (job_id, seq, payload)
+             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM omie_previews WHERE job_id=?1), ?2)",
+            params![job_id, serde_json::to_string(item).unwrap_or_default()],
+        )?;
+        Ok(())
+    })
+}
+
+/// The dry-run preview lines a job recorded, in order (a line that no longer parses is skipped).
+pub(super) fn previews(store: &Store, job_id: &str) -> CoreResult<Vec<OmiePreviewItem>> {
+    store.read(|c| {
+        let mut st = c.prepare("SELECT payload FROM omie_previews WHERE job_id=?1 ORDER BY seq")?;
+        let rows = st.query_map([job_id], |r| r.get::<_, String>(0))?;
+        let mut out = vec![];
+        for r in rows {
+            if let Ok(item) = serde_json::from_str(&r?) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    })
+}
+
+// ---- App-key blocks -----------------------------------------------------------------------------
+
+/// When the recorded block of an app key (by its key id) ends, if a block was recorded.
+pub(super) fn key_blocked_until(store: &Store, key_id: &str) -> CoreResult<Option<String>> {
+    store.read(|c| {
+        Ok(c.query_row("SELECT blocked_until FROM omie_key_blocks WHERE key_id=?1", [key_id], |r| r.get(0))
+            .optional()?)
+    })
+}
+
+/// Records (or replaces) the block Omie put on an app key, stamped now.
+pub(super) fn record_key_block(
+    store: &Store,
+    key_id: &str,
+    conn_id: &str,
+    blocked_until: &str,
+    reason: &str,
+) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_key_blocks (key_id, connection_id, blocked_until, reason, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(key_id) DO UPDATE SET connection_id=excluded.connection_id,
+               blocked_until=excluded.blocked_until, reason=excluded.reason, recorded_at=excluded.recorded_at",
+            params![key_id, conn_id, blocked_until, reason, now_utc()],
+        )?;
+        Ok(())
+    })
+}
+
+/// The connection's recorded key block that ends last: (blocked until, reason).
+pub(super) fn latest_key_block(store: &Store, conn_id: &str) -> CoreResult<Option<(String, String)>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT blocked_until, reason FROM omie_key_blocks WHERE connection_id=?1 ORDER BY blocked_until DESC LIMIT 1",
+            [conn_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+    })
+}
+
+// ---- Local client records -----------------------------------------------------------------------
+
+/// The raw JSON of the connection's live clients fetched since `since`, in fetch order (none when
+/// the clients were never synced).
+pub(super) fn clients_fetched_since(store: &Store, conn_id: &str, since: &str) -> CoreResult<Vec<String>> {
+    store.read(|c| {
+        let exists: bool = c
+            .query_row("SELECT 1 FROM sqlite_master WHERE type='table' AND name='omie_clientes'", [], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !exists {
+            return Ok(vec![]);
+        }
+        let mut st = c.prepare(
+            "SELECT raw FROM omie_clientes WHERE connection_id=?1 AND fetched_at>=?2 AND deleted_at IS NULL ORDER BY rowid",
+        )?;
+        let r = st.query_map(params![conn_id, since], |r| r.get::<_, String>(0))?;
+        Ok(r.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Matches a batch of fetched clients into local client records in one transaction (by Omie's
+/// code, else by document, else a new record) and quarantines those with an invalid CNPJ/CPF;
+/// one outcome per client, in order.
+pub(super) fn match_client_batch(
+    store: &Store,
+    conn_id: &str,
+    clients: &[FetchedClient<'_>],
+) -> CoreResult<Vec<Outcome>> {
+    store.write(|tx| {
+        let mut out = Vec::with_capacity(clients.len());
+        for c in clients {
+            let outcome = upsert_local_client(tx, conn_id, c)?;
+            if let Outcome::Invalid(e) = &outcome {
+                tx.execute(
+                    "INSERT INTO sync_quarantine (connection_id, erp, resource, record_id, reason, raw, run_id, at)
+                     VALUES (?1, 'omie', 'clientes', ?2, ?3, ?4, NULL, ?5)
+                     ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, at=excluded.at",
+                    params![conn_id, c.code, e.to_string(), c.raw, now_utc()],
+                )?;
+            }
+            out.push(outcome);
+        }
+        Ok(out)
+    })
+}
+
+/// One client of [`match_client_batch`], inside its transaction.
+fn upsert_local_client(tx: &rusqlite::Transaction<'_>, conn_id: &str, c: &FetchedClient<'_>) -> CoreResult<Outcome> {
+    let now = now_utc();
+    // 1. Already linked by Omie's code.
+    let by_code: Option<String> = tx
+        .query_row(
+            "SELECT id FROM omie_local_clients WHERE connection_id=?1 AND omie_codigo=?2",
+            params![conn_id, c.code],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = by_code {
+        tx.execute(
+            "UPDATE omie_local_clients SET name=?2, email=coalesce(?3, email), matched_by='omie_codigo', updated_at=?4,
+                    document=CASE WHEN ?5 IS NOT NULL THEN ?5 ELSE document END,
+                    document_kind=CASE WHEN ?5 IS NOT NULL THEN ?6 ELSE document_kind END
+             WHERE id=?1",
+            params![id, c.name, c.email, now, c.kind.map(|_| c.doc.clone()), c.kind],
+        )?;
+        if !c.doc.is_empty() && c.kind.is_none() {
+            return Ok(Outcome::Invalid(c.invalid_tax_id()));
+        }
+        return Ok(Outcome::ByCode);
+    }
+    let Some(kind) = c.kind else {
+        return Ok(Outcome::Invalid(c.invalid_tax_id()));
+    };
+    // 2. First time: a local record with the same document and no Omie code yet.
+    let by_doc: Option<String> = tx
+        .query_row(
+            "SELECT id FROM omie_local_clients WHERE connection_id=?1 AND document=?2 AND omie_codigo IS NULL
+             ORDER BY created_at LIMIT 1",
+            params![conn_id, c.doc],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = by_doc {
+        tx.execute(
+            "UPDATE omie_local_clients SET omie_codigo=?2, name=CASE WHEN name='' THEN ?3 ELSE name END,
+                    email=coalesce(email, ?4), matched_by='document', updated_at=?5, document_kind=?6 WHERE id=?1",
+            params![id, c.code, c.name, c.email, now, kind],
+        )?;
+        return Ok(Outcome::Linked);
+    }
+    // 3. New client.
+    tx.execute(
+        "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'created', ?8, ?8)",
+        params![uuid::Uuid::new_v4().to_string(), conn_id, c.name, c.doc, kind, c.code, c.email, now],
+    )?;
+    Ok(Outcome::Created)
+}
+
+fn local_client_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieLocalClient> {
+    Ok(OmieLocalClient {
+        id: r.get(0)?,
+        connection_id: r.get(1)?,
+        name: r.get(2)?,
+        document: r.get(3)?,
+        document_kind: r.get(4)?,
+        omie_codigo: r.get(5)?,
+        email: r.get(6)?,
+        matched_by: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+    })
+}
+
+/// The local client records of a connection, by name.
+pub(super) fn local_clients(store: &Store, conn_id: &str) -> CoreResult<Vec<OmieLocalClient>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at
+             FROM omie_local_clients WHERE connection_id=?1 ORDER BY name COLLATE NOCASE, id",
+        )?;
+        let rows = st.query_map([conn_id], local_client_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Adds a local client entered by hand (`matched_by = manual`), to be matched by its document.
+pub(super) fn insert_manual_local_client(
+    store: &Store,
+    id: &str,
+    conn_id: &str,
+    name: &str,
+    document: &str,
+    document_kind: &str,
+    now: &str,
+) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, matched_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'manual', ?6, ?6)",
+            params![id, conn_id, name, document, document_kind, now],
+        )?;
+        Ok(())
+    })
+}
+
+// ---- Attachment transfers -----------------------------------------------------------------------
+
+/// The id of the transfer row of a pair, created pending when new (a given NF number or local
+/// path is kept on an existing row).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ensure_transfer(
+    store: &Store,
+    conn_id: &str,
+    origin_table: &str,
+    origin_id: &str,
+    dest_table: &str,
+    dest_id: &str,
+    nf_number: Option<&str>,
+    local_path: Option<&str>,
+    max_attempts: u32,
+) -> CoreResult<String> {
+    let now = now_utc();
+    let id = uuid::Uuid::new_v4().to_string();
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_attachment_transfers (id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, max_attempts, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?10)
+             ON CONFLICT(connection_id, origin_table, origin_id, dest_table, dest_id) DO UPDATE SET
+               nf_number=coalesce(excluded.nf_number, nf_number), local_path=coalesce(excluded.local_path, local_path)",
+            params![id, conn_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, max_attempts, now],
+        )?;
+        Ok(tx.query_row(
+            "SELECT id FROM omie_attachment_transfers WHERE connection_id=?1 AND origin_table=?2 AND origin_id=?3 AND dest_table=?4 AND dest_id=?5",
+            params![conn_id, origin_table, origin_id, dest_table, dest_id],
+            |r| r.get(0),
+        )?)
+    })
+}
+
+/// Marks a transfer as processing by a job: a new attempt, unless the transfer already succeeded.
+pub(super) fn start_transfer(store: &Store, transfer_id: &str, job_id: &str) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE omie_attachment_transfers SET status='processing',
+               attempts=attempts + CASE WHEN status='succeeded' THEN 0 ELSE 1 END, job_id=?2, updated_at=?3
+             WHERE id=?1",
+            params![transfer_id, job_id, now_utc()],
+        )?;
+        Ok(())
+    })
+}
+
+/// Ends a transfer in one transaction: counts its files, sets its status (failed on `error_text`
+/// or a failed file), duration and last error, and maps the pair when a file is on the
+/// destination. Returns the files (succeeded, duplicate, failed).
+pub(super) fn finish_transfer(
+    store: &Store,
+    transfer_id: &str,
+    duration_ms: i64,
+    error_text: Option<String>,
+    error_code: Option<String>,
+) -> CoreResult<(u32, u32, u32)> {
+    store.write(|tx| {
+        let (ok, dup, bad): (u32, u32, u32) = tx.query_row(
+            "SELECT count(*) FILTER (WHERE status='succeeded'), count(*) FILTER (WHERE status='duplicate'),
+                    count(*) FILTER (WHERE status='failed') FROM omie_attachment_files WHERE transfer_id=?1",
+            [transfer_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let first_file_error: Option<String> = tx
+            .query_row(
+                "SELECT error FROM omie_attachment_files WHERE transfer_id=?1 AND status='failed' ORDER BY updated_at LIMIT 1",
+                [transfer_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let failed = error_text.is_some() || bad > 0;
+        let status = if failed { "failed" } else { "succeeded" };
+        tx.execute(
+            "UPDATE omie_attachment_transfers SET status=?2, transferred=?3, duplicates=?4, failed=?5, duration_ms=?6,
+                    last_error=?7, last_error_code=?8, updated_at=?9 WHERE id=?1",
+            params![
+                transfer_id,
+                status,
+                ok,
+                dup,
+                bad,
+                duration_ms,
+                error_text.or(first_file_error),
+                error_code.or_else(|| (bad > 0).then(|| "file_failed".to_string())),
+                now_utc()
+            ],
+        )?;
+        if ok + dup > 0 {
+            tx.execute(
+                "INSERT INTO omie_attachment_map (connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at)
+                 SELECT connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, ?2, ?3, ?3 FROM omie_attachment_transfers WHERE id=?1
+                 ON CONFLICT(connection_id, origin_table, origin_id, dest_table, dest_id) DO UPDATE SET
+                   files=excluded.files, nf_number=coalesce(excluded.nf_number, nf_number), updated_at=excluded.updated_at",
+                params![transfer_id, ok + dup, now_utc()],
+            )?;
+        }
+        Ok((ok, dup, bad))
+    })
+}
+
+/// The status of one origin file of a transfer, its row created pending when new.
+pub(super) fn ensure_transfer_file(
+    store: &Store,
+    transfer_id: &str,
+    origin_attachment_id: &str,
+    file_name: &str,
+) -> CoreResult<String> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_attachment_files (transfer_id, origin_attachment_id, file_name, status, updated_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4) ON CONFLICT(transfer_id, origin_attachment_id) DO NOTHING",
+            params![transfer_id, origin_attachment_id, file_name, now_utc()],
+        )?;
+        Ok(tx.query_row(
+            "SELECT status FROM omie_attachment_files WHERE transfer_id=?1 AND origin_attachment_id=?2",
+            params![transfer_id, origin_attachment_id],
+            |r| r.get(0),
+        )?)
+    })
+}
+
+/// Sets a transfer file's status and error, and the details given (the others are kept); going
+/// to `processing` counts an attempt.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn update_transfer_file(
+    store: &Store,
+    transfer_id: &str,
+    origin_attachment_id: &str,
+    status: &str,
+    dest_name: Option<&str>,
+    size_bytes: Option<i64>,
+    sha256: Option<&str>,
+    cod_int_anexo: Option<&str>,
+    dest_attachment_id: Option<&str>,
+    error: Option<&str>,
+) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE omie_attachment_files SET status=?3, dest_name=coalesce(?4, dest_name), size_bytes=coalesce(?5, size_bytes),
+                    sha256=coalesce(?6, sha256), cod_int_anexo=coalesce(?7, cod_int_anexo),
+                    dest_attachment_id=coalesce(?8, dest_attachment_id), error=?9,
+                    attempts=attempts + CASE WHEN ?3='processing' THEN 1 ELSE 0 END, updated_at=?10
+             WHERE transfer_id=?1 AND origin_attachment_id=?2",
+            params![
+                transfer_id,
+                origin_attachment_id,
+                status,
+                dest_name,
+                size_bytes,
+                sha256,
+                cod_int_anexo,
+                dest_attachment_id,
+                error,
+                now_utc()
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// The cached (size, SHA-256) of an attachment of a destination record, if it was fingerprinted.
+pub(super) fn dest_fingerprint(
+    store: &Store,
+    conn_id: &str,
+    table: &str,
+    record_id: &str,
+    attachment_id: &str,
+) -> CoreResult<Option<(i64, String)>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT size_bytes, sha256 FROM omie_dest_fingerprints WHERE connection_id=?1 AND table_name=?2 AND record_id=?3 AND attachment_id=?4",
+            params![conn_id, table, record_id, attachment_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+    })
+}
+
+/// Caches the size and SHA-256 of an attachment of a destination record (replacing an older one).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn save_dest_fingerprint(
+    store: &Store,
+    conn_id: &str,
+    table: &str,
+    record_id: &str,
+    attachment_id: &str,
+    name: &str,
+    size_bytes: i64,
+    sha256: &str,
+) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT OR REPLACE INTO omie_dest_fingerprints (connection_id, table_name, record_id, attachment_id, name, size_bytes, sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![conn_id, table, record_id, attachment_id, name, size_bytes, sha256],
+        )?;
+        Ok(())
+    })
+}
+
+/// The connection's pending, processing and failed transfers with attempts left, oldest first.
+pub(super) fn pending_transfers(store: &Store, conn_id: &str) -> CoreResult<Vec<PendingTransfer>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, local_path FROM omie_attachment_transfers
+             WHERE connection_id=?1 AND status IN ('pending','processing','failed') AND attempts < max_attempts ORDER BY created_at",
+        )?;
+        let rows = st.query_map([conn_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// The NF-e number of a synced receipt; a receipt (or receipts table) that is not there reads as none.
+pub(super) fn receipt_nf(store: &Store, conn_id: &str, receipt_id: &str) -> CoreResult<Option<String>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT numero_nfe FROM omie_recebimentos WHERE connection_id=?1 AND id=?2",
+            params![conn_id, receipt_id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .ok()
+        .flatten())
+    })
+}
+
+fn transfer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieAttachmentTransfer> {
+    Ok(OmieAttachmentTransfer {
+        id: r.get(0)?,
+        connection_id: r.get(1)?,
+        origin_table: r.get(2)?,
+        origin_id: r.get(3)?,
+        dest_table: r.get(4)?,
+        dest_id: r.get(5)?,
+        nf_number: r.get(6)?,
+        local_path: r.get(7)?,
+        status: r.get(8)?,
+        attempts: r.get(9)?,
+        max_attempts: r.get(10)?,
+        transferred: r.get(11)?,
+        duplicates: r.get(12)?,
+        failed: r.get(13)?,
+        duration_ms: r.get(14)?,
+        last_error: r.get(15)?,
+        last_error_code: r.get(16)?,
+        job_id: r.get(17)?,
+        created_at: r.get(18)?,
+        updated_at: r.get(19)?,
+    })
+}
+
+/// The connection's transfer log, newest first, optionally of one status, at most `limit` rows.
+pub(super) fn transfers(
+    store: &Store,
+    conn_id: &str,
+    status: Option<&str>,
+    limit: u32,
+) -> CoreResult<Vec<OmieAttachmentTransfer>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
+                    transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
+             FROM omie_attachment_transfers WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
+             ORDER BY updated_at DESC, rowid DESC LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![conn_id, status, limit], transfer_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// A transfer with its files (by file name), or none when there is no such transfer.
+pub(super) fn transfer_detail(store: &Store, transfer_id: &str) -> CoreResult<Option<OmieTransferDetail>> {
+    store.read(|c| {
+        let Some(transfer) = c
+            .query_row(
+                "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
+                        transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
+                 FROM omie_attachment_transfers WHERE id=?1",
+                [transfer_id],
+                transfer_from_row,
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let mut st = c.prepare(
+            "SELECT origin_attachment_id, file_name, dest_name, size_bytes, sha256, cod_int_anexo, dest_attachment_id, status, attempts, error, updated_at
+             FROM omie_attachment_files WHERE transfer_id=?1 ORDER BY file_name",
+        )?;
+        let files = st
+            .query_map([transfer_id], |r| {
+                Ok(OmieAttachmentFile {
+                    origin_attachment_id: r.get(0)?,
+                    file_name: r.get(1)?,
+                    dest_name: r.get(2)?,
+                    size_bytes: r.get(3)?,
+                    sha256: r.get(4)?,
+                    cod_int_anexo: r.get(5)?,
+                    dest_attachment_id: r.get(6)?,
+                    status: r.get(7)?,
+                    attempts: r.get(8)?,
+                    error: r.get(9)?,
+                    updated_at: r.get(10)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(OmieTransferDetail { transfer, files }))
+    })
+}
+
+/// The connection's integration map (which origin went to which destination), newest first.
+pub(super) fn attachment_map(store: &Store, conn_id: &str) -> CoreResult<Vec<OmieAttachmentMapEntry>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at
+             FROM omie_attachment_map WHERE connection_id=?1 ORDER BY updated_at DESC",
+        )?;
+        let rows = st.query_map([conn_id], |r| {
+            Ok(OmieAttachmentMapEntry {
+                origin_table: r.get(0)?,
+                origin_id: r.get(1)?,
+                dest_table: r.get(2)?,
+                dest_id: r.get(3)?,
+                nf_number: r.get(4)?,
+                files: r.get(5)?,
+                created_at: r.get(6)?,
+                updated_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+// ---- Purchase-order closures --------------------------------------------------------------------
+
+/// How a closing attempt ended, for [`finish_closure`] (`None` keeps what the row has, except
+/// for the error, which is always replaced).
+pub(super) struct ClosureEnd<'a> {
+    /// `succeeded` or `failed`.
+    pub status: &'a str,
+    pub outcome: &'a str,
+    pub order_id: Option<&'a str>,
+    pub previous_stage: Option<&'a str>,
+    pub previous_status: Option<String>,
+    pub new_stage: Option<&'a str>,
+    pub new_status: Option<String>,
+    pub call_used: Option<&'a str>,
+    pub error: Option<String>,
+    pub error_code: Option<&'a str>,
+    pub job_id: &'a str,
+}
+
+/// The closure row of an order item, created pending when new (invoice and payable kept when not
+/// given); returns (id, status, attempts, max attempts).
+pub(super) fn ensure_closure(
+    store: &Store,
+    conn_id: &str,
+    req: &OmieCloseRequest,
+    item: &str,
+    source: &str,
+    payable_id: Option<&str>,
+    max_attempts: u32,
+) -> CoreResult<(String, String, u32, u32)> {
+    let now = now_utc();
+    let id = uuid::Uuid::new_v4().to_string();
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO omie_po_closures (id, connection_id, order_number, item, service_invoice_number, service_invoice_id, payable_id, source, status, max_attempts, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?10)
+             ON CONFLICT(connection_id, order_number, item) DO UPDATE SET
+               service_invoice_number=coalesce(excluded.service_invoice_number, service_invoice_number),
+               service_invoice_id=coalesce(excluded.service_invoice_id, service_invoice_id),
+               payable_id=coalesce(excluded.payable_id, payable_id), max_attempts=excluded.max_attempts",
+            params![id, conn_id, req.order_number, item, req.service_invoice_number, req.service_invoice_id, payable_id, source, max_attempts, now],
+        )?;
+        Ok(tx.query_row(
+            "SELECT id, status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=?3",
+            params![conn_id, req.order_number, item],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?)
+    })
+}
+
+/// Counts a new closing attempt of a closure row, by a job (the row is pending again).
+pub(super) fn start_closure_attempt(store: &Store, closure_id: &str, job_id: &str) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE omie_po_closures SET attempts=attempts+1, status='pending', job_id=?2, updated_at=?3 WHERE id=?1",
+            params![closure_id, job_id, now_utc()],
+        )?;
+        Ok(())
+    })
+}
+
+/// Records how a closing attempt of a closure row ended.
+pub(super) fn finish_closure(store: &Store, closure_id: &str, end: &ClosureEnd<'_>) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE omie_po_closures SET status=?2, outcome=?3, order_id=coalesce(?4, order_id),
+                    previous_stage=coalesce(?5, previous_stage), previous_status=coalesce(?6, previous_status),
+                    new_stage=coalesce(?7, new_stage), new_status=coalesce(?8, new_status), call_used=coalesce(?9, call_used), error=?10, error_code=?11,
+                    job_id=?12, updated_at=?13 WHERE id=?1",
+            params![
+                closure_id,
+                end.status,
+                end.outcome,
+                end.order_id,
+                end.previous_stage,
+                end.previous_status,
+                end.new_stage,
+                end.new_status,
+                end.call_used,
+                end.error,
+                end.error_code,
+                end.job_id,
+                now_utc()
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// (status, attempts, max attempts) of the closure of a whole order (no item), if it has one.
+pub(super) fn order_closure_state(
+    store: &Store,
+    conn_id: &str,
+    order_number: &str,
+) -> CoreResult<Option<(String, u32, u32)>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=''",
+            params![conn_id, order_number],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+    })
+}
+
+/// The connection's failed and pending closures with attempts left, oldest first.
+pub(super) fn pending_closures(store: &Store, conn_id: &str) -> CoreResult<Vec<PendingClosure>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT order_number, item, service_invoice_number, service_invoice_id, source, payable_id FROM omie_po_closures
+             WHERE connection_id=?1 AND status IN ('failed','pending') AND attempts < max_attempts ORDER BY created_at",
+        )?;
+        let rows = st.query_map([conn_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+const CLOSURE_COLS: &str = "id, connection_id, order_number, item, order_id, service_invoice_number, service_invoice_id, payable_id, source, status, outcome, attempts, max_attempts, previous_stage, previous_status, new_stage, new_status, call_used, error, error_code, job_id, created_at, updated_at";
+
+fn closure_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmiePoClosure> {
+    Ok(OmiePoClosure {
+        id: r.get(0)?,
+        connection_id: r.get(1)?,
+        order_number: r.get(2)?,
+        item: r.get(3)?,
+        order_id: r.get(4)?,
+        service_invoice_number: r.get(5)?,
+        service_invoice_id: r.get(6)?,
+        payable_id: r.get(7)?,
+        source: r.get(8)?,
+        status: r.get(9)?,
+        outcome: r.get(10)?,
+        attempts: r.get(11)?,
+        max_attempts: r.get(12)?,
+        previous_stage: r.get(13)?,
+        previous_status: r.get(14)?,
+        new_stage: r.get(15)?,
+        new_status: r.get(16)?,
+        call_used: r.get(17)?,
+        error: r.get(18)?,
+        error_code: r.get(19)?,
+        job_id: r.get(20)?,
+        created_at: r.get(21)?,
+        updated_at: r.get(22)?,
+    })
+}
+
+/// The connection's closure log, newest first, optionally of one status, at most `limit` rows.
+pub(super) fn closures(
+    store: &Store,
+    conn_id: &str,
+    status: Option<&str>,
+    limit: u32,
+) -> CoreResult<Vec<OmiePoClosure>> {
+    store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT {CLOSURE_COLS} FROM omie_po_closures WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
+             ORDER BY updated_at DESC, rowid DESC LIMIT ?3"
+        ))?;
+        let rows = st.query_map(params![conn_id, status, limit], closure_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
