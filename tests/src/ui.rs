@@ -69,6 +69,10 @@ pub mod sel {
     pub const SYNC_NOW: &str = r#"[data-testid="sync-now"]"#;
     pub const SYNC_ERROR: &str = r#"[data-testid="sync-error"]"#;
     pub const SYNC_RESULT: &str = r#"[data-testid="sync-result"]"#;
+    pub const SUMMARY_REWIND: &str = r#"[data-testid="summary-rewind"]"#;
+    pub const REWIND_DIALOG: &str = r#"[data-testid="rewind-dialog"]"#;
+    pub const REWIND_PREVIEW: &str = r#"[data-testid="rewind-preview"]"#;
+    pub const REWIND_ESTIMATE: &str = r#"[data-testid="rewind-estimate"]"#;
     pub const SYNC_RESULT_COUNTS: &str = r#"[data-testid="sync-result-counts"]"#;
     pub const SYNC_RESULT_ERROR: &str = r#"[data-testid="sync-result-error"]"#;
     pub const CONTIFICO_SUMMARY: &str = r#"[data-testid="contifico-summary"]"#;

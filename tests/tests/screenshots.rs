@@ -154,6 +154,11 @@ fn page_texts(page: &str) -> Result<Vec<Shown>> {
             vec![(ACTIVE_TAB, ["Sync history", "Historial de sincronización", "Histórico de sincronização"])]
         }
         "omie-quarantine" | "erpnext-quarantine" => vec![(ACTIVE_TAB, ["Quarantine", "Cuarentena", "Quarentena"])],
+        // Rewinding a resource from the sync summary (the dialog, with its estimate).
+        "omie-rewind" | "erpnext-rewind" => vec![
+            (sel::REWIND_PREVIEW, ["Check how much", "Ver cuánto", "Ver quanto"]),
+            ("[data-testid=\"rewind-confirm\"]", ["Rewind", "Retroceder", "Voltar no tempo"]),
+        ],
         other => anyhow::bail!("the tour has no texts for page `{other}`"),
     })
 }
@@ -276,6 +281,23 @@ async fn tour(app: &App, locale: &str) -> Result<()> {
         })
         .await?;
         ensure!(status == "succeeded", "the demo {page} sync from its page ended `{status}`");
+        // Rewind, from the summary of what the sync stored (both pages' "Data" tab): the dialog and
+        // its estimate.
+        wd.click(&wd.wait_for(&tab("data"), UI_TIMEOUT).await?).await?;
+        wd.click(&wd.wait_for(sel::SUMMARY_REWIND, UI_TIMEOUT).await?).await?;
+        wd.click(&wd.wait_for(sel::REWIND_PREVIEW, UI_TIMEOUT).await?).await?;
+        wd.wait_for(sel::REWIND_ESTIMATE, UI_TIMEOUT).await.with_context(|| format!("the {page} rewind estimate"))?;
+        let name = format!("{page}-rewind");
+        expect_page_text(app, sel::REWIND_DIALOG, &name, locale).await?;
+        let path = app.screenshot(&format!("tour-{locale}-{n:02}-{name}")).await?;
+        check_size(&path)?;
+        n += 1;
+        // Closed without rewinding.
+        wd.click(&wd.wait_for(&format!("{} .icon-button", sel::REWIND_DIALOG), UI_TIMEOUT).await?).await?;
+        wait_until("the rewind dialog to close", UI_TIMEOUT, async || {
+            Ok(wd.find_all(sel::REWIND_DIALOG).await?.is_empty().then_some(()))
+        })
+        .await?;
         for (t, name) in [("history", format!("{page}-history")), ("quarantine", format!("{page}-quarantine"))] {
             wd.click(&wd.wait_for(&tab(t), UI_TIMEOUT).await?).await?;
             if t == "history" {
@@ -311,8 +333,10 @@ fn every_page_of_the_tour_has_its_texts() {
         "job-detail",
         "omie-history",
         "omie-quarantine",
+        "omie-rewind",
         "erpnext-history",
         "erpnext-quarantine",
+        "erpnext-rewind",
     ]);
     for page in pages {
         let texts = page_texts(page).unwrap();
