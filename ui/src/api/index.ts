@@ -6,7 +6,7 @@ import { listen } from '@tauri-apps/api/event';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { BrowsePage } from '../bindings/BrowsePage';
 import type { BrowseQuery } from '../bindings/BrowseQuery';
-import type { CommandName } from '../bindings/commands';
+import type { CommandArgs, CommandName, CommandResult } from '../bindings/commands';
 import type { Connection } from '../bindings/Connection';
 import type { ConnectionKind } from '../bindings/ConnectionKind';
 import type { ConnectionInput } from '../bindings/ConnectionInput';
@@ -35,8 +35,18 @@ function inDesktopShell(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 }
 
-/** Calls a command; rejects with an ApiError (never a bare string or Error). */
-export async function call<T>(command: CommandName, args?: Record<string, unknown>): Promise<T> {
+/** The arguments `call` takes for a command: none, optional, or required (generated from Rust). */
+type ArgList<K extends CommandName> = CommandArgs[K] extends Record<string, never>
+  ? []
+  : Partial<CommandArgs[K]> extends CommandArgs[K]
+    ? [args?: CommandArgs[K]]
+    : [args: CommandArgs[K]];
+
+/**
+ * Calls a command; rejects with an ApiError (never a bare string or Error). The command's name, its
+ * arguments and its answer are typed from the Rust signatures (`bindings/commands.ts`).
+ */
+export async function call<K extends CommandName>(command: K, ...args: ArgList<K>): Promise<CommandResult[K]> {
   if (!inDesktopShell()) {
     throw toApiError({
       code: 'internal',
@@ -46,83 +56,83 @@ export async function call<T>(command: CommandName, args?: Record<string, unknow
     });
   }
   try {
-    return await invoke<T>(command, args);
+    return await invoke<CommandResult[K]>(command, args[0]);
   } catch (e) {
     throw toApiError(e);
   }
 }
 
-export const appInfo = (): Promise<AppInfo> => call<AppInfo>('app_info');
-export const dashboard = (): Promise<DashboardSummary> => call<DashboardSummary>('dashboard');
+export const appInfo = (): Promise<AppInfo> => call('app_info');
+export const dashboard = (): Promise<DashboardSummary> => call('dashboard');
 
-export const listConnections = (): Promise<Connection[]> => call<Connection[]>('list_connections');
+export const listConnections = (): Promise<Connection[]> => call('list_connections');
 export const createConnection = (input: ConnectionInput): Promise<Connection> =>
-  call<Connection>('create_connection', { input });
+  call('create_connection', { input });
 /** `input.credentials === null` keeps the stored secrets. */
 export const updateConnection = (id: string, input: ConnectionInput): Promise<Connection> =>
-  call<Connection>('update_connection', { id, input });
-export const deleteConnection = (id: string): Promise<null> => call<null>('delete_connection', { id });
+  call('update_connection', { id, input });
+export const deleteConnection = (id: string): Promise<null> => call('delete_connection', { id });
 /** Starts a connection-test job and returns it at once; its outcome arrives as job events. */
-export const testConnection = (id: string): Promise<Job> => call<Job>('test_connection', { id });
+export const testConnection = (id: string): Promise<Job> => call('test_connection', { id });
 
-export const listJobs = (filter: JobFilter): Promise<Job[]> => call<Job[]>('list_jobs', { filter });
-export const getJob = (id: string): Promise<JobDetail> => call<JobDetail>('get_job', { id });
-export const cancelJob = (id: string): Promise<Job> => call<Job>('cancel_job', { id });
+export const listJobs = (filter: JobFilter): Promise<Job[]> => call('list_jobs', { filter });
+export const getJob = (id: string): Promise<JobDetail> => call('get_job', { id });
+export const cancelJob = (id: string): Promise<Job> => call('cancel_job', { id });
 
-export const startDemo = (): Promise<Connection[]> => call<Connection[]>('start_demo');
+export const startDemo = (): Promise<Connection[]> => call('start_demo');
 
-export const getSettings = (): Promise<Settings> => call<Settings>('get_settings');
-export const saveSettings = (settings: Settings): Promise<Settings> => call<Settings>('save_settings', { settings });
+export const getSettings = (): Promise<Settings> => call('get_settings');
+export const saveSettings = (settings: Settings): Promise<Settings> => call('save_settings', { settings });
 
 // Synced data, the same commands for every ERP (the connection says which).
 /** The resources an ERP syncs, with their browsable columns. */
-export const syncResources = (kind: ConnectionKind): Promise<ResourceInfo[]> => call<ResourceInfo[]>('sync_resources', { kind });
+export const syncResources = (kind: ConnectionKind): Promise<ResourceInfo[]> => call('sync_resources', { kind });
 export const syncSummary = (connectionId: string): Promise<ResourceSummary[]> =>
-  call<ResourceSummary[]>('sync_summary', { connectionId });
+  call('sync_summary', { connectionId });
 /** Starts a sync job and returns it at once; its progress arrives as job events. */
 export const syncStart = (connectionId: string, options: SyncOptions): Promise<Job> =>
-  call<Job>('sync_start', { connectionId, options });
-export const syncBrowse = (query: BrowseQuery): Promise<BrowsePage> => call<BrowsePage>('sync_browse', { query });
+  call('sync_start', { connectionId, options });
+export const syncBrowse = (query: BrowseQuery): Promise<BrowsePage> => call('sync_browse', { query });
 /** The stored raw JSON of one record, exactly as the ERP sent it. */
 export const syncRecord = (connectionId: string, resource: string, id: string): Promise<string> =>
-  call<string>('sync_record', { connectionId, resource, id });
+  call('sync_record', { connectionId, resource, id });
 /** `to` is yyyy-mm-dd; `apply: false` only previews. */
 export const syncRewind = (connectionId: string, resource: string, to: string, apply: boolean): Promise<RewindPreview> =>
-  call<RewindPreview>('sync_rewind', { connectionId, resource, to, apply });
-export const syncHistory = (connectionId: string): Promise<SyncRun[]> => call<SyncRun[]>('sync_history', { connectionId });
+  call('sync_rewind', { connectionId, resource, to, apply });
+export const syncHistory = (connectionId: string): Promise<SyncRun[]> => call('sync_history', { connectionId });
 export const syncQuarantine = (connectionId: string): Promise<QuarantinedRecord[]> =>
-  call<QuarantinedRecord[]>('sync_quarantine', { connectionId });
+  call('sync_quarantine', { connectionId });
 
 // Schedules: jobs started by the clock inside the app, their run history, and "pause all".
-export const listSchedules = (): Promise<Schedule[]> => call<Schedule[]>('list_schedules');
-export const addSchedule = (input: ScheduleInput): Promise<Schedule> => call<Schedule>('add_schedule', { input });
+export const listSchedules = (): Promise<Schedule[]> => call('list_schedules');
+export const addSchedule = (input: ScheduleInput): Promise<Schedule> => call('add_schedule', { input });
 export const updateSchedule = (id: string, input: ScheduleInput): Promise<Schedule> =>
-  call<Schedule>('update_schedule', { id, input });
-export const removeSchedule = (id: string): Promise<null> => call<null>('remove_schedule', { id });
-export const pauseSchedule = (id: string): Promise<Schedule> => call<Schedule>('pause_schedule', { id });
-export const resumeSchedule = (id: string): Promise<Schedule> => call<Schedule>('resume_schedule', { id });
+  call('update_schedule', { id, input });
+export const removeSchedule = (id: string): Promise<null> => call('remove_schedule', { id });
+export const pauseSchedule = (id: string): Promise<Schedule> => call('pause_schedule', { id });
+export const resumeSchedule = (id: string): Promise<Schedule> => call('resume_schedule', { id });
 /** Starts the schedule's job at once (recorded as a manual run); returns the job. */
-export const runScheduleNow = (id: string): Promise<Job> => call<Job>('run_schedule_now', { id });
+export const runScheduleNow = (id: string): Promise<Job> => call('run_schedule_now', { id });
 /** Newest first; `null` gives the runs of every schedule. */
 export const scheduleHistory = (scheduleId: string | null): Promise<ScheduleRunRecord[]> =>
-  call<ScheduleRunRecord[]>('schedule_history', { scheduleId });
+  call('schedule_history', { scheduleId });
 /** Creates the suggested schedules of a connection once; returns only those created now. */
 export const ensureDefaultSchedules = (connectionId: string): Promise<Schedule[]> =>
-  call<Schedule[]>('ensure_default_schedules', { connectionId });
-export const schedulesPaused = (): Promise<boolean> => call<boolean>('schedules_paused');
-export const setSchedulesPaused = (paused: boolean): Promise<null> => call<null>('set_schedules_paused', { paused });
+  call('ensure_default_schedules', { connectionId });
+export const schedulesPaused = (): Promise<boolean> => call('schedules_paused');
+export const setSchedulesPaused = (paused: boolean): Promise<null> => call('set_schedules_paused', { paused });
 
 /** Whether BackOffice starts with the computer (OS session autostart). */
 export const getAutostart = (): Promise<boolean> => call('get_autostart');
 export const setAutostart = (enabled: boolean): Promise<boolean> => call('set_autostart', { enabled });
 
 export const getNotificationSettings = (): Promise<NotificationSettings> =>
-  call<NotificationSettings>('get_notification_settings');
+  call('get_notification_settings');
 export const saveNotificationSettings = (settings: NotificationSettings): Promise<NotificationSettings> =>
-  call<NotificationSettings>('save_notification_settings', { settings });
+  call('save_notification_settings', { settings });
 
 /** Starts the sync of every connection; returns the jobs started (one already running is left out). */
-export const syncAllNow = (): Promise<Job[]> => call<Job[]>('sync_all_now');
+export const syncAllNow = (): Promise<Job[]> => call('sync_all_now');
 
 /**
  * Subscribes to job events. Resolves to an unsubscribe function; outside the desktop shell it

@@ -17,38 +17,38 @@ export const ERPNEXT_WORKFLOW_KIND = 'erpnext_workflow';
 
 /** Checks the form against both sites and returns the four documents; nothing is written. */
 export const erpnextPreview = (input: TransferInput): Promise<TransferPreview> =>
-  call<TransferPreview>('erpnext_preview', { input });
+  call('erpnext_preview', { input });
 
 /** Validates and starts a transfer; `reason` is the optional note kept with the run. */
 export const erpnextStart = (input: TransferInput, reason: string | null): Promise<TransferRun> =>
-  call<TransferRun>('erpnext_start', { input, reason });
+  call('erpnext_start', { input, reason });
 
 /** Newest first. */
-export const erpnextRuns = (filter: RunFilter): Promise<TransferRun[]> => call<TransferRun[]>('erpnext_runs', { filter });
+export const erpnextRuns = (filter: RunFilter): Promise<TransferRun[]> => call('erpnext_runs', { filter });
 
 /** A run with its per-step timeline, every attempt and the operator's actions. */
-export const erpnextRun = (id: string): Promise<TransferRunDetail> => call<TransferRunDetail>('erpnext_run', { id });
+export const erpnextRun = (id: string): Promise<TransferRunDetail> => call('erpnext_run', { id });
 
 /** Continues a failed, cancelled or interrupted run at its first step not done. */
 export const erpnextRetry = (id: string, reason: string): Promise<TransferRunDetail> =>
-  call<TransferRunDetail>('erpnext_retry', { id, reason });
+  call('erpnext_retry', { id, reason });
 
 /** Stops a run; documents already created stay (compensate undoes them). */
 export const erpnextCancel = (id: string, reason: string): Promise<TransferRunDetail> =>
-  call<TransferRunDetail>('erpnext_cancel', { id, reason });
+  call('erpnext_cancel', { id, reason });
 
 /** Cancels the run's submitted documents on the sites, last first. */
 export const erpnextCompensate = (id: string, reason: string): Promise<TransferRunDetail> =>
-  call<TransferRunDetail>('erpnext_compensate', { id, reason });
+  call('erpnext_compensate', { id, reason });
 
 /** Whether a site has the idempotency field `custom_ext_ref`. */
 export const erpnextFieldStatus = (connectionId: string): Promise<FieldStatus> =>
-  call<FieldStatus>('erpnext_field_status', { connectionId });
+  call('erpnext_field_status', { connectionId });
 
 /** Creates the idempotency field where it is missing (needs the System Manager role on the site). */
 export const erpnextEnsureField = (connectionId: string): Promise<FieldStatus> =>
-  call<FieldStatus>('erpnext_ensure_field', { connectionId });
+  call('erpnext_ensure_field', { connectionId });
 
-export const erpnextSettings = (): Promise<WorkflowSettings> => call<WorkflowSettings>('erpnext_settings');
+export const erpnextSettings = (): Promise<WorkflowSettings> => call('erpnext_settings');
 export const erpnextSaveSettings = (settings: WorkflowSettings): Promise<WorkflowSettings> =>
-  call<WorkflowSettings>('erpnext_save_settings', { settings });
+  call('erpnext_save_settings', { settings });

@@ -20,59 +20,59 @@ import type { OmieUploadRequest } from '../../bindings/OmieUploadRequest';
 // ---------- Key status and local clients ----------
 
 export const omieKeyStatus = (connectionId: string): Promise<OmieKeyStatus> =>
-  call<OmieKeyStatus>('omie_key_status', { connectionId });
+  call('omie_key_status', { connectionId });
 export const omieLocalClients = (connectionId: string): Promise<OmieLocalClient[]> =>
-  call<OmieLocalClient[]>('omie_local_clients', { connectionId });
+  call('omie_local_clients', { connectionId });
 
 // ---------- RF-001: attachments ----------
 
 export const omieAttachmentSettings = (connectionId: string): Promise<OmieAttachmentSettings> =>
-  call<OmieAttachmentSettings>('omie_attachment_settings', { connectionId });
+  call('omie_attachment_settings', { connectionId });
 export const omieSaveAttachmentSettings = (
   connectionId: string,
   settings: OmieAttachmentSettings,
-): Promise<OmieAttachmentSettings> => call<OmieAttachmentSettings>('omie_save_attachment_settings', { connectionId, settings });
+): Promise<OmieAttachmentSettings> => call('omie_save_attachment_settings', { connectionId, settings });
 /** Starts an `omie_attachment_transfer` job (one origin record → one destination record). */
 export const omieTransferAttachments = (connectionId: string, request: OmieTransferRequest): Promise<Job> =>
-  call<Job>('omie_transfer_attachments', { connectionId, request });
+  call('omie_transfer_attachments', { connectionId, request });
 /** Starts an `omie_attachment_scan` job; with `dry_run` its preview is read with `omiePreview`. */
 export const omieAttachmentScan = (connectionId: string, options: OmieScanOptions): Promise<Job> =>
-  call<Job>('omie_attachment_scan', { connectionId, options });
+  call('omie_attachment_scan', { connectionId, options });
 /** Starts an `omie_attachment_retry` job (pending and failed transfers with attempts left). */
 export const omieRetryAttachments = (connectionId: string): Promise<Job> =>
-  call<Job>('omie_retry_attachments', { connectionId });
+  call('omie_retry_attachments', { connectionId });
 /** Starts an `omie_attachment_upload` job. The core reads the file from `request.file_path`. */
 export const omieUploadAttachment = (connectionId: string, request: OmieUploadRequest): Promise<Job> =>
-  call<Job>('omie_upload_attachment', { connectionId, request });
+  call('omie_upload_attachment', { connectionId, request });
 /** The transfer log, newest first; `status` null = every status. */
 export const omieAttachmentTransfers = (
   connectionId: string,
   status: string | null,
   limit: number | null,
 ): Promise<OmieAttachmentTransfer[]> =>
-  call<OmieAttachmentTransfer[]>('omie_attachment_transfers', { connectionId, status, limit });
+  call('omie_attachment_transfers', { connectionId, status, limit });
 export const omieAttachmentTransferDetail = (transferId: string): Promise<OmieTransferDetail> =>
-  call<OmieTransferDetail>('omie_attachment_transfer_detail', { transferId });
+  call('omie_attachment_transfer_detail', { transferId });
 export const omieAttachmentMap = (connectionId: string): Promise<OmieAttachmentMapEntry[]> =>
-  call<OmieAttachmentMapEntry[]>('omie_attachment_map', { connectionId });
+  call('omie_attachment_map', { connectionId });
 
 // ---------- RF-002: purchase orders ----------
 
 export const omiePoCloseConfig = (connectionId: string): Promise<OmiePoCloseConfig> =>
-  call<OmiePoCloseConfig>('omie_po_close_config', { connectionId });
+  call('omie_po_close_config', { connectionId });
 export const omieSavePoCloseConfig = (connectionId: string, config: OmiePoCloseConfig): Promise<OmiePoCloseConfig> =>
-  call<OmiePoCloseConfig>('omie_save_po_close_config', { connectionId, config });
+  call('omie_save_po_close_config', { connectionId, config });
 /** Starts an `omie_po_close` job for one order. */
 export const omieClosePurchaseOrder = (connectionId: string, request: OmieCloseRequest): Promise<Job> =>
-  call<Job>('omie_close_purchase_order', { connectionId, request });
+  call('omie_close_purchase_order', { connectionId, request });
 /** Starts an `omie_po_close_scan` job. */
 export const omiePoCloseScan = (connectionId: string, options: OmieScanOptions): Promise<Job> =>
-  call<Job>('omie_po_close_scan', { connectionId, options });
+  call('omie_po_close_scan', { connectionId, options });
 /** Starts an `omie_po_close_retry` job (failed closures with attempts left). */
 export const omieRetryPoClosures = (connectionId: string): Promise<Job> =>
-  call<Job>('omie_retry_po_closures', { connectionId });
+  call('omie_retry_po_closures', { connectionId });
 export const omiePoClosures = (connectionId: string, status: string | null, limit: number | null): Promise<OmiePoClosure[]> =>
-  call<OmiePoClosure[]>('omie_po_closures', { connectionId, status, limit });
+  call('omie_po_closures', { connectionId, status, limit });
 
 /** The lines a dry-run job (scan, transfer or close) recorded. */
-export const omiePreview = (jobId: string): Promise<OmiePreviewItem[]> => call<OmiePreviewItem[]>('omie_preview', { jobId });
+export const omiePreview = (jobId: string): Promise<OmiePreviewItem[]> => call('omie_preview', { jobId });
