@@ -187,3 +187,55 @@ async fn sync_close_and_dry_runs_from_the_environment_with_json() {
     assert_eq!(st["key"]["blocked"], false);
     assert_eq!(st["local_clients"], 30);
 }
+
+/// The independent check of the speed issue: a user's cron and a click in the window run the same
+/// Omie scan within a minute, as two processes on one key and one database. With Omie's documented
+/// rules (60 s redundancy window) the second process must not repeat the first one's identical
+/// reads (Omie answers `Client-6`, and five of those block the key): it is answered from the
+/// budget the two share in the database. Then two different scans run at the same time and,
+/// together, meet none of Omie's limit faults.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_on_one_key_spend_one_budget() {
+    let sim = backoffice_sim::start(SimConfig { scale: 30, ..Default::default() }).await.unwrap();
+    sim.omie().set_limits(OmieLimits::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bo.db");
+    let scan = ["--json", "omie", "transfer-attachments", "--scan", "--since", "2020-01-01", "--dry-run"];
+
+    let first = cli(&db, &sim).args(scan).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let sent_first = sim.omie().limit_stats().admitted;
+    assert!(sent_first > 0, "the first scan called Omie");
+    let second = cli(&db, &sim).args(scan).output().unwrap();
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(json_out(&second)["job"]["status"], "succeeded", "{}", String::from_utf8_lossy(&second.stdout));
+    let stats = sim.omie().limit_stats();
+    assert_eq!(stats.rate_faults(), 0, "the second process broke one of Omie's rules: {stats:?}");
+    // Reads answered with data come from the shared answers; only calls Omie answered with a fault
+    // ("no records") are sent again, which its redundancy rule allows.
+    assert!(
+        stats.admitted - sent_first < sent_first,
+        "the second process repeated the first one's reads: {sent_first} calls, then {stats:?}"
+    );
+
+    // Two different scans at once, one process each, on the same key.
+    sim.omie().reset_limits();
+    let spawn = |args: &[&str]| {
+        cli(&db, &sim)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn(&["--json", "omie", "transfer-attachments", "--scan", "--since", "2019-06-01", "--dry-run"]);
+    let b = spawn(&["--json", "omie", "close-purchase-order", "--scan", "--since", "2019-06-01", "--dry-run"]);
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(json_out(&out)["job"]["status"], "succeeded", "{}", String::from_utf8_lossy(&out.stdout));
+    }
+    let stats = sim.omie().limit_stats();
+    assert!(stats.admitted > 0);
+    assert_eq!(stats.rate_faults(), 0, "two processes together broke one of Omie's rules: {stats:?}");
+}

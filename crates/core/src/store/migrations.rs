@@ -414,6 +414,42 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
 "#,
+    // 12: Omie's consumption budget, shared by every process on this database (the app, the CLI,
+    // the schedules daemon): sends per key + method and per host in the last minute, calls in
+    // flight, identical-call answers kept for the redundancy window, and "not before" marks Omie
+    // asked for. Keys are stored as a hash of host and key, never the key itself. Times are
+    // wall-clock milliseconds.
+    r#"
+    CREATE TABLE omie_budget_sends (
+        host    TEXT NOT NULL,
+        key_id  TEXT NOT NULL,
+        method  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX omie_budget_sends_host ON omie_budget_sends(host, at_ms);
+    CREATE INDEX omie_budget_sends_at ON omie_budget_sends(at_ms);
+    CREATE TABLE omie_budget_in_flight (
+        token    TEXT PRIMARY KEY,
+        key_id   TEXT NOT NULL,
+        method   TEXT NOT NULL,
+        since_ms INTEGER NOT NULL,
+        pid      INTEGER NOT NULL
+    );
+    CREATE TABLE omie_budget_answers (
+        key_id      TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        value       TEXT,
+        PRIMARY KEY (key_id, fingerprint)
+    );
+    CREATE TABLE omie_budget_waits (
+        key_id   TEXT NOT NULL,
+        scope    TEXT NOT NULL,
+        until_ms INTEGER NOT NULL,
+        PRIMARY KEY (key_id, scope)
+    );
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

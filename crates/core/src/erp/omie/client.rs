@@ -17,7 +17,7 @@ use std::time::Duration;
 use chrono::{NaiveTime, TimeZone};
 use serde_json::{json, Value};
 
-use crate::erp::omie::limiter::{self, Acquired, Limiter, Refused};
+use crate::erp::omie::limiter::{self, wall_now, Acquired, Ask, Limiter, Refused, SharedBudget};
 use crate::erp::omie::OmieError;
 use crate::error::{CoreError, CoreResult};
 use crate::http::{classify_transport, join, truncate, Http};
@@ -34,6 +34,9 @@ pub struct OmieClient {
     creds: Credentials,
     limiter: Arc<Limiter>,
     on_block: Option<BlockSink>,
+    /// The budget shared with every other process on the same database (when the limiter runs on
+    /// real time); without it, this process's limiter alone keeps the rules.
+    shared: Option<Arc<dyn SharedBudget>>,
 }
 
 /// A fault answered by Omie.
@@ -115,6 +118,7 @@ impl OmieClient {
             creds: creds.clone(),
             limiter,
             on_block: None,
+            shared: None,
         }
     }
 
@@ -127,7 +131,17 @@ impl OmieClient {
             creds: creds.clone(),
             limiter,
             on_block: None,
+            shared: None,
         }
+    }
+
+    /// Spends `budget`, shared with other processes, instead of this process's alone (only when the
+    /// limiter runs on real time: a simulated clock cannot wait for wall-clock windows).
+    pub fn with_shared_budget(mut self, budget: Arc<dyn SharedBudget>) -> Self {
+        if self.limiter.clock.is_real() {
+            self.shared = Some(budget);
+        }
+        self
     }
 
     pub fn on_block(mut self, sink: BlockSink) -> Self {
@@ -184,7 +198,11 @@ impl OmieClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let permit = match self.limiter.acquire(&self.creds.key, &scope, method, &param).await {
+            let acquired = match &self.shared {
+                Some(b) => self.limiter.acquire_shared(b, &self.creds.key, &scope, method, &param).await,
+                None => self.limiter.acquire(&self.creds.key, &scope, method, &param).await,
+            };
+            let permit = match acquired {
                 Ok(Acquired::Cached(v)) => return Ok(Ok(v)),
                 Ok(Acquired::Go(p)) => p,
                 Err(Refused::Blocked { until, seconds }) => return Err(self.blocked_error(until, seconds)),
@@ -253,7 +271,7 @@ impl OmieClient {
             }
             if status == 429 {
                 let wait = Duration::from_secs(retry_after.unwrap_or(60).max(1));
-                self.limiter.defer_method(&self.creds.key, method, wait);
+                self.defer(&scope, method, &param, false, wait);
                 if attempt < MAX_ATTEMPTS {
                     continue;
                 }
@@ -263,12 +281,12 @@ impl OmieClient {
                 let code = f.code.as_str();
                 if code.ends_with("Client-6") {
                     let wait = Duration::from_secs(seconds_in(&f.message).unwrap_or(60).max(1));
-                    self.limiter.defer_call(&self.creds.key, &scope, method, &param, wait);
+                    self.defer(&scope, method, &param, true, wait);
                     if attempt < MAX_ATTEMPTS {
                         continue;
                     }
                 } else if code.ends_with("Client-1880") {
-                    self.limiter.defer_method(&self.creds.key, method, Duration::from_secs(1));
+                    self.defer(&scope, method, &param, false, Duration::from_secs(1));
                     if attempt < MAX_ATTEMPTS {
                         continue;
                     }
@@ -278,7 +296,7 @@ impl OmieClient {
                         return Ok(Err(f));
                     }
                     let wait = wait_until_named_time(&f.message, chrono::Utc::now()).unwrap_or(Duration::from_secs(60));
-                    self.limiter.defer_call(&self.creds.key, &scope, method, &param, wait + Duration::from_secs(1));
+                    self.defer(&scope, method, &param, true, wait + Duration::from_secs(1));
                     if attempt < MAX_ATTEMPTS {
                         continue;
                     }
@@ -327,8 +345,32 @@ impl OmieClient {
                     return Ok(Err(OmieFault { code: format!("status {code}"), message: msg, http_status: status }));
                 }
             }
-            self.limiter.answered(&self.creds.key, &scope, method, &param, &v);
+            match &self.shared {
+                Some(b) => {
+                    let fp = format!("{scope}|{method}|{}", limiter::canonical(&param));
+                    let ask =
+                        Ask { app_key: &self.creds.key, method, fingerprint: &fp, service: &scope, now: wall_now() };
+                    let keep = (!write && self.limiter.limits.cache_reads).then_some(&v);
+                    b.answered(&ask, write, keep);
+                }
+                None => self.limiter.answered(&self.creds.key, &scope, method, &param, &v),
+            }
             return Ok(Ok(v));
+        }
+    }
+
+    /// Omie asked to wait: for the method (`call: false`) or this exact call, in the shared budget
+    /// when there is one.
+    fn defer(&self, scope: &str, method: &str, param: &Value, call: bool, wait: Duration) {
+        match &self.shared {
+            Some(b) => {
+                let fp = format!("{scope}|{method}|{}", limiter::canonical(param));
+                let now = wall_now();
+                let ask = Ask { app_key: &self.creds.key, method, fingerprint: &fp, service: scope, now };
+                b.defer(&ask, call, now + wait);
+            }
+            None if call => self.limiter.defer_call(&self.creds.key, scope, method, param, wait),
+            None => self.limiter.defer_method(&self.creds.key, method, wait),
         }
     }
 

@@ -30,6 +30,11 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Duration;
     /// Resolves once `now() >= t`.
     fn sleep_until(&self, t: Duration) -> BoxFut<'_>;
+    /// Whether this is real time (a budget shared with other processes counts in wall-clock time,
+    /// which only a real clock can wait for).
+    fn is_real(&self) -> bool {
+        false
+    }
 }
 
 /// Real time (tokio timers).
@@ -52,6 +57,9 @@ impl Default for SystemClock {
 impl Clock for SystemClock {
     fn now(&self) -> Duration {
         self.start.elapsed()
+    }
+    fn is_real(&self) -> bool {
+        true
     }
     fn sleep_until(&self, t: Duration) -> BoxFut<'_> {
         let now = self.now();
@@ -232,6 +240,96 @@ pub fn canonical(v: &Value) -> String {
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// What the rules look at for one call: the sends of its key + method and of its host within the
+/// last window, the calls of its key + method in flight, the last answer to the identical call and
+/// the latest "not before" Omie asked for (method or call). Times are on one clock.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub method_sends: Vec<Duration>,
+    pub host_sends: Vec<Duration>,
+    pub in_flight: u32,
+    pub answer: Option<(Duration, Option<Value>)>,
+    pub not_before: Option<Duration>,
+}
+
+/// What the rules decide for one call now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// An identical read was answered within the redundancy window: its answer.
+    Cached(Value),
+    /// Send it (the caller records the send).
+    Go,
+    /// Not before then.
+    Wait(Duration),
+}
+
+impl OmieLimits {
+    /// The rules, in one place: every budget (one process's memory, or the store shared by every
+    /// process on the database) asks them with its own view.
+    pub fn decide(&self, v: &View, now: Duration, write: bool) -> Step {
+        let window = MINUTE + self.margin;
+        let mut ready = now;
+        if let Some((at, value)) = &v.answer {
+            if *at + self.redundant_window > now {
+                if let (Some(value), false, true) = (value, write, self.cache_reads) {
+                    return Step::Cached(value.clone());
+                }
+                ready = ready.max(*at + self.redundant_window + self.margin);
+            }
+        }
+        if let Some(t) = v.not_before {
+            ready = ready.max(t);
+        }
+        for (sends, cap) in [(&v.method_sends, self.per_method_per_min), (&v.host_sends, self.per_host_per_min)] {
+            let live: Vec<Duration> = sends.iter().copied().filter(|t| *t + window > now).collect();
+            if live.len() as u32 >= cap {
+                ready = ready.max(live[live.len() - cap as usize] + window);
+            }
+        }
+        if ready > now {
+            return Step::Wait(ready);
+        }
+        let cap = if write { self.write_concurrency } else { self.read_concurrency }.max(1);
+        if v.in_flight < cap {
+            Step::Go
+        } else {
+            // All slots busy: look again shortly.
+            Step::Wait(now + Duration::from_millis(10))
+        }
+    }
+}
+
+/// One call, as a shared budget records it.
+pub struct Ask<'a> {
+    pub app_key: &'a str,
+    pub method: &'a str,
+    /// The identical-call fingerprint (service, method, parameters).
+    pub fingerprint: &'a str,
+    pub service: &'a str,
+    /// Wall-clock time (milliseconds since the Unix epoch, as a duration).
+    pub now: Duration,
+}
+
+/// A budget kept outside this process (the store), so that the app, the CLI and the schedules
+/// daemon spend one budget per key and share the identical-call cache. Times are wall-clock.
+pub trait SharedBudget: Send + Sync + 'static {
+    /// Under a lock every process honours: reads the view of `ask`, lets `decide` choose and, when
+    /// it says go, records the send and a call in flight. Returns the step and, for go, a token.
+    fn step(&self, ask: &Ask<'_>, decide: &mut dyn FnMut(&View) -> Step) -> Result<(Step, Option<String>), String>;
+    /// The call in flight under `token` ended.
+    fn release(&self, token: &str);
+    /// A call answered with data (reads: `value` is kept for the redundancy window; a write drops
+    /// the cached reads of its service).
+    fn answered(&self, ask: &Ask<'_>, write: bool, value: Option<&Value>);
+    /// Not before `until` (wall-clock), for the method (`call: false`) or this exact call.
+    fn defer(&self, ask: &Ask<'_>, call: bool, until: Duration);
+}
+
+/// Wall-clock now, as the shared budget counts.
+pub fn wall_now() -> Duration {
+    Duration::from_millis(chrono::Utc::now().timestamp_millis().max(0) as u64)
+}
+
 #[derive(Default)]
 struct State {
     per_method: HashMap<(String, String), VecDeque<Duration>>,
@@ -266,14 +364,19 @@ pub enum Refused {
     TooLong { seconds: u64 },
 }
 
-/// One request in flight; dropping it frees the slot.
+/// One request in flight; dropping it frees the slot (in this process, or in the shared budget).
 pub struct Permit {
     limiter: Arc<Limiter>,
     key: (String, String),
+    shared: Option<(Arc<dyn SharedBudget>, String)>,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
+        if let Some((budget, token)) = self.shared.take() {
+            budget.release(&token);
+            return;
+        }
         let mut s = self.limiter.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = s.in_flight.get_mut(&self.key) {
             *n = n.saturating_sub(1);
@@ -310,7 +413,7 @@ impl Limiter {
         LimiterStats { sent: s.sent, cache_hits: s.cache_hits, waits: s.waits }
     }
 
-    /// Waits until a call may be sent (or answers it from the cache).
+    /// Waits until a call may be sent (or answers it from the cache), with this process's budget.
     pub async fn acquire(
         self: &Arc<Self>,
         app_key: &str,
@@ -323,54 +426,35 @@ impl Limiter {
         let km = (app_key.to_string(), method.to_string());
         let fk = (app_key.to_string(), fp);
         let window = MINUTE + self.limits.margin;
-        let cap = if write { self.limits.write_concurrency } else { self.limits.read_concurrency }.max(1);
         let mut waited = false;
         loop {
             let now = self.clock.now();
             let ready_at = {
                 let mut s = self.lock();
-                if let Some((until, wall)) = s.blocked.get(app_key).copied() {
-                    if until > now {
-                        return Err(Refused::Blocked { until: wall, seconds: (until - now).as_secs().max(1) });
-                    }
-                    s.blocked.remove(app_key);
-                }
-                let mut ready = now;
-                if let Some(a) = s.answered.get(&fk) {
-                    if a.at + self.limits.redundant_window > now {
-                        if let (Some(v), false, true) = (&a.value, write, self.limits.cache_reads) {
-                            let v = v.clone();
-                            s.cache_hits += 1;
-                            return Ok(Acquired::Cached(v));
-                        }
-                        ready = ready.max(a.at + self.limits.redundant_window + self.limits.margin);
-                    }
-                }
-                if let Some(t) = s.not_before.get(&km).copied() {
-                    ready = ready.max(t);
-                }
-                if let Some(t) = s.not_before.get(&fk).copied() {
-                    ready = ready.max(t);
+                if let Some(r) = self.refuse_blocked(&mut s, app_key, now) {
+                    return Err(r);
                 }
                 let q = s.per_method.entry(km.clone()).or_default();
                 while q.front().is_some_and(|t| *t + window <= now) {
                     q.pop_front();
                 }
-                if q.len() as u32 >= self.limits.per_method_per_min {
-                    let idx = q.len() - self.limits.per_method_per_min as usize;
-                    ready = ready.max(q[idx] + window);
-                }
                 let hq = &mut s.per_host;
                 while hq.front().is_some_and(|t| *t + window <= now) {
                     hq.pop_front();
                 }
-                if hq.len() as u32 >= self.limits.per_host_per_min {
-                    let idx = hq.len() - self.limits.per_host_per_min as usize;
-                    ready = ready.max(hq[idx] + window);
-                }
-                if ready <= now {
-                    let flying = s.in_flight.get(&km).copied().unwrap_or(0);
-                    if flying < cap {
+                let view = View {
+                    method_sends: s.per_method.get(&km).map(|q| q.iter().copied().collect()).unwrap_or_default(),
+                    host_sends: s.per_host.iter().copied().collect(),
+                    in_flight: s.in_flight.get(&km).copied().unwrap_or(0),
+                    answer: s.answered.get(&fk).map(|a| (a.at, a.value.clone())),
+                    not_before: [s.not_before.get(&km), s.not_before.get(&fk)].into_iter().flatten().max().copied(),
+                };
+                match self.limits.decide(&view, now, write) {
+                    Step::Cached(v) => {
+                        s.cache_hits += 1;
+                        return Ok(Acquired::Cached(v));
+                    }
+                    Step::Go => {
                         s.per_method.entry(km.clone()).or_default().push_back(now);
                         s.per_host.push_back(now);
                         *s.in_flight.entry(km.clone()).or_insert(0) += 1;
@@ -378,12 +462,9 @@ impl Limiter {
                         if waited {
                             s.waits += 1;
                         }
-                        return Ok(Acquired::Go(Permit { limiter: self.clone(), key: km }));
+                        return Ok(Acquired::Go(Permit { limiter: self.clone(), key: km, shared: None }));
                     }
-                    // All slots busy: look again shortly.
-                    now + Duration::from_millis(10)
-                } else {
-                    ready
+                    Step::Wait(t) => t,
                 }
             };
             if ready_at.saturating_sub(now) > self.limits.max_wait {
@@ -392,6 +473,71 @@ impl Limiter {
             waited = true;
             self.clock.sleep_until(ready_at).await;
         }
+    }
+
+    /// [`Limiter::acquire`] with a budget shared with other processes: the same rules, over the
+    /// shared view, on wall-clock time. Blocks stay in this limiter (they are restored from the store
+    /// by the client).
+    pub async fn acquire_shared(
+        self: &Arc<Self>,
+        budget: &Arc<dyn SharedBudget>,
+        app_key: &str,
+        service: &str,
+        method: &str,
+        params: &Value,
+    ) -> Result<Acquired, Refused> {
+        let write = is_write(method);
+        let fp = format!("{service}|{method}|{}", canonical(params));
+        let mut waited = false;
+        loop {
+            if let Some(r) = self.refuse_blocked(&mut self.lock(), app_key, self.clock.now()) {
+                return Err(r);
+            }
+            let now = wall_now();
+            let ask = Ask { app_key, method, fingerprint: &fp, service, now };
+            let limits = &self.limits;
+            let stepped = budget.step(&ask, &mut |view| limits.decide(view, now, write));
+            let ready_at = match stepped {
+                Ok((Step::Cached(v), _)) => {
+                    self.lock().cache_hits += 1;
+                    return Ok(Acquired::Cached(v));
+                }
+                Ok((Step::Go, token)) => {
+                    let mut s = self.lock();
+                    s.sent += 1;
+                    if waited {
+                        s.waits += 1;
+                    }
+                    let key = (app_key.to_string(), method.to_string());
+                    let shared = token.map(|t| (budget.clone(), t));
+                    return Ok(Acquired::Go(Permit { limiter: self.clone(), key, shared }));
+                }
+                Ok((Step::Wait(t), _)) => t,
+                Err(e) => {
+                    // The store could not be reached (a locked or read-only file): wait a little and
+                    // ask again rather than spend a budget nobody else can see.
+                    tracing::warn!(error = %e, "the shared Omie budget could not be read; trying again shortly");
+                    now + Duration::from_millis(250)
+                }
+            };
+            let wait = ready_at.saturating_sub(now);
+            if wait > self.limits.max_wait {
+                return Err(Refused::TooLong { seconds: wait.as_secs() });
+            }
+            waited = true;
+            let t = self.clock.now() + wait;
+            self.clock.sleep_until(t).await;
+        }
+    }
+
+    fn refuse_blocked(&self, s: &mut State, app_key: &str, now: Duration) -> Option<Refused> {
+        if let Some((until, wall)) = s.blocked.get(app_key).copied() {
+            if until > now {
+                return Some(Refused::Blocked { until: wall, seconds: (until - now).as_secs().max(1) });
+            }
+            s.blocked.remove(app_key);
+        }
+        None
     }
 
     /// A call answered with data: starts its redundancy window (and caches a read); a write drops

@@ -85,7 +85,9 @@ pub fn omie_connection(cx: &Ctx, connection_id: &str) -> CoreResult<Connection> 
 /// are restored into the limiter, and a new block is recorded in the database.
 pub fn omie_client(cx: &Ctx, conn: &Connection) -> CoreResult<OmieClient> {
     let creds = cx.connections().credentials(conn)?;
-    let client = OmieClient::new(cx.http.clone(), conn, &creds);
+    let host = limiter::host_of(&conn.base_url);
+    let budget = Arc::new(store::StoreBudget { store: cx.store.clone(), host });
+    let client = OmieClient::new(cx.http.clone(), conn, &creds).with_shared_budget(budget);
     let kid = key_id(&conn.base_url, &creds.key);
     let recorded = store::key_blocked_until(&cx.store, &kid)?;
     if let Some(until) = recorded.and_then(|u| chrono::DateTime::parse_from_rfc3339(&u).ok()) {

@@ -5,10 +5,12 @@
 //! (or one read) of the features it serves.
 
 use rusqlite::{params, OptionalExtension};
+use serde_json::Value;
 
 use super::attachments::{
     OmieAttachmentFile, OmieAttachmentMapEntry, OmieAttachmentTransfer, OmieTransferDetail, PendingTransfer,
 };
+use super::limiter::{Ask, SharedBudget, Step, View};
 use super::local_clients::{FetchedClient, OmieLocalClient, Outcome};
 use super::po_close::{OmieCloseRequest, OmiePoClosure, PendingClosure};
 use super::OmiePreviewItem;
@@ -753,4 +755,243 @@ pub(super) fn closures(
         let rows = st.query_map(params![conn_id, status, limit], closure_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     })
+}
+
+// ---- The shared consumption budget -------------------------------------------------------------
+
+/// How long a call may stay "in flight" before it is taken for the call of a process that died
+/// without a trace (the HTTP timeout is 60 s). On Linux a dead process's calls are freed at once.
+const IN_FLIGHT_STALE_MS: i64 = 90_000;
+
+/// Whether the process that recorded a call in flight still runs (a process killed mid-call, by a
+/// crash or SIGKILL, never frees its slot itself).
+fn process_alive(pid: i64) -> bool {
+    if pid == i64::from(std::process::id()) {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+/// What is kept of sends and answers (a little over the one-minute windows).
+const KEEP_MS: i64 = 125_000;
+
+/// Omie's budget of one host in the store: every process on this database spends it together
+/// (see `limiter::SharedBudget`). Keys are stored as `key_id(host, key)`.
+pub struct StoreBudget {
+    pub store: Store,
+    pub host: String,
+}
+
+fn ms(d: std::time::Duration) -> i64 {
+    d.as_millis() as i64
+}
+
+fn dur(ms: i64) -> std::time::Duration {
+    std::time::Duration::from_millis(ms.max(0) as u64)
+}
+
+impl StoreBudget {
+    fn key(&self, app_key: &str) -> String {
+        super::key_id(&self.host, app_key)
+    }
+}
+
+impl SharedBudget for StoreBudget {
+    fn step(&self, ask: &Ask<'_>, decide: &mut dyn FnMut(&View) -> Step) -> Result<(Step, Option<String>), String> {
+        let kid = self.key(ask.app_key);
+        let now = ms(ask.now);
+        let since = now - 62_000;
+        self.store
+            .write(|tx| {
+                tx.execute("DELETE FROM omie_budget_sends WHERE at_ms < ?1", [now - KEEP_MS])?;
+                tx.execute("DELETE FROM omie_budget_in_flight WHERE since_ms < ?1", [now - IN_FLIGHT_STALE_MS])?;
+                let pids: Vec<i64> = {
+                    let mut st = tx.prepare_cached("SELECT DISTINCT pid FROM omie_budget_in_flight")?;
+                    let rows = st.query_map([], |r| r.get(0))?;
+                    rows.collect::<Result<_, _>>()?
+                };
+                for pid in pids.into_iter().filter(|p| !process_alive(*p)) {
+                    tx.execute("DELETE FROM omie_budget_in_flight WHERE pid=?1", [pid])?;
+                }
+                tx.execute("DELETE FROM omie_budget_answers WHERE at_ms < ?1", [now - KEEP_MS])?;
+                tx.execute("DELETE FROM omie_budget_waits WHERE until_ms < ?1", [now])?;
+                let times = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> CoreResult<Vec<std::time::Duration>> {
+                    let mut st = tx.prepare_cached(sql)?;
+                    let rows = st.query_map(p, |r| r.get::<_, i64>(0))?;
+                    Ok(rows.map(|r| r.map(dur)).collect::<Result<Vec<_>, _>>()?)
+                };
+                let method_sends = times(
+                    "SELECT at_ms FROM omie_budget_sends WHERE host=?1 AND key_id=?2 AND method=?3 AND at_ms>?4 ORDER BY at_ms",
+                    &[&self.host, &kid, &ask.method, &since],
+                )?;
+                let host_sends = times(
+                    "SELECT at_ms FROM omie_budget_sends WHERE host=?1 AND at_ms>?2 ORDER BY at_ms",
+                    &[&self.host, &since],
+                )?;
+                let in_flight: u32 = tx.query_row(
+                    "SELECT count(*) FROM omie_budget_in_flight WHERE key_id=?1 AND method=?2",
+                    params![kid, ask.method],
+                    |r| r.get(0),
+                )?;
+                let answer = tx
+                    .query_row(
+                        "SELECT at_ms, value FROM omie_budget_answers WHERE key_id=?1 AND fingerprint=?2",
+                        params![kid, ask.fingerprint],
+                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+                    )
+                    .optional()?
+                    .map(|(at, v)| (dur(at), v.and_then(|v| serde_json::from_str(&v).ok())));
+                let not_before: Option<i64> = tx.query_row(
+                    "SELECT max(until_ms) FROM omie_budget_waits WHERE key_id=?1 AND scope IN (?2, ?3)",
+                    params![kid, format!("m:{}", ask.method), format!("c:{}", ask.fingerprint)],
+                    |r| r.get(0),
+                )?;
+                let view = View { method_sends, host_sends, in_flight, answer, not_before: not_before.map(dur) };
+                let step = decide(&view);
+                if step != Step::Go {
+                    return Ok((step, None));
+                }
+                tx.execute(
+                    "INSERT INTO omie_budget_sends (host, key_id, method, at_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![self.host, kid, ask.method, now],
+                )?;
+                let token = uuid::Uuid::new_v4().to_string();
+                tx.execute(
+                    "INSERT INTO omie_budget_in_flight (token, key_id, method, since_ms, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![token, kid, ask.method, now, std::process::id()],
+                )?;
+                Ok((step, Some(token)))
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn release(&self, token: &str) {
+        let r = self.store.write(|tx| Ok(tx.execute("DELETE FROM omie_budget_in_flight WHERE token=?1", [token])?));
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not free a call in the shared Omie budget (it expires by itself)");
+        }
+    }
+
+    fn answered(&self, ask: &Ask<'_>, write: bool, value: Option<&Value>) {
+        let kid = self.key(ask.app_key);
+        let text = value.and_then(|v| serde_json::to_string(v).ok());
+        let r = self.store.write(|tx| {
+            if write {
+                tx.execute(
+                    "UPDATE omie_budget_answers SET value=NULL WHERE key_id=?1 AND service=?2",
+                    params![kid, ask.service],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO omie_budget_answers (key_id, fingerprint, service, at_ms, value) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(key_id, fingerprint) DO UPDATE SET service=excluded.service, at_ms=excluded.at_ms, value=excluded.value",
+                params![kid, ask.fingerprint, ask.service, ms(ask.now), text],
+            )?;
+            Ok(())
+        });
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not record an answer in the shared Omie budget");
+        }
+    }
+
+    fn defer(&self, ask: &Ask<'_>, call: bool, until: std::time::Duration) {
+        let kid = self.key(ask.app_key);
+        let scope = if call { format!("c:{}", ask.fingerprint) } else { format!("m:{}", ask.method) };
+        let r = self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO omie_budget_waits (key_id, scope, until_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key_id, scope) DO UPDATE SET until_ms=max(until_ms, excluded.until_ms)",
+                params![kid, scope, ms(until)],
+            )?;
+            Ok(())
+        });
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not record a wait in the shared Omie budget");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::erp::omie::limiter::OmieLimits;
+
+    /// Two stores on one file stand for two processes.
+    fn two(dir: &tempfile::TempDir) -> (StoreBudget, StoreBudget) {
+        let path = dir.path().join("b.db");
+        let a = Store::open(&path).unwrap();
+        let b = Store::open(&path).unwrap();
+        (StoreBudget { store: a, host: "omie.test".into() }, StoreBudget { store: b, host: "omie.test".into() })
+    }
+
+    fn ask<'a>(fp: &'a str, now: Duration) -> Ask<'a> {
+        Ask { app_key: "KEY", method: "ListarClientes", fingerprint: fp, service: "geral/clientes/", now }
+    }
+
+    #[test]
+    fn two_processes_share_the_rate_window_the_answers_and_the_calls_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = two(&dir);
+        let limits = OmieLimits { per_method_per_min: 3, read_concurrency: 2, ..Default::default() };
+        let t0 = Duration::from_secs(1_800_000_000);
+        let go = |budget: &StoreBudget, fp: &str, now: Duration| {
+            budget.step(&ask(fp, now), &mut |v| limits.decide(v, now, false)).unwrap()
+        };
+        // Process A spends the minute's budget of the method (and holds two calls in flight).
+        let (s1, t1) = go(&a, "p1", t0);
+        let (s2, t2) = go(&a, "p2", t0 + Duration::from_millis(10));
+        assert_eq!((s1, s2), (Step::Go, Step::Go));
+        // Both slots are taken, by another process: B waits.
+        assert!(matches!(go(&b, "p3", t0 + Duration::from_millis(20)).0, Step::Wait(_)));
+        a.release(&t1.unwrap());
+        a.release(&t2.unwrap());
+        assert_eq!(go(&b, "p3", t0 + Duration::from_millis(30)).0, Step::Go);
+        // Three sends in the window: a fourth, from A, waits until the first leaves the window.
+        match go(&a, "p4", t0 + Duration::from_millis(40)).0 {
+            Step::Wait(until) => assert_eq!(until, t0 + Duration::from_secs(61)),
+            other => panic!("expected a wait, got {other:?}"),
+        }
+        // An identical read A was answered is served to B from the store, within the window.
+        let now = t0 + Duration::from_secs(2);
+        a.answered(&ask("p1", now), false, Some(&json!({"clientes": [1, 2]})));
+        assert_eq!(go(&b, "p1", now + Duration::from_secs(5)).0, Step::Cached(json!({"clientes": [1, 2]})));
+        // A write to the service drops the cached read: the identical call then waits out the window.
+        let w = Ask { method: "AlterarCliente", fingerprint: "w1", ..ask("w1", now + Duration::from_secs(6)) };
+        a.answered(&w, true, None);
+        assert!(matches!(go(&b, "p1", now + Duration::from_secs(7)).0, Step::Wait(_)));
+        // "Not before" marks Omie asked for hold for every process.
+        let other = Ask { method: "ListarProdutos", ..ask("p9", now) };
+        b.defer(&other, false, now + Duration::from_secs(30));
+        let later = Ask { now: now + Duration::from_secs(8), ..other };
+        let (step, _) = a.step(&later, &mut |v| limits.decide(v, later.now, false)).unwrap();
+        assert_eq!(step, Step::Wait(now + Duration::from_secs(30)), "a method deferral holds in the other process");
+    }
+
+    #[test]
+    fn a_call_in_flight_of_a_process_that_died_is_freed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, _) = two(&dir);
+        let limits = OmieLimits { write_concurrency: 1, ..Default::default() };
+        let now = Duration::from_secs(1_800_000_000);
+        let write = Ask { method: "IncluirAnexo", ..ask("x", now) };
+        // A process that no longer exists left a write in flight (killed mid-call).
+        a.store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO omie_budget_in_flight (token, key_id, method, since_ms, pid) VALUES ('t', ?1, 'IncluirAnexo', ?2, ?3)",
+                    params![a.key("KEY"), ms(now), i64::from(u32::MAX - 7)],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let (step, _) = a.step(&write, &mut |v| limits.decide(v, now, true)).unwrap();
+        assert_eq!(step, Step::Go, "the dead process's slot was freed");
+    }
 }
