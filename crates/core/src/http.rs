@@ -181,3 +181,59 @@ pub fn truncate(s: &str, max: usize) -> String {
 pub fn join(base: &str, path: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
 }
+
+/// The waits sites asked for (`Retry-After`), per host, shared by every task and process on one
+/// database: before a request, [`HostGate::pass`] waits out a mark another request received; after
+/// a 429 or 503 with `Retry-After`, [`HostGate::hold`] records one.
+#[derive(Clone)]
+pub struct HostGate {
+    store: crate::store::Store,
+}
+
+impl HostGate {
+    pub fn new(store: crate::store::Store) -> Self {
+        HostGate { store }
+    }
+
+    fn now_ms() -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+
+    /// Waits until `host` may be called again. A wait longer than `max` is not waited: it is given
+    /// back (the caller fails with "rate limited, retry after ...").
+    pub async fn pass(&self, host: &str, max: Duration) -> Result<(), Duration> {
+        loop {
+            let now = Self::now_ms();
+            let until = match crate::store::waits::host_not_before(&self.store, host, now) {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::warn!(host, error = %e, "could not read the site's waits; calling it anyway");
+                    None
+                }
+            };
+            let Some(until) = until else { return Ok(()) };
+            let left = Duration::from_millis((until - now).max(0) as u64);
+            if left > max {
+                return Err(left);
+            }
+            tracing::info!(host, wait_ms = left.as_millis() as u64, "waiting out the site's Retry-After");
+            tokio::time::sleep(left).await;
+        }
+    }
+
+    /// `host` asked not to be called for `wait`.
+    pub fn hold(&self, host: &str, wait: Duration, reason: &str) {
+        let until = Self::now_ms() + wait.as_millis() as i64;
+        if let Err(e) = crate::store::waits::hold_host(&self.store, host, until, reason) {
+            tracing::warn!(host, error = %e, "could not record the site's Retry-After");
+        }
+    }
+}
+
+/// The host (and port) of a URL, the unit a site's waits apply to.
+pub fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| u.port().map(|p| format!("{h}:{p}")).unwrap_or_else(|| h.to_string())))
+        .unwrap_or_else(|| url.to_string())
+}

@@ -450,6 +450,15 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (key_id, scope)
     );
 "#,
+    // 13: "not before" marks a site asked for (`Retry-After`), per host, honoured by every task
+    // and process on this database (`store/waits.rs`).
+    r#"
+    CREATE TABLE host_waits (
+        host     TEXT PRIMARY KEY,
+        until_ms INTEGER NOT NULL,
+        reason   TEXT NOT NULL DEFAULT ''
+    );
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

@@ -6,6 +6,7 @@
 
 mod migrations;
 pub mod settings;
+pub mod waits;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -126,6 +126,16 @@ impl ErpnextControl {
         self.arm(Op::Insert, doctype, n, Fault::ReplyLate(delay));
     }
 
+    /// The site's `rate_limit` (`None`: off, the default).
+    pub fn set_rate_limit(&self, limit: Option<super::RateLimit>) {
+        self.st.rate.lock().expect("rate").config = limit;
+    }
+
+    /// What the rate limiter did so far.
+    pub fn rate_stats(&self) -> super::RateStats {
+        self.st.rate.lock().expect("rate").stats
+    }
+
     pub fn clear_faults(&self) {
         self.st.faults.lock().expect("faults").clear();
     }

@@ -21,6 +21,7 @@
 
 mod control;
 mod query;
+mod ratelimit;
 mod seed;
 mod txn;
 
@@ -41,6 +42,7 @@ use serde_json::{json, Map, Value};
 
 pub use control::{ErpnextControl, Fault, Op};
 use query::{get_count, get_doc, get_list};
+pub use ratelimit::{RateLimit, RateStats};
 
 use crate::server::{html_response, json_response, ServerControl};
 use crate::util::hash;
@@ -263,6 +265,8 @@ pub(crate) struct SiteState {
     /// Whether the API user has the System Manager role (needed to create Custom Fields).
     system_manager: AtomicBool,
     hashes: AtomicU64,
+    /// The site's `rate_limit` (off by default, as on a site without it in `site_config.json`).
+    rate: Mutex<ratelimit::Limiter>,
 }
 
 impl SiteState {
@@ -279,6 +283,7 @@ impl SiteState {
             faults: Mutex::new(Vec::new()),
             system_manager: AtomicBool::new(true),
             hashes: AtomicU64::new(0),
+            rate: Mutex::new(ratelimit::Limiter::new()),
         }
     }
 
@@ -424,6 +429,12 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let html = wants_html(&headers);
+    // Frappe's rate limiter runs before the request is handled (a `before_request` hook).
+    let refused = st.rate.lock().expect("rate").admit();
+    if let Some(seconds) = refused {
+        return FrappeError { retry_after: Some(seconds), ..FrappeError::new(429, "TooManyRequestsError") }
+            .render(html);
+    }
     let mut reply = Reply::default();
     let result = route(&st, &rest, &method, &uri, &headers, &body, &mut reply);
     if let Some(d) = reply.late {

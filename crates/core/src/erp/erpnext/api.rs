@@ -59,7 +59,9 @@ fn reason_ok(reason: &str) -> CoreResult<String> {
 pub(crate) fn erp_client(cx: &Ctx, conn: &Connection) -> CoreResult<ErpnextClient> {
     let creds = cx.connections().credentials(conn)?;
     let settings = super::load_settings(&cx.store).unwrap_or_default();
-    Ok(ErpnextClient::new(cx.http.clone(), conn, &creds).with_policy(settings.policy()))
+    Ok(ErpnextClient::new(cx.http.clone(), conn, &creds)
+        .with_policy(settings.policy())
+        .with_gate(crate::http::HostGate::new(cx.store.clone())))
 }
 
 /// Checks the form (locally, then against both sites) and shows the four documents. Nothing

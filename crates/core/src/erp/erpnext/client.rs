@@ -224,6 +224,8 @@ pub struct ErpnextClient {
     name: String,
     creds: Credentials,
     pub policy: Policy,
+    /// The site's `Retry-After` waits, shared by every task and process on the database.
+    gate: Option<crate::http::HostGate>,
 }
 
 impl ErpnextClient {
@@ -234,7 +236,14 @@ impl ErpnextClient {
             name: conn.name.clone(),
             creds: creds.clone(),
             policy: Policy::default(),
+            gate: None,
         }
+    }
+
+    /// Honours (and records) the site's `Retry-After` waits through `gate`, for every request.
+    pub fn with_gate(mut self, gate: crate::http::HostGate) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     pub fn with_policy(mut self, policy: Policy) -> Self {
@@ -265,6 +274,24 @@ impl ErpnextClient {
         body: Option<&Value>,
     ) -> Result<Value, ErpError> {
         let url = join(&self.base_url, path);
+        let host = crate::http::host_of(&self.base_url);
+        if let Some(g) = &self.gate {
+            if let Err(left) = g.pass(&host, self.policy.max_retry_after).await {
+                // The site asked (another request was told) to wait longer than a job waits.
+                return Err(ErpError::Site(Box::new(SiteError {
+                    connection: self.name.clone(),
+                    url,
+                    status: 429,
+                    exc_type: String::new(),
+                    messages: vec![],
+                    error_message: None,
+                    exception: None,
+                    retry_after: Some(left),
+                    site_clock: None,
+                    body: String::new(),
+                })));
+            }
+        }
         let mut rq = self
             .http
             .client
@@ -290,6 +317,11 @@ impl ErpnextClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        if let (Some(g), Some(wait)) = (&self.gate, retry_after) {
+            if status.as_u16() == 429 || status.as_u16() == 503 {
+                g.hold(&host, wait, &format!("HTTP {}", status.as_u16()));
+            }
+        }
         let site_clock = resp
             .headers()
             .get(reqwest::header::DATE)

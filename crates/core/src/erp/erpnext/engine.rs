@@ -117,7 +117,9 @@ fn client(core: &Ctx, conn: &Connection, s: &WorkflowSettings, role: SiteRole) -
             "Unlock the keychain or enter the API key and secret again on the Connections page, then retry.",
         ))
     })?;
-    Ok(ErpnextClient::new(core.http.clone(), conn, &creds).with_policy(s.policy()))
+    Ok(ErpnextClient::new(core.http.clone(), conn, &creds)
+        .with_policy(s.policy())
+        .with_gate(crate::http::HostGate::new(core.store.clone())))
 }
 
 impl Runner<'_> {

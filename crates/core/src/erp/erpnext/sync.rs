@@ -201,7 +201,9 @@ pub(crate) fn start_sync(core: &Arc<Ctx>, conn: Connection, opts: SyncOptions) -
         let settings = super::load_settings(&core.store).unwrap_or_default();
         let mut policy = settings.policy();
         policy.timeout = policy.timeout.max(std::time::Duration::from_secs(30));
-        let client = ErpnextClient::new(core.http.clone(), &conn, &creds).with_policy(policy);
+        let client = ErpnextClient::new(core.http.clone(), &conn, &creds)
+            .with_policy(policy)
+            .with_gate(crate::http::HostGate::new(core.store.clone()));
         let engine = Engine {
             store: core.store.clone(),
             source: Arc::new(ErpnextSource { client }),
