@@ -145,8 +145,9 @@ async fn full_incremental_and_full_refresh_keep_an_exact_copy_with_tombstones() 
         let local = local_ids(&env, spec, false);
         // Every upstream record is present, with no duplicate (ids are a set and the key is unique).
         assert!(up.is_subset(&local), "{}: missing records after incremental", spec.name);
-        if spec.modified.is_none() {
-            // Resources without a date filter are read whole: deletions are seen at once.
+        if spec.modified.is_none() || spec.name == contifico::STOCK {
+            // Resources without a date filter are read whole: deletions are seen at once. So is the
+            // stock per warehouse whenever a warehouse changed, as here.
             assert_eq!(local, up, "{}", spec.name);
         }
     }
@@ -420,4 +421,49 @@ async fn browser_searches_filters_and_sorts_the_local_copy() {
         .rows
         .iter()
         .all(|r| r.values[idx].as_deref().map(|v| v.parse::<f64>().unwrap() >= 100.0).unwrap_or(false)));
+}
+
+/// Per-warehouse stock (one request per product) is read again only for the products whose
+/// stored record changed since the last stock read; it is read whole when a warehouse changed,
+/// and on a full refresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn stock_is_read_again_only_for_products_that_changed() {
+    use backoffice_sim::contifico::Resource;
+    let env = setup(30).await;
+    let stock_requests = |env: &Env| -> usize {
+        env.sim.contifico().request_counts().into_iter().filter(|(p, _)| p.contains("/stock")).count()
+    };
+    let wanted =
+        || SyncOptions { resources: vec!["bodegas".into(), "productos".into(), contifico::STOCK.into()], ..opts(10) };
+    let job = sync_now(&env, wanted()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let all = stock_requests(&env);
+    assert!(all >= 10, "the first sync asks every product for its stock ({all} asked)");
+
+    env.sim.contifico().reset_counters();
+    let job = sync_now(&env, wanted()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    assert_eq!(stock_requests(&env), 0, "nothing changed: no product is asked for its stock");
+
+    // Some products change upstream (their stock totals among them).
+    let report = env.sim.contifico().mutate_resource(Resource::Producto, 20.0);
+    assert!(report.mutated > 0, "{report:?}");
+    env.sim.contifico().reset_counters();
+    let job = sync_now(&env, wanted()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let asked = stock_requests(&env);
+    assert!(asked >= 1 && asked as u64 <= report.mutated, "only changed products are asked: {asked} of {report:?}");
+    assert!(asked < all);
+
+    // A warehouse changes: every product's stock is read again (rows may move between warehouses).
+    env.sim.contifico().mutate_resource(Resource::Bodega, 50.0);
+    env.sim.contifico().reset_counters();
+    let job = sync_now(&env, wanted()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    assert!(stock_requests(&env) >= all - (report.deleted as usize), "a warehouse change reads the stock whole");
+
+    env.sim.contifico().reset_counters();
+    let job = sync_now(&env, SyncOptions { full_refresh: true, ..wanted() }).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    assert!(stock_requests(&env) >= all - (report.deleted as usize), "a full refresh asks every live product again");
 }

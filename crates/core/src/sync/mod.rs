@@ -188,6 +188,10 @@ pub struct PageRequest {
     pub page_size: u32,
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
+    /// For a source built from stored records: when this resource's previous complete read ended
+    /// (RFC 3339 UTC), if this read simply continues from it (not a resumed read, nor a "since" the
+    /// user gave): records stored or changed after it are exactly what is new to it.
+    pub changed_after: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +212,13 @@ pub trait Source: Send + Sync + 'static {
     /// every other resource of the run is done.
     fn runs_after_others(&self, _spec: &ResourceSpec) -> bool {
         false
+    }
+
+    /// Whether a read that could continue from `changed_after` (the previous complete read's end;
+    /// `None`: never read) must read the resource whole instead, with tombstones: stock per product
+    /// when the warehouses changed meanwhile, say.
+    fn reads_whole(&self, _spec: &ResourceSpec, _changed_after: Option<&str>) -> CoreResult<bool> {
+        Ok(false)
     }
 }
 
@@ -372,6 +383,7 @@ pub struct Engine<S: Source> {
 
 struct State {
     cursor: Option<String>,
+    last_success_at: Option<String>,
     resume_page: Option<u32>,
     resume_run: Option<String>,
     resume_mode: Option<String>,
@@ -467,7 +479,7 @@ impl<S: Source> Engine<S> {
     fn state(&self, resource: &str) -> CoreResult<State> {
         self.store.read(|c| {
             Ok(c.query_row(
-                "SELECT cursor, resume_page, resume_run, resume_mode, resume_since FROM sync_state
+                "SELECT cursor, resume_page, resume_run, resume_mode, resume_since, last_success_at FROM sync_state
                  WHERE connection_id=?1 AND erp=?2 AND resource=?3",
                 params![self.conn.id, self.erp, resource],
                 |r| {
@@ -477,12 +489,14 @@ impl<S: Source> Engine<S> {
                         resume_run: r.get(2)?,
                         resume_mode: r.get(3)?,
                         resume_since: r.get(4)?,
+                        last_success_at: r.get(5)?,
                     })
                 },
             )
             .optional()?
             .unwrap_or(State {
                 cursor: None,
+                last_success_at: None,
                 resume_page: None,
                 resume_run: None,
                 resume_mode: None,
@@ -701,10 +715,17 @@ impl<S: Source> Engine<S> {
                     .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
                     .map(|d| d.with_timezone(&tz).date_naive() - chrono::Duration::days(LOOKBACK_DAYS));
                 let since_date = since.map(|s| s.with_timezone(&tz).date_naive()).or(cursor_date);
-                let full = full_refresh || spec.modified.is_none() || since_date.is_none();
+                let full = full_refresh
+                    || spec.modified.is_none()
+                    || since_date.is_none()
+                    || (since.is_none() && self.source.reads_whole(spec, state.last_success_at.as_deref())?);
                 (1u32, run_id.to_string(), full, if full { None } else { since_date })
             }
         };
+        // A fresh incremental read that continues from the cursor (not a resumed page, nor the
+        // user's own "since"): sources over stored records may use the previous read's end.
+        let fresh = state.resume_page.is_none() || full_refresh;
+        let changed_after = (!full && fresh && since.is_none()).then(|| state.last_success_at.clone()).flatten();
         let mode = if full { "full" } else { "incremental" };
         let english = match since_date {
             Some(d) => format!("{}: {mode} read of records changed since {d}", spec.name),
@@ -746,8 +767,9 @@ impl<S: Source> Engine<S> {
             let fetch = |p: u32| {
                 let source = source.clone();
                 let limiter = limiter_f.clone();
+                let changed_after = changed_after.clone();
                 async move {
-                    let req = PageRequest { page: p, page_size, since: since_date, until: None };
+                    let req = PageRequest { page: p, page_size, since: since_date, until: None, changed_after };
                     let slot = limiter.acquire().await;
                     let started = Instant::now();
                     let mut attempt = 0;

@@ -141,25 +141,44 @@ pub fn browse(store: &Store, spec: &ResourceSpec, q: &BrowseQuery) -> CoreResult
 }
 
 /// The ids of a resource's live stored records, in id order, a page at a time (for resources read
-/// per stored record, like stock per product).
+/// per stored record, like stock per product); with `changed_since` (RFC 3339 UTC, or a prefix of
+/// it such as `2026-12-01`), only records stored or changed since then (a record is rewritten only
+/// when it changed, so its `fetched_at` is when it last changed here).
 pub fn stored_ids(
     store: &Store,
     spec: &ResourceSpec,
     connection_id: &str,
+    changed_since: Option<&str>,
     limit: u32,
     offset: i64,
 ) -> CoreResult<Vec<String>> {
     store.read(|c| {
         let mut st = c.prepare(&format!(
-            "SELECT id FROM \"{}\" WHERE connection_id=?1 AND deleted_at IS NULL ORDER BY id LIMIT ?2 OFFSET ?3",
+            "SELECT id FROM \"{}\" WHERE connection_id=?1 AND deleted_at IS NULL AND (?4 IS NULL OR fetched_at >= ?4)
+             ORDER BY id LIMIT ?2 OFFSET ?3",
             spec.table
         ))?;
-        let rows = st.query_map(rusqlite::params![connection_id, limit, offset], |r| r.get(0))?;
+        let rows = st.query_map(rusqlite::params![connection_id, limit, offset, changed_since], |r| r.get(0))?;
         Ok(rows.collect::<Result<Vec<String>, _>>()?)
     })
 }
 
 /// The full stored JSON of one record.
+/// Whether any of a resource's stored records was added, changed or marked deleted since `t`
+/// (RFC 3339 UTC).
+pub fn changed_since(store: &Store, spec: &ResourceSpec, connection_id: &str, t: &str) -> CoreResult<bool> {
+    store.read(|c| {
+        Ok(c.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM \"{}\" WHERE connection_id=?1 AND (fetched_at >= ?2 OR deleted_at >= ?2))",
+                spec.table
+            ),
+            rusqlite::params![connection_id, t],
+            |r| r.get(0),
+        )?)
+    })
+}
+
 pub fn record(store: &Store, spec: &ResourceSpec, connection_id: &str, id: &str) -> CoreResult<String> {
     store.read(|c| {
         c.query_row(

@@ -87,14 +87,19 @@ pub const RESOURCES: &[ResourceSpec] = &[
             &["codigo", "nombre", "codigo_barra", "descripcion"],
         )
     },
-    // Stock per warehouse: `GET producto/<ID>/stock/` for every stored product (one call each, read
-    // in full every run, so warehouses that no longer hold a product are marked deleted).
+    // Stock per warehouse: `GET producto/<ID>/stock/`, one call per stored product. It is read whole
+    // (every product; warehouses that no longer hold a product are marked deleted) the first time,
+    // on "full refresh", and whenever a warehouse was added, changed or deleted since the last stock
+    // read; otherwise only for the products whose stored record changed since then (their stock
+    // total, `cantidad_stock`, is part of it: Contífico's products carry no modification date). The
+    // "modified since" filter below is therefore BackOffice's own, over the stored products; it is
+    // never sent to Contífico.
     ResourceSpec {
         table: "contifico_producto_stock",
         ..spec(
             STOCK,
             "producto/{id}/stock/",
-            None,
+            Some(ModifiedFilter { from: "(stored products changed since)", to: None, format: DateFormat::YyyyMmDd }),
             &[
                 col("producto_id", "producto_id", Code),
                 col("bodega_id", "bodega_id", Code),
@@ -302,7 +307,21 @@ impl ContificoSource {
     async fn stock_page(&self, req: PageRequest) -> CoreResult<PageResult> {
         let offset = (req.page.saturating_sub(1) as i64) * req.page_size as i64;
         let products = resource("productos")?;
-        let ids = crate::sync::query::stored_ids(&self.store, products, &self.connection_id, req.page_size, offset)?;
+        // A whole read asks for every product; an incremental one only for products stored or
+        // changed since the previous stock read ended (or since the user's date).
+        let changed_since = match (&req.changed_after, req.since) {
+            (Some(after), _) => Some(after.clone()),
+            (None, Some(d)) => Some(d.format("%Y-%m-%d").to_string()),
+            (None, None) => None,
+        };
+        let ids = crate::sync::query::stored_ids(
+            &self.store,
+            products,
+            &self.connection_id,
+            changed_since.as_deref(),
+            req.page_size,
+            offset,
+        )?;
         let last = (ids.len() as u32) < req.page_size;
         let mut records = vec![];
         let mut set = tokio::task::JoinSet::new();
@@ -343,6 +362,18 @@ impl ContificoSource {
 impl Source for ContificoSource {
     fn runs_after_others(&self, spec: &ResourceSpec) -> bool {
         spec.name == STOCK
+    }
+
+    fn reads_whole(&self, spec: &ResourceSpec, changed_after: Option<&str>) -> CoreResult<bool> {
+        if spec.name != STOCK {
+            return Ok(false);
+        }
+        match changed_after {
+            None => Ok(true),
+            // A warehouse added, renamed or deleted changes the stock rows of products whose own
+            // record did not change.
+            Some(t) => crate::sync::query::changed_since(&self.store, resource("bodegas")?, &self.connection_id, t),
+        }
     }
 
     async fn fetch_page(&self, spec: &ResourceSpec, req: PageRequest) -> CoreResult<PageResult> {
