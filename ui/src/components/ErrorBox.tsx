@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 
 import type { ApiError } from '../bindings/ApiError';
 import { translateError } from '../errors';
+import { CloseButton } from './CloseButton';
 import { Icon } from './Icon';
 
 /** Technical details, folded away by default. */
@@ -31,7 +32,7 @@ export function ErrorBox({
   text?: string;
   onDismiss?: () => void;
 }) {
-  const { t, i18n } = useTranslation();
+  const { i18n } = useTranslation();
   return (
     <div className="alert alert-error" role="alert" data-testid={testId} data-code={error.code}>
       <Icon name="alert" size={20} className="alert-icon" />
@@ -40,11 +41,7 @@ export function ErrorBox({
         <p className="alert-text">{text ?? translateError(i18n, error)}</p>
         <ErrorDetails details={error.details} />
       </div>
-      {onDismiss ? (
-        <button type="button" className="icon-button" onClick={onDismiss} aria-label={t('common.close')}>
-          <Icon name="close" size={16} />
-        </button>
-      ) : null}
+      {onDismiss ? <CloseButton onClick={onDismiss} /> : null}
     </div>
   );
 }

@@ -1,6 +1,8 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
+import { useEscape } from '../hooks/useEscape';
+import { CloseButton } from './CloseButton';
 import { Icon } from './Icon';
 
 /** A centred dialog over a dimmed page. Escape or the close button dismisses it. */
@@ -19,20 +21,13 @@ export function Modal({
   testId?: string;
   wide?: boolean;
 }) {
-  const { t } = useTranslation();
   const titleId = useId();
   const panel = useRef<HTMLDivElement>(null);
-  const closeRef = useRef(onClose);
-  closeRef.current = onClose;
+  useEscape(onClose);
 
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') closeRef.current();
-    };
-    document.addEventListener('keydown', onKey);
     const first = panel.current?.querySelector<HTMLElement>('input, select, textarea, button[data-autofocus]');
     first?.focus();
-    return () => document.removeEventListener('keydown', onKey);
   }, []);
 
   return (
@@ -47,9 +42,7 @@ export function Modal({
       >
         <div className="modal-header">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="icon-button" onClick={onClose} aria-label={t('common.close')}>
-            <Icon name="close" size={18} />
-          </button>
+          <CloseButton onClick={onClose} size={18} />
         </div>
         <div className="modal-body">{children}</div>
         {footer ? <div className="modal-footer">{footer}</div> : null}

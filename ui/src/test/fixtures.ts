@@ -1,8 +1,24 @@
 // Test data shaped exactly like the generated bindings.
+import type { AppInfo } from '../bindings/AppInfo';
 import type { Connection } from '../bindings/Connection';
+import type { DashboardSummary } from '../bindings/DashboardSummary';
 import type { Job } from '../bindings/Job';
 import type { ResourceSummary } from '../bindings/ResourceSummary';
 import type { SyncRun } from '../bindings/SyncRun';
+
+/** What `app_info` answers: the keychain works, no demo runs, English. */
+export function appInfo(over: Partial<AppInfo> = {}): AppInfo {
+  return {
+    version: '0.1.0',
+    db_path: '/tmp/b.db',
+    log_dir: '/tmp/logs',
+    keychain_ok: true,
+    keychain_error: null,
+    demo_running: false,
+    locale: 'en',
+    ...over,
+  };
+}
 
 export function connection(over: Partial<Connection> = {}): Connection {
   return {
@@ -18,6 +34,19 @@ export function connection(over: Partial<Connection> = {}): Connection {
     last_test_at: null,
     last_test_ok: null,
     last_test_message: null,
+    ...over,
+  };
+}
+
+/** The dashboard of an empty database: no connections, no jobs. */
+export function dashboardSummary(over: Partial<DashboardSummary> = {}): DashboardSummary {
+  return {
+    connections: 0,
+    connections_failing: 0,
+    jobs_running: 0,
+    jobs_failed_24h: 0,
+    jobs_succeeded_24h: 0,
+    last_jobs: [],
     ...over,
   };
 }

@@ -61,3 +61,12 @@ export function captureJobEvents(onJobEvent: ReturnType<typeof vi.fn>): (e: JobE
     for (const h of handlers) h(e);
   };
 }
+
+/**
+ * The start of every test: clears the calls and set answers of all mocks (`vi.clearAllMocks`) and
+ * makes `mocked.onJobEvent` record its handlers; returns the function that emits job events.
+ */
+export function resetApiMocks(mocked: { onJobEvent: unknown }): (e: JobEvent) => void {
+  vi.clearAllMocks();
+  return captureJobEvents(mocked.onJobEvent as ReturnType<typeof vi.fn>);
+}

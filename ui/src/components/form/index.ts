@@ -1,6 +1,7 @@
 // The form kit: one way to lay out a field, hold its errors and summarise them.
 export { DialogFooter } from './DialogFooter';
 export { ErrorSummary } from './ErrorSummary';
+export { FormDialog } from './FormDialog';
 export { collectIssues, fieldsWithMessage, issueParams, withoutField, type FieldErrors, type Issue, type KeyedMessage } from './errors';
 export { controlProps, Field, FieldMessage, messageId, type FieldMessageProps, type FieldProps } from './Field';
 export { useFieldErrors } from './useFieldErrors';

@@ -5,17 +5,16 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../../api';
 import i18n from '../../i18n';
 import { connection, job } from '../../test/fixtures';
-import { captureJobEvents } from '../../test/mockApi';
+import { resetApiMocks } from '../../test/mockApi';
 import { ConnectionsPage } from './ConnectionsPage';
 
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
 const mocked = vi.mocked(api);
 
-let emit: ReturnType<typeof captureJobEvents>;
+let emit: ReturnType<typeof resetApiMocks>;
 
 beforeEach(() => {
-  vi.clearAllMocks();
-  emit = captureJobEvents(mocked.onJobEvent as unknown as ReturnType<typeof vi.fn>);
+  emit = resetApiMocks(mocked);
   mocked.listJobs.mockResolvedValue([]);
   mocked.listConnections.mockResolvedValue([
     connection({ id: 'c1', name: 'Matriz São Paulo', last_test_ok: true, last_test_at: '2025-03-01T12:00:00Z' }),

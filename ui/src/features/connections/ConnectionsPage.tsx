@@ -13,7 +13,9 @@ import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
 import { KeychainBanner } from '../../components/KeychainBanner';
+import { Loading } from '../../components/Loading';
 import { ConfirmDialog } from '../../components/Modal';
+import { Notice } from '../../components/Notice';
 import { PageHeader } from '../../components/PageHeader';
 import { toApiError, translateError } from '../../errors';
 import { formatDateTime, formatRelative } from '../../format';
@@ -296,15 +298,9 @@ export function ConnectionsPage({ openNew = false }: { openNew?: boolean }) {
       <PageHeader title={t('connections.title')} subtitle={t('connections.subtitle')} actions={addButton} />
       {info && !info.keychain_ok ? <KeychainBanner detail={info.keychain_error} /> : null}
       {notice ? (
-        <div className="alert alert-success" role="status" data-testid="notice">
-          <Icon name="check" size={20} className="alert-icon" />
-          <div className="alert-body">
-            <p className="alert-text">{notice}</p>
-          </div>
-          <button type="button" className="icon-button" onClick={() => setNotice(null)} aria-label={t('common.close')}>
-            <Icon name="close" size={16} />
-          </button>
-        </div>
+        <Notice testId="notice" onDismiss={() => setNotice(null)}>
+          {notice}
+        </Notice>
       ) : null}
       {pageError ? <ErrorBox error={pageError} onDismiss={() => setPageError(null)} testId="page-error" /> : null}
       {loadError ? (
@@ -317,12 +313,7 @@ export function ConnectionsPage({ openNew = false }: { openNew?: boolean }) {
         </>
       ) : null}
 
-      {connections === null && !loadError ? (
-        <div className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          {t('common.loading')}
-        </div>
-      ) : null}
+      {connections === null && !loadError ? <Loading /> : null}
 
       {connections && connections.length === 0 ? (
         <div className="card">

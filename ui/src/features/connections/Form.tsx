@@ -6,8 +6,7 @@ import type { ApiError } from '../../bindings/ApiError';
 import type { Connection } from '../../bindings/Connection';
 import type { ConnectionKind } from '../../bindings/ConnectionKind';
 import { Icon } from '../../components/Icon';
-import { Modal } from '../../components/Modal';
-import { controlProps, DialogFooter, ErrorSummary, Field, useFieldErrors } from '../../components/form';
+import { controlProps, Field, FormDialog, useFieldErrors } from '../../components/form';
 import { toApiError } from '../../errors';
 import { CONNECTION_KINDS, emptyForm, switchKind, validateConnectionForm, type ConnectionFormValues, type FormMode } from './model';
 import { ZoneOptions } from './ZoneOptions';
@@ -101,102 +100,93 @@ export function ConnectionFormDialog({
   };
 
   const editing = mode === 'edit';
+  /** The key or the secret: typed hidden; left empty while editing, the saved one is kept. */
+  const secretField = (field: 'key' | 'secret', testId: string) => (
+    <Field {...fieldBox(field)} hint={editing ? t('form.keepSecretHint') : undefined}>
+      <input
+        {...control(field)}
+        data-testid={testId}
+        type="password"
+        autoComplete="off"
+        spellCheck={false}
+        value={values[field]}
+        onChange={(e) => set(field, e.target.value)}
+      />
+    </Field>
+  );
   return (
-    <Modal
+    <FormDialog
       title={editing && connection ? t('form.editTitle', { name: connection.name }) : t('form.addTitle')}
-      onClose={onClose}
       testId="connection-form"
-      wide
+      onClose={onClose}
+      onSubmit={submit}
+      intro={!editing ? t('form.intro') : null}
+      serverError={serverError}
+      errors={fieldErrors}
+      labels={labels}
+      saving={saving}
+      saveTestId="conn-save"
     >
-      <form className="form" onSubmit={(e) => void submit(e)} noValidate>
-        {!editing ? <p className="muted form-intro">{t('form.intro')}</p> : null}
+      <Field {...fieldBox('name')} hint={t('form.nameHint')}>
+        <input
+          {...control('name')}
+          data-testid="conn-name"
+          type="text"
+          value={values.name}
+          maxLength={120}
+          autoComplete="off"
+          onChange={(e) => set('name', e.target.value)}
+        />
+      </Field>
 
+      <Field {...fieldBox('kind')} hint={editing ? t('form.kindLocked') : undefined}>
+        <select
+          {...control('kind')}
+          data-testid="conn-kind"
+          value={values.kind}
+          disabled={editing}
+          onChange={(e) => {
+            setValues((v) => switchKind(v, e.target.value as ConnectionKind));
+            setFieldErrors({});
+          }}
+        >
+          {CONNECTION_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {t(`erp.${k}`)}
+            </option>
+          ))}
+        </select>
+      </Field>
+
+      <Field {...fieldBox('baseUrl')} hint={t('form.baseUrlHint')} wide>
+        <input
+          {...control('baseUrl')}
+          data-testid="conn-base-url"
+          type="url"
+          inputMode="url"
+          spellCheck={false}
+          autoComplete="off"
+          value={values.baseUrl}
+          placeholder={values.kind === 'erpnext' ? t('form.baseUrlPlaceholderErpnext') : undefined}
+          onChange={(e) => set('baseUrl', e.target.value)}
+        />
+      </Field>
+
+      <Field {...fieldBox('timezone')} hint={zoneHint()} wide>
+        <select {...control('timezone')} data-testid="conn-timezone" value={values.timezone} onChange={(e) => set('timezone', e.target.value)}>
+          <ZoneOptions current={values.timezone} />
+        </select>
+      </Field>
+
+      <fieldset className="field-wide secrets">
+        <legend>
+          <Icon name="lock" size={14} /> {t('form.secretsHint')}
+        </legend>
         <div className="form-grid">
-          <Field {...fieldBox('name')} hint={t('form.nameHint')}>
-            <input
-              {...control('name')}
-              data-testid="conn-name"
-              type="text"
-              value={values.name}
-              maxLength={120}
-              autoComplete="off"
-              onChange={(e) => set('name', e.target.value)}
-            />
-          </Field>
-
-          <Field {...fieldBox('kind')} hint={editing ? t('form.kindLocked') : undefined}>
-            <select
-              {...control('kind')}
-              data-testid="conn-kind"
-              value={values.kind}
-              disabled={editing}
-              onChange={(e) => {
-                setValues((v) => switchKind(v, e.target.value as ConnectionKind));
-                setFieldErrors({});
-              }}
-            >
-              {CONNECTION_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {t(`erp.${k}`)}
-                </option>
-              ))}
-            </select>
-          </Field>
-
-          <Field {...fieldBox('baseUrl')} hint={t('form.baseUrlHint')} wide>
-            <input
-              {...control('baseUrl')}
-              data-testid="conn-base-url"
-              type="url"
-              inputMode="url"
-              spellCheck={false}
-              autoComplete="off"
-              value={values.baseUrl}
-              placeholder={values.kind === 'erpnext' ? t('form.baseUrlPlaceholderErpnext') : undefined}
-              onChange={(e) => set('baseUrl', e.target.value)}
-            />
-          </Field>
-
-          <Field {...fieldBox('timezone')} hint={zoneHint()} wide>
-            <select {...control('timezone')} data-testid="conn-timezone" value={values.timezone} onChange={(e) => set('timezone', e.target.value)}>
-              <ZoneOptions current={values.timezone} />
-            </select>
-          </Field>
-
-          <fieldset className="field-wide secrets">
-            <legend>
-              <Icon name="lock" size={14} /> {t('form.secretsHint')}
-            </legend>
-            <div className="form-grid">
-              <Field {...fieldBox('key')} hint={editing ? t('form.keepSecretHint') : undefined}>
-                <input
-                  {...control('key')}
-                  data-testid="conn-key"
-                  type="password"
-                  autoComplete="off"
-                  spellCheck={false}
-                  value={values.key}
-                  onChange={(e) => set('key', e.target.value)}
-                />
-              </Field>
-              <Field {...fieldBox('secret')} hint={editing ? t('form.keepSecretHint') : undefined}>
-                <input
-                  {...control('secret')}
-                  data-testid="conn-secret"
-                  type="password"
-                  autoComplete="off"
-                  spellCheck={false}
-                  value={values.secret}
-                  onChange={(e) => set('secret', e.target.value)}
-                />
-              </Field>
-            </div>
-          </fieldset>
+          {secretField('key', 'conn-key')}
+          {secretField('secret', 'conn-secret')}
         </div>
-
-        <ErrorSummary serverError={serverError} errors={fieldErrors} labels={labels} />
-        <DialogFooter onCancel={onClose} saving={saving} saveTestId="conn-save" />
-      </form>
-    </Modal>
+      </fieldset>
+    </FormDialog>
   );
 }

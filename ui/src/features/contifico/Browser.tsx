@@ -2,11 +2,8 @@
 // a column header, a filter under each header, full-text search and "show deleted".
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
-import type { Connection } from '../../bindings/Connection';
-import type { ResourceInfo } from '../../bindings/ResourceInfo';
-import { RecordBrowser, RecordFacts, type ColumnWidths, type RecordBrowserTestIds } from '../../components/RecordBrowser';
-import { RecordPanel, erpName, resourceLabel, resourceLabelOf } from '../sync';
+import type { ColumnWidths, RecordBrowserTestIds } from '../../components/RecordBrowser';
+import { SyncBrowser, erpName, type BrowsePlace } from '../sync';
 import { PAGE_SIZE, columnLabel } from './util';
 
 export { buildFilters, nextSort, type Sort } from '../../components/useRecordBrowser';
@@ -29,38 +26,18 @@ const TEST_IDS: RecordBrowserTestIds = {
   shown: 'browse-shown',
 };
 
-const contificoResourceLabel = resourceLabelOf('contifico');
-
-export function ContificoBrowser({
-  connection,
-  resources,
-  resource,
-  storedRecords,
-  onResourceChange,
-}: {
-  connection: Connection;
-  resources: ResourceInfo[];
-  resource: string;
-  /** Records stored for this resource per the summary (null if unknown). */
-  storedRecords: number | null;
-  onResourceChange: (name: string) => void;
-}) {
+/** `storedRecords`: records stored for this resource per the summary (null if unknown). */
+export function ContificoBrowser(place: BrowsePlace) {
   const { t, i18n } = useTranslation();
   return (
-    <RecordBrowser
-      connectionId={connection.id}
-      resources={resources}
-      resource={resource}
-      onResourceChange={onResourceChange}
-      browse={api.syncBrowse}
+    <SyncBrowser
+      {...place}
       pageSize={PAGE_SIZE}
       texts="contifico.browser"
       loadingKey="contifico.browser.loading"
       testIds={TEST_IDS}
-      resourceLabel={contificoResourceLabel}
       columnLabel={columnLabel}
       widths={WIDTHS}
-      storedRecords={storedRecords}
       columnFilters
       liveInvalid
       sortLabel="state"
@@ -71,24 +48,7 @@ export function ContificoBrowser({
       shownCount
       loadMoreSaysLoading
       scrollLoadMargin={600}
-      renderRecord={(row, close) => (
-        <RecordPanel
-          key={row.id}
-          connectionId={connection.id}
-          kind="contifico"
-          resource={resource}
-          resourceName={resourceLabel(i18n, 'contifico', resource)}
-          id={row.id}
-          onClose={close}
-          facts={
-            <RecordFacts
-              row={row}
-              fetchedLabel={t('sync.record.fetched', { erp: erpName(i18n, 'contifico') })}
-              deletedLabel={t('sync.record.deleted')}
-            />
-          }
-        />
-      )}
+      record={{ fetchedLabel: t('sync.record.fetched', { erp: erpName(i18n, 'contifico') }), deletedLabel: t('sync.record.deleted') }}
     />
   );
 }

@@ -4,29 +4,20 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import * as api from '../../api';
 import { App } from '../../App';
-import type { AppInfo } from '../../bindings/AppInfo';
 import type { BrowseQuery } from '../../bindings/BrowseQuery';
 import type { BrowseRow } from '../../bindings/BrowseRow';
 import type { ResourceInfo } from '../../bindings/ResourceInfo';
 import type { ResourceSummary } from '../../bindings/ResourceSummary';
 import i18n from '../../i18n';
-import { connection, job, resourceSummary } from '../../test/fixtures';
-import { captureJobEvents } from '../../test/mockApi';
+import { appInfo, connection, job, resourceSummary } from '../../test/fixtures';
+import { resetApiMocks } from '../../test/mockApi';
 import { parseProgressLabel, pickJob, prettyJson } from '../sync';
 import { buildFilters, nextSort } from './Browser';
 
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
 const mocked = vi.mocked(api);
 
-const info: AppInfo = {
-  version: '0.1.0',
-  db_path: '/tmp/b.db',
-  log_dir: '/tmp/logs',
-  keychain_ok: true,
-  keychain_error: null,
-  demo_running: false,
-  locale: 'en',
-};
+const info = appInfo();
 
 const quito = connection({ id: 'c1', name: 'Quito Matriz', kind: 'contifico', timezone: 'America/Guayaquil' });
 const guayaquil = connection({ id: 'c2', name: 'Guayaquil Sucursal', kind: 'contifico', timezone: 'America/Guayaquil' });
@@ -65,7 +56,7 @@ const summary: ResourceSummary[] = [
   summaryRow({ resource: 'bodegas', records: 0, supports_incremental: false }),
 ];
 
-let emit: ReturnType<typeof captureJobEvents>;
+let emit: ReturnType<typeof resetApiMocks>;
 
 function rows(from: number, n: number): BrowseRow[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -77,9 +68,8 @@ function rows(from: number, n: number): BrowseRow[] {
 }
 
 beforeEach(() => {
-  vi.clearAllMocks();
+  emit = resetApiMocks(mocked);
   window.localStorage.clear();
-  emit = captureJobEvents(mocked.onJobEvent as unknown as ReturnType<typeof vi.fn>);
   mocked.listConnections.mockResolvedValue([omie, quito]);
   mocked.syncResources.mockResolvedValue(resources);
   mocked.syncSummary.mockResolvedValue(summary);

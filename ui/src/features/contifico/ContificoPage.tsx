@@ -1,36 +1,34 @@
 // The Contífico page: pick the company, sync it, see what is stored, browse it, and review sync
 // history and quarantine. Sub-routes: #/contifico, #/contifico/browse/<resource>,
 // #/contifico/history, #/contifico/quarantine[/<resource>].
-import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
-import type { ApiError } from '../../bindings/ApiError';
-import type { Connection } from '../../bindings/Connection';
-import { DemoBadge } from '../../components/Badges';
-import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
-import { toApiError } from '../../errors';
 import {
-  QuarantineCount,
+  ConnectionActions,
+  NoConnections,
   Quarantine,
   SummaryTable,
   SyncHistory,
   SyncPanel,
-  SyncingBadge,
+  SyncTabs,
   pickBrowseResource,
+  useErpConnections,
   useSync,
   type SyncLinks,
 } from '../sync';
-import { hrefFor, hrefForPath, navigatePath } from '../../router';
+import { hrefForPath, navigatePath } from '../../router';
 import { ContificoBrowser } from './Browser';
-import { rememberConnection, rememberedConnection } from './util';
 import './contifico.css';
 
 export type ContificoView = 'overview' | 'browse' | 'history' | 'quarantine';
 const VIEWS: readonly ContificoView[] = ['overview', 'browse', 'history', 'quarantine'];
+
+/** Where the connection last chosen on this computer is kept (between visits to the page). */
+const REMEMBER_KEY = 'backoffice.contifico.connection';
 
 const LINKS: SyncLinks = {
   browse: (resource) => hrefForPath('contifico', 'browse', resource),
@@ -47,41 +45,14 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
   const { t } = useTranslation();
   const { view, arg } = parseView(path);
 
-  const [connections, setConnections] = useState<Connection[] | null>(null);
-  const [connectionId, setConnectionId] = useState<string | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const connection = connections?.find((c) => c.id === connectionId) ?? null;
+  const { connections, connection, choose, error, clearError } = useErpConnections('contifico', REMEMBER_KEY);
+  const connectionId = connection?.id ?? null;
   const sync = useSync(connection);
   const { resources, summary, job, now, refreshKey } = sync;
 
-  // The Contífico connections, once.
-  useEffect(() => {
-    let stale = false;
-    api.listConnections().then(
-      (all) => {
-        if (stale) return;
-        const mine = (all ?? []).filter((c) => c.kind === 'contifico');
-        setConnections(mine);
-        const remembered = rememberedConnection();
-        setConnectionId(mine.find((c) => c.id === remembered)?.id ?? mine[0]?.id ?? null);
-      },
-      (e) => {
-        if (!stale) setError(toApiError(e));
-      },
-    );
-    return () => {
-      stale = true;
-    };
-  }, []);
-
-  const chooseConnection = (id: string) => {
-    rememberConnection(id);
-    setConnectionId(id);
-  };
-
   const shownError = error ?? sync.error;
   const dismissError = () => {
-    setError(null);
+    clearError();
     sync.clearError();
   };
 
@@ -91,34 +62,19 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
       subtitle={t('contifico.subtitle')}
       actions={
         connections && connections.length > 0 ? (
-          <div className="contifico-actions">
-            {connections.length > 1 ? (
-              <label className="filter">
-                <span>{t('contifico.connection')}</span>
-                <select
-                  value={connectionId ?? ''}
-                  onChange={(e) => chooseConnection(e.target.value)}
-                  data-testid="contifico-connection"
-                >
-                  {connections.map((c) => (
-                    <option key={c.id} value={c.id}>
-                      {c.name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            ) : connection ? (
-              <span className="connection-chip" data-testid="contifico-connection-name">
-                <Icon name="box" size={15} />
-                <span className="truncate">{connection.name}</span>
-                {connection.is_demo ? <DemoBadge /> : null}
-              </span>
-            ) : null}
+          <ConnectionActions
+            testIdPrefix="contifico"
+            label={t('contifico.connection')}
+            icon="box"
+            connections={connections}
+            connection={connection}
+            onChoose={choose}
+          >
             <button type="button" className="btn" onClick={sync.refresh} data-testid="contifico-refresh">
               <Icon name="refresh" size={16} />
               {t('contifico.refresh')}
             </button>
-          </div>
+          </ConnectionActions>
         ) : undefined
       }
     />
@@ -128,14 +84,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
     return (
       <section className="page page-contifico" data-testid="page-contifico">
         {header}
-        {error ? (
-          <ErrorBox error={error} />
-        ) : (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        )}
+        {error ? <ErrorBox error={error} /> : <Loading />}
       </section>
     );
   }
@@ -144,20 +93,13 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
     return (
       <section className="page page-contifico" data-testid="page-contifico">
         {header}
-        <div className="card" data-testid="contifico-empty">
-          <EmptyState
-            icon="box"
-            title={t('contifico.noConnectionsTitle')}
-            actions={
-              <a className="btn btn-primary" href={hrefFor('connections')} data-testid="contifico-go-connections">
-                <Icon name="plug" size={16} />
-                {t('contifico.goConnections')}
-              </a>
-            }
-          >
-            <p>{t('contifico.noConnectionsBody')}</p>
-          </EmptyState>
-        </div>
+        <NoConnections
+          testIdPrefix="contifico"
+          icon="box"
+          title={t('contifico.noConnectionsTitle')}
+          body={t('contifico.noConnectionsBody')}
+          action={t('contifico.goConnections')}
+        />
       </section>
     );
   }
@@ -173,33 +115,11 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
     >
       {header}
 
-      <nav className="tabs" aria-label={t('contifico.tabs.label')}>
-        {VIEWS.map((v) => {
-          const href = v === 'overview' ? hrefFor('contifico') : hrefForPath('contifico', v);
-          return (
-            <a
-              key={v}
-              href={href}
-              className={view === v ? 'tab active' : 'tab'}
-              aria-current={view === v ? 'page' : undefined}
-              data-testid={`contifico-tab-${v}`}
-            >
-              {t(`contifico.tabs.${v}`)}
-              {v === 'quarantine' ? <QuarantineCount summary={summary} /> : null}
-            </a>
-          );
-        })}
-        {view !== 'overview' ? <SyncingBadge job={job} href={hrefFor('contifico')} /> : null}
-      </nav>
+      <SyncTabs page="contifico" tabs={VIEWS} current={view} home="overview" syncTab="overview" summary={summary} job={job} />
 
       {shownError ? <ErrorBox error={shownError} onDismiss={dismissError} /> : null}
 
-      {resources === null ? (
-        <div className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          {t('common.loading')}
-        </div>
-      ) : null}
+      {resources === null ? <Loading /> : null}
 
       {resources && view === 'overview' ? (
         <>
@@ -207,10 +127,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
           {summary ? (
             <SummaryTable connection={connection} rows={summary} now={now} links={LINKS} onRewound={sync.reloadSummary} />
           ) : (
-            <div className="loading" role="status">
-              <span className="spinner" aria-hidden="true" />
-              {t('common.loading')}
-            </div>
+            <Loading />
           )}
         </>
       ) : null}

@@ -1,47 +1,26 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import * as api from '../../api';
-import { AppContext } from '../../AppContext';
 import type { AppInfo } from '../../bindings/AppInfo';
-import type { DashboardSummary } from '../../bindings/DashboardSummary';
-import { connection, job } from '../../test/fixtures';
-import { captureJobEvents } from '../../test/mockApi';
+import { appInfo, connection, dashboardSummary, job } from '../../test/fixtures';
+import { resetApiMocks } from '../../test/mockApi';
+import { renderWithInfo } from '../../test/render';
 import { DashboardPage } from './DashboardPage';
 
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
 const mocked = vi.mocked(api);
 
-const info: AppInfo = {
-  version: '0.1.0',
-  db_path: '/tmp/b.db',
-  log_dir: '/tmp/logs',
-  keychain_ok: true,
-  keychain_error: null,
-  demo_running: false,
-  locale: 'en',
-};
-const empty: DashboardSummary = {
-  connections: 0,
-  connections_failing: 0,
-  jobs_running: 0,
-  jobs_failed_24h: 0,
-  jobs_succeeded_24h: 0,
-  last_jobs: [],
-};
+const info = appInfo();
+const empty = dashboardSummary();
 
-function renderWith(appInfo: AppInfo, refreshInfo = vi.fn(async () => {})) {
-  return render(
-    <AppContext.Provider value={{ info: appInfo, refreshInfo }}>
-      <DashboardPage />
-    </AppContext.Provider>,
-  );
+function renderWith(facts: AppInfo, refreshInfo?: () => Promise<void>) {
+  return renderWithInfo(<DashboardPage />, facts, refreshInfo);
 }
 
 beforeEach(() => {
-  vi.clearAllMocks();
-  captureJobEvents(mocked.onJobEvent as unknown as ReturnType<typeof vi.fn>);
+  resetApiMocks(mocked);
 });
 
 describe('Dashboard', () => {

@@ -11,6 +11,8 @@ import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon, type IconName } from '../../components/Icon';
 import { KeychainBanner } from '../../components/KeychainBanner';
+import { Loading } from '../../components/Loading';
+import { Notice } from '../../components/Notice';
 import { PageHeader } from '../../components/PageHeader';
 import { jobKindLabel, toApiError } from '../../errors';
 import { formatDateTime, formatNumber, formatRelative } from '../../format';
@@ -129,14 +131,7 @@ export function DashboardPage() {
       <section className="page" data-testid="page-dashboard">
         <PageHeader title={t('dashboard.title')} subtitle={t('dashboard.subtitle')} />
         {keychainBanner}
-        {error ? (
-          <ErrorBox error={error} />
-        ) : (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        )}
+        {error ? <ErrorBox error={error} /> : <Loading />}
         {error ? (
           <button type="button" className="btn" onClick={() => void load()}>
             <Icon name="refresh" size={16} />
@@ -190,15 +185,10 @@ export function DashboardPage() {
       {keychainBanner}
       {syncAll.feedback}
       {demoReady ? (
-        <div className="alert alert-success" role="status">
-          <Icon name="check" size={20} className="alert-icon" />
-          <div className="alert-body">
-            <p className="alert-text">
-              {t('dashboard.demoReady')}{' '}
-              <a href={hrefFor('connections')}>{t('nav.connections')}</a>
-            </p>
-          </div>
-        </div>
+        <Notice>
+          {t('dashboard.demoReady')}{' '}
+          <a href={hrefFor('connections')}>{t('nav.connections')}</a>
+        </Notice>
       ) : null}
       {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
       <div className="stat-grid">

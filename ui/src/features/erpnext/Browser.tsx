@@ -4,12 +4,9 @@
 import type { i18n as I18n } from 'i18next';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
 import type { ColumnInfo } from '../../bindings/ColumnInfo';
-import type { Connection } from '../../bindings/Connection';
-import type { ResourceInfo } from '../../bindings/ResourceInfo';
-import { RecordBrowser, RecordFacts, browserTestIds, type ColumnWidths } from '../../components/RecordBrowser';
-import { RecordPanel, resourceLabel, resourceLabelOf } from '../sync';
+import { browserTestIds, type ColumnWidths } from '../../components/RecordBrowser';
+import { SyncBrowser, type BrowsePlace } from '../sync';
 import { labelOr } from './model';
 
 const PAGE_SIZE = 200;
@@ -32,62 +29,30 @@ function renderCell(c: ColumnInfo, v: string, i18n: I18n) {
   );
 }
 
-const erpnextResourceLabel = resourceLabelOf('erpnext');
-
-export function ErpnextBrowser({
-  connection,
-  resources,
-  resource,
-  storedRecords,
-  refreshKey,
-  onResourceChange,
-}: {
-  connection: Connection;
-  resources: ResourceInfo[];
-  resource: string;
-  storedRecords: number | null;
-  /** Changes when a sync of this site ends: the rows are read again. */
-  refreshKey: number;
-  onResourceChange: (name: string) => void;
-}) {
-  const { t, i18n } = useTranslation();
+/** `refreshKey` changes when a sync of this site ends: the rows are read again. */
+export function ErpnextBrowser(place: BrowsePlace) {
+  const { t } = useTranslation();
   return (
-    <RecordBrowser
-      connectionId={connection.id}
-      resources={resources}
-      resource={resource}
-      onResourceChange={onResourceChange}
-      browse={api.syncBrowse}
+    <SyncBrowser
+      {...place}
       pageSize={PAGE_SIZE}
       texts="erpnext.data.browser"
       loadingKey="erpnext.data.browser.loading"
       testIds={TEST_IDS}
-      resourceLabel={erpnextResourceLabel}
       columnLabel={columnLabel}
       widths={WIDTHS}
       className="erp-browser"
       tableClassName="erp-browse-table"
-      storedRecords={storedRecords}
-      refreshKey={refreshKey}
       sortLabel="aria"
       markDeletedRows
       shownCount
       loadMoreSaysLoading
       renderCell={renderCell}
-      renderRecord={(row, close) => (
-        <RecordPanel
-          key={row.id}
-          connectionId={connection.id}
-          kind="erpnext"
-          resource={resource}
-          resourceName={resourceLabel(i18n, 'erpnext', resource)}
-          id={row.id}
-          testId="erpnext-record"
-          title={t('erpnext.data.browser.recordTitle', { id: row.id })}
-          onClose={close}
-          facts={<RecordFacts row={row} fetchedLabel={t('erpnext.data.browser.fetched')} />}
-        />
-      )}
+      record={{
+        testId: 'erpnext-record',
+        title: (id) => t('erpnext.data.browser.recordTitle', { id }),
+        fetchedLabel: t('erpnext.data.browser.fetched'),
+      }}
     />
   );
 }

@@ -6,7 +6,8 @@ import { useTranslation } from 'react-i18next';
 
 import type { Connection } from '../../bindings/Connection';
 import { ErrorBox } from '../../components/ErrorBox';
-import { Quarantine, SummaryTable, SyncHistory, SyncPanel, pickBrowseResource, type SyncLinks, type SyncState } from '../sync';
+import { Loading } from '../../components/Loading';
+import { ConnectionSelect, Quarantine, SummaryTable, SyncHistory, SyncPanel, pickBrowseResource, type SyncLinks, type SyncState } from '../sync';
 import { useReveal } from '../../hooks/useReveal';
 import { hrefForPath, navigatePath } from '../../router';
 import { ErpnextBrowser } from './Browser';
@@ -17,16 +18,6 @@ const LINKS: SyncLinks = {
   browse: (resource) => hrefForPath('erpnext', 'data', resource),
   quarantine: (resource) => hrefForPath('erpnext', 'quarantine', resource),
 };
-
-function Loading() {
-  const { t } = useTranslation();
-  return (
-    <div className="loading" role="status">
-      <span className="spinner" aria-hidden="true" />
-      {t('common.loading')}
-    </div>
-  );
-}
 
 export function ErpnextData({
   view,
@@ -92,16 +83,7 @@ export function ErpnextData({
   return (
     <div className="erp-data" data-testid={`erpnext-${view}`} data-site={site.id}>
       <div className="erp-data-head">
-        <label className="filter">
-          <span>{t('erpnext.data.site')}</span>
-          <select value={site.id} onChange={(e) => onSite(e.target.value)} data-testid="erpnext-data-site">
-            {connections.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ConnectionSelect label={t('erpnext.data.site')} connections={connections} value={site.id} onChoose={onSite} testId="erpnext-data-site" />
         <p className="muted small">{t('erpnext.data.intro')}</p>
       </div>
       {sync.error ? <ErrorBox error={sync.error} onDismiss={sync.clearError} /> : null}

@@ -4,7 +4,6 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../../api';
 import * as erp from './api';
 import { App } from '../../App';
-import type { AppInfo } from '../../bindings/AppInfo';
 import type { DocumentPreview } from '../../bindings/DocumentPreview';
 import type { FieldStatus } from '../../bindings/FieldStatus';
 import type { TransferInput } from '../../bindings/TransferInput';
@@ -14,8 +13,8 @@ import type { TransferRunDetail } from '../../bindings/TransferRunDetail';
 import type { TransferStep } from '../../bindings/TransferStep';
 import { formatDateTime } from '../../format';
 import i18n from '../../i18n';
-import { connection, job, syncRun } from '../../test/fixtures';
-import { captureJobEvents } from '../../test/mockApi';
+import { appInfo, connection, job, resourceSummary, syncRun } from '../../test/fixtures';
+import { resetApiMocks } from '../../test/mockApi';
 import { applySuggestion, blockedReason, emptyTransferForm, parseErpnextPath, validateTransferForm } from './model';
 
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
@@ -36,15 +35,7 @@ vi.mock('./api', () => ({
 const mockedApi = vi.mocked(api);
 const mocked = vi.mocked(erp);
 
-const info: AppInfo = {
-  version: '0.1.0',
-  db_path: '/tmp/b.db',
-  log_dir: '/tmp/logs',
-  keychain_ok: true,
-  keychain_error: null,
-  demo_running: false,
-  locale: 'en',
-};
+const info = appInfo();
 
 const siteA = connection({ id: 'sa', name: 'ERP Matriz', kind: 'erpnext', base_url: 'https://a.erp.test' });
 const siteB = connection({ id: 'sb', name: 'ERP Filial', kind: 'erpnext', base_url: 'https://b.erp.test' });
@@ -201,11 +192,10 @@ const detail: TransferRunDetail = {
   actions: [{ seq: 1, at: '2026-03-02T13:00:00Z', action: 'start', reason: 'Monthly transfer to the branch' }],
 };
 
-let emit: ReturnType<typeof captureJobEvents>;
+let emit: ReturnType<typeof resetApiMocks>;
 
 beforeEach(() => {
-  vi.clearAllMocks();
-  emit = captureJobEvents(mockedApi.onJobEvent as unknown as ReturnType<typeof vi.fn>);
+  emit = resetApiMocks(mockedApi);
   mockedApi.listConnections.mockResolvedValue([omie, siteA, siteB]);
   mockedApi.listJobs.mockResolvedValue([]);
   mocked.erpnextFieldStatus.mockImplementation(async (id: string) => fieldStatus(id));
@@ -225,18 +215,12 @@ beforeEach(() => {
     { name: 'delivery_notes', supports_incremental: true, columns: [{ name: 'customer', kind: 'text' }] },
   ]);
   mockedApi.syncSummary.mockResolvedValue([
-    {
+    resourceSummary({
       resource: 'purchase_orders',
       records: 1234,
-      deleted: 0,
-      quarantined: 0,
       last_fetched_at: '2026-03-02T12:00:00Z',
       last_success_at: '2026-03-02T12:00:00Z',
-      cursor: null,
-      last_error: null,
-      supports_incremental: true,
-      resume_page: null,
-    },
+    }),
   ]);
   mockedApi.syncBrowse.mockResolvedValue({
     columns: [],

@@ -3,19 +3,15 @@
 // their sync history and quarantine (the shared sync feature). Sub-routes: #/erpnext (new),
 // #/erpnext/runs, #/erpnext/runs/<id>, #/erpnext/data[/<resource>], #/erpnext/history,
 // #/erpnext/quarantine[/<resource>].
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
-import type { ApiError } from '../../bindings/ApiError';
-import type { Connection } from '../../bindings/Connection';
-import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
-import { toApiError } from '../../errors';
-import { QuarantineCount, SyncingBadge, useSync } from '../sync';
-import { hrefFor, hrefForPath } from '../../router';
+import { NoConnections, SyncTabs, useErpConnections, useSync } from '../sync';
+import { hrefFor } from '../../router';
 import { ErpnextData, type ErpnextSyncView } from './Data';
 import { SYNC_TABS, TABS, emptyTransferForm, parseErpnextPath, type TransferFormValues } from './model';
 import { ErpnextRunView } from './Run';
@@ -23,60 +19,25 @@ import { ErpnextRuns } from './Runs';
 import { ErpnextTransferForm, type PreviewState } from './TransferForm';
 import './erpnext.css';
 
-function Loading() {
-  const { t } = useTranslation();
-  return (
-    <div className="loading" role="status">
-      <span className="spinner" aria-hidden="true" />
-      {t('common.loading')}
-    </div>
-  );
-}
-
 export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
   const { t } = useTranslation();
   const { tab, runId } = parseErpnextPath(path);
-  const [connections, setConnections] = useState<Connection[] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  // The site whose synced documents are shown (`site`); it stays chosen across the sync tabs.
+  const { connections, connection: site, choose: chooseSite, error, clearError } = useErpConnections('erpnext');
   // The draft transfer lives here, so switching tabs keeps what was typed.
   const [form, setForm] = useState<TransferFormValues>(() => emptyTransferForm());
   const [preview, setPreview] = useState<PreviewState | null>(null);
-  // The site whose synced documents are shown; it stays chosen across the sync tabs.
-  const [siteId, setSiteId] = useState<string | null>(null);
-  const site = connections?.find((c) => c.id === siteId) ?? connections?.[0] ?? null;
   const sync = useSync(site);
-
-  useEffect(() => {
-    let stale = false;
-    api.listConnections().then(
-      (all) => {
-        if (!stale) setConnections((all ?? []).filter((c) => c.kind === 'erpnext'));
-      },
-      (e) => {
-        if (!stale) setError(toApiError(e));
-      },
-    );
-    return () => {
-      stale = true;
-    };
-  }, []);
 
   const noSites =
     connections !== null && connections.length === 0 ? (
-      <div className="card" data-testid="erpnext-empty">
-        <EmptyState
-          icon="transfer"
-          title={t('erpnext.noConnectionsTitle')}
-          actions={
-            <a className="btn btn-primary" href={hrefFor('connections')} data-testid="erpnext-go-connections">
-              <Icon name="plug" size={16} />
-              {t('erpnext.goConnections')}
-            </a>
-          }
-        >
-          <p>{t('erpnext.noConnectionsBody')}</p>
-        </EmptyState>
-      </div>
+      <NoConnections
+        testIdPrefix="erpnext"
+        icon="transfer"
+        title={t('erpnext.noConnectionsTitle')}
+        body={t('erpnext.noConnectionsBody')}
+        action={t('erpnext.goConnections')}
+      />
     ) : null;
 
   let body;
@@ -93,7 +54,7 @@ export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
         resource={path[1] ?? null}
         connections={connections}
         site={site}
-        onSite={setSiteId}
+        onSite={chooseSite}
         sync={sync}
       />
     );
@@ -120,26 +81,8 @@ export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
   return (
     <section className="page page-erpnext" data-testid="page-erpnext" data-tab={tab}>
       <PageHeader title={t('erpnext.title')} subtitle={t('erpnext.subtitle')} />
-      <nav className="tabs" aria-label={t('erpnext.tabs.label')}>
-        {TABS.map((v) => {
-          const href = v === 'new' ? hrefFor('erpnext') : hrefForPath('erpnext', v);
-          const current = tab === v;
-          return (
-            <a
-              key={v}
-              href={href}
-              className={current ? 'tab active' : 'tab'}
-              aria-current={current ? 'page' : undefined}
-              data-testid={`erpnext-tab-${v}`}
-            >
-              {t(`erpnext.tabs.${v}`)}
-              {v === 'quarantine' ? <QuarantineCount summary={sync.summary} /> : null}
-            </a>
-          );
-        })}
-        {tab !== 'data' ? <SyncingBadge job={sync.job} href={hrefForPath('erpnext', 'data')} /> : null}
-      </nav>
-      {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
+      <SyncTabs page="erpnext" tabs={TABS} current={tab} home="new" syncTab="data" summary={sync.summary} job={sync.job} />
+      {error ? <ErrorBox error={error} onDismiss={clearError} /> : null}
       {body}
     </section>
   );

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import type { DocumentPreview } from '../../bindings/DocumentPreview';
 import type { TransferPreview } from '../../bindings/TransferPreview';
 import { Icon } from '../../components/Icon';
+import { Notice } from '../../components/Notice';
 import { formatDateOnly, formatDecimalString } from '../../format';
 import { STEP_KEYS } from './model';
 
@@ -132,12 +133,7 @@ export function PreviewDocuments({
           </div>
         ) : null}
         {preview.valid ? (
-          <div className="alert alert-success" role="status">
-            <Icon name="check" size={20} className="alert-icon" />
-            <div className="alert-body">
-              <p className="alert-text">{t('erpnext.preview.valid')}</p>
-            </div>
-          </div>
+          <Notice>{t('erpnext.preview.valid')}</Notice>
         ) : (
           <div className="alert alert-error" role="alert" data-testid="tr-problems">
             <Icon name="alert" size={20} className="alert-icon" />

@@ -14,7 +14,9 @@ import type { TransferStep } from '../../bindings/TransferStep';
 import { ErrorBox } from '../../components/ErrorBox';
 import { controlProps, Field } from '../../components/form';
 import { Icon, type IconName } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { Modal } from '../../components/Modal';
+import { Notice } from '../../components/Notice';
 import { ProgressBar } from '../../components/ProgressBar';
 import { toApiError } from '../../errors';
 import { formatDateTime, formatDuration, formatNumber, formatTime } from '../../format';
@@ -326,14 +328,7 @@ export function ErpnextRunView({ id }: { id: string }) {
     return (
       <section className="erp-run" data-testid="erpnext-run" data-id={id}>
         {back}
-        {error ? (
-          <ErrorBox error={error} title={t('erpnext.run.notFound')} />
-        ) : (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        )}
+        {error ? <ErrorBox error={error} title={t('erpnext.run.notFound')} /> : <Loading />}
       </section>
     );
   }
@@ -408,15 +403,9 @@ export function ErpnextRunView({ id }: { id: string }) {
 
       {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
       {notice ? (
-        <div className="alert alert-success" role="status" data-testid="run-notice">
-          <Icon name="check" size={20} className="alert-icon" />
-          <div className="alert-body">
-            <p className="alert-text">{notice}</p>
-          </div>
-          <button type="button" className="icon-button" onClick={() => setNotice(null)} aria-label={t('common.close')}>
-            <Icon name="close" size={16} />
-          </button>
-        </div>
+        <Notice testId="run-notice" onDismiss={() => setNotice(null)}>
+          {notice}
+        </Notice>
       ) : null}
 
       {lastError && shownAtStep ? (

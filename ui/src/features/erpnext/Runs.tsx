@@ -11,6 +11,7 @@ import type { TransferRun } from '../../bindings/TransferRun';
 import { DataTable } from '../../components/DataTable';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { toApiError } from '../../errors';
 import { formatNumber } from '../../format';
 import { useJobEvents } from '../../hooks/useJobEvents';
@@ -167,10 +168,7 @@ export function ErpnextRuns() {
       ) : null}
       <div data-testid="erpnext-runs" className="erp-runs-table">
         {runs === null && !error ? (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
+          <Loading />
         ) : (
           <DataTable
             data={runs ?? []}

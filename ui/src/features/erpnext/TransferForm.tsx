@@ -20,6 +20,7 @@ import {
   emptyItem,
   emptyTransferForm,
   fieldGaps,
+  fieldName,
   normalizeFieldPath,
   splitSerials,
   validateTransferForm,
@@ -149,12 +150,11 @@ export function ErpnextTransferForm({
   };
   const setField = (key: TextFieldKey | 'siteA' | 'siteB' | 'postingDate', v: string) => {
     change({ ...values, [key]: v });
-    const name = { siteA: 'site_a', siteB: 'site_b', postingDate: 'posting_date' }[key as string];
-    clearError(name ?? FIELD_OF[key as TextFieldKey]);
+    clearError(fieldName(key));
   };
   const setItem = (n: number, patch: Partial<ItemValues>) => {
     change({ ...values, items: values.items.map((it, i) => (i === n ? { ...it, ...patch } : it)) });
-    for (const k of Object.keys(patch)) clearError(`items.${n}.${ITEM_FIELD[k] ?? k}`);
+    for (const k of Object.keys(patch)) clearError(`items.${n}.${fieldName(k)}`);
   };
   const clearError = (path: string) => setErrors((cur) => withoutField(cur, path));
 
@@ -577,21 +577,3 @@ export function ErpnextTransferForm({
     </>
   );
 }
-
-const FIELD_OF: Record<TextFieldKey, string> = {
-  supplier: 'supplier',
-  companyA: 'company_a',
-  companyB: 'company_b',
-  customerBOnA: 'customer_b_on_a',
-  supplierAOnB: 'supplier_a_on_b',
-  warehouseA: 'warehouse_a',
-  warehouseB: 'warehouse_b',
-};
-
-const ITEM_FIELD: Record<string, string> = {
-  itemCode: 'item_code',
-  qty: 'qty',
-  rate: 'rate',
-  transferRate: 'transfer_rate',
-  serials: 'serials',
-};

@@ -237,8 +237,13 @@ const FIELD_NAME: Record<string, string> = {
   serials: 'serials',
 };
 
+/** The TransferInput / core name of a form key (`warehouseA` → `warehouse_a`); other keys as they are. */
+export function fieldName(key: string): string {
+  return FIELD_NAME[key] ?? key;
+}
+
 function pathName(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? String(p) : (FIELD_NAME[String(p)] ?? String(p)))).join('.');
+  return path.map((p) => (typeof p === 'number' ? String(p) : fieldName(String(p)))).join('.');
 }
 
 export type TransferValidation = { ok: true; input: TransferInput } | { ok: false; errors: TransferFieldErrors };

@@ -6,8 +6,10 @@ import type { ApiError } from '../../bindings/ApiError';
 import type { Job } from '../../bindings/Job';
 import type { JobLog } from '../../bindings/JobLog';
 import { StatusBadge } from '../../components/Badges';
+import { CloseButton } from '../../components/CloseButton';
 import { ErrorBox, ErrorDetails } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { Notice } from '../../components/Notice';
 import { ProgressBar } from '../../components/ProgressBar';
 import { jobKindLabel, toApiError, translateError } from '../../errors';
 import {
@@ -21,6 +23,7 @@ import {
 } from '../../format';
 import { useJobEvents } from '../../hooks/useJobEvents';
 import { useNow } from '../../hooks/useNow';
+import { CancelJobButton } from './CancelJobButton';
 
 /** Merges log lines by sequence number (events may arrive before or after the initial load). */
 export function mergeLogs(a: JobLog[], b: JobLog[]): JobLog[] {
@@ -76,7 +79,6 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
   const [job, setJob] = useState<Job | null>(null);
   const [logs, setLogs] = useState<JobLog[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
-  const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<ApiError | null>(null);
   const logRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
@@ -132,18 +134,6 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
     if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
   }, [logs.length]);
 
-  const cancel = async () => {
-    setCancelling(true);
-    setCancelError(null);
-    try {
-      setJob(await api.cancelJob(jobId));
-    } catch (e) {
-      setCancelError(toApiError(e));
-    } finally {
-      setCancelling(false);
-    }
-  };
-
   const duration = job ? elapsedMs(job.started_at, job.finished_at, now) : null;
   const counts = job ? Object.entries(job.counts) : [];
   const countLabel = (k: string) => (i18n.exists(`countNames.${k}`) ? t(`countNames.${k}`) : k.replace(/_/g, ' '));
@@ -156,9 +146,7 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
           <h2>{job ? jobKindLabel(i18n, job.kind) : t('common.loading')}</h2>
           {job?.connection_name ? <span className="muted">{job.connection_name}</span> : null}
         </div>
-        <button type="button" className="icon-button" onClick={onClose} aria-label={t('common.close')} data-testid="job-detail-close">
-          <Icon name="close" size={18} />
-        </button>
+        <CloseButton onClick={onClose} size={18} testId="job-detail-close" />
       </div>
 
       {error ? <ErrorBox error={error} /> : null}
@@ -168,16 +156,15 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
           <div className="detail-status">
             <StatusBadge status={job.status} />
             {active ? (
-              <button
-                type="button"
-                className="btn btn-small btn-danger-outline"
-                data-testid="job-cancel"
-                onClick={() => void cancel()}
-                disabled={cancelling}
-              >
-                <Icon name="stop" size={14} />
-                {cancelling ? t('jobs.cancelling') : t('jobs.cancel')}
-              </button>
+              <CancelJobButton
+                jobId={jobId}
+                onStart={() => setCancelError(null)}
+                onCancelled={setJob}
+                onError={setCancelError}
+                testId="job-cancel"
+                label={t('jobs.cancel')}
+                busyLabel={t('jobs.cancelling')}
+              />
             ) : null}
           </div>
           {cancelError ? <ErrorBox error={cancelError} onDismiss={() => setCancelError(null)} /> : null}
@@ -201,12 +188,7 @@ export function JobDetailPanel({ jobId, onClose }: { jobId: string; onClose: () 
               </div>
             </div>
           ) : job.status === 'succeeded' ? (
-            <div className="alert alert-success" role="status">
-              <Icon name="check" size={20} className="alert-icon" />
-              <div className="alert-body">
-                <p className="alert-text">{t('jobs.succeededNote')}</p>
-              </div>
-            </div>
+            <Notice>{t('jobs.succeededNote')}</Notice>
           ) : null}
 
           <dl className="facts">

@@ -4,23 +4,17 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import * as api from '../../api';
 import { App } from '../../App';
-import type { AppInfo } from '../../bindings/AppInfo';
-import { job } from '../../test/fixtures';
-import { captureJobEvents } from '../../test/mockApi';
+import { appInfo, dashboardSummary, job } from '../../test/fixtures';
+import { resetApiMocks } from '../../test/mockApi';
 import { upsertJob } from './JobsPage';
 
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
 const mocked = vi.mocked(api);
 
-const info: AppInfo = {
-  version: '0.1.0',
+const info = appInfo({
   db_path: '/home/ana/.local/share/BackOffice/backoffice.db',
   log_dir: '/home/ana/.local/state/BackOffice/logs',
-  keychain_ok: true,
-  keychain_error: null,
-  demo_running: false,
-  locale: 'en',
-};
+});
 
 const failed = job({
   id: 'j1',
@@ -41,11 +35,10 @@ const running = job({
   finished_at: null,
 });
 
-let emit: ReturnType<typeof captureJobEvents>;
+let emit: ReturnType<typeof resetApiMocks>;
 
 beforeEach(() => {
-  vi.clearAllMocks();
-  emit = captureJobEvents(mocked.onJobEvent as unknown as ReturnType<typeof vi.fn>);
+  emit = resetApiMocks(mocked);
   mocked.listJobs.mockResolvedValue([running, failed]);
   mocked.getJob.mockImplementation(async (id: string) => ({
     job: id === 'j1' ? failed : running,
@@ -115,14 +108,7 @@ describe('Jobs & Logs page', () => {
 
 describe('navigation', () => {
   it('shows each page from the left navigation', async () => {
-    mocked.dashboard.mockResolvedValue({
-      connections: 0,
-      connections_failing: 0,
-      jobs_running: 0,
-      jobs_failed_24h: 0,
-      jobs_succeeded_24h: 0,
-      last_jobs: [],
-    });
+    mocked.dashboard.mockResolvedValue(dashboardSummary());
     mocked.listConnections.mockResolvedValue([]);
     mocked.getSettings.mockResolvedValue({ locale: null });
     const user = userEvent.setup();

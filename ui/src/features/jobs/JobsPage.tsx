@@ -11,6 +11,7 @@ import { DataTable } from '../../components/DataTable';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
 import { ProgressBar } from '../../components/ProgressBar';
 import { jobKindLabel, toApiError } from '../../errors';
@@ -212,12 +213,7 @@ export function JobsPage({ selectedId }: { selectedId: string | null }) {
 
       {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
 
-      {jobs === null && !error ? (
-        <div className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          {t('common.loading')}
-        </div>
-      ) : null}
+      {jobs === null && !error ? <Loading /> : null}
 
       {jobs && jobs.length === 0 && !filtered ? (
         <div className="card">

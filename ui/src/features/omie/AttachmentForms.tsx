@@ -8,9 +8,9 @@ import type { ApiError } from '../../bindings/ApiError';
 import type { Job } from '../../bindings/Job';
 import type { OmieAttachmentSettings } from '../../bindings/OmieAttachmentSettings';
 import { ErrorBox } from '../../components/ErrorBox';
-import { controlProps, Field, useFieldErrors, useSubmit } from '../../components/form';
+import { controlProps, Field, useSubmit } from '../../components/form';
 import { formatNumber } from '../../format';
-import { DryRunCheck, FormCard, SaveFooter, SubmitButton } from './FormCard';
+import { DryRunCheck, FormCard, InputField, SaveFooter, SubmitButton, useOmieForm } from './FormCard';
 import {
   OMIE_TABLES,
   SCAN_DEST_TABLES,
@@ -69,28 +69,17 @@ export function TransferForm({
   onStarted: (job: Job) => void;
 }) {
   const { t } = useTranslation();
-  const [v, setV] = useState<TransferValues>({
+  const form = useOmieForm<TransferValues>({
     from_table: settings.source_table,
     from_id: '',
     to_table: settings.dest_table,
     to_id: '',
     dry_run: false,
   });
-  const { errors, setErrors, message } = useFieldErrors<keyof TransferValues>();
-  const { busy, error, setError, run } = useSubmit();
-  const set = (patch: Partial<TransferValues>) => {
-    setV((cur) => ({ ...cur, ...patch }));
-    setErrors({});
-  };
+  const { v, set, errors, busy, error, setError } = form;
 
-  const submit = async () => {
-    const checked = checkTransfer(v);
-    if (!checked.ok) {
-      setErrors(checked.errors);
-      return;
-    }
-    await run(async () => onStarted(await omie.omieTransferAttachments(connectionId, checked.value)));
-  };
+  const submit = () =>
+    form.submitChecked(checkTransfer(v), async (value) => onStarted(await omie.omieTransferAttachments(connectionId, value)));
 
   return (
     <FormCard
@@ -101,38 +90,22 @@ export function TransferForm({
       onSubmit={() => void submit()}
     >
       <div className="form-grid">
-        <Field id="att-from-table" label={t('omie.transfer.fromTable')} error={message('from_table')} errorTestId="att-from-table-error">
+        <Field {...form.box('att-from-table', 'from_table', t('omie.transfer.fromTable'))}>
           <TableSelect id="att-from-table" value={v.from_table} onChange={(x) => set({ from_table: x })} invalid={!!errors.from_table} />
         </Field>
-        <Field
+        <InputField
+          form={form}
           id="att-from-id"
+          field="from_id"
           label={t('omie.transfer.fromId')}
           hint={t('omie.transfer.idHint')}
-          error={message('from_id')}
-          errorTestId="att-from-id-error"
-        >
-          <input
-            {...controlProps('att-from-id', !!errors.from_id)}
-            inputMode="numeric"
-            value={v.from_id}
-            onChange={(e) => set({ from_id: e.target.value })}
-            data-testid="att-from-id"
-            placeholder="1234567890"
-          />
-        </Field>
-        <Field id="att-to-table" label={t('omie.transfer.toTable')} error={message('to_table')} errorTestId="att-to-table-error">
+          inputMode="numeric"
+          placeholder="1234567890"
+        />
+        <Field {...form.box('att-to-table', 'to_table', t('omie.transfer.toTable'))}>
           <TableSelect id="att-to-table" value={v.to_table} onChange={(x) => set({ to_table: x })} invalid={!!errors.to_table} />
         </Field>
-        <Field id="att-to-id" label={t('omie.transfer.toId')} error={message('to_id')} errorTestId="att-to-id-error">
-          <input
-            {...controlProps('att-to-id', !!errors.to_id)}
-            inputMode="numeric"
-            value={v.to_id}
-            onChange={(e) => set({ to_id: e.target.value })}
-            data-testid="att-to-id"
-            placeholder="1234567890"
-          />
-        </Field>
+        <InputField form={form} id="att-to-id" field="to_id" label={t('omie.transfer.toId')} inputMode="numeric" placeholder="1234567890" />
       </div>
       <div className="omie-form-footer">
         <DryRunCheck
@@ -222,15 +195,10 @@ export function UploadForm({
 }) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
-  const [v, setV] = useState<UploadValues>({ table: settings.dest_table, id: '', file_path: '' });
+  const form = useOmieForm<UploadValues>({ table: settings.dest_table, id: '', file_path: '' });
+  const { v, set, setErrors, busy, error, setError, run } = form;
   const [file, setFile] = useState<File | null>(null);
-  const { errors, setErrors, message } = useFieldErrors<keyof UploadValues>();
-  const { busy, error, setError, run } = useSubmit();
   const tooLarge = file !== null && file.size > settings.max_file_mb * MIB;
-  const set = (patch: Partial<UploadValues>) => {
-    setV((cur) => ({ ...cur, ...patch }));
-    setErrors({});
-  };
 
   const submit = async () => {
     if (tooLarge) return;
@@ -254,18 +222,10 @@ export function UploadForm({
       onSubmit={() => void submit()}
     >
       <div className="form-grid">
-        <Field id="att-upload-table" label={t('omie.upload.table')} error={message('table')} errorTestId="att-upload-table-error">
+        <Field {...form.box('att-upload-table', 'table', t('omie.upload.table'))}>
           <TableSelect id="att-upload-table" value={v.table} onChange={(x) => set({ table: x })} />
         </Field>
-        <Field id="att-upload-id" label={t('omie.upload.id')} error={message('id')} errorTestId="att-upload-id-error">
-          <input
-            {...controlProps('att-upload-id', !!errors.id)}
-            inputMode="numeric"
-            value={v.id}
-            onChange={(e) => set({ id: e.target.value })}
-            data-testid="att-upload-id"
-          />
-        </Field>
+        <InputField form={form} id="att-upload-id" field="id" label={t('omie.upload.id')} inputMode="numeric" />
         <Field
           id="att-upload"
           label={t('omie.upload.file')}
@@ -286,23 +246,16 @@ export function UploadForm({
             aria-describedby="att-upload-msg"
           />
         </Field>
-        <Field
+        <InputField
+          form={form}
           id="att-upload-path"
+          field="file_path"
           label={t('omie.upload.path')}
           wide
           hint={t('omie.upload.pathHint')}
-          error={message('file_path')}
-          errorTestId="att-upload-path-error"
-        >
-          <input
-            {...controlProps('att-upload-path', !!errors.file_path)}
-            value={v.file_path}
-            onChange={(e) => set({ file_path: e.target.value })}
-            placeholder={file ? t('omie.upload.pathPlaceholderFor', { name: file.name }) : t('omie.upload.pathPlaceholder')}
-            data-testid="att-upload-path"
-            spellCheck={false}
-          />
-        </Field>
+          placeholder={file ? t('omie.upload.pathPlaceholderFor', { name: file.name }) : t('omie.upload.pathPlaceholder')}
+          spellCheck={false}
+        />
       </div>
       <div className="omie-form-footer">
         <span className="muted small">{t('omie.upload.once')}</span>
@@ -325,33 +278,24 @@ export function SettingsForm({
   onSaved: (s: OmieAttachmentSettings) => void;
 }) {
   const { t } = useTranslation();
-  const [v, setV] = useState<SettingsValues>({
-    source_table: settings.source_table,
-    dest_table: settings.dest_table,
-    max_file_mb: String(settings.max_file_mb),
-    max_attempts: String(settings.max_attempts),
-  });
-  const { errors, setErrors, message } = useFieldErrors<keyof SettingsValues>();
-  const { busy, error, setError, run } = useSubmit();
   const [saved, setSaved] = useState(false);
-  const set = (patch: Partial<SettingsValues>) => {
-    setV((cur) => ({ ...cur, ...patch }));
-    setErrors({});
-    setSaved(false);
-  };
+  const form = useOmieForm<SettingsValues>(
+    {
+      source_table: settings.source_table,
+      dest_table: settings.dest_table,
+      max_file_mb: String(settings.max_file_mb),
+      max_attempts: String(settings.max_attempts),
+    },
+    () => setSaved(false),
+  );
+  const { v, set, busy, error, setError } = form;
 
-  const submit = async () => {
-    const checked = checkSettings(v);
-    if (!checked.ok) {
-      setErrors(checked.errors);
-      return;
-    }
-    await run(async () => {
-      const s = await omie.omieSaveAttachmentSettings(connectionId, checked.value);
+  const submit = () =>
+    form.submitChecked(checkSettings(v), async (value) => {
+      const s = await omie.omieSaveAttachmentSettings(connectionId, value);
       onSaved(s);
       setSaved(true);
     });
-  };
 
   return (
     <FormCard
@@ -362,58 +306,32 @@ export function SettingsForm({
       onSubmit={() => void submit()}
     >
       <div className="form-grid">
-        <Field
-          id="att-settings-source"
-          label={t('omie.settings.source')}
-          hint={t('omie.settings.sourceHint')}
-          error={message('source_table')}
-          errorTestId="att-settings-source-error"
-        >
+        <Field {...form.box('att-settings-source', 'source_table', t('omie.settings.source'), t('omie.settings.sourceHint'))}>
           <TableSelect id="att-settings-source" value={v.source_table} onChange={(x) => set({ source_table: x })} tables={SCAN_SOURCE_TABLES} />
         </Field>
-        <Field
-          id="att-settings-dest"
-          label={t('omie.settings.dest')}
-          hint={t('omie.settings.destHint')}
-          error={message('dest_table')}
-          errorTestId="att-settings-dest-error"
-        >
+        <Field {...form.box('att-settings-dest', 'dest_table', t('omie.settings.dest'), t('omie.settings.destHint'))}>
           <TableSelect id="att-settings-dest" value={v.dest_table} onChange={(x) => set({ dest_table: x })} tables={SCAN_DEST_TABLES} />
         </Field>
-        <Field
+        <InputField
+          form={form}
           id="att-settings-size"
+          field="max_file_mb"
           label={t('omie.settings.maxMb')}
           hint={t('omie.settings.maxMbHint')}
-          error={message('max_file_mb')}
-          errorTestId="att-settings-size-error"
-        >
-          <input
-            {...controlProps('att-settings-size', !!errors.max_file_mb)}
-            type="number"
-            min={1}
-            max={1024}
-            value={v.max_file_mb}
-            onChange={(e) => set({ max_file_mb: e.target.value })}
-            data-testid="att-settings-size"
-          />
-        </Field>
-        <Field
+          type="number"
+          min={1}
+          max={1024}
+        />
+        <InputField
+          form={form}
           id="att-settings-attempts"
+          field="max_attempts"
           label={t('omie.settings.maxAttempts')}
           hint={t('omie.settings.maxAttemptsHint')}
-          error={message('max_attempts')}
-          errorTestId="att-settings-attempts-error"
-        >
-          <input
-            {...controlProps('att-settings-attempts', !!errors.max_attempts)}
-            type="number"
-            min={1}
-            max={20}
-            value={v.max_attempts}
-            onChange={(e) => set({ max_attempts: e.target.value })}
-            data-testid="att-settings-attempts"
-          />
-        </Field>
+          type="number"
+          min={1}
+          max={20}
+        />
       </div>
       <SaveFooter saved={saved} busy={busy} testIdPrefix="att-settings" />
       {error ? <OmieErrorBox error={error} testId="att-settings-error" onDismiss={() => setError(null)} /> : null}

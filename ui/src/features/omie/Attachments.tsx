@@ -13,12 +13,16 @@ import type { OmieAttachmentTransfer } from '../../bindings/OmieAttachmentTransf
 import type { OmieTransferDetail } from '../../bindings/OmieTransferDetail';
 import { DataTable } from '../../components/DataTable';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { toApiError } from '../../errors';
 import { formatDateTime, formatDuration, formatNumber } from '../../format';
+import { useEscape } from '../../hooks/useEscape';
 import { hrefFor } from '../../router';
 import { OmieErrorBox, ScanForm, SettingsForm, TransferForm, UploadForm, formatBytes } from './AttachmentForms';
+import { CloseButton } from '../../components/CloseButton';
 import { LOCAL_FILE_TABLE } from './forms';
-import { JobActivity, PreviewTable, RecordStatusBadge, useOmieJob, usePreview } from './Job';
+import { RecordStatusBadge, useOmieJob } from './Job';
+import { Explain, LatestJob, RetryButton, TableCard, useRetry, type Retry } from './TabParts';
 import { ATTACHMENT_KINDS, LOG_LIMIT, fileNameOf, isActiveJob, tableLabel } from './util';
 
 const DEFAULT_SETTINGS: OmieAttachmentSettings = {
@@ -75,8 +79,6 @@ function TransferDrawer({ transferId, onClose }: { transferId: string; onClose: 
   const lng = i18n.language;
   const [detail, setDetail] = useState<OmieTransferDetail | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const closeRef = useRef(onClose);
-  closeRef.current = onClose;
 
   useEffect(() => {
     let stale = false;
@@ -95,13 +97,7 @@ function TransferDrawer({ transferId, onClose }: { transferId: string; onClose: 
     };
   }, [transferId]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') closeRef.current();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, []);
+  useEscape(onClose);
 
   const tr = detail?.transfer;
   return (
@@ -111,18 +107,11 @@ function TransferDrawer({ transferId, onClose }: { transferId: string; onClose: 
           <span className="eyebrow">{t('omie.detail.eyebrow')}</span>
           <h2 className="truncate">{tr?.nf_number ? t('omie.detail.titleNf', { nf: tr.nf_number }) : t('omie.detail.title')}</h2>
         </div>
-        <button type="button" className="icon-button" onClick={onClose} aria-label={t('common.close')} data-testid="att-transfer-detail-close">
-          <Icon name="close" size={18} />
-        </button>
+        <CloseButton onClick={onClose} size={18} testId="att-transfer-detail-close" />
       </div>
       <div className="detail-body">
         {error ? <OmieErrorBox error={error} /> : null}
-        {!tr && !error ? (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        ) : null}
+        {!tr && !error ? <Loading /> : null}
         {tr ? (
           <>
             <div className="detail-status">
@@ -225,20 +214,14 @@ function TransfersCard({
   rows,
   status,
   onStatus,
-  onRetry,
-  retrying,
-  retryError,
-  onDismissRetryError,
+  retry,
   selectedId,
   onSelect,
 }: {
   rows: OmieAttachmentTransfer[] | null;
   status: string;
   onStatus: (s: string) => void;
-  onRetry: () => void;
-  retrying: boolean;
-  retryError: ApiError | null;
-  onDismissRetryError: () => void;
+  retry: Retry;
   selectedId: string | null;
   onSelect: (row: OmieAttachmentTransfer) => void;
 }) {
@@ -327,12 +310,11 @@ function TransfersCard({
   const retryable = (rows ?? []).some((r) => r.status !== 'succeeded' && r.attempts < r.max_attempts);
 
   return (
-    <section className="card table-card omie-card" aria-labelledby="att-transfers-title">
-      <div className="card-header omie-card-header-wrap">
-        <div>
-          <h2 id="att-transfers-title">{t('omie.transfers.title')}</h2>
-          <p className="muted small">{t('omie.transfers.hint')}</p>
-        </div>
+    <TableCard
+      titleId="att-transfers-title"
+      title={t('omie.transfers.title')}
+      hint={t('omie.transfers.hint')}
+      tools={
         <div className="omie-toolbar">
           <label className="filter">
             <span className="sr-only">{t('omie.transfers.filter')}</span>
@@ -345,46 +327,30 @@ function TransfersCard({
               ))}
             </select>
           </label>
-          <button
-            type="button"
-            className="btn"
-            onClick={onRetry}
-            disabled={retrying}
-            data-testid="att-retry"
-            title={retryable ? undefined : t('omie.transfers.retryNothing')}
-          >
-            <Icon name="refresh" size={16} />
+          <RetryButton retry={retry} testId="att-retry" title={retryable ? undefined : t('omie.transfers.retryNothing')}>
             {t('omie.transfers.retry')}
-          </button>
+          </RetryButton>
         </div>
-      </div>
-      {retryError ? (
-        <div className="omie-card-alert">
-          <OmieErrorBox error={retryError} testId="att-retry-error" onDismiss={onDismissRetryError} />
-        </div>
-      ) : null}
-      <div data-testid="att-transfers" className="omie-table-wrap" data-count={rows?.length ?? ''}>
-        {rows === null ? (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        ) : (
-          <DataTable
-            data={rows}
-            columns={columns}
-            getRowId={(r) => r.id}
-            label={t('omie.transfers.title')}
-            rowHeight={64}
-            selectedId={selectedId}
-            onRowClick={onSelect}
-            rowAttributes={(r) => ({ 'data-testid': 'att-transfer-row', 'data-status': r.status, 'data-id': r.id })}
-            empty={<p className="muted table-empty-text">{status ? t('omie.transfers.emptyFiltered') : t('omie.transfers.empty')}</p>}
-          />
-        )}
-      </div>
-      <p className="muted small omie-card-foot">{t('omie.transfers.retryHint')}</p>
-    </section>
+      }
+      error={retry.error}
+      errorTestId="att-retry-error"
+      onDismissError={retry.clearError}
+      testId="att-transfers"
+      rows={rows}
+      foot={t('omie.transfers.retryHint')}
+    >
+      <DataTable
+        data={rows ?? []}
+        columns={columns}
+        getRowId={(r) => r.id}
+        label={t('omie.transfers.title')}
+        rowHeight={64}
+        selectedId={selectedId}
+        onRowClick={onSelect}
+        rowAttributes={(r) => ({ 'data-testid': 'att-transfer-row', 'data-status': r.status, 'data-id': r.id })}
+        empty={<p className="muted table-empty-text">{status ? t('omie.transfers.emptyFiltered') : t('omie.transfers.empty')}</p>}
+      />
+    </TableCard>
   );
 }
 
@@ -422,32 +388,24 @@ function MapCard({ rows }: { rows: OmieAttachmentMapEntry[] | null }) {
     [t, lng],
   );
   return (
-    <section className="card table-card omie-card" aria-labelledby="att-map-title">
-      <div className="card-header">
-        <div>
-          <h2 id="att-map-title">{t('omie.map.title')}</h2>
-          <p className="muted small">{t('omie.map.hint')}</p>
-        </div>
-      </div>
-      <div data-testid="att-map" className="omie-table-wrap omie-table-short" data-count={rows?.length ?? ''}>
-        {rows === null ? (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        ) : (
-          <DataTable
-            data={rows}
-            columns={columns}
-            getRowId={(r) => `${r.origin_table}:${r.origin_id}:${r.dest_table}:${r.dest_id}`}
-            label={t('omie.map.title')}
-            rowHeight={48}
-            rowAttributes={(r) => ({ 'data-testid': 'att-map-row', 'data-origin': r.origin_id, 'data-dest': r.dest_id })}
-            empty={<p className="muted table-empty-text">{t('omie.map.empty')}</p>}
-          />
-        )}
-      </div>
-    </section>
+    <TableCard
+      titleId="att-map-title"
+      title={t('omie.map.title')}
+      hint={t('omie.map.hint')}
+      testId="att-map"
+      wrapClassName="omie-table-wrap omie-table-short"
+      rows={rows}
+    >
+      <DataTable
+        data={rows ?? []}
+        columns={columns}
+        getRowId={(r) => `${r.origin_table}:${r.origin_id}:${r.dest_table}:${r.dest_id}`}
+        label={t('omie.map.title')}
+        rowHeight={48}
+        rowAttributes={(r) => ({ 'data-testid': 'att-map-row', 'data-origin': r.origin_id, 'data-dest': r.dest_id })}
+        empty={<p className="muted table-empty-text">{t('omie.map.empty')}</p>}
+      />
+    </TableCard>
   );
 }
 
@@ -460,8 +418,6 @@ export function OmieAttachmentsTab({ connectionId }: { connectionId: string }) {
   const [status, setStatus] = useState('');
   const [listError, setListError] = useState<ApiError | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const [retrying, setRetrying] = useState(false);
-  const [retryError, setRetryError] = useState<ApiError | null>(null);
   const statusRef = useRef(status);
   statusRef.current = status;
 
@@ -501,7 +457,7 @@ export function OmieAttachmentsTab({ connectionId }: { connectionId: string }) {
   }, [loadLists, status]);
 
   const { job, track } = useOmieJob(ATTACHMENT_KINDS, connectionId, () => void loadLists());
-  const preview = usePreview(job);
+  const retry = useRetry(() => omie.omieRetryAttachments(connectionId), track);
 
   // While a job runs the log changes under it: re-read it now and then.
   const running = isActiveJob(job);
@@ -511,27 +467,9 @@ export function OmieAttachmentsTab({ connectionId }: { connectionId: string }) {
     return () => window.clearInterval(id);
   }, [running, loadLists]);
 
-  const retry = async () => {
-    setRetrying(true);
-    setRetryError(null);
-    try {
-      track(await omie.omieRetryAttachments(connectionId));
-    } catch (e) {
-      setRetryError(toApiError(e));
-    } finally {
-      setRetrying(false);
-    }
-  };
-
   return (
     <div className="omie-tab" data-testid="omie-attachments">
-      <div className="omie-explain" data-testid="att-explain">
-        <Icon name="paperclip" size={20} />
-        <div>
-          <strong>{t('omie.attachments.whatTitle')}</strong>
-          <p>{t('omie.attachments.what')}</p>
-        </div>
-      </div>
+      <Explain icon="paperclip" title={t('omie.attachments.whatTitle')} text={t('omie.attachments.what')} testId="att-explain" />
 
       {settingsError ? <OmieErrorBox error={settingsError} onDismiss={() => setSettingsError(null)} /> : null}
 
@@ -547,20 +485,10 @@ export function OmieAttachmentsTab({ connectionId }: { connectionId: string }) {
           />
         </div>
       ) : (
-        <div className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          {t('common.loading')}
-        </div>
+        <Loading />
       )}
 
-      {job ? (
-        <section className="card omie-card omie-activity-card" aria-label={t('omie.job.latest')}>
-          <JobActivity job={job} testId="att-activity" onCancelled={track} />
-          {isActiveJob(job) ? null : preview.items !== null || preview.error ? (
-            <PreviewTable job={job} items={preview.items} error={preview.error} testId="att-preview" />
-          ) : null}
-        </section>
-      ) : null}
+      <LatestJob job={job} testIdPrefix="att" onCancelled={track} />
 
       {listError ? <OmieErrorBox error={listError} onDismiss={() => setListError(null)} /> : null}
 
@@ -568,10 +496,7 @@ export function OmieAttachmentsTab({ connectionId }: { connectionId: string }) {
         rows={transfers}
         status={status}
         onStatus={setStatus}
-        onRetry={() => void retry()}
-        retrying={retrying}
-        retryError={retryError}
-        onDismissRetryError={() => setRetryError(null)}
+        retry={retry}
         selectedId={selected}
         onSelect={(r) => setSelected(r.id)}
       />

@@ -6,21 +6,21 @@ import type { i18n as I18n } from 'i18next';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
 import * as omie from './api';
 import type { ApiError } from '../../bindings/ApiError';
 import type { ColumnInfo } from '../../bindings/ColumnInfo';
 import type { Connection } from '../../bindings/Connection';
 import type { OmieLocalClient } from '../../bindings/OmieLocalClient';
-import type { ResourceInfo } from '../../bindings/ResourceInfo';
 import { DataTable } from '../../components/DataTable';
-import { RecordBrowser, RecordFacts, browserTestIds, type ColumnWidths } from '../../components/RecordBrowser';
+import { Loading } from '../../components/Loading';
+import { browserTestIds, type ColumnWidths } from '../../components/RecordBrowser';
 import { toApiError } from '../../errors';
-import { RecordPanel, SummaryTable, pickBrowseResource, resourceLabel, resourceLabelOf, type SyncLinks, type SyncState } from '../sync';
+import { SummaryTable, SyncBrowser, pickBrowseResource, type BrowsePlace, type SyncLinks, type SyncState } from '../sync';
 import { formatDateTime } from '../../format';
 import { useReveal } from '../../hooks/useReveal';
 import { hrefForPath, navigatePath } from '../../router';
 import { OmieErrorBox } from './AttachmentForms';
+import { TableCard } from './TabParts';
 import { OMIE_PAGE_SIZE, columnLabel, formatBrl, formatDocument } from './util';
 
 const WIDTHS: ColumnWidths = { id: 130, text: 180, code: 110, decimal: 140, date: 140 };
@@ -36,32 +36,16 @@ const LINKS: SyncLinks = {
   browse: (resource) => hrefForPath('omie', 'data', resource),
   quarantine: (resource) => hrefForPath('omie', 'quarantine', resource),
 };
-const omieResourceLabel = resourceLabelOf('omie');
 
-function BrowserCard({
-  connectionId,
-  resources,
-  resource,
-  onResource,
-}: {
-  connectionId: string;
-  resources: ResourceInfo[];
-  resource: string;
-  onResource: (r: string) => void;
-}) {
-  const { t, i18n } = useTranslation();
+function BrowserCard(place: BrowsePlace) {
+  const { t } = useTranslation();
   return (
-    <RecordBrowser
-      connectionId={connectionId}
-      resources={resources}
-      resource={resource}
-      onResourceChange={onResource}
-      browse={api.syncBrowse}
+    <SyncBrowser
+      {...place}
       pageSize={OMIE_PAGE_SIZE}
       texts="omie.browser"
       loadingKey="common.loading"
       testIds={TEST_IDS}
-      resourceLabel={omieResourceLabel}
       columnLabel={browserColumnLabel}
       widths={WIDTHS}
       className="omie-card"
@@ -71,21 +55,14 @@ function BrowserCard({
       scrollLoadMargin={500}
       errorView={OmieErrorBox}
       renderCell={renderBrowserCell}
-      renderRecord={(row, close) => (
+      record={{
         // Read again whenever a row is chosen.
-        <RecordPanel
-          connectionId={connectionId}
-          kind="omie"
-          resource={resource}
-          resourceName={resourceLabel(i18n, 'omie', resource)}
-          id={row.id}
-          reloadToken={row}
-          testId="omie-record-panel"
-          title={t('omie.browser.recordTitle', { id: row.id })}
-          onClose={close}
-          facts={<RecordFacts row={row} fetchedLabel={t('omie.browser.fetched')} deletedLabel={t('omie.browser.deletedAt')} />}
-        />
-      )}
+        reread: true,
+        testId: 'omie-record-panel',
+        title: (id) => t('omie.browser.recordTitle', { id }),
+        fetchedLabel: t('omie.browser.fetched'),
+        deletedLabel: t('omie.browser.deletedAt'),
+      }}
     />
   );
 }
@@ -140,41 +117,33 @@ function LocalClientsCard({ rows }: { rows: OmieLocalClient[] | null }) {
     [t, lng],
   );
   return (
-    <section className="card table-card omie-card" aria-labelledby="omie-clients-title">
-      <div className="card-header omie-card-header-wrap">
-        <div>
-          <h2 id="omie-clients-title">{t('omie.clients.title')}</h2>
-          <p className="muted small">{t('omie.clients.hint')}</p>
-        </div>
+    <TableCard
+      titleId="omie-clients-title"
+      title={t('omie.clients.title')}
+      hint={t('omie.clients.hint')}
+      tools={
         <label className="filter">
           <span className="sr-only">{t('omie.clients.search')}</span>
           <input type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder={t('omie.clients.search')} data-testid="omie-clients-search" />
         </label>
-      </div>
-      <div data-testid="omie-local-clients" className="omie-table-wrap" data-count={rows?.length ?? ''}>
-        {rows === null ? (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        ) : (
-          <DataTable
-            data={shown}
-            columns={columns}
-            getRowId={(r) => r.id}
-            label={t('omie.clients.title')}
-            rowHeight={48}
-            rowAttributes={(r) => ({ 'data-testid': 'omie-client-row', 'data-document': r.document ?? '' })}
-            empty={<p className="muted table-empty-text">{q ? t('omie.clients.noMatch') : t('omie.clients.empty')}</p>}
-          />
-        )}
-      </div>
-    </section>
+      }
+      testId="omie-local-clients"
+      rows={rows}
+    >
+      <DataTable
+        data={shown}
+        columns={columns}
+        getRowId={(r) => r.id}
+        label={t('omie.clients.title')}
+        rowHeight={48}
+        rowAttributes={(r) => ({ 'data-testid': 'omie-client-row', 'data-document': r.document ?? '' })}
+        empty={<p className="muted table-empty-text">{q ? t('omie.clients.noMatch') : t('omie.clients.empty')}</p>}
+      />
+    </TableCard>
   );
 }
 
 export function OmieDataTab({ connection, sync, resource }: { connection: Connection; sync: SyncState; resource: string | null }) {
-  const { t } = useTranslation();
   const { resources, summary, refreshKey } = sync;
   const [clients, setClients] = useState<OmieLocalClient[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -204,19 +173,16 @@ export function OmieDataTab({ connection, sync, resource }: { connection: Connec
       {summary ? (
         <SummaryTable connection={connection} rows={summary} now={sync.now} links={LINKS} onRewound={sync.reloadSummary} />
       ) : (
-        <div className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          {t('common.loading')}
-        </div>
+        <Loading />
       )}
       <div ref={browserRef}>
         {resources && browsed ? (
           <BrowserCard
             key={browsed}
-            connectionId={connection.id}
+            connection={connection}
             resources={resources}
             resource={browsed}
-            onResource={(name) => navigatePath('omie', 'data', name)}
+            onResourceChange={(name) => navigatePath('omie', 'data', name)}
           />
         ) : null}
       </div>

@@ -14,12 +14,14 @@ import { StatusBadge } from '../../components/Badges';
 import { DataTable } from '../../components/DataTable';
 import { ErrorBox, ErrorDetails } from '../../components/ErrorBox';
 import { Icon, type IconName } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { ProgressBar } from '../../components/ProgressBar';
 import { toApiError } from '../../errors';
 import { elapsedMs, formatDuration, formatNumber } from '../../format';
 import { useJobEvents } from '../../hooks/useJobEvents';
 import { useNow } from '../../hooks/useNow';
 import { hrefFor } from '../../router';
+import { CancelJobButton } from '../jobs/CancelJobButton';
 import { parseProgressLabel, pickJob, progressText as syncProgressText } from '../sync';
 import { countLabel, isActiveJob, isDryRun, jobErrorText, omieJobKindLabel, tableLabel } from './util';
 
@@ -153,24 +155,11 @@ export function JobActivity({ job, testId, onCancelled }: { job: Job; testId: st
   const lng = i18n.language;
   const active = isActiveJob(job);
   const now = useNow(1000, active);
-  const [cancelling, setCancelling] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const duration = elapsedMs(job.started_at ?? job.created_at, job.finished_at, now);
   const durationText = duration === null ? '—' : formatDuration(duration, lng);
   const kind = omieJobKindLabel(i18n, job.kind);
   const dry = isDryRun(job);
-
-  const cancel = async () => {
-    setCancelling(true);
-    try {
-      const j = await api.cancelJob(job.id);
-      onCancelled?.(j);
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setCancelling(false);
-    }
-  };
 
   if (active) {
     return (
@@ -184,16 +173,14 @@ export function JobActivity({ job, testId, onCancelled }: { job: Job; testId: st
           <span className="muted small truncate">
             {job.status === 'queued' ? t('omie.job.waiting') : progressText(i18n, job.progress_label) ?? t('omie.job.working')}
           </span>
-          <button
-            type="button"
-            className="btn btn-small btn-danger-outline"
-            onClick={() => void cancel()}
-            disabled={cancelling}
-            data-testid={`${testId}-cancel`}
-          >
-            <Icon name="stop" size={14} />
-            {cancelling ? t('omie.job.cancelling') : t('omie.job.cancel')}
-          </button>
+          <CancelJobButton
+            jobId={job.id}
+            onCancelled={(j) => onCancelled?.(j)}
+            onError={setError}
+            testId={`${testId}-cancel`}
+            label={t('omie.job.cancel')}
+            busyLabel={t('omie.job.cancelling')}
+          />
         </div>
         <ProgressBar value={job.status === 'queued' ? null : job.progress} label={null} />
         <div className="omie-activity-foot small muted">
@@ -277,12 +264,7 @@ export function PreviewTable({
   const { t, i18n } = useTranslation();
   if (error) return <ErrorBox error={error} />;
   if (items === null) {
-    return (
-      <div className="loading" role="status">
-        <span className="spinner" aria-hidden="true" />
-        {t('common.loading')}
-      </div>
-    );
+    return <Loading />;
   }
   const action = (a: string) => (i18n.exists(`omie.preview.actions.${a}`) ? t(`omie.preview.actions.${a}`) : a);
   const detail = (d: string) => {

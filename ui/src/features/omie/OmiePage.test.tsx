@@ -5,13 +5,12 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../../api';
 import * as omie from './api';
 import { App } from '../../App';
-import type { AppInfo } from '../../bindings/AppInfo';
 import type { OmieAttachmentTransfer } from '../../bindings/OmieAttachmentTransfer';
 import type { OmiePoCloseConfig } from '../../bindings/OmiePoCloseConfig';
 import type { OmiePoClosure } from '../../bindings/OmiePoClosure';
 import i18n from '../../i18n';
-import { connection, job, resourceSummary, syncRun } from '../../test/fixtures';
-import { captureJobEvents } from '../../test/mockApi';
+import { appInfo, connection, job, resourceSummary, syncRun } from '../../test/fixtures';
+import { resetApiMocks } from '../../test/mockApi';
 import { checkClose, checkConfig, checkTransfer } from './forms';
 import { formatBrl, formatDocument, omieErrorText } from './util';
 
@@ -40,15 +39,7 @@ vi.mock('./api', () => ({
 const core = vi.mocked(api);
 const m = vi.mocked(omie);
 
-const info: AppInfo = {
-  version: '0.1.0',
-  db_path: '/tmp/b.db',
-  log_dir: '/tmp/logs',
-  keychain_ok: true,
-  keychain_error: null,
-  demo_running: false,
-  locale: 'en',
-};
+const info = appInfo();
 
 const sp = connection({ id: 'o1', name: 'Omie SP', kind: 'omie' });
 const rj = connection({ id: 'o2', name: 'Omie RJ', kind: 'omie' });
@@ -120,12 +111,11 @@ function closure(over: Partial<OmiePoClosure>): OmiePoClosure {
   };
 }
 
-let emit: ReturnType<typeof captureJobEvents>;
+let emit: ReturnType<typeof resetApiMocks>;
 
 beforeEach(() => {
-  vi.clearAllMocks();
+  emit = resetApiMocks(core);
   window.localStorage.clear();
-  emit = captureJobEvents(core.onJobEvent as unknown as ReturnType<typeof vi.fn>);
   core.listConnections.mockResolvedValue([quito, sp]);
   core.listJobs.mockResolvedValue([]);
   m.omieKeyStatus.mockResolvedValue({ connection_id: 'o1', blocked: false, blocked_until: null, seconds_left: null, reason: null });
@@ -146,20 +136,7 @@ beforeEach(() => {
     },
     { name: 'clientes', supports_incremental: true, columns: [{ name: 'razao_social', kind: 'text' }] },
   ]);
-  core.syncSummary.mockResolvedValue([
-    {
-      resource: 'contas_pagar',
-      records: 2,
-      deleted: 0,
-      quarantined: 0,
-      last_fetched_at: null,
-      last_success_at: '2025-03-04T15:00:00Z',
-      cursor: null,
-      last_error: null,
-      supports_incremental: true,
-      resume_page: null,
-    },
-  ]);
+  core.syncSummary.mockResolvedValue([resourceSummary({ resource: 'contas_pagar', records: 2, last_success_at: '2025-03-04T15:00:00Z' })]);
   core.syncBrowse.mockResolvedValue({
     columns: [],
     rows: [

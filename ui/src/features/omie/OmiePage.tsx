@@ -5,28 +5,26 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
 import * as omie from './api';
-import type { ApiError } from '../../bindings/ApiError';
-import type { Connection } from '../../bindings/Connection';
 import type { OmieKeyStatus } from '../../bindings/OmieKeyStatus';
-import { DemoBadge } from '../../components/Badges';
-import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
-import { toApiError } from '../../errors';
-import { Quarantine, QuarantineCount, SyncHistory, SyncPanel, SyncingBadge, useSync } from '../sync';
+import { ConnectionActions, NoConnections, Quarantine, SyncHistory, SyncPanel, SyncTabs, useErpConnections, useSync } from '../sync';
 import { useJobEvents } from '../../hooks/useJobEvents';
 import { useNow } from '../../hooks/useNow';
-import { hrefFor, hrefForPath, navigatePath } from '../../router';
+import { navigatePath } from '../../router';
 import { OmieErrorBox } from './AttachmentForms';
 import { OmieAttachmentsTab } from './Attachments';
 import { OmieDataTab } from './Data';
 import { OmieOrdersTab } from './Orders';
-import { formatClock, omieErrorText, rememberOmieConnection, rememberedOmieConnection } from './util';
+import { formatClock, omieErrorText } from './util';
 import '../contifico/contifico.css';
 import './omie.css';
+
+/** Where the connection last chosen on this computer is kept (between visits to the page). */
+const REMEMBER_KEY = 'backoffice.omie.connection';
 
 export type OmieTab = 'attachments' | 'orders' | 'data' | 'sync' | 'history' | 'quarantine';
 export const OMIE_TABS: readonly OmieTab[] = ['attachments', 'orders', 'data', 'sync', 'history', 'quarantine'];
@@ -73,30 +71,10 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
   const tab = parseOmieTab(path);
   /** The resource named after the tab (#/omie/data/<resource>, #/omie/quarantine/<resource>). */
   const arg = path[1] ?? null;
-  const [connections, setConnections] = useState<Connection[] | null>(null);
-  const [connectionId, setConnectionId] = useState<string | null>(null);
+  const { connections, connection, choose, error } = useErpConnections('omie', REMEMBER_KEY);
+  const connectionId = connection?.id ?? null;
   const [keyStatus, setKeyStatus] = useState<OmieKeyStatus | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
   const now = useNow(keyStatus?.blocked ? 15_000 : 60_000);
-
-  useEffect(() => {
-    let stale = false;
-    api.listConnections().then(
-      (all) => {
-        if (stale) return;
-        const mine = (all ?? []).filter((c) => c.kind === 'omie');
-        setConnections(mine);
-        const remembered = rememberedOmieConnection();
-        setConnectionId(mine.find((c) => c.id === remembered)?.id ?? mine[0]?.id ?? null);
-      },
-      (e) => {
-        if (!stale) setError(toApiError(e));
-      },
-    );
-    return () => {
-      stale = true;
-    };
-  }, []);
 
   const loadKeyStatus = useCallback(async (id: string) => {
     try {
@@ -120,12 +98,6 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
     if (j.error?.code === 'omie_key_blocked') void loadKeyStatus(connectionId);
   });
 
-  const choose = (id: string) => {
-    rememberOmieConnection(id);
-    setConnectionId(id);
-  };
-
-  const connection = connections?.find((c) => c.id === connectionId) ?? null;
   const sync = useSync(connection);
   const { resources, summary, job, now: syncNow, refreshKey } = sync;
 
@@ -135,26 +107,15 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
       subtitle={t('omie.subtitle')}
       actions={
         connections && connections.length > 0 ? (
-          <div className="contifico-actions">
-            {connections.length > 1 ? (
-              <label className="filter">
-                <span>{t('omie.connection')}</span>
-                <select value={connectionId ?? ''} onChange={(e) => choose(e.target.value)} data-testid="omie-connection">
-                  {connections.map((c) => (
-                    <option key={c.id} value={c.id}>
-                      {c.name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            ) : connection ? (
-              <span className="connection-chip omie-chip" data-testid="omie-connection-name">
-                <Icon name="paperclip" size={15} />
-                <span className="truncate">{connection.name}</span>
-                {connection.is_demo ? <DemoBadge /> : null}
-              </span>
-            ) : null}
-          </div>
+          <ConnectionActions
+            testIdPrefix="omie"
+            label={t('omie.connection')}
+            icon="paperclip"
+            chipClassName="connection-chip omie-chip"
+            connections={connections}
+            connection={connection}
+            onChoose={choose}
+          />
         ) : undefined
       }
     />
@@ -164,14 +125,7 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
     return (
       <section className="page page-omie" data-testid="page-omie">
         {header}
-        {error ? (
-          <ErrorBox error={error} />
-        ) : (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        )}
+        {error ? <ErrorBox error={error} /> : <Loading />}
       </section>
     );
   }
@@ -180,50 +134,24 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
     return (
       <section className="page page-omie" data-testid="page-omie">
         {header}
-        <div className="card" data-testid="omie-empty">
-          <EmptyState
-            icon="paperclip"
-            title={t('omie.empty.title')}
-            actions={
-              <a className="btn btn-primary" href={hrefFor('connections')} data-testid="omie-go-connections">
-                <Icon name="plug" size={16} />
-                {t('omie.empty.action')}
-              </a>
-            }
-          >
-            <p>{t('omie.empty.body')}</p>
-          </EmptyState>
-        </div>
+        <NoConnections
+          testIdPrefix="omie"
+          icon="paperclip"
+          title={t('omie.empty.title')}
+          body={t('omie.empty.body')}
+          action={t('omie.empty.action')}
+        />
       </section>
     );
   }
 
-  const loading = (
-    <div className="loading" role="status">
-      <span className="spinner" aria-hidden="true" />
-      {t('common.loading')}
-    </div>
-  );
+  const loading = <Loading />;
 
   return (
     <section className="page page-omie" data-testid="page-omie" data-connection={connectionId} data-tab={tab}>
       {header}
       <KeyBlockedBanner status={keyStatus} now={now} />
-      <nav className="tabs" aria-label={t('omie.tabs.label')}>
-        {OMIE_TABS.map((v) => (
-          <a
-            key={v}
-            href={hrefForPath('omie', v)}
-            className={tab === v ? 'tab active' : 'tab'}
-            aria-current={tab === v ? 'page' : undefined}
-            data-testid={`omie-tab-${v}`}
-          >
-            {t(`omie.tabs.${v}`)}
-            {v === 'quarantine' ? <QuarantineCount summary={summary} /> : null}
-          </a>
-        ))}
-        {tab !== 'sync' ? <SyncingBadge job={job} href={hrefForPath('omie', 'sync')} /> : null}
-      </nav>
+      <SyncTabs page="omie" tabs={OMIE_TABS} current={tab} syncTab="sync" summary={summary} job={job} />
       {sync.error ? <OmieErrorBox error={sync.error} onDismiss={sync.clearError} /> : null}
       {tab === 'attachments' ? <OmieAttachmentsTab key={connectionId} connectionId={connectionId} /> : null}
       {tab === 'orders' ? <OmieOrdersTab key={connectionId} connectionId={connectionId} /> : null}

@@ -11,69 +11,46 @@ import type { OmiePoCloseConfig } from '../../bindings/OmiePoCloseConfig';
 import type { OmiePoClosure } from '../../bindings/OmiePoClosure';
 import { DataTable } from '../../components/DataTable';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { toApiError } from '../../errors';
 import { formatDateTime } from '../../format';
-import { controlProps, Field, useFieldErrors, useSubmit } from '../../components/form';
+import { controlProps, Field } from '../../components/form';
 import { OmieErrorBox, ScanForm } from './AttachmentForms';
-import { DryRunCheck, FormCard, SaveFooter, SubmitButton } from './FormCard';
+import { DryRunCheck, FormCard, InputField, SaveFooter, SubmitButton, useOmieForm } from './FormCard';
 import { TEMPLATE_PLACEHOLDERS, checkClose, checkConfig, type CloseValues, type ConfigValues } from './forms';
-import { JobActivity, PreviewTable, RecordStatusBadge, useOmieJob, usePreview } from './Job';
-import { LOG_LIMIT, ORDER_KINDS, isActiveJob } from './util';
+import { RecordStatusBadge, useOmieJob } from './Job';
+import { Explain, LatestJob, RetryButton, TableCard, useRetry, type Retry } from './TabParts';
+import { LOG_LIMIT, ORDER_KINDS } from './util';
 
 const STATUS_SUGGESTIONS = ['Encerrado', 'Fechado'];
 
 export function CloseForm({ connectionId, onStarted }: { connectionId: string; onStarted: (job: Job) => void }) {
   const { t } = useTranslation();
-  const [v, setV] = useState<CloseValues>({
+  const form = useOmieForm<CloseValues>({
     order_number: '',
     item: '',
     service_invoice_number: '',
     service_invoice_id: '',
     dry_run: false,
   });
-  const { errors, setErrors, message } = useFieldErrors<keyof CloseValues>();
-  const { busy, error, setError, run } = useSubmit();
-  const set = (patch: Partial<CloseValues>) => {
-    setV((cur) => ({ ...cur, ...patch }));
-    setErrors({});
-  };
+  const { v, set, busy, error, setError } = form;
 
-  const submit = async () => {
-    const checked = checkClose(v);
-    if (!checked.ok) {
-      setErrors(checked.errors);
-      return;
-    }
-    await run(async () => onStarted(await omie.omieClosePurchaseOrder(connectionId, checked.value)));
-  };
-
-  /** A text field of the form, with its label, hint and error. */
-  const field = (
-    id: string,
-    key: keyof Omit<CloseValues, 'dry_run'>,
-    label: string,
-    hint: string,
-    extra: { numeric?: boolean; placeholder?: string } = {},
-  ) => (
-    <Field id={id} label={label} hint={hint} error={message(key)} errorTestId={`${id}-error`}>
-      <input
-        {...controlProps(id, !!errors[key])}
-        value={v[key]}
-        inputMode={extra.numeric ? 'numeric' : undefined}
-        placeholder={extra.placeholder}
-        onChange={(e) => set({ [key]: e.target.value } as Partial<CloseValues>)}
-        data-testid={id}
-      />
-    </Field>
-  );
+  const submit = () => form.submitChecked(checkClose(v), async (value) => onStarted(await omie.omieClosePurchaseOrder(connectionId, value)));
 
   return (
     <FormCard titleId="po-close-title" testId="po-close-form" title={t('omie.close.title')} intro={t('omie.close.intro')} onSubmit={() => void submit()}>
       <div className="form-grid">
-        {field('po-order', 'order_number', t('omie.close.order'), t('omie.close.orderHint'), { placeholder: '1004' })}
-        {field('po-item', 'item', t('omie.close.item'), t('omie.close.itemHint'))}
-        {field('po-invoice', 'service_invoice_number', t('omie.close.invoice'), t('omie.close.invoiceHint'))}
-        {field('po-invoice-id', 'service_invoice_id', t('omie.close.invoiceId'), t('omie.close.invoiceIdHint'), { numeric: true })}
+        <InputField form={form} id="po-order" field="order_number" label={t('omie.close.order')} hint={t('omie.close.orderHint')} placeholder="1004" />
+        <InputField form={form} id="po-item" field="item" label={t('omie.close.item')} hint={t('omie.close.itemHint')} />
+        <InputField form={form} id="po-invoice" field="service_invoice_number" label={t('omie.close.invoice')} hint={t('omie.close.invoiceHint')} />
+        <InputField
+          form={form}
+          id="po-invoice-id"
+          field="service_invoice_id"
+          label={t('omie.close.invoiceId')}
+          hint={t('omie.close.invoiceIdHint')}
+          inputMode="numeric"
+        />
       </div>
       <div className="omie-form-footer">
         <DryRunCheck
@@ -113,42 +90,20 @@ export function ConfigForm({
   onSaved: (c: OmiePoCloseConfig) => void;
 }) {
   const { t } = useTranslation();
-  const [v, setV] = useState<ConfigValues>(() => toValues(config));
-  const { errors, setErrors, message } = useFieldErrors<keyof ConfigValues>();
-  const { busy, error, setError, run } = useSubmit();
   const [saved, setSaved] = useState(false);
-  const set = (patch: Partial<ConfigValues>) => {
-    setV((cur) => ({ ...cur, ...patch }));
-    setErrors({});
-    setSaved(false);
-  };
+  const form = useOmieForm<ConfigValues>(
+    () => toValues(config),
+    () => setSaved(false),
+  );
+  const { v, setV, set, errors, busy, error, setError } = form;
 
-  const submit = async () => {
-    const checked = checkConfig(v);
-    if (!checked.ok) {
-      setErrors(checked.errors);
-      return;
-    }
-    await run(async () => {
-      const c = await omie.omieSavePoCloseConfig(connectionId, checked.value);
+  const submit = () =>
+    form.submitChecked(checkConfig(v), async (value) => {
+      const c = await omie.omieSavePoCloseConfig(connectionId, value);
       onSaved(c);
       setV(toValues(c));
       setSaved(true);
     });
-  };
-
-  const box = (id: string, key: keyof ConfigValues, label: string) => ({ id, label, error: message(key), errorTestId: `${id}-error` });
-  const text = (id: string, key: Exclude<keyof ConfigValues, 'param_template'>, placeholder?: string, list?: string) => (
-    <input
-      {...controlProps(id, !!errors[key])}
-      value={v[key]}
-      placeholder={placeholder}
-      list={list}
-      onChange={(e) => set({ [key]: e.target.value } as Partial<ConfigValues>)}
-      data-testid={id}
-      spellCheck={false}
-    />
-  );
 
   return (
     <FormCard titleId="po-config-title" testId="po-config" title={t('omie.config.title')} intro={t('omie.config.intro')} onSubmit={() => void submit()}>
@@ -163,14 +118,18 @@ export function ConfigForm({
         </div>
       ) : null}
       <div className="form-grid">
-        <Field {...box('po-config-path', 'service_path', t('omie.config.servicePath'))} hint={t('omie.config.servicePathHint')}>
-          {text('po-config-path', 'service_path', 'produtos/pedidocompra/')}
-        </Field>
-        <Field {...box('po-config-call', 'call', t('omie.config.call'))} hint={t('omie.config.callHint')}>
-          {text('po-config-call', 'call')}
-        </Field>
+        <InputField
+          form={form}
+          id="po-config-path"
+          field="service_path"
+          label={t('omie.config.servicePath')}
+          hint={t('omie.config.servicePathHint')}
+          placeholder="produtos/pedidocompra/"
+          spellCheck={false}
+        />
+        <InputField form={form} id="po-config-call" field="call" label={t('omie.config.call')} hint={t('omie.config.callHint')} spellCheck={false} />
         <Field
-          {...box('po-config-template', 'param_template', t('omie.config.template'))}
+          {...form.box('po-config-template', 'param_template', t('omie.config.template'))}
           wide
           hint={t('omie.config.templateHint', { list: TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ') })}
         >
@@ -184,28 +143,32 @@ export function ConfigForm({
             spellCheck={false}
           />
         </Field>
-        <Field {...box('po-config-status', 'status_value', t('omie.config.status'))} hint={t('omie.config.statusHint')}>
-          {text('po-config-status', 'status_value', 'Encerrado', 'po-config-status-list')}
+        <InputField
+          form={form}
+          id="po-config-status"
+          field="status_value"
+          label={t('omie.config.status')}
+          hint={t('omie.config.statusHint')}
+          placeholder="Encerrado"
+          list="po-config-status-list"
+          spellCheck={false}
+        >
           <datalist id="po-config-status-list">
             {STATUS_SUGGESTIONS.map((s) => (
               <option key={s} value={s} />
             ))}
           </datalist>
-        </Field>
-        <Field {...box('po-config-field', 'status_field', t('omie.config.statusField'))} hint={t('omie.config.statusFieldHint')}>
-          {text('po-config-field', 'status_field', 'cabecalho_consulta.cEtapa')}
-        </Field>
-        <Field {...box('po-config-attempts', 'max_attempts', t('omie.config.maxAttempts'))}>
-          <input
-            {...controlProps('po-config-attempts', !!errors.max_attempts)}
-            type="number"
-            min={1}
-            max={20}
-            value={v.max_attempts}
-            onChange={(e) => set({ max_attempts: e.target.value })}
-            data-testid="po-config-attempts"
-          />
-        </Field>
+        </InputField>
+        <InputField
+          form={form}
+          id="po-config-field"
+          field="status_field"
+          label={t('omie.config.statusField')}
+          hint={t('omie.config.statusFieldHint')}
+          placeholder="cabecalho_consulta.cEtapa"
+          spellCheck={false}
+        />
+        <InputField form={form} id="po-config-attempts" field="max_attempts" label={t('omie.config.maxAttempts')} type="number" min={1} max={20} />
       </div>
       <SaveFooter saved={saved} busy={busy} testIdPrefix="po-config" />
       {error ? <OmieErrorBox error={error} testId="po-config-error" onDismiss={() => setError(null)} /> : null}
@@ -226,19 +189,7 @@ function StageText({ stage, status }: { stage: string | null; status: string | n
   );
 }
 
-function ClosuresCard({
-  rows,
-  onRetry,
-  retrying,
-  retryError,
-  onDismissRetryError,
-}: {
-  rows: OmiePoClosure[] | null;
-  onRetry: () => void;
-  retrying: boolean;
-  retryError: ApiError | null;
-  onDismissRetryError: () => void;
-}) {
+function ClosuresCard({ rows, retry }: { rows: OmiePoClosure[] | null; retry: Retry }) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
   const columns = useMemo<ColumnDef<OmiePoClosure>[]>(
@@ -322,42 +273,32 @@ function ClosuresCard({
   );
 
   return (
-    <section className="card table-card omie-card" aria-labelledby="po-closures-title">
-      <div className="card-header omie-card-header-wrap">
-        <div>
-          <h2 id="po-closures-title">{t('omie.closures.title')}</h2>
-          <p className="muted small">{t('omie.closures.hint')}</p>
-        </div>
-        <button type="button" className="btn" onClick={onRetry} disabled={retrying} data-testid="po-retry">
-          <Icon name="refresh" size={16} />
+    <TableCard
+      titleId="po-closures-title"
+      title={t('omie.closures.title')}
+      hint={t('omie.closures.hint')}
+      tools={
+        <RetryButton retry={retry} testId="po-retry">
           {t('omie.closures.retry')}
-        </button>
-      </div>
-      {retryError ? (
-        <div className="omie-card-alert">
-          <OmieErrorBox error={retryError} testId="po-retry-error" onDismiss={onDismissRetryError} />
-        </div>
-      ) : null}
-      <div data-testid="po-closures" className="omie-table-wrap" data-count={rows?.length ?? ''}>
-        {rows === null ? (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        ) : (
-          <DataTable
-            data={rows}
-            columns={columns}
-            getRowId={(r) => r.id}
-            label={t('omie.closures.title')}
-            rowHeight={64}
-            rowAttributes={(r) => ({ 'data-testid': 'po-closure-row', 'data-status': r.status, 'data-order': r.order_number })}
-            empty={<p className="muted table-empty-text">{t('omie.closures.empty')}</p>}
-          />
-        )}
-      </div>
-      <p className="muted small omie-card-foot">{t('omie.closures.retryHint')}</p>
-    </section>
+        </RetryButton>
+      }
+      error={retry.error}
+      errorTestId="po-retry-error"
+      onDismissError={retry.clearError}
+      testId="po-closures"
+      rows={rows}
+      foot={t('omie.closures.retryHint')}
+    >
+      <DataTable
+        data={rows ?? []}
+        columns={columns}
+        getRowId={(r) => r.id}
+        label={t('omie.closures.title')}
+        rowHeight={64}
+        rowAttributes={(r) => ({ 'data-testid': 'po-closure-row', 'data-status': r.status, 'data-order': r.order_number })}
+        empty={<p className="muted table-empty-text">{t('omie.closures.empty')}</p>}
+      />
+    </TableCard>
   );
 }
 
@@ -366,8 +307,6 @@ export function OmieOrdersTab({ connectionId }: { connectionId: string }) {
   const [config, setConfig] = useState<OmiePoCloseConfig | null>(null);
   const [closures, setClosures] = useState<OmiePoClosure[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const [retrying, setRetrying] = useState(false);
-  const [retryError, setRetryError] = useState<ApiError | null>(null);
 
   const loadClosures = useCallback(async () => {
     try {
@@ -394,29 +333,11 @@ export function OmieOrdersTab({ connectionId }: { connectionId: string }) {
   }, [connectionId, loadClosures]);
 
   const { job, track } = useOmieJob(ORDER_KINDS, connectionId, () => void loadClosures());
-  const preview = usePreview(job);
-
-  const retry = async () => {
-    setRetrying(true);
-    setRetryError(null);
-    try {
-      track(await omie.omieRetryPoClosures(connectionId));
-    } catch (e) {
-      setRetryError(toApiError(e));
-    } finally {
-      setRetrying(false);
-    }
-  };
+  const retry = useRetry(() => omie.omieRetryPoClosures(connectionId), track);
 
   return (
     <div className="omie-tab" data-testid="omie-orders">
-      <div className="omie-explain" data-testid="po-explain">
-        <Icon name="check" size={20} />
-        <div>
-          <strong>{t('omie.orders.whatTitle')}</strong>
-          <p>{t('omie.orders.what')}</p>
-        </div>
-      </div>
+      <Explain icon="check" title={t('omie.orders.whatTitle')} text={t('omie.orders.what')} testId="po-explain" />
 
       {config && config.call.trim() === '' ? (
         <div className="alert alert-warning" role="status" data-testid="po-not-configured">
@@ -438,30 +359,14 @@ export function OmieOrdersTab({ connectionId }: { connectionId: string }) {
         />
       </div>
 
-      {job ? (
-        <section className="card omie-card omie-activity-card" aria-label={t('omie.job.latest')}>
-          <JobActivity job={job} testId="po-activity" onCancelled={track} />
-          {isActiveJob(job) ? null : preview.items !== null || preview.error ? (
-            <PreviewTable job={job} items={preview.items} error={preview.error} testId="po-preview" />
-          ) : null}
-        </section>
-      ) : null}
+      <LatestJob job={job} testIdPrefix="po" onCancelled={track} />
 
-      <ClosuresCard
-        rows={closures}
-        onRetry={() => void retry()}
-        retrying={retrying}
-        retryError={retryError}
-        onDismissRetryError={() => setRetryError(null)}
-      />
+      <ClosuresCard rows={closures} retry={retry} />
 
       {config ? (
         <ConfigForm connectionId={connectionId} config={config} onSaved={setConfig} />
       ) : (
-        <div className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          {t('common.loading')}
-        </div>
+        <Loading />
       )}
     </div>
   );

@@ -1,5 +1,5 @@
 // Helpers of the Omie page: labels, error texts (omie.errors.<code> first, then the shared ones),
-// money in BRL without losing a digit, CNPJ/CPF display, and the connection remembered per computer.
+// money in BRL without losing a digit, CNPJ/CPF display.
 import type { i18n as I18n } from 'i18next';
 
 import type { ApiError } from '../../bindings/ApiError';
@@ -180,22 +180,4 @@ export function formatDocument(doc: string | null | undefined): string {
 /** "backup.tar.gz" from "C:\\docs\\backup.tar.gz" or "/home/ana/backup.tar.gz". */
 export function fileNameOf(path: string): string {
   return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
-}
-
-const LOCAL_KEY = 'backoffice.omie.connection';
-
-export function rememberedOmieConnection(): string | null {
-  try {
-    return window.localStorage.getItem(LOCAL_KEY);
-  } catch {
-    return null;
-  }
-}
-
-export function rememberOmieConnection(id: string): void {
-  try {
-    window.localStorage.setItem(LOCAL_KEY, id);
-  } catch {
-    // Storage may be unavailable; the choice then lasts for this visit only.
-  }
 }

@@ -9,8 +9,7 @@ import type { ApiError } from '../../bindings/ApiError';
 import type { Connection } from '../../bindings/Connection';
 import type { Schedule } from '../../bindings/Schedule';
 import { Icon } from '../../components/Icon';
-import { Modal } from '../../components/Modal';
-import { controlProps, DialogFooter, ErrorSummary, Field, FieldMessage, messageId, useFieldErrors } from '../../components/form';
+import { controlProps, Field, FieldMessage, FormDialog, messageId, useFieldErrors } from '../../components/form';
 import { jobKindLabel, toApiError } from '../../errors';
 import { hrefFor } from '../../router';
 import { ZoneOptions } from '../connections/ZoneOptions';
@@ -166,186 +165,184 @@ export function ScheduleFormDialog({
   const windowText = /^\d+$/.test(values.catchUpMinutes.trim()) ? describeWindow(Number(values.catchUpMinutes), t) : null;
 
   return (
-    <Modal
+    <FormDialog
       title={schedule ? t('schedules.form.editTitle', { name: schedule.name }) : t('schedules.form.addTitle')}
-      onClose={onClose}
       testId="schedule-form"
-      wide
+      onClose={onClose}
+      onSubmit={submit}
+      intro={!schedule ? t('schedules.form.intro') : null}
+      serverError={serverError}
+      errors={fieldErrors}
+      labels={labels}
+      saving={saving}
+      saveTestId="schedule-save"
     >
-      <form className="form" onSubmit={(e) => void submit(e)} noValidate>
-        {!schedule ? <p className="muted form-intro">{t('schedules.form.intro')}</p> : null}
-        <div className="form-grid">
-          <Field {...fieldBox('name')} hint={t('schedules.form.nameHint')} wide>
+      <Field {...fieldBox('name')} hint={t('schedules.form.nameHint')} wide>
+        <input
+          {...control('name')}
+          data-testid="schedule-name"
+          type="text"
+          value={values.name}
+          maxLength={MAX_NAME + 20}
+          autoComplete="off"
+          onChange={(e) => set('name', e.target.value)}
+        />
+      </Field>
+
+      <Field {...fieldBox('kind')}>
+        <select {...control('kind')} data-testid="schedule-kind" value={values.kind} onChange={(e) => chooseKind(e.target.value)}>
+          {kinds.map((k) => (
+            <option key={k} value={k}>
+              {jobKindLabel(i18n, k)}
+            </option>
+          ))}
+        </select>
+      </Field>
+
+      <Field
+        {...fieldBox('connectionId')}
+        hint={
+          fieldErrors.connectionId === undefined && rule.erp && offered.length === 0 ? (
+            <>
+              {t('schedules.form.noMatching', { erp: t(`erp.${rule.erp}`) })}{' '}
+              <a href={hrefFor('connections', 'new')}>{t('schedules.form.addConnection')}</a>
+            </>
+          ) : rule.required ? undefined : (
+            t('schedules.form.connectionNoneHint')
+          )
+        }
+      >
+        <select
+          {...control('connectionId')}
+          data-testid="schedule-connection"
+          value={values.connectionId}
+          onChange={(e) => chooseConnection(e.target.value)}
+        >
+          {!rule.required ? <option value="">{t('schedules.form.connectionNone')}</option> : null}
+          {rule.required && values.connectionId === '' ? <option value="">{t('schedules.form.connectionPick')}</option> : null}
+          {current ? (
+            <option value={current.id}>
+              {current.name} — {t(`erp.${current.kind}`)}
+            </option>
+          ) : null}
+          {offered.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name} — {t(`erp.${c.kind}`)}
+            </option>
+          ))}
+        </select>
+      </Field>
+
+      <fieldset className="field-wide sch-fieldset">
+        <legend>{labels.mode}</legend>
+        <div className="sch-radios" role="radiogroup" aria-label={labels.mode}>
+          <label className="sch-radio">
             <input
-              {...control('name')}
-              data-testid="schedule-name"
-              type="text"
-              value={values.name}
-              maxLength={MAX_NAME + 20}
-              autoComplete="off"
-              onChange={(e) => set('name', e.target.value)}
+              type="radio"
+              name={`${ids}-mode`}
+              value="interval"
+              checked={values.mode === 'interval'}
+              onChange={() => set('mode', 'interval')}
+              data-testid="schedule-mode-interval"
             />
-          </Field>
-
-          <Field {...fieldBox('kind')}>
-            <select {...control('kind')} data-testid="schedule-kind" value={values.kind} onChange={(e) => chooseKind(e.target.value)}>
-              {kinds.map((k) => (
-                <option key={k} value={k}>
-                  {jobKindLabel(i18n, k)}
-                </option>
-              ))}
-            </select>
-          </Field>
-
-          <Field
-            {...fieldBox('connectionId')}
-            hint={
-              fieldErrors.connectionId === undefined && rule.erp && offered.length === 0 ? (
-                <>
-                  {t('schedules.form.noMatching', { erp: t(`erp.${rule.erp}`) })}{' '}
-                  <a href={hrefFor('connections', 'new')}>{t('schedules.form.addConnection')}</a>
-                </>
-              ) : rule.required ? undefined : (
-                t('schedules.form.connectionNoneHint')
-              )
-            }
-          >
-            <select
-              {...control('connectionId')}
-              data-testid="schedule-connection"
-              value={values.connectionId}
-              onChange={(e) => chooseConnection(e.target.value)}
-            >
-              {!rule.required ? <option value="">{t('schedules.form.connectionNone')}</option> : null}
-              {rule.required && values.connectionId === '' ? <option value="">{t('schedules.form.connectionPick')}</option> : null}
-              {current ? (
-                <option value={current.id}>
-                  {current.name} — {t(`erp.${current.kind}`)}
-                </option>
-              ) : null}
-              {offered.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name} — {t(`erp.${c.kind}`)}
-                </option>
-              ))}
-            </select>
-          </Field>
-
-          <fieldset className="field-wide sch-fieldset">
-            <legend>{labels.mode}</legend>
-            <div className="sch-radios" role="radiogroup" aria-label={labels.mode}>
-              <label className="sch-radio">
-                <input
-                  type="radio"
-                  name={`${ids}-mode`}
-                  value="interval"
-                  checked={values.mode === 'interval'}
-                  onChange={() => set('mode', 'interval')}
-                  data-testid="schedule-mode-interval"
-                />
-                {t('schedules.form.modeInterval')}
-              </label>
-              <label className="sch-radio">
-                <input
-                  type="radio"
-                  name={`${ids}-mode`}
-                  value="cron"
-                  checked={values.mode === 'cron'}
-                  onChange={() => set('mode', 'cron')}
-                  data-testid="schedule-mode-cron"
-                />
-                {t('schedules.form.modeCron')}
-              </label>
-            </div>
-            {values.mode === 'interval' ? (
-              <div className="form-grid">
-                <Field {...fieldBox('everyMinutes')} hint={t('schedules.form.everyHint')}>
-                  <input
-                    {...control('everyMinutes')}
-                    data-testid="schedule-every"
-                    type="number"
-                    inputMode="numeric"
-                    min={1}
-                    max={MAX_MINUTES}
-                    step={1}
-                    value={values.everyMinutes}
-                    onChange={(e) => set('everyMinutes', e.target.value)}
-                  />
-                </Field>
-              </div>
-            ) : (
-              <div className="form-grid">
-                <Field {...fieldBox('cron')} hint={t('schedules.form.cronHint')}>
-                  <input
-                    {...control('cron')}
-                    className="mono"
-                    data-testid="schedule-cron"
-                    type="text"
-                    spellCheck={false}
-                    autoComplete="off"
-                    placeholder="0 7 * * 1-5"
-                    value={values.cron}
-                    onChange={(e) => set('cron', e.target.value)}
-                  />
-                </Field>
-                <Field {...fieldBox('timezone')} hint={t('schedules.form.timezoneHint')}>
-                  <select
-                    {...control('timezone')}
-                    data-testid="schedule-timezone"
-                    value={values.timezone}
-                    onChange={(e) => set('timezone', e.target.value)}
-                  >
-                    {values.timezone === '' ? <option value="">—</option> : null}
-                    <ZoneOptions current={values.timezone} />
-                  </select>
-                </Field>
-              </div>
-            )}
-            <FieldMessage id={messageId(id('mode'))} error={message('mode')} errorTestId="schedule-error-mode" />
-            {preview ? (
-              <p className="sch-preview" data-testid="schedule-preview">
-                <Icon name="clock" size={14} />
-                {t('schedules.form.preview', { when: preview })}
-              </p>
-            ) : null}
-          </fieldset>
-
-          <Field {...fieldBox('catchUpMinutes')} hint={windowText ? t('schedules.form.catchUpIs', { window: windowText }) : undefined}>
+            {t('schedules.form.modeInterval')}
+          </label>
+          <label className="sch-radio">
             <input
-              {...control('catchUpMinutes')}
-              data-testid="schedule-catchup"
-              type="number"
-              inputMode="numeric"
-              min={0}
-              max={MAX_MINUTES}
-              step={1}
-              value={values.catchUpMinutes}
-              onChange={(e) => set('catchUpMinutes', e.target.value)}
+              type="radio"
+              name={`${ids}-mode`}
+              value="cron"
+              checked={values.mode === 'cron'}
+              onChange={() => set('mode', 'cron')}
+              data-testid="schedule-mode-cron"
             />
-          </Field>
-          <div className="field sch-catchup-help">
-            <p className="field-hint">{t('schedules.form.catchUpHint')}</p>
-          </div>
-
-          <div className="field field-wide">
-            <label className="sch-check">
-              <input
-                type="checkbox"
-                data-testid="schedule-enabled"
-                checked={values.enabled}
-                onChange={(e) => set('enabled', e.target.checked)}
-              />
-              <span>
-                <span className="strong">{labels.enabled}</span>
-                <span className="field-hint sch-block">{t('schedules.form.enabledHint')}</span>
-              </span>
-            </label>
-          </div>
+            {t('schedules.form.modeCron')}
+          </label>
         </div>
+        {values.mode === 'interval' ? (
+          <div className="form-grid">
+            <Field {...fieldBox('everyMinutes')} hint={t('schedules.form.everyHint')}>
+              <input
+                {...control('everyMinutes')}
+                data-testid="schedule-every"
+                type="number"
+                inputMode="numeric"
+                min={1}
+                max={MAX_MINUTES}
+                step={1}
+                value={values.everyMinutes}
+                onChange={(e) => set('everyMinutes', e.target.value)}
+              />
+            </Field>
+          </div>
+        ) : (
+          <div className="form-grid">
+            <Field {...fieldBox('cron')} hint={t('schedules.form.cronHint')}>
+              <input
+                {...control('cron')}
+                className="mono"
+                data-testid="schedule-cron"
+                type="text"
+                spellCheck={false}
+                autoComplete="off"
+                placeholder="0 7 * * 1-5"
+                value={values.cron}
+                onChange={(e) => set('cron', e.target.value)}
+              />
+            </Field>
+            <Field {...fieldBox('timezone')} hint={t('schedules.form.timezoneHint')}>
+              <select
+                {...control('timezone')}
+                data-testid="schedule-timezone"
+                value={values.timezone}
+                onChange={(e) => set('timezone', e.target.value)}
+              >
+                {values.timezone === '' ? <option value="">—</option> : null}
+                <ZoneOptions current={values.timezone} />
+              </select>
+            </Field>
+          </div>
+        )}
+        <FieldMessage id={messageId(id('mode'))} error={message('mode')} errorTestId="schedule-error-mode" />
+        {preview ? (
+          <p className="sch-preview" data-testid="schedule-preview">
+            <Icon name="clock" size={14} />
+            {t('schedules.form.preview', { when: preview })}
+          </p>
+        ) : null}
+      </fieldset>
 
-        <ErrorSummary serverError={serverError} errors={fieldErrors} labels={labels} />
-        <DialogFooter onCancel={onClose} saving={saving} saveTestId="schedule-save" />
-      </form>
-    </Modal>
+      <Field {...fieldBox('catchUpMinutes')} hint={windowText ? t('schedules.form.catchUpIs', { window: windowText }) : undefined}>
+        <input
+          {...control('catchUpMinutes')}
+          data-testid="schedule-catchup"
+          type="number"
+          inputMode="numeric"
+          min={0}
+          max={MAX_MINUTES}
+          step={1}
+          value={values.catchUpMinutes}
+          onChange={(e) => set('catchUpMinutes', e.target.value)}
+        />
+      </Field>
+      <div className="field sch-catchup-help">
+        <p className="field-hint">{t('schedules.form.catchUpHint')}</p>
+      </div>
+
+      <div className="field field-wide">
+        <label className="sch-check">
+          <input
+            type="checkbox"
+            data-testid="schedule-enabled"
+            checked={values.enabled}
+            onChange={(e) => set('enabled', e.target.checked)}
+          />
+          <span>
+            <span className="strong">{labels.enabled}</span>
+            <span className="field-hint sch-block">{t('schedules.form.enabledHint')}</span>
+          </span>
+        </label>
+      </div>
+    </FormDialog>
   );
 }

@@ -4,14 +4,12 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import * as api from '../../api';
 import { App } from '../../App';
-import { AppContext } from '../../AppContext';
-import type { AppInfo } from '../../bindings/AppInfo';
-import type { DashboardSummary } from '../../bindings/DashboardSummary';
 import type { Schedule } from '../../bindings/Schedule';
 import type { ScheduleRunRecord } from '../../bindings/ScheduleRunRecord';
 import i18n from '../../i18n';
-import { connection, job } from '../../test/fixtures';
-import { captureJobEvents } from '../../test/mockApi';
+import { appInfo, connection, dashboardSummary, job } from '../../test/fixtures';
+import { resetApiMocks } from '../../test/mockApi';
+import { renderWithInfo } from '../../test/render';
 import { DashboardPage } from '../dashboard/DashboardPage';
 import { SettingsPage } from '../settings/SettingsPage';
 import { describeTiming, emptyScheduleForm, validateScheduleForm, type ScheduleFormValues } from './model';
@@ -19,15 +17,7 @@ import { describeTiming, emptyScheduleForm, validateScheduleForm, type ScheduleF
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
 const mocked = vi.mocked(api);
 
-const info: AppInfo = {
-  version: '0.1.0',
-  db_path: '/tmp/b.db',
-  log_dir: '/tmp/logs',
-  keychain_ok: true,
-  keychain_error: null,
-  demo_running: false,
-  locale: 'en',
-};
+const info = appInfo();
 
 function schedule(over: Partial<Schedule> = {}): Schedule {
   return {
@@ -97,8 +87,7 @@ const omie = connection({ id: 'c1', name: 'Matriz São Paulo', kind: 'omie' });
 const quito = connection({ id: 'c2', name: 'Quito', kind: 'contifico', timezone: 'America/Guayaquil' });
 
 beforeEach(() => {
-  vi.clearAllMocks();
-  captureJobEvents(mocked.onJobEvent as unknown as ReturnType<typeof vi.fn>);
+  resetApiMocks(mocked);
   mocked.listSchedules.mockResolvedValue([hourly, weekdays]);
   mocked.schedulesPaused.mockResolvedValue(false);
   mocked.scheduleHistory.mockResolvedValue([]);
@@ -437,11 +426,7 @@ describe('Settings → Notifications', () => {
     mocked.getNotificationSettings.mockResolvedValue({ job_failed: true, key_problem: false, daily_summary: false });
     mocked.saveNotificationSettings.mockImplementation(async (s) => s);
     const user = userEvent.setup();
-    render(
-      <AppContext.Provider value={{ info, refreshInfo: vi.fn(async () => {}) }}>
-        <SettingsPage />
-      </AppContext.Provider>,
-    );
+    renderWithInfo(<SettingsPage />, info);
     const section = await screen.findByTestId('notification-settings');
     expect(section).toHaveTextContent('Notifications');
     await waitFor(() => expect(within(section).getByTestId('notify-job-failed')).toBeChecked());
@@ -460,24 +445,13 @@ describe('Settings → Notifications', () => {
 });
 
 describe('Dashboard → Sync all now', () => {
-  const summary: DashboardSummary = {
-    connections: 3,
-    connections_failing: 0,
-    jobs_running: 0,
-    jobs_failed_24h: 0,
-    jobs_succeeded_24h: 0,
-    last_jobs: [],
-  };
+  const summary = dashboardSummary({ connections: 3 });
 
   it('starts every sync and says how many began and why one did not', async () => {
     mocked.dashboard.mockResolvedValue(summary);
     mocked.syncAllNow.mockResolvedValue([job({ id: 'a', kind: 'sync_omie' }), job({ id: 'b', kind: 'sync_contifico' })]);
     const user = userEvent.setup();
-    render(
-      <AppContext.Provider value={{ info, refreshInfo: vi.fn(async () => {}) }}>
-        <DashboardPage />
-      </AppContext.Provider>,
-    );
+    renderWithInfo(<DashboardPage />, info);
     await user.click(await screen.findByTestId('sync-all-now'));
     expect(mocked.syncAllNow).toHaveBeenCalledTimes(1);
     const result = await screen.findByTestId('sync-all-result');
@@ -490,11 +464,7 @@ describe('Dashboard → Sync all now', () => {
 
   it('is not offered before there is a connection', async () => {
     mocked.dashboard.mockResolvedValue({ ...summary, connections: 0 });
-    render(
-      <AppContext.Provider value={{ info, refreshInfo: vi.fn(async () => {}) }}>
-        <DashboardPage />
-      </AppContext.Provider>,
-    );
+    renderWithInfo(<DashboardPage />, info);
     expect(await screen.findByTestId('start-demo')).toBeInTheDocument();
     expect(screen.queryByTestId('sync-all-now')).not.toBeInTheDocument();
   });

@@ -15,6 +15,7 @@ import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
 import { ConfirmDialog } from '../../components/Modal';
+import { Notice } from '../../components/Notice';
 import { PageHeader } from '../../components/PageHeader';
 import { jobKindLabel, toApiError } from '../../errors';
 import { formatDateTime, formatRelative } from '../../format';
@@ -402,15 +403,9 @@ export function SchedulesPage() {
 
       {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
       {notice ? (
-        <div className="alert alert-success" role="status" data-testid="schedules-notice">
-          <Icon name="check" size={20} className="alert-icon" />
-          <div className="alert-body">
-            <p className="alert-text">{notice}</p>
-          </div>
-          <button type="button" className="icon-button" onClick={() => setNotice(null)} aria-label={t('common.close')}>
-            <Icon name="close" size={16} />
-          </button>
-        </div>
+        <Notice testId="schedules-notice" onDismiss={() => setNotice(null)}>
+          {notice}
+        </Notice>
       ) : null}
 
       <div className="card table-card">

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 
 import * as api from '../../api';
 import type { ApiError } from '../../bindings/ApiError';
+import { CloseButton } from '../../components/CloseButton';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
 import { toApiError } from '../../errors';
@@ -74,9 +75,7 @@ export function useSyncAllNow(connections: number, onStarted?: () => void): { bu
               </p>
             ) : null}
           </div>
-          <button type="button" className="icon-button" onClick={() => setResult(null)} aria-label={t('common.close')}>
-            <Icon name="close" size={16} />
-          </button>
+          <CloseButton onClick={() => setResult(null)} />
         </div>
       ) : null}
       {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}

@@ -1,14 +1,17 @@
 // The side panel that shows one record's full JSON exactly as the ERP sent it: a stored record
 // (read with `sync_record`) or a quarantined one.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import * as api from '../../api';
 import type { ApiError } from '../../bindings/ApiError';
 import type { ConnectionKind } from '../../bindings/ConnectionKind';
+import { CloseButton } from '../../components/CloseButton';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { Loading } from '../../components/Loading';
 import { useRecordJson } from '../../components/useRecordBrowser';
+import { useEscape } from '../../hooks/useEscape';
 import { erpName } from './labels';
 import { prettyJson } from './util';
 import './sync.css';
@@ -36,16 +39,7 @@ export function JsonPanel({
 }) {
   const { t, i18n } = useTranslation();
   const [copied, setCopied] = useState(false);
-  const closeRef = useRef(onClose);
-  closeRef.current = onClose;
-
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') closeRef.current();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, []);
+  useEscape(onClose);
 
   const pretty = raw === null ? null : prettyJson(raw);
   const copy = async () => {
@@ -68,19 +62,12 @@ export function JsonPanel({
             {title}
           </h2>
         </div>
-        <button type="button" className="icon-button" onClick={onClose} aria-label={t('common.close')} data-testid={`${testId}-close`}>
-          <Icon name="close" size={18} />
-        </button>
+        <CloseButton onClick={onClose} size={18} testId={`${testId}-close`} />
       </div>
       <div className="detail-body">
         {error ? <ErrorBox error={error} /> : null}
         {facts}
-        {pretty === null && !error ? (
-          <div className="loading" role="status">
-            <span className="spinner" aria-hidden="true" />
-            {t('common.loading')}
-          </div>
-        ) : null}
+        {pretty === null && !error ? <Loading /> : null}
         {pretty !== null ? (
           <section className="detail-section">
             <div className="json-head">

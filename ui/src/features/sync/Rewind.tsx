@@ -7,6 +7,7 @@ import type { ApiError } from '../../bindings/ApiError';
 import type { Connection } from '../../bindings/Connection';
 import type { ResourceSummary } from '../../bindings/ResourceSummary';
 import type { RewindPreview } from '../../bindings/RewindPreview';
+import { CloseButton } from '../../components/CloseButton';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Field } from '../../components/form';
 import { Icon } from '../../components/Icon';
@@ -135,9 +136,7 @@ export function RewindNotice({ connection, preview, onClose }: { connection: Con
           })}
         </p>
       </div>
-      <button type="button" className="icon-button" onClick={onClose} aria-label={t('common.close')}>
-        <Icon name="close" size={16} />
-      </button>
+      <CloseButton onClick={onClose} />
     </div>
   );
 }

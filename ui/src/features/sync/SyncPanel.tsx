@@ -20,6 +20,7 @@ import { toApiError, translateError } from '../../errors';
 import { elapsedMs, formatDuration, formatNumber } from '../../format';
 import { useNow } from '../../hooks/useNow';
 import { hrefFor } from '../../router';
+import { CancelJobButton } from '../jobs/CancelJobButton';
 import { erpName, resourceLabel } from './labels';
 import { isActiveJob, localDateTimeToRfc3339, parseProgressLabel } from './util';
 import './sync.css';
@@ -97,7 +98,6 @@ export function SyncPanel({
   const [fullRefresh, setFullRefresh] = useState(false);
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const [cancelling, setCancelling] = useState(false);
   const active = isActiveJob(job);
   const now = useNow(1000, active);
   const sinceInvalid = since.trim() !== '' && localDateTimeToRfc3339(since) === null;
@@ -128,18 +128,6 @@ export function SyncPanel({
       setError(toApiError(e));
     } finally {
       setStarting(false);
-    }
-  };
-
-  const cancel = async () => {
-    if (!job) return;
-    setCancelling(true);
-    try {
-      onJob(await api.cancelJob(job.id));
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setCancelling(false);
     }
   };
 
@@ -247,16 +235,14 @@ export function SyncPanel({
                 ? t('sync.panel.waiting')
                 : (progressText(i18n, kind, job.progress_label) ?? t('sync.panel.running'))}
             </span>
-            <button
-              type="button"
-              className="btn btn-small btn-danger-outline"
-              onClick={() => void cancel()}
-              disabled={cancelling}
-              data-testid="sync-cancel"
-            >
-              <Icon name="stop" size={14} />
-              {cancelling ? t('sync.panel.cancelling') : t('sync.panel.cancel')}
-            </button>
+            <CancelJobButton
+              jobId={job.id}
+              onCancelled={onJob}
+              onError={setError}
+              testId="sync-cancel"
+              label={t('sync.panel.cancel')}
+              busyLabel={t('sync.panel.cancelling')}
+            />
           </div>
           <ProgressBar value={job.status === 'queued' ? null : job.progress} label={null} />
           <div className="sync-stats small muted">
