@@ -479,7 +479,13 @@ pub fn migrate(conn: &mut Connection) -> CoreResult<()> {
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     let result = (|| -> CoreResult<()> {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let tx = conn.transaction()?;
+            // Another process opening the same new file may be migrating it at the same moment: take
+            // the write lock first, then look again at how far the file already is.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql)?;
             let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
             if broken > 0 {

@@ -55,7 +55,27 @@ impl Store {
             }
         }
         let mut writer = Connection::open(path)?;
-        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // Wait for another process holding the file (switching it to WAL, migrating it) instead of
+        // failing at once.
+        writer.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Switching a new file to WAL needs it alone for an instant; SQLite answers "busy" at once
+        // (without waiting) when another process is doing the same, so try again a few times.
+        let mut tries = 0;
+        let mode: String = loop {
+            match writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if tries < 100
+                        && matches!(
+                            e.code,
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        ) =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(CoreError::Db(format!("could not switch {} to WAL (got {mode})", path.display())));
         }
@@ -172,5 +192,31 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    #[test]
+    fn processes_opening_a_new_file_at_once_migrate_it_once() {
+        // Two BackOffice processes (the app and a cron's CLI, say) opening a database that does not
+        // exist yet, at the same moment: both must open it, and the schema must be applied once.
+        for round in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(format!("race-{round}.db"));
+            let gate = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, gate) = (path.clone(), gate.clone());
+                    std::thread::spawn(move || {
+                        gate.wait();
+                        Store::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap().unwrap();
+            }
+            let store = Store::open(&path).unwrap();
+            let v: i64 = store.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
+            assert_eq!(v, MIGRATIONS.len() as i64);
+        }
     }
 }
