@@ -31,6 +31,38 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 4)]
         workers: usize,
     },
+    /// Omie's budget shared by processes, on real time: several BackOffice processes on one key
+    /// against the simulator in its own process; their steady requests per minute against Omie's
+    /// limit and the simulator's rate faults, next to the same processes each with a budget of its own.
+    /// Exit code 1 if the shared budget is below 95% of the limit or meets any rate fault.
+    OmieShared {
+        /// Real seconds per variant (the first minute is the burst; the steady state follows)
+        #[arg(long, default_value_t = 180)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        processes: usize,
+        /// Concurrent calls per process
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+    },
+    /// One process of `omie-shared` (started by it)
+    #[command(hide = true)]
+    OmieSharedWorker {
+        #[arg(long)]
+        omie: String,
+        #[arg(long)]
+        db: std::path::PathBuf,
+        #[arg(long)]
+        seconds: u64,
+        #[arg(long)]
+        workers: usize,
+        #[arg(long)]
+        offset: u64,
+        #[arg(long)]
+        start_ms: i64,
+        #[arg(long)]
+        own_budget: bool,
+    },
     /// Contífico's whole sync next to the raw SQLite upsert limit and the seed's plain sequential
     /// script, measured in the same run, at each total record count; plus peak RSS and a re-sync
     /// with nothing changed.
@@ -61,6 +93,12 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
     match cmd {
         BenchCmd::OmieRate { minutes, latency_ms, workers } => {
             crate::omie::bench_rate(minutes, latency_ms, workers).await
+        }
+        BenchCmd::OmieShared { seconds, processes, workers } => {
+            crate::bench_omie_shared::run(seconds, processes, workers).await
+        }
+        BenchCmd::OmieSharedWorker { omie, db, seconds, workers, offset, start_ms, own_budget } => {
+            crate::bench_omie_shared::worker(&omie, &db, seconds, workers, offset, start_ms, own_budget).await
         }
         BenchCmd::Sync { records, latency_ms } => crate::bench_sync::run(&records, latency_ms).await,
         BenchCmd::ContificoSync { records, resource, page_size, batch_size } => {

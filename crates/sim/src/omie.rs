@@ -164,6 +164,11 @@ pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerCo
     let api = Router::new()
         .route("/api/v1/{*service}", any(handle))
         .route("/__sim/files/{token}", get(download))
+        // What the limits did (for benchmarks that run the simulator in a process of its own).
+        .route(
+            "/__sim/omie/limits",
+            get(|State(st): State<Arc<OmieState>>| async move { axum::Json(st.lim().stats.clone()) }),
+        )
         .with_state(st.clone());
     (crate::server::finish_router(api, ctl), OmieControl { st })
 }
