@@ -1,4 +1,6 @@
 // The form kit: one way to lay out a field, hold its errors and summarise them.
+export { DateField, type DateFieldProps } from './DateField';
+export { datePlaceholder, formatDateInput, isIsoDate, isIsoDateTime, parseDateInput } from './dates';
 export { DialogFooter } from './DialogFooter';
 export { ErrorSummary } from './ErrorSummary';
 export { FormDialog } from './FormDialog';

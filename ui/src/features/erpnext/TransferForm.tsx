@@ -10,7 +10,7 @@ import type { Connection } from '../../bindings/Connection';
 import type { FieldStatus } from '../../bindings/FieldStatus';
 import type { TransferPreview } from '../../bindings/TransferPreview';
 import { ErrorBox, ErrorDetails } from '../../components/ErrorBox';
-import { controlProps, Field, FieldMessage, messageId, useSubmit, withoutField, type KeyedMessage } from '../../components/form';
+import { controlProps, DateField, Field, FieldMessage, messageId, useSubmit, withoutField, type KeyedMessage } from '../../components/form';
 import { Icon } from '../../components/Icon';
 import { toApiError, translateError } from '../../errors';
 import { formatDecimalString } from '../../format';
@@ -343,21 +343,17 @@ export function ErpnextTransferForm({
                 {text('supplierAOnB', 'supplier_a_on_b', t('erpnext.form.supplierAOnB'), t('erpnext.form.supplierAOnBHint'), 'tr-supplier-b')}
                 {text('warehouseB', 'warehouse_b', t('erpnext.form.warehouseB'), t('erpnext.form.warehouseBHint'), 'tr-warehouse-b')}
                 {text('companyB', 'company_b', t('erpnext.form.companyB'), t('erpnext.form.companyBHint'), 'tr-company-b')}
-                <Field
+                <DateField
                   id={`${uid}-postingDate`}
                   label={t('erpnext.form.postingDate')}
                   hint={t('erpnext.form.postingDateHint')}
                   error={errorAt('posting_date')}
+                  invalid={invalid('posting_date')}
                   errorTestId="tr-field-error"
-                >
-                  <input
-                    {...controlProps(`${uid}-postingDate`, invalid('posting_date'))}
-                    type="date"
-                    value={values.postingDate}
-                    onChange={(e) => setField('postingDate', e.target.value)}
-                    data-testid="tr-posting-date"
-                  />
-                </Field>
+                  value={values.postingDate}
+                  onChange={(d) => setField('postingDate', d)}
+                  data-testid="tr-posting-date"
+                />
               </fieldset>
             </div>
           </section>

@@ -9,7 +9,7 @@ import type { RunStatus } from '../../bindings/RunStatus';
 import type { StepStatus } from '../../bindings/StepStatus';
 import type { TransferInput } from '../../bindings/TransferInput';
 import type { TransferRunDetail } from '../../bindings/TransferRunDetail';
-import { collectIssues, issueParams, type FieldErrors, type KeyedMessage } from '../../components/form';
+import { collectIssues, isIsoDate, issueParams, type FieldErrors, type KeyedMessage } from '../../components/form';
 import { humanize } from '../sync';
 import { parseDecimalInput } from '../../format';
 
@@ -175,7 +175,8 @@ function transferSchema(locale: string) {
       postingDate: z
         .string()
         .trim()
-        .refine((d) => d === '' || /^\d{4}-\d{2}-\d{2}$/.test(d), 'erpnext.validation.dateInvalid'),
+        // A real day as yyyy-mm-dd (the date field hands over the text typed while it is not one).
+        .refine((d) => d === '' || isIsoDate(d), 'erpnext.validation.dateInvalid'),
       items: z.array(item).min(1, 'erpnext.validation.itemsRequired'),
     })
     .superRefine((v, ctx) => {

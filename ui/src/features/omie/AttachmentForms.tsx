@@ -8,7 +8,7 @@ import type { ApiError } from '../../bindings/ApiError';
 import type { Job } from '../../bindings/Job';
 import type { OmieAttachmentSettings } from '../../bindings/OmieAttachmentSettings';
 import { ErrorBox } from '../../components/ErrorBox';
-import { controlProps, Field, useSubmit } from '../../components/form';
+import { controlProps, DateField, Field, isIsoDate, useSubmit } from '../../components/form';
 import { formatNumber } from '../../format';
 import { DryRunCheck, FormCard, InputField, SaveFooter, SubmitButton, useOmieForm } from './FormCard';
 import {
@@ -144,20 +144,22 @@ export function ScanForm({
   const { busy, error, setError, run } = useSubmit();
   const sinceId = `${idPrefix}-scan-since`;
 
-  const submit = () => run(async () => onStarted(await start(since.trim() || null, dryRun)));
+  const submit = () => {
+    // Not a date yet: the field says so under it, nothing is sent.
+    if (since !== '' && !isIsoDate(since)) return;
+    return run(async () => onStarted(await start(since || null, dryRun)));
+  };
 
   return (
     <FormCard titleId={`${idPrefix}-scan-title`} testId={`${idPrefix}-scan-form`} title={title} intro={intro} onSubmit={() => void submit()}>
-      <Field id={sinceId} label={t('omie.scan.since')} hint={t('omie.scan.sinceHint')}>
-        <input
-          id={sinceId}
-          type="date"
-          value={since}
-          onChange={(e) => setSince(e.target.value)}
-          data-testid={sinceId}
-          aria-describedby={`${sinceId}-msg`}
-        />
-      </Field>
+      <DateField
+        id={sinceId}
+        label={t('omie.scan.since')}
+        hint={t('omie.scan.sinceHint')}
+        value={since}
+        onChange={setSince}
+        data-testid={sinceId}
+      />
       <div className="omie-form-footer">
         <DryRunCheck
           checked={dryRun}

@@ -9,7 +9,7 @@ import type { ResourceSummary } from '../../bindings/ResourceSummary';
 import type { RewindPreview } from '../../bindings/RewindPreview';
 import { CloseButton } from '../../components/CloseButton';
 import { ErrorBox } from '../../components/ErrorBox';
-import { Field } from '../../components/form';
+import { DateField, isIsoDate } from '../../components/form';
 import { Icon } from '../../components/Icon';
 import { Modal } from '../../components/Modal';
 import { toApiError } from '../../errors';
@@ -42,6 +42,8 @@ export function RewindDialog({
       setMissing(true);
       return;
     }
+    // Not a date yet (the field says so under it).
+    if (!isIsoDate(date)) return;
     setBusy(apply ? 'apply' : 'preview');
     setError(null);
     try {
@@ -82,25 +84,22 @@ export function RewindDialog({
     >
       <p>{t('sync.rewind.body')}</p>
       <div className="rewind-row">
-        <Field id="rewind-date" label={t('sync.rewind.date')}>
-          <input
-            id="rewind-date"
-            type="date"
-            value={date}
-            max={isoDaysAgo(0)}
-            onChange={(e) => {
-              setDate(e.target.value);
-              setMissing(false);
-            }}
-            data-testid="rewind-date"
-            aria-invalid={missing || undefined}
-          />
-        </Field>
+        <DateField
+          id="rewind-date"
+          label={t('sync.rewind.date')}
+          value={date}
+          onChange={(d) => {
+            setDate(d);
+            setMissing(false);
+          }}
+          invalid={missing}
+          error={missing ? t('sync.rewind.dateRequired') : null}
+          data-testid="rewind-date"
+        />
         <button type="button" className="btn" onClick={() => void run(false)} disabled={busy !== null} data-testid="rewind-preview">
           {busy === 'preview' ? t('sync.rewind.previewing') : t('sync.rewind.preview')}
         </button>
       </div>
-      {missing ? <p className="field-error">{t('sync.rewind.dateRequired')}</p> : null}
       {current ? (
         <div className="alert alert-neutral" role="status" data-testid="rewind-estimate">
           <Icon name="info" size={20} className="alert-icon" />

@@ -13,7 +13,7 @@ import type { ResourceInfo } from '../../bindings/ResourceInfo';
 import type { SyncOptions } from '../../bindings/SyncOptions';
 import { StatusBadge } from '../../components/Badges';
 import { ErrorBox, ErrorDetails } from '../../components/ErrorBox';
-import { controlProps, Field } from '../../components/form';
+import { DateField } from '../../components/form';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { toApiError, translateError } from '../../errors';
@@ -175,21 +175,16 @@ export function SyncPanel({
         </fieldset>
 
         <div className="sync-options">
-          <Field
+          <DateField
             id="sync-since"
             label={t('sync.panel.since')}
-            error={sinceInvalid ? t('sync.panel.sinceInvalid') : null}
+            withTime
+            value={since}
+            onChange={setSince}
             hint={t('sync.panel.sinceHint')}
-          >
-            <input
-              {...controlProps('sync-since', sinceInvalid)}
-              type="datetime-local"
-              value={since}
-              onChange={(e) => setSince(e.target.value)}
-              data-testid="sync-since"
-              disabled={active}
-            />
-          </Field>
+            data-testid="sync-since"
+            disabled={active}
+          />
           <label className="check check-block">
             <input
               type="checkbox"

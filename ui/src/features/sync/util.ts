@@ -2,6 +2,7 @@
 // label, JSON shown without losing digits, and dates typed in inputs.
 import type { Job } from '../../bindings/Job';
 import type { JobStatus } from '../../bindings/JobStatus';
+import { isIsoDateTime } from '../../components/form/dates';
 
 export function isActiveJob(job: Job | null | undefined): boolean {
   return job?.status === 'queued' || job?.status === 'running';
@@ -107,10 +108,14 @@ export function prettyJson(raw: string, indent = 2): string {
   return inString ? raw : out;
 }
 
-/** "2025-03-04T10:30" from a datetime-local input → RFC 3339 in UTC; null when empty or invalid. */
+/**
+ * "2025-03-04T10:30" (local time, from a date-and-time field) → RFC 3339 in UTC; null when empty or
+ * not a real ISO date and time (the field hands over the text typed while it is not one, and
+ * `new Date` would guess at "12/05/2026").
+ */
 export function localDateTimeToRfc3339(value: string): string | null {
-  if (!value.trim()) return null;
-  const d = new Date(value);
+  if (!isIsoDateTime(value.trim())) return null;
+  const d = new Date(value.trim());
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
