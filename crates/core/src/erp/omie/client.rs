@@ -347,7 +347,7 @@ impl OmieClient {
             }
             match &self.shared {
                 Some(b) => {
-                    let fp = format!("{scope}|{method}|{}", limiter::canonical(&param));
+                    let fp = limiter::fingerprint(&scope, method, &param);
                     let ask =
                         Ask { app_key: &self.creds.key, method, fingerprint: &fp, service: &scope, now: wall_now() };
                     let keep = (!write && self.limiter.limits.cache_reads).then_some(&v);
@@ -364,7 +364,7 @@ impl OmieClient {
     fn defer(&self, scope: &str, method: &str, param: &Value, call: bool, wait: Duration) {
         match &self.shared {
             Some(b) => {
-                let fp = format!("{scope}|{method}|{}", limiter::canonical(param));
+                let fp = limiter::fingerprint(scope, method, param);
                 let now = wall_now();
                 let ask = Ask { app_key: &self.creds.key, method, fingerprint: &fp, service: scope, now };
                 b.defer(&ask, call, now + wait);

@@ -221,6 +221,12 @@ pub fn is_write(method: &str) -> bool {
     !["Listar", "Consultar", "Pesquisar", "Obter"].iter().any(|p| method.starts_with(p))
 }
 
+/// What makes two calls identical for Omie's redundancy rule: the service, the method and the
+/// parameters (in any key order).
+pub fn fingerprint(service: &str, method: &str, params: &Value) -> String {
+    format!("{service}|{method}|{}", canonical(params))
+}
+
 /// Key order-independent text of the parameters (the redundancy fingerprint).
 pub fn canonical(v: &Value) -> String {
     match v {
@@ -422,7 +428,7 @@ impl Limiter {
         params: &Value,
     ) -> Result<Acquired, Refused> {
         let write = is_write(method);
-        let fp = format!("{service}|{method}|{}", canonical(params));
+        let fp = fingerprint(service, method, params);
         let km = (app_key.to_string(), method.to_string());
         let fk = (app_key.to_string(), fp);
         let window = MINUTE + self.limits.margin;
@@ -487,7 +493,7 @@ impl Limiter {
         params: &Value,
     ) -> Result<Acquired, Refused> {
         let write = is_write(method);
-        let fp = format!("{service}|{method}|{}", canonical(params));
+        let fp = fingerprint(service, method, params);
         let mut waited = false;
         loop {
             if let Some(r) = self.refuse_blocked(&mut self.lock(), app_key, self.clock.now()) {
@@ -545,7 +551,7 @@ impl Limiter {
     pub fn answered(&self, app_key: &str, service: &str, method: &str, params: &Value, value: &Value) {
         let now = self.clock.now();
         let write = is_write(method);
-        let fp = format!("{service}|{method}|{}", canonical(params));
+        let fp = fingerprint(service, method, params);
         let mut s = self.lock();
         if write {
             for ((k, _), a) in s.answered.iter_mut() {
@@ -573,7 +579,7 @@ impl Limiter {
     /// Omie said this exact call is redundant for `wait` more (`Client-6`).
     pub fn defer_call(&self, app_key: &str, service: &str, method: &str, params: &Value, wait: Duration) {
         let t = self.clock.now() + wait;
-        let fp = format!("{service}|{method}|{}", canonical(params));
+        let fp = fingerprint(service, method, params);
         let mut s = self.lock();
         let e = s.not_before.entry((app_key.to_string(), fp)).or_default();
         *e = (*e).max(t);
@@ -613,17 +619,7 @@ fn registry() -> &'static Mutex<HashMap<String, Arc<Limiter>>> {
 }
 
 /// The host part of a base URL (`app.omie.com.br`, `127.0.0.1:4321`): one budget per host.
-pub fn host_of(base_url: &str) -> String {
-    url::Url::parse(base_url)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_else(|| base_url.to_string())
-}
+pub use crate::http::host_of;
 
 /// The process-wide limiter of a host (created with the documented limits on first use).
 pub fn for_host(host: &str) -> Arc<Limiter> {
