@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use backoffice_core::model::*;
+use backoffice_core::ops::dashboard::DashboardSummary;
 use backoffice_core::{ApiError, Core};
 use tauri::State;
 

@@ -234,15 +234,3 @@ pub struct AppInfo {
     /// The locale the UI should use: settings, then `BACKOFFICE_LOCALE`, then the OS.
     pub locale: String,
 }
-
-/// Counts the dashboard shows.
-#[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
-#[ts(export, export_to = "../../../ui/src/bindings/")]
-pub struct DashboardSummary {
-    pub connections: u32,
-    pub connections_failing: u32,
-    pub jobs_running: u32,
-    pub jobs_failed_24h: u32,
-    pub jobs_succeeded_24h: u32,
-    pub last_jobs: Vec<Job>,
-}

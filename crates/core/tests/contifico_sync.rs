@@ -467,3 +467,70 @@ async fn stock_is_read_again_only_for_products_that_changed() {
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
     assert!(stock_requests(&env) >= all - (report.deleted as usize), "a full refresh asks every live product again");
 }
+
+/// The first screen's card: records stored, what each run added, updated and marked deleted, the
+/// next scheduled run, and when the data stops being as fresh as the schedule promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_card_tells_what_each_run_changed_and_when_data_goes_stale() {
+    use backoffice_core::ops::scheduler;
+    let env = setup(30).await;
+    let card = |env: &Env| {
+        env.core.dashboard().unwrap().cards.into_iter().find(|c| c.connection.id == env.conn_id).expect("a card")
+    };
+    let before = card(&env);
+    assert!(before.last_run.is_none() && before.last_success_at.is_none() && before.records == 0);
+    assert!(before.next_run_at.is_none() && before.fresh_until.is_none(), "no schedule, no promise");
+    assert_eq!(before.days.len(), 30);
+
+    let job = sync_now(&env, opts(50)).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let first = card(&env);
+    let stored: i64 = RESOURCES.iter().map(|s| local_ids(&env, s, false).len() as i64).sum();
+    assert_eq!(first.records, stored);
+    let run = first.last_run.clone().expect("the run");
+    assert_eq!(run.counts.get("added").copied(), Some(stored), "a first sync adds every record");
+    assert_eq!(run.counts.get("updated").copied().unwrap_or(0), 0);
+    let today = first.days.last().unwrap();
+    assert_eq!((today.runs, today.failed, today.changed), (1, 0, stored));
+    assert!(first.last_error.is_none());
+
+    // Nothing changed upstream: the next run adds and updates nothing.
+    let job = sync_now(&env, opts(50)).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let quiet = card(&env).last_run.unwrap();
+    assert_eq!(quiet.counts.get("added").copied().unwrap_or(0), 0, "{:?}", quiet.counts);
+    assert_eq!(quiet.counts.get("updated").copied().unwrap_or(0), 0, "{:?}", quiet.counts);
+
+    // Edits and deletions upstream: updated and marked deleted; added is exactly the rows that are new
+    // (a product's stock can appear in another warehouse).
+    let all_rows = |env: &Env| -> i64 {
+        RESOURCES.iter().map(|s| (local_ids(env, s, false).len() + local_ids(env, s, true).len()) as i64).sum()
+    };
+    let rows_before = all_rows(&env);
+    let report = env.sim.contifico().mutate(20.0);
+    let job = sync_now(&env, SyncOptions { full_refresh: true, ..opts(50) }).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let changed = card(&env);
+    let c = changed.last_run.unwrap().counts;
+    let added = c.get("added").copied().unwrap_or(0);
+    assert_eq!(added, all_rows(&env) - rows_before, "{c:?}");
+    let updated = c.get("updated").copied().unwrap_or(0);
+    assert!(updated > 0, "{c:?}");
+    assert_eq!(added + updated, c["records"] - c["unchanged"], "{c:?}");
+    assert!(c.get("deleted").copied().unwrap_or(0) as u64 >= report.deleted, "{c:?} {report:?}");
+    let live: i64 = RESOURCES.iter().map(|s| local_ids(&env, s, false).len() as i64).sum();
+    assert_eq!(changed.records, live);
+    assert_eq!(changed.days.last().unwrap().runs, 3);
+
+    // The default hourly schedule: the next run is on the hour, and the data is fresh until the
+    // run due after the last good one plus the grace.
+    let now = chrono::Utc::now();
+    scheduler::ensure_defaults_at(env.core.ctx(), &env.conn_id, now).unwrap();
+    let sched = card(&env);
+    let next = chrono::DateTime::parse_from_rfc3339(sched.next_run_at.as_deref().expect("next run")).unwrap();
+    assert!(next > now && next.timestamp() % 3600 == 0, "{next}");
+    let last_ok = chrono::DateTime::parse_from_rfc3339(sched.last_success_at.as_deref().unwrap()).unwrap();
+    let fresh = chrono::DateTime::parse_from_rfc3339(sched.fresh_until.as_deref().expect("a promise")).unwrap();
+    assert!(fresh > last_ok && (fresh - last_ok) <= chrono::Duration::minutes(90), "{last_ok} → {fresh}");
+    assert_eq!((fresh.timestamp() - 30 * 60) % 3600, 0, "the hour after the last success, plus 30 minutes");
+}

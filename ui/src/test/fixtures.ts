@@ -47,6 +47,7 @@ export function dashboardSummary(over: Partial<DashboardSummary> = {}): Dashboar
     jobs_failed_24h: 0,
     jobs_succeeded_24h: 0,
     last_jobs: [],
+    cards: [],
     ...over,
   };
 }

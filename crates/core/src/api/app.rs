@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::error::CoreResult;
-use crate::model::{AppInfo, DashboardSummary, Job, Settings};
+use crate::model::{AppInfo, Job, Settings};
+use crate::ops::dashboard::DashboardSummary;
 use crate::ops::{dashboard, settings};
 use crate::secrets::SecretStore;
 use crate::{clock, erp, Core, Ctx, Paths};

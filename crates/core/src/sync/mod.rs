@@ -505,6 +505,21 @@ impl<S: Source> Engine<S> {
         })
     }
 
+    /// Rows this connection has in the given resources' tables (marked deleted ones included).
+    fn stored_rows(&self, specs: &[ResourceSpec]) -> CoreResult<i64> {
+        self.store.read(|c| {
+            let mut n = 0i64;
+            for s in specs {
+                n += c.query_row(
+                    &format!("SELECT count(*) FROM \"{}\" WHERE connection_id=?1", s.table),
+                    params![self.conn.id],
+                    |r| r.get::<_, i64>(0),
+                )?;
+            }
+            Ok(n)
+        })
+    }
+
     /// Syncs the chosen resources; a failing resource does not stop the others, except for
     /// credential errors, which stop the run.
     pub async fn run(&self, ctx: &JobCtx, specs: &[ResourceSpec], opts: &SyncOptions) -> CoreResult<SyncRun> {
@@ -533,6 +548,9 @@ impl<S: Source> Engine<S> {
         let batch_size = opts.batch_size.or_else(|| env_u32("SYNC_BATCH_SIZE")).unwrap_or(1000).max(1);
         let run_id = uuid::Uuid::new_v4().to_string();
         let mode = if opts.full_refresh { "full" } else { "incremental" };
+        // Rows are never removed (a deletion upstream is a mark), so the rows stored after the run
+        // minus those before are the records it added; the rest of what it wrote was updated.
+        let rows_before = self.stored_rows(&chosen)?;
         self.store.write(|tx| {
             tx.execute(
                 "INSERT INTO sync_runs (id, job_id, connection_id, erp, mode, status, started_at, counts, errors, options)
@@ -636,6 +654,13 @@ impl<S: Source> Engine<S> {
         } else {
             "succeeded"
         };
+        if let Ok(after) = self.stored_rows(&chosen) {
+            let added = (after - rows_before).max(0);
+            let c = ctx.counts();
+            let changed = c.get("records").copied().unwrap_or(0) - c.get("unchanged").copied().unwrap_or(0);
+            ctx.add_count("added", added);
+            ctx.add_count("updated", (changed - added).max(0));
+        }
         let counts = ctx.counts();
         self.store.write(|tx| {
             tx.execute(
@@ -1110,12 +1135,17 @@ pub fn summaries(store: &Store, conn_id: &str, erp: &str, specs: &[ResourceSpec]
 }
 
 pub fn sync_runs(store: &Store, conn_id: &str, limit: u32) -> CoreResult<Vec<SyncRun>> {
+    sync_runs_since(store, conn_id, "", limit)
+}
+
+/// The connection's runs started at or after `since` (RFC 3339, UTC; "" for all), newest first.
+pub fn sync_runs_since(store: &Store, conn_id: &str, since: &str, limit: u32) -> CoreResult<Vec<SyncRun>> {
     store.read(|c| {
         let mut st = c.prepare(
             "SELECT id, job_id, erp, mode, status, started_at, finished_at, counts, errors FROM sync_runs
-             WHERE connection_id=?1 ORDER BY started_at DESC, rowid DESC LIMIT ?2",
+             WHERE connection_id=?1 AND started_at>=?3 ORDER BY started_at DESC, rowid DESC LIMIT ?2",
         )?;
-        let rows = st.query_map(params![conn_id, limit], |r| {
+        let rows = st.query_map(params![conn_id, limit, since], |r| {
             let counts: String = r.get(7)?;
             let errors: String = r.get(8)?;
             Ok(SyncRun {
