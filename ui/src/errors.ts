@@ -4,6 +4,7 @@
 import type { i18n as I18n } from 'i18next';
 
 import type { ApiError } from './bindings/ApiError';
+import type { Reason } from './bindings/Reason';
 
 /** Every code the core can send. The dictionaries have an `errors.<code>` text for each. */
 export const ERROR_CODES = [
@@ -80,4 +81,26 @@ export function translateError(i18n: I18n, err: ApiError): string {
   }
   if (!params.remote_message) params.remote_message = err.message;
   return i18n.t(key, params);
+}
+
+/**
+ * Why a record was set aside (quarantine), in the current language: the text under its dictionary
+ * key with its params; the core's English text when the key is unknown (an older record).
+ */
+export function reasonText(i18n: I18n, reason: Reason): string {
+  if (!reason.key || !i18n.exists(reason.key)) return reason.message;
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(reason.params ?? {})) if (typeof v === 'string') params[k] = v;
+  return i18n.t(reason.key, params);
+}
+
+/** A Reason or ApiError sent whole inside a log line's params (`reason_json`, `error_json`). */
+export function parseJsonParam<T>(text: string | undefined, check: (v: Record<string, unknown>) => boolean): T | null {
+  if (!text) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && check(v as Record<string, unknown>) ? (v as T) : null;
+  } catch {
+    return null;
+  }
 }

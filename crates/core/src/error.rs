@@ -22,6 +22,28 @@ pub struct ApiError {
     pub details: Option<String>,
 }
 
+impl ApiError {
+    /// The form an error is kept in a store column: JSON, so a screen can say it in its language
+    /// later (code and params), while the CLI and logs read `message`.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| self.message.clone())
+    }
+
+    /// An error read back from a store column: the JSON of [`ApiError::to_stored`], or plain English
+    /// text of an older version (then `code` says what it was, if known).
+    pub fn from_stored(text: &str, code: Option<&str>) -> ApiError {
+        match serde_json::from_str::<ApiError>(text) {
+            Ok(e) => e,
+            Err(_) => ApiError {
+                code: code.unwrap_or("internal").to_string(),
+                message: text.to_string(),
+                params: BTreeMap::new(),
+                details: None,
+            },
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error("{field}: {reason}")]

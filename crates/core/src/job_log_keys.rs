@@ -14,7 +14,13 @@ fn dictionaries() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// Parameters that are kept with the line for tools (e.g. an error's code) and that a text may
 /// leave out.
-const OPTIONAL_PARAMS: [&str; 1] = ["code"];
+/// `error_json` and `reason_json` carry the error or reason whole, so a screen can say it in its own
+/// language instead of the English `error`/`reason`.
+const OPTIONAL_PARAMS: [&str; 3] = ["code", "error_json", "reason_json"];
+
+/// Keys under this prefix are quarantine reasons (`sync::Reason`), not log lines: one per
+/// [`crate::sync::parse::PROBLEM_KEYS`] entry plus `no_id`, filled with `field`, `value` and `zone`.
+const REASON_PREFIX: &str = "parse.";
 
 /// Reads a Rust string literal starting at `s[0] == '"'`; returns its text and the rest after it.
 fn string_literal(s: &str) -> Option<(String, &str)> {
@@ -191,7 +197,27 @@ fn every_log_key_has_a_text_with_its_placeholders_in_every_language() {
                 problems.push(format!("{lang} {key}: empty text"));
             }
         }
+        let mut reasons: BTreeSet<&str> = crate::sync::parse::PROBLEM_KEYS.into_iter().collect();
+        reasons.insert("no_id");
+        for r in &reasons {
+            match dict.get(&format!("{REASON_PREFIX}{r}")) {
+                None => problems.push(format!("{lang}: no text for the quarantine reason {REASON_PREFIX}{r}")),
+                Some(text) => {
+                    let allowed: BTreeSet<String> = ["field", "value", "zone"].map(String::from).into();
+                    let extra: Vec<_> = placeholders(text).difference(&allowed).cloned().collect();
+                    if !extra.is_empty() || !text.contains("{{field}}") {
+                        problems.push(format!("{lang} {REASON_PREFIX}{r}: must name {{{{field}}}}, may use value and zone; also has {extra:?}"));
+                    }
+                }
+            }
+        }
         for key in dict.keys() {
+            if let Some(r) = key.strip_prefix(REASON_PREFIX) {
+                if !reasons.contains(r) {
+                    problems.push(format!("{lang}: {key} is not a reason the parser gives"));
+                }
+                continue;
+            }
             if !keys.contains_key(key) {
                 problems.push(format!("{lang}: {key} is not used by any log_t call"));
             }

@@ -283,7 +283,12 @@ impl JobManager {
                     Err(CoreError::Cancelled) => (JobStatus::Cancelled, None),
                     Err(e) => {
                         let code = e.code().to_string();
-                        ctx.log_t("error", "job.failed", &[("error", e.to_string()), ("code", code)], &e.to_string());
+                        ctx.log_t(
+                            "error",
+                            "job.failed",
+                            &[("error", e.to_string()), ("error_json", e.to_api().to_stored()), ("code", code)],
+                            &e.to_string(),
+                        );
                         (JobStatus::Failed, Some(e.to_api()))
                     }
                 };

@@ -358,6 +358,12 @@ async fn unparseable_records_are_quarantined_and_the_rest_is_stored() {
     assert!(date.reason.contains("fecha_creacion") && date.reason.contains("31/02/2026"), "{}", date.reason);
     let money = q.iter().find(|r| r.record_id == bad_money_id).unwrap();
     assert!(money.reason.contains("pvp1"), "{}", money.reason);
+    // And for a screen in another language: a dictionary key with the field and the value.
+    assert_eq!(date.why.key, "jobLog.parse.not_a_date");
+    assert_eq!(date.why.params.get("field").map(String::as_str), Some("fecha_creacion"));
+    assert_eq!(date.why.params.get("value").map(String::as_str), Some("31/02/2026"));
+    assert_eq!(money.why.key, "jobLog.parse.not_a_number");
+    assert_eq!(money.why.params.get("value").map(String::as_str), Some("doce dólares"));
     // The last good version is kept, and not taken for deleted.
     assert_eq!(env.core.sync_record(&env.conn_id, "productos", &bad_date_id).unwrap(), good_before);
     assert!(local_ids(&env, spec, true).is_empty(), "nothing was tombstoned");

@@ -120,6 +120,8 @@ async fn sync_every_resource_and_match_local_clients_without_duplicates() {
     let q = env.core.sync_quarantine(&env.conn_id).unwrap();
     let bad = q.iter().find(|r| r.record_id == "99000001").expect("quarantined");
     assert!(bad.reason.contains("11.222.333/0001-82") && bad.reason.contains("check digits"), "{}", bad.reason);
+    assert_eq!(bad.why.key, "omie.errors.omie_invalid_tax_id");
+    assert_eq!(bad.why.params.get("document").map(String::as_str), Some("11.222.333/0001-82"));
     assert!(logs(&env, &job).contains("CNPJ ERRADO LTDA"));
 
     // Incremental: a touched payable is re-read; clients now match by Omie's code; nothing duplicated.
@@ -240,7 +242,8 @@ async fn rf001_attachments_are_copied_exactly_once_and_bad_input_is_named() {
     assert_eq!(job.status, JobStatus::Failed, "{}", logs(&env, &job));
     assert_eq!(job.error.as_ref().unwrap().code, "omie_record_not_found");
     let failed = env.core.omie_attachment_transfers(&env.conn_id, Some("failed"), 10).unwrap();
-    assert!(failed.iter().any(|t| t.origin_id == "123" && t.last_error.as_deref().unwrap_or("").contains("123")));
+    assert!(failed.iter().any(|t| t.origin_id == "123"
+        && t.last_error.as_ref().is_some_and(|e| e.message.contains("123") && e.code == "omie_record_not_found")));
 
     // A corrupt zip, a too large file and a link that keeps expiring: each named, the batch goes on.
     let r1 = o.id_of(Kind::Receipt, 1);

@@ -2,6 +2,7 @@
 import type { DocRef } from "./DocRef";
 import type { RunError } from "./RunError";
 import type { RunStatus } from "./RunStatus";
+import type { TransferTitle } from "./TransferTitle";
 
 export type TransferRun = { id: string, site_a_id: string | null, site_b_id: string | null, site_a_name: string, site_b_name: string, status: RunStatus, 
 /**
@@ -9,9 +10,14 @@ export type TransferRun = { id: string, site_a_id: string | null, site_b_id: str
  */
 current_step: number | null, 
 /**
- * "2 × SKU-ROUTER-01 from PINES Supplier, Company A → Company B".
+ * "2 unit(s) of SKU-ROUTER-01 from PINES Supplier: Company A → Company B" (English, for logs and
+ * the CLI; the window builds its own words from `title`).
  */
-summary: string, documents: Array<DocRef>, last_error: RunError | null, job_id: string | null, 
+summary: string, 
+/**
+ * What the run moves, for a title in the user's language.
+ */
+title: TransferTitle, documents: Array<DocRef>, last_error: RunError | null, job_id: string | null, 
 /**
  * Waiting for a job to run or compensate it.
  */

@@ -285,9 +285,59 @@ pub struct SyncRun {
 pub struct QuarantinedRecord {
     pub resource: String,
     pub record_id: String,
+    /// Why, in English (logs, CLI).
     pub reason: String,
+    /// Why, for a screen in the user's language.
+    pub why: Reason,
     pub at: String,
     pub raw: String,
+}
+
+/// Why a record could not be stored: a dictionary key (full path, e.g. `jobLog.parse.not_a_date`
+/// or `omie.errors.omie_invalid_tax_id`), the values its text interpolates, and the English text.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct Reason {
+    pub key: String,
+    pub params: BTreeMap<String, String>,
+    pub message: String,
+}
+
+impl Reason {
+    pub fn new(key: &str, params: &[(&str, &str)], message: String) -> Reason {
+        Reason {
+            key: key.to_string(),
+            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            message,
+        }
+    }
+
+    /// A field whose value does not parse.
+    pub fn field(field: &str, p: &parse::Problem) -> Reason {
+        let mut r = Reason::new(
+            &format!("jobLog.parse.{}", p.key),
+            &[("field", field), ("value", &p.value)],
+            format!("field \"{field}\": {p}"),
+        );
+        if let Some(x) = &p.extra {
+            r.params.insert("zone".into(), x.clone());
+        }
+        r
+    }
+
+    /// The JSON kept in the quarantine's `reason` column.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| self.message.clone())
+    }
+
+    /// A stored reason; the plain English text older versions kept is shown as it is.
+    pub fn from_stored(text: &str) -> Reason {
+        serde_json::from_str(text).unwrap_or_else(|_| Reason {
+            key: String::new(),
+            params: BTreeMap::new(),
+            message: text.to_string(),
+        })
+    }
 }
 
 /// A resource as the UI lists it.
@@ -408,7 +458,7 @@ struct Row {
 
 enum Parsed {
     Ok(Row),
-    Quarantine { id: String, raw: String, reason: String },
+    Quarantine { id: String, raw: String, reason: Reason },
 }
 
 /// Brings the tables of `specs` to their declared shape (see [`schema`]).
@@ -417,7 +467,7 @@ pub fn ensure_tables(store: &Store, specs: &[ResourceSpec]) -> CoreResult<()> {
 }
 
 /// A typed column's stored text, read from the record (`Err`: the value does not parse as its kind).
-pub(crate) fn column_value(c: &Column, v: &Value) -> Result<Option<String>, String> {
+pub(crate) fn column_value(c: &Column, v: &Value) -> Result<Option<String>, parse::Problem> {
     let val = parse::get_path(v, c.field);
     Ok(match c.kind {
         ColKind::Text | ColKind::Code => match val {
@@ -439,7 +489,11 @@ fn parse_record(spec: &ResourceSpec, tz: chrono_tz::Tz, v: &Value) -> Parsed {
         _ => {
             return Parsed::Quarantine {
                 id: format!("(no {})", spec.id_field),
-                reason: format!("the record has no \"{}\"; it cannot be stored", spec.id_field),
+                reason: Reason::new(
+                    "jobLog.parse.no_id",
+                    &[("field", spec.id_field)],
+                    format!("the record has no \"{}\"; it cannot be stored", spec.id_field),
+                ),
                 raw,
             }
         }
@@ -448,13 +502,13 @@ fn parse_record(spec: &ResourceSpec, tz: chrono_tz::Tz, v: &Value) -> Parsed {
     for c in spec.columns {
         match column_value(c, v) {
             Ok(out) => cols.push(out),
-            Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{}\": {e}", c.field) },
+            Err(e) => return Parsed::Quarantine { id, raw, reason: Reason::field(c.field, &e) },
         }
     }
     let modified = match spec.modified_field {
         Some(f) => match parse::datetime_utc(parse::get_path(v, f), tz) {
             Ok(m) => m,
-            Err(e) => return Parsed::Quarantine { id, raw, reason: format!("field \"{f}\": {e}") },
+            Err(e) => return Parsed::Quarantine { id, raw, reason: Reason::field(f, &e) },
         },
         None => None,
     };
@@ -612,6 +666,7 @@ impl<S: Source> Engine<S> {
                             &[
                                 ("resource", spec.name.to_string()),
                                 ("error", e.to_string()),
+                                ("error_json", e.to_api().to_stored()),
                                 ("code", e.code().to_string()),
                             ],
                             &msg,
@@ -1037,12 +1092,12 @@ impl<S: Source> Engine<S> {
                             w += 1;
                         }
                         Parsed::Quarantine { id, raw, reason } => {
-                            q.execute(params![conn_id, erp, spec.name, id, reason, raw, run_id, now])?;
+                            q.execute(params![conn_id, erp, spec.name, id, reason.to_stored(), raw, run_id, now])?;
                             if full {
                                 seen.execute(params![conn_id, spec.table, run_tag, id])?;
                             }
                             has_quarantine = true;
-                            reasons.push((id.to_string(), reason.to_string()));
+                            reasons.push((id.to_string(), reason.clone()));
                             qn += 1;
                         }
                     }
@@ -1077,8 +1132,13 @@ impl<S: Source> Engine<S> {
                 ctx.log_t(
                     "warn",
                     "sync.quarantined",
-                    &[("resource", spec.name.to_string()), ("record", id.clone()), ("reason", reason.clone())],
-                    &format!("quarantined {} {id}: {reason}", spec.name),
+                    &[
+                        ("resource", spec.name.to_string()),
+                        ("record", id.clone()),
+                        ("reason", reason.message.clone()),
+                        ("reason_json", reason.to_stored()),
+                    ],
+                    &format!("quarantined {} {id}: {}", spec.name, reason.message),
                 );
             }
         }
@@ -1176,10 +1236,12 @@ pub fn quarantine(store: &Store, conn_id: &str, erp: &str, limit: u32) -> CoreRe
              ORDER BY at DESC LIMIT ?3",
         )?;
         let rows = st.query_map(params![conn_id, erp, limit], |r| {
+            let why = Reason::from_stored(&r.get::<_, String>(2)?);
             Ok(QuarantinedRecord {
                 resource: r.get(0)?,
                 record_id: r.get(1)?,
-                reason: r.get(2)?,
+                reason: why.message.clone(),
+                why,
                 at: r.get(3)?,
                 raw: r.get(4)?,
             })

@@ -6,16 +6,47 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+/// Every [`Problem::key`] the parser gives (each has a text under `parse.` in jobLog.json).
+pub const PROBLEM_KEYS: [&str; 5] = ["not_a_number", "out_of_range", "not_a_date", "not_a_datetime", "not_in_zone"];
+
+/// Why a value does not parse: a dictionary key (`ui/src/locales/<lang>/jobLog.json`, under
+/// `parse.`), the offending value, and the English text for logs and the CLI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub key: &'static str,
+    pub value: String,
+    pub extra: Option<String>,
+    english: String,
+}
+
+impl Problem {
+    fn new(key: &'static str, value: impl Into<String>, english: String) -> Problem {
+        Problem { key, value: value.into(), extra: None, english }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english)
+    }
+}
+
+impl From<Problem> for String {
+    fn from(p: Problem) -> String {
+        p.english
+    }
+}
+
 /// Parses a money/quantity value exactly. Strings ("250.0", "-5", "1,234.50"?) and JSON numbers
 /// (read from their textual form, never through f64) are accepted; `null`/"" are `None`.
-pub fn decimal(v: &Value) -> Result<Option<Decimal>, String> {
+pub fn decimal(v: &Value) -> Result<Option<Decimal>, Problem> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) if s.trim().is_empty() => Ok(None),
         Value::String(s) => Decimal::from_str(s.trim())
             .or_else(|_| Decimal::from_scientific(s.trim()))
             .map(Some)
-            .map_err(|_| format!("\"{s}\" is not a number")),
+            .map_err(|_| Problem::new("not_a_number", s.as_str(), format!("\"{s}\" is not a number"))),
         // serde_json keeps the number's text with `arbitrary_precision` off too: Display gives the
         // shortest exact representation of the parsed value.
         Value::Number(n) => {
@@ -23,20 +54,20 @@ pub fn decimal(v: &Value) -> Result<Option<Decimal>, String> {
             Decimal::from_str(&text)
                 .or_else(|_| Decimal::from_scientific(&text))
                 .map(Some)
-                .map_err(|_| format!("{text} is out of range"))
+                .map_err(|_| Problem::new("out_of_range", text.as_str(), format!("{text} is out of range")))
         }
-        other => Err(format!("expected a number, got {other}")),
+        other => Err(Problem::new("not_a_number", other.to_string(), format!("expected a number, got {other}"))),
     }
 }
 
 /// Parses a date as Contífico and Omie send them: `dd/mm/yyyy`, `yyyy-mm-dd`, or an ISO date-time
 /// (`2026-02-18T11:12:08`, with or without offset); returns the calendar date.
-pub fn date(v: &Value) -> Result<Option<NaiveDate>, String> {
+pub fn date(v: &Value) -> Result<Option<NaiveDate>, Problem> {
     let s = match v {
         Value::Null => return Ok(None),
         Value::String(s) if s.trim().is_empty() => return Ok(None),
         Value::String(s) => s.trim(),
-        other => return Err(format!("expected a date, got {other}")),
+        other => return Err(Problem::new("not_a_date", other.to_string(), format!("expected a date, got {other}"))),
     };
     if let Ok(d) = NaiveDate::parse_from_str(s, "%d/%m/%Y") {
         return Ok(Some(d));
@@ -47,7 +78,7 @@ pub fn date(v: &Value) -> Result<Option<NaiveDate>, String> {
     if let Some(dt) = datetime_naive(s) {
         return Ok(Some(dt.date()));
     }
-    Err(format!("\"{s}\" is not a date (expected dd/mm/yyyy or yyyy-mm-dd)"))
+    Err(Problem::new("not_a_date", s, format!("\"{s}\" is not a date (expected dd/mm/yyyy or yyyy-mm-dd)")))
 }
 
 fn datetime_naive(s: &str) -> Option<NaiveDateTime> {
@@ -63,20 +94,25 @@ fn datetime_naive(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// A date-time given in the company's time zone, as UTC RFC 3339 (for modification marks).
-pub fn datetime_utc(v: &Value, tz: chrono_tz::Tz) -> Result<Option<String>, String> {
+pub fn datetime_utc(v: &Value, tz: chrono_tz::Tz) -> Result<Option<String>, Problem> {
     let s = match v {
         Value::Null => return Ok(None),
         Value::String(s) if s.trim().is_empty() => return Ok(None),
         Value::String(s) => s.trim(),
-        other => return Err(format!("expected a date-time, got {other}")),
+        other => {
+            return Err(Problem::new("not_a_datetime", other.to_string(), format!("expected a date-time, got {other}")))
+        }
     };
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(Some(dt.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
     }
     let naive = datetime_naive(s)
         .or_else(|| date(v).ok().flatten().and_then(|d| d.and_hms_opt(0, 0, 0)))
-        .ok_or_else(|| format!("\"{s}\" is not a date-time"))?;
-    let local = tz.from_local_datetime(&naive).earliest().ok_or_else(|| format!("\"{s}\" does not exist in {tz}"))?;
+        .ok_or_else(|| Problem::new("not_a_datetime", s, format!("\"{s}\" is not a date-time")))?;
+    let local = tz.from_local_datetime(&naive).earliest().ok_or_else(|| Problem {
+        extra: Some(tz.to_string()),
+        ..Problem::new("not_in_zone", s, format!("\"{s}\" does not exist in {tz}"))
+    })?;
     Ok(Some(local.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
 }
 

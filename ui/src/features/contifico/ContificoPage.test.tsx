@@ -490,8 +490,19 @@ describe('Contífico page: history and quarantine', () => {
 
   it('explains quarantine and lists the records of the chosen resource', async () => {
     mocked.syncQuarantine.mockResolvedValue([
-      { resource: 'productos', record_id: 'P9', reason: 'fecha_creacion: "31/02/2025" is not a date', at: '2025-03-05T10:00:00Z', raw: '{"id":"P9"}' },
-      { resource: 'personas', record_id: 'X1', reason: 'bad amount', at: '2025-03-05T10:00:00Z', raw: '{}' },
+      {
+        resource: 'productos',
+        record_id: 'P9',
+        reason: 'field "fecha_creacion": "31/02/2025" is not a date (expected dd/mm/yyyy or yyyy-mm-dd)',
+        why: {
+          key: 'jobLog.parse.not_a_date',
+          params: { field: 'fecha_creacion', value: '31/02/2025' },
+          message: 'field "fecha_creacion": "31/02/2025" is not a date (expected dd/mm/yyyy or yyyy-mm-dd)',
+        },
+        at: '2025-03-05T10:00:00Z',
+        raw: '{"id":"P9"}',
+      },
+      { resource: 'personas', record_id: 'X1', reason: 'bad amount', why: { key: '', params: {}, message: 'bad amount' }, at: '2025-03-05T10:00:00Z', raw: '{}' },
     ]);
     const user = userEvent.setup();
     await renderPage('#/contifico/quarantine/productos');
@@ -499,7 +510,14 @@ describe('Contífico page: history and quarantine', () => {
     expect(within(list).getByTestId('quarantine-help')).toHaveTextContent('correct the field named in the reason');
     await waitFor(() => expect(within(list).getAllByTestId('quarantine-row')).toHaveLength(1));
     expect(within(list).getByTestId('quarantine-row')).toHaveTextContent('Products');
-    expect(within(list).getByTestId('quarantine-row')).toHaveTextContent('is not a date');
+    expect(within(list).getByTestId('quarantine-row')).toHaveTextContent('the field “fecha_creacion” should be a date but is “31/02/2025”');
+    // Said in the window's language, not in the core's English.
+    await act(() => i18n.changeLanguage('pt-BR'));
+    await waitFor(() =>
+      expect(within(list).getByTestId('quarantine-reason')).toHaveTextContent('o campo “fecha_creacion” deveria ser uma data, mas é “31/02/2025”'),
+    );
+    expect(within(list).getByTestId('quarantine-row')).not.toHaveTextContent('is not a date');
+    await act(() => i18n.changeLanguage('en'));
     expect(mocked.syncQuarantine).toHaveBeenCalledWith('c1');
 
     await user.selectOptions(within(list).getByTestId('quarantine-resource'), '');

@@ -162,6 +162,7 @@ const run: TransferRun = {
   status: 'failed',
   current_step: 3,
   summary: '2 unit(s) of SKU-ROUTER-01 from PINES Supplier: Company A → Company B',
+  title: { units: '2', items: ['SKU-ROUTER-01'], supplier: 'PINES Supplier', company_a: 'Company A', company_b: 'Company B' },
   documents: [
     { step: 1, site: 'A', doctype: 'Purchase Order', name: 'PUR-ORD-2026-00001', docstatus: 1, url: 'https://a.erp.test/app/purchase-order/PUR-ORD-2026-00001' },
     { step: 2, site: 'A', doctype: 'Purchase Receipt', name: 'MAT-PRE-2026-00001', docstatus: 1, url: 'https://a.erp.test/app/purchase-receipt/MAT-PRE-2026-00001' },
@@ -405,6 +406,18 @@ describe('ERPNext page: transfers', () => {
     await waitFor(() => expect(window.location.hash).toBe('#/erpnext/runs/r1'));
   });
 
+  it('titles a transfer in the language of the window, not the English summary', async () => {
+    await i18n.changeLanguage('pt-BR');
+    await renderPage('#/erpnext/runs');
+    const row = (await screen.findAllByTestId('erpnext-run-row'))[0]!;
+    expect(row).toHaveTextContent('2 unidades de SKU-ROUTER-01 do fornecedor PINES Supplier: Company A → Company B');
+    expect(row).not.toHaveTextContent('unit(s)');
+    await i18n.changeLanguage('es');
+    await waitFor(() => expect(row).toHaveTextContent('2 unidades de SKU-ROUTER-01 del proveedor PINES Supplier'));
+    await i18n.changeLanguage('en');
+    await waitFor(() => expect(row).toHaveTextContent('2 units of SKU-ROUTER-01 from PINES Supplier: Company A → Company B'));
+  });
+
   it('filters by status and reloads when a transfer job reports', async () => {
     await renderPage('#/erpnext/runs');
     await screen.findAllByTestId('erpnext-run-row');
@@ -561,8 +574,8 @@ describe('ERPNext page: sync history, quarantine and rewind', () => {
 
   it('explains quarantine for ERPNext and lists the set-aside documents of the site', async () => {
     mockedApi.syncQuarantine.mockResolvedValue([
-      { resource: 'delivery_notes', record_id: 'MAT-DN-2026-00007', reason: 'grand_total: "12,5" is not a number', at: '2026-03-02T12:00:00Z', raw: '{"name":"MAT-DN-2026-00007"}' },
-      { resource: 'purchase_orders', record_id: 'PUR-ORD-2026-00009', reason: 'bad date', at: '2026-03-02T12:00:00Z', raw: '{}' },
+      { resource: 'delivery_notes', record_id: 'MAT-DN-2026-00007', reason: 'grand_total: "12,5" is not a number', why: { key: '', params: {}, message: 'grand_total: "12,5" is not a number' }, at: '2026-03-02T12:00:00Z', raw: '{"name":"MAT-DN-2026-00007"}' },
+      { resource: 'purchase_orders', record_id: 'PUR-ORD-2026-00009', reason: 'bad date', why: { key: '', params: {}, message: 'bad date' }, at: '2026-03-02T12:00:00Z', raw: '{}' },
     ]);
     await renderPage('#/erpnext/quarantine/delivery_notes');
     const list = await screen.findByTestId('quarantine-list');

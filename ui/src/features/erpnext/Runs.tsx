@@ -17,7 +17,7 @@ import { formatNumber } from '../../format';
 import { useJobEvents } from '../../hooks/useJobEvents';
 import { useNow } from '../../hooks/useNow';
 import { hrefForPath, navigatePath } from '../../router';
-import { RUN_STATUSES, isActiveRun, stepName } from './model';
+import { RUN_STATUSES, isActiveRun, runTitle, stepName } from './model';
 import { DocList, RunStatusBadge, When } from './Parts';
 
 const LIMIT = 500;
@@ -98,8 +98,8 @@ export function ErpnextRuns() {
           const r = row.original;
           return (
             <span className="erp-run-cell">
-              <a href={hrefForPath('erpnext', 'runs', r.id)} className="strong erp-run-summary" title={r.summary}>
-                {r.summary}
+              <a href={hrefForPath('erpnext', 'runs', r.id)} className="strong erp-run-summary" title={runTitle(i18n, r)}>
+                {runTitle(i18n, r)}
               </a>
               <span className="muted small truncate">{t('erpnext.run.sites', { a: r.site_a_name, b: r.site_b_name })}</span>
             </span>

@@ -8,10 +8,11 @@ import type { FieldStatus } from '../../bindings/FieldStatus';
 import type { RunStatus } from '../../bindings/RunStatus';
 import type { StepStatus } from '../../bindings/StepStatus';
 import type { TransferInput } from '../../bindings/TransferInput';
+import type { TransferRun } from '../../bindings/TransferRun';
 import type { TransferRunDetail } from '../../bindings/TransferRunDetail';
 import { collectIssues, isIsoDate, issueParams, type FieldErrors, type KeyedMessage } from '../../components/form';
 import { humanize } from '../sync';
-import { parseDecimalInput } from '../../format';
+import { formatDecimalString, parseDecimalInput } from '../../format';
 
 // ---------- Routes ----------
 
@@ -313,6 +314,20 @@ export function applySuggestion(values: TransferFormValues, field: string, value
 
 /** Step number → dictionary key of its name. */
 export const STEP_KEYS: Record<number, 'po' | 'prA' | 'dnA' | 'prB'> = { 1: 'po', 2: 'prA', 3: 'dnA', 4: 'prB' };
+
+/** A run's title in the user's language ("2 unidades de SKU-ROUTER-01 do fornecedor …: A → B"). */
+export function runTitle(i18n: I18n, run: Pick<TransferRun, 'title' | 'summary'>): string {
+  const { units, items, supplier, company_a, company_b } = run.title;
+  if (!items.length) return run.summary;
+  return i18n.t('erpnext.run.title', {
+    count: Number(units),
+    units: formatDecimalString(units, i18n.language),
+    items: items.join(', '),
+    supplier,
+    a: company_a,
+    b: company_b,
+  });
+}
 
 export function stepName(i18n: I18n, step: number | null | undefined): string {
   const k = step == null ? undefined : STEP_KEYS[step];

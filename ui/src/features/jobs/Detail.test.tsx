@@ -51,6 +51,41 @@ describe('job log lines', () => {
     expect(logLineText(i18n, lines[1]!)).toBe('a line from a newer version');
   });
 
+  it('say an error or a quarantine reason sent whole in the window language, not in English', async () => {
+    const reason = { key: 'jobLog.parse.not_a_number', params: { field: 'pvp1', value: 'doce dólares' }, message: 'field "pvp1": "doce dólares" is not a number' };
+    const quarantined: JobLog = {
+      seq: 4,
+      at,
+      level: 'warn',
+      message: 'quarantined productos P7: field "pvp1": "doce dólares" is not a number',
+      key: 'sync.quarantined',
+      params: { resource: 'productos', record: 'P7', reason: reason.message, reason_json: JSON.stringify(reason) },
+    };
+    const error = {
+      code: 'omie_po_not_closed',
+      message: 'The configured call AlterarPedCompra answered, but purchase order 1005 is still open',
+      params: { order: '1005', call: 'AlterarPedCompra', stage: '10', status: 'open', status_value: 'F' },
+      details: null,
+    };
+    const failed: JobLog = {
+      seq: 5,
+      at,
+      level: 'error',
+      message: `Could not finish: ${error.message}`,
+      key: 'job.failed',
+      params: { error: error.message, code: error.code, error_json: JSON.stringify(error) },
+    };
+    await i18n.changeLanguage('pt-BR');
+    expect(logLineText(i18n, quarantined)).toBe('productos P7 foi para a quarentena: o campo “pvp1” deveria ser um número, mas é “doce dólares”');
+    expect(logLineText(i18n, failed)).toContain('o pedido de compra 1005 continua aberto');
+    await i18n.changeLanguage('es');
+    expect(logLineText(i18n, quarantined)).toContain('el campo “pvp1” debería ser un número');
+    expect(logLineText(i18n, failed)).toContain('la orden de compra 1005 sigue abierta');
+    // A damaged param falls back to the English text it came with.
+    expect(logLineText(i18n, { ...failed, params: { ...failed.params, error_json: '{not json' } })).toContain('still open');
+    await i18n.changeLanguage('en');
+  });
+
   it("name a sync's resource the way its ERP page does", async () => {
     await i18n.changeLanguage('pt-BR');
     const line = { ...lines[0]!, params: { resource: 'personas', page: '2' } };

@@ -5,13 +5,15 @@ import * as api from '../../api';
 import type { ApiError } from '../../bindings/ApiError';
 import type { Job } from '../../bindings/Job';
 import type { JobLog } from '../../bindings/JobLog';
+import type { Reason } from '../../bindings/Reason';
 import { StatusBadge } from '../../components/Badges';
 import { CloseButton } from '../../components/CloseButton';
 import { ErrorBox, ErrorDetails } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
 import { Notice } from '../../components/Notice';
 import { ProgressBar } from '../../components/ProgressBar';
-import { jobKindLabel, toApiError, translateError } from '../../errors';
+import { jobKindLabel, parseJsonParam, reasonText, toApiError, translateError } from '../../errors';
+import { omieErrorText } from '../omie/util';
 import {
   elapsedMs,
   formatDateOnly,
@@ -63,6 +65,11 @@ export function logLineText(i18n: Parameters<typeof translateError>[0], line: Jo
     if (v !== undefined) params[name] = formatDecimalString(v, i18n.language);
   }
   if (params.since) params.since = formatDateOnly(params.since, i18n.language);
+  // An error or reason sent whole is said in the window's language, not in the core's English.
+  const err = parseJsonParam<ApiError>(params.error_json, (v) => typeof v.code === 'string' && typeof v.message === 'string');
+  if (err) params.error = omieErrorText(i18n, err);
+  const why = parseJsonParam<Reason>(params.reason_json, (v) => typeof v.key === 'string' && typeof v.message === 'string');
+  if (why) params.reason = reasonText(i18n, why);
   return i18n.t(key, params);
 }
 

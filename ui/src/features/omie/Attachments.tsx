@@ -23,7 +23,7 @@ import { CloseButton } from '../../components/CloseButton';
 import { LOCAL_FILE_TABLE } from './forms';
 import { RecordStatusBadge, useOmieJob } from './Job';
 import { Explain, LatestJob, RetryButton, TableCard, useRetry, type Retry } from './TabParts';
-import { ATTACHMENT_KINDS, LOG_LIMIT, fileNameOf, isActiveJob, tableLabel } from './util';
+import { ATTACHMENT_KINDS, LOG_LIMIT, fileNameOf, isActiveJob, omieErrorText, tableLabel } from './util';
 
 const DEFAULT_SETTINGS: OmieAttachmentSettings = {
   source_table: 'com-recebimento',
@@ -166,7 +166,7 @@ function TransferDrawer({ transferId, onClose }: { transferId: string; onClose: 
               <section className="detail-section">
                 <h3>{t('omie.transfers.colError')}</h3>
                 <p className="omie-fault" data-testid="att-detail-error" data-code={tr.last_error_code ?? ''}>
-                  {tr.last_error}
+                  {omieErrorText(i18n, tr.last_error)}
                 </p>
               </section>
             ) : null}
@@ -192,7 +192,7 @@ function TransferDrawer({ transferId, onClose }: { transferId: string; onClose: 
                         </span>
                       ) : null}
                     </div>
-                    {f.error ? <p className="omie-fault small">{f.error}</p> : null}
+                    {f.error ? <p className="omie-fault small">{omieErrorText(i18n, f.error)}</p> : null}
                   </li>
                 ))}
               </ul>
@@ -296,8 +296,8 @@ function TransfersCard({
         size: 225,
         cell: ({ row }) =>
           row.original.last_error ? (
-            <span className="omie-fault-cell small" title={row.original.last_error} data-testid="att-transfer-error">
-              {row.original.last_error}
+            <span className="omie-fault-cell small" title={omieErrorText(i18n, row.original.last_error)} data-testid="att-transfer-error">
+              {omieErrorText(i18n, row.original.last_error)}
             </span>
           ) : (
             <span className="muted">—</span>

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../../api';
 import * as omie from './api';
 import { App } from '../../App';
+import type { ApiError } from '../../bindings/ApiError';
 import type { OmieAttachmentTransfer } from '../../bindings/OmieAttachmentTransfer';
 import type { OmiePoCloseConfig } from '../../bindings/OmiePoCloseConfig';
 import type { OmiePoClosure } from '../../bindings/OmiePoClosure';
@@ -71,7 +72,12 @@ function transfer(over: Partial<OmieAttachmentTransfer>): OmieAttachmentTransfer
   };
 }
 
-const FAULT = '“Omie SP” reported an error: IncluirAnexo refused "boleto.pdf" for conta-pagar 2002: ERROR: Arquivo com extensão inválida';
+const FAULT: ApiError = {
+  code: 'remote',
+  message: '“Omie SP” reported an error: IncluirAnexo refused "boleto.pdf" for conta-pagar 2002: ERROR: Arquivo com extensão inválida',
+  params: { connection: 'Omie SP', remote_message: 'IncluirAnexo refused "boleto.pdf" for conta-pagar 2002: ERROR: Arquivo com extensão inválida' },
+  details: null,
+};
 
 const config: OmiePoCloseConfig = {
   service_path: 'produtos/pedidocompra/',
@@ -292,7 +298,7 @@ describe('Omie page: attachments', () => {
           dest_attachment_id: null,
           status: 'failed',
           attempts: 2,
-          error: 'Arquivo com extensão inválida',
+          error: { code: 'remote', message: 'Arquivo com extensão inválida', params: { connection: 'Omie SP', remote_message: 'Arquivo com extensão inválida' }, details: null },
           updated_at: '2025-03-04T12:00:02Z',
         },
       ],
@@ -436,7 +442,12 @@ describe('Omie page: purchase orders', () => {
         attempts: 3,
         new_stage: '10',
         new_status: 'open',
-        error: 'The configured call AlterarPedCompra answered, but purchase order 1005 is still open',
+        error: {
+          code: 'omie_po_not_closed',
+          message: 'The configured call AlterarPedCompra answered, but purchase order 1005 is still open',
+          params: { order: '1005', call: 'AlterarPedCompra', stage: '10', status: 'open', status_value: 'F' },
+          details: null,
+        },
         error_code: 'omie_po_not_closed',
       }),
     ]);
@@ -447,7 +458,14 @@ describe('Omie page: purchase orders', () => {
     expect(rows.map((r) => r.getAttribute('data-status'))).toEqual(['succeeded', 'failed']);
     expect(rows[0]).toHaveTextContent('stage 10');
     expect(rows[0]).toHaveTextContent('closed');
-    expect(within(rows[1]!).getByTestId('po-closure-error')).toHaveTextContent('still open');
+    expect(within(rows[1]!).getByTestId('po-closure-error')).toHaveTextContent('purchase order 1005 is still open (stage 10)');
+    // The stored reason is said in the window's language, not in the core's English.
+    await act(() => i18n.changeLanguage('pt-BR'));
+    await waitFor(() =>
+      expect(within(rows[1]!).getByTestId('po-closure-error')).toHaveTextContent('o pedido de compra 1005 continua aberto (etapa 10)'),
+    );
+    expect(within(rows[1]!).getByTestId('po-closure-error')).not.toHaveTextContent('still open');
+    await act(() => i18n.changeLanguage('en'));
     await user.click(screen.getByTestId('po-retry'));
     expect(m.omieRetryPoClosures).toHaveBeenCalledWith('o1');
   });
@@ -526,8 +544,8 @@ describe('Omie page: sync history, quarantine and rewind', () => {
       resourceSummary({ resource: 'clientes', records: 5, quarantined: 1 }),
     ]);
     core.syncQuarantine.mockResolvedValue([
-      { resource: 'contas_pagar', record_id: '901', reason: 'data_vencimento: "31/02/2025" is not a date', at: '2025-03-05T10:00:00Z', raw: '{"codigo_lancamento_omie":901,"valor_documento":10.005}' },
-      { resource: 'clientes', record_id: '77', reason: 'bad document', at: '2025-03-05T10:00:00Z', raw: '{}' },
+      { resource: 'contas_pagar', record_id: '901', reason: 'data_vencimento: "31/02/2025" is not a date', why: { key: '', params: {}, message: 'data_vencimento: "31/02/2025" is not a date' }, at: '2025-03-05T10:00:00Z', raw: '{"codigo_lancamento_omie":901,"valor_documento":10.005}' },
+      { resource: 'clientes', record_id: '77', reason: 'bad document', why: { key: '', params: {}, message: 'bad document' }, at: '2025-03-05T10:00:00Z', raw: '{}' },
     ]);
     await renderPage('#/omie/quarantine/contas_pagar');
     // The tab tells how many records are set aside.

@@ -20,7 +20,7 @@ import { DryRunCheck, FormCard, InputField, SaveFooter, SubmitButton, useOmieFor
 import { TEMPLATE_PLACEHOLDERS, checkClose, checkConfig, type CloseValues, type ConfigValues } from './forms';
 import { RecordStatusBadge, useOmieJob } from './Job';
 import { Explain, LatestJob, RetryButton, TableCard, useRetry, type Retry } from './TabParts';
-import { LOG_LIMIT, ORDER_KINDS } from './util';
+import { LOG_LIMIT, ORDER_KINDS, omieErrorText } from './util';
 
 const STATUS_SUGGESTIONS = ['Encerrado', 'Fechado'];
 
@@ -257,8 +257,8 @@ function ClosuresCard({ rows, retry }: { rows: OmiePoClosure[] | null; retry: Re
         size: 205,
         cell: ({ row }) =>
           row.original.error ? (
-            <span className="omie-fault-cell small" title={row.original.error} data-testid="po-closure-error">
-              {row.original.error}
+            <span className="omie-fault-cell small" title={omieErrorText(i18n, row.original.error)} data-testid="po-closure-error">
+              {omieErrorText(i18n, row.original.error)}
             </span>
           ) : row.original.call_used ? (
             <span className="mono small muted truncate" title={row.original.call_used}>

@@ -3,6 +3,8 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
+import { reasonText } from '../../errors';
+
 import * as api from '../../api';
 import type { Connection } from '../../bindings/Connection';
 import type { QuarantinedRecord } from '../../bindings/QuarantinedRecord';
@@ -68,8 +70,8 @@ export function Quarantine({
         header: t('sync.quarantine.colReason'),
         size: 380,
         cell: ({ row }) => (
-          <span className="reason small" title={row.original.reason}>
-            {row.original.reason}
+          <span className="reason small" title={reasonText(i18n, row.original.why)} data-testid="quarantine-reason">
+            {reasonText(i18n, row.original.why)}
           </span>
         ),
       },
@@ -149,7 +151,7 @@ export function Quarantine({
               <Icon name="alert" size={20} className="alert-icon" />
               <div className="alert-body">
                 <strong className="alert-title">{t('sync.quarantine.colReason')}</strong>
-                <p className="alert-text">{selected.reason}</p>
+                <p className="alert-text">{reasonText(i18n, selected.why)}</p>
               </div>
             </div>
           }

@@ -190,15 +190,7 @@ pub async fn erpnext_create(cx: &Ctx, form: &TransferInput, reason: Option<&str>
     let a = cx.connections().get(&i.site_a)?;
     let b = cx.connections().get(&i.site_b)?;
     let id = uuid::Uuid::new_v4().to_string();
-    let units: rust_decimal::Decimal = i.items.iter().map(|x| x.qty).sum();
-    let codes: Vec<&str> = i.items.iter().map(|x| x.item_code.as_str()).collect();
-    let summary = format!(
-        "{units} unit(s) of {} from {}: {} → {}",
-        codes.join(", "),
-        i.supplier,
-        i.company_a,
-        i.company_b.clone().unwrap_or_default()
-    );
+    let summary = runs::TransferTitle::of(&i).english();
     runs::create(&cx.store, &id, &i, &a, &b, &summary, reason.unwrap_or("started"))?;
     Ok(runs::detail(&cx.store, &id)?.run)
 }

@@ -101,7 +101,7 @@ fn parse_exact(v: &serde_json::Value) -> Result<Option<Decimal>, String> {
             }
             Decimal::from_str(t).map(Some).map_err(|_| format!("\"{s}\" is not a number"))
         }
-        other => crate::sync::parse::decimal(other),
+        other => crate::sync::parse::decimal(other).map_err(String::from),
     }
 }
 

@@ -136,8 +136,11 @@ pub struct TransferRun {
     pub status: RunStatus,
     /// The step in flight, or where the run stopped.
     pub current_step: Option<u8>,
-    /// "2 × SKU-ROUTER-01 from PINES Supplier, Company A → Company B".
+    /// "2 unit(s) of SKU-ROUTER-01 from PINES Supplier: Company A → Company B" (English, for logs and
+    /// the CLI; the window builds its own words from `title`).
     pub summary: String,
+    /// What the run moves, for a title in the user's language.
+    pub title: TransferTitle,
     pub documents: Vec<DocRef>,
     pub last_error: Option<RunError>,
     pub job_id: Option<String>,
@@ -146,6 +149,43 @@ pub struct TransferRun {
     pub created_at: String,
     pub updated_at: String,
     pub finished_at: Option<String>,
+}
+
+/// The parts of a run's title: units, item codes, supplier and the two companies.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Default)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct TransferTitle {
+    /// Total units, an exact decimal ("2").
+    pub units: String,
+    pub items: Vec<String>,
+    pub supplier: String,
+    pub company_a: String,
+    pub company_b: String,
+}
+
+impl TransferTitle {
+    pub fn of(i: &TransferInput) -> TransferTitle {
+        let units: rust_decimal::Decimal = i.items.iter().map(|x| x.qty).sum();
+        TransferTitle {
+            units: units.normalize().to_string(),
+            items: i.items.iter().map(|x| x.item_code.clone()).collect(),
+            supplier: i.supplier.clone(),
+            company_a: i.company_a.clone(),
+            company_b: i.company_b.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The English title kept as the run's summary.
+    pub fn english(&self) -> String {
+        format!(
+            "{} unit(s) of {} from {}: {} → {}",
+            self.units,
+            self.items.join(", "),
+            self.supplier,
+            self.company_a,
+            self.company_b
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
@@ -217,7 +257,7 @@ pub struct RunFilter {
 
 const RUN_COLS: &str =
     "r.id, r.site_a_id, r.site_b_id, r.site_a_name, r.site_b_name, r.status, r.current_step, r.summary, \
-     r.last_error, r.job_id, r.next_action, r.created_at, r.updated_at, r.finished_at, ca.base_url, cb.base_url";
+     r.last_error, r.job_id, r.next_action, r.created_at, r.updated_at, r.finished_at, ca.base_url, cb.base_url, r.input";
 
 fn run_from_row(r: &Row<'_>) -> rusqlite::Result<(TransferRun, Option<String>, Option<String>)> {
     let err: Option<String> = r.get(8)?;
@@ -232,6 +272,9 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<(TransferRun, Option<String>, O
             status: RunStatus::parse(&r.get::<_, String>(5)?),
             current_step: r.get(6)?,
             summary: r.get(7)?,
+            title: serde_json::from_str::<TransferInput>(&r.get::<_, String>(16)?)
+                .map(|i| TransferTitle::of(&i))
+                .unwrap_or_default(),
             documents: vec![],
             last_error: err.and_then(|e| serde_json::from_str(&e).ok()),
             job_id: r.get(9)?,

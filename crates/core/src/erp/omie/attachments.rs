@@ -29,7 +29,7 @@ use super::sync::OmieScanOptions;
 use super::{omie_client, omie_connection};
 use super::{OmieError, OmiePreviewItem};
 use crate::erp::omie::client::{Download, OmieClient};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{ApiError, CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
 use crate::store::now_utc;
@@ -135,8 +135,8 @@ pub struct OmieAttachmentTransfer {
     pub failed: u32,
     #[ts(type = "number | null")]
     pub duration_ms: Option<i64>,
-    /// Omie's own fault text (or the plain reason) of the last failure.
-    pub last_error: Option<String>,
+    /// Why the last attempt failed (Omie's fault, or the plain reason), with code and params.
+    pub last_error: Option<ApiError>,
     pub last_error_code: Option<String>,
     pub job_id: Option<String>,
     pub created_at: String,
@@ -158,7 +158,7 @@ pub struct OmieAttachmentFile {
     /// `pending`, `processing`, `succeeded`, `duplicate` or `failed`.
     pub status: String,
     pub attempts: u32,
-    pub error: Option<String>,
+    pub error: Option<ApiError>,
     pub updated_at: String,
 }
 
@@ -433,7 +433,7 @@ impl Run<'_> {
     fn finish_transfer(&self, tid: &str, started: Instant, error: Option<&CoreError>) -> CoreResult<(u32, u32, u32)> {
         let ms = started.elapsed().as_millis() as i64;
         let (err_text, err_code) = match error {
-            Some(e) => (Some(e.to_string()), Some(e.code().to_string())),
+            Some(e) => (Some(e.to_api().to_stored()), Some(e.code().to_string())),
             None => (None, None),
         };
         store::finish_transfer(&self.core.store, tid, ms, err_text, err_code)
@@ -512,6 +512,7 @@ impl Run<'_> {
                         ("table", dt.to_string()),
                         ("record", did.to_string()),
                         ("error", e.to_string()),
+                        ("error_json", e.to_api().to_stored()),
                         ("code", e.code().to_string()),
                     ],
                     &format!("could not compare with \"{}\" on {dt} {did}: {e}", d.name),
@@ -747,7 +748,17 @@ impl Run<'_> {
                 Err(CoreError::Cancelled) => return Err(CoreError::Cancelled),
                 Err(e) if OmieError::is_key_blocked(&e) => {
                     if !self.dry_run {
-                        self.set_file(&tid, &a.id, "failed", None, None, None, None, None, Some(&e.to_string()))?;
+                        self.set_file(
+                            &tid,
+                            &a.id,
+                            "failed",
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            Some(&e.to_api().to_stored()),
+                        )?;
                         self.finish_transfer(&tid, started, Some(&e))?;
                     }
                     return Err(e);
@@ -764,6 +775,7 @@ impl Run<'_> {
                             ("table", dt.to_string()),
                             ("record", did.to_string()),
                             ("error", e.to_string()),
+                            ("error_json", e.to_api().to_stored()),
                             ("code", e.code().to_string()),
                         ],
                         &format!("\"{}\" from {ot} {oid} to {dt} {did}: {e}", a.name),
@@ -781,7 +793,17 @@ impl Run<'_> {
                             },
                         )?;
                     } else {
-                        self.set_file(&tid, &a.id, "failed", None, None, None, None, None, Some(&e.to_string()))?;
+                        self.set_file(
+                            &tid,
+                            &a.id,
+                            "failed",
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            Some(&e.to_api().to_stored()),
+                        )?;
                     }
                     first_err.get_or_insert(e);
                 }
@@ -853,7 +875,7 @@ impl Run<'_> {
                 Ok(())
             }
             Err(e) => {
-                self.set_file(&tid, &oid, "failed", None, None, None, None, None, Some(&e.to_string()))?;
+                self.set_file(&tid, &oid, "failed", None, None, None, None, None, Some(&e.to_api().to_stored()))?;
                 self.finish_transfer(&tid, started, Some(&e))?;
                 Err(e)
             }
@@ -1051,6 +1073,7 @@ pub fn start_omie_attachment_scan(cx: &Arc<Ctx>, connection_id: &str, opts: Omie
                                     ("table", settings.dest_table.clone()),
                                     ("record", did.to_string()),
                                     ("error", e.to_string()),
+                                    ("error_json", e.to_api().to_stored()),
                                     ("code", e.code().to_string()),
                                 ],
                                 &format!("receipt {rid} → {} {did}: {e}", settings.dest_table),
@@ -1111,6 +1134,7 @@ pub fn start_omie_attachment_retry(cx: &Arc<Ctx>, connection_id: &str) -> CoreRe
                             ("table", dt.to_string()),
                             ("record", did.to_string()),
                             ("error", e.to_string()),
+                            ("error_json", e.to_api().to_stored()),
                             ("code", e.code().to_string()),
                         ],
                         &format!("{ot} {oid} → {dt} {did}: {e}"),

@@ -22,7 +22,7 @@ use super::sync::OmieScanOptions;
 use super::{omie_client, omie_connection};
 use super::{OmieError, OmiePreviewItem};
 use crate::erp::omie::client::OmieClient;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{ApiError, CoreError, CoreResult};
 use crate::jobs::JobCtx;
 use crate::model::{Connection, Job};
 use crate::store::now_utc;
@@ -185,7 +185,7 @@ pub struct OmiePoClosure {
     pub new_stage: Option<String>,
     pub new_status: Option<String>,
     pub call_used: Option<String>,
-    pub error: Option<String>,
+    pub error: Option<ApiError>,
     pub error_code: Option<String>,
     pub job_id: Option<String>,
     pub created_at: String,
@@ -310,7 +310,7 @@ impl Run<'_> {
             new_stage: new.map(|p| p.0),
             new_status: new.map(|p| status_word(p.1)),
             call_used: call,
-            error: err.map(|e| e.to_string()),
+            error: err.map(|e| e.to_api().to_stored()),
             error_code: err.map(|e| e.code()),
             job_id: self.job.id(),
         };
@@ -340,7 +340,12 @@ impl Run<'_> {
             self.job.log_t(
                 "error",
                 "po_close.order_failed",
-                &[("order", order.to_string()), ("error", e.to_string()), ("code", e.code().to_string())],
+                &[
+                    ("order", order.to_string()),
+                    ("error", e.to_string()),
+                    ("error_json", e.to_api().to_stored()),
+                    ("code", e.code().to_string()),
+                ],
                 &format!("purchase order {order}: {e}"),
             );
         }

@@ -14,7 +14,7 @@ use super::limiter::{Ask, SharedBudget, Step, View};
 use super::local_clients::{FetchedClient, OmieLocalClient, Outcome};
 use super::po_close::{OmieCloseRequest, OmiePoClosure, PendingClosure};
 use super::OmiePreviewItem;
-use crate::error::CoreResult;
+use crate::error::{ApiError, CoreResult};
 use crate::store::{now_utc, Store};
 
 // ---- Scans and previews -------------------------------------------------------------------------
@@ -151,7 +151,7 @@ pub(super) fn match_client_batch(
                     "INSERT INTO sync_quarantine (connection_id, erp, resource, record_id, reason, raw, run_id, at)
                      VALUES (?1, 'omie', 'clientes', ?2, ?3, ?4, NULL, ?5)
                      ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, at=excluded.at",
-                    params![conn_id, c.code, e.to_string(), c.raw, now_utc()],
+                    params![conn_id, c.code, quarantine_reason(e).to_stored(), c.raw, now_utc()],
                 )?;
             }
             out.push(outcome);
@@ -503,7 +503,7 @@ fn transfer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieAttachmentTr
         duplicates: r.get(12)?,
         failed: r.get(13)?,
         duration_ms: r.get(14)?,
-        last_error: r.get(15)?,
+        last_error: stored_error(r, 15, 16)?,
         last_error_code: r.get(16)?,
         job_id: r.get(17)?,
         created_at: r.get(18)?,
@@ -561,7 +561,7 @@ pub(super) fn transfer_detail(store: &Store, transfer_id: &str) -> CoreResult<Op
                     dest_attachment_id: r.get(6)?,
                     status: r.get(7)?,
                     attempts: r.get(8)?,
-                    error: r.get(9)?,
+                    error: r.get::<_, Option<String>>(9)?.map(|t| ApiError::from_stored(&t, None)),
                     updated_at: r.get(10)?,
                 })
             })?
@@ -712,6 +712,13 @@ pub(super) fn pending_closures(store: &Store, conn_id: &str) -> CoreResult<Vec<P
 
 const CLOSURE_COLS: &str = "id, connection_id, order_number, item, order_id, service_invoice_number, service_invoice_id, payable_id, source, status, outcome, attempts, max_attempts, previous_stage, previous_status, new_stage, new_status, call_used, error, error_code, job_id, created_at, updated_at";
 
+/// An error column (JSON of an ApiError, or the English text older versions kept) with its code.
+fn stored_error(r: &rusqlite::Row<'_>, text: usize, code: usize) -> rusqlite::Result<Option<ApiError>> {
+    let t: Option<String> = r.get(text)?;
+    let c: Option<String> = r.get(code)?;
+    Ok(t.map(|t| ApiError::from_stored(&t, c.as_deref())))
+}
+
 fn closure_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmiePoClosure> {
     Ok(OmiePoClosure {
         id: r.get(0)?,
@@ -732,7 +739,7 @@ fn closure_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmiePoClosure> {
         new_stage: r.get(15)?,
         new_status: r.get(16)?,
         call_used: r.get(17)?,
-        error: r.get(18)?,
+        error: stored_error(r, 18, 19)?,
         error_code: r.get(19)?,
         job_id: r.get(20)?,
         created_at: r.get(21)?,
@@ -912,6 +919,11 @@ impl SharedBudget for StoreBudget {
             tracing::warn!(error = %e, "could not record a wait in the shared Omie budget");
         }
     }
+}
+
+/// An Omie failure as a quarantine reason: its text in the Omie page's dictionary, with its params.
+fn quarantine_reason(e: &super::OmieError) -> crate::sync::Reason {
+    crate::sync::Reason { key: format!("omie.errors.{}", e.code()), params: e.params(), message: e.to_string() }
 }
 
 #[cfg(test)]
