@@ -1,7 +1,9 @@
 // Test data shaped exactly like the generated bindings.
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Connection } from '../bindings/Connection';
+import type { ConnectionCard } from '../bindings/ConnectionCard';
 import type { DashboardSummary } from '../bindings/DashboardSummary';
+import type { DayActivity } from '../bindings/DayActivity';
 import type { Job } from '../bindings/Job';
 import type { ResourceSummary } from '../bindings/ResourceSummary';
 import type { SyncRun } from '../bindings/SyncRun';
@@ -100,6 +102,37 @@ export function syncRun(over: Partial<SyncRun> = {}): SyncRun {
     finished_at: '2025-03-04T10:00:45Z',
     counts: {},
     errors: {},
+    ...over,
+  };
+}
+
+/** 30 quiet days (no runs) ending on `last` (yyyy-mm-dd), oldest first, as the dashboard sends them. */
+export function activityDays(last = '2025-03-04', over: (day: DayActivity, i: number) => Partial<DayActivity> = () => ({})): DayActivity[] {
+  const end = Date.parse(`${last}T00:00:00Z`);
+  return Array.from({ length: 30 }, (_, i) => {
+    const day: DayActivity = {
+      day: new Date(end - (29 - i) * 86_400_000).toISOString().slice(0, 10),
+      changed: 0,
+      runs: 0,
+      failed: 0,
+      longest_seconds: 0,
+    };
+    return { ...day, ...over(day, i) };
+  });
+}
+
+/** A dashboard card: the connection synced well once (45 s, nothing changed), no schedule. */
+export function connectionCard(over: Partial<ConnectionCard> = {}): ConnectionCard {
+  return {
+    connection: connection(),
+    records: 0,
+    quarantined: 0,
+    last_run: syncRun(),
+    last_error: null,
+    last_success_at: '2025-03-04T10:00:45Z',
+    next_run_at: null,
+    fresh_until: null,
+    days: activityDays(),
     ...over,
   };
 }

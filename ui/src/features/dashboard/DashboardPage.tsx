@@ -20,6 +20,9 @@ import { useJobEvents } from '../../hooks/useJobEvents';
 import { useNow } from '../../hooks/useNow';
 import { hrefFor } from '../../router';
 import { useSyncAllNow } from '../schedules/SyncAll';
+import { isActiveJob, pickJob } from '../sync';
+import { ConnectionCard } from './ConnectionCard';
+import { isSyncJob } from './model';
 
 const LAST_JOBS = 8;
 
@@ -71,8 +74,13 @@ export function DashboardPage() {
   const [demoBusy, setDemoBusy] = useState(false);
   const [demoError, setDemoError] = useState<ApiError | null>(null);
   const [demoReady, setDemoReady] = useState(false);
+  // The newest state of each connection's sync job seen in job events (keyed by connection id).
+  const [liveSyncs, setLiveSyncs] = useState<Readonly<Record<string, Job>>>({});
   const refreshTimer = useRef<number | undefined>(undefined);
-  const now = useNow(30_000);
+  const syncing =
+    Object.values(liveSyncs).some(isActiveJob) ||
+    (summary?.cards.some((c) => c.last_run?.status === 'running') ?? false);
+  const now = useNow(syncing ? 5000 : 30_000);
   const lng = i18n.language;
 
   const load = useCallback(async () => {
@@ -91,8 +99,14 @@ export function DashboardPage() {
 
   const syncAll = useSyncAllNow(summary?.connections ?? 0, () => void load());
 
+  const onSyncJob = useCallback((job: Job) => {
+    const id = job.connection_id;
+    if (id) setLiveSyncs((cur) => ({ ...cur, [id]: pickJob(cur[id] ?? null, job) }));
+  }, []);
+
   // Live: show the new state of a job at once, and refresh the counts shortly after (batched).
   useJobEvents((event) => {
+    if (isSyncJob(event.job)) onSyncJob(event.job);
     setSummary((s) => {
       if (!s) return s;
       const others = s.last_jobs.filter((j) => j.id !== event.job.id);
@@ -227,6 +241,32 @@ export function DashboardPage() {
           href={hrefFor('jobs')}
         />
       </div>
+
+      {summary.cards.length > 0 ? (
+        <section aria-labelledby="dashboard-cards-title">
+          <div className="section-head">
+            <h2 id="dashboard-cards-title">{t('dashboard.connCard.sectionTitle')}</h2>
+            <a href={hrefFor('connections')} className="link-quiet">
+              {t('dashboard.connCard.manage')}
+              <Icon name="chevron" size={14} />
+            </a>
+          </div>
+          <div className="conn-grid">
+            {summary.cards.map((card) => (
+              <ConnectionCard
+                key={card.connection.id}
+                card={card}
+                liveJob={liveSyncs[card.connection.id] ?? null}
+                now={now}
+                onJob={(job) => {
+                  onSyncJob(job);
+                  void load();
+                }}
+              />
+            ))}
+          </div>
+        </section>
+      ) : null}
 
       <div className="card">
         <div className="card-header">

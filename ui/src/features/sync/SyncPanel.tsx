@@ -45,8 +45,24 @@ export function progressText(i18n: I18n, kind: ConnectionKind, label: string | n
 
 /** The error of a finished sync job in plain words; a partial failure names the data that failed. */
 export function syncErrorText(i18n: I18n, kind: ConnectionKind, job: Job, errorText?: ErrorText): string {
-  const err = job.error;
-  if (!err) return '';
+  if (!job.error) return '';
+  const text = syncFailureText(i18n, kind, job.error, errorText);
+  const name = job.connection_name;
+  return name && !text.includes(name) ? `“${name}”: ${text}` : text;
+}
+
+/**
+ * Why a sync failed in plain words (without naming the connection): `syncErrorText` of an error
+ * alone. `partialKey` words a partial failure (`{{n}}`, `{{total}}`, `{{list}}`) where the sync
+ * panel's text, which points at the summary table, does not fit.
+ */
+export function syncFailureText(
+  i18n: I18n,
+  kind: ConnectionKind,
+  err: ApiError,
+  errorText?: ErrorText,
+  partialKey = 'sync.panel.partial',
+): string {
   if (err.code === 'remote' && err.params.remote_code === 'sync_partial') {
     const m = /^(\d+) of (\d+) resources could not be synced \(([^)]*)\)/.exec(err.params.remote_message ?? err.message);
     if (m) {
@@ -56,12 +72,10 @@ export function syncErrorText(i18n: I18n, kind: ConnectionKind, job: Job, errorT
         .filter(Boolean)
         .map((r) => resourceLabel(i18n, kind, r))
         .join(', ');
-      return i18n.t('sync.panel.partial', { n: m[1], total: m[2], list });
+      return i18n.t(partialKey, { n: m[1], total: m[2], list });
     }
   }
-  const text = (errorText ?? translateError)(i18n, err);
-  const name = job.connection_name;
-  return name && !text.includes(name) ? `“${name}”: ${text}` : text;
+  return (errorText ?? translateError)(i18n, err);
 }
 
 function countsLine(i18n: I18n, counts: Record<string, number>): string {

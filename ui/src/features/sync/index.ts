@@ -8,7 +8,7 @@ export { Quarantine } from './Quarantine';
 export { SummaryTable, type SyncLinks } from './SummaryTable';
 export { SyncBrowser, type BrowsePlace, type SyncRecordOptions } from './SyncBrowser';
 export { SyncHistory } from './SyncHistory';
-export { SyncPanel, progressText, syncErrorText, type ErrorText } from './SyncPanel';
+export { SyncPanel, progressText, syncErrorText, syncFailureText, type ErrorText } from './SyncPanel';
 export { QuarantineCount, SyncingBadge } from './TabBadges';
 export { pickBrowseResource, useConnectionList, useSync, type SyncState } from './useSync';
 export { When } from './When';
