@@ -4,6 +4,7 @@
 
 mod commands;
 mod demo;
+mod divergence_commands;
 mod email_commands;
 mod erpnext_commands;
 mod omie_commands;

@@ -196,9 +196,23 @@ pub struct JobDetail {
 impl App {
     /// Clicks `nav-PAGE` and waits for `page-PAGE`.
     pub async fn goto(&self, page: &str) -> Result<()> {
-        let nav = self.wd.wait_for(&sel::nav(page), UI_TIMEOUT).await?;
-        self.wd.click(&nav).await?;
-        self.wd.wait_for(&sel::page(page), UI_TIMEOUT).await.with_context(|| format!("opening the {page} page"))?;
+        // The navigation may re-render between finding its link and clicking it (a badge updates
+        // when a job reports): find it again then.
+        let wd = &self.wd;
+        wait_until(&format!("a click on the {page} link"), UI_TIMEOUT, async || {
+            let nav = wd.wait_for(&sel::nav(page), UI_TIMEOUT).await?;
+            wd.click(&nav).await?;
+            Ok(Some(()))
+        })
+        .await?;
+        if let Err(e) = self.wd.wait_for(&sel::page(page), UI_TIMEOUT).await {
+            // A screen that failed to draw says why (ScreenErrorBoundary); name it in the failure.
+            let why = match self.wd.find_all("[data-testid=\"screen-error-detail\"]").await?.into_iter().next() {
+                Some(el) => self.wd.text_content(&el).await.unwrap_or_default(),
+                None => String::new(),
+            };
+            return Err(e).with_context(|| format!("opening the {page} page {why}"));
+        }
         Ok(())
     }
 

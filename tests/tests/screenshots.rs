@@ -163,6 +163,73 @@ fn page_texts(page: &str) -> Result<Vec<Shown>> {
     })
 }
 
+/// English that must never show on a Spanish or Portuguese screen: the window's own words in
+/// English (a missing translation falls back to them) and texts the core once sent in English
+/// (a transfer's title, closing and parsing errors, relative times, status words, log levels).
+/// Matched as whole words, case-sensitively, so names in the demo data do not trip it.
+const ENGLISH: &[&str] = &[
+    "unit(s)",
+    "did not close",
+    "is not a date",
+    "is not a number",
+    "is not a date-time",
+    "it cannot be stored",
+    "Sync now",
+    "Synced",
+    "synced",
+    "ago",
+    "Next sync",
+    "Last run",
+    "Try again",
+    "Retry",
+    "Records",
+    "records",
+    "Quarantine",
+    "quarantined",
+    "Succeeded",
+    "Failed",
+    "Running",
+    "Cancelled",
+    "Settings",
+    "Connections",
+    "Schedules",
+    "Added",
+    "Updated",
+    "Never",
+    "never",
+    "INFO",
+    "WARN",
+    "Loading",
+];
+
+/// The phrases of [`ENGLISH`] that `text` shows as whole words.
+fn english_in(text: &str) -> Vec<&'static str> {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    ENGLISH
+        .iter()
+        .copied()
+        .filter(|p| {
+            text.match_indices(p)
+                .any(|(i, _)| !word(text[..i].chars().next_back()) && !word(text[i + p.len()..].chars().next()))
+        })
+        .collect()
+}
+
+/// Fails when the page (scope) shows a known English phrase in a Spanish or Portuguese window.
+async fn expect_no_english(app: &App, scope: &str, page: &str, locale: &str) -> Result<()> {
+    if locale == "en" {
+        return Ok(());
+    }
+    let mut texts = vec![];
+    for el in app.wd.find_all(scope).await? {
+        texts.push(app.wd.text(&el).await?);
+    }
+    let text = texts.join("\n");
+    let found = english_in(&text);
+    ensure!(found.is_empty(), "the {page} page in {locale} shows English: {found:?}\n---\n{text}");
+    Ok(())
+}
+
 /// Lower case, runs of white space made one space, ends trimmed.
 fn normalize(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
@@ -198,7 +265,8 @@ async fn expect_page_text(app: &App, scope: &str, page: &str, locale: &str) -> R
         Ok(all.then_some(()))
     })
     .await;
-    res.with_context(|| format!("the {page} page in {locale} does not show its own text: {}", seen.join("; ")))
+    res.with_context(|| format!("the {page} page in {locale} does not show its own text: {}", seen.join("; ")))?;
+    expect_no_english(app, scope, page, locale).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,4 +414,13 @@ fn every_page_of_the_tour_has_its_texts() {
         }
     }
     assert_eq!(normalize("  JOB\n  Details "), normalize("Job details"));
+}
+
+#[test]
+fn the_english_check_catches_known_phrases_and_spares_words_that_contain_them() {
+    assert_eq!(english_in("2 unit(s) of SKU-ROUTER-01 from PINES Supplier"), vec!["unit(s)"]);
+    assert_eq!(english_in("sincronizado há 5 min · Failed"), vec!["Failed"]);
+    assert_eq!(english_in("INFO  categoria: leitura completa"), vec!["INFO"]);
+    // Whole words only: "Registros", "Sincronizados agora", "Informe" are not English.
+    assert!(english_in("Registros 1.234 · Sincronizados agora · Informe · agosto").is_empty());
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import * as api from './api';
+import { ScreenErrorBoundary } from './components/ScreenErrorBoundary';
 import { AppContext, type AppState } from './AppContext';
 import type { AppInfo } from './bindings/AppInfo';
 import { Icon, type IconName } from './components/Icon';
@@ -174,7 +175,9 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
             {info ? <span className="sidebar-version">v{info.version}</span> : null}
           </div>
         </nav>
-        <main className="content">{content}</main>
+        <main className="content">
+          <ScreenErrorBoundary resetKey={window.location.hash}>{content}</ScreenErrorBoundary>
+        </main>
       </div>
     </AppContext.Provider>
   );

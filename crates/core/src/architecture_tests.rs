@@ -195,7 +195,7 @@ fn sql_in(line: &str) -> Option<&'static str> {
 /// Where SQL may be written: the store (its migrations and settings), the sync engine (resource
 /// tables), the job manager, and one repository module per owner of tables. A second database
 /// backend is added by changing these, never a feature.
-const REPOSITORIES: [&str; 7] = [
+const REPOSITORIES: [&str; 8] = [
     "store/",
     "sync/",
     "jobs.rs",
@@ -203,6 +203,7 @@ const REPOSITORIES: [&str; 7] = [
     "erp/omie/store.rs",
     "erp/erpnext/runs.rs",
     "ops/scheduler/store.rs",
+    "ops/divergences/store.rs",
 ];
 
 #[test]

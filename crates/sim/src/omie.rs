@@ -106,6 +106,8 @@ pub(crate) struct OmieState {
 /// What changed since start: touched records, extra clients, order states, attachments, links.
 pub(crate) struct World {
     pub(crate) touched: HashMap<(Kind, u64), i64>,
+    /// Fields changed by `AlterarContaPagar` / `AlterarContaReceber`, laid over the generated record.
+    pub(crate) edits: HashMap<(Kind, u64), Map<String, Value>>,
     pub(crate) extra_clients: Vec<Value>,
     pub(crate) order_status: HashMap<u64, &'static str>,
     pub(crate) order_stage: HashMap<u64, String>,
@@ -146,6 +148,7 @@ pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerCo
         time: RwLock::new(limits::real_time()),
         world: Mutex::new(World {
             touched: HashMap::new(),
+            edits: HashMap::new(),
             extra_clients: Vec::new(),
             order_status: HashMap::new(),
             order_stage: HashMap::new(),
@@ -485,6 +488,8 @@ fn dispatch(st: &OmieState, service: &str, call: &str, param: &Map<String, Value
         ("geral/clientes", "ConsultarCliente") => consultar_cliente(st, param),
         ("financas/contapagar", "ListarContasPagar") => data::listar_financas(st, param, true),
         ("financas/contapagar", "ConsultarContaPagar") => data::consultar_financas(st, param, true),
+        ("financas/contapagar", "AlterarContaPagar") => data::alterar_financas(st, param, true),
+        ("financas/contareceber", "AlterarContaReceber") => data::alterar_financas(st, param, false),
         ("financas/contareceber", "ListarContasReceber") => data::listar_financas(st, param, false),
         ("financas/contareceber", "ConsultarContaReceber") => data::consultar_financas(st, param, false),
         ("produtos/recebimentonfe", "ListarRecebimentos") => data::listar_recebimentos(st, param),
@@ -841,7 +846,7 @@ const CIDADES: &[(&str, &str, &str)] = &[
 ];
 
 /// One `clientes_cadastro` record, deterministic from (seed, idx).
-fn cliente(st: &OmieState, idx: u64) -> Value {
+pub(crate) fn cliente(st: &OmieState, idx: u64) -> Value {
     let mut rng = Rng::from_parts(&[st.seed, 0x0C11E, idx]);
     let pf = rng.chance(0.3);
     let (razao, fantasia, doc) = if pf {

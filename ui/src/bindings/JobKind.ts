@@ -4,4 +4,4 @@
  * Every kind of job BackOffice runs. The string form is what the store, the scheduler and the UI
  * keep (`sync_omie`...); the UI gets this enum through the generated bindings.
  */
-export type JobKind = "test_connection" | "sync_contifico" | "sync_omie" | "omie_attachment_scan" | "omie_po_close_scan" | "erpnext_workflow" | "sync_erpnext";
+export type JobKind = "test_connection" | "sync_contifico" | "sync_omie" | "omie_attachment_scan" | "omie_po_close_scan" | "erpnext_workflow" | "sync_erpnext" | "divergences" | "divergences_apply";

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod demo;
+pub mod divergences;
 pub mod email;
 pub mod erpnext;
 pub mod notify;

@@ -32,10 +32,14 @@ pub enum JobKind {
     /// Runs (or compensates) ERPNext inter-company transfers of one site A.
     ErpnextWorkflow,
     SyncErpnext,
+    /// A divergence processing session (every ERP's synced data).
+    Divergences,
+    /// Applies approved divergence corrections, or rolls applied ones back.
+    DivergencesApply,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::TestConnection,
         JobKind::SyncContifico,
         JobKind::SyncOmie,
@@ -43,6 +47,8 @@ impl JobKind {
         JobKind::OmiePoCloseScan,
         JobKind::ErpnextWorkflow,
         JobKind::SyncErpnext,
+        JobKind::Divergences,
+        JobKind::DivergencesApply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +60,8 @@ impl JobKind {
             JobKind::OmiePoCloseScan => "omie_po_close_scan",
             JobKind::ErpnextWorkflow => "erpnext_workflow",
             JobKind::SyncErpnext => "sync_erpnext",
+            JobKind::Divergences => "divergences",
+            JobKind::DivergencesApply => "divergences_apply",
         }
     }
 
@@ -69,7 +77,7 @@ impl JobKind {
 
     /// Whether the job works on one connection (all but the transfer worker, which finds its own).
     pub fn needs_connection(self) -> bool {
-        self != JobKind::ErpnextWorkflow
+        !matches!(self, JobKind::ErpnextWorkflow | JobKind::Divergences | JobKind::DivergencesApply)
     }
 }
 
@@ -161,7 +169,7 @@ pub fn default_schedules(kind: ConnectionKind) -> &'static [(JobKind, &'static s
 /// Which ERP a job kind belongs to (`None`: every ERP's, like the connection test).
 pub fn erp_of(kind: JobKind) -> Option<ConnectionKind> {
     match kind {
-        JobKind::TestConnection => None,
+        JobKind::TestConnection | JobKind::Divergences | JobKind::DivergencesApply => None,
         JobKind::SyncContifico => Some(ConnectionKind::Contifico),
         JobKind::SyncOmie | JobKind::OmieAttachmentScan | JobKind::OmiePoCloseScan => Some(ConnectionKind::Omie),
         JobKind::ErpnextWorkflow | JobKind::SyncErpnext => Some(ConnectionKind::Erpnext),
@@ -194,6 +202,34 @@ pub(crate) fn start_erp_job(
         JobKind::ErpnextWorkflow => erpnext::api::start_erpnext_workflow_job(core, params),
         other => Err(CoreError::invalid("kind", format!("\"{}\" is started another way", other.as_str()))),
     }
+}
+
+/// The current value of one field of a synced record, read from the ERP itself (before a
+/// correction is written, and to check what a lost answer did).
+pub async fn read_field(cx: &Ctx, conn: &Connection, resource: &str, id: &str, field: &str) -> CoreResult<String> {
+    match conn.kind {
+        ConnectionKind::Omie => omie::titles::read_field(cx, conn, resource, id, field).await,
+        other => Err(not_writable(other)),
+    }
+}
+
+/// Writes one field of a record in the ERP (a divergence's correction or its rollback).
+pub async fn write_field(
+    cx: &Ctx,
+    conn: &Connection,
+    resource: &str,
+    id: &str,
+    field: &str,
+    value: &str,
+) -> CoreResult<()> {
+    match conn.kind {
+        ConnectionKind::Omie => omie::titles::write_field(cx, conn, resource, id, field, value).await,
+        other => Err(not_writable(other)),
+    }
+}
+
+fn not_writable(kind: ConnectionKind) -> CoreError {
+    CoreError::invalid("connection", format!("BackOffice does not write corrections to {} yet", label(kind)))
 }
 
 /// One cheap real call that proves the URL and the credentials work; returns a short description.

@@ -118,6 +118,15 @@ pub fn start_job(cx: &Arc<Ctx>, kind: &str, connection: Option<&str>, params: se
             };
             sync_start(cx, &conn.id, opts)
         }
+        JobKind::Divergences | JobKind::DivergencesApply => {
+            let bad = |e: serde_json::Error| CoreError::invalid("params", e.to_string());
+            let params = if params.is_null() { serde_json::json!({}) } else { params };
+            if kind == JobKind::Divergences {
+                crate::ops::divergences::start_session(cx, serde_json::from_value(params).map_err(bad)?)
+            } else {
+                crate::ops::divergences::start_apply(cx, serde_json::from_value(params).map_err(bad)?)
+            }
+        }
         other => erp::start_erp_job(cx, other, connection, params),
     }
 }

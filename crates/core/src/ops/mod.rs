@@ -4,6 +4,7 @@
 pub mod dashboard;
 pub mod data;
 pub mod demo;
+pub mod divergences;
 pub mod email;
 pub mod notify;
 pub mod scheduler;

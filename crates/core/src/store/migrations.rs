@@ -459,6 +459,115 @@ pub const MIGRATIONS: &[&str] = &[
         reason   TEXT NOT NULL DEFAULT ''
     );
 "#,
+    // 14: divergences (ops/divergences/): rules as data with their history, processing sessions,
+    // the divergences with a stable fingerprint, their events, and the ERP operations (apply,
+    // rollback) with before/after, who and where. Nothing is deleted: statuses move forward. The two
+    // views are the seed's (open divergences, operations summary), for screens and BI tools.
+    r#"
+    CREATE TABLE divergence_rules (
+        id                   TEXT PRIMARY KEY,
+        kind                 TEXT NOT NULL,
+        name                 TEXT NOT NULL,
+        params               TEXT NOT NULL DEFAULT '{}',
+        confidence           INTEGER NOT NULL,
+        show_threshold       INTEGER NOT NULL DEFAULT 0,
+        auto_apply_threshold INTEGER,
+        enabled              INTEGER NOT NULL DEFAULT 1,
+        version              INTEGER NOT NULL DEFAULT 1,
+        updated_at           TEXT NOT NULL,
+        updated_by           TEXT NOT NULL
+    );
+    CREATE TABLE divergence_rule_history (
+        rule_id    TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        definition TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        reason     TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (rule_id, version)
+    );
+    CREATE TABLE divergence_sessions (
+        id          TEXT PRIMARY KEY,
+        job_id      TEXT,
+        mode        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        counts      TEXT NOT NULL DEFAULT '{}',
+        who         TEXT NOT NULL,
+        machine     TEXT NOT NULL
+    );
+    CREATE TABLE divergences (
+        id              TEXT PRIMARY KEY,
+        fingerprint     TEXT NOT NULL UNIQUE,
+        rule_id         TEXT NOT NULL,
+        rule_version    INTEGER NOT NULL,
+        kind            TEXT NOT NULL,
+        connection_id   TEXT REFERENCES connections(id) ON DELETE SET NULL,
+        erp             TEXT NOT NULL,
+        resource        TEXT NOT NULL,
+        record_id       TEXT NOT NULL,
+        record_label    TEXT NOT NULL DEFAULT '',
+        confidence      INTEGER NOT NULL,
+        basis           TEXT NOT NULL,
+        amount          TEXT,
+        currency        TEXT,
+        evidence        TEXT NOT NULL DEFAULT '[]',
+        evidence_hash   TEXT NOT NULL,
+        facts           TEXT NOT NULL DEFAULT '{}',
+        correction      TEXT,
+        status          TEXT NOT NULL CHECK (status IN ('open','approved','rejected','applied','failed','rolled_back','resolved')),
+        assignee        TEXT,
+        first_seen_at   TEXT NOT NULL,
+        last_seen_at    TEXT NOT NULL,
+        last_session_id TEXT,
+        resolved_at     TEXT,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX divergences_status ON divergences(status, rule_id);
+    CREATE INDEX divergences_record ON divergences(connection_id, resource, record_id);
+    CREATE TABLE divergence_events (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        divergence_id TEXT NOT NULL REFERENCES divergences(id),
+        at            TEXT NOT NULL,
+        action        TEXT NOT NULL,
+        who           TEXT NOT NULL,
+        machine       TEXT NOT NULL,
+        note          TEXT NOT NULL DEFAULT '',
+        session_id    TEXT,
+        job_id        TEXT,
+        operation_id  TEXT
+    );
+    CREATE INDEX divergence_events_div ON divergence_events(divergence_id, id);
+    CREATE TABLE divergence_operations (
+        id            TEXT PRIMARY KEY,
+        divergence_id TEXT NOT NULL REFERENCES divergences(id),
+        kind          TEXT NOT NULL CHECK (kind IN ('apply','rollback')),
+        connection_id TEXT,
+        erp           TEXT NOT NULL,
+        resource      TEXT NOT NULL,
+        record_id     TEXT NOT NULL,
+        field         TEXT NOT NULL,
+        before_value  TEXT,
+        after_value   TEXT,
+        status        TEXT NOT NULL CHECK (status IN ('pending','sent','committed','failed','refused')),
+        error         TEXT,
+        who           TEXT NOT NULL,
+        machine       TEXT NOT NULL,
+        job_id        TEXT,
+        created_at    TEXT NOT NULL,
+        finished_at   TEXT
+    );
+    CREATE INDEX divergence_operations_div ON divergence_operations(divergence_id, created_at);
+    CREATE VIEW v_open_divergences AS
+        SELECT d.id, d.rule_id, r.name AS rule_name, d.kind, d.erp, d.connection_id, d.resource, d.record_id,
+               d.record_label, d.confidence, d.amount, d.currency, d.status, d.assignee, d.first_seen_at, d.last_seen_at
+          FROM divergences d LEFT JOIN divergence_rules r ON r.id = d.rule_id
+         WHERE d.status IN ('open', 'approved', 'failed');
+    CREATE VIEW v_operations_summary AS
+        SELECT substr(created_at, 1, 10) AS day, kind, erp, status, count(*) AS operations
+          FROM divergence_operations GROUP BY 1, 2, 3, 4;
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

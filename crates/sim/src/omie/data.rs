@@ -157,6 +157,7 @@ pub(crate) fn payable(st: &OmieState, p: u64) -> Value {
     if let Some((r, j)) = payable_receipt(st, p) {
         let k = parcels_of(st, r);
         let rc = receipt_numbers(st, r);
+        v["valor_documento"] = json!(payable_share(st, r, j));
         v["id_origem"] = json!("NFEP");
         v["numero_documento_fiscal"] = json!(rc.0);
         v["chave_nfe"] = json!(rc.1);
@@ -171,15 +172,72 @@ pub(crate) fn payable(st: &OmieState, p: u64) -> Value {
         });
         v["numero_pedido"] = json!(order_number(o));
         v["codigo_cliente_fornecedor"] = json!(order_supplier(st, o));
+    } else {
+        // A manual payable: what it is for, booked under its category; every 23rd is a trade
+        // marketing expense booked under the general category (a classification divergence), and
+        // every 97th repeats the one before it (a possible duplicate).
+        let (text, category) = if p % 23 == 7 {
+            ("Ação de trade marketing no PDV", "2.01.01")
+        } else {
+            PAYABLE_TEXTS[(hash(&[st.seed, 0x0B5, p]) % PAYABLE_TEXTS.len() as u64) as usize]
+        };
+        v["observacao"] = json!(text);
+        v["codigo_categoria"] = json!(category);
+        if p % 97 == 5 && p > 0 && payable_receipt(st, p - 1).is_none() && payable_service_order(st, p - 1).is_none() {
+            let prev = payable(st, p - 1);
+            for f in
+                ["numero_documento", "valor_documento", "codigo_cliente_fornecedor", "observacao", "codigo_categoria"]
+            {
+                v[f] = prev[f].clone();
+            }
+        }
     }
+    apply_edits(st, Kind::Payable, p, &mut v);
     v
+}
+
+/// What manual payables are for, with the category a careful bookkeeper uses.
+const PAYABLE_TEXTS: &[(&str, &str)] = &[
+    ("Material de escritório", "2.01.01"),
+    ("Frete de mercadorias", "2.02.01"),
+    ("Serviços de TI", "2.03.01"),
+    ("Aluguel da sede", "2.01.02"),
+    ("Ação de trade marketing no PDV", "2.04.01"),
+    ("Energia elétrica", "2.01.03"),
+];
+
+fn apply_edits(st: &OmieState, k: Kind, idx: u64, v: &mut Value) {
+    if let Some(e) = st.world().edits.get(&(k, idx)) {
+        for (f, x) in e {
+            v[f] = x.clone();
+        }
+    }
+}
+
+/// A receipt's value and its parcels, in cents: the value split evenly, the remainder on the last.
+fn receipt_cents(st: &OmieState, r: u64) -> (i64, Vec<i64>) {
+    let total = (Rng::from_parts(&[st.seed, Kind::Receipt.salt(), r]).money(500.0, 30_000.0) * 100.0).round() as i64;
+    let k = parcels_of(st, r).max(1) as i64;
+    let mut parts = vec![total / k; k as usize];
+    if let Some(last) = parts.last_mut() {
+        *last += total - (total / k) * k;
+    }
+    (total, parts)
+}
+
+/// The amount of a receipt's parcel `j` as its payable carries it. Every seventh receipt has its
+/// first payable typed R$ 10,00 too high (a value divergence between the NF-e and its payables).
+fn payable_share(st: &OmieState, r: u64, j: u64) -> f64 {
+    let (_, parts) = receipt_cents(st, r);
+    let extra = if r % 7 == 3 && j == 0 { 1000 } else { 0 };
+    (parts.get(j as usize).copied().unwrap_or(0) + extra) as f64 / 100.0
 }
 
 pub(crate) fn receivable(st: &OmieState, i: u64) -> Value {
     let mut rng = Rng::from_parts(&[st.seed, Kind::Receivable.salt(), i]);
     let (inc, alt) = st.stamps(Kind::Receivable, i);
     let due = date_of(inc) + chrono::Duration::days(rng.range(10, 60));
-    json!({
+    let mut v = json!({
         "codigo_lancamento_omie": st.id_of(Kind::Receivable, i),
         "codigo_lancamento_integracao": format!("CR-{:06}", i + 1),
         "codigo_cliente_fornecedor": st.id_of(Kind::Client, rng.below(st.scale.max(1))),
@@ -197,7 +255,9 @@ pub(crate) fn receivable(st: &OmieState, i: u64) -> Value {
         "status_titulo": *rng.pick(&["EMABERTO", "RECEBIDO", "ATRASADO", "AVENCER", "LIQUIDADO"]),
         "id_origem": "VENR",
         "info": info(inc, alt),
-    })
+    });
+    apply_edits(st, Kind::Receivable, i, &mut v);
+    v
 }
 
 fn receipt_numbers(st: &OmieState, r: u64) -> (String, String) {
@@ -224,8 +284,11 @@ pub(crate) fn receipt(st: &OmieState, r: u64, details: bool) -> Value {
     let (inc, alt) = st.stamps(Kind::Receipt, r);
     let (nf, chave) = receipt_numbers(st, r);
     let supplier = receipt_supplier(st, r);
+    // The supplier as its client record says (the same id, name and CNPJ everywhere).
+    let party = super::cliente(st, r % st.scale.max(1));
     let o = r % st.count(Kind::Order);
     let total = rng.money(500.0, 30_000.0);
+    let (_, shares) = receipt_cents(st, r);
     let parcels: Vec<Value> = receipt_payables(st, r)
         .iter()
         .enumerate()
@@ -233,7 +296,7 @@ pub(crate) fn receipt(st: &OmieState, r: u64, details: bool) -> Value {
             json!({
                 "nSequencia": j + 1,
                 "dVencimento": ddmmyyyy(date_of(inc) + chrono::Duration::days(30 * (j as i64 + 1))),
-                "vParcela": total,
+                "vParcela": shares.get(j).copied().unwrap_or(0) as f64 / 100.0,
                 "nIdTitulo": id,
                 "cTipoDocumento": "BOL",
             })
@@ -243,9 +306,9 @@ pub(crate) fn receipt(st: &OmieState, r: u64, details: bool) -> Value {
         "cabec": {
             "nIdReceb": st.id_of(Kind::Receipt, r),
             "nIdFornecedor": supplier,
-            "cRazaoSocial": format!("FORNECEDOR {} LTDA", r + 1),
-            "cNome": format!("FORNECEDOR {}", r + 1),
-            "cCNPJ_CPF": "",
+            "cRazaoSocial": party["razao_social"].clone(),
+            "cNome": party["nome_fantasia"].clone(),
+            "cCNPJ_CPF": party["cnpj_cpf"].clone(),
             "cChaveNfe": chave,
             "cEtapa": *rng.pick(&["40", "50", "60"]),
             "cNumeroNFe": nf,
@@ -476,6 +539,62 @@ pub(crate) fn consultar_financas(st: &OmieState, param: &Map<String, Value>, pay
         // reference: `Client-105` "Lançamento não cadastrado para o Código!" (fixture).
         None => Err(Fault::client(105, "ERROR: Lançamento não cadastrado para o Código!")),
     }
+}
+
+/// `AlterarContaPagar` / `AlterarContaReceber`: changes the fields given on the record named by
+/// `codigo_lancamento_omie` (or its integration code). reference: omie.md lists the methods but
+/// not their request or answer; the sim takes the record's key with the fields to change, the
+/// documented reading of Omie's "Alterar" calls, and answers with the key, `codigo_status` "0" and
+/// `descricao_status` (the shape of the Incluir answers, inferred). Only the fields BackOffice
+/// writes are accepted; any other is refused like an unknown tag.
+pub(crate) fn alterar_financas(st: &OmieState, param: &Map<String, Value>, payables: bool) -> Result<Value, Fault> {
+    let kind = if payables { Kind::Payable } else { Kind::Receivable };
+    let complex = if payables { "conta_pagar_cadastro" } else { "conta_receber_cadastro" };
+    check_tags(
+        param,
+        &["codigo_lancamento_omie", "codigo_lancamento_integracao", "codigo_categoria", "observacao"],
+        complex,
+    )?;
+    let id = int_param(param, "codigo_lancamento_omie")?.map(|c| c as u64);
+    let prefix = if payables { "CP-" } else { "CR-" };
+    let idx = id.and_then(|c| st.idx_of(kind, c)).or_else(|| {
+        str_param(param, "codigo_lancamento_integracao")
+            .and_then(|s| s.strip_prefix(prefix))
+            .and_then(|n| n.parse::<u64>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .filter(|i| *i < st.count(kind))
+    });
+    let Some(i) = idx else {
+        return Err(Fault::client(105, "ERROR: Lançamento não cadastrado para o Código!"));
+    };
+    let mut changes = Map::new();
+    for f in ["codigo_categoria", "observacao"] {
+        if let Some(v) = param.get(f) {
+            if f == "codigo_categoria"
+                && !v
+                    .as_str()
+                    .is_some_and(|c| !c.is_empty() && c.split('.').all(|p| p.chars().all(|ch| ch.is_ascii_digit())))
+            {
+                return Err(Fault::client(
+                    1000,
+                    format!("ERROR: Categoria [{}] não cadastrada!", v.as_str().unwrap_or_default()),
+                ));
+            }
+            changes.insert(f.to_string(), v.clone());
+        }
+    }
+    {
+        let mut w = st.world();
+        w.edits.entry((kind, i)).or_default().extend(changes);
+        w.touched.insert((kind, i), crate::util::now_ts());
+    }
+    let record = if payables { payable(st, i) } else { receivable(st, i) };
+    Ok(json!({
+        "codigo_lancamento_omie": record["codigo_lancamento_omie"],
+        "codigo_lancamento_integracao": record["codigo_lancamento_integracao"],
+        "codigo_status": "0",
+        "descricao_status": "Lançamento alterado com sucesso!",
+    }))
 }
 
 const RECEB_TAGS: &[&str] = &[

@@ -1,31 +1,81 @@
 // The 30 days of a connection's syncs, small enough for its card: one bar per day of the records
 // changed (red on a day with a failed run), and a line of the day's longest run on its own scale.
+//
+// Drawn by hand in SVG, no chart library: the app's window freezes Object.prototype (Tauri's
+// `freezePrototype`), and the usual chart libraries (recharts through decimal.js-light, anything
+// on d3-color) assign `valueOf`/`toString` on their prototypes, which then throws. The scales
+// are plain arithmetic in a fixed viewBox that the browser stretches to the card's width.
+import { useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Bar, Cell, ComposedChart, Line, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 
 import type { DayActivity } from '../../bindings/DayActivity';
 import { formatDuration, formatNumber } from '../../format';
 import { activityTotals, formatDayMonth } from './model';
 
+/**
+ * The viewBox. The SVG is 100% wide and HEIGHT px tall (styles.css, `.activity-plot`), stretched
+ * without keeping the ratio: a unit is a px tall and about a px wide on a card.
+ */
+const WIDTH = 300;
 const HEIGHT = 90;
+/** Room above the tallest bar, and at the sides. */
+const TOP = 6;
+const SIDE = 2;
+const PLOT = HEIGHT - TOP;
+/** The gap on each side of a bar, as a share of its day's slot. */
+const GAP = 0.16;
+/** The shortest bar: an empty day keeps a stub, so every day stays visible. */
+const MIN_BAR = 2;
+const RADIUS = 2;
+/** Headroom over the longest run, so the line never runs along the top edge. */
+const LINE_HEADROOM = 1.15;
 
-/** A day's bar: failed, changed something, or an empty day (a short stub keeps the day visible). */
+/** A day's bar: failed, changed something, or an empty day. */
 function barTone(d: DayActivity): 'failed' | 'changed' | 'idle' {
   if (d.failed > 0) return 'failed';
   return d.changed > 0 ? 'changed' : 'idle';
 }
 
-/** The same colours as styles.css (`--bad`, `--accent`, `--border-strong`, `--busy`). */
-const FILL = { failed: '#d92d20', changed: '#0f766e', idle: '#cfd6de' } as const;
-const LINE = '#1f4fc9';
+/** Coordinates in the path data, to two decimals. */
+const r2 = (n: number) => Math.round(n * 100) / 100;
 
-function DayTip({ days, label, active }: { days: readonly DayActivity[]; label: string | number | undefined; active: boolean }) {
+/** A bar from the bottom edge up to `y`, its top corners rounded. */
+function barPath(x: number, y: number, w: number): string {
+  const r = Math.min(RADIUS, w / 2, (HEIGHT - y) / 2);
+  const [x0, x1, y0, y1] = [r2(x), r2(x + w), r2(y), HEIGHT];
+  return `M${x0},${y1}V${r2(y + r)}Q${x0},${y0} ${r2(x + r)},${y0}H${r2(x + w - r)}Q${x1},${y0} ${x1},${r2(y + r)}V${y1}Z`;
+}
+
+/** Where each day's slot, bar and point of the line go, in viewBox units. */
+function layout(days: readonly DayActivity[]) {
+  const slot = (WIDTH - 2 * SIDE) / Math.max(1, days.length);
+  const maxChanged = Math.max(0, ...days.map((d) => d.changed));
+  // A day without runs has no "longest run": the line skips it instead of dropping to zero.
+  const maxSeconds = Math.max(0, ...days.map((d) => (d.runs > 0 ? d.longest_seconds : 0))) * LINE_HEADROOM;
+  return days.map((d, i) => {
+    const x = SIDE + i * slot;
+    const h = Math.max(MIN_BAR, maxChanged > 0 ? (d.changed / maxChanged) * PLOT : 0);
+    const lineY = d.runs > 0 ? HEIGHT - (maxSeconds > 0 ? (d.longest_seconds / maxSeconds) * PLOT : 0) : null;
+    return { day: d, x, slot, barX: x + slot * GAP, barW: slot * (1 - 2 * GAP), barY: HEIGHT - h, cx: x + slot / 2, lineY };
+  });
+}
+
+/** A point of the line at viewBox (x, y), placed in % of the plot. */
+function Dot({ x, y, active = false }: { x: number; y: number; active?: boolean }) {
+  return (
+    <span
+      className={`activity-dot${active ? ' activity-dot-active' : ''}`}
+      style={{ left: `${r2((100 * x) / WIDTH)}%`, top: `${r2((100 * y) / HEIGHT)}%` }}
+      aria-hidden="true"
+    />
+  );
+}
+
+function DayTip({ day: d }: { day: DayActivity }) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
-  const d = active ? days.find((x) => x.day === label) : undefined;
-  if (!d) return null;
   return (
-    <div className="activity-tip" data-testid="activity-tip">
+    <>
       <strong>{formatDayMonth(d.day, lng)}</strong>
       <dl>
         <dt>{t('dashboard.chart.changed')}</dt>
@@ -45,13 +95,15 @@ function DayTip({ days, label, active }: { days: readonly DayActivity[]; label: 
           </>
         ) : null}
       </dl>
-    </div>
+    </>
   );
 }
 
 export function ActivityChart({ days }: { days: readonly DayActivity[] }) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
+  /** The day the tooltip shows: hovered, or walked to with the arrow keys. */
+  const [active, setActive] = useState<number | null>(null);
   const totals = activityTotals(days);
   const summary = [
     t('dashboard.chart.label', { n: formatNumber(totals.changed, lng) }),
@@ -62,52 +114,87 @@ export function ActivityChart({ days }: { days: readonly DayActivity[] }) {
   ]
     .filter(Boolean)
     .join(' ');
-  // A day without runs has no "longest run": the line skips it instead of dropping to zero.
-  const data = days.map((d) => ({ day: d.day, changed: d.changed, longest: d.runs > 0 ? d.longest_seconds : null }));
+  const slots = layout(days);
+  const points = slots.filter((s) => s.lineY !== null);
+  const shown = active !== null ? slots[active] : undefined;
+  const last = days.length - 1;
+
+  // The arrow keys walk the days (Home and End jump to the first and last); Escape hides the tip.
+  const onKeyDown = (e: KeyboardEvent<SVGSVGElement>) => {
+    let to: (i: number | null) => number;
+    switch (e.key) {
+      case 'ArrowRight':
+        to = (i) => (i === null ? 0 : Math.min(last, i + 1));
+        break;
+      case 'ArrowLeft':
+        to = (i) => (i === null ? 0 : Math.max(0, i - 1));
+        break;
+      case 'Home':
+        to = () => 0;
+        break;
+      case 'End':
+        to = () => last;
+        break;
+      case 'Escape':
+        setActive(null);
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (last >= 0) setActive(to);
+  };
 
   return (
     <figure className="activity" data-testid="activity-chart">
       <div className="conn-run-head">
         <span className="conn-label">{t('dashboard.chart.range')}</span>
       </div>
-      <ComposedChart
-        data={data}
-        responsive
-        width="100%"
-        height={HEIGHT}
-        margin={{ top: 6, right: 2, bottom: 0, left: 2 }}
-        barCategoryGap="16%"
-        role="img"
-        aria-label={summary}
-      >
-        <XAxis dataKey="day" hide />
-        <YAxis yAxisId="changed" hide domain={[0, 'dataMax']} />
-        {/* Some headroom, so the line never runs along the top edge. */}
-        <YAxis yAxisId="seconds" orientation="right" hide domain={[0, (max: number) => max * 1.15]} />
-        <Tooltip
-          isAnimationActive={false}
-          cursor={{ fill: 'rgba(15, 118, 110, 0.08)' }}
-          content={(p: TooltipContentProps) => <DayTip days={days} label={p.label} active={p.active} />}
-        />
-        <Bar yAxisId="changed" dataKey="changed" minPointSize={2} radius={[2, 2, 0, 0]} isAnimationActive={false}>
-          {days.map((d) => {
-            const tone = barTone(d);
-            return <Cell key={d.day} className={`activity-bar activity-bar-${tone}`} fill={FILL[tone]} />;
-          })}
-        </Bar>
-        <Line
-          yAxisId="seconds"
-          dataKey="longest"
-          type="monotone"
-          stroke={LINE}
-          strokeWidth={1.25}
-          strokeOpacity={0.8}
-          dot={false}
-          activeDot={{ r: 3 }}
-          connectNulls
-          isAnimationActive={false}
-        />
-      </ComposedChart>
+      <div className="activity-plot">
+        <svg
+          className="activity-svg"
+          viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={summary}
+          tabIndex={days.length > 0 ? 0 : undefined}
+          onFocus={() => setActive((i) => i ?? (days.length > 0 ? 0 : null))}
+          onBlur={() => setActive(null)}
+          onKeyDown={onKeyDown}
+          onPointerLeave={() => setActive(null)}
+        >
+          {slots.map((s, i) => (
+            <g key={s.day.day} onPointerEnter={() => setActive(i)}>
+              {/* The day's whole column answers the pointer, and tints while its tooltip shows. */}
+              <rect className={`activity-slot${i === active ? ' activity-slot-active' : ''}`} x={r2(s.x)} y={0} width={r2(s.slot)} height={HEIGHT} />
+              <path className={`activity-bar activity-bar-${barTone(s.day)}`} d={barPath(s.barX, s.barY, s.barW)} />
+            </g>
+          ))}
+          {points.length > 1 ? (
+            <polyline className="activity-line" points={points.map((p) => `${r2(p.cx)},${r2(p.lineY!)}`).join(' ')} vectorEffect="non-scaling-stroke" />
+          ) : null}
+        </svg>
+        {/* The dots sit over the SVG, so its stretching to the card's width does not squash them. A
+            lone run has no line: its dot stands for it. */}
+        {points.length === 1 ? <Dot x={points[0]!.cx} y={points[0]!.lineY!} /> : null}
+        {shown && shown.lineY !== null ? <Dot x={shown.cx} y={shown.lineY} active /> : null}
+        {/* Announced as the arrow keys walk the days; placed beside the day, on the side with room. */}
+        <div className="activity-tip-region" aria-live="polite">
+          {shown ? (
+            <div
+              className="activity-tip"
+              data-testid="activity-tip"
+              style={
+                active !== null && active < days.length / 2
+                  ? { left: `${r2((100 * (shown.x + shown.slot)) / WIDTH)}%` }
+                  : { right: `${r2(100 - (100 * shown.x) / WIDTH)}%` }
+              }
+            >
+              <DayTip day={shown.day} />
+            </div>
+          ) : null}
+        </div>
+      </div>
       <figcaption className="activity-legend">
         <span className="activity-key activity-key-changed">{t('dashboard.chart.legendChanged')}</span>
         <span className="activity-key activity-key-longest">{t('dashboard.chart.legendLongest')}</span>

@@ -1,7 +1,7 @@
 // A connection's card on the dashboard: how fresh its data is, what its last sync did, its 30 days,
 // the next scheduled sync, and a warning (with what to do) when a sync failed or the data is older
 // than its schedule promises.
-import { lazy, Suspense, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import * as api from '../../api';
@@ -21,10 +21,8 @@ import { hrefFor, hrefForPath } from '../../router';
 import { omieErrorText } from '../omie/util';
 import { SCHEDULES_SEGMENT } from '../schedules/Tabs';
 import { asJobStatus, erpName, isActiveJob, progressText, syncFailureText, type ErrorText } from '../sync';
+import { ActivityChart } from './ActivityChart';
 import { CHANGE_KEYS, changeCounts, isCredentialError, isStale, runDurationMs } from './model';
-
-// The chart library is big: it loads in its own chunk, so the app's first paint does not wait for it.
-const ActivityChart = lazy(() => import('./ActivityChart').then((m) => ({ default: m.ActivityChart })));
 
 /** "Try again" syncs everything the usual way: every resource, from the stored cursors. */
 const RETRY_OPTIONS: SyncOptions = { resources: [], since: null, full_refresh: false, page_size: null, batch_size: null };
@@ -212,9 +210,7 @@ export function ConnectionCard({
 
       <LastRun card={card} liveJob={liveJob} now={now} />
 
-      <Suspense fallback={<div className="activity activity-placeholder" aria-hidden="true" />}>
-        <ActivityChart days={card.days} />
-      </Suspense>
+      <ActivityChart days={card.days} />
 
       <dl className="conn-facts">
         <div>

@@ -196,10 +196,10 @@ describe('Dashboard connection cards', () => {
     const chart = await within(card).findByRole('img');
     const total = days.reduce((n, d) => n + d.changed, 0);
     expect(chart).toHaveAttribute('aria-label', `Registros alterados por dia nos últimos 30 dias: ${total.toLocaleString('pt-BR')} no total. 10 sincronizações. Falhas em 2 dias.`);
-    expect(card.querySelectorAll('.recharts-bar-rectangle')).toHaveLength(30);
+    expect(card.querySelectorAll('.activity-bar')).toHaveLength(30);
     expect(card.querySelectorAll('path.activity-bar-failed')).toHaveLength(2);
     expect(within(card).getByText('Falha')).toBeInTheDocument();
-    // The keyboard walks the days (recharts' accessibility layer); the tooltip speaks Portuguese.
+    // The keyboard walks the days (focus shows the first, the arrows move); the tooltip speaks Portuguese.
     fireEvent.focus(chart);
     expect(await within(card).findByTestId('activity-tip')).toHaveTextContent('06/11');
     for (let i = 0; i < 29; i++) fireEvent.keyDown(chart, { key: 'ArrowRight' });

@@ -16,6 +16,7 @@ pub mod local_clients;
 pub mod po_close;
 mod store;
 pub mod sync;
+pub mod titles;
 
 use std::sync::Arc;
 

@@ -1,0 +1,794 @@
+//! Divergences: records in the synced ERP data that break a rule, explained, reviewed by people,
+//! corrected in the ERP exactly once, and rolled back from their audit record.
+//!
+//! The rules are data (`divergence_rules`): a kind, its parameters, a default confidence, a *show*
+//! and an *auto-apply* threshold, enabled, and a version whose every change is kept with who, when
+//! and why. Three families, after the user's seed (002): **classification** (a payable or receivable
+//! that matches a pattern but is booked under another category; the correction is the expected
+//! category), **pending verification** (possible duplicate titles: flag only), and **value
+//! validation** (an NF-e receipt whose payables do not add up to its value). Each kind is one
+//! set-based query over the synced tables (`store.rs`), never a loop over records.
+//!
+//! A processing session (a job) runs the enabled rules, gives each candidate a stable fingerprint
+//! (rule + evidence keys) and folds the candidates into the stored divergences in one transaction:
+//! new ones open, an open one is left alone unless its evidence changed, a rejected one comes back
+//! only when its evidence changed, and an open one no longer seen is closed as resolved at source.
+//! A session in which nothing changed writes nothing but its own record.
+//!
+//! Applying is a job too. An operation row is written *before* the ERP is called and marked sent,
+//! then committed after; a retry (after a crash or a timeout) first re-reads the ERP record, so a
+//! write that landed is recognised and never sent twice. A rollback re-reads the record first and
+//! refuses, saying what changed, when someone edited it after our write.
+
+pub mod report;
+mod rules;
+mod store;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::erp::JobKind;
+use crate::error::{ApiError, CoreError, CoreResult};
+use crate::jobs::JobCtx;
+use crate::model::Job;
+use crate::Ctx;
+
+pub use rules::{RuleKind, DEFAULT_RULES};
+
+/// A rule as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct Rule {
+    pub id: String,
+    /// `classification`, `duplicate_titles` or `receipt_value`.
+    pub kind: String,
+    pub name: String,
+    /// The kind's parameters (patterns, category codes, tolerances); see [`RuleKind`].
+    #[ts(type = "Record<string, unknown>")]
+    pub params: serde_json::Value,
+    /// Default confidence of what the rule finds, 0–100.
+    pub confidence: u8,
+    /// Divergences below this confidence are kept but not listed in the inbox.
+    pub show_threshold: u8,
+    /// At or above this confidence an automatic session applies the correction; none: never.
+    pub auto_apply_threshold: Option<u8>,
+    pub enabled: bool,
+    pub version: u32,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// A change to a rule, from the window or the CLI. `reason` is kept in the rule's history.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
+#[serde(default)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct RuleInput {
+    pub name: Option<String>,
+    #[ts(type = "Record<string, unknown> | null")]
+    pub params: Option<serde_json::Value>,
+    pub confidence: Option<u8>,
+    pub show_threshold: Option<u8>,
+    /// `Some(None)` is not expressible over JSON; use `auto_apply_off` to turn auto-apply off.
+    pub auto_apply_threshold: Option<u8>,
+    pub auto_apply_off: bool,
+    pub enabled: Option<bool>,
+    pub reason: String,
+}
+
+/// One version of a rule, as it was.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct RuleVersion {
+    pub version: u32,
+    pub rule: Rule,
+    pub changed_at: String,
+    pub changed_by: String,
+    pub reason: String,
+}
+
+/// A record behind a divergence (links into the data browser).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct EvidenceRef {
+    pub connection_id: String,
+    pub resource: String,
+    pub id: String,
+    pub label: String,
+}
+
+/// What applying changes: one field of one ERP record, before → after.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct Correction {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// `open` → `approved` | `rejected` → `applied` | `failed` → `rolled_back`; `resolved` when the
+/// condition no longer holds at the source.
+pub const STATUSES: [&str; 7] = ["open", "approved", "rejected", "applied", "failed", "rolled_back", "resolved"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct Divergence {
+    pub id: String,
+    pub fingerprint: String,
+    pub rule_id: String,
+    pub rule_name: String,
+    pub rule_version: u32,
+    pub kind: String,
+    pub connection_id: Option<String>,
+    pub connection_name: Option<String>,
+    pub erp: String,
+    pub resource: String,
+    pub record_id: String,
+    pub record_label: String,
+    pub confidence: u8,
+    /// How the records were matched: `exact_key`, `number_party`, `amount_date`, `pattern`,
+    /// `party_document`.
+    pub basis: String,
+    /// The amount at stake, an exact decimal.
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub evidence: Vec<EvidenceRef>,
+    /// Values the explanation interpolates (`divergences.explain.<kind>` in the dictionaries).
+    pub facts: BTreeMap<String, String>,
+    pub correction: Option<Correction>,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    pub resolved_at: Option<String>,
+    pub updated_at: String,
+}
+
+/// Something that happened to a divergence.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct DivergenceEvent {
+    /// `detected`, `evidence_changed`, `reopened`, `resolved`, `approved`, `rejected`, `assigned`,
+    /// `commented`, `applied`, `apply_failed`, `rolled_back`, `rollback_refused`.
+    pub action: String,
+    pub at: String,
+    pub who: String,
+    pub machine: String,
+    pub note: String,
+    pub session_id: Option<String>,
+    pub job_id: Option<String>,
+    pub operation_id: Option<String>,
+}
+
+/// A write to an ERP (or its refusal), with what was there before and what we wrote.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct Operation {
+    pub id: String,
+    pub divergence_id: String,
+    /// `apply` or `rollback`.
+    pub kind: String,
+    pub connection_id: Option<String>,
+    pub erp: String,
+    pub resource: String,
+    pub record_id: String,
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// `pending`, `sent` (the ERP was called; not yet confirmed), `committed`, `failed`, `refused`.
+    pub status: String,
+    pub error: Option<ApiError>,
+    pub who: String,
+    pub machine: String,
+    pub job_id: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct DivergenceDetail {
+    pub divergence: Divergence,
+    pub events: Vec<DivergenceEvent>,
+    pub operations: Vec<Operation>,
+}
+
+/// What the inbox asks for. Empty lists and `None` mean "any".
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
+#[serde(default)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct DivergenceFilter {
+    pub statuses: Vec<String>,
+    pub rule_ids: Vec<String>,
+    pub connection_id: Option<String>,
+    pub min_confidence: Option<u8>,
+    /// Amount at stake at least this (exact decimal text).
+    pub min_amount: Option<String>,
+    /// First seen on or after / before this date (yyyy-mm-dd, UTC).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub assignee: Option<String>,
+    /// Words in the record's label or id.
+    pub search: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct DivergencePage {
+    pub items: Vec<Divergence>,
+    pub total: u32,
+    /// Sum of the amounts at stake of every matching divergence (not just this page).
+    pub amount_total: String,
+    /// Open (and approved, failed) divergences per rule, over everything.
+    pub open_by_rule: BTreeMap<String, u32>,
+}
+
+/// A decision on several divergences at once.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
+#[serde(default)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct Decision {
+    pub ids: Vec<String>,
+    /// `approve`, `reject`, `reopen`, `assign` or `comment`.
+    pub action: String,
+    /// Required for approve, reject and reopen; the comment for `comment`.
+    pub reason: String,
+    pub assignee: Option<String>,
+}
+
+/// What changed per divergence of a decision.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct DecisionResult {
+    pub changed: Vec<String>,
+    /// Id → why it was left as it was (e.g. already applied).
+    pub skipped: BTreeMap<String, String>,
+}
+
+/// A processing session as the window lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct Session {
+    pub id: String,
+    pub job_id: Option<String>,
+    /// `manual` (detect only) or `auto` (also apply at or above each rule's auto-apply threshold).
+    pub mode: String,
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Per rule id: `new`, `still_open`, `evidence_changed`, `reopened`, `resolved`, `hidden`, `errors`.
+    #[ts(type = "Record<string, Record<string, number>>")]
+    pub counts: BTreeMap<String, BTreeMap<String, i64>>,
+    pub who: String,
+    pub machine: String,
+}
+
+/// Parameters of a session job.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
+#[serde(default)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct SessionParams {
+    /// `manual` (default) or `auto`.
+    pub mode: String,
+    /// Only these rules (default: every enabled rule).
+    pub rules: Vec<String>,
+}
+
+/// Parameters of an apply (or rollback) job.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
+#[serde(default)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct ApplyParams {
+    /// Divergences to apply (approved ones) or roll back (applied ones); empty: every approved one.
+    pub ids: Vec<String>,
+    pub rollback: bool,
+}
+
+/// Who did something: the operating-system user and the machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub who: String,
+    pub machine: String,
+}
+
+impl Actor {
+    pub fn current() -> Actor {
+        Actor {
+            who: whoami::username(),
+            machine: whoami::fallible::hostname().unwrap_or_else(|_| "unknown".to_string()),
+        }
+    }
+
+    fn automatic() -> Actor {
+        Actor { who: "BackOffice (automatic)".into(), machine: Actor::current().machine }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+/// The rules, the default ones created on first use.
+pub fn list_rules(cx: &Ctx) -> CoreResult<Vec<Rule>> {
+    store::ensure_default_rules(&cx.store, &Actor::current())?;
+    store::rules(&cx.store)
+}
+
+/// Changes a rule: checked against its kind, version + 1, the previous version kept in history.
+pub fn save_rule(cx: &Ctx, id: &str, input: &RuleInput) -> CoreResult<Rule> {
+    store::ensure_default_rules(&cx.store, &Actor::current())?;
+    if input.reason.trim().is_empty() {
+        return Err(CoreError::invalid("reason", "say why the rule changes; it is kept in the rule's history"));
+    }
+    let mut rule = store::rule(&cx.store, id)?.ok_or_else(|| CoreError::NotFound { what: format!("Rule {id}") })?;
+    if let Some(n) = &input.name {
+        if n.trim().is_empty() {
+            return Err(CoreError::invalid("name", "a rule needs a name"));
+        }
+        rule.name = n.trim().to_string();
+    }
+    if let Some(p) = &input.params {
+        rule.params = p.clone();
+    }
+    for (field, v) in [
+        ("confidence", input.confidence),
+        ("show_threshold", input.show_threshold),
+        ("auto_apply_threshold", input.auto_apply_threshold),
+    ] {
+        if v.is_some_and(|v| v > 100) {
+            return Err(CoreError::invalid(field, "a confidence is a percentage from 0 to 100"));
+        }
+    }
+    if let Some(c) = input.confidence {
+        rule.confidence = c;
+    }
+    if let Some(c) = input.show_threshold {
+        rule.show_threshold = c;
+    }
+    if input.auto_apply_off {
+        rule.auto_apply_threshold = None;
+    } else if let Some(c) = input.auto_apply_threshold {
+        rule.auto_apply_threshold = Some(c);
+    }
+    if let Some(e) = input.enabled {
+        rule.enabled = e;
+    }
+    let kind = RuleKind::parse(&rule.kind)?;
+    kind.check(&rule)?;
+    if kind.correction_field().is_none() && rule.auto_apply_threshold.is_some() {
+        return Err(CoreError::invalid(
+            "auto_apply_threshold",
+            format!("rule \"{}\" only flags records (it has no correction to apply); leave auto-apply off", rule.name),
+        ));
+    }
+    store::save_rule(&cx.store, &rule, &Actor::current(), input.reason.trim())?;
+    store::rule(&cx.store, id)?.ok_or_else(|| CoreError::Internal("the rule vanished".into()))
+}
+
+pub fn rule_history(cx: &Ctx, id: &str) -> CoreResult<Vec<RuleVersion>> {
+    store::rule_history(&cx.store, id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/// Starts a processing session (manual: detect; auto: detect and apply what the rules allow).
+pub fn start_session(cx: &Arc<Ctx>, params: SessionParams) -> CoreResult<Job> {
+    let mode = match params.mode.as_str() {
+        "" | "manual" => "manual",
+        "auto" => "auto",
+        other => return Err(CoreError::invalid("mode", format!("\"{other}\" is not a mode: use manual or auto"))),
+    };
+    store::ensure_default_rules(&cx.store, &Actor::current())?;
+    let rules = store::rules(&cx.store)?;
+    for r in &params.rules {
+        if !rules.iter().any(|x| &x.id == r) {
+            return Err(CoreError::NotFound { what: format!("Rule {r}") });
+        }
+    }
+    let core = cx.clone();
+    let json = serde_json::json!({ "mode": mode, "rules": params.rules });
+    let (job, _h) = cx.jobs.spawn(JobKind::Divergences.as_str(), None, json, move |ctx| async move {
+        let rules: Vec<Rule> = rules
+            .into_iter()
+            .filter(|r| r.enabled && (params.rules.is_empty() || params.rules.contains(&r.id)))
+            .collect();
+        let session = run_session(&core, &ctx, &rules, mode)?;
+        if mode == "auto" {
+            let ids = store::auto_apply_candidates(&core.store, &session)?;
+            if !ids.is_empty() {
+                let decided = decide_as(
+                    &core,
+                    &Decision {
+                        ids: ids.clone(),
+                        action: "approve".into(),
+                        reason: "auto-apply threshold".into(),
+                        assignee: None,
+                    },
+                    &Actor::automatic(),
+                    Some(&session),
+                )?;
+                ctx.add_count("auto_approved", decided.changed.len() as i64);
+                apply_all(&core, &ctx, &decided.changed, false).await?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(job)
+}
+
+/// Runs the rules and folds what they find into the stored divergences; returns the session id.
+fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str) -> CoreResult<String> {
+    let actor = Actor::current();
+    let session = store::start_session(&cx.store, ctx.id(), mode, &actor)?;
+    let mut counts: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    let mut failed = vec![];
+    for (i, rule) in rules.iter().enumerate() {
+        ctx.progress(Some(i as f64 / rules.len().max(1) as f64), &rule.name);
+        if ctx.is_cancelled() {
+            break;
+        }
+        let found = RuleKind::parse(&rule.kind).and_then(|k| rules::detect(&cx.store, k, rule));
+        let c = counts.entry(rule.id.clone()).or_default();
+        match found {
+            Err(e) => {
+                // A broken rule is named; the other rules go on.
+                ctx.log_t(
+                    "error",
+                    "divergences.rule_failed",
+                    &[("rule", rule.name.clone()), ("error", e.to_string()), ("error_json", e.to_api().to_stored())],
+                    &format!("rule \"{}\" could not run: {e}", rule.name),
+                );
+                *c.entry("errors".into()).or_default() += 1;
+                failed.push(rule.name.clone());
+            }
+            Ok(found) => {
+                // Everything found is kept; the inbox hides what is below the rule's show threshold
+                // (so changing the threshold shows or hides at once, without a new session).
+                let hidden = found.candidates.iter().filter(|x| x.confidence < rule.show_threshold).count();
+                for p in &found.problems {
+                    ctx.log_t(
+                        "warn",
+                        "divergences.record_skipped",
+                        &[("rule", rule.name.clone()), ("record", p.0.clone()), ("reason", p.1.clone())],
+                        &format!("rule \"{}\" skipped {}: {}", rule.name, p.0, p.1),
+                    );
+                }
+                let folded = store::fold(&cx.store, rule, &found.candidates, &session, &actor)?;
+                for (k, v) in folded {
+                    *c.entry(k).or_default() += v;
+                }
+                c.insert("hidden".into(), hidden as i64);
+                ctx.log_t(
+                    "info",
+                    "divergences.rule_done",
+                    &[
+                        ("rule", rule.name.clone()),
+                        ("new", c.get("new").copied().unwrap_or(0).to_string()),
+                        ("open", c.get("still_open").copied().unwrap_or(0).to_string()),
+                        ("resolved", c.get("resolved").copied().unwrap_or(0).to_string()),
+                    ],
+                    &format!(
+                        "{}: {} new, {} still open, {} resolved at the source",
+                        rule.name,
+                        c.get("new").copied().unwrap_or(0),
+                        c.get("still_open").copied().unwrap_or(0),
+                        c.get("resolved").copied().unwrap_or(0)
+                    ),
+                );
+            }
+        }
+    }
+    for c in counts.values() {
+        for (k, v) in c {
+            ctx.add_count(k, *v);
+        }
+    }
+    let status = if ctx.is_cancelled() {
+        "cancelled"
+    } else if failed.is_empty() {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    store::finish_session(&cx.store, &session, status, &counts)?;
+    if ctx.is_cancelled() {
+        return Err(CoreError::Cancelled);
+    }
+    if !failed.is_empty() {
+        return Err(CoreError::invalid(
+            "rules",
+            format!("these rules could not run: {}. Check their parameters; the other rules ran.", failed.join(", ")),
+        ));
+    }
+    Ok(session)
+}
+
+pub fn sessions(cx: &Ctx, limit: u32) -> CoreResult<Vec<Session>> {
+    store::sessions(&cx.store, limit)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review
+
+pub fn list(cx: &Ctx, filter: &DivergenceFilter) -> CoreResult<DivergencePage> {
+    for s in &filter.statuses {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(CoreError::invalid("status", format!("\"{s}\" is not a status: use {}", STATUSES.join(", "))));
+        }
+    }
+    if let Some(a) = &filter.min_amount {
+        a.parse::<rust_decimal::Decimal>().map_err(|_| {
+            CoreError::invalid("min_amount", format!("\"{a}\" is not an amount (use a dot for decimals)"))
+        })?;
+    }
+    for (f, d) in [("from", &filter.from), ("to", &filter.to)] {
+        if let Some(d) = d {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| CoreError::invalid(f, format!("\"{d}\" is not a date (yyyy-mm-dd)")))?;
+        }
+    }
+    store::list(&cx.store, filter)
+}
+
+pub fn detail(cx: &Ctx, id: &str) -> CoreResult<DivergenceDetail> {
+    store::detail(&cx.store, id)
+}
+
+/// Approve, reject, reopen, assign or comment on several divergences; a written reason is required
+/// for the first three. Divergences whose status does not allow the action are reported, not changed.
+pub fn decide(cx: &Ctx, d: &Decision) -> CoreResult<DecisionResult> {
+    decide_as(cx, d, &Actor::current(), None)
+}
+
+fn decide_as(cx: &Ctx, d: &Decision, actor: &Actor, session: Option<&str>) -> CoreResult<DecisionResult> {
+    if d.ids.is_empty() {
+        return Err(CoreError::invalid("ids", "choose at least one divergence"));
+    }
+    let needs_reason = matches!(d.action.as_str(), "approve" | "reject" | "reopen" | "comment");
+    if needs_reason && d.reason.trim().is_empty() {
+        return Err(CoreError::invalid("reason", "write why; the reason is kept in the divergence's history"));
+    }
+    if !matches!(d.action.as_str(), "approve" | "reject" | "reopen" | "assign" | "comment") {
+        return Err(CoreError::invalid(
+            "action",
+            format!("\"{}\" is not a decision: use approve, reject, reopen, assign or comment", d.action),
+        ));
+    }
+    store::decide(&cx.store, d, actor, session)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Apply and roll back
+
+/// Starts a job that applies approved corrections (or rolls back applied ones).
+pub fn start_apply(cx: &Arc<Ctx>, params: ApplyParams) -> CoreResult<Job> {
+    let ids = if params.ids.is_empty() && !params.rollback {
+        store::ids_with_status(&cx.store, "approved")?
+    } else {
+        params.ids.clone()
+    };
+    if ids.is_empty() {
+        return Err(CoreError::invalid(
+            "ids",
+            if params.rollback {
+                "choose the applied corrections to roll back"
+            } else {
+                "no approved divergence to apply"
+            },
+        ));
+    }
+    let core = cx.clone();
+    let json = serde_json::json!({ "ids": ids, "rollback": params.rollback });
+    let (job, _h) = cx.jobs.spawn(JobKind::DivergencesApply.as_str(), None, json, move |ctx| async move {
+        apply_all(&core, &ctx, &ids, params.rollback).await
+    })?;
+    Ok(job)
+}
+
+async fn apply_all(cx: &Arc<Ctx>, ctx: &JobCtx, ids: &[String], rollback: bool) -> CoreResult<()> {
+    let actor = Actor::current();
+    let mut failed = 0usize;
+    for (i, id) in ids.iter().enumerate() {
+        if ctx.is_cancelled() {
+            return Err(CoreError::Cancelled);
+        }
+        ctx.progress(Some(i as f64 / ids.len() as f64), id);
+        let d = store::detail(&cx.store, id)?.divergence;
+        let out = if rollback { rollback_one(cx, ctx, &d, &actor).await } else { apply_one(cx, ctx, &d, &actor).await };
+        match out {
+            Ok(done) => ctx.add_count(done, 1),
+            Err(e) => {
+                failed += 1;
+                ctx.add_count("failed", 1);
+                ctx.log_t(
+                    "error",
+                    "divergences.apply_failed",
+                    &[
+                        ("record", d.record_label.clone()),
+                        ("error", e.to_string()),
+                        ("error_json", e.to_api().to_stored()),
+                    ],
+                    &format!("{}: {e}", d.record_label),
+                );
+            }
+        }
+    }
+    ctx.progress(Some(1.0), "");
+    if failed > 0 {
+        return Err(CoreError::invalid(
+            "divergences",
+            format!("{failed} of {} corrections could not be applied; each one's history says why", ids.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// The ERP side of a correction: reads and writes one field of one record.
+struct Target {
+    conn: crate::model::Connection,
+    resource: String,
+    record: String,
+    field: String,
+}
+
+impl Target {
+    fn of(cx: &Ctx, d: &Divergence, c: &Correction) -> CoreResult<Target> {
+        let conn_id = d.connection_id.as_deref().ok_or_else(|| {
+            CoreError::invalid(
+                "connection",
+                format!("the connection of {} was removed; nothing can be written", d.record_label),
+            )
+        })?;
+        Ok(Target {
+            conn: cx.connections().get(conn_id)?,
+            resource: d.resource.clone(),
+            record: d.record_id.clone(),
+            field: c.field.clone(),
+        })
+    }
+
+    async fn read(&self, cx: &Ctx) -> CoreResult<String> {
+        crate::erp::read_field(cx, &self.conn, &self.resource, &self.record, &self.field).await
+    }
+
+    async fn write(&self, cx: &Ctx, value: &str) -> CoreResult<()> {
+        crate::erp::write_field(cx, &self.conn, &self.resource, &self.record, &self.field, value).await
+    }
+}
+
+async fn apply_one(cx: &Arc<Ctx>, ctx: &JobCtx, d: &Divergence, actor: &Actor) -> CoreResult<&'static str> {
+    let c = d.correction.clone().ok_or_else(|| {
+        CoreError::invalid("correction", format!("{} is only flagged; there is nothing to apply", d.record_label))
+    })?;
+    let pending = store::unfinished_operation(&cx.store, &d.id, "apply")?;
+    if d.status == "applied" {
+        return Ok("already_applied");
+    }
+    if pending.is_none() && d.status != "approved" && d.status != "failed" {
+        return Err(CoreError::invalid(
+            "status",
+            format!("{} is {}; only an approved divergence is applied", d.record_label, d.status),
+        ));
+    }
+    let t = Target::of(cx, d, &c)?;
+    let op = match pending {
+        Some(op) => op,
+        None => store::new_operation(&cx.store, d, "apply", &c.field, &c.before, &c.after, actor, ctx.id())?,
+    };
+    // Re-read first: a write that landed before a crash or a timeout is recognised, not resent.
+    let now = t.read(cx).await?;
+    if now == c.after {
+        store::finish_operation(&cx.store, &op, "committed", None, actor, ctx.id(), "applied")?;
+        ctx.log_t(
+            "info",
+            "divergences.applied",
+            &[("record", d.record_label.clone()), ("field", c.field.clone()), ("value", c.after.clone())],
+            &format!("{}: {} is {} (already in the ERP)", d.record_label, c.field, c.after),
+        );
+        return Ok("applied");
+    }
+    if now != c.before {
+        let e = CoreError::invalid(
+            "correction",
+            format!(
+                "{} changed in the ERP since it was checked: {} is now \"{now}\" (was \"{}\"). Nothing was written; run the divergence session again.",
+                d.record_label, c.field, c.before
+            ),
+        );
+        store::finish_operation(&cx.store, &op, "refused", Some(&e.to_api()), actor, ctx.id(), "failed")?;
+        return Err(e);
+    }
+    store::mark_sent(&cx.store, &op)?;
+    let wrote = t.write(cx, &c.after).await;
+    let outcome = match wrote {
+        Ok(()) => Ok(()),
+        // The answer was lost: the write may have landed. Ask the ERP.
+        Err(e) if e.is_transient() => match t.read(cx).await {
+            Ok(v) if v == c.after => Ok(()),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => {
+            store::finish_operation(&cx.store, &op, "committed", None, actor, ctx.id(), "applied")?;
+            ctx.log_t(
+                "info",
+                "divergences.applied",
+                &[("record", d.record_label.clone()), ("field", c.field.clone()), ("value", c.after.clone())],
+                &format!("{}: {} set to {}", d.record_label, c.field, c.after),
+            );
+            Ok("applied")
+        }
+        Err(e) => {
+            store::finish_operation(&cx.store, &op, "failed", Some(&e.to_api()), actor, ctx.id(), "failed")?;
+            Err(e)
+        }
+    }
+}
+
+async fn rollback_one(cx: &Arc<Ctx>, ctx: &JobCtx, d: &Divergence, actor: &Actor) -> CoreResult<&'static str> {
+    let applied = store::last_committed(&cx.store, &d.id, "apply")?.ok_or_else(|| {
+        CoreError::invalid("status", format!("{} has no applied correction to roll back", d.record_label))
+    })?;
+    if d.status == "rolled_back" {
+        return Ok("already_rolled_back");
+    }
+    let (before, after) = (applied.before.clone().unwrap_or_default(), applied.after.clone().unwrap_or_default());
+    let c = Correction { field: applied.field.clone(), before: after.clone(), after: before.clone() };
+    let t = Target::of(cx, d, &c)?;
+    let op = match store::unfinished_operation(&cx.store, &d.id, "rollback")? {
+        Some(op) => op,
+        None => store::new_operation(&cx.store, d, "rollback", &c.field, &after, &before, actor, ctx.id())?,
+    };
+    let now = t.read(cx).await?;
+    if now == before {
+        store::finish_operation(&cx.store, &op, "committed", None, actor, ctx.id(), "rolled_back")?;
+        return Ok("rolled_back");
+    }
+    if now != after {
+        let e = CoreError::invalid(
+            "rollback",
+            format!(
+                "{} was edited in the ERP after our correction: {} is now \"{now}\", not \"{after}\" as we wrote it. Nothing was overwritten; check the record in the ERP.",
+                d.record_label, c.field
+            ),
+        );
+        store::finish_operation(&cx.store, &op, "refused", Some(&e.to_api()), actor, ctx.id(), "rollback_refused")?;
+        return Err(e);
+    }
+    store::mark_sent(&cx.store, &op)?;
+    let outcome = match t.write(cx, &before).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_transient() => match t.read(cx).await {
+            Ok(v) if v == before => Ok(()),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => {
+            store::finish_operation(&cx.store, &op, "committed", None, actor, ctx.id(), "rolled_back")?;
+            ctx.log_t(
+                "info",
+                "divergences.rolled_back",
+                &[("record", d.record_label.clone()), ("field", c.field.clone()), ("value", before.clone())],
+                &format!("{}: {} back to {}", d.record_label, c.field, before),
+            );
+            Ok("rolled_back")
+        }
+        Err(e) => {
+            store::finish_operation(&cx.store, &op, "failed", Some(&e.to_api()), actor, ctx.id(), "rollback_failed")?;
+            Err(e)
+        }
+    }
+}
+
+/// The operations (audit), newest first.
+pub fn operations(cx: &Ctx, limit: u32) -> CoreResult<Vec<Operation>> {
+    store::operations(&cx.store, limit)
+}

@@ -1,0 +1,844 @@
+//! The divergence tables and the rules' set-based queries over the synced data. The only place
+//! the divergences' SQL lives; `mod.rs` decides, this module reads and writes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use rusqlite::{params, params_from_iter, OptionalExtension, Row, Transaction};
+use rust_decimal::Decimal;
+
+use super::rules::{Candidate, DEFAULT_RULES};
+use super::{
+    Actor, Correction, Decision, DecisionResult, Divergence, DivergenceDetail, DivergenceEvent, DivergenceFilter,
+    DivergencePage, EvidenceRef, Operation, Rule, RuleVersion, Session,
+};
+use crate::error::{ApiError, CoreError, CoreResult};
+use crate::store::{now_utc, Store};
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+const RULE_COLS: &str =
+    "id, kind, name, params, confidence, show_threshold, auto_apply_threshold, enabled, version, updated_at, updated_by";
+
+fn rule_from_row(r: &Row<'_>) -> rusqlite::Result<Rule> {
+    let params: String = r.get(3)?;
+    Ok(Rule {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        name: r.get(2)?,
+        params: serde_json::from_str(&params).unwrap_or(serde_json::Value::Null),
+        confidence: r.get(4)?,
+        show_threshold: r.get(5)?,
+        auto_apply_threshold: r.get(6)?,
+        enabled: r.get(7)?,
+        version: r.get(8)?,
+        updated_at: r.get(9)?,
+        updated_by: r.get(10)?,
+    })
+}
+
+/// Creates the default rules that were never created (a rule the user changed is left alone).
+pub(super) fn ensure_default_rules(store: &Store, actor: &Actor) -> CoreResult<()> {
+    let missing = store.read(|c| {
+        let mut n = 0;
+        for (id, ..) in DEFAULT_RULES {
+            let has: bool =
+                c.query_row("SELECT EXISTS(SELECT 1 FROM divergence_rules WHERE id=?1)", [id], |r| r.get(0))?;
+            n += usize::from(!has);
+        }
+        Ok(n)
+    })?;
+    if missing == 0 {
+        return Ok(());
+    }
+    let now = now_utc();
+    store.write(|tx| {
+        for (id, kind, name, params, confidence, show) in DEFAULT_RULES {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO divergence_rules (id, kind, name, params, confidence, show_threshold, auto_apply_threshold, enabled, version, updated_at, updated_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 1, 1, ?7, ?8)",
+                params![id, kind, name, params, confidence, show, now, actor.who],
+            )?;
+            if n > 0 {
+                let rule = tx.query_row(&format!("SELECT {RULE_COLS} FROM divergence_rules WHERE id=?1"), [id], rule_from_row)?;
+                history(tx, &rule, &now, &actor.who, "created with BackOffice's defaults")?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn history(tx: &Transaction<'_>, rule: &Rule, at: &str, who: &str, reason: &str) -> CoreResult<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO divergence_rule_history (rule_id, version, definition, changed_at, changed_by, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![rule.id, rule.version, serde_json::to_string(rule).unwrap_or_default(), at, who, reason],
+    )?;
+    Ok(())
+}
+
+pub(super) fn rules(store: &Store) -> CoreResult<Vec<Rule>> {
+    store.read(|c| {
+        let mut st = c.prepare(&format!("SELECT {RULE_COLS} FROM divergence_rules ORDER BY name"))?;
+        let rows = st.query_map([], rule_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+pub(super) fn rule(store: &Store, id: &str) -> CoreResult<Option<Rule>> {
+    store.read(|c| {
+        Ok(c.query_row(&format!("SELECT {RULE_COLS} FROM divergence_rules WHERE id=?1"), [id], rule_from_row)
+            .optional()?)
+    })
+}
+
+/// Stores the rule as version + 1 and keeps that version in the history.
+pub(super) fn save_rule(store: &Store, rule: &Rule, actor: &Actor, reason: &str) -> CoreResult<()> {
+    let now = now_utc();
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE divergence_rules SET name=?2, params=?3, confidence=?4, show_threshold=?5, auto_apply_threshold=?6, enabled=?7,
+                    version=version+1, updated_at=?8, updated_by=?9 WHERE id=?1",
+            params![
+                rule.id,
+                rule.name,
+                rule.params.to_string(),
+                rule.confidence,
+                rule.show_threshold,
+                rule.auto_apply_threshold,
+                rule.enabled,
+                now,
+                actor.who
+            ],
+        )?;
+        let saved = tx.query_row(&format!("SELECT {RULE_COLS} FROM divergence_rules WHERE id=?1"), [&rule.id], rule_from_row)?;
+        history(tx, &saved, &now, &actor.who, reason)
+    })
+}
+
+pub(super) fn rule_history(store: &Store, id: &str) -> CoreResult<Vec<RuleVersion>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT version, definition, changed_at, changed_by, reason FROM divergence_rule_history WHERE rule_id=?1 ORDER BY version DESC",
+        )?;
+        let rows = st.query_map([id], |r| {
+            let def: String = r.get(1)?;
+            Ok((r.get::<_, u32>(0)?, def, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+        })?;
+        let mut out = vec![];
+        for row in rows {
+            let (version, def, changed_at, changed_by, reason) = row?;
+            let rule: Rule = serde_json::from_str(&def).map_err(|e| CoreError::Internal(format!("rule history: {e}")))?;
+            out.push(RuleVersion { version, rule, changed_at, changed_by, reason });
+        }
+        Ok(out)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+pub(super) fn start_session(store: &Store, job_id: &str, mode: &str, actor: &Actor) -> CoreResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO divergence_sessions (id, job_id, mode, status, started_at, who, machine) VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)",
+            params![id, job_id, mode, now_utc(), actor.who, actor.machine],
+        )?;
+        Ok(())
+    })?;
+    Ok(id)
+}
+
+pub(super) fn finish_session(
+    store: &Store,
+    id: &str,
+    status: &str,
+    counts: &BTreeMap<String, BTreeMap<String, i64>>,
+) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE divergence_sessions SET status=?2, finished_at=?3, counts=?4 WHERE id=?1",
+            params![id, status, now_utc(), serde_json::to_string(counts).unwrap_or_default()],
+        )?;
+        Ok(())
+    })
+}
+
+pub(super) fn sessions(store: &Store, limit: u32) -> CoreResult<Vec<Session>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT id, job_id, mode, status, started_at, finished_at, counts, who, machine FROM divergence_sessions
+             ORDER BY started_at DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit], |r| {
+            let counts: String = r.get(6)?;
+            Ok(Session {
+                id: r.get(0)?,
+                job_id: r.get(1)?,
+                mode: r.get(2)?,
+                status: r.get(3)?,
+                started_at: r.get(4)?,
+                finished_at: r.get(5)?,
+                counts: serde_json::from_str(&counts).unwrap_or_default(),
+                who: r.get(7)?,
+                machine: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    tx: &Transaction<'_>,
+    divergence: &str,
+    action: &str,
+    actor: &Actor,
+    note: &str,
+    session: Option<&str>,
+    job: Option<&str>,
+    operation: Option<&str>,
+) -> CoreResult<()> {
+    tx.execute(
+        "INSERT INTO divergence_events (divergence_id, at, action, who, machine, note, session_id, job_id, operation_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![divergence, now_utc(), action, actor.who, actor.machine, note, session, job, operation],
+    )?;
+    Ok(())
+}
+
+/// Folds a rule's candidates into the stored divergences in one transaction; returns counts
+/// (`new`, `still_open`, `evidence_changed`, `reopened`, `resolved`). Nothing is written for a
+/// divergence whose evidence did not change.
+pub(super) fn fold(
+    store: &Store,
+    rule: &Rule,
+    found: &[Candidate],
+    session: &str,
+    actor: &Actor,
+) -> CoreResult<BTreeMap<String, i64>> {
+    let now = now_utc();
+    store.write(|tx| {
+        let mut known: HashMap<String, (String, String, String)> = HashMap::new();
+        {
+            let mut st = tx.prepare("SELECT fingerprint, id, status, evidence_hash FROM divergences WHERE rule_id=?1")?;
+            let rows = st.query_map([&rule.id], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
+            for row in rows {
+                let (fp, v) = row?;
+                known.insert(fp, v);
+            }
+        }
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        let mut bump = |k: &str| *counts.entry(k.to_string()).or_default() += 1;
+        let mut seen = std::collections::HashSet::with_capacity(found.len());
+        for c in found {
+            seen.insert(c.fingerprint.as_str());
+            let evidence = serde_json::to_string(&c.evidence).unwrap_or_default();
+            let facts = serde_json::to_string(&c.facts).unwrap_or_default();
+            let correction = c.correction.as_ref().map(|x| serde_json::to_string(x).unwrap_or_default());
+            match known.get(&c.fingerprint) {
+                None => {
+                    let id = uuid::Uuid::new_v4().to_string();
+                    tx.execute(
+                        "INSERT INTO divergences (id, fingerprint, rule_id, rule_version, kind, connection_id, erp, resource, record_id, record_label,
+                            confidence, basis, amount, currency, evidence, evidence_hash, facts, correction, status, first_seen_at, last_seen_at,
+                            last_session_id, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'open', ?19, ?19, ?20, ?19)",
+                        params![
+                            id,
+                            c.fingerprint,
+                            rule.id,
+                            rule.version,
+                            rule.kind,
+                            c.connection_id,
+                            c.erp,
+                            c.resource,
+                            c.record_id,
+                            c.record_label,
+                            c.confidence,
+                            c.basis,
+                            c.amount,
+                            c.currency,
+                            evidence,
+                            c.evidence_hash,
+                            facts,
+                            correction,
+                            now,
+                            session
+                        ],
+                    )?;
+                    event(tx, &id, "detected", actor, "", Some(session), None, None)?;
+                    bump("new");
+                }
+                Some((id, status, hash)) => {
+                    let changed = hash != &c.evidence_hash;
+                    let (to, action) = match (status.as_str(), changed) {
+                        ("open" | "approved" | "failed", false) => {
+                            bump("still_open");
+                            continue;
+                        }
+                        // New evidence: looked at again (an approval was for the old values).
+                        ("open" | "approved" | "failed", true) => ("open", "evidence_changed"),
+                        ("rejected" | "rolled_back", true) | ("resolved", _) => ("open", "reopened"),
+                        // Applied, or rejected with the same evidence: left as decided.
+                        _ => continue,
+                    };
+                    tx.execute(
+                        "UPDATE divergences SET status=?2, rule_version=?3, confidence=?4, basis=?5, amount=?6, evidence=?7, evidence_hash=?8,
+                                facts=?9, correction=?10, record_label=?11, last_seen_at=?12, last_session_id=?13, resolved_at=NULL, updated_at=?12
+                         WHERE id=?1",
+                        params![
+                            id,
+                            to,
+                            rule.version,
+                            c.confidence,
+                            c.basis,
+                            c.amount,
+                            evidence,
+                            c.evidence_hash,
+                            facts,
+                            correction,
+                            c.record_label,
+                            now,
+                            session
+                        ],
+                    )?;
+                    event(tx, id, action, actor, "", Some(session), None, None)?;
+                    bump(action);
+                    if action == "evidence_changed" {
+                        bump("still_open");
+                    }
+                }
+            }
+        }
+        for (fp, (id, status, _)) in &known {
+            if seen.contains(fp.as_str()) || !matches!(status.as_str(), "open" | "approved" | "failed") {
+                continue;
+            }
+            tx.execute(
+                "UPDATE divergences SET status='resolved', resolved_at=?2, last_session_id=?3, updated_at=?2 WHERE id=?1",
+                params![id, now, session],
+            )?;
+            event(tx, id, "resolved", actor, "the condition no longer holds at the source", Some(session), None, None)?;
+            bump("resolved");
+        }
+        Ok(counts)
+    })
+}
+
+/// Open divergences of a session's rules at or above their rule's auto-apply threshold, with a
+/// correction to apply.
+pub(super) fn auto_apply_candidates(store: &Store, session: &str) -> CoreResult<Vec<String>> {
+    let _ = session;
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT d.id FROM divergences d JOIN divergence_rules r ON r.id = d.rule_id
+              WHERE d.status = 'open' AND d.correction IS NOT NULL AND r.enabled AND r.auto_apply_threshold IS NOT NULL
+                AND d.confidence >= r.auto_apply_threshold ORDER BY d.first_seen_at",
+        )?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+pub(super) fn ids_with_status(store: &Store, status: &str) -> CoreResult<Vec<String>> {
+    store.read(|c| {
+        let mut st =
+            c.prepare("SELECT id FROM divergences WHERE status=?1 AND correction IS NOT NULL ORDER BY first_seen_at")?;
+        let rows = st.query_map([status], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review
+
+const DIV_COLS: &str = "d.id, d.fingerprint, d.rule_id, coalesce(r.name, d.rule_id), d.rule_version, d.kind, d.connection_id, c.name,
+    d.erp, d.resource, d.record_id, d.record_label, d.confidence, d.basis, d.amount, d.currency, d.evidence, d.facts, d.correction,
+    d.status, d.assignee, d.first_seen_at, d.last_seen_at, d.resolved_at, d.updated_at";
+const DIV_FROM: &str =
+    "FROM divergences d LEFT JOIN divergence_rules r ON r.id = d.rule_id LEFT JOIN connections c ON c.id = d.connection_id";
+
+fn divergence_from_row(r: &Row<'_>) -> rusqlite::Result<Divergence> {
+    let evidence: String = r.get(16)?;
+    let facts: String = r.get(17)?;
+    let correction: Option<String> = r.get(18)?;
+    Ok(Divergence {
+        id: r.get(0)?,
+        fingerprint: r.get(1)?,
+        rule_id: r.get(2)?,
+        rule_name: r.get(3)?,
+        rule_version: r.get(4)?,
+        kind: r.get(5)?,
+        connection_id: r.get(6)?,
+        connection_name: r.get(7)?,
+        erp: r.get(8)?,
+        resource: r.get(9)?,
+        record_id: r.get(10)?,
+        record_label: r.get(11)?,
+        confidence: r.get(12)?,
+        basis: r.get(13)?,
+        amount: r.get(14)?,
+        currency: r.get(15)?,
+        evidence: serde_json::from_str::<Vec<EvidenceRef>>(&evidence).unwrap_or_default(),
+        facts: serde_json::from_str(&facts).unwrap_or_default(),
+        correction: correction.and_then(|c| serde_json::from_str::<Correction>(&c).ok()),
+        status: r.get(19)?,
+        assignee: r.get(20)?,
+        first_seen_at: r.get(21)?,
+        last_seen_at: r.get(22)?,
+        resolved_at: r.get(23)?,
+        updated_at: r.get(24)?,
+    })
+}
+
+fn filter_sql(f: &DivergenceFilter) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value as V;
+    let mut w = vec!["d.confidence >= coalesce(r.show_threshold, 0)".to_string()];
+    let mut p: Vec<V> = vec![];
+    let list = |col: &str, vals: &[String], w: &mut Vec<String>, p: &mut Vec<V>| {
+        if vals.is_empty() {
+            return;
+        }
+        w.push(format!("{col} IN ({})", vec!["?"; vals.len()].join(",")));
+        p.extend(vals.iter().map(|v| V::Text(v.clone())));
+    };
+    list("d.status", &f.statuses, &mut w, &mut p);
+    list("d.rule_id", &f.rule_ids, &mut w, &mut p);
+    if let Some(c) = &f.connection_id {
+        w.push("d.connection_id = ?".into());
+        p.push(V::Text(c.clone()));
+    }
+    if let Some(c) = f.min_confidence {
+        w.push("d.confidence >= ?".into());
+        p.push(V::Integer(c as i64));
+    }
+    if let Some(a) = &f.min_amount {
+        w.push("CAST(d.amount AS REAL) >= CAST(? AS REAL)".into());
+        p.push(V::Text(a.clone()));
+    }
+    if let Some(d) = &f.from {
+        w.push("d.first_seen_at >= ?".into());
+        p.push(V::Text(d.clone()));
+    }
+    if let Some(d) = &f.to {
+        w.push("d.first_seen_at < date(?, '+1 day')".into());
+        p.push(V::Text(d.clone()));
+    }
+    if let Some(a) = &f.assignee {
+        w.push("d.assignee = ?".into());
+        p.push(V::Text(a.clone()));
+    }
+    if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        w.push("(instr(lower(d.record_label), lower(?)) > 0 OR d.record_id = ?)".into());
+        p.push(V::Text(s.to_string()));
+        p.push(V::Text(s.to_string()));
+    }
+    (w.join(" AND "), p)
+}
+
+pub(super) fn list(store: &Store, f: &DivergenceFilter) -> CoreResult<DivergencePage> {
+    let (wh, p) = filter_sql(f);
+    let limit = f.limit.unwrap_or(200).min(100_000);
+    let offset = f.offset.unwrap_or(0);
+    store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT {DIV_COLS} {DIV_FROM} WHERE {wh} ORDER BY d.first_seen_at DESC, d.id LIMIT {limit} OFFSET {offset}"
+        ))?;
+        let items = st.query_map(params_from_iter(p.iter()), divergence_from_row)?.collect::<Result<Vec<_>, _>>()?;
+        let mut st = c.prepare(&format!("SELECT d.amount {DIV_FROM} WHERE {wh}"))?;
+        let mut total = 0u32;
+        let mut sum = Decimal::ZERO;
+        let mut rows = st.query(params_from_iter(p.iter()))?;
+        while let Some(r) = rows.next()? {
+            total += 1;
+            if let Some(a) = r.get::<_, Option<String>>(0)?.and_then(|a| Decimal::from_str(&a).ok()) {
+                sum += a;
+            }
+        }
+        let mut st = c.prepare(
+            "SELECT rule_id, count(*) FROM divergences WHERE status IN ('open','approved','failed') GROUP BY rule_id",
+        )?;
+        let open_by_rule = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
+            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        Ok(DivergencePage { items, total, amount_total: sum.normalize().to_string(), open_by_rule })
+    })
+}
+
+const OP_COLS: &str =
+    "id, divergence_id, kind, connection_id, erp, resource, record_id, field, before_value, after_value, status,
+    error, who, machine, job_id, created_at, finished_at";
+
+fn operation_from_row(r: &Row<'_>) -> rusqlite::Result<Operation> {
+    let error: Option<String> = r.get(11)?;
+    Ok(Operation {
+        id: r.get(0)?,
+        divergence_id: r.get(1)?,
+        kind: r.get(2)?,
+        connection_id: r.get(3)?,
+        erp: r.get(4)?,
+        resource: r.get(5)?,
+        record_id: r.get(6)?,
+        field: r.get(7)?,
+        before: r.get(8)?,
+        after: r.get(9)?,
+        status: r.get(10)?,
+        error: error.map(|e| ApiError::from_stored(&e, None)),
+        who: r.get(12)?,
+        machine: r.get(13)?,
+        job_id: r.get(14)?,
+        created_at: r.get(15)?,
+        finished_at: r.get(16)?,
+    })
+}
+
+pub(super) fn detail(store: &Store, id: &str) -> CoreResult<DivergenceDetail> {
+    store.read(|c| {
+        let divergence = c
+            .query_row(&format!("SELECT {DIV_COLS} {DIV_FROM} WHERE d.id=?1"), [id], divergence_from_row)
+            .optional()?
+            .ok_or_else(|| CoreError::NotFound { what: format!("Divergence {id}") })?;
+        let mut st = c.prepare(
+            "SELECT action, at, who, machine, note, session_id, job_id, operation_id FROM divergence_events WHERE divergence_id=?1 ORDER BY id",
+        )?;
+        let events = st
+            .query_map([id], |r| {
+                Ok(DivergenceEvent {
+                    action: r.get(0)?,
+                    at: r.get(1)?,
+                    who: r.get(2)?,
+                    machine: r.get(3)?,
+                    note: r.get(4)?,
+                    session_id: r.get(5)?,
+                    job_id: r.get(6)?,
+                    operation_id: r.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut st = c.prepare(&format!(
+            "SELECT {OP_COLS} FROM divergence_operations WHERE divergence_id=?1 ORDER BY created_at, rowid"
+        ))?;
+        let operations = st.query_map([id], operation_from_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(DivergenceDetail { divergence, events, operations })
+    })
+}
+
+pub(super) fn decide(store: &Store, d: &Decision, actor: &Actor, session: Option<&str>) -> CoreResult<DecisionResult> {
+    let now = now_utc();
+    store.write(|tx| {
+        let mut changed = vec![];
+        let mut skipped = BTreeMap::new();
+        for id in &d.ids {
+            let status: Option<String> =
+                tx.query_row("SELECT status FROM divergences WHERE id=?1", [id], |r| r.get(0)).optional()?;
+            let Some(status) = status else {
+                skipped.insert(id.clone(), "no such divergence".to_string());
+                continue;
+            };
+            let to = match (d.action.as_str(), status.as_str()) {
+                ("approve", "open" | "failed") => Some("approved"),
+                ("reject", "open" | "approved" | "failed") => Some("rejected"),
+                ("reopen", "rejected" | "resolved" | "rolled_back") => Some("open"),
+                ("assign" | "comment", _) => None,
+                (a, s) => {
+                    skipped.insert(id.clone(), format!("cannot {a} a divergence that is {s}"));
+                    continue;
+                }
+            };
+            match to {
+                Some(to) => {
+                    tx.execute("UPDATE divergences SET status=?2, updated_at=?3 WHERE id=?1", params![id, to, now])?;
+                }
+                None if d.action == "assign" => {
+                    tx.execute(
+                        "UPDATE divergences SET assignee=?2, updated_at=?3 WHERE id=?1",
+                        params![id, d.assignee.as_deref().filter(|a| !a.trim().is_empty()), now],
+                    )?;
+                }
+                None => {}
+            }
+            let action = match d.action.as_str() {
+                "approve" => "approved",
+                "reject" => "rejected",
+                "reopen" => "reopened",
+                "assign" => "assigned",
+                _ => "commented",
+            };
+            let note =
+                if d.action == "assign" { d.assignee.clone().unwrap_or_default() } else { d.reason.trim().to_string() };
+            event(tx, id, action, actor, &note, session, None, None)?;
+            changed.push(id.clone());
+        }
+        Ok(DecisionResult { changed, skipped })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+pub(super) fn unfinished_operation(store: &Store, divergence: &str, kind: &str) -> CoreResult<Option<Operation>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            &format!(
+                "SELECT {OP_COLS} FROM divergence_operations WHERE divergence_id=?1 AND kind=?2 AND status IN ('pending','sent')
+                 ORDER BY created_at DESC, rowid DESC LIMIT 1"
+            ),
+            params![divergence, kind],
+            operation_from_row,
+        )
+        .optional()?)
+    })
+}
+
+pub(super) fn last_committed(store: &Store, divergence: &str, kind: &str) -> CoreResult<Option<Operation>> {
+    store.read(|c| {
+        Ok(c.query_row(
+            &format!(
+                "SELECT {OP_COLS} FROM divergence_operations WHERE divergence_id=?1 AND kind=?2 AND status='committed'
+                 ORDER BY created_at DESC, rowid DESC LIMIT 1"
+            ),
+            params![divergence, kind],
+            operation_from_row,
+        )
+        .optional()?)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn new_operation(
+    store: &Store,
+    d: &Divergence,
+    kind: &str,
+    field: &str,
+    before: &str,
+    after: &str,
+    actor: &Actor,
+    job: &str,
+) -> CoreResult<Operation> {
+    let id = uuid::Uuid::new_v4().to_string();
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO divergence_operations (id, divergence_id, kind, connection_id, erp, resource, record_id, field, before_value, after_value,
+                status, who, machine, job_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?12, ?13, ?14)",
+            params![id, d.id, kind, d.connection_id, d.erp, d.resource, d.record_id, field, before, after, actor.who, actor.machine, job, now_utc()],
+        )?;
+        Ok(tx.query_row(&format!("SELECT {OP_COLS} FROM divergence_operations WHERE id=?1"), [&id], operation_from_row)?)
+    })
+}
+
+/// Marks an operation as sent, committed before the ERP is called.
+pub(super) fn mark_sent(store: &Store, op: &Operation) -> CoreResult<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE divergence_operations SET status='sent' WHERE id=?1", [&op.id])?;
+        Ok(())
+    })
+}
+
+/// Ends an operation and moves its divergence, with an event, in one transaction. `action`:
+/// `applied`, `failed`, `rolled_back`, `rollback_refused`, `rollback_failed`.
+pub(super) fn finish_operation(
+    store: &Store,
+    op: &Operation,
+    status: &str,
+    error: Option<&ApiError>,
+    actor: &Actor,
+    job: &str,
+    action: &str,
+) -> CoreResult<()> {
+    let now = now_utc();
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE divergence_operations SET status=?2, error=?3, finished_at=?4, job_id=?5 WHERE id=?1",
+            params![op.id, status, error.map(ApiError::to_stored), now, job],
+        )?;
+        let to = match action {
+            "applied" => Some("applied"),
+            "failed" => Some("failed"),
+            "rolled_back" => Some("rolled_back"),
+            _ => None,
+        };
+        if let Some(to) = to {
+            tx.execute(
+                "UPDATE divergences SET status=?2, updated_at=?3 WHERE id=?1",
+                params![op.divergence_id, to, now],
+            )?;
+        }
+        let note = error.map(|e| e.message.clone()).unwrap_or_default();
+        event(tx, &op.divergence_id, action, actor, &note, None, Some(job), Some(&op.id))
+    })
+}
+
+pub(super) fn operations(store: &Store, limit: u32) -> CoreResult<Vec<Operation>> {
+    store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT {OP_COLS} FROM divergence_operations ORDER BY created_at DESC, rowid DESC LIMIT ?1"
+        ))?;
+        let rows = st.query_map([limit], operation_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules' queries over the synced Omie tables (one set-based query each)
+
+/// A payable or receivable a classification rule matched.
+pub(super) struct ClassRow {
+    pub connection_id: String,
+    pub id: String,
+    pub category: String,
+    pub description: String,
+    pub number: String,
+    pub amount: Option<String>,
+    pub party_document: String,
+    pub party_name: String,
+    pub document_type: String,
+}
+
+fn omie_table(resource: &str) -> CoreResult<&'static str> {
+    match resource {
+        "contas_pagar" => Ok("omie_contas_pagar"),
+        "contas_receber" => Ok("omie_contas_receber"),
+        other => Err(CoreError::invalid("resource", format!("\"{other}\" is not contas_pagar or contas_receber"))),
+    }
+}
+
+/// Records of `resource` not under `expected` whose description contains one of `texts` (lower
+/// case), whose party's CNPJ/CPF digits are in `docs`, or whose origin is in `types`.
+pub(super) fn classification_rows(
+    store: &Store,
+    resource: &str,
+    expected: &str,
+    texts: &[String],
+    docs: &[String],
+    types: &[String],
+) -> CoreResult<Vec<ClassRow>> {
+    let table = omie_table(resource)?;
+    let mut any = vec![];
+    let mut p: Vec<String> = vec![expected.to_string()];
+    for t in texts {
+        any.push("instr(lower(coalesce(t.observacao, '')), ?) > 0".to_string());
+        p.push(t.clone());
+    }
+    if !docs.is_empty() {
+        any.push(format!(
+            "replace(replace(replace(coalesce(c.cnpj_cpf, ''), '.', ''), '/', ''), '-', '') IN ({})",
+            vec!["?"; docs.len()].join(",")
+        ));
+        p.extend(docs.iter().cloned());
+    }
+    if !types.is_empty() {
+        any.push(format!("t.id_origem IN ({})", vec!["?"; types.len()].join(",")));
+        p.extend(types.iter().cloned());
+    }
+    if any.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT t.connection_id, t.id, coalesce(t.codigo_categoria, ''), coalesce(t.observacao, ''), coalesce(t.numero_documento, ''),
+                t.valor_documento, coalesce(c.cnpj_cpf, ''), coalesce(c.razao_social, ''), coalesce(t.id_origem, '')
+           FROM \"{table}\" t
+           LEFT JOIN omie_clientes c ON c.connection_id = t.connection_id AND c.id = t.codigo_cliente_fornecedor AND c.deleted_at IS NULL
+          WHERE t.deleted_at IS NULL AND coalesce(t.status_titulo, '') <> 'CANCELADO' AND coalesce(t.codigo_categoria, '') <> ?
+            AND ({})",
+        any.join(" OR ")
+    );
+    store.read(|c| {
+        let mut st = c.prepare(&sql)?;
+        let rows = st.query_map(params_from_iter(p.iter()), |r| {
+            Ok(ClassRow {
+                connection_id: r.get(0)?,
+                id: r.get(1)?,
+                category: r.get(2)?,
+                description: r.get(3)?,
+                number: r.get(4)?,
+                amount: r.get(5)?,
+                party_document: r.get(6)?,
+                party_name: r.get(7)?,
+                document_type: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Titles with the same party, number, parcel and amount, more than one of each.
+pub(super) struct DuplicateGroup {
+    pub connection_id: String,
+    pub number: String,
+    pub parcel: String,
+    pub amount: String,
+    pub ids: Vec<String>,
+    pub party_name: String,
+}
+
+pub(super) fn duplicate_groups(store: &Store, resource: &str) -> CoreResult<Vec<DuplicateGroup>> {
+    let table = omie_table(resource)?;
+    store.read(|c| {
+        let mut st = c.prepare(&format!(
+            "SELECT t.connection_id, t.numero_documento, coalesce(t.numero_parcela, ''), coalesce(t.valor_documento, ''),
+                    group_concat(t.id, ','), coalesce(max(c.razao_social), '')
+               FROM \"{table}\" t
+               LEFT JOIN omie_clientes c ON c.connection_id = t.connection_id AND c.id = t.codigo_cliente_fornecedor AND c.deleted_at IS NULL
+              WHERE t.deleted_at IS NULL AND coalesce(t.status_titulo, '') <> 'CANCELADO' AND coalesce(t.numero_documento, '') <> ''
+              GROUP BY t.connection_id, t.codigo_cliente_fornecedor, t.numero_documento, t.numero_parcela, t.valor_documento
+             HAVING count(*) > 1"
+        ))?;
+        let rows = st.query_map([], |r| {
+            let ids: String = r.get(4)?;
+            Ok(DuplicateGroup {
+                connection_id: r.get(0)?,
+                number: r.get(1)?,
+                parcel: r.get(2)?,
+                amount: r.get(3)?,
+                ids: ids.split(',').map(str::to_string).collect(),
+                party_name: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// An NF-e receipt with the payables it generated (same NF number and supplier, origin NFEP).
+pub(super) struct ReceiptTotal {
+    pub connection_id: String,
+    pub id: String,
+    pub number: String,
+    pub value: String,
+    pub party_name: String,
+    pub payable_ids: Vec<String>,
+    /// Exact sum of the payables' amounts.
+    pub payables_total: String,
+}
+
+pub(super) fn receipt_totals(store: &Store) -> CoreResult<Vec<ReceiptTotal>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT r.connection_id, r.id, coalesce(r.numero_nfe, ''), coalesce(r.valor, ''), coalesce(r.fornecedor, ''),
+                    group_concat(p.id, ','), group_concat(coalesce(p.valor_documento, '0'), ',')
+               FROM omie_recebimentos r
+               JOIN omie_contas_pagar p ON p.connection_id = r.connection_id AND p.deleted_at IS NULL AND p.id_origem = 'NFEP'
+                    AND p.numero_documento_fiscal = r.numero_nfe AND p.codigo_cliente_fornecedor = r.fornecedor_id
+                    AND coalesce(p.status_titulo, '') <> 'CANCELADO'
+              WHERE r.deleted_at IS NULL AND coalesce(r.numero_nfe, '') <> ''
+              GROUP BY r.connection_id, r.id",
+        )?;
+        let rows = st.query_map([], |r| {
+            let ids: String = r.get(5)?;
+            let amounts: String = r.get(6)?;
+            let total = amounts.split(',').filter_map(|a| Decimal::from_str(a).ok()).sum::<Decimal>();
+            Ok(ReceiptTotal {
+                connection_id: r.get(0)?,
+                id: r.get(1)?,
+                number: r.get(2)?,
+                value: r.get(3)?,
+                party_name: r.get(4)?,
+                payable_ids: ids.split(',').map(str::to_string).collect(),
+                payables_total: total.normalize().to_string(),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}

@@ -1,0 +1,352 @@
+//! Divergences end to end against the Omie simulator (its own HTTP server on loopback) and a real
+//! SQLite file: detection over synced data, the lifecycle across sessions, decisions with reasons,
+//! apply and rollback in the ERP with the audit trail, and refusals that protect someone's edit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backoffice_core::erp::omie::limiter::{self, Limiter, OmieLimits};
+use backoffice_core::model::{ConnectionKind, Credentials, Job, JobStatus};
+use backoffice_core::ops::divergences::{ApplyParams, Decision, DivergenceFilter, RuleInput, SessionParams};
+use backoffice_core::secrets::{Keychain, Overlay};
+use backoffice_core::sync::SyncOptions;
+use backoffice_core::{Core, Paths};
+use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
+use serde_json::{json, Value};
+
+struct Env {
+    dir: tempfile::TempDir,
+    core: Arc<Core>,
+    conn_id: String,
+    sim: SimHandle,
+}
+
+async fn setup(scale: u64) -> Env {
+    let sim = backoffice_sim::start(SimConfig { scale, ..SimConfig::default() }).await.unwrap();
+    // Reads of the same record repeat within seconds here: a 1 s redundancy window on both sides
+    // (the documented 60 s is the default and is tested in omie_flows).
+    sim.omie().set_limits(backoffice_sim::omie::OmieLimits {
+        redundant_window: Duration::from_secs(1),
+        ..Default::default()
+    });
+    limiter::install(
+        &limiter::host_of(&sim.omie),
+        Limiter::new(
+            OmieLimits { redundant_window: Duration::from_secs(1), ..Default::default() },
+            Arc::new(limiter::SystemClock::new()),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let core =
+        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
+    let conn = core.connections().ensure_headless("Matriz", ConnectionKind::Omie, &sim.omie).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.omie_app_key, secret: c.omie_app_secret });
+    Env { dir, core, conn_id: conn.id, sim }
+}
+
+async fn wait(core: &Arc<Core>, job: Job) -> Job {
+    for _ in 0..2400 {
+        let j = core.jobs.get(&job.id).unwrap();
+        if !j.status.is_active() {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("job {} did not finish", job.kind);
+}
+
+async fn sync(env: &Env) {
+    let job = env.core.sync_start(&env.conn_id, SyncOptions::default()).unwrap();
+    let job = wait(&env.core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+}
+
+async fn session(env: &Env) -> Job {
+    let job = env.core.start_divergence_session(SessionParams::default()).unwrap();
+    let job = wait(&env.core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    job
+}
+
+/// Calls the simulator directly (not through BackOffice's client): what the ERP really holds.
+async fn omie(env: &Env, service: &str, call: &str, param: Value) -> Value {
+    let c = SimCredentials::default();
+    let body = json!({"call": call, "app_key": c.omie_app_key, "app_secret": c.omie_app_secret, "param": [param]});
+    // Stay out of the redundancy window of BackOffice's own identical reads.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    reqwest::Client::new()
+        .post(format!("{}{service}", env.sim.omie))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn category_in_omie(env: &Env, id: &str) -> String {
+    let v = omie(
+        env,
+        "financas/contapagar/",
+        "ConsultarContaPagar",
+        json!({"codigo_lancamento_omie": id.parse::<u64>().unwrap()}),
+    )
+    .await;
+    v["codigo_categoria"].as_str().unwrap_or_default().to_string()
+}
+
+/// Plain SQL over the raw synced JSON: the rules' expected findings, computed another way.
+fn expected(env: &Env, sql: &str) -> i64 {
+    env.core.store.read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?)).unwrap()
+}
+
+fn open_of(env: &Env, rule: &str) -> Vec<backoffice_core::ops::divergences::Divergence> {
+    env.core
+        .divergences(&DivergenceFilter {
+            statuses: vec!["open".into()],
+            rule_ids: vec![rule.into()],
+            ..Default::default()
+        })
+        .unwrap()
+        .items
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_find_what_plain_sql_finds_and_a_second_session_changes_nothing() {
+    let env = setup(400).await;
+    sync(&env).await;
+    let first = session(&env).await;
+
+    let misfiled = expected(
+        &env,
+        "SELECT count(*) FROM omie_contas_pagar WHERE deleted_at IS NULL AND instr(lower(json_extract(raw, '$.observacao')), 'trade marketing') > 0
+           AND json_extract(raw, '$.codigo_categoria') <> '2.04.01' AND json_extract(raw, '$.status_titulo') <> 'CANCELADO'",
+    );
+    assert!(misfiled > 0, "the simulator plants misfiled trade marketing payables");
+    let class = open_of(&env, "omie_trade_marketing");
+    assert_eq!(class.len() as i64, misfiled);
+    let d = &class[0];
+    assert_eq!(d.confidence, 95);
+    assert_eq!(d.basis, "pattern");
+    assert_eq!(d.facts.get("category_expected").map(String::as_str), Some("2.04.01"));
+    let c = d.correction.as_ref().expect("a correction");
+    assert_eq!((c.field.as_str(), c.after.as_str()), ("codigo_categoria", "2.04.01"));
+    assert_ne!(c.before, "2.04.01");
+
+    let dup_groups = expected(
+        &env,
+        "SELECT count(*) FROM (SELECT 1 FROM omie_contas_pagar WHERE deleted_at IS NULL AND json_extract(raw, '$.status_titulo') <> 'CANCELADO'
+           AND coalesce(json_extract(raw, '$.numero_documento'), '') <> ''
+           GROUP BY connection_id, json_extract(raw, '$.codigo_cliente_fornecedor'), json_extract(raw, '$.numero_documento'),
+                    json_extract(raw, '$.numero_parcela'), json_extract(raw, '$.valor_documento') HAVING count(*) > 1)",
+    );
+    assert!(dup_groups > 0, "the simulator plants repeated payables");
+    let dups = open_of(&env, "omie_duplicate_payables");
+    assert_eq!(dups.len() as i64, dup_groups);
+    assert!(
+        dups.iter().all(|d| d.correction.is_none() && d.evidence.len() >= 2),
+        "duplicates are flagged, not corrected"
+    );
+
+    let values = open_of(&env, "omie_receipt_value");
+    assert!(!values.is_empty(), "the simulator plants an NF-e whose payables add up to R$ 10 more");
+    for d in &values {
+        assert_eq!(d.amount.as_deref(), Some("10"), "{:?}", d.facts);
+        assert_eq!(d.basis, "exact_key");
+    }
+    // Every other receipt's payables add up exactly (the simulator is one consistent company).
+    let receipts_with_payables = expected(
+        &env,
+        "SELECT count(DISTINCT r.id) FROM omie_recebimentos r JOIN omie_contas_pagar p ON p.connection_id = r.connection_id
+           AND p.id_origem = 'NFEP' AND p.numero_documento_fiscal = r.numero_nfe AND p.codigo_cliente_fornecedor = r.fornecedor_id",
+    );
+    assert!(receipts_with_payables > values.len() as i64);
+
+    // Nothing changed upstream: the next session writes no divergence and no event.
+    let events_before = expected(&env, "SELECT count(*) FROM divergence_events");
+    let rows_before = expected(&env, "SELECT total_changes()");
+    let _ = rows_before;
+    let second = session(&env).await;
+    assert_eq!(second.counts.get("new").copied().unwrap_or(0), 0, "{:?}", second.counts);
+    assert_eq!(second.counts.get("resolved").copied().unwrap_or(0), 0, "{:?}", second.counts);
+    assert_eq!(
+        second.counts.get("still_open").copied().unwrap_or(0),
+        first.counts.get("new").copied().unwrap_or(0),
+        "{:?} vs {:?}",
+        second.counts,
+        first.counts
+    );
+    assert_eq!(expected(&env, "SELECT count(*) FROM divergence_events"), events_before);
+    let sessions = env.core.divergence_sessions(10).unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s.status == "succeeded" && !s.who.is_empty() && !s.machine.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_apply_roll_back_and_refuse_to_overwrite_an_edit() {
+    let env = setup(300).await;
+    sync(&env).await;
+    session(&env).await;
+    let class = open_of(&env, "omie_trade_marketing");
+    assert!(class.len() >= 2, "need two misfiled payables, found {}", class.len());
+    let (a, b) = (&class[0], &class[1]);
+    let before_a = a.correction.as_ref().unwrap().before.clone();
+    assert_eq!(category_in_omie(&env, &a.record_id).await, before_a);
+
+    // A decision needs a written reason.
+    let no_reason = env.core.decide_divergences(&Decision {
+        ids: vec![a.id.clone()],
+        action: "approve".into(),
+        ..Default::default()
+    });
+    assert_eq!(no_reason.unwrap_err().code(), "invalid_input");
+    let r = env
+        .core
+        .decide_divergences(&Decision {
+            ids: vec![a.id.clone(), b.id.clone()],
+            action: "approve".into(),
+            reason: "trade marketing goes to 2.04.01".into(),
+            assignee: None,
+        })
+        .unwrap();
+    assert_eq!(r.changed.len(), 2);
+
+    // Apply both: Omie now has the expected category; the audit says who, before and after.
+    let job = env.core.apply_divergences(ApplyParams::default()).unwrap();
+    let job = wait(&env.core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    assert_eq!(job.counts.get("applied"), Some(&2));
+    assert_eq!(category_in_omie(&env, &a.record_id).await, "2.04.01");
+    assert_eq!(category_in_omie(&env, &b.record_id).await, "2.04.01");
+    let da = env.core.divergence(&a.id).unwrap();
+    assert_eq!(da.divergence.status, "applied");
+    let op = da.operations.iter().find(|o| o.kind == "apply").unwrap();
+    assert_eq!(
+        (op.status.as_str(), op.before.as_deref(), op.after.as_deref()),
+        ("committed", Some(before_a.as_str()), Some("2.04.01"))
+    );
+    assert!(!op.who.is_empty() && !op.machine.is_empty());
+    let actions: Vec<&str> = da.events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["detected", "approved", "applied"]);
+    assert_eq!(da.events[1].note, "trade marketing goes to 2.04.01");
+
+    // Applying again writes nothing (the ERP already holds the value).
+    let alters_before = env.sim.omie().limit_stats().admitted;
+    let again = env.core.apply_divergences(ApplyParams { ids: vec![a.id.clone()], rollback: false }).unwrap();
+    let again = wait(&env.core, again).await;
+    assert_eq!(again.counts.get("already_applied"), Some(&1), "{:?}", again.counts);
+    assert_eq!(env.sim.omie().limit_stats().admitted, alters_before, "no call at all for an applied divergence");
+
+    // Someone edits record b in Omie after our write: its rollback is refused and says so.
+    let edited = omie(
+        &env,
+        "financas/contapagar/",
+        "AlterarContaPagar",
+        json!({"codigo_lancamento_omie": b.record_id.parse::<u64>().unwrap(), "codigo_categoria": "2.09.09"}),
+    )
+    .await;
+    assert_eq!(edited["codigo_status"], "0", "{edited}");
+    let rb = env.core.apply_divergences(ApplyParams { ids: vec![b.id.clone()], rollback: true }).unwrap();
+    let rb = wait(&env.core, rb).await;
+    assert_eq!(rb.status, JobStatus::Failed);
+    let db = env.core.divergence(&b.id).unwrap();
+    assert_eq!(db.divergence.status, "applied", "a refused rollback leaves the divergence as it was");
+    let refused = db.operations.iter().find(|o| o.kind == "rollback").unwrap();
+    assert_eq!(refused.status, "refused");
+    assert!(refused.error.as_ref().unwrap().message.contains("2.09.09"), "{:?}", refused.error);
+    assert_eq!(category_in_omie(&env, &b.record_id).await, "2.09.09", "the edit was not overwritten");
+
+    // Record a was not touched since: its rollback puts the old category back.
+    let rb = env.core.apply_divergences(ApplyParams { ids: vec![a.id.clone()], rollback: true }).unwrap();
+    let rb = wait(&env.core, rb).await;
+    assert_eq!(rb.status, JobStatus::Succeeded, "{:?}", rb.error);
+    assert_eq!(category_in_omie(&env, &a.record_id).await, before_a);
+    let da = env.core.divergence(&a.id).unwrap();
+    assert_eq!(da.divergence.status, "rolled_back");
+    assert_eq!(da.events.last().unwrap().action, "rolled_back");
+
+    // The audit export lists both operations of a, and the divergences export every row.
+    let out = env.dir.path().join("ops.csv");
+    let n = env.core.export_divergence_operations_csv(&out).unwrap();
+    assert!(n >= 4, "{n}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().next().unwrap().starts_with("id,divergence_id,kind"));
+    assert!(text.contains(",refused,"));
+    let out = env.dir.path().join("div.csv");
+    let n = env.core.export_divergences_csv(&DivergenceFilter::default(), &out).unwrap();
+    let mut rd = csv::Reader::from_path(&out).unwrap();
+    assert_eq!(rd.records().count(), n);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_resolved_at_source_rejected_stays_rejected_and_rules_are_versioned() {
+    let env = setup(300).await;
+    sync(&env).await;
+    session(&env).await;
+    let class = open_of(&env, "omie_trade_marketing");
+    assert!(class.len() >= 2);
+    let (fixed, rejected) = (&class[0], &class[1]);
+    env.core
+        .decide_divergences(&Decision {
+            ids: vec![rejected.id.clone()],
+            action: "reject".into(),
+            reason: "this one really is office material".into(),
+            assignee: None,
+        })
+        .unwrap();
+    // Someone fixes the first one directly in Omie; after the next sync the session closes it.
+    omie(
+        &env,
+        "financas/contapagar/",
+        "AlterarContaPagar",
+        json!({"codigo_lancamento_omie": fixed.record_id.parse::<u64>().unwrap(), "codigo_categoria": "2.04.01"}),
+    )
+    .await;
+    sync(&env).await;
+    let s = session(&env).await;
+    assert_eq!(s.counts.get("resolved").copied(), Some(1), "{:?}", s.counts);
+    let d = env.core.divergence(&fixed.id).unwrap();
+    assert_eq!(d.divergence.status, "resolved");
+    assert!(d.divergence.resolved_at.is_some());
+    // The rejected one stays rejected: its evidence did not change.
+    assert_eq!(env.core.divergence(&rejected.id).unwrap().divergence.status, "rejected");
+
+    // A rule change needs a reason, is checked, and is kept as a new version.
+    let bad = env.core.save_divergence_rule(
+        "omie_trade_marketing",
+        &RuleInput {
+            params: Some(json!({"resource": "contas_pagar", "expected_category": "dois", "text_patterns": ["x"]})),
+            reason: "typo".into(),
+            ..Default::default()
+        },
+    );
+    let e = bad.unwrap_err();
+    assert!(
+        e.to_string().contains("expected_category")
+            || e.to_api().params.get("field").map(String::as_str) == Some("expected_category"),
+        "{e}"
+    );
+    let no_reason = env
+        .core
+        .save_divergence_rule("omie_trade_marketing", &RuleInput { confidence: Some(90), ..Default::default() });
+    assert!(no_reason.is_err());
+    let saved = env
+        .core
+        .save_divergence_rule(
+            "omie_trade_marketing",
+            &RuleInput { show_threshold: Some(96), reason: "show only the surest".into(), ..Default::default() },
+        )
+        .unwrap();
+    assert_eq!(saved.version, 2);
+    let h = env.core.divergence_rule_history("omie_trade_marketing").unwrap();
+    assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(h[0].reason, "show only the surest");
+    assert!(!h[0].changed_by.is_empty());
+    // Above the show threshold nothing of that rule is listed any more: the open ones resolve.
+    let s = session(&env).await;
+    assert!(s.counts.get("hidden").copied().unwrap_or(0) > 0, "{:?}", s.counts);
+    assert!(open_of(&env, "omie_trade_marketing").is_empty());
+}
