@@ -10,6 +10,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod bench;
 mod bench_omie_shared;
 mod bench_sync;
+mod divergences;
 mod email;
 mod erpnext;
 mod omie;
@@ -93,6 +94,11 @@ enum Cmd {
     Schedules {
         #[command(subcommand)]
         cmd: schedules::SchedulesCmd,
+    },
+    /// Divergences: run the rules, review (approve, reject, assign), apply and roll back, rules, reports
+    Divergences {
+        #[command(subcommand)]
+        cmd: divergences::DivergencesCmd,
     },
     /// E-mail notifications over SMTP: show, set, test (the password goes to the OS keychain)
     Email {
@@ -339,6 +345,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Cmd::Bench { which } => bench::run(which).await,
         Cmd::Schedules { cmd } => schedules::run(&ctx, cmd).await,
         Cmd::Email { cmd } => email::run(&ctx, cmd).await,
+        Cmd::Divergences { cmd } => divergences::run(&ctx, cmd).await,
         Cmd::Simulate => {
             let sim = backoffice_sim::start(backoffice_sim::SimConfig::default()).await?;
             println!("{}", sim.urls_json());

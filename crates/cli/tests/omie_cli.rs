@@ -239,3 +239,94 @@ async fn two_processes_on_one_key_spend_one_budget() {
     assert!(stats.admitted > 0);
     assert_eq!(stats.rate_faults(), 0, "two processes together broke one of Omie's rules: {stats:?}");
 }
+
+/// Divergences: a real crash (SIGKILL) after Omie applied a correction but before the local commit.
+/// After a restart the ERP record and the operation row agree, and Omie saw exactly one write.
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_between_a_correction_and_its_commit_writes_once() {
+    let sim = backoffice_sim::start(SimConfig { scale: 300, ..Default::default() }).await.unwrap();
+    sim.omie().set_limits(OmieLimits { redundant_window: Duration::from_secs(1), ..Default::default() });
+    let o = sim.omie();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bo.db");
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_out(&out)
+    };
+    ok(cli(&db, &sim).args(["--json", "sync", "omie"]).output().unwrap());
+    ok(cli(&db, &sim).args(["--json", "divergences", "run"]).output().unwrap());
+    let list =
+        ok(cli(&db, &sim).args(["--json", "divergences", "list", "--rule", "omie_trade_marketing"]).output().unwrap());
+    let d = &list["items"][0];
+    let id = d["id"].as_str().expect("a misfiled payable").to_string();
+    let record: u64 = d["record_id"].as_str().unwrap().parse().unwrap();
+    let idx = o.idx_of(Kind::Payable, record).unwrap();
+    let before = o.record(Kind::Payable, idx)["codigo_categoria"].as_str().unwrap().to_string();
+    assert_ne!(before, "2.04.01");
+
+    // A decision needs a reason; then approve it.
+    let out = cli(&db, &sim).args(["divergences", "approve", &id, "--reason", " "]).output().unwrap();
+    assert!(!out.status.success(), "an empty reason is refused");
+    ok(cli(&db, &sim).args(["--json", "divergences", "approve", &id, "--reason", "trade marketing"]).output().unwrap());
+
+    // Omie applies the change but holds its answer; the process is killed in between.
+    o.hold_answers("AlterarContaPagar", Duration::from_secs(600), 1);
+    let mut child = cli(&db, &sim)
+        .args(["--json", "divergences", "apply", &id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reached = false;
+    for _ in 0..2400 {
+        if o.writes("AlterarContaPagar") == 1 {
+            reached = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the CLI ended before Omie applied the change: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(reached, "the correction never reached Omie");
+    child.kill().unwrap(); // SIGKILL
+    assert!(!child.wait().unwrap().success());
+    o.clear_holds();
+    assert_eq!(o.record(Kind::Payable, idx)["codigo_categoria"], "2.04.01");
+    let shown = ok(cli(&db, &sim).args(["--json", "divergences", "show", &id]).output().unwrap());
+    assert_eq!(shown["divergence"]["status"], "approved", "the crash left nothing committed locally");
+    assert_eq!(shown["operations"][0]["status"], "sent", "the operation was marked sent before the write");
+
+    // Restart: the apply re-reads Omie, sees its own write, commits, and does not write again.
+    let job = ok(cli(&db, &sim).args(["--json", "divergences", "apply", &id]).output().unwrap());
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(o.writes("AlterarContaPagar"), 1, "exactly one write reached Omie");
+    let shown = ok(cli(&db, &sim).args(["--json", "divergences", "show", &id]).output().unwrap());
+    assert_eq!(shown["divergence"]["status"], "applied");
+    let ops = shown["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(
+        (ops[0]["status"].as_str(), ops[0]["before"].as_str(), ops[0]["after"].as_str()),
+        (Some("committed"), Some(before.as_str()), Some("2.04.01"))
+    );
+
+    // The report lists it.
+    let csv_path = dir.path().join("ops.csv");
+    ok(cli(&db, &sim)
+        .args(["--json", "divergences", "export", "--report", "operations", "--out"])
+        .arg(&csv_path)
+        .output()
+        .unwrap());
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(text.contains(&id) && text.contains(",committed,"), "{text}");
+}

@@ -348,8 +348,23 @@ async fn defaults_are_offered_once_per_connection() {
     assert_eq!(sync_name.as_deref(), Some("Sincronização Omie: Loja SP"));
     let mut kinds: Vec<&str> = created.iter().map(|s| s.kind.as_str()).collect();
     kinds.sort();
-    assert_eq!(kinds, vec!["omie_attachment_scan", "omie_po_close_scan", "sync_omie"]);
-    assert!(created.iter().all(|s| s.enabled && s.connection_id.as_deref() == Some(omie.id.as_str())));
+    assert_eq!(kinds, vec!["divergences", "omie_attachment_scan", "omie_po_close_scan", "sync_omie"]);
+    let (daily, own): (Vec<_>, Vec<_>) = created.iter().partition(|s| s.kind == "divergences");
+    assert!(own.iter().all(|s| s.enabled && s.connection_id.as_deref() == Some(omie.id.as_str())));
+    // The daily divergence check: 07:00 in the company's zone, for every connection, paused.
+    assert_eq!(
+        (daily[0].cron.as_deref(), daily[0].enabled, daily[0].connection_id.as_deref()),
+        (Some("0 7 * * *"), false, None)
+    );
+    assert_eq!(daily[0].name, "Verificação de divergências");
+    let other = core.connections().ensure_headless("Loja RJ", ConnectionKind::Omie, "http://127.0.0.1:9/").unwrap();
+    let created = core.ensure_default_schedules(&other.id).unwrap();
+    assert!(created.iter().all(|s| s.kind != "divergences"), "offered once, not once per connection");
+    core.remove_schedule(&created.iter().find(|s| s.kind == "sync_omie").unwrap().id).unwrap();
+    for s in created.iter().filter(|s| s.kind != "sync_omie") {
+        core.remove_schedule(&s.id).unwrap();
+    }
+    core.remove_schedule(&daily[0].id).unwrap();
 
     // A default the user removed is not brought back.
     let sync = core.list_schedules().unwrap().into_iter().find(|s| s.kind == "sync_contifico").unwrap();

@@ -108,6 +108,8 @@ pub(crate) struct World {
     pub(crate) touched: HashMap<(Kind, u64), i64>,
     /// Fields changed by `AlterarContaPagar` / `AlterarContaReceber`, laid over the generated record.
     pub(crate) edits: HashMap<(Kind, u64), Map<String, Value>>,
+    /// Write calls that did their work, by method.
+    pub(crate) writes: HashMap<String, u64>,
     pub(crate) extra_clients: Vec<Value>,
     pub(crate) order_status: HashMap<u64, &'static str>,
     pub(crate) order_stage: HashMap<u64, String>,
@@ -149,6 +151,7 @@ pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerCo
         world: Mutex::new(World {
             touched: HashMap::new(),
             edits: HashMap::new(),
+            writes: HashMap::new(),
             extra_clients: Vec::new(),
             order_status: HashMap::new(),
             order_stage: HashMap::new(),
@@ -256,6 +259,14 @@ impl OmieControl {
     /// Marks a record as altered now (it then matches "changed since today" filters).
     pub fn touch(&self, k: Kind, idx: u64) {
         self.st.world().touched.insert((k, idx), now_ts());
+    }
+    /// Index of the record with this Omie id, if the kind has one.
+    pub fn idx_of(&self, k: Kind, id: u64) -> Option<u64> {
+        self.st.idx_of(k, id)
+    }
+    /// How many times a write call (e.g. `AlterarContaPagar`) did its work.
+    pub fn writes(&self, call: &str) -> u64 {
+        self.st.world().writes.get(call).copied().unwrap_or(0)
     }
     /// A generated record as Omie would return it.
     pub fn record(&self, k: Kind, idx: u64) -> Value {

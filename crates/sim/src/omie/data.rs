@@ -586,6 +586,8 @@ pub(crate) fn alterar_financas(st: &OmieState, param: &Map<String, Value>, payab
     {
         let mut w = st.world();
         w.edits.entry((kind, i)).or_default().extend(changes);
+        *w.writes.entry(if payables { "AlterarContaPagar" } else { "AlterarContaReceber" }.to_string()).or_default() +=
+            1;
         w.touched.insert((kind, i), crate::util::now_ts());
     }
     let record = if payables { payable(st, i) } else { receivable(st, i) };

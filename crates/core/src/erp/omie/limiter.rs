@@ -461,6 +461,14 @@ impl Limiter {
                         return Ok(Acquired::Cached(v));
                     }
                     Step::Go => {
+                        if write {
+                            // The service's cached reads are stale from the moment a write is sent.
+                            for ((k, _), a) in s.answered.iter_mut() {
+                                if k == app_key && a.service == service {
+                                    a.value = None;
+                                }
+                            }
+                        }
                         s.per_method.entry(km.clone()).or_default().push_back(now);
                         s.per_host.push_back(now);
                         *s.in_flight.entry(km.clone()).or_insert(0) += 1;

@@ -861,6 +861,15 @@ impl SharedBudget for StoreBudget {
                 if step != Step::Go {
                     return Ok((step, None));
                 }
+                if super::limiter::is_write(ask.method) {
+                    // A write about to be sent makes the service's cached reads stale now, not when
+                    // its answer comes: if this process dies before the answer, another one must
+                    // read the record again, not our answer from before the write.
+                    tx.execute(
+                        "UPDATE omie_budget_answers SET value=NULL WHERE key_id=?1 AND service=?2",
+                        params![kid, ask.service],
+                    )?;
+                }
                 tx.execute(
                     "INSERT INTO omie_budget_sends (host, key_id, method, at_ms) VALUES (?1, ?2, ?3, ?4)",
                     params![self.host, kid, ask.method, now],

@@ -763,13 +763,19 @@ pub fn ensure_defaults_at(core: &Ctx, connection_id: &str, now: DateTime<Utc>) -
     let locale = crate::ops::settings::locale(core);
     let label = |kind: &str| crate::ops::notify::kind_label(&locale, kind);
     // (scope, default key, input).
-    let wanted: Vec<(String, &str, ScheduleInput)> = crate::erp::default_schedules(conn.kind)
+    let mut wanted: Vec<(String, &str, ScheduleInput)> = crate::erp::default_schedules(conn.kind)
         .iter()
         .map(|(kind, cron, enabled)| {
             let k = kind.as_str();
             (conn.id.clone(), k, input(format!("{}: {n}", label(k)), k, cid, cron, *enabled))
         })
         .collect();
+    // The daily divergence check at 07:00 (the seed's processor), offered once for every
+    // connection together, paused until the user turns it on.
+    if conn.kind == crate::model::ConnectionKind::Omie {
+        let k = crate::erp::JobKind::Divergences.as_str();
+        wanted.push((String::new(), k, input(label(k), k, None, "0 7 * * *", false)));
+    }
     let checked: Vec<(String, &str, Checked, Option<String>)> = wanted
         .into_iter()
         .map(|(scope, key, i)| {
