@@ -148,7 +148,10 @@ pub async fn cancel_job(core: CoreState<'_>, id: String) -> Res<Job> {
 
 #[tauri::command]
 pub async fn start_demo(core: CoreState<'_>, demo: State<'_, crate::demo::Demo>) -> Res<Vec<Connection>> {
-    Ok(demo.start(core.inner()).await?)
+    let conns = demo.start(core.inner()).await?;
+    // A new demo opens on data: the Omie company synced and its divergences found.
+    core.populate_demo().await?;
+    Ok(conns)
 }
 
 #[tauri::command]

@@ -101,9 +101,9 @@ fn page_texts(page: &str) -> Result<Vec<Shown>> {
             (
                 SUBTITLE,
                 [
-                    "Find where contracts and billing do not agree.",
-                    "Encuentre dónde contratos y facturación no coinciden.",
-                    "Encontre onde contratos e faturamento não batem.",
+                    "Records in your ERPs that break a rule: explained, reviewed and corrected, with a full history.",
+                    "Registros de sus ERP que no cumplen una regla: explicados, revisados y corregidos, con historial completo.",
+                    "Registros dos seus ERPs que quebram uma regra: explicados, revisados e corrigidos, com histórico completo.",
                 ],
             ),
         ],

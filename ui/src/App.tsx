@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import * as api from './api';
@@ -6,6 +6,7 @@ import { ScreenErrorBoundary } from './components/ScreenErrorBoundary';
 import { AppContext, type AppState } from './AppContext';
 import type { AppInfo } from './bindings/AppInfo';
 import { Icon, type IconName } from './components/Icon';
+import { Loading } from './components/Loading';
 import { setLanguage } from './i18n';
 import { ComingNextPage } from './components/ComingNext';
 import { ConnectionsPage } from './features/connections/ConnectionsPage';
@@ -18,6 +19,12 @@ import { SchedulesPage } from './features/schedules/SchedulesPage';
 import { SCHEDULES_SEGMENT } from './features/schedules/Tabs';
 import { SettingsPage } from './features/settings/SettingsPage';
 import { hrefFor, useRoute, type Page } from './router';
+
+// The Divergences page is the largest feature and not where the app opens: it is loaded when first
+// shown (which keeps the main bundle under its size limit).
+const DivergencesPage = lazy(() =>
+  import('./features/divergences/DivergencesPage').then((m) => ({ default: m.DivergencesPage })),
+);
 
 interface NavItem {
   page: Page;
@@ -126,6 +133,13 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
       break;
     case 'settings':
       content = <SettingsPage />;
+      break;
+    case 'divergences':
+      content = (
+        <Suspense fallback={<Loading />}>
+          <DivergencesPage path={route.sub} />
+        </Suspense>
+      );
       break;
     default:
       content = <ComingNextPage page={route.page} />;

@@ -74,6 +74,12 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Every shipped divergence rule over N synced Omie payables, next to the same rules as one plain
+    /// SQL query each, in the same run; peak RSS; a re-run with nothing changed (writes and time).
+    Divergences {
+        #[arg(long, num_args = 1.., default_values_t = [100_000u64, 1_000_000u64])]
+        records: Vec<u64>,
+    },
     /// Sync N records of one resource from the loopback simulator into a fresh DB; compare with a
     /// plain rusqlite insert of the same rows; measure an incremental re-sync with nothing changed.
     ContificoSync {
@@ -101,6 +107,7 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
             crate::bench_omie_shared::worker(&omie, &db, seconds, workers, offset, start_ms, own_budget).await
         }
         BenchCmd::Sync { records, latency_ms } => crate::bench_sync::run(&records, latency_ms).await,
+        BenchCmd::Divergences { records } => crate::bench_divergences::run(&records).await,
         BenchCmd::ContificoSync { records, resource, page_size, batch_size } => {
             contifico_sync(&records, &resource, page_size, batch_size).await
         }

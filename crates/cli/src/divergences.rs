@@ -36,6 +36,9 @@ pub enum DivergencesCmd {
         /// Only these rules (ids; default: every enabled rule)
         #[arg(long, num_args = 1..)]
         rules: Vec<String>,
+        /// Run every rule even if nothing was synced since its last run
+        #[arg(long)]
+        force: bool,
     },
     /// List divergences (default: open, approved and failed ones)
     List {
@@ -176,12 +179,12 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
         }
     }
     match cmd {
-        DivergencesCmd::Run { mode, rules } => {
+        DivergencesCmd::Run { mode, rules, force } => {
             let mode = match mode {
                 Mode::Manual => "manual",
                 Mode::Auto => "auto",
             };
-            let job = core.start_divergence_session(SessionParams { mode: mode.into(), rules })?;
+            let job = core.start_divergence_session(SessionParams { mode: mode.into(), rules, force })?;
             output::follow_job(ctx, &job.id).await
         }
         DivergencesCmd::List { status, rule, min_confidence, min_amount, search, limit } => {

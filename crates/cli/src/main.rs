@@ -8,6 +8,7 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod bench_divergences;
 mod bench_omie_shared;
 mod bench_sync;
 mod divergences;

@@ -167,8 +167,6 @@ async fn rules_find_what_plain_sql_finds_and_a_second_session_changes_nothing() 
 
     // Nothing changed upstream: the next session writes no divergence and no event.
     let events_before = expected(&env, "SELECT count(*) FROM divergence_events");
-    let rows_before = expected(&env, "SELECT total_changes()");
-    let _ = rows_before;
     let second = session(&env).await;
     assert_eq!(second.counts.get("new").copied().unwrap_or(0), 0, "{:?}", second.counts);
     assert_eq!(second.counts.get("resolved").copied().unwrap_or(0), 0, "{:?}", second.counts);
@@ -180,8 +178,21 @@ async fn rules_find_what_plain_sql_finds_and_a_second_session_changes_nothing() 
         first.counts
     );
     assert_eq!(expected(&env, "SELECT count(*) FROM divergence_events"), events_before);
+    assert!(
+        second.counts.get("unchanged").copied().unwrap_or(0) >= 3,
+        "nothing synced since: rules not rerun {:?}",
+        second.counts
+    );
+    // Forced to run every rule again over the same data: the same findings, still nothing written.
+    let job = env.core.start_divergence_session(SessionParams { force: true, ..Default::default() }).unwrap();
+    let forced = wait(&env.core, job).await;
+    assert_eq!(forced.status, JobStatus::Succeeded, "{:?}", forced.error);
+    assert_eq!(forced.counts.get("unchanged").copied().unwrap_or(0), 0);
+    assert_eq!(forced.counts.get("still_open"), second.counts.get("still_open"));
+    assert_eq!(forced.counts.get("new").copied().unwrap_or(0), 0);
+    assert_eq!(expected(&env, "SELECT count(*) FROM divergence_events"), events_before);
     let sessions = env.core.divergence_sessions(10).unwrap();
-    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.len(), 3);
     assert!(sessions.iter().all(|s| s.status == "succeeded" && !s.who.is_empty() && !s.machine.is_empty()));
 }
 

@@ -11,4 +11,8 @@ mode: string,
 /**
  * Only these rules (default: every enabled rule).
  */
-rules: Array<string>, };
+rules: Array<string>, 
+/**
+ * Run every rule even when neither it nor the synced data changed since its last run.
+ */
+force: boolean, };

@@ -1,11 +1,13 @@
 // Every text of the UI: locales/<lang>/<namespace>.json for en, es and pt-BR. One i18next namespace
 // is assembled from the files, each under its own key (app.json's keys at the top level), so
-// `t('omie.x')` reads omie.json. errors, omieErrors, jobKinds and jobLog are also read by the core
-// (crates/core/src/i18n.rs), so a notification says what the window says.
+// `t('omie.x')` reads omie.json and `t('divergences.x')` divergences.json. errors, omieErrors,
+// jobKinds and jobLog are also read by the core (crates/core/src/i18n.rs), so a notification says
+// what the window says.
 //
 // es and pt-BR must have exactly the keys of en: `sameKeys` makes an extra or a missing key a type
 // error, and dictionaries.test.ts checks key sets and {{placeholders}} at run time.
 import enApp from './en/app.json';
+import enDivergences from './en/divergences.json';
 import enEmail from './en/email.json';
 import enErpnext from './en/erpnext.json';
 import enErrors from './en/errors.json';
@@ -14,6 +16,7 @@ import enJobLog from './en/jobLog.json';
 import enOmie from './en/omie.json';
 import enOmieErrors from './en/omieErrors.json';
 import esApp from './es/app.json';
+import esDivergences from './es/divergences.json';
 import esEmail from './es/email.json';
 import esErpnext from './es/erpnext.json';
 import esErrors from './es/errors.json';
@@ -22,6 +25,7 @@ import esJobLog from './es/jobLog.json';
 import esOmie from './es/omie.json';
 import esOmieErrors from './es/omieErrors.json';
 import ptBRApp from './pt-BR/app.json';
+import ptBRDivergences from './pt-BR/divergences.json';
 import ptBREmail from './pt-BR/email.json';
 import ptBRErpnext from './pt-BR/erpnext.json';
 import ptBRErrors from './pt-BR/errors.json';
@@ -40,6 +44,7 @@ const en = {
   omie: enOmie,
   omieErrors: enOmieErrors,
   erpnext: enErpnext,
+  divergences: enDivergences,
   email: enEmail,
   jobKinds: enJobKinds,
   errors: enErrors,
@@ -55,6 +60,7 @@ const es = sameKeys({
   omie: esOmie,
   omieErrors: esOmieErrors,
   erpnext: esErpnext,
+  divergences: esDivergences,
   email: esEmail,
   jobKinds: esJobKinds,
   errors: esErrors,
@@ -65,6 +71,7 @@ const ptBR = sameKeys({
   omie: ptBROmie,
   omieErrors: ptBROmieErrors,
   erpnext: ptBRErpnext,
+  divergences: ptBRDivergences,
   email: ptBREmail,
   jobKinds: ptBRJobKinds,
   errors: ptBRErrors,
@@ -77,6 +84,7 @@ function assemble(f: Files) {
     ...f.app,
     omie: { ...f.omie, errors: f.omieErrors },
     erpnext: f.erpnext,
+    divergences: f.divergences,
     email: f.email,
     jobKinds: f.jobKinds,
     errors: f.errors,

@@ -4,8 +4,15 @@ import type { Connection } from '../bindings/Connection';
 import type { ConnectionCard } from '../bindings/ConnectionCard';
 import type { DashboardSummary } from '../bindings/DashboardSummary';
 import type { DayActivity } from '../bindings/DayActivity';
+import type { Divergence } from '../bindings/Divergence';
+import type { DivergenceDetail } from '../bindings/DivergenceDetail';
+import type { DivergenceEvent } from '../bindings/DivergenceEvent';
+import type { DivergencePage } from '../bindings/DivergencePage';
 import type { Job } from '../bindings/Job';
+import type { Operation } from '../bindings/Operation';
 import type { ResourceSummary } from '../bindings/ResourceSummary';
+import type { Rule } from '../bindings/Rule';
+import type { Session } from '../bindings/Session';
 import type { SyncRun } from '../bindings/SyncRun';
 
 /** What `app_info` answers: the keychain works, no demo runs, English. */
@@ -133,6 +140,134 @@ export function connectionCard(over: Partial<ConnectionCard> = {}): ConnectionCa
     next_run_at: null,
     fresh_until: null,
     days: activityDays(),
+    ...over,
+  };
+}
+
+// ---------- Divergences ----------
+
+/** A classification rule (Omie payables that should be in Trade Marketing), on, never auto-applied. */
+export function divergenceRule(over: Partial<Rule> = {}): Rule {
+  return {
+    id: 'omie_trade_marketing',
+    kind: 'classification',
+    name: 'Trade Marketing (Omie payables)',
+    params: {
+      resource: 'contas_pagar',
+      expected_category: '2.04.01',
+      category_label: 'Trade Marketing',
+      text_patterns: ['trade marketing'],
+      party_documents: [],
+      document_types: [],
+    },
+    confidence: 95,
+    show_threshold: 50,
+    auto_apply_threshold: null,
+    enabled: true,
+    version: 1,
+    updated_at: '2025-03-01T12:00:00.000Z',
+    updated_by: 'ana',
+    ...over,
+  };
+}
+
+/** An open classification divergence: payable 4512 of Gráfica Alfa, in 2.01.03, should be in 2.04.01. */
+export function divergence(over: Partial<Divergence> = {}): Divergence {
+  return {
+    id: 'd1',
+    fingerprint: 'omie_trade_marketing|o1|contas_pagar|9001',
+    rule_id: 'omie_trade_marketing',
+    rule_name: 'Trade Marketing (Omie payables)',
+    rule_version: 1,
+    kind: 'classification',
+    connection_id: 'o1',
+    connection_name: 'Omie SP',
+    erp: 'omie',
+    resource: 'contas_pagar',
+    record_id: '9001',
+    record_label: '4512 · Gráfica Alfa',
+    confidence: 95,
+    basis: 'pattern',
+    amount: '1234.5',
+    currency: 'BRL',
+    evidence: [{ connection_id: 'o1', resource: 'contas_pagar', id: '9001', label: '4512' }],
+    facts: {
+      category_now: '2.01.03',
+      category_expected: '2.04.01',
+      category_label: 'Trade Marketing',
+      matched: 'trade marketing',
+      party: 'Gráfica Alfa',
+      description: 'Material de trade marketing - março',
+    },
+    correction: { field: 'codigo_categoria', before: '2.01.03', after: '2.04.01' },
+    status: 'open',
+    assignee: null,
+    first_seen_at: '2025-03-04T10:00:00.000Z',
+    last_seen_at: '2025-03-05T10:00:00.000Z',
+    resolved_at: null,
+    updated_at: '2025-03-05T10:00:00.000Z',
+    ...over,
+  };
+}
+
+export function divergencePage(items: Divergence[], over: Partial<DivergencePage> = {}): DivergencePage {
+  return { items, total: items.length, amount_total: '0', open_by_rule: {}, ...over };
+}
+
+export function divergenceEvent(over: Partial<DivergenceEvent> = {}): DivergenceEvent {
+  return {
+    action: 'detected',
+    at: '2025-03-04T10:00:00.000Z',
+    who: 'ana',
+    machine: 'FIN-01',
+    note: '',
+    session_id: 's1',
+    job_id: null,
+    operation_id: null,
+    ...over,
+  };
+}
+
+export function divergenceDetail(d: Divergence = divergence(), over: Partial<DivergenceDetail> = {}): DivergenceDetail {
+  return { divergence: d, events: [divergenceEvent()], operations: [], ...over };
+}
+
+/** A committed correction of divergence d1. */
+export function divergenceOperation(over: Partial<Operation> = {}): Operation {
+  return {
+    id: 'op1',
+    divergence_id: 'd1',
+    kind: 'apply',
+    connection_id: 'o1',
+    erp: 'omie',
+    resource: 'contas_pagar',
+    record_id: '9001',
+    field: 'codigo_categoria',
+    before: '2.01.03',
+    after: '2.04.01',
+    status: 'committed',
+    error: null,
+    who: 'ana',
+    machine: 'FIN-01',
+    job_id: 'j9',
+    created_at: '2025-03-06T09:00:00.000Z',
+    finished_at: '2025-03-06T09:00:02.000Z',
+    ...over,
+  };
+}
+
+/** A finished manual session that found one new divergence. */
+export function divergenceSession(over: Partial<Session> = {}): Session {
+  return {
+    id: 's1',
+    job_id: 'j5',
+    mode: 'manual',
+    status: 'succeeded',
+    started_at: '2025-03-04T10:00:00.000Z',
+    finished_at: '2025-03-04T10:00:05.000Z',
+    counts: { omie_trade_marketing: { new: 1, still_open: 0, resolved: 0 } },
+    who: 'ana',
+    machine: 'FIN-01',
     ...over,
   };
 }

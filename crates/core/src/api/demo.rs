@@ -13,6 +13,11 @@ impl Core {
         demo::setup_demo_connections(&self.ctx, wanted).await
     }
 
+    /// Fills a new demo: syncs the demo Omie company and runs the divergence rules over it.
+    pub async fn populate_demo(&self) -> CoreResult<()> {
+        demo::populate(&self.ctx).await
+    }
+
     /// Whether demo connections exist (the shell then restarts their simulators at start-up).
     pub fn has_demo_connections(&self) -> CoreResult<bool> {
         demo::has_demo_connections(&self.ctx)

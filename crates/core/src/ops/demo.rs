@@ -54,3 +54,26 @@ pub async fn setup_demo_connections(cx: &Ctx, wanted: Vec<DemoConnection>) -> Co
 pub fn has_demo_connections(cx: &Ctx) -> CoreResult<bool> {
     Ok(cx.connections().list()?.iter().any(|c| c.is_demo))
 }
+
+/// Fills a new demo: the demo Omie company is synced and the divergence rules run over it, so the
+/// Divergences inbox opens populated (the simulator plants a divergence of every kind). Waits for
+/// both jobs; a failure is logged in the job, not fatal to demo mode.
+pub async fn populate(cx: &std::sync::Arc<Ctx>) -> CoreResult<()> {
+    let Some(omie) = cx.connections().list()?.into_iter().find(|c| c.is_demo && c.kind == ConnectionKind::Omie) else {
+        return Ok(());
+    };
+    let sync = crate::ops::data::sync_start(cx, &omie.id, crate::sync::SyncOptions::default())?;
+    wait(cx, &sync.id).await?;
+    let session = crate::ops::divergences::start_session(cx, crate::ops::divergences::SessionParams::default())?;
+    wait(cx, &session.id).await
+}
+
+async fn wait(cx: &Ctx, id: &str) -> CoreResult<()> {
+    for _ in 0..1200 {
+        if !cx.jobs.get(id)?.status.is_active() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
+}

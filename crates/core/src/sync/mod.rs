@@ -730,6 +730,12 @@ impl<S: Source> Engine<S> {
             )?;
             Ok(())
         })?;
+        // Fresh planner statistics for what was just written (cheap: SQLite analyses only the
+        // tables that changed enough, with a row limit), so rules, reports and BI queries over the
+        // synced tables pick the right index.
+        if let Err(e) = self.store.write(|tx| Ok(tx.execute_batch("PRAGMA optimize=0x10002;")?)) {
+            tracing::warn!(error = %e, "could not refresh the planner's statistics");
+        }
         if let Some(e) = fatal {
             return Err(e);
         }

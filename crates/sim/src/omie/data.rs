@@ -173,18 +173,22 @@ pub(crate) fn payable(st: &OmieState, p: u64) -> Value {
         v["numero_pedido"] = json!(order_number(o));
         v["codigo_cliente_fornecedor"] = json!(order_supplier(st, o));
     } else {
-        // A manual payable: what it is for, booked under its category; every 23rd is a trade
+        // A manual payable: what it is for, booked under its category; every 13th is a trade
         // marketing expense booked under the general category (a classification divergence), and
-        // every 97th repeats the one before it (a possible duplicate).
-        let (text, category) = if p % 23 == 7 {
+        // every 29th repeats an earlier manual payable (a possible duplicate).
+        let (text, category) = if p % 13 == 7 {
             ("Ação de trade marketing no PDV", "2.01.01")
         } else {
             PAYABLE_TEXTS[(hash(&[st.seed, 0x0B5, p]) % PAYABLE_TEXTS.len() as u64) as usize]
         };
         v["observacao"] = json!(text);
         v["codigo_categoria"] = json!(category);
-        if p % 97 == 5 && p > 0 && payable_receipt(st, p - 1).is_none() && payable_service_order(st, p - 1).is_none() {
-            let prev = payable(st, p - 1);
+        let manual = |q: u64| payable_receipt(st, q).is_none() && payable_service_order(st, q).is_none() && q % 29 != 5;
+        if let Some(q) = (p % 29 == 5)
+            .then(|| [p.wrapping_sub(1), p.wrapping_sub(2)])
+            .and_then(|c| c.into_iter().find(|q| *q < p && manual(*q)))
+        {
+            let prev = payable(st, q);
             for f in
                 ["numero_documento", "valor_documento", "codigo_cliente_fornecedor", "observacao", "codigo_categoria"]
             {

@@ -3,17 +3,35 @@ import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import * as api from '../../api';
+import * as div from '../divergences/api';
 import type { AppInfo } from '../../bindings/AppInfo';
 import type { ConnectionCard } from '../../bindings/ConnectionCard';
 import { formatDateTime } from '../../format';
 import i18n from '../../i18n';
-import { activityDays, appInfo, connection, connectionCard, dashboardSummary, job, syncRun } from '../../test/fixtures';
+import {
+  activityDays,
+  appInfo,
+  connection,
+  connectionCard,
+  dashboardSummary,
+  divergencePage,
+  divergenceRule,
+  job,
+  syncRun,
+} from '../../test/fixtures';
 import { resetApiMocks } from '../../test/mockApi';
 import { renderWithInfo } from '../../test/render';
 import { DashboardPage } from './DashboardPage';
 
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
+vi.mock('../divergences/api', () => ({
+  SESSION_JOB_KIND: 'divergences',
+  APPLY_JOB_KIND: 'divergences_apply',
+  divergences: vi.fn(),
+  divergenceRules: vi.fn(),
+}));
 const mocked = vi.mocked(api);
+const divMocked = vi.mocked(div);
 
 const info = appInfo();
 const empty = dashboardSummary();
@@ -224,5 +242,72 @@ describe('Dashboard connection cards', () => {
     expect(run).toHaveTextContent('Running');
     expect(within(run).getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
     expect(run).toHaveTextContent('page 3');
+  });
+});
+
+describe('Dashboard: open divergences', () => {
+  const withConnections = () => mocked.dashboard.mockResolvedValue(dashboardSummary({ connections: 1, cards: [connectionCard()] }));
+
+  it('shows how many need review, the amount at stake and the count per rule, linking into the inbox', async () => {
+    withConnections();
+    divMocked.divergences.mockResolvedValue(
+      divergencePage([], { total: 3, amount_total: '4567.8', open_by_rule: { omie_trade_marketing: 2, omie_receipt_value: 1 } }),
+    );
+    divMocked.divergenceRules.mockResolvedValue([
+      divergenceRule(),
+      divergenceRule({ id: 'omie_receipt_value', kind: 'receipt_value', name: 'NF-e receipt vs its payables (Omie)' }),
+    ]);
+    renderWith(info);
+    const card = await screen.findByTestId('dashboard-divergences');
+    expect(divMocked.divergences).toHaveBeenCalledWith(expect.objectContaining({ statuses: ['open', 'approved', 'failed'], limit: 1 }));
+    expect(within(card).getByRole('heading')).toHaveTextContent('Open divergences');
+    expect(within(card).getByTestId('dashboard-divergences-total')).toHaveTextContent('3');
+    expect(card).toHaveTextContent('R$4,567.80 at stake');
+    expect(within(card).getByTestId('dashboard-divergences-link')).toHaveAttribute('href', '#/divergences');
+    const rules = await within(card).findAllByTestId('dashboard-divergences-rule');
+    await waitFor(() => expect(rules[0]).toHaveTextContent('Trade Marketing (Omie payables)2'));
+    expect(rules[0]).toHaveAttribute('href', '#/divergences/inbox/omie_trade_marketing');
+    expect(rules[1]).toHaveTextContent('NF-e receipt vs its payables (Omie)1');
+  });
+
+  it('in Portuguese, with Brazilian money', async () => {
+    await i18n.changeLanguage('pt-BR');
+    withConnections();
+    divMocked.divergences.mockResolvedValue(divergencePage([], { total: 12, amount_total: '1234.5', open_by_rule: { omie_trade_marketing: 12 } }));
+    divMocked.divergenceRules.mockResolvedValue([divergenceRule()]);
+    renderWith(info);
+    const card = await screen.findByTestId('dashboard-divergences');
+    expect(card).toHaveTextContent('Divergências em aberto');
+    expect(card).toHaveTextContent('R$ 1.234,50 em jogo');
+    expect(card).toHaveTextContent('Revisar');
+  });
+
+  it('stays quiet when there are none, or when the engine cannot say', async () => {
+    withConnections();
+    divMocked.divergences.mockResolvedValue(divergencePage([], { total: 0 }));
+    const { unmount } = renderWith(info);
+    await screen.findByTestId('card-connections');
+    await waitFor(() => expect(divMocked.divergences).toHaveBeenCalled());
+    expect(screen.queryByTestId('dashboard-divergences')).not.toBeInTheDocument();
+    unmount();
+
+    divMocked.divergences.mockRejectedValue({ code: 'db', message: 'locked', params: {}, details: null });
+    renderWith(info);
+    await screen.findByTestId('card-connections');
+    await waitFor(() => expect(divMocked.divergences).toHaveBeenCalledTimes(2));
+    expect(screen.queryByTestId('dashboard-divergences')).not.toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('reads the counts again when a check ends', async () => {
+    withConnections();
+    divMocked.divergences.mockResolvedValue(divergencePage([], { total: 0 }));
+    renderWith(info);
+    await screen.findByTestId('card-connections');
+    await waitFor(() => expect(divMocked.divergences).toHaveBeenCalledTimes(1));
+    await waitFor(() => expect(mocked.onJobEvent).toHaveBeenCalled());
+    divMocked.divergences.mockResolvedValue(divergencePage([], { total: 5, amount_total: '10', open_by_rule: { omie_trade_marketing: 5 } }));
+    emit({ job: job({ id: 'js', kind: 'divergences', connection_id: null, status: 'succeeded' }), log: null });
+    expect(await screen.findByTestId('dashboard-divergences')).toHaveTextContent('5');
   });
 });

@@ -19,6 +19,7 @@ import { formatDateTime, formatNumber, formatRelative } from '../../format';
 import { useJobEvents } from '../../hooks/useJobEvents';
 import { useNow } from '../../hooks/useNow';
 import { hrefFor } from '../../router';
+import { OpenDivergencesCard } from '../divergences/DashboardCard';
 import { useSyncAllNow } from '../schedules/SyncAll';
 import { isActiveJob, pickJob } from '../sync';
 import { ConnectionCard } from './ConnectionCard';
@@ -241,6 +242,8 @@ export function DashboardPage() {
           href={hrefFor('jobs')}
         />
       </div>
+
+      <OpenDivergencesCard />
 
       {summary.cards.length > 0 ? (
         <section aria-labelledby="dashboard-cards-title">

@@ -163,7 +163,7 @@ pub const RESOURCES: &[ResourceSpec] = &[
         &[
             col("codigo_cliente_fornecedor", "codigo_cliente_fornecedor", Code),
             col("numero_documento", "numero_documento", Text),
-            col("numero_documento_fiscal", "numero_documento_fiscal", Text),
+            col("numero_documento_fiscal", "numero_documento_fiscal", Code),
             col("numero_parcela", "numero_parcela", Text),
             col("numero_pedido", "numero_pedido", Text),
             col("servico_nf", "servico_tomado.numero_nf", Text),
@@ -195,7 +195,7 @@ pub const RESOURCES: &[ResourceSpec] = &[
         &[
             col("codigo_cliente_fornecedor", "codigo_cliente_fornecedor", Code),
             col("numero_documento", "numero_documento", Text),
-            col("numero_documento_fiscal", "numero_documento_fiscal", Text),
+            col("numero_documento_fiscal", "numero_documento_fiscal", Code),
             col("numero_parcela", "numero_parcela", Text),
             col("data_emissao", "data_emissao", Date),
             col("data_vencimento", "data_vencimento", Date),
@@ -216,7 +216,7 @@ pub const RESOURCES: &[ResourceSpec] = &[
         Some("infoCadastro.dAlt"),
         "cabec.nIdReceb",
         &[
-            col("numero_nfe", "cabec.cNumeroNFe", Text),
+            col("numero_nfe", "cabec.cNumeroNFe", Code),
             col("serie_nfe", "cabec.cSerieNFe", Code),
             col("chave_nfe", "cabec.cChaveNfe", Text),
             col("fornecedor_id", "cabec.nIdFornecedor", Code),

@@ -276,6 +276,8 @@ pub struct SessionParams {
     pub mode: String,
     /// Only these rules (default: every enabled rule).
     pub rules: Vec<String>,
+    /// Run every rule even when neither it nor the synced data changed since its last run.
+    pub force: bool,
 }
 
 /// Parameters of an apply (or rollback) job.
@@ -390,13 +392,13 @@ pub fn start_session(cx: &Arc<Ctx>, params: SessionParams) -> CoreResult<Job> {
         }
     }
     let core = cx.clone();
-    let json = serde_json::json!({ "mode": mode, "rules": params.rules });
+    let json = serde_json::json!({ "mode": mode, "rules": params.rules, "force": params.force });
     let (job, _h) = cx.jobs.spawn(JobKind::Divergences.as_str(), None, json, move |ctx| async move {
         let rules: Vec<Rule> = rules
             .into_iter()
             .filter(|r| r.enabled && (params.rules.is_empty() || params.rules.contains(&r.id)))
             .collect();
-        let session = run_session(&core, &ctx, &rules, mode)?;
+        let session = run_session(&core, &ctx, &rules, mode, params.force)?;
         if mode == "auto" {
             let ids = store::auto_apply_candidates(&core.store, &session)?;
             if !ids.is_empty() {
@@ -421,7 +423,11 @@ pub fn start_session(cx: &Arc<Ctx>, params: SessionParams) -> CoreResult<Job> {
 }
 
 /// Runs the rules and folds what they find into the stored divergences; returns the session id.
-fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str) -> CoreResult<String> {
+/// Per rule: the synced data's stamp and the rule's version at its last good run.
+const LAST_RUN: crate::store::settings::SettingFamily<(String, u32)> =
+    crate::store::settings::SettingFamily::json("divergences.last_run");
+
+fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) -> CoreResult<String> {
     let actor = Actor::current();
     let session = store::start_session(&cx.store, ctx.id(), mode, &actor)?;
     let mut counts: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
@@ -430,6 +436,22 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str) -> CoreResult
         ctx.progress(Some(i as f64 / rules.len().max(1) as f64), &rule.name);
         if ctx.is_cancelled() {
             break;
+        }
+        // Neither the rule nor the data it reads changed since its last good run: what it would
+        // find is what is stored, so it is not run again (a session then writes nothing).
+        let stamp = store::data_stamp(&cx.store, "omie")?;
+        let last = cx.store.setting(&LAST_RUN.of(&rule.id))?;
+        if !force && last.as_ref() == Some(&(stamp.clone(), rule.version)) {
+            let c = counts.entry(rule.id.clone()).or_default();
+            c.insert("still_open".into(), store::open_count(&cx.store, &rule.id)?);
+            c.insert("unchanged".into(), 1);
+            ctx.log_t(
+                "info",
+                "divergences.rule_unchanged",
+                &[("rule", rule.name.clone())],
+                &format!("{}: nothing synced since its last run; its divergences stand", rule.name),
+            );
+            continue;
         }
         let found = RuleKind::parse(&rule.kind).and_then(|k| rules::detect(&cx.store, k, rule));
         let c = counts.entry(rule.id.clone()).or_default();
@@ -458,6 +480,7 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str) -> CoreResult
                     );
                 }
                 let folded = store::fold(&cx.store, rule, &found.candidates, &session, &actor)?;
+                cx.store.set_setting(&LAST_RUN.of(&rule.id), &(stamp, rule.version))?;
                 for (k, v) in folded {
                     *c.entry(k).or_default() += v;
                 }

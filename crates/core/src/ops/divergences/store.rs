@@ -774,9 +774,19 @@ pub(super) struct DuplicateGroup {
     pub party_name: String,
 }
 
+/// Runs a query that groups a whole table with its temporary B-tree on disk rather than in
+/// memory (the store keeps temporary data in memory for the sync's speed; grouping a million
+/// payables there would cost hundreds of MB), then puts the setting back.
+fn grouping<T>(c: &rusqlite::Connection, f: impl FnOnce(&rusqlite::Connection) -> CoreResult<T>) -> CoreResult<T> {
+    c.execute_batch("PRAGMA temp_store = FILE;")?;
+    let out = f(c);
+    c.execute_batch("PRAGMA temp_store = MEMORY;")?;
+    out
+}
+
 pub(super) fn duplicate_groups(store: &Store, resource: &str) -> CoreResult<Vec<DuplicateGroup>> {
     let table = omie_table(resource)?;
-    store.read(|c| {
+    store.read(|c| grouping(c, |c| {
         let mut st = c.prepare(&format!(
             "SELECT t.connection_id, t.numero_documento, coalesce(t.numero_parcela, ''), coalesce(t.valor_documento, ''),
                     group_concat(t.id, ','), coalesce(max(c.razao_social), '')
@@ -798,7 +808,7 @@ pub(super) fn duplicate_groups(store: &Store, resource: &str) -> CoreResult<Vec<
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    }))
 }
 
 /// An NF-e receipt with the payables it generated (same NF number and supplier, origin NFEP).
@@ -813,14 +823,16 @@ pub(super) struct ReceiptTotal {
     pub payables_total: String,
 }
 
+/// The payables are found by NF number (`+` keeps SQLite from choosing the far less selective
+/// origin or supplier index when the tables have no statistics yet).
 pub(super) fn receipt_totals(store: &Store) -> CoreResult<Vec<ReceiptTotal>> {
-    store.read(|c| {
+    store.read(|c| grouping(c, |c| {
         let mut st = c.prepare(
             "SELECT r.connection_id, r.id, coalesce(r.numero_nfe, ''), coalesce(r.valor, ''), coalesce(r.fornecedor, ''),
                     group_concat(p.id, ','), group_concat(coalesce(p.valor_documento, '0'), ',')
                FROM omie_recebimentos r
-               JOIN omie_contas_pagar p ON p.connection_id = r.connection_id AND p.deleted_at IS NULL AND p.id_origem = 'NFEP'
-                    AND p.numero_documento_fiscal = r.numero_nfe AND p.codigo_cliente_fornecedor = r.fornecedor_id
+               JOIN omie_contas_pagar p ON p.connection_id = r.connection_id AND p.deleted_at IS NULL AND +p.id_origem = 'NFEP'
+                    AND p.numero_documento_fiscal = r.numero_nfe AND +p.codigo_cliente_fornecedor = r.fornecedor_id
                     AND coalesce(p.status_titulo, '') <> 'CANCELADO'
               WHERE r.deleted_at IS NULL AND coalesce(r.numero_nfe, '') <> ''
               GROUP BY r.connection_id, r.id",
@@ -840,5 +852,27 @@ pub(super) fn receipt_totals(store: &Store) -> CoreResult<Vec<ReceiptTotal>> {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }))
+}
+
+/// What the rules read changed when this changes: the finished syncs of an ERP.
+pub(super) fn data_stamp(store: &Store, erp: &str) -> CoreResult<String> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT coalesce(max(finished_at), '') || '#' || count(*) FROM sync_runs WHERE erp=?1",
+            [erp],
+            |r| r.get(0),
+        )?)
+    })
+}
+
+/// Divergences of a rule that are open, approved or failed.
+pub(super) fn open_count(store: &Store, rule: &str) -> CoreResult<i64> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT count(*) FROM divergences WHERE rule_id=?1 AND status IN ('open','approved','failed')",
+            [rule],
+            |r| r.get(0),
+        )?)
     })
 }
