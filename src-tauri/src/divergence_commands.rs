@@ -63,11 +63,23 @@ pub async fn divergence_operations(core: CoreState<'_>, limit: u32) -> Res<Vec<O
     Ok(core.divergence_operations(limit)?)
 }
 
-/// Saves the divergences matching `filter` as CSV in the user's Downloads folder and returns the
-/// file's path for the window to show.
+/// Saves the divergences matching `filter` in the user's Downloads folder, as `csv` or `xlsx`,
+/// and returns the file's path for the window to show.
 #[tauri::command]
-pub async fn export_divergences(core: CoreState<'_>, filter: DivergenceFilter) -> Res<String> {
-    let path = backoffice_core::ops::divergences::report::default_path("divergences");
-    core.export_divergences_csv(&filter, &path)?;
+pub async fn export_divergences(core: CoreState<'_>, filter: DivergenceFilter, format: String) -> Res<String> {
+    let xlsx = match format.as_str() {
+        "xlsx" => true,
+        "csv" | "" => false,
+        other => {
+            return Err(backoffice_core::CoreError::invalid("format", format!("\"{other}\" is not csv or xlsx")).into())
+        }
+    };
+    let path =
+        backoffice_core::ops::divergences::report::default_path("divergences", if xlsx { "xlsx" } else { "csv" });
+    if xlsx {
+        core.export_divergences_xlsx(&filter, &path)?;
+    } else {
+        core.export_divergences_csv(&filter, &path)?;
+    }
     Ok(path.display().to_string())
 }

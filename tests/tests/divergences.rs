@@ -143,7 +143,8 @@ async fn approve_apply_and_undo_a_correction_in_the_window() -> Result<()> {
             Ok((wd.attr(&r, "data-status").await?.as_deref() == Some("applied")).then_some(r))
         })
         .await?;
-        wd.click(&r).await?;
+        // A row opens its detail (a cell is clicked: the row element itself has no box to click).
+        wd.click(&wd.find_in(&r, "td:nth-child(3)").await?).await?;
         let detail = wd.wait_for(&tid("divergence-detail"), UI_TIMEOUT).await?;
         let text = wd.text(&detail).await?;
         ensure!(text.contains("2.04.01"), "the detail does not show the correction: {text}");

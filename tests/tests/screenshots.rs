@@ -200,6 +200,9 @@ const ENGLISH: &[&str] = &[
     "INFO",
     "WARN",
     "Loading",
+    "Possible duplicate",
+    "receipt vs",
+    "Run check",
 ];
 
 /// The phrases of [`ENGLISH`] that `text` shows as whole words.

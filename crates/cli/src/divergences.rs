@@ -127,7 +127,7 @@ pub enum DivergencesCmd {
     Export {
         #[arg(long, value_enum, default_value = "divergences")]
         report: Report,
-        /// Only csv for now
+        /// csv, or xlsx for the divergences report
         #[arg(long, default_value = "csv")]
         format: String,
         #[arg(long)]
@@ -344,14 +344,28 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
             Ok(0)
         }
         DivergencesCmd::Export { report, format, out, status } => {
-            if format != "csv" {
-                return Err(backoffice_core::CoreError::invalid(
-                    "format",
-                    format!("\"{format}\" is not available yet: use csv (XLSX is planned)"),
-                )
-                .into());
-            }
+            let xlsx = match format.as_str() {
+                "csv" => false,
+                "xlsx" if matches!(report, Report::Divergences) => true,
+                "xlsx" => {
+                    return Err(backoffice_core::CoreError::invalid(
+                        "format",
+                        "operations and sessions are exported as csv",
+                    )
+                    .into())
+                }
+                other => {
+                    return Err(backoffice_core::CoreError::invalid(
+                        "format",
+                        format!("\"{other}\" is not csv or xlsx"),
+                    )
+                    .into())
+                }
+            };
             let n = match report {
+                Report::Divergences if xlsx => {
+                    core.export_divergences_xlsx(&DivergenceFilter { statuses: status, ..Default::default() }, &out)?
+                }
                 Report::Divergences => {
                     core.export_divergences_csv(&DivergenceFilter { statuses: status, ..Default::default() }, &out)?
                 }

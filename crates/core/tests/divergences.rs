@@ -290,6 +290,18 @@ async fn approve_apply_roll_back_and_refuse_to_overwrite_an_edit() {
     let n = env.core.export_divergences_csv(&DivergenceFilter::default(), &out).unwrap();
     let mut rd = csv::Reader::from_path(&out).unwrap();
     assert_eq!(rd.records().count(), n);
+
+    // The Excel report, read back: typed cells (money as numbers, real dates), one row each.
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let out = env.dir.path().join("div.xlsx");
+    let n = env.core.export_divergences_xlsx(&DivergenceFilter::default(), &out).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
+    let sheet = wb.worksheet_range("Divergences").unwrap();
+    assert_eq!(sheet.height(), n + 1);
+    assert_eq!(sheet.get((0, 0)), Some(&Data::String("Rule".into())));
+    let money = (1..sheet.height()).find(|r| matches!(sheet.get((*r, 9)), Some(Data::Float(_)))).expect("a money cell");
+    assert!(matches!(sheet.get((money, 14)), Some(Data::DateTime(_))), "{:?}", sheet.get((money, 14)));
+    assert!(matches!(sheet.get((money, 2)), Some(Data::Float(c)) if *c >= 50.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

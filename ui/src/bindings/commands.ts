@@ -209,7 +209,7 @@ export type CommandArgs = {
   decide_divergences: { decision: Decision };
   apply_divergences: { params: ApplyParams };
   divergence_operations: { limit: number };
-  export_divergences: { filter: DivergenceFilter };
+  export_divergences: { filter: DivergenceFilter; format: string };
   erpnext_preview: { input: TransferInput };
   erpnext_start: { input: TransferInput; reason?: string | null };
   erpnext_runs: { filter?: RunFilter | null };

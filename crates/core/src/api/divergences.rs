@@ -56,6 +56,10 @@ impl Core {
         div::report::divergences_csv(&self.ctx, filter, path)
     }
 
+    pub fn export_divergences_xlsx(&self, filter: &DivergenceFilter, path: &Path) -> CoreResult<usize> {
+        div::report::divergences_xlsx(&self.ctx, filter, path)
+    }
+
     pub fn export_divergence_operations_csv(&self, path: &Path) -> CoreResult<usize> {
         div::report::operations_csv(&self.ctx, path)
     }

@@ -76,7 +76,7 @@ export function OpenDivergencesCard() {
             {perRule.map(([id, n]) => (
               <li key={id}>
                 <a href={hrefForPath('divergences', 'inbox', id)} className="div-chip" data-testid="dashboard-divergences-rule" data-rule={id}>
-                  <span className="truncate">{ruleName(rules, id)}</span>
+                  <span className="truncate">{ruleName(rules, id, undefined, i18n)}</span>
                   <span className="div-chip-count tabular">{formatNumber(n, lng)}</span>
                 </a>
               </li>

@@ -22,6 +22,7 @@ import { isActiveJob, resourceLabel } from '../sync';
 import { applyDivergences, divergence } from './api';
 import { DecisionDialog } from './DecisionDialog';
 import {
+  localRuleName,
   actorLabel,
   basisLabel,
   describeError,
@@ -156,7 +157,7 @@ export function DivergenceDetailPanel({
     <aside className="detail-panel div-detail" data-testid="divergence-detail" data-id={id} data-status={d?.status ?? ''} aria-label={d?.record_label ?? t('divergences.detail.title')}>
       <div className="detail-header">
         <div className="detail-title">
-          <span className="eyebrow truncate">{d ? d.rule_name : t('divergences.detail.title')}</span>
+          <span className="eyebrow truncate">{d ? localRuleName(i18n, d.rule_id, d.rule_name) : t('divergences.detail.title')}</span>
           <h2 className="truncate" title={d?.record_label}>
             {d ? d.record_label || d.record_id : t('divergences.detail.title')}
           </h2>

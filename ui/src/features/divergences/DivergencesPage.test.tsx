@@ -301,7 +301,7 @@ describe('Divergences: header actions', () => {
     await screen.findAllByTestId('divergence-row');
     await user.click(screen.getByTestId('divergences-export'));
     expect(await screen.findByTestId('divergences-exported')).toHaveTextContent('/home/ana/Downloads/divergences-20250305.csv');
-    expect(m.exportDivergences).toHaveBeenCalledWith(expect.objectContaining({ statuses: ['open', 'approved', 'failed'], limit: null, offset: null }));
+    expect(m.exportDivergences).toHaveBeenCalledWith(expect.objectContaining({ statuses: ['open', 'approved', 'failed'], limit: null, offset: null }), 'csv');
   });
 });
 
@@ -320,7 +320,7 @@ describe('Divergences: detail', () => {
     expect(m.divergence).toHaveBeenCalledWith('d1');
     const panel = await screen.findByTestId('divergence-detail');
     expect(await within(panel).findByTestId('divergence-explanation')).toHaveTextContent(
-      'O título 4512 · Gráfica Alfa tem “trade marketing” na descrição, mas está na categoria 2.01.03; pela regra “Trade Marketing (Omie payables)” deveria estar em 2.04.01 (Trade Marketing).',
+      'O título 4512 · Gráfica Alfa tem “trade marketing” na descrição, mas está na categoria 2.01.03; pela regra “Trade Marketing (contas a pagar Omie)” deveria estar em 2.04.01 (Trade Marketing).',
     );
     expect(within(panel).getByTestId('divergence-confidence')).toHaveTextContent('Confiança de 95%, pela forma como foi identificada: padrão no texto.');
     expect(within(panel).getByTestId('divergence-correction')).toHaveTextContent('Categoria:2.01.032.04.01');

@@ -175,12 +175,12 @@ export function DivergencesPage({ path = [] }: { path?: readonly string[] }) {
     }
   };
 
-  const exportCsv = async () => {
+  const exportFile = async (format: 'csv' | 'xlsx') => {
     setStarting('export');
     setActionError(null);
     setExported(null);
     try {
-      setExported(await exportDivergences({ ...applied, limit: null, offset: null }));
+      setExported(await exportDivergences({ ...applied, limit: null, offset: null }, format));
     } catch (e) {
       setActionError(toApiError(e));
     } finally {
@@ -222,8 +222,11 @@ export function DivergencesPage({ path = [] }: { path?: readonly string[] }) {
         {applyRunning ? <span className="spinner" aria-hidden="true" /> : <Icon name="check" size={16} />}
         {approved ? t('divergences.actions.applyApprovedN', { n: formatNumber(approved, lng) }) : t('divergences.actions.applyApproved')}
       </button>
-      <button type="button" className="btn" onClick={() => void exportCsv()} disabled={starting === 'export'} data-testid="divergences-export">
+      <button type="button" className="btn" onClick={() => void exportFile('xlsx')} disabled={starting === 'export'} data-testid="divergences-export-xlsx">
         {starting === 'export' ? <span className="spinner" aria-hidden="true" /> : <Icon name="list" size={16} />}
+        {t('divergences.actions.exportXlsx')}
+      </button>
+      <button type="button" className="btn" onClick={() => void exportFile('csv')} disabled={starting === 'export'} data-testid="divergences-export">
         {t('divergences.actions.export')}
       </button>
     </div>

@@ -16,6 +16,7 @@ import { DateField, type FieldErrors } from '../../components/form';
 import { formatNumber } from '../../format';
 import { DecisionDialog, type DecisionTarget } from './DecisionDialog';
 import {
+  localRuleName,
   FLAG_ONLY_REASON,
   flagOnly,
   formatAmount,
@@ -81,7 +82,7 @@ function Summary({ inbox, rules, onRule, activeRule }: { inbox: Inbox; rules: Ru
               data-testid="divergences-rule-chip"
               data-rule={id}
             >
-              <span className="truncate">{ruleName(rules, id)}</span>
+              <span className="truncate">{ruleName(rules, id, undefined, i18n)}</span>
               <span className="div-chip-count tabular">{formatNumber(n, lng)}</span>
             </button>
           ))}
@@ -134,7 +135,7 @@ function Filters({
             <option value="">{t('divergences.filters.allRules')}</option>
             {(rules ?? []).map((r) => (
               <option key={r.id} value={r.id}>
-                {r.name}
+                {localRuleName(i18n, r.id, r.name)}
               </option>
             ))}
             {values.ruleId && !(rules ?? []).some((r) => r.id === values.ruleId) ? <option value={values.ruleId}>{values.ruleId}</option> : null}
@@ -330,8 +331,8 @@ export function InboxTab({
         header: t('divergences.inbox.colRule'),
         size: 180,
         cell: ({ row }) => (
-          <span className="truncate block" title={row.original.rule_name}>
-            {ruleName(rules, row.original.rule_id, row.original.rule_name)}
+          <span className="truncate block" title={ruleName(rules, row.original.rule_id, row.original.rule_name, i18n)}>
+            {ruleName(rules, row.original.rule_id, row.original.rule_name, i18n)}
           </span>
         ),
       },

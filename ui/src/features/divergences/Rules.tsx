@@ -17,6 +17,7 @@ import { controlProps, Field, FormDialog, useFieldErrors } from '../../component
 import { toApiError } from '../../errors';
 import { divergenceRuleHistory, saveDivergenceRule } from './api';
 import {
+  localRuleName,
   actorLabel,
   checkRule,
   CORRECTING_KINDS,
@@ -241,7 +242,7 @@ export function RulesTab({ rules, error, onSaved }: { rules: Rule[] | null; erro
         cell: ({ row }) => (
           <span className="div-rule-name">
             <span className="strong truncate block" title={row.original.name}>
-              {row.original.name}
+              {localRuleName(i18n, row.original.id, row.original.name)}
             </span>
             <span className="muted small">{kindLabel(i18n, row.original.kind)}</span>
           </span>

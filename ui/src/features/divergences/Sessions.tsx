@@ -73,7 +73,7 @@ function RuleCounts({ counts, rules }: { counts: Session['counts']; rules: Rule[
         if ((c?.unchanged ?? 0) > 0) parts.push(t('divergences.sessions.unchanged'));
         return (
           <li key={rule} data-testid="session-rule-counts" data-rule={rule}>
-            <span className="strong">{ruleName(rules, rule)}:</span> <span>{parts.length > 0 ? parts.join(' · ') : t('divergences.sessions.nothing')}</span>
+            <span className="strong">{ruleName(rules, rule, undefined, i18n)}:</span> <span>{parts.length > 0 ? parts.join(' · ') : t('divergences.sessions.nothing')}</span>
           </li>
         );
       })}

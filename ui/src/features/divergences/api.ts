@@ -81,6 +81,6 @@ export async function divergenceOperations(limit: number): Promise<Operation[]> 
 }
 
 /** Saves the divergences matching `filter` as CSV in the Downloads folder; answers the file's full path. */
-export async function exportDivergences(filter: DivergenceFilter): Promise<string> {
-  return call('export_divergences', { filter });
+export async function exportDivergences(filter: DivergenceFilter, format: 'csv' | 'xlsx' = 'csv'): Promise<string> {
+  return call('export_divergences', { filter, format });
 }

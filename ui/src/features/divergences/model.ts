@@ -234,8 +234,19 @@ export function actorLabel(i18n: I18n, who: string): string {
 }
 
 /** A rule's name from the rules list, else the name the divergence carries, else its id. */
-export function ruleName(rules: readonly Rule[] | null, id: string, fallback?: string): string {
-  return rules?.find((r) => r.id === id)?.name ?? fallback ?? id;
+export function ruleName(rules: readonly Rule[] | null, id: string, fallback?: string, i18n?: I18n): string {
+  const name = rules?.find((r) => r.id === id)?.name ?? fallback ?? id;
+  return i18n ? localRuleName(i18n, id, name) : name;
+}
+
+/**
+ * A rule's name in the window's language: BackOffice's own rules keep the name they came with in
+ * English in the store; while the user has not renamed one, its name is shown translated.
+ */
+export function localRuleName(i18n: I18n, id: string, name: string): string {
+  const key = `divergences.defaultRules.${id}`;
+  if (!i18n.exists(key)) return name;
+  return i18n.t(key, { lng: 'en' }) === name ? i18n.t(key) : name;
 }
 
 /** A CNPJ or CPF with its punctuation when it is one, else as it is. */
@@ -264,7 +275,7 @@ export function explain(i18n: I18n, d: Divergence): string {
         party: dash(f.party),
         category_now: f.category_now ? f.category_now : i18n.t('divergences.explain.noCategory'),
         expected: label ? `${code} (${label})` : dash(code),
-        rule: d.rule_name,
+        rule: localRuleName(i18n, d.rule_id, d.rule_name),
       });
     }
     case 'duplicate_titles': {
@@ -287,7 +298,7 @@ export function explain(i18n: I18n, d: Divergence): string {
         tolerance: money(f.tolerance),
       });
     default:
-      return i18n.t('divergences.explain.other', { record: d.record_label, rule: d.rule_name });
+      return i18n.t('divergences.explain.other', { record: d.record_label, rule: localRuleName(i18n, d.rule_id, d.rule_name) });
   }
 }
 
