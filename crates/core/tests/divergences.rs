@@ -373,3 +373,47 @@ async fn lifecycle_resolved_at_source_rejected_stays_rejected_and_rules_are_vers
     assert!(s.counts.get("hidden").copied().unwrap_or(0) > 0, "{:?}", s.counts);
     assert!(open_of(&env, "omie_trade_marketing").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automatic_session_applies_what_its_rules_allow_and_only_that() {
+    let env = setup(300).await;
+    sync(&env).await;
+    // Flag-only rules cannot auto-apply.
+    let refused = env.core.save_divergence_rule(
+        "omie_duplicate_payables",
+        &RuleInput { auto_apply_threshold: Some(80), reason: "try".into(), ..Default::default() },
+    );
+    assert!(refused.is_err());
+    env.core
+        .save_divergence_rule(
+            "omie_trade_marketing",
+            &RuleInput {
+                auto_apply_threshold: Some(90),
+                reason: "sure enough to apply alone".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let job = env.core.start_divergence_session(SessionParams { mode: "auto".into(), ..Default::default() }).unwrap();
+    let job = wait(&env.core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let applied = env
+        .core
+        .divergences(&DivergenceFilter {
+            statuses: vec!["applied".into()],
+            rule_ids: vec!["omie_trade_marketing".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(applied.total > 0);
+    assert_eq!(job.counts.get("applied").copied().unwrap_or(0), applied.total as i64, "{:?}", job.counts);
+    assert!(open_of(&env, "omie_trade_marketing").is_empty());
+    for d in &applied.items {
+        assert_eq!(category_in_omie(&env, &d.record_id).await, "2.04.01");
+        let h = env.core.divergence(&d.id).unwrap();
+        let approved = h.events.iter().find(|e| e.action == "approved").unwrap();
+        assert_eq!(approved.who, "BackOffice (automatic)");
+    }
+    // The flag-only rules' findings stay open for people.
+    assert!(!open_of(&env, "omie_duplicate_payables").is_empty() || !open_of(&env, "omie_receipt_value").is_empty());
+}
