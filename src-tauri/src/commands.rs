@@ -78,6 +78,7 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::divergence_commands::decide_divergences,
         crate::divergence_commands::apply_divergences,
         crate::divergence_commands::divergence_operations,
+        crate::divergence_commands::divergence_metrics,
         crate::divergence_commands::export_divergences,
         crate::erpnext_commands::erpnext_preview,
         crate::erpnext_commands::erpnext_start,

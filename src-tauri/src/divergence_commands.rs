@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use backoffice_core::model::Job;
 use backoffice_core::ops::divergences::{
-    ApplyParams, Decision, DecisionResult, DivergenceDetail, DivergenceFilter, DivergencePage, Operation, Rule,
-    RuleInput, RuleVersion, Session, SessionParams,
+    ApplyParams, Decision, DecisionResult, DivergenceDetail, DivergenceFilter, DivergenceMetrics, DivergencePage,
+    Operation, Rule, RuleInput, RuleVersion, Session, SessionParams,
 };
 use backoffice_core::{ApiError, Core};
 use tauri::State;
@@ -56,6 +56,11 @@ pub async fn decide_divergences(core: CoreState<'_>, decision: Decision) -> Res<
 #[tauri::command]
 pub async fn apply_divergences(core: CoreState<'_>, params: ApplyParams) -> Res<Job> {
     Ok(core.apply_divergences(params)?)
+}
+
+#[tauri::command]
+pub async fn divergence_metrics(core: CoreState<'_>) -> Res<DivergenceMetrics> {
+    Ok(core.divergence_metrics()?)
 }
 
 #[tauri::command]

@@ -416,4 +416,47 @@ async fn an_automatic_session_applies_what_its_rules_allow_and_only_that() {
     }
     // The flag-only rules' findings stay open for people.
     assert!(!open_of(&env, "omie_duplicate_payables").is_empty() || !open_of(&env, "omie_receipt_value").is_empty());
+
+    // People reject one of the others; the metrics tell the rules apart.
+    let other = open_of(&env, "omie_receipt_value");
+    if let Some(r) = other.first() {
+        env.core
+            .decide_divergences(&Decision {
+                ids: vec![r.id.clone()],
+                action: "reject".into(),
+                reason: "known".into(),
+                assignee: None,
+            })
+            .unwrap();
+    }
+    let m = env.core.divergence_metrics().unwrap();
+    let tm = m.rules.iter().find(|r| r.rule_id == "omie_trade_marketing").unwrap();
+    assert_eq!(tm.approved_automatically, applied.total);
+    assert_eq!((tm.approved_by_people, tm.rejected, tm.open), (0, 0, 0));
+    assert_eq!(tm.approve_rate, Some(1.0));
+    assert_eq!(tm.by_status.get("applied").copied(), Some(applied.total));
+    assert!(tm.median_hours_to_end.is_some_and(|h| (0.0..1.0).contains(&h)));
+    assert_eq!(m.auto_apply_rate, Some(1.0));
+    let open_total: u32 = m.rules.iter().map(|r| r.open).sum();
+    assert_eq!(m.open, open_total);
+    assert_eq!(
+        m.open as usize,
+        env.core
+            .divergences(&DivergenceFilter {
+                statuses: vec!["open".into(), "approved".into(), "failed".into()],
+                ..Default::default()
+            })
+            .unwrap()
+            .total as usize
+    );
+    if !other.is_empty() {
+        let rv = m.rules.iter().find(|r| r.rule_id == "omie_receipt_value").unwrap();
+        assert_eq!((rv.rejected, rv.approve_rate), (1, Some(0.0)));
+        assert_eq!(rv.open_by_age.iter().sum::<u32>(), rv.open);
+        assert_eq!(rv.open_by_age[0], rv.open, "all found within the last day");
+    }
+    assert_eq!(m.days.len(), 30);
+    let total: u32 = m.rules.iter().map(|r| r.by_status.values().sum::<u32>()).sum();
+    assert_eq!(m.days.iter().map(|d| d.detected).sum::<u32>(), total, "everything was detected within the 30 days");
+    assert_eq!(m.days.iter().map(|d| d.ended).sum::<u32>(), applied.total + u32::from(!other.is_empty()));
 }

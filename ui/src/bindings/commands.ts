@@ -12,6 +12,7 @@ import type { Decision } from './Decision';
 import type { DecisionResult } from './DecisionResult';
 import type { DivergenceDetail } from './DivergenceDetail';
 import type { DivergenceFilter } from './DivergenceFilter';
+import type { DivergenceMetrics } from './DivergenceMetrics';
 import type { DivergencePage } from './DivergencePage';
 import type { EmailSettings } from './EmailSettings';
 import type { FieldStatus } from './FieldStatus';
@@ -122,6 +123,7 @@ export const COMMANDS = [
   'decide_divergences',
   'apply_divergences',
   'divergence_operations',
+  'divergence_metrics',
   'export_divergences',
   'erpnext_preview',
   'erpnext_start',
@@ -209,6 +211,7 @@ export type CommandArgs = {
   decide_divergences: { decision: Decision };
   apply_divergences: { params: ApplyParams };
   divergence_operations: { limit: number };
+  divergence_metrics: Record<string, never>;
   export_divergences: { filter: DivergenceFilter; format: string };
   erpnext_preview: { input: TransferInput };
   erpnext_start: { input: TransferInput; reason?: string | null };
@@ -293,6 +296,7 @@ export type CommandResult = {
   decide_divergences: DecisionResult;
   apply_divergences: Job;
   divergence_operations: Operation[];
+  divergence_metrics: DivergenceMetrics;
   export_divergences: string;
   erpnext_preview: TransferPreview;
   erpnext_start: TransferRun;

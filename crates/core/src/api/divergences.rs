@@ -6,8 +6,8 @@ use std::path::Path;
 use crate::error::CoreResult;
 use crate::model::Job;
 use crate::ops::divergences::{
-    self as div, ApplyParams, Decision, DecisionResult, DivergenceDetail, DivergenceFilter, DivergencePage, Operation,
-    Rule, RuleInput, RuleVersion, Session, SessionParams,
+    self as div, ApplyParams, Decision, DecisionResult, DivergenceDetail, DivergenceFilter, DivergenceMetrics,
+    DivergencePage, Operation, Rule, RuleInput, RuleVersion, Session, SessionParams,
 };
 use crate::Core;
 
@@ -46,6 +46,10 @@ impl Core {
 
     pub fn apply_divergences(&self, params: ApplyParams) -> CoreResult<Job> {
         div::start_apply(&self.ctx, params)
+    }
+
+    pub fn divergence_metrics(&self) -> CoreResult<DivergenceMetrics> {
+        div::metrics(&self.ctx)
     }
 
     pub fn divergence_operations(&self, limit: u32) -> CoreResult<Vec<Operation>> {

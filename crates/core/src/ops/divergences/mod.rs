@@ -815,3 +815,144 @@ async fn rollback_one(cx: &Arc<Ctx>, ctx: &JobCtx, d: &Divergence, actor: &Actor
 pub fn operations(cx: &Ctx, limit: u32) -> CoreResult<Vec<Operation>> {
     store::operations(&cx.store, limit)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Metrics (to tune thresholds and see the backlog)
+
+/// One rule's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct RuleMetrics {
+    pub rule_id: String,
+    pub rule_name: String,
+    /// Open, approved or failed: waiting for someone.
+    pub open: u32,
+    /// Amount at stake of those, an exact decimal.
+    pub amount_open: String,
+    /// Open ones by age: under 1 day, 1–7 days, 7–30 days, older.
+    pub open_by_age: [u32; 4],
+    /// Divergences per status (every status, zero included).
+    pub by_status: BTreeMap<String, u32>,
+    pub approved_by_people: u32,
+    pub approved_automatically: u32,
+    pub rejected: u32,
+    /// Approvals out of approvals and rejections (0–1), when there were any: a rule people mostly
+    /// reject needs a higher show threshold.
+    pub approve_rate: Option<f64>,
+    /// Median hours from detection to the end (applied, rejected, resolved, rolled back).
+    pub median_hours_to_end: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct DayCount {
+    /// yyyy-mm-dd (UTC).
+    pub day: String,
+    pub detected: u32,
+    pub ended: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, Default, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct DivergenceMetrics {
+    pub rules: Vec<RuleMetrics>,
+    pub open: u32,
+    pub amount_open: String,
+    /// Share of applied corrections that were approved automatically (0–1), when any were applied.
+    pub auto_apply_rate: Option<f64>,
+    /// The last 30 days, oldest first, one entry per day.
+    pub days: Vec<DayCount>,
+}
+
+pub fn metrics(cx: &Ctx) -> CoreResult<DivergenceMetrics> {
+    use rust_decimal::Decimal;
+    let rules = list_rules(cx)?;
+    let now = cx.clock.now();
+    let mut by_rule: BTreeMap<String, RuleMetrics> = rules
+        .iter()
+        .map(|r| {
+            let by_status = STATUSES.iter().map(|s| (s.to_string(), 0)).collect();
+            (
+                r.id.clone(),
+                RuleMetrics { rule_id: r.id.clone(), rule_name: r.name.clone(), by_status, ..Default::default() },
+            )
+        })
+        .collect();
+    let mut total_open = 0u32;
+    let mut total_amount = Decimal::ZERO;
+    for (rule, status, n, amounts) in store::status_counts(&cx.store)? {
+        let m = by_rule.entry(rule.clone()).or_insert_with(|| RuleMetrics {
+            rule_id: rule.clone(),
+            rule_name: rule.clone(),
+            ..Default::default()
+        });
+        m.by_status.insert(status.clone(), n as u32);
+        if matches!(status.as_str(), "open" | "approved" | "failed") {
+            m.open += n as u32;
+            let sum: Decimal = amounts.iter().filter_map(|a| a.parse::<Decimal>().ok()).sum();
+            let before: Decimal = m.amount_open.parse().unwrap_or(Decimal::ZERO);
+            m.amount_open = (before + sum).normalize().to_string();
+            total_open += n as u32;
+            total_amount += sum;
+        }
+    }
+    let iso = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (rule, ages) in store::open_ages(&cx.store, &iso)? {
+        if let Some(m) = by_rule.get_mut(&rule) {
+            m.open_by_age = ages.map(|a| a as u32);
+        }
+    }
+    let (mut auto_total, mut approved_total) = (0u32, 0u32);
+    for (rule, action, automatic, n) in store::decision_counts(&cx.store, &Actor::automatic().who)? {
+        if let Some(m) = by_rule.get_mut(&rule) {
+            match (action.as_str(), automatic) {
+                ("approved", true) => m.approved_automatically += n as u32,
+                ("approved", false) => m.approved_by_people += n as u32,
+                _ => m.rejected += n as u32,
+            }
+        }
+        if action == "approved" {
+            approved_total += n as u32;
+            if automatic {
+                auto_total += n as u32;
+            }
+        }
+    }
+    let mut hours: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (rule, h) in store::resolution_hours(&cx.store)? {
+        hours.entry(rule).or_default().push(h);
+    }
+    for m in by_rule.values_mut() {
+        let decided = m.approved_by_people + m.approved_automatically + m.rejected;
+        if decided > 0 {
+            m.approve_rate = Some((m.approved_by_people + m.approved_automatically) as f64 / decided as f64);
+        }
+        if let Some(h) = hours.get_mut(&m.rule_id) {
+            h.sort_by(f64::total_cmp);
+            m.median_hours_to_end = h.get(h.len() / 2).copied();
+        }
+        if m.amount_open.is_empty() {
+            m.amount_open = "0".into();
+        }
+    }
+    let today = now.date_naive();
+    let from = today - chrono::Duration::days(29);
+    let found: BTreeMap<String, (i64, i64)> = store::per_day(&cx.store, &from.format("%Y-%m-%d").to_string())?
+        .into_iter()
+        .map(|(d, a, b)| (d, (a, b)))
+        .collect();
+    let days = (0..30)
+        .map(|i| {
+            let day = (from + chrono::Duration::days(i)).format("%Y-%m-%d").to_string();
+            let (detected, ended) = found.get(&day).copied().unwrap_or((0, 0));
+            DayCount { day, detected: detected as u32, ended: ended as u32 }
+        })
+        .collect();
+    Ok(DivergenceMetrics {
+        rules: by_rule.into_values().collect(),
+        open: total_open,
+        amount_open: total_amount.normalize().to_string(),
+        auto_apply_rate: (approved_total > 0).then(|| auto_total as f64 / approved_total as f64),
+        days,
+    })
+}

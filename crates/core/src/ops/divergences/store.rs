@@ -876,3 +876,81 @@ pub(super) fn open_count(store: &Store, rule: &str) -> CoreResult<i64> {
         )?)
     })
 }
+
+/// (rule, status, count, the amounts of those rows).
+pub(super) type StatusCount = (String, String, i64, Vec<String>);
+
+/// Per rule and status: how many, and their amounts.
+pub(super) fn status_counts(store: &Store) -> CoreResult<Vec<StatusCount>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT rule_id, status, count(*), group_concat(coalesce(amount, '0'), ',') FROM divergences GROUP BY rule_id, status",
+        )?;
+        let rows = st.query_map([], |r| {
+            let amounts: Option<String> = r.get(3)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                amounts.map(|a| a.split(',').map(str::to_string).collect()).unwrap_or_default(),
+            ))
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Open (open, approved, failed) divergences per rule by age: under a day, a week, a month, older.
+pub(super) fn open_ages(store: &Store, now: &str) -> CoreResult<Vec<(String, [i64; 4])>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT rule_id,
+                    sum(julianday(?1) - julianday(first_seen_at) < 1),
+                    sum(julianday(?1) - julianday(first_seen_at) >= 1 AND julianday(?1) - julianday(first_seen_at) < 7),
+                    sum(julianday(?1) - julianday(first_seen_at) >= 7 AND julianday(?1) - julianday(first_seen_at) < 30),
+                    sum(julianday(?1) - julianday(first_seen_at) >= 30)
+               FROM divergences WHERE status IN ('open','approved','failed') GROUP BY rule_id",
+        )?;
+        let rows = st.query_map([now], |r| Ok((r.get::<_, String>(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Decisions per rule: (rule, action, automatic?, count) for approved / rejected events.
+pub(super) fn decision_counts(store: &Store, automatic: &str) -> CoreResult<Vec<(String, String, bool, i64)>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT d.rule_id, e.action, e.who = ?1, count(*) FROM divergence_events e JOIN divergences d ON d.id = e.divergence_id
+              WHERE e.action IN ('approved', 'rejected') GROUP BY 1, 2, 3",
+        )?;
+        let rows = st.query_map([automatic], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Hours from detection to the end (applied, rejected, resolved, rolled back), per rule.
+pub(super) fn resolution_hours(store: &Store) -> CoreResult<Vec<(String, f64)>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT rule_id, (julianday(coalesce(resolved_at, updated_at)) - julianday(first_seen_at)) * 24 FROM divergences
+              WHERE status IN ('applied', 'rejected', 'resolved', 'rolled_back')",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Divergences detected and ended per UTC day since `from` (yyyy-mm-dd).
+pub(super) fn per_day(store: &Store, from: &str) -> CoreResult<Vec<(String, i64, i64)>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT day, sum(detected), sum(ended) FROM (
+                SELECT substr(first_seen_at, 1, 10) AS day, 1 AS detected, 0 AS ended FROM divergences WHERE first_seen_at >= ?1
+                UNION ALL
+                SELECT substr(coalesce(resolved_at, updated_at), 1, 10), 0, 1 FROM divergences
+                 WHERE status IN ('applied', 'rejected', 'resolved', 'rolled_back') AND coalesce(resolved_at, updated_at) >= ?1)
+              GROUP BY day ORDER BY day",
+        )?;
+        let rows = st.query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
