@@ -118,6 +118,8 @@ pub enum DivergencesCmd {
     },
     /// A rule's versions: who changed what, when and why
     RuleHistory { id: String },
+    /// Per rule: open ones by age, amount at stake, approve rate, median time to close
+    Metrics,
     /// Processing sessions with their counts per rule
     Sessions {
         #[arg(long, default_value_t = 20)]
@@ -318,6 +320,33 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
                 for v in h {
                     println!("v{} {} {} — {}", v.version, v.changed_at, v.changed_by, v.reason);
                 }
+            }
+            Ok(0)
+        }
+        DivergencesCmd::Metrics => {
+            let m = core.divergence_metrics()?;
+            if ctx.json {
+                println!("{}", serde_json::to_string(&m)?);
+                return Ok(0);
+            }
+            let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "-".into());
+            println!("{} open, R$ {} at stake, auto-applied {}", m.open, m.amount_open, pct(m.auto_apply_rate));
+            println!(
+                "{:<36} {:>6} {:>14} {:>17} {:>9} {:>8} {:>8}",
+                "RULE", "OPEN", "AT STAKE", "<1d/<7d/<30d/old", "APPROVE", "REJECT", "MEDIAN"
+            );
+            for r in &m.rules {
+                let a = r.open_by_age;
+                println!(
+                    "{:<36} {:>6} {:>14} {:>17} {:>9} {:>8} {:>8}",
+                    r.rule_name,
+                    r.open,
+                    r.amount_open,
+                    format!("{}/{}/{}/{}", a[0], a[1], a[2], a[3]),
+                    pct(r.approve_rate),
+                    r.rejected,
+                    r.median_hours_to_end.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "-".into())
+                );
             }
             Ok(0)
         }

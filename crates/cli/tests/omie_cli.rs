@@ -329,4 +329,9 @@ async fn crash_between_a_correction_and_its_commit_writes_once() {
         .unwrap());
     let text = std::fs::read_to_string(&csv_path).unwrap();
     assert!(text.contains(&id) && text.contains(",committed,"), "{text}");
+
+    // The metrics count the decision and the applied correction.
+    let m = ok(cli(&db, &sim).args(["--json", "divergences", "metrics"]).output().unwrap());
+    let tm = m["rules"].as_array().unwrap().iter().find(|r| r["rule_id"] == "omie_trade_marketing").unwrap().clone();
+    assert_eq!((tm["approved_by_people"].as_u64(), tm["by_status"]["applied"].as_u64()), (Some(1), Some(1)), "{tm}");
 }
