@@ -193,6 +193,15 @@ async fn rules_find_what_plain_sql_finds_and_a_second_session_changes_nothing() 
     assert_eq!(expected(&env, "SELECT count(*) FROM divergence_events"), events_before);
     let sessions = env.core.divergence_sessions(10).unwrap();
     assert_eq!(sessions.len(), 3);
+    // The daily summary says how many wait for review and what is at stake.
+    let open = env.core.divergence_metrics().unwrap();
+    let notice = backoffice_core::ops::notify::daily_summary_notice(env.core.ctx()).unwrap().expect("a summary");
+    let stake = backoffice_core::ops::notify::brl("en", &open.amount_open);
+    assert!(
+        notice.body.contains(&format!("{} divergences wait for review ({stake} at stake)", open.open)),
+        "{}",
+        notice.body
+    );
     assert!(sessions.iter().all(|s| s.status == "succeeded" && !s.who.is_empty() && !s.machine.is_empty()));
 }
 

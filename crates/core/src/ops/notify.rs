@@ -97,9 +97,37 @@ pub fn text(locale: &str, key: &str) -> &'static str {
             "{ok} tarefas concluídas e {failed} com falha nas últimas 24 h.",
             "{ok} tareas completadas y {failed} fallidas en las últimas 24 h.",
         ],
+        "daily_divergences" => [
+            " {n} divergences wait for review ({amount} at stake).",
+            " {n} divergências aguardam revisão ({amount} em jogo).",
+            " {n} divergencias esperan revisión ({amount} en juego).",
+        ],
         _ => ["", "", ""],
     };
     t[l]
+}
+
+/// An exact amount in reais the way `locale` writes money: "R$ 1.234,50" (pt-BR, es), "R$1,234.50" (en).
+pub fn brl(locale: &str, amount: &str) -> String {
+    let d: rust_decimal::Decimal = amount.parse().unwrap_or_default();
+    let d = d.round_dp(2);
+    let neg = d.is_sign_negative() && !d.is_zero();
+    let text = format!("{:.2}", d.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
+    let (group, dec) = if locale.starts_with("en") { (',', '.') } else { ('.', ',') };
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(group);
+        }
+        out.push(c);
+    }
+    let sign = if neg { "-" } else { "" };
+    if locale.starts_with("en") {
+        format!("{sign}R${out}{dec}{frac}")
+    } else {
+        format!("{sign}R$ {out}{dec}{frac}")
+    }
 }
 
 /// An error in plain words in `locale`, the way the window shows it: the dictionary text of its
@@ -237,13 +265,19 @@ pub fn daily_summary_notice(cx: &Ctx) -> CoreResult<Option<Notice>> {
     }
     let d = crate::ops::dashboard::dashboard(cx)?;
     let locale = crate::ops::settings::locale(cx);
-    Ok(Some(Notice {
-        title: text(&locale, "daily_title").to_string(),
-        body: text(&locale, "daily_body")
-            .replace("{ok}", &d.jobs_succeeded_24h.to_string())
-            .replace("{failed}", &d.jobs_failed_24h.to_string()),
-        job_id: None,
-    }))
+    let mut body = text(&locale, "daily_body")
+        .replace("{ok}", &d.jobs_succeeded_24h.to_string())
+        .replace("{failed}", &d.jobs_failed_24h.to_string());
+    // Divergences waiting for someone, with the amount at stake.
+    let m = crate::ops::divergences::metrics(cx)?;
+    if m.open > 0 {
+        body.push_str(
+            &text(&locale, "daily_divergences")
+                .replace("{n}", &m.open.to_string())
+                .replace("{amount}", &brl(&locale, &m.amount_open)),
+        );
+    }
+    Ok(Some(Notice { title: text(&locale, "daily_title").to_string(), body, job_id: None }))
 }
 
 /// Tray health lines: last sync per connection and how long ago, failed jobs, items needing attention.
@@ -357,6 +391,15 @@ mod tests {
         )
         .unwrap();
         assert!(notice_for_job(&core, &failed_job("timeout"), &g, now).is_some());
+    }
+
+    #[test]
+    fn money_is_written_the_local_way() {
+        assert_eq!(brl("pt-BR", "1234.5"), "R$ 1.234,50");
+        assert_eq!(brl("es", "1234567.891"), "R$ 1.234.567,89");
+        assert_eq!(brl("en", "1234.5"), "R$1,234.50");
+        assert_eq!(brl("pt-BR", "10"), "R$ 10,00");
+        assert_eq!(brl("pt-BR", "-0.5"), "-R$ 0,50");
     }
 
     #[test]
