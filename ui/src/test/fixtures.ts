@@ -7,11 +7,13 @@ import type { DayActivity } from '../bindings/DayActivity';
 import type { Divergence } from '../bindings/Divergence';
 import type { DivergenceDetail } from '../bindings/DivergenceDetail';
 import type { DivergenceEvent } from '../bindings/DivergenceEvent';
+import type { DivergenceMetrics } from '../bindings/DivergenceMetrics';
 import type { DivergencePage } from '../bindings/DivergencePage';
 import type { Job } from '../bindings/Job';
 import type { Operation } from '../bindings/Operation';
 import type { ResourceSummary } from '../bindings/ResourceSummary';
 import type { Rule } from '../bindings/Rule';
+import type { RuleMetrics } from '../bindings/RuleMetrics';
 import type { Session } from '../bindings/Session';
 import type { SyncRun } from '../bindings/SyncRun';
 
@@ -268,6 +270,44 @@ export function divergenceSession(over: Partial<Session> = {}): Session {
     counts: { omie_trade_marketing: { new: 1, still_open: 0, resolved: 0 } },
     who: 'ana',
     machine: 'FIN-01',
+    ...over,
+  };
+}
+
+/** One rule's figures: 4 open (R$ 1.234,50 at stake), people approved 3 of 4 decisions, closed in 5 hours. */
+export function ruleMetrics(over: Partial<RuleMetrics> = {}): RuleMetrics {
+  return {
+    rule_id: 'omie_trade_marketing',
+    rule_name: 'Trade Marketing (Omie payables)',
+    open: 4,
+    amount_open: '1234.5',
+    open_by_age: [1, 2, 0, 1],
+    by_status: { open: 3, approved: 0, rejected: 1, applied: 5, failed: 1, rolled_back: 0, resolved: 2 },
+    approved_by_people: 3,
+    approved_automatically: 2,
+    rejected: 1,
+    approve_rate: 0.75,
+    median_hours_to_end: 5,
+    ...over,
+  };
+}
+
+/**
+ * The Metrics tab's figures: one rule, 30 days ending on `last` (yyyy-mm-dd, oldest first) with
+ * 2 detected and 1 closed on the last day.
+ */
+export function divergenceMetrics(over: Partial<DivergenceMetrics> = {}, last = '2025-03-04'): DivergenceMetrics {
+  const end = Date.parse(`${last}T00:00:00Z`);
+  return {
+    rules: [ruleMetrics()],
+    open: 4,
+    amount_open: '1234.5',
+    auto_apply_rate: 0.4,
+    days: Array.from({ length: 30 }, (_, i) => ({
+      day: new Date(end - (29 - i) * 86_400_000).toISOString().slice(0, 10),
+      detected: i === 29 ? 2 : 0,
+      ended: i === 29 ? 1 : 0,
+    })),
     ...over,
   };
 }

@@ -16,11 +16,14 @@ import {
   divergenceOperation,
   divergencePage,
   divergenceRule,
+  divergenceMetrics,
   divergenceSession,
   job,
+  ruleMetrics,
 } from '../../test/fixtures';
 import { resetApiMocks } from '../../test/mockApi';
 import { DivergencesPage } from './DivergencesPage';
+import { hoursText, rateText } from './Metrics';
 import { buildFilter, defaultFilterValues, explain, formatAmount, skippedText } from './model';
 
 vi.mock('../../api', async () => (await import('../../test/mockApi')).apiMockFactory());
@@ -38,6 +41,7 @@ vi.mock('./api', () => ({
   applyDivergences: vi.fn(),
   divergenceOperations: vi.fn(),
   exportDivergences: vi.fn(),
+  divergenceMetrics: vi.fn(),
 }));
 
 const core = vi.mocked(api);
@@ -602,6 +606,149 @@ describe('Divergences in Portuguese', () => {
     const text = explain(i18n, dup);
     expect(text).toBe('2 cuentas por pagar con el mismo proveedor (Papelaria Beta), número 777, cuota 1/1 y valor BRL 500,00: la misma factura puede haberse registrado dos veces.'.replace('BRL 500,00', formatAmount('500', 'es', 'BRL')));
     expect(skippedText(i18n, 'cannot reopen a divergence that is open')).toBe('No se pudo reabrir: su estado es “Abierta”.');
+  });
+});
+
+describe('Divergences: metrics', () => {
+  const metrics = () =>
+    divergenceMetrics({
+      open: 5,
+      amount_open: '1334.4',
+      auto_apply_rate: 0.4,
+      rules: [
+        ruleMetrics(),
+        ruleMetrics({
+          rule_id: 'omie_duplicate_payables',
+          rule_name: 'Possible duplicate payables (Omie)',
+          open: 1,
+          amount_open: '99.9',
+          open_by_age: [0, 0, 0, 1],
+          approved_by_people: 0,
+          approved_automatically: 0,
+          rejected: 0,
+          approve_rate: null,
+          median_hours_to_end: null,
+        }),
+      ],
+    });
+
+  it('has a Metrics tab after Audit that reads the figures', async () => {
+    m.divergenceMetrics.mockResolvedValue(metrics());
+    renderPage(['metrics']);
+    const tabs = screen.getAllByRole('link').filter((a) => a.getAttribute('data-testid')?.startsWith('divergences-tab-'));
+    expect(tabs.map((a) => a.getAttribute('data-testid'))).toEqual([
+      'divergences-tab-inbox',
+      'divergences-tab-rules',
+      'divergences-tab-sessions',
+      'divergences-tab-audit',
+      'divergences-tab-metrics',
+    ]);
+    expect(screen.getByTestId('divergences-tab-metrics')).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByTestId('divergences-tab-metrics')).toHaveTextContent('Metrics');
+    expect(screen.getByTestId('divergences-tab-metrics').getAttribute('href')).toContain('divergences/metrics');
+    expect(await screen.findAllByTestId('metrics-rule-row')).toHaveLength(2);
+    expect(m.divergenceMetrics).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId('metrics-open-value')).toHaveTextContent('5');
+    expect(screen.getByTestId('metrics-amount-value')).toHaveTextContent('R$1,334.40');
+    expect(screen.getByTestId('metrics-auto-rate-value')).toHaveTextContent('40%');
+    const [first, second] = screen.getAllByTestId('metrics-rule-row');
+    expect(first).toHaveTextContent('Trade Marketing (Omie payables)');
+    expect(within(first!).getByTestId('metrics-rule-median')).toHaveTextContent('5 h');
+    expect(within(second!).getByTestId('metrics-rule-rate')).toHaveTextContent('—');
+    expect(within(second!).getByTestId('metrics-rule-median')).toHaveTextContent('—');
+    expect(screen.getByTestId('metrics-hint')).toHaveTextContent('always approve');
+  });
+
+  it('shows the tiles, the rules and the 30 days in Portuguese, with Brazilian money and no English word', async () => {
+    await i18n.changeLanguage('pt-BR');
+    m.divergenceMetrics.mockResolvedValue(metrics());
+    renderPage(['metrics']);
+    const rows = await screen.findAllByTestId('metrics-rule-row');
+    expect(screen.getByTestId('divergences-tab-metrics')).toHaveTextContent('Métricas');
+    expect(screen.getByTestId('metrics-open')).toHaveTextContent('Divergências em aberto');
+    expect(screen.getByTestId('metrics-open-value')).toHaveTextContent('5');
+    expect(screen.getByTestId('metrics-amount-value').textContent).toMatch(/^R\$\s1\.334,40$/);
+    expect(screen.getByTestId('metrics-auto-rate-value').textContent).toMatch(/^40\s?%$/);
+    // The rule: its name translated, Brazilian money, the ages, people / automatic, rate and median.
+    const first = rows[0]!;
+    expect(first).toHaveTextContent('Trade Marketing (contas a pagar Omie)');
+    expect(within(first).getByTestId('metrics-rule-open')).toHaveTextContent('4');
+    expect(within(first).getByTestId('metrics-rule-amount').textContent).toMatch(/^R\$\s1\.234,50$/);
+    expect(within(first).getByTestId('metrics-rule-approved')).toHaveTextContent('3 / 2');
+    expect(within(first).getByTestId('metrics-rule-rejected')).toHaveTextContent('1');
+    expect(within(first).getByTestId('metrics-rule-rate').textContent).toMatch(/^75\s?%$/);
+    expect(within(first).getByTestId('metrics-rule-median')).toHaveTextContent('5 h');
+    const ages = within(first).getByTestId('metrics-age');
+    const bands = within(ages).getAllByTestId('metrics-age-band');
+    expect(bands.map((b) => b.getAttribute('data-band'))).toEqual(['under1', 'd1to7', 'd7to30', 'over30']);
+    expect(bands[0]).toHaveTextContent('< 1 d 1');
+    expect(bands[0]).toHaveTextContent('Menos de 1 dia: 1');
+    expect(bands[1]).toHaveTextContent('1 a 7 dias: 2');
+    expect(bands[2]).toHaveTextContent('7 a 30 dias: 0');
+    expect(bands[3]).toHaveTextContent('Mais de 30 dias: 1');
+    // Null rates and times read "—".
+    expect(within(rows[1]!).getByTestId('metrics-rule-rate')).toHaveTextContent('—');
+    expect(within(rows[1]!).getByTestId('metrics-rule-median')).toHaveTextContent('—');
+    // The chart: 30 days, a summary in Portuguese, days as dd/mm.
+    expect(screen.getAllByTestId('metrics-day')).toHaveLength(30);
+    const svg = screen.getByTestId('metrics-chart-svg');
+    expect(svg).toHaveAttribute('role', 'img');
+    expect(svg.getAttribute('aria-label')).toBe(
+      'Divergências por dia de 03/02 a 04/03: 2 detectadas e 1 encerradas no total. Dia com mais detecções: 04/03 (2).',
+    );
+    expect(screen.getAllByTestId('metrics-day-label').map((l) => l.textContent)).toEqual(['03/02', '10/02', '17/02', '24/02', '03/03', '04/03']);
+    expect(screen.getByTestId('metrics-hint')).toHaveTextContent('Listar a partir de');
+    const text = document.body.textContent ?? '';
+    for (const word of ['Open', 'Rejected', 'Approved', 'Approval', 'hours', 'days', 'Rule', 'Amount', 'Metrics', 'Detected', 'Closed', 'Last']) {
+      expect(text, word).not.toMatch(new RegExp(`\\b${word}\\b`));
+    }
+  });
+
+  it('says "—" for an auto-apply rate there is none of yet', async () => {
+    await i18n.changeLanguage('pt-BR');
+    m.divergenceMetrics.mockResolvedValue(divergenceMetrics({ auto_apply_rate: null }));
+    renderPage(['metrics']);
+    expect(await screen.findByTestId('metrics-auto-rate-value')).toHaveTextContent('—');
+    expect(screen.getByTestId('metrics-auto-rate')).toHaveTextContent('Nenhuma correção aplicada ainda.');
+  });
+
+  it('shows the core’s refusal, and an empty state when there is nothing to measure', async () => {
+    m.divergenceMetrics.mockRejectedValueOnce({ code: 'internal', message: 'database is locked', params: {}, details: null });
+    const first = renderPage(['metrics']);
+    expect(await screen.findByTestId('divergences-metrics-error')).toBeInTheDocument();
+    expect(screen.queryByTestId('metrics-rule-row')).toBeNull();
+    first.unmount();
+    m.divergenceMetrics.mockResolvedValue(
+      divergenceMetrics({ rules: [], open: 0, amount_open: '0', auto_apply_rate: null, days: divergenceMetrics().days.map((d) => ({ ...d, detected: 0, ended: 0 })) }),
+    );
+    renderPage(['metrics']);
+    expect(await screen.findByTestId('divergences-metrics-empty')).toHaveTextContent('Nothing to measure yet');
+    expect(screen.queryByTestId('metrics-chart')).toBeNull();
+  });
+
+  it('reads the figures again when a divergence job ends', async () => {
+    m.divergenceMetrics.mockResolvedValue(metrics());
+    renderPage(['metrics']);
+    await screen.findAllByTestId('metrics-rule-row');
+    expect(m.divergenceMetrics).toHaveBeenCalledTimes(1);
+    m.divergenceMetrics.mockResolvedValue(divergenceMetrics({ open: 9 }));
+    const j = job({ id: 'j9', kind: 'divergences', status: 'running', progress: 0.5 });
+    act(() => emit({ job: j, log: null }));
+    act(() => emit({ job: { ...j, status: 'succeeded', progress: 1, counts: { new: 5 }, finished_at: '2025-03-05T10:00:00Z' }, log: null }));
+    await waitFor(() => expect(screen.getByTestId('metrics-open-value')).toHaveTextContent('9'));
+    expect(m.divergenceMetrics).toHaveBeenCalledTimes(2);
+  });
+
+  it('words durations and rates per language', async () => {
+    expect(hoursText(i18n, 3)).toBe('3 h');
+    expect(hoursText(i18n, 52.2)).toBe('2 d 4 h');
+    expect(hoursText(i18n, 48)).toBe('2 d');
+    expect(hoursText(i18n, 0.2)).toBe('< 1 h');
+    expect(hoursText(i18n, null)).toBe('—');
+    expect(rateText(null, 'pt-BR')).toBe('—');
+    expect(rateText(0.75, 'en')).toBe('75%');
+    await i18n.changeLanguage('es');
+    expect(hoursText(i18n, 1000)).toBe('41 d 16 h');
   });
 });
 

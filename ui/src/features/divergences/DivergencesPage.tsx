@@ -2,7 +2,7 @@
 // decide on with a written reason, correct in the ERP and roll back; the rules themselves; the
 // processing sessions; and the audit of every write. Sub-routes: #/divergences (inbox),
 // #/divergences/inbox/<rule id> (the inbox of one rule), #/divergences/rules, #/divergences/sessions,
-// #/divergences/audit.
+// #/divergences/audit, #/divergences/metrics.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -23,6 +23,7 @@ import { isActiveJob } from '../sync';
 import { applyDivergences, divergenceRules, exportDivergences, startDivergenceSession, SESSION_JOB_KIND } from './api';
 import { DivergenceDetailPanel } from './Detail';
 import { InboxTab } from './Inbox';
+import { MetricsTab } from './Metrics';
 import { buildFilter, defaultFilterValues, OPEN_FILTER, plural, type FilterValues } from './model';
 import { DivergenceErrorBox, JobProgress } from './Parts';
 import { RulesTab } from './Rules';
@@ -32,8 +33,8 @@ import { useInbox } from './useInbox';
 import '../contifico/contifico.css';
 import './divergences.css';
 
-export type DivergencesTab = 'inbox' | 'rules' | 'sessions' | 'audit';
-export const DIVERGENCE_TABS: readonly DivergencesTab[] = ['inbox', 'rules', 'sessions', 'audit'];
+export type DivergencesTab = 'inbox' | 'rules' | 'sessions' | 'audit' | 'metrics';
+export const DIVERGENCE_TABS: readonly DivergencesTab[] = ['inbox', 'rules', 'sessions', 'audit', 'metrics'];
 
 export function parseDivergencesPath(path: readonly string[]): { tab: DivergencesTab; ruleId: string | null } {
   const first = path[0] ?? '';
@@ -294,6 +295,7 @@ export function DivergencesPage({ path = [] }: { path?: readonly string[] }) {
       ) : null}
       {tab === 'sessions' ? <SessionsTab rules={rules} refreshKey={refreshKey} /> : null}
       {tab === 'audit' ? <AuditTab refreshKey={refreshKey} onOpen={setDetailId} /> : null}
+      {tab === 'metrics' ? <MetricsTab refreshKey={refreshKey} /> : null}
 
       {detailId ? (
         <DivergenceDetailPanel

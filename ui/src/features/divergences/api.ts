@@ -8,6 +8,7 @@ import type { Decision } from '../../bindings/Decision';
 import type { DecisionResult } from '../../bindings/DecisionResult';
 import type { DivergenceDetail } from '../../bindings/DivergenceDetail';
 import type { DivergenceFilter } from '../../bindings/DivergenceFilter';
+import type { DivergenceMetrics } from '../../bindings/DivergenceMetrics';
 import type { DivergencePage } from '../../bindings/DivergencePage';
 import type { Job } from '../../bindings/Job';
 import type { Operation } from '../../bindings/Operation';
@@ -83,4 +84,11 @@ export async function divergenceOperations(limit: number): Promise<Operation[]> 
 /** Saves the divergences matching `filter` as CSV in the Downloads folder; answers the file's full path. */
 export async function exportDivergences(filter: DivergenceFilter, format: 'csv' | 'xlsx' = 'csv'): Promise<string> {
   return call('export_divergences', { filter, format });
+}
+
+// ---------- Metrics ----------
+
+/** The figures of the Metrics tab: what is open and at stake, per rule how people decide, and the last 30 days. */
+export async function divergenceMetrics(): Promise<DivergenceMetrics> {
+  return call('divergence_metrics');
 }

@@ -22,6 +22,7 @@ vi.mock('./api', () => ({
   applyDivergences: vi.fn(),
   divergenceOperations: vi.fn(),
   exportDivergences: vi.fn(),
+  divergenceMetrics: vi.fn(),
 }));
 
 describe('Divergences with a frozen Object.prototype (Tauri freezePrototype)', () => {
@@ -52,5 +53,26 @@ describe('Divergences with a frozen Object.prototype (Tauri freezePrototype)', (
     await user.click(screen.getByTestId('bulk-approve'));
     await user.click(screen.getByTestId('decision-confirm'));
     expect(screen.getByTestId('decision-error-reason')).toHaveTextContent('Escreva o motivo desta decisão.');
+  });
+  it('draws the Metrics tab: tiles, the rules and the 30-day chart', async () => {
+    expect(Object.isFrozen(Object.prototype)).toBe(true);
+    const { default: i18n } = await import('../../i18n');
+    const core = vi.mocked(await import('../../api'));
+    const m = vi.mocked(await import('./api'));
+    const f = await import('../../test/fixtures');
+    const { DivergencesPage } = await import('./DivergencesPage');
+    await i18n.changeLanguage('pt-BR');
+    core.onJobEvent.mockResolvedValue(() => {});
+    core.listConnections.mockResolvedValue([]);
+    core.listJobs.mockResolvedValue([]);
+    m.divergenceRules.mockResolvedValue([f.divergenceRule()]);
+    m.divergenceMetrics.mockResolvedValue(f.divergenceMetrics());
+    const user = userEvent.setup();
+    render(<DivergencesPage path={['metrics']} />);
+    expect(await screen.findByTestId('metrics-rule-row')).toHaveTextContent('R$ 1.234,50');
+    expect(screen.getAllByTestId('metrics-day')).toHaveLength(30);
+    screen.getByTestId('metrics-chart-svg').focus();
+    await user.keyboard('{End}');
+    expect(screen.getByTestId('metrics-tip')).toHaveTextContent('04/03');
   });
 });
