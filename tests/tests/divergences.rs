@@ -158,6 +158,28 @@ async fn approve_apply_and_undo_a_correction_in_the_window() -> Result<()> {
         })
         .await?;
         wait_job_done(&app, "divergences-run-progress").await?;
+
+        // Export to Excel from the window and read the file back: typed cells, one row per divergence.
+        wd.click(&wd.wait_for(&tid("divergences-export-xlsx"), UI_TIMEOUT).await?).await?;
+        let notice = wd.wait_for(&tid("divergences-exported"), UI_TIMEOUT).await?;
+        let path = wd.text(&wd.find_in(&notice, ".mono").await?).await?;
+        ensure!(path.ends_with(".xlsx"), "the notice names {path:?}");
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = open_workbook(path.trim()).with_context(|| format!("opening {path}"))?;
+        let sheet = book.worksheet_range("Divergences")?;
+        ensure!(sheet.get((0, 0)) == Some(&Data::String("Rule".into())), "header: {:?}", sheet.get((0, 0)));
+        // What the filters show (this rule; the undone one is no longer among the statuses shown).
+        let table = wd.wait_for(&tid("divergences-table"), UI_TIMEOUT).await?;
+        let shown: usize = wd.attr(&table, "data-total").await?.context("the table's total")?.parse()?;
+        ensure!(sheet.height() == shown + 1, "the workbook has {} rows for {shown} divergences shown", sheet.height());
+        ensure!(shown + 1 == rows, "after the undo, {shown} of the {rows} misfiled payables are shown");
+        let money = (1..sheet.height()).find(|r| matches!(sheet.get((*r, 9)), Some(Data::Float(_))));
+        let money = money.context("no amount is a number")?;
+        ensure!(
+            matches!(sheet.get((money, 14)), Some(Data::DateTime(_))),
+            "first seen is {:?}",
+            sheet.get((money, 14))
+        );
         Ok(())
     }
     .await;
