@@ -205,7 +205,7 @@ fn plain_sql(db: &std::path::Path) -> Result<i64> {
             let rows = st.query_map([], |r| r.get::<_, String>(3))?;
             rows.collect::<Result<_, _>>()?
         };
-        let _guard = scopeguard(t, plan);
+        let _timed = Timed(t, plan);
         let mut st = c.prepare(sql)?;
         let mut rows = st.query([])?;
         let mut n = 0;
@@ -232,6 +232,8 @@ fn plain_sql(db: &std::path::Path) -> Result<i64> {
     Ok(misfiled + duplicates + receipts)
 }
 
+/// With BENCH_PLAN set, prints each plain query's time and SQLite's plan for it (how the NF-number
+/// join was found scanning by origin).
 struct Timed(Instant, Vec<String>);
 impl Drop for Timed {
     fn drop(&mut self) {
@@ -239,7 +241,4 @@ impl Drop for Timed {
             eprintln!("{:.2}s {:?}", self.0.elapsed().as_secs_f64(), self.1);
         }
     }
-}
-fn scopeguard(t: Instant, plan: Vec<String>) -> Timed {
-    Timed(t, plan)
 }

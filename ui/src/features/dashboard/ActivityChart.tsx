@@ -5,7 +5,7 @@
 // `freezePrototype`), and the usual chart libraries (recharts through decimal.js-light, anything
 // on d3-color) assign `valueOf`/`toString` on their prototypes, which then throws. The scales
 // are plain arithmetic in a fixed viewBox that the browser stretches to the card's width.
-import { useState, type KeyboardEvent } from 'react';
+import { useDayWalker } from '../../hooks/useDayWalker';
 import { useTranslation } from 'react-i18next';
 
 import type { DayActivity } from '../../bindings/DayActivity';
@@ -103,7 +103,7 @@ export function ActivityChart({ days }: { days: readonly DayActivity[] }) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
   /** The day the tooltip shows: hovered, or walked to with the arrow keys. */
-  const [active, setActive] = useState<number | null>(null);
+  const { active, setActive, onKeyDown } = useDayWalker(days.length);
   const totals = activityTotals(days);
   const summary = [
     t('dashboard.chart.label', { n: formatNumber(totals.changed, lng) }),
@@ -117,33 +117,7 @@ export function ActivityChart({ days }: { days: readonly DayActivity[] }) {
   const slots = layout(days);
   const points = slots.filter((s) => s.lineY !== null);
   const shown = active !== null ? slots[active] : undefined;
-  const last = days.length - 1;
 
-  // The arrow keys walk the days (Home and End jump to the first and last); Escape hides the tip.
-  const onKeyDown = (e: KeyboardEvent<SVGSVGElement>) => {
-    let to: (i: number | null) => number;
-    switch (e.key) {
-      case 'ArrowRight':
-        to = (i) => (i === null ? 0 : Math.min(last, i + 1));
-        break;
-      case 'ArrowLeft':
-        to = (i) => (i === null ? 0 : Math.max(0, i - 1));
-        break;
-      case 'Home':
-        to = () => 0;
-        break;
-      case 'End':
-        to = () => last;
-        break;
-      case 'Escape':
-        setActive(null);
-        return;
-      default:
-        return;
-    }
-    e.preventDefault();
-    if (last >= 0) setActive(to);
-  };
 
   return (
     <figure className="activity" data-testid="activity-chart">

@@ -5,7 +5,7 @@
 // The chart is drawn by hand in SVG like the dashboard's ActivityChart (whose classes it reuses):
 // the window freezes Object.prototype, which breaks the usual chart libraries.
 import type { i18n as I18n } from 'i18next';
-import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import type { ApiError } from '../../bindings/ApiError';
@@ -17,6 +17,7 @@ import { Icon, type IconName } from '../../components/Icon';
 import { Loading } from '../../components/Loading';
 import { toApiError } from '../../errors';
 import { formatNumber, formatPercent } from '../../format';
+import { useDayWalker } from '../../hooks/useDayWalker';
 import { formatDayMonth } from '../dashboard/model';
 import { divergenceMetrics } from './api';
 import { formatAmount, localRuleName } from './model';
@@ -213,35 +214,11 @@ export function chartSummary(i18n: I18n, days: readonly DayCount[]): string {
 function DaysChart({ days }: { days: readonly DayCount[] }) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
-  const [active, setActive] = useState<number | null>(null);
+  const { active, setActive, onKeyDown } = useDayWalker(days.length);
   const slots = layout(days);
   const shown = active !== null ? slots[active] : undefined;
   const last = days.length - 1;
 
-  const onKeyDown = (e: KeyboardEvent<SVGSVGElement>) => {
-    let to: (i: number | null) => number;
-    switch (e.key) {
-      case 'ArrowRight':
-        to = (i) => (i === null ? 0 : Math.min(last, i + 1));
-        break;
-      case 'ArrowLeft':
-        to = (i) => (i === null ? 0 : Math.max(0, i - 1));
-        break;
-      case 'Home':
-        to = () => 0;
-        break;
-      case 'End':
-        to = () => last;
-        break;
-      case 'Escape':
-        setActive(null);
-        return;
-      default:
-        return;
-    }
-    e.preventDefault();
-    if (last >= 0) setActive(to);
-  };
 
   return (
     <figure className="card activity div-metrics-chart" data-testid="metrics-chart">

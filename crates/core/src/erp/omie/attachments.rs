@@ -465,6 +465,11 @@ impl Run<'_> {
         store::update_transfer_file(&self.core.store, tid, oid, status, dest_name, size, sha, cod, dest_att, error)
     }
 
+    /// Marks one file of a transfer failed, keeping the error with its code and params.
+    fn fail_file(&self, tid: &str, oid: &str, e: &CoreError) -> CoreResult<()> {
+        self.set_file(tid, oid, "failed", None, None, None, None, None, Some(&e.to_api().to_stored()))
+    }
+
     /// Size and hash of a destination file not made by BackOffice (downloaded once, then cached).
     async fn fingerprint(&self, dt: &str, did: &str, d: &Listed) -> CoreResult<(i64, String)> {
         let cached = store::dest_fingerprint(&self.core.store, &self.conn.id, dt, did, &d.id)?;
@@ -748,17 +753,7 @@ impl Run<'_> {
                 Err(CoreError::Cancelled) => return Err(CoreError::Cancelled),
                 Err(e) if OmieError::is_key_blocked(&e) => {
                     if !self.dry_run {
-                        self.set_file(
-                            &tid,
-                            &a.id,
-                            "failed",
-                            None,
-                            None,
-                            None,
-                            None,
-                            None,
-                            Some(&e.to_api().to_stored()),
-                        )?;
+                        self.fail_file(&tid, &a.id, &e)?;
                         self.finish_transfer(&tid, started, Some(&e))?;
                     }
                     return Err(e);
@@ -793,17 +788,7 @@ impl Run<'_> {
                             },
                         )?;
                     } else {
-                        self.set_file(
-                            &tid,
-                            &a.id,
-                            "failed",
-                            None,
-                            None,
-                            None,
-                            None,
-                            None,
-                            Some(&e.to_api().to_stored()),
-                        )?;
+                        self.fail_file(&tid, &a.id, &e)?;
                     }
                     first_err.get_or_insert(e);
                 }
@@ -875,7 +860,7 @@ impl Run<'_> {
                 Ok(())
             }
             Err(e) => {
-                self.set_file(&tid, &oid, "failed", None, None, None, None, None, Some(&e.to_api().to_stored()))?;
+                self.fail_file(&tid, &oid, &e)?;
                 self.finish_transfer(&tid, started, Some(&e))?;
                 Err(e)
             }

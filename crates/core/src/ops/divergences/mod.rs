@@ -400,7 +400,7 @@ pub fn start_session(cx: &Arc<Ctx>, params: SessionParams) -> CoreResult<Job> {
             .collect();
         let session = run_session(&core, &ctx, &rules, mode, params.force)?;
         if mode == "auto" {
-            let ids = store::auto_apply_candidates(&core.store, &session)?;
+            let ids = store::auto_apply_candidates(&core.store)?;
             if !ids.is_empty() {
                 let decided = decide_as(
                     &core,
@@ -432,6 +432,7 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
     let session = store::start_session(&cx.store, ctx.id(), mode, &actor)?;
     let mut counts: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     let mut failed = vec![];
+    let stamp = store::data_stamp(&cx.store, "omie")?;
     for (i, rule) in rules.iter().enumerate() {
         ctx.progress(Some(i as f64 / rules.len().max(1) as f64), &rule.name);
         if ctx.is_cancelled() {
@@ -439,7 +440,6 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
         }
         // Neither the rule nor the data it reads changed since its last good run: what it would
         // find is what is stored, so it is not run again (a session then writes nothing).
-        let stamp = store::data_stamp(&cx.store, "omie")?;
         let last = cx.store.setting(&LAST_RUN.of(&rule.id))?;
         if !force && last.as_ref() == Some(&(stamp.clone(), rule.version)) {
             let c = counts.entry(rule.id.clone()).or_default();
@@ -480,7 +480,7 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
                     );
                 }
                 let folded = store::fold(&cx.store, rule, &found.candidates, &session, &actor)?;
-                cx.store.set_setting(&LAST_RUN.of(&rule.id), &(stamp, rule.version))?;
+                cx.store.set_setting(&LAST_RUN.of(&rule.id), &(stamp.clone(), rule.version))?;
                 for (k, v) in folded {
                     *c.entry(k).or_default() += v;
                 }

@@ -327,10 +327,8 @@ pub(super) fn fold(
     })
 }
 
-/// Open divergences of a session's rules at or above their rule's auto-apply threshold, with a
-/// correction to apply.
-pub(super) fn auto_apply_candidates(store: &Store, session: &str) -> CoreResult<Vec<String>> {
-    let _ = session;
+/// Open divergences at or above their rule's auto-apply threshold, with a correction to apply.
+pub(super) fn auto_apply_candidates(store: &Store) -> CoreResult<Vec<String>> {
     store.read(|c| {
         let mut st = c.prepare(
             "SELECT d.id FROM divergences d JOIN divergence_rules r ON r.id = d.rule_id
