@@ -145,9 +145,15 @@ async fn approve_apply_and_undo_a_correction_in_the_window() -> Result<()> {
         .await?;
         // A row opens its detail (a cell is clicked: the row element itself has no box to click).
         wd.click(&wd.find_in(&r, "td:nth-child(3)").await?).await?;
-        let detail = wd.wait_for(&tid("divergence-detail"), UI_TIMEOUT).await?;
-        let text = wd.text(&detail).await?;
-        ensure!(text.contains("2.04.01"), "the detail does not show the correction: {text}");
+        // The detail loads after it opens: wait for its correction, not for its frame.
+        let mut text = String::new();
+        wait_until("the detail's correction", UI_TIMEOUT, async || {
+            let Some(d) = wd.find_all(&tid("divergence-detail")).await?.into_iter().next() else { return Ok(None) };
+            text = wd.text(&d).await?;
+            Ok(text.contains("2.04.01").then_some(()))
+        })
+        .await
+        .with_context(|| format!("the detail does not show the correction: {text}"))?;
         app.screenshot("divergences-pt-BR-applied").await?;
 
         // Undo from the detail: the old category is back in Omie.
