@@ -80,6 +80,17 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::divergence_commands::divergence_operations,
         crate::divergence_commands::divergence_metrics,
         crate::divergence_commands::export_divergences,
+        crate::contract_commands::contracts,
+        crate::contract_commands::save_contract,
+        crate::contract_commands::delete_contract,
+        crate::contract_commands::contract_history,
+        crate::contract_commands::preview_contracts_import,
+        crate::contract_commands::import_contracts,
+        crate::contract_commands::billing_settings,
+        crate::contract_commands::save_billing_settings,
+        crate::contract_commands::reconcile_billing,
+        crate::contract_commands::billing_strip,
+        crate::contract_commands::export_reconciliation,
         crate::erpnext_commands::erpnext_preview,
         crate::erpnext_commands::erpnext_start,
         crate::erpnext_commands::erpnext_runs,
@@ -150,8 +161,10 @@ pub async fn cancel_job(core: CoreState<'_>, id: String) -> Res<Job> {
 #[tauri::command]
 pub async fn start_demo(core: CoreState<'_>, demo: State<'_, crate::demo::Demo>) -> Res<Vec<Connection>> {
     let conns = demo.start(core.inner()).await?;
-    // A new demo opens on data: the Omie company synced and its divergences found.
-    core.populate_demo().await?;
+    // A new demo opens on data: the Omie company synced, its contracts imported from a
+    // spreadsheet, and its divergences found.
+    let book = demo.contracts_file().await;
+    core.populate_demo(book.as_deref()).await?;
     Ok(conns)
 }
 

@@ -53,6 +53,34 @@ impl Demo {
         core.setup_demo_connections(wanted).await
     }
 
+    /// The demo Omie company's contract book, written as the spreadsheet (CSV, semicolons, Brazilian
+    /// numbers and dates) a user would import, into a temporary folder. None when the simulators
+    /// do not run.
+    pub async fn contracts_file(&self) -> Option<std::path::PathBuf> {
+        let guard = self.sim.lock().await;
+        let sim = guard.as_ref()?;
+        let mut csv =
+            String::from("CNPJ;Descrição;Valor mensal;Início;Dia de faturamento;Mês de reajuste;Reajuste %;Índice\n");
+        for (e, doc) in sim.omie().contract_book() {
+            let (rm, rp, idx) = match &e.readjust {
+                Some((m, p)) => (m.to_string(), p.clone(), "IGP-M"),
+                None => (String::new(), String::new(), ""),
+            };
+            csv.push_str(&format!(
+                "{doc};{};{};{};{};{rm};{rp};{idx}\n",
+                e.description,
+                e.mrr.replace('.', ","),
+                e.start.format("%d/%m/%Y"),
+                e.billing_day
+            ));
+        }
+        let dir = std::env::temp_dir().join(format!("backoffice-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let path = dir.join("contratos-demo.csv");
+        std::fs::write(&path, csv).ok()?;
+        Some(path)
+    }
+
     /// At start-up: if demo connections exist, bring their simulators back (ports change every run).
     pub async fn resume_if_configured(&self, core: &Arc<Core>) -> CoreResult<()> {
         if core.has_demo_connections()? {

@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod contract_commands;
 mod demo;
 mod divergence_commands;
 mod email_commands;

@@ -159,7 +159,8 @@ fn print_list(json: bool, items: &[Divergence], total: u32, amount: &str) {
 }
 
 fn decide(ctx: &Ctx, ids: Vec<String>, action: &str, reason: String, assignee: Option<String>) -> Result<i32> {
-    let r = ctx.core.decide_divergences(&Decision { ids, action: action.into(), reason, assignee })?;
+    let r =
+        ctx.core.decide_divergences(&Decision { ids, action: action.into(), reason, assignee, explanation: None })?;
     if ctx.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {

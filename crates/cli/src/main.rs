@@ -11,6 +11,7 @@ mod bench;
 mod bench_divergences;
 mod bench_omie_shared;
 mod bench_sync;
+mod contracts;
 mod divergences;
 mod email;
 mod erpnext;
@@ -100,6 +101,16 @@ enum Cmd {
     Divergences {
         #[command(subcommand)]
         cmd: divergences::DivergencesCmd,
+    },
+    /// Contracts: list, import from CSV/XLSX (with a preview), add or change, delete, billing settings
+    Contracts {
+        #[command(subcommand)]
+        cmd: contracts::ContractsCmd,
+    },
+    /// Reconciliations: `reconcile billing` sets contracted against billed per client and month
+    Reconcile {
+        #[command(subcommand)]
+        cmd: contracts::ReconcileCmd,
     },
     /// E-mail notifications over SMTP: show, set, test (the password goes to the OS keychain)
     Email {
@@ -347,6 +358,8 @@ async fn run(cli: Cli) -> Result<i32> {
         Cmd::Schedules { cmd } => schedules::run(&ctx, cmd).await,
         Cmd::Email { cmd } => email::run(&ctx, cmd).await,
         Cmd::Divergences { cmd } => divergences::run(&ctx, cmd).await,
+        Cmd::Contracts { cmd } => contracts::run(&ctx, cmd).await,
+        Cmd::Reconcile { cmd } => contracts::reconcile(&ctx, cmd).await,
         Cmd::Simulate => {
             let sim = backoffice_sim::start(backoffice_sim::SimConfig::default()).await?;
             println!("{}", sim.urls_json());

@@ -195,7 +195,7 @@ fn sql_in(line: &str) -> Option<&'static str> {
 /// Where SQL may be written: the store (its migrations and settings), the sync engine (resource
 /// tables), the job manager, and one repository module per owner of tables. A second database
 /// backend is added by changing these, never a feature.
-const REPOSITORIES: [&str; 8] = [
+const REPOSITORIES: [&str; 9] = [
     "store/",
     "sync/",
     "jobs.rs",
@@ -204,6 +204,7 @@ const REPOSITORIES: [&str; 8] = [
     "erp/erpnext/runs.rs",
     "ops/scheduler/store.rs",
     "ops/divergences/store.rs",
+    "ops/contracts/store.rs",
 ];
 
 #[test]

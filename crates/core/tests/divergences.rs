@@ -230,6 +230,7 @@ async fn approve_apply_roll_back_and_refuse_to_overwrite_an_edit() {
             action: "approve".into(),
             reason: "trade marketing goes to 2.04.01".into(),
             assignee: None,
+            explanation: None,
         })
         .unwrap();
     assert_eq!(r.changed.len(), 2);
@@ -327,6 +328,7 @@ async fn lifecycle_resolved_at_source_rejected_stays_rejected_and_rules_are_vers
             action: "reject".into(),
             reason: "this one really is office material".into(),
             assignee: None,
+            explanation: None,
         })
         .unwrap();
     // Someone fixes the first one directly in Omie; after the next sync the session closes it.
@@ -435,6 +437,7 @@ async fn an_automatic_session_applies_what_its_rules_allow_and_only_that() {
                 action: "reject".into(),
                 reason: "known".into(),
                 assignee: None,
+                explanation: None,
             })
             .unwrap();
     }

@@ -13,6 +13,7 @@
 //! simulated clock, touch records and shape attachments and orders.
 
 pub mod anexo;
+pub mod book;
 pub mod data;
 pub mod limits;
 
@@ -101,6 +102,8 @@ pub(crate) struct OmieState {
     holds: Mutex<Vec<(String, Duration, u32)>>,
     /// Wakes the answers being held when the holds are cleared.
     release_holds: tokio::sync::Notify,
+    /// The planted contract billing (`book.rs`), computed once.
+    planted: std::sync::OnceLock<Vec<book::Planted>>,
 }
 
 /// What changed since start: touched records, extra clients, order states, attachments, links.
@@ -124,6 +127,9 @@ pub(crate) struct World {
 }
 
 impl OmieState {
+    pub(crate) fn planted(&self) -> &[book::Planted] {
+        self.planted.get_or_init(|| book::planted(self))
+    }
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -166,6 +172,7 @@ pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerCo
         }),
         holds: Mutex::new(Vec::new()),
         release_holds: tokio::sync::Notify::new(),
+        planted: std::sync::OnceLock::new(),
     });
     let api = Router::new()
         .route("/api/v1/{*service}", any(handle))
@@ -247,6 +254,17 @@ impl OmieControl {
     pub fn key_blocked(&self) -> bool {
         let now = (self.st.time())();
         self.st.lim().is_blocked(&self.st.app_key, now)
+    }
+    /// The contract book planted in the receivables (empty below `book::MIN_SCALE`), with each
+    /// client's CNPJ as Omie has it.
+    pub fn contract_book(&self) -> Vec<(book::BookEntry, String)> {
+        book::book(&self.st)
+            .into_iter()
+            .map(|e| {
+                let doc = cliente(&self.st, e.client_idx)["cnpj_cpf"].as_str().unwrap_or_default().to_string();
+                (e, doc)
+            })
+            .collect()
     }
     /// Record counts per kind at this scale.
     pub fn count(&self, k: Kind) -> u64 {
@@ -859,14 +877,23 @@ const CIDADES: &[(&str, &str, &str)] = &[
 /// One `clientes_cadastro` record, deterministic from (seed, idx).
 pub(crate) fn cliente(st: &OmieState, idx: u64) -> Value {
     let mut rng = Rng::from_parts(&[st.seed, 0x0C11E, idx]);
-    let pf = rng.chance(0.3);
+    let pf = rng.chance(0.3) && !(book::active(st) && idx <= book::GROUP_BRANCH);
     let (razao, fantasia, doc) = if pf {
         let n = rng.pick(PESSOAS).to_string();
         (n.clone(), n, cpf(&mut rng))
     } else {
         let r = format!("{} {} LTDA", rng.pick(RAZOES), rng.pick(NOMES));
         let f = format!("{} {}", rng.pick(RAZOES), rng.pick(NOMES));
-        (r, f, cnpj(&mut rng))
+        let doc = if book::active(st) && idx == book::GROUP_BRANCH {
+            // A branch (0002) of the company of client 7: same CNPJ root, billed in its place.
+            let head = cliente(st, 7)["cnpj_cpf"].as_str().unwrap_or_default().to_string();
+            let root: Vec<u32> = head.chars().filter_map(|c| c.to_digit(10)).take(8).collect();
+            let _ = cnpj(&mut rng);
+            crate::util::cnpj_of(&root, 2)
+        } else {
+            cnpj(&mut rng)
+        };
+        (r, f, doc)
     };
     let (cidade, uf, cep) = *rng.pick(CIDADES);
     // Seeded history: two years ending one day before start.

@@ -242,8 +242,14 @@ pub fn cpf(rng: &mut Rng) -> String {
 
 /// A valid Brazilian CNPJ (matriz, branch 0001), formatted `00.000.000/0001-00`.
 pub fn cnpj(rng: &mut Rng) -> String {
-    let mut d: Vec<u32> = (0..8).map(|_| rng.below(10) as u32).collect();
-    d.extend_from_slice(&[0, 0, 0, 1]);
+    let root: Vec<u32> = (0..8).map(|_| rng.below(10) as u32).collect();
+    cnpj_of(&root, 1)
+}
+
+/// The CNPJ of branch `branch` (1 = matriz) of the company with this 8-digit root, formatted.
+pub fn cnpj_of(root: &[u32], branch: u32) -> String {
+    let mut d: Vec<u32> = root.to_vec();
+    d.extend_from_slice(&[branch / 1000 % 10, branch / 100 % 10, branch / 10 % 10, branch % 10]);
     for weights in [&[5u32, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2][..], &[6u32, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2][..]] {
         let sum: u32 = d.iter().zip(weights).map(|(a, b)| a * b).sum();
         let r = sum % 11;

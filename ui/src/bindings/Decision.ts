@@ -5,10 +5,15 @@
  */
 export type Decision = { ids: Array<string>, 
 /**
- * `approve`, `reject`, `reopen`, `assign` or `comment`.
+ * `approve`, `reject`, `reopen`, `assign`, `comment`, or `accept_explanation` (the gap is
+ * explained: closed like a rejection, the explanation kept in the history).
  */
 action: string, 
 /**
  * Required for approve, reject and reopen; the comment for `comment`.
  */
-reason: string, assignee: string | null, };
+reason: string, assignee: string | null, 
+/**
+ * For `accept_explanation`: the explanation accepted (its key, e.g. `cancelled_title`).
+ */
+explanation?: string, };

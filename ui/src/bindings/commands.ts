@@ -2,11 +2,15 @@
 
 import type { AppInfo } from './AppInfo';
 import type { ApplyParams } from './ApplyParams';
+import type { BillingSettings } from './BillingSettings';
 import type { BrowsePage } from './BrowsePage';
 import type { BrowseQuery } from './BrowseQuery';
 import type { Connection } from './Connection';
 import type { ConnectionInput } from './ConnectionInput';
 import type { ConnectionKind } from './ConnectionKind';
+import type { Contract } from './Contract';
+import type { ContractChange } from './ContractChange';
+import type { ContractInput } from './ContractInput';
 import type { DashboardSummary } from './DashboardSummary';
 import type { Decision } from './Decision';
 import type { DecisionResult } from './DecisionResult';
@@ -16,9 +20,11 @@ import type { DivergenceMetrics } from './DivergenceMetrics';
 import type { DivergencePage } from './DivergencePage';
 import type { EmailSettings } from './EmailSettings';
 import type { FieldStatus } from './FieldStatus';
+import type { ImportPreview } from './ImportPreview';
 import type { Job } from './Job';
 import type { JobDetail } from './JobDetail';
 import type { JobFilter } from './JobFilter';
+import type { MonthFigure } from './MonthFigure';
 import type { NotificationSettings } from './NotificationSettings';
 import type { OmieAttachmentMapEntry } from './OmieAttachmentMapEntry';
 import type { OmieAttachmentSettings } from './OmieAttachmentSettings';
@@ -35,6 +41,8 @@ import type { OmieTransferRequest } from './OmieTransferRequest';
 import type { OmieUploadRequest } from './OmieUploadRequest';
 import type { Operation } from './Operation';
 import type { QuarantinedRecord } from './QuarantinedRecord';
+import type { ReconcileQuery } from './ReconcileQuery';
+import type { Reconciliation } from './Reconciliation';
 import type { ResourceInfo } from './ResourceInfo';
 import type { ResourceSummary } from './ResourceSummary';
 import type { RewindPreview } from './RewindPreview';
@@ -125,6 +133,17 @@ export const COMMANDS = [
   'divergence_operations',
   'divergence_metrics',
   'export_divergences',
+  'contracts',
+  'save_contract',
+  'delete_contract',
+  'contract_history',
+  'preview_contracts_import',
+  'import_contracts',
+  'billing_settings',
+  'save_billing_settings',
+  'reconcile_billing',
+  'billing_strip',
+  'export_reconciliation',
   'erpnext_preview',
   'erpnext_start',
   'erpnext_runs',
@@ -213,6 +232,17 @@ export type CommandArgs = {
   divergence_operations: { limit: number };
   divergence_metrics: Record<string, never>;
   export_divergences: { filter: DivergenceFilter; format: string };
+  contracts: { connection?: string | null };
+  save_contract: { input: ContractInput };
+  delete_contract: { id: string; reason: string };
+  contract_history: { id: string };
+  preview_contracts_import: { name: string; content: number[]; connection?: string | null };
+  import_contracts: { name: string; content: number[]; connection?: string | null; skipRefused: boolean };
+  billing_settings: Record<string, never>;
+  save_billing_settings: { settings: BillingSettings };
+  reconcile_billing: { query: ReconcileQuery };
+  billing_strip: { connection?: string | null; client: string; to?: string | null; months: number };
+  export_reconciliation: { query: ReconcileQuery; format: string };
   erpnext_preview: { input: TransferInput };
   erpnext_start: { input: TransferInput; reason?: string | null };
   erpnext_runs: { filter?: RunFilter | null };
@@ -298,6 +328,17 @@ export type CommandResult = {
   divergence_operations: Operation[];
   divergence_metrics: DivergenceMetrics;
   export_divergences: string;
+  contracts: Contract[];
+  save_contract: Contract;
+  delete_contract: null;
+  contract_history: ContractChange[];
+  preview_contracts_import: ImportPreview;
+  import_contracts: ImportPreview;
+  billing_settings: BillingSettings;
+  save_billing_settings: BillingSettings;
+  reconcile_billing: Reconciliation;
+  billing_strip: MonthFigure[];
+  export_reconciliation: string;
   erpnext_preview: TransferPreview;
   erpnext_start: TransferRun;
   erpnext_runs: TransferRun[];

@@ -13,9 +13,10 @@ impl Core {
         demo::setup_demo_connections(&self.ctx, wanted).await
     }
 
-    /// Fills a new demo: syncs the demo Omie company and runs the divergence rules over it.
-    pub async fn populate_demo(&self) -> CoreResult<()> {
-        demo::populate(&self.ctx).await
+    /// Fills a new demo: syncs the demo Omie company, imports its contract book (a spreadsheet the
+    /// shell writes from the simulator) and runs the divergence rules over it.
+    pub async fn populate_demo(&self, contracts: Option<&std::path::Path>) -> CoreResult<()> {
+        demo::populate(&self.ctx, contracts).await
     }
 
     /// Whether demo connections exist (the shell then restarts their simulators at start-up).

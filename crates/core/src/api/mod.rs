@@ -4,6 +4,7 @@
 //! ([`crate::erp`]), so one set of sync methods serves all of them.
 
 pub mod app;
+pub mod contracts;
 pub mod demo;
 pub mod divergences;
 pub mod email;

@@ -55,15 +55,24 @@ pub fn has_demo_connections(cx: &Ctx) -> CoreResult<bool> {
     Ok(cx.connections().list()?.iter().any(|c| c.is_demo))
 }
 
-/// Fills a new demo: the demo Omie company is synced and the divergence rules run over it, so the
-/// Divergences inbox opens populated (the simulator plants a divergence of every kind). Waits for
+/// Fills a new demo: the demo Omie company is synced, its contract book (`contracts`, a file the
+/// shell writes from the simulator) imported, and the divergence rules run over it, so the
+/// Divergences inbox and the Contracts screen open populated (the simulator plants a divergence of every kind). Waits for
 /// both jobs; a failure is logged in the job, not fatal to demo mode.
-pub async fn populate(cx: &std::sync::Arc<Ctx>) -> CoreResult<()> {
+pub async fn populate(cx: &std::sync::Arc<Ctx>, contracts: Option<&std::path::Path>) -> CoreResult<()> {
     let Some(omie) = cx.connections().list()?.into_iter().find(|c| c.is_demo && c.kind == ConnectionKind::Omie) else {
         return Ok(());
     };
     let sync = crate::ops::data::sync_start(cx, &omie.id, crate::sync::SyncOptions::default())?;
     wait(cx, &sync.id).await?;
+    // The demo company's contracts, imported like a user's spreadsheet (once).
+    if let Some(file) = contracts {
+        if crate::ops::contracts::list(cx, Some(&omie.id))?.is_empty() {
+            if let Err(e) = crate::ops::contracts::import_apply(cx, file, Some(&omie.id), true) {
+                tracing::warn!("the demo contracts were not imported: {e}");
+            }
+        }
+    }
     let session = crate::ops::divergences::start_session(cx, crate::ops::divergences::SessionParams::default())?;
     wait(cx, &session.id).await
 }

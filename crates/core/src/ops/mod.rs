@@ -1,6 +1,7 @@
 //! Cross-ERP features, above the ERPs: the scheduler, desktop and e-mail notifications, the first
 //! screen's figures and the app's own settings.
 
+pub mod contracts;
 pub mod dashboard;
 pub mod data;
 pub mod demo;

@@ -568,6 +568,45 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT substr(created_at, 1, 10) AS day, kind, erp, status, count(*) AS operations
           FROM divergence_operations GROUP BY 1, 2, 3, 4;
 "#,
+    // 15: contracts, and every change to one (who, when, why).
+    r#"
+    CREATE TABLE contracts (
+        id                TEXT PRIMARY KEY,
+        connection_id     TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        client_document   TEXT NOT NULL DEFAULT '',
+        client_code       TEXT NOT NULL,
+        client_name       TEXT NOT NULL DEFAULT '',
+        description       TEXT NOT NULL,
+        mrr               TEXT NOT NULL,
+        currency          TEXT NOT NULL,
+        start_date        TEXT NOT NULL,
+        end_date          TEXT,
+        billing_day       INTEGER,
+        status            TEXT NOT NULL CHECK (status IN ('active','suspended','ended')),
+        readjust_index    TEXT,
+        readjust_month    INTEGER,
+        readjust_percent  TEXT,
+        tolerance_amount  TEXT,
+        tolerance_percent TEXT,
+        notes             TEXT NOT NULL DEFAULT '',
+        version           INTEGER NOT NULL,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL,
+        updated_by        TEXT NOT NULL,
+        UNIQUE (connection_id, client_code, description, start_date)
+    );
+    CREATE INDEX contracts_client ON contracts(connection_id, client_code);
+    CREATE TABLE contract_history (
+        contract_id TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        definition  TEXT NOT NULL,
+        changed_at  TEXT NOT NULL,
+        changed_by  TEXT NOT NULL,
+        machine     TEXT NOT NULL,
+        reason      TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (contract_id, version)
+    );
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> CoreResult<()> {

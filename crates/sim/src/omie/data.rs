@@ -66,7 +66,8 @@ impl Kind {
 impl OmieState {
     pub(crate) fn count(&self, k: Kind) -> u64 {
         match k {
-            Kind::Client | Kind::Payable | Kind::Receivable => self.scale,
+            Kind::Client | Kind::Payable => self.scale,
+            Kind::Receivable => self.scale + self.planted().len() as u64,
             Kind::Receipt | Kind::Order | Kind::Nfse => (self.scale / 5).max(3),
         }
     }
@@ -241,10 +242,13 @@ pub(crate) fn receivable(st: &OmieState, i: u64) -> Value {
     let mut rng = Rng::from_parts(&[st.seed, Kind::Receivable.salt(), i]);
     let (inc, alt) = st.stamps(Kind::Receivable, i);
     let due = date_of(inc) + chrono::Duration::days(rng.range(10, 60));
+    // With a contract book planted, the generated titles go to the other clients.
+    let first_free = if super::book::active(st) { super::book::GROUP_BRANCH + 1 } else { 0 };
+    let client = first_free + rng.below(st.scale.saturating_sub(first_free).max(1));
     let mut v = json!({
         "codigo_lancamento_omie": st.id_of(Kind::Receivable, i),
         "codigo_lancamento_integracao": format!("CR-{:06}", i + 1),
-        "codigo_cliente_fornecedor": st.id_of(Kind::Client, rng.below(st.scale.max(1))),
+        "codigo_cliente_fornecedor": st.id_of(Kind::Client, client),
         "data_vencimento": ddmmyyyy(due),
         "data_previsao": ddmmyyyy(due),
         "data_emissao": ddmmyyyy(date_of(inc)),
@@ -260,6 +264,18 @@ pub(crate) fn receivable(st: &OmieState, i: u64) -> Value {
         "id_origem": "VENR",
         "info": info(inc, alt),
     });
+    if let Some(p) = i.checked_sub(st.scale).and_then(|j| st.planted().get(j as usize)) {
+        let due = p.emission + chrono::Duration::days(10);
+        v["codigo_cliente_fornecedor"] = json!(st.id_of(Kind::Client, p.client_idx));
+        v["data_emissao"] = json!(ddmmyyyy(p.emission));
+        v["data_registro"] = json!(ddmmyyyy(p.emission));
+        v["data_vencimento"] = json!(ddmmyyyy(due));
+        v["data_previsao"] = json!(ddmmyyyy(due));
+        v["valor_documento"] = json!(p.cents as f64 / 100.0);
+        v["status_titulo"] = json!(p.status);
+        v["codigo_categoria"] = json!("1.02.01");
+        v["observacao"] = json!(p.what);
+    }
     apply_edits(st, Kind::Receivable, i, &mut v);
     v
 }

@@ -205,6 +205,7 @@ pub const RESOURCES: &[ResourceSpec] = &[
             col("alterado_em", "info.dAlt", Date),
             col("codigo_categoria", "codigo_categoria", Code),
             col("observacao", "observacao", Text),
+            col("data_registro", "data_registro", Date),
         ],
         &["numero_documento", "numero_documento_fiscal", "numero_pedido", "observacao"],
     ),

@@ -233,11 +233,15 @@ pub struct DivergencePage {
 #[ts(export, export_to = "../../../ui/src/bindings/")]
 pub struct Decision {
     pub ids: Vec<String>,
-    /// `approve`, `reject`, `reopen`, `assign` or `comment`.
+    /// `approve`, `reject`, `reopen`, `assign`, `comment`, or `accept_explanation` (the gap is
+    /// explained: closed like a rejection, the explanation kept in the history).
     pub action: String,
     /// Required for approve, reject and reopen; the comment for `comment`.
     pub reason: String,
     pub assignee: Option<String>,
+    /// For `accept_explanation`: the explanation accepted (its key, e.g. `cancelled_title`).
+    #[ts(optional)]
+    pub explanation: Option<String>,
 }
 
 /// What changed per divergence of a decision.
@@ -409,6 +413,7 @@ pub fn start_session(cx: &Arc<Ctx>, params: SessionParams) -> CoreResult<Job> {
                         action: "approve".into(),
                         reason: "auto-apply threshold".into(),
                         assignee: None,
+                        explanation: None,
                     },
                     &Actor::automatic(),
                     Some(&session),
@@ -441,6 +446,13 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
         // Neither the rule nor the data it reads changed since its last good run: what it would
         // find is what is stored, so it is not run again (a session then writes nothing).
         let last = cx.store.setting(&LAST_RUN.of(&rule.id))?;
+        // The billing rule also reads the contracts, their settings, Contífico's sales and the
+        // current month.
+        let stamp = if rule.kind == "billing_contract" {
+            format!("{stamp}|{}|{}", store::data_stamp(&cx.store, "contifico")?, crate::ops::contracts::stamp(cx)?)
+        } else {
+            stamp.clone()
+        };
         if !force && last.as_ref() == Some(&(stamp.clone(), rule.version)) {
             let c = counts.entry(rule.id.clone()).or_default();
             c.insert("still_open".into(), store::open_count(&cx.store, &rule.id)?);
@@ -453,7 +465,7 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
             );
             continue;
         }
-        let found = RuleKind::parse(&rule.kind).and_then(|k| rules::detect(&cx.store, k, rule));
+        let found = RuleKind::parse(&rule.kind).and_then(|k| rules::detect(cx, k, rule));
         let c = counts.entry(rule.id.clone()).or_default();
         match found {
             Err(e) => {
@@ -571,14 +583,17 @@ fn decide_as(cx: &Ctx, d: &Decision, actor: &Actor, session: Option<&str>) -> Co
     if d.ids.is_empty() {
         return Err(CoreError::invalid("ids", "choose at least one divergence"));
     }
-    let needs_reason = matches!(d.action.as_str(), "approve" | "reject" | "reopen" | "comment");
+    let needs_reason = matches!(d.action.as_str(), "approve" | "reject" | "reopen" | "comment" | "accept_explanation");
     if needs_reason && d.reason.trim().is_empty() {
         return Err(CoreError::invalid("reason", "write why; the reason is kept in the divergence's history"));
     }
-    if !matches!(d.action.as_str(), "approve" | "reject" | "reopen" | "assign" | "comment") {
+    if !matches!(d.action.as_str(), "approve" | "reject" | "reopen" | "assign" | "comment" | "accept_explanation") {
         return Err(CoreError::invalid(
             "action",
-            format!("\"{}\" is not a decision: use approve, reject, reopen, assign or comment", d.action),
+            format!(
+                "\"{}\" is not a decision: use approve, reject, reopen, assign, comment or accept_explanation",
+                d.action
+            ),
         ));
     }
     store::decide(&cx.store, d, actor, session)

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{store, Correction, EvidenceRef, Rule};
 use crate::error::{CoreError, CoreResult};
-use crate::store::Store;
+use crate::Ctx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleKind {
@@ -26,6 +26,10 @@ pub enum RuleKind {
     /// An NF-e receipt whose payables do not add up to its value, beyond a tolerance of
     /// `tolerance_amount` or `tolerance_percent` of the receipt (whichever is larger).
     ReceiptValue,
+    /// A client-month billed above or below what its contracts ask for beyond the tolerance, a
+    /// client billed without a contract, or a contract without billing (`ops::contracts`; the
+    /// tolerance, date basis and months are the contracts' billing settings). No params.
+    BillingContract,
 }
 
 /// The rules a new database starts with: (id, kind, name, params, confidence, show threshold).
@@ -54,6 +58,7 @@ pub const DEFAULT_RULES: &[(&str, &str, &str, &str, u8, u8)] = &[
         70,
         50,
     ),
+    ("billing_vs_contract", "billing_contract", "Billing vs contract", r#"{}"#, 90, 50),
 ];
 
 impl RuleKind {
@@ -62,9 +67,12 @@ impl RuleKind {
             "classification" => Ok(RuleKind::Classification),
             "duplicate_titles" => Ok(RuleKind::DuplicateTitles),
             "receipt_value" => Ok(RuleKind::ReceiptValue),
+            "billing_contract" => Ok(RuleKind::BillingContract),
             other => Err(CoreError::invalid(
                 "kind",
-                format!("\"{other}\" is not a rule kind: use classification, duplicate_titles or receipt_value"),
+                format!(
+                    "\"{other}\" is not a rule kind: use classification, duplicate_titles, receipt_value or billing_contract"
+                ),
             )),
         }
     }
@@ -73,7 +81,7 @@ impl RuleKind {
     pub fn correction_field(self) -> Option<&'static str> {
         match self {
             RuleKind::Classification => Some("codigo_categoria"),
-            RuleKind::DuplicateTitles | RuleKind::ReceiptValue => None,
+            RuleKind::DuplicateTitles | RuleKind::ReceiptValue | RuleKind::BillingContract => None,
         }
     }
 
@@ -121,6 +129,7 @@ impl RuleKind {
                     return Err(bad("resource", format!("\"{resource}\" is not contas_pagar or contas_receber")));
                 }
             }
+            RuleKind::BillingContract => {}
             RuleKind::ReceiptValue => {
                 for f in ["tolerance_amount", "tolerance_percent"] {
                     let v = text(p, f);
@@ -194,8 +203,9 @@ fn facts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// Runs one rule's query and turns its rows into candidates.
-pub fn detect(st: &Store, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
+pub fn detect(cx: &Ctx, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
     kind.check(rule)?;
+    let st = &cx.store;
     // The tables the queries read exist (and have their current columns) even before a first sync.
     crate::sync::ensure_tables(st, crate::erp::omie::sync::RESOURCES)?;
     let p = &rule.params;
@@ -347,6 +357,57 @@ pub fn detect(st: &Store, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
                         ("tolerance", &tolerance.normalize().to_string()),
                         ("number", &r.number),
                         ("party", &r.party_name),
+                    ]),
+                    correction: None,
+                });
+            }
+        }
+        RuleKind::BillingContract => {
+            for r in crate::ops::contracts::divergent_months(cx)? {
+                let erp = crate::ops::contracts::erp_of(cx, &r.connection_id)?;
+                let resource = crate::ops::contracts::titles_resource(erp);
+                let mut ids: Vec<&str> =
+                    r.titles.iter().filter(|t| t.counted_as == "counted").map(|t| t.id.as_str()).collect();
+                ids.sort_unstable();
+                let gap = Decimal::from_str(&r.difference).unwrap_or_default().abs();
+                let explanations: Vec<serde_json::Value> =
+                    r.explanations.iter().map(|e| serde_json::json!({ "key": e.key, "params": e.params })).collect();
+                out.candidates.push(Candidate {
+                    fingerprint: format!("{}|{}|{}|{}", rule.id, r.connection_id, r.client, r.month),
+                    connection_id: r.connection_id.clone(),
+                    erp: erp.into(),
+                    resource: "contracts_billing".into(),
+                    record_id: format!("{}|{}", r.client, r.month),
+                    record_label: format!("{} · {}", r.client_name, r.month),
+                    confidence: rule.confidence,
+                    basis: "contract_month".into(),
+                    amount: Some(gap.to_string()),
+                    currency: Some(r.currency.clone()),
+                    evidence: r
+                        .titles
+                        .iter()
+                        .filter(|t| t.counted_as != "excluded")
+                        .take(50)
+                        .map(|t| EvidenceRef {
+                            connection_id: r.connection_id.clone(),
+                            resource: resource.into(),
+                            id: t.id.clone(),
+                            label: t.number.clone(),
+                        })
+                        .collect(),
+                    evidence_hash: hash(&[&r.contracted, &r.billed, &r.verdict, &r.tolerance, &ids.join(",")]),
+                    facts: facts(&[
+                        ("verdict", &r.verdict),
+                        ("month", &r.month),
+                        ("client", &r.client_name),
+                        ("client_key", &r.client),
+                        ("document", &r.client_document),
+                        ("contracted", &r.contracted),
+                        ("billed", &r.billed),
+                        ("difference", &r.difference),
+                        ("tolerance", &r.tolerance),
+                        ("titles", &ids.len().to_string()),
+                        ("explanations", &serde_json::Value::Array(explanations).to_string()),
                     ]),
                     correction: None,
                 });

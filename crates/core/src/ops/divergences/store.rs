@@ -538,6 +538,7 @@ pub(super) fn decide(store: &Store, d: &Decision, actor: &Actor, session: Option
             let to = match (d.action.as_str(), status.as_str()) {
                 ("approve", "open" | "failed") => Some("approved"),
                 ("reject", "open" | "approved" | "failed") => Some("rejected"),
+                ("accept_explanation", "open" | "approved" | "failed") => Some("rejected"),
                 ("reopen", "rejected" | "resolved" | "rolled_back") => Some("open"),
                 ("assign" | "comment", _) => None,
                 (a, s) => {
@@ -562,10 +563,16 @@ pub(super) fn decide(store: &Store, d: &Decision, actor: &Actor, session: Option
                 "reject" => "rejected",
                 "reopen" => "reopened",
                 "assign" => "assigned",
+                "accept_explanation" => "explanation_accepted",
                 _ => "commented",
             };
-            let note =
-                if d.action == "assign" { d.assignee.clone().unwrap_or_default() } else { d.reason.trim().to_string() };
+            let note = match d.action.as_str() {
+                "assign" => d.assignee.clone().unwrap_or_default(),
+                "accept_explanation" => {
+                    format!("{}: {}", d.explanation.as_deref().unwrap_or("explained"), d.reason.trim())
+                }
+                _ => d.reason.trim().to_string(),
+            };
             event(tx, id, action, actor, &note, session, None, None)?;
             changed.push(id.clone());
         }
