@@ -336,7 +336,7 @@ pub fn run_app(args: &[String]) -> Result<()> {
     session::wrap(SessionOptions { xvfb: true }, app.into_os_string(), &app_args)?.run()
 }
 
-const BENCHES: &[&str] = &["sync", "contifico-sync", "omie-rate", "omie-shared", "divergences"];
+const BENCHES: &[&str] = &["sync", "contifico-sync", "omie-rate", "omie-shared", "divergences", "reconcile"];
 
 /// `cargo xtask bench <name> [args]`
 pub fn bench(args: &[String]) -> Result<()> {

@@ -80,6 +80,14 @@ pub enum BenchCmd {
         #[arg(long, num_args = 1.., default_values_t = [100_000u64, 1_000_000u64])]
         records: Vec<u64>,
     },
+    /// The billing reconciliation of 24 months for N contracts over M receivables, next to the same
+    /// computation as one plain SQL query, in the same run; peak RSS.
+    Reconcile {
+        #[arg(long, default_value_t = 10_000)]
+        contracts: u64,
+        #[arg(long, num_args = 1.., default_values_t = [1_000_000u64])]
+        receivables: Vec<u64>,
+    },
     /// Sync N records of one resource from the loopback simulator into a fresh DB; compare with a
     /// plain rusqlite insert of the same rows; measure an incremental re-sync with nothing changed.
     ContificoSync {
@@ -108,6 +116,7 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
         }
         BenchCmd::Sync { records, latency_ms } => crate::bench_sync::run(&records, latency_ms).await,
         BenchCmd::Divergences { records } => crate::bench_divergences::run(&records).await,
+        BenchCmd::Reconcile { contracts, receivables } => crate::bench_reconcile::run(contracts, &receivables).await,
         BenchCmd::ContificoSync { records, resource, page_size, batch_size } => {
             contifico_sync(&records, &resource, page_size, batch_size).await
         }

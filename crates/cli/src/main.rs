@@ -10,6 +10,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod bench;
 mod bench_divergences;
 mod bench_omie_shared;
+mod bench_reconcile;
 mod bench_sync;
 mod contracts;
 mod divergences;

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::error::CoreResult;
 use crate::ops::contracts::{
-    self as ct, BillingSettings, Contract, ContractChange, ContractInput, ImportPreview, MonthFigure, ReconcileQuery,
-    Reconciliation,
+    self as ct, BillingSettings, ClientMonth, Contract, ContractChange, ContractInput, ImportPreview, MonthFigure,
+    ReconcileQuery, Reconciliation,
 };
 use crate::Core;
 
@@ -54,6 +54,15 @@ impl Core {
 
     pub fn reconcile_billing(&self, q: &ReconcileQuery) -> CoreResult<Reconciliation> {
         ct::reconcile_month(&self.ctx, q)
+    }
+
+    pub fn reconcile_billing_range(
+        &self,
+        connection: Option<&str>,
+        from: &str,
+        to: &str,
+    ) -> CoreResult<Vec<ClientMonth>> {
+        ct::reconcile_range(&self.ctx, connection, from, to)
     }
 
     pub fn billing_strip(

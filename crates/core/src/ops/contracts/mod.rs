@@ -247,6 +247,8 @@ fn pick_connection(cx: &Ctx, id: Option<&str>) -> CoreResult<Connection> {
 pub(crate) struct Directory {
     by_key: HashMap<String, (String, String)>,
     by_doc: HashMap<String, String>,
+    /// CNPJ root (the company) → its clients (the branches), for roots with more than one.
+    by_root: HashMap<String, Vec<String>>,
 }
 
 impl Directory {
@@ -260,7 +262,14 @@ impl Directory {
             }
             by_key.insert(k, (name, digits));
         }
-        Ok(Directory { by_key, by_doc })
+        let mut by_root: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, (_, d)) in &by_key {
+            if let Some(r) = doc_root(d) {
+                by_root.entry(r.to_string()).or_default().push(k.clone());
+            }
+        }
+        by_root.retain(|_, v| v.len() > 1);
+        Ok(Directory { by_key, by_doc, by_root })
     }
     fn name(&self, key: &str) -> Option<&str> {
         self.by_key.get(key).map(|(n, _)| n.as_str())
@@ -923,15 +932,13 @@ impl Book {
                 (n, c, b)
             });
             let doc = self.dir.document(client).unwrap_or_default();
-            let siblings: Vec<(String, Decimal, Decimal)> = match doc_root(doc) {
-                Some(root) => self
-                    .dir
-                    .by_key
+            let siblings: Vec<(String, Decimal, Decimal)> = match doc_root(doc).and_then(|r| self.dir.by_root.get(r)) {
+                Some(keys) => keys
                     .iter()
-                    .filter(|(k, (_, d))| k.as_str() != client && doc_root(d) == Some(root))
-                    .map(|(k, (name, _))| {
+                    .filter(|k| k.as_str() != client)
+                    .map(|k| {
                         let (c, b) = self.figures(k, m);
-                        (name.clone(), c, b)
+                        (self.dir.name(k).unwrap_or_default().to_string(), c, b)
                     })
                     .filter(|(_, c, b)| !(c.is_zero() && b.is_zero()))
                     .collect(),
@@ -1094,6 +1101,18 @@ pub fn client_strip(
             }
         })
         .collect())
+}
+
+/// Every client-month of a company from `from` to `to` (YYYY-MM), without the titles behind them:
+/// the whole reconciliation of a period in one read of the billing data.
+pub fn reconcile_range(cx: &Ctx, connection: Option<&str>, from: &str, to: &str) -> CoreResult<Vec<ClientMonth>> {
+    let conn = pick_connection(cx, connection)?;
+    let (from, to) = (Month::parse(from)?, Month::parse(to)?);
+    if to < from {
+        return Err(CoreError::invalid("to", "the last month is before the first"));
+    }
+    let book = Book::load(cx, conn, from, to, &[], None)?;
+    Ok((0..=from.until(to)).flat_map(|i| book.month(from.shift(i), false)).collect())
 }
 
 /// What the divergence rule "billing vs contract" reads: the divergent client-months of the last
