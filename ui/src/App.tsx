@@ -25,10 +25,14 @@ import { hrefFor, useRoute, type Page } from './router';
 const DivergencesPage = lazy(() =>
   import('./features/divergences/DivergencesPage').then((m) => ({ default: m.DivergencesPage })),
 );
+// Contracts and billing, likewise.
+const ContractsPage = lazy(() => import('./features/contracts/ContractsPage').then((m) => ({ default: m.ContractsPage })));
 
 interface NavItem {
   page: Page;
   icon: IconName;
+  /** The label's key when it is not `nav.<page>`. */
+  label?: string;
 }
 
 const NAV: ReadonlyArray<{ group: string; items: readonly NavItem[] }> = [
@@ -47,7 +51,13 @@ const NAV: ReadonlyArray<{ group: string; items: readonly NavItem[] }> = [
       { page: 'erpnext', icon: 'transfer' },
     ],
   },
-  { group: 'nav.groupChecks', items: [{ page: 'divergences', icon: 'scale' }] },
+  {
+    group: 'nav.groupChecks',
+    items: [
+      { page: 'divergences', icon: 'scale' },
+      { page: 'contracts', icon: 'edit', label: 'contracts.nav' },
+    ],
+  },
   {
     group: 'nav.groupSystem',
     items: [
@@ -141,6 +151,13 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
         </Suspense>
       );
       break;
+    case 'contracts':
+      content = (
+        <Suspense fallback={<Loading />}>
+          <ContractsPage path={route.sub} />
+        </Suspense>
+      );
+      break;
     default:
       content = <ComingNextPage page={route.page} />;
   }
@@ -171,7 +188,7 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
                         data-testid={`nav-${item.page}`}
                       >
                         <Icon name={item.icon} />
-                        <span>{t(`nav.${item.page}`)}</span>
+                        <span>{t(item.label ?? `nav.${item.page}`)}</span>
                       </a>
                     </li>
                   );

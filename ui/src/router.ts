@@ -1,7 +1,7 @@
 // Hash routing: "#/connections", "#/jobs/<job id>". No server, works from file:// and tauri://.
 import { useEffect, useState } from 'react';
 
-export const PAGES = ['dashboard', 'connections', 'contifico', 'omie', 'erpnext', 'divergences', 'jobs', 'settings'] as const;
+export const PAGES = ['dashboard', 'connections', 'contifico', 'omie', 'erpnext', 'divergences', 'contracts', 'jobs', 'settings'] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {

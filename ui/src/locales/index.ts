@@ -1,12 +1,13 @@
 // Every text of the UI: locales/<lang>/<namespace>.json for en, es and pt-BR. One i18next namespace
 // is assembled from the files, each under its own key (app.json's keys at the top level), so
-// `t('omie.x')` reads omie.json and `t('divergences.x')` divergences.json. errors, omieErrors,
-// jobKinds and jobLog are also read by the core (crates/core/src/i18n.rs), so a notification says
-// what the window says.
+// `t('omie.x')` reads omie.json, `t('divergences.x')` divergences.json and `t('contracts.x')`
+// contracts.json. errors, omieErrors, jobKinds and jobLog are also read by the core
+// (crates/core/src/i18n.rs), so a notification says what the window says.
 //
 // es and pt-BR must have exactly the keys of en: `sameKeys` makes an extra or a missing key a type
 // error, and dictionaries.test.ts checks key sets and {{placeholders}} at run time.
 import enApp from './en/app.json';
+import enContracts from './en/contracts.json';
 import enDivergences from './en/divergences.json';
 import enEmail from './en/email.json';
 import enErpnext from './en/erpnext.json';
@@ -16,6 +17,7 @@ import enJobLog from './en/jobLog.json';
 import enOmie from './en/omie.json';
 import enOmieErrors from './en/omieErrors.json';
 import esApp from './es/app.json';
+import esContracts from './es/contracts.json';
 import esDivergences from './es/divergences.json';
 import esEmail from './es/email.json';
 import esErpnext from './es/erpnext.json';
@@ -25,6 +27,7 @@ import esJobLog from './es/jobLog.json';
 import esOmie from './es/omie.json';
 import esOmieErrors from './es/omieErrors.json';
 import ptBRApp from './pt-BR/app.json';
+import ptBRContracts from './pt-BR/contracts.json';
 import ptBRDivergences from './pt-BR/divergences.json';
 import ptBREmail from './pt-BR/email.json';
 import ptBRErpnext from './pt-BR/erpnext.json';
@@ -45,6 +48,7 @@ const en = {
   omieErrors: enOmieErrors,
   erpnext: enErpnext,
   divergences: enDivergences,
+  contracts: enContracts,
   email: enEmail,
   jobKinds: enJobKinds,
   errors: enErrors,
@@ -61,6 +65,7 @@ const es = sameKeys({
   omieErrors: esOmieErrors,
   erpnext: esErpnext,
   divergences: esDivergences,
+  contracts: esContracts,
   email: esEmail,
   jobKinds: esJobKinds,
   errors: esErrors,
@@ -72,6 +77,7 @@ const ptBR = sameKeys({
   omieErrors: ptBROmieErrors,
   erpnext: ptBRErpnext,
   divergences: ptBRDivergences,
+  contracts: ptBRContracts,
   email: ptBREmail,
   jobKinds: ptBRJobKinds,
   errors: ptBRErrors,
@@ -85,6 +91,7 @@ function assemble(f: Files) {
     omie: { ...f.omie, errors: f.omieErrors },
     erpnext: f.erpnext,
     divergences: f.divergences,
+    contracts: f.contracts,
     email: f.email,
     jobKinds: f.jobKinds,
     errors: f.errors,

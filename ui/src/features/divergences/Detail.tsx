@@ -1,7 +1,7 @@
 // One divergence in a side panel: what was found in plain words, why this confidence, the records
 // behind it (linked into the ERP's data browser), the correction as before → after, its history and
 // the writes to the ERP, and what can be done now (approve, reject, reopen, comment, assign, apply,
-// roll back).
+// roll back; for a billing divergence, accept one of its probable explanations).
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -11,6 +11,7 @@ import type { Divergence } from '../../bindings/Divergence';
 import type { Job } from '../../bindings/Job';
 import type { Operation } from '../../bindings/Operation';
 import type { ConnectionKind } from '../../bindings/ConnectionKind';
+import type { Explanation } from '../../bindings/Explanation';
 import { CloseButton } from '../../components/CloseButton';
 import { Icon } from '../../components/Icon';
 import { Loading } from '../../components/Loading';
@@ -18,6 +19,8 @@ import { Modal } from '../../components/Modal';
 import { toApiError } from '../../errors';
 import { useEscape } from '../../hooks/useEscape';
 import { hrefForPath } from '../../router';
+import { AcceptExplanationDialog } from '../contracts/AcceptExplanation';
+import { acceptedNote, explanationText, parseExplanations } from '../contracts/model';
 import { isActiveJob, resourceLabel } from '../sync';
 import { applyDivergences, divergence } from './api';
 import { DecisionDialog } from './DecisionDialog';
@@ -63,6 +66,57 @@ function actionsFor(d: Divergence): { decisions: DecisionAction[]; apply: boolea
   if (s === 'rejected' || s === 'resolved' || s === 'rolled_back') decisions.push('reopen');
   decisions.push('comment', 'assign');
   return { decisions, apply: s === 'approved' && !flagOnly(d), rollback: s === 'applied' };
+}
+
+/** Statuses in which a billing divergence can be closed by accepting an explanation. */
+const EXPLAINABLE = ['open', 'approved', 'failed'];
+
+/**
+ * A billing divergence (rule "billing vs contract"): its probable explanations, each of which
+ * closes it when accepted with a reason, and a link to the month in Contracts and billing.
+ */
+function BillingExplanations({ d, onAccept }: { d: Divergence; onAccept: (e: Explanation) => void }) {
+  const { t, i18n } = useTranslation();
+  const explanations = parseExplanations(d.facts.explanations);
+  const month = d.facts.month ?? '';
+  const client = d.facts.client_key ?? '';
+  const decidable = EXPLAINABLE.includes(d.status);
+  return (
+    <section className="detail-section">
+      <h3>{t('divergences.detail.explanations')}</h3>
+      {explanations.length === 0 ? (
+        <p className="muted small" data-testid="divergence-no-explanation">
+          {t('divergences.detail.noExplanations')}
+        </p>
+      ) : (
+        <ul className="div-evidence" data-testid="divergence-explanations">
+          {explanations.map((e, i) => (
+            <li key={`${e.key}-${i}`} data-testid="divergence-probable-explanation" data-key={e.key}>
+              <span>{explanationText(i18n, e, d.currency)}</span>
+              {decidable ? (
+                <div className="div-actions">
+                  <button type="button" className="btn btn-small" onClick={() => onAccept(e)} data-testid="accept-explanation">
+                    <Icon name="check" size={14} />
+                    {t('divergences.detail.acceptExplanation')}
+                  </button>
+                </div>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {/^\d{4}-\d{2}$/.test(month) ? (
+        <a
+          className="link-quiet small"
+          href={client ? hrefForPath('contracts', 'reconciliation', month, client) : hrefForPath('contracts', 'reconciliation', month)}
+          data-testid="divergence-open-billing"
+        >
+          {t('divergences.detail.openBilling')}
+          <Icon name="chevron" size={12} />
+        </a>
+      ) : null}
+    </section>
+  );
 }
 
 function OperationItem({ op }: { op: Operation }) {
@@ -113,11 +167,12 @@ export function DivergenceDetailPanel({
   const [detail, setDetail] = useState<DivergenceDetail | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [dialog, setDialog] = useState<DecisionAction | null>(null);
+  const [accepting, setAccepting] = useState<Explanation | null>(null);
   const [confirm, setConfirm] = useState<'apply' | 'rollback' | null>(null);
   const [starting, setStarting] = useState(false);
   const [startError, setStartError] = useState<ApiError | null>(null);
   useEscape(() => {
-    if (!dialog && !confirm) onClose();
+    if (!dialog && !confirm && !accepting) onClose();
   });
 
   const load = useCallback(async () => {
@@ -187,6 +242,8 @@ export function DivergenceDetailPanel({
                 </p>
               ) : null}
             </section>
+
+            {d.kind === 'billing_contract' ? <BillingExplanations d={d} onAccept={setAccepting} /> : null}
 
             <section className="detail-section">
               <h3>{t('divergences.detail.confidence')}</h3>
@@ -337,9 +394,11 @@ export function DivergenceDetailPanel({
                   const note =
                     ev.action === 'resolved' && /no longer holds/i.test(ev.note)
                       ? t('divergences.events.resolvedNote')
-                      : op?.error
-                        ? describeError(i18n, op.error).text
-                        : ev.note;
+                      : ev.action === 'explanation_accepted'
+                        ? acceptedNote(i18n, ev.note)
+                        : op?.error
+                          ? describeError(i18n, op.error).text
+                          : ev.note;
                   return (
                     <li key={`${ev.at}-${i}`} data-testid="divergence-event" data-action={ev.action}>
                       <div className="div-event-head">
@@ -376,6 +435,21 @@ export function DivergenceDetailPanel({
           onDone={(r) => {
             // The page reads the lists again, and this panel with them (refreshKey).
             if (r.changed.length > 0) onChanged();
+          }}
+        />
+      ) : null}
+
+      {accepting && d ? (
+        <AcceptExplanationDialog
+          divergenceId={d.id}
+          explanation={accepting}
+          currency={d.currency}
+          client={d.facts.client ?? d.record_label}
+          month={d.facts.month ?? ''}
+          onClose={() => setAccepting(null)}
+          onDone={() => {
+            setAccepting(null);
+            onChanged();
           }}
         />
       ) : null}

@@ -297,9 +297,32 @@ export function explain(i18n: I18n, d: Divergence): string {
         gap: money(f.gap),
         tolerance: money(f.tolerance),
       });
+    case 'billing_contract': {
+      // A client-month of the rule "billing vs contract": what the contracts ask for against what
+      // was billed, and the verdict (`contracts.verdict.<verdict>`).
+      const verdict = f.verdict ?? '';
+      const vKey = `contracts.verdict.${verdict}`;
+      return i18n.t('divergences.explain.billing_contract', {
+        month: monthText(f.month, lng),
+        client: dash(f.client),
+        contracted: money(f.contracted),
+        billed: money(f.billed),
+        difference: money(f.difference),
+        tolerance: money(f.tolerance),
+        verdict: (i18n.exists(vKey) ? i18n.t(vKey) : dash(verdict)).toLocaleLowerCase(intlLocale(lng)),
+      });
+    }
     default:
       return i18n.t('divergences.explain.other', { record: d.record_label, rule: localRuleName(i18n, d.rule_id, d.rule_name) });
   }
+}
+
+/** "2026-11" as "novembro de 2026" in the locale; anything else as it is. */
+function monthText(month: string | undefined, lng: string): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(month ?? '');
+  if (!m) return month && month.trim() !== '' ? month : '—';
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+  return new Intl.DateTimeFormat(intlLocale(lng), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
 }
 
 /** Why a decision left a divergence as it was, in the user's language (the core says it in English). */
