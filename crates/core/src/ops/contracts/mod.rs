@@ -945,7 +945,6 @@ impl Book {
                 None => vec![],
             };
             reconcile::explain(&reconcile::Evidence {
-                month: m,
                 contracted,
                 billed,
                 tolerance: tol,

@@ -227,7 +227,6 @@ fn hint(key: &'static str, params: &[(&str, String)]) -> Hint {
 
 /// Everything the explanation step may look at for one client-month.
 pub struct Evidence<'a> {
-    pub month: Month,
     pub contracted: Decimal,
     pub billed: Decimal,
     pub tolerance: Decimal,
@@ -426,7 +425,6 @@ mod tests {
         neighbours: [(Month, Decimal, Decimal); 2],
     ) -> Evidence<'a> {
         Evidence {
-            month: Month::parse("2026-10").unwrap(),
             contracted: d(contracted),
             billed: d(billed),
             tolerance: d("50"),

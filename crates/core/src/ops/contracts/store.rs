@@ -56,8 +56,8 @@ pub(super) fn get(store: &Store, id: &str) -> CoreResult<Option<Contract>> {
 }
 
 /// The contract with the same natural key (connection, client, description, start), if any.
-pub(super) fn find_same(tx_or_store: &Store, d: &Draft) -> CoreResult<Option<Contract>> {
-    tx_or_store.read(|c| {
+pub(super) fn find_same(store: &Store, d: &Draft) -> CoreResult<Option<Contract>> {
+    store.read(|c| {
         Ok(c.query_row(
             &format!(
                 "SELECT {COLS} FROM contracts WHERE connection_id=?1 AND client_code=?2
