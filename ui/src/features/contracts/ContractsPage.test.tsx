@@ -314,6 +314,22 @@ describe('Contracts: explanations and problems in words', () => {
     expect(refusal.text).toBe('Nenhum cliente de Omie SP tem o documento ou código “999”. Sincronize os clientes da empresa primeiro ou confira o número.');
     expect(refusal.error.params.field).toBe('Cliente');
     expect(refusal.error.details).toContain('no client of Omie SP');
+    // A refused save carries its problems by key: no English text is read, dates come out local.
+    const byKey = describeContractError(i18n, {
+      code: 'invalid_input',
+      message: 'x',
+      params: {
+        field: 'description',
+        reason: 'English the window never shows',
+        problems: JSON.stringify([
+          { field: 'description', key: 'duplicate_contract', params: { client: 'Acme', description: 'Suporte', start: '2025-03-01' }, message: 'en' },
+          { field: 'mrr', key: 'mrr_negative', params: { value: '-5' }, message: 'en' },
+        ]),
+      },
+      details: null,
+    });
+    expect(byKey.text).toBe('Acme já tem um contrato “Suporte” com início em 01/03/2025: abra-o para alterá-lo. O valor mensal -5 é negativo.');
+    expect(byKey.error.params.field).toBe('Descrição');
     expect(parseContractsPath(['reconciliation', '2026-11', '1001'])).toEqual({ tab: 'reconciliation', month: '2026-11', client: '1001' });
     expect(parseContractsPath(['settings'])).toEqual({ tab: 'settings', month: null, client: null });
   });

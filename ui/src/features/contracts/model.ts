@@ -357,8 +357,13 @@ function reasonInWords(i18n: I18n, reason: string): string | null {
 export function describeContractError(i18n: I18n, err: ApiError): { text: string | null; error: ApiError } {
   if (err.code !== 'invalid_input') return { text: null, error: err };
   const reason = err.params?.reason ?? err.message;
-  const whole = reasonInWords(i18n, reason);
-  const parts = whole ? [whole] : reason.split('; ').map((r) => reasonInWords(i18n, r));
+  const problems = problemsOf(err);
+  const whole = problems ? null : reasonInWords(i18n, reason);
+  const parts = problems
+    ? problems.map((p) => (i18n.exists(`contracts.problem.${p.key}`) ? problemText(i18n, withLocalDates(i18n, p)) : null))
+    : whole
+      ? [whole]
+      : reason.split('; ').map((r) => reasonInWords(i18n, r));
   const known = parts.every((p): p is string => p !== null);
   const translated = known ? parts.join(' ') : reason;
   const field = err.params?.field ?? '';
@@ -371,6 +376,26 @@ export function describeContractError(i18n: I18n, err: ApiError): { text: string
       details: details || null,
     },
   };
+}
+
+/** The problems a refused save carries by key (the core's `problems` parameter), when it does. */
+function problemsOf(err: ApiError): ContractProblem[] | null {
+  const raw = err.params?.problems;
+  if (!raw) return null;
+  try {
+    const list: unknown = JSON.parse(raw);
+    if (!Array.isArray(list) || list.length === 0) return null;
+    return list.filter((p): p is ContractProblem => typeof p === 'object' && p !== null && typeof p.key === 'string');
+  } catch {
+    return null;
+  }
+}
+
+/** A problem's ISO dates (`start`) as the user's language writes them. */
+function withLocalDates(i18n: I18n, p: ContractProblem): ContractProblem {
+  const start = p.params?.start;
+  if (!start || !/^\d{4}-\d{2}-\d{2}$/.test(start)) return p;
+  return { ...p, params: { ...p.params, start: formatDateOnly(start, i18n.language) } };
 }
 
 // ---------- Reconciliation query ----------

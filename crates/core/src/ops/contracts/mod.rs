@@ -105,6 +105,41 @@ pub struct ContractProblem {
     pub message: String,
 }
 
+/// A contract the user asked to save that cannot be: every problem, each with its dictionary key, so
+/// the window says them in the user's language. Crosses IPC as `invalid_input` (field and English
+/// reason like any refusal) with the problems as JSON in the `problems` parameter.
+#[derive(Debug)]
+pub struct ContractRefused(pub Vec<ContractProblem>);
+
+impl std::fmt::Display for ContractRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let field = self.0.first().map(|p| p.field.as_str()).unwrap_or("contract");
+        let reasons: Vec<&str> = self.0.iter().map(|p| p.message.as_str()).collect();
+        write!(f, "{field}: {}", reasons.join("; "))
+    }
+}
+
+impl std::error::Error for ContractRefused {}
+
+impl crate::error::FeatureError for ContractRefused {
+    fn code(&self) -> &'static str {
+        "invalid_input"
+    }
+    fn params(&self) -> Vec<(String, String)> {
+        let field = self.0.first().map(|p| p.field.clone()).unwrap_or_default();
+        let reason = self.0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ");
+        let problems = serde_json::to_string(&self.0).unwrap_or_default();
+        vec![("field".into(), field), ("reason".into(), reason), ("problems".into(), problems)]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+fn refused(problems: Vec<ContractProblem>) -> CoreError {
+    CoreError::Feature(Box::new(ContractRefused(problems)))
+}
+
 fn problem(field: &str, key: &str, params: &[(&str, &str)], message: String) -> ContractProblem {
     ContractProblem {
         field: field.into(),
@@ -498,19 +533,18 @@ pub fn save(cx: &Ctx, input: &ContractInput) -> CoreResult<Contract> {
     };
     let src = source(&conn);
     let dir = Directory::load(cx, src, &conn.id)?;
-    let draft = validate(input, &conn, &dir).map_err(|p| {
-        let first = &p[0];
-        CoreError::invalid(&first.field, p.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))
-    })?;
+    let draft = validate(input, &conn, &dir).map_err(refused)?;
     if draft.id.is_none() {
         if let Some(same) = store::find_same(&cx.store, &draft)? {
-            return Err(CoreError::invalid(
+            return Err(refused(vec![problem(
                 "description",
+                "duplicate_contract",
+                &[("client", &same.client_name), ("description", &same.description), ("start", &same.start_date)],
                 format!(
                     "{} already has a contract \"{}\" starting {}: open it to change it",
                     same.client_name, same.description, same.start_date
                 ),
-            ));
+            )]));
         }
     }
     let actor = Actor::current();
