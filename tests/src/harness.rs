@@ -93,12 +93,37 @@ pub struct AppOptions {
     pub log_level: String,
     /// More environment for the app.
     pub env: Vec<(String, String)>,
+    /// Start the app a package installed in this root folder (a clean Debian made by `cargo xtask
+    /// test`'s package step) instead of the debug build: WebKitWebDriver and the app run inside it
+    /// with `chroot`, and the app keeps its data where a user's goes there (`/root/.local/share`).
+    pub installed_root: Option<PathBuf>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        AppOptions { locale: "pt-BR".into(), log_level: "debug".into(), env: Vec::new() }
+        AppOptions { locale: "pt-BR".into(), log_level: "debug".into(), env: Vec::new(), installed_root: None }
     }
+}
+
+/// Where the package installs the app.
+pub const INSTALLED_APP: &str = "/usr/bin/backoffice-app";
+
+/// A native-driver script for tauri-driver that starts the root's own WebKitWebDriver inside the
+/// root, with the user's home there and the host's display, D-Bus session and keyring (through the
+/// /tmp the package step mounts into the root).
+fn chrooted_native_driver(installed_root: &Path, dir: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("native-driver.sh");
+    let root = installed_root.to_string_lossy().replace('\'', r"'\''");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec chroot '{root}' /usr/bin/env -u XDG_DATA_HOME -u XDG_CONFIG_HOME -u XDG_CACHE_HOME \
+             HOME=/root /usr/bin/WebKitWebDriver \"$@\"\n"
+        ),
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    Ok(script)
 }
 
 /// tauri-driver (and below it WebKitWebDriver and the app) in its own process group.
@@ -194,7 +219,10 @@ impl App {
     pub async fn launch(name: &str, opts: AppOptions) -> Result<App> {
         require_desktop_session()?;
         let driver_bin = tauri_driver_path()?;
-        let app_bin = app_binary()?;
+        let app_bin = match &opts.installed_root {
+            Some(_) => PathBuf::from(INSTALLED_APP),
+            None => app_binary()?,
+        };
         let dir = tempfile::Builder::new()
             .prefix(&format!("bo-e2e-{name}-"))
             .tempdir()
@@ -213,16 +241,23 @@ impl App {
         let driver_log = root.join("driver.log");
         let log = File::create(&driver_log).context("creating driver.log")?;
         let mut cmd = Command::new(&driver_bin);
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("BACKOFFICE_DB", root.join("bo.db"))
-            .env("BACKOFFICE_LOG_DIR", &logs)
-            .env("BACKOFFICE_LOG", &opts.log_level)
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()]);
+        match &opts.installed_root {
+            Some(installed) => {
+                cmd.arg("--native-driver").arg(chrooted_native_driver(installed, &root)?);
+            }
+            None => {
+                cmd.env("BACKOFFICE_DB", root.join("bo.db"))
+                    .env("BACKOFFICE_LOG_DIR", &logs)
+                    // Fresh webview storage per test; the keyring daemon is already running, so this
+                    // does not move the keychain.
+                    .env("XDG_DATA_HOME", xdg.join("data"))
+                    .env("XDG_CONFIG_HOME", xdg.join("config"))
+                    .env("XDG_CACHE_HOME", xdg.join("cache"));
+            }
+        }
+        cmd.env("BACKOFFICE_LOG", &opts.log_level)
             .env("BACKOFFICE_LOCALE", &opts.locale)
-            // Fresh webview storage per test; the keyring daemon is already running, so this does
-            // not move the keychain.
-            .env("XDG_DATA_HOME", xdg.join("data"))
-            .env("XDG_CONFIG_HOME", xdg.join("config"))
-            .env("XDG_CACHE_HOME", xdg.join("cache"))
             .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

@@ -24,6 +24,10 @@ const BUILD_PACKAGES: &[&str] = &[
 const RUNTIME_PACKAGES: &[&str] =
     &["xvfb", "xauth", "webkit2gtk-driver", "dbus", "gnome-keyring", "libsecret-tools", "dunst", "imagemagick"];
 
+/// Debian packages the packaging proof needs: a clean root (debootstrap), the desktop entry's
+/// validator, rpm to read the .rpm, and xwininfo to find a message box by its title.
+const PACKAGING_PACKAGES: &[&str] = &["debootstrap", "desktop-file-utils", "rpm", "x11-utils"];
+
 /// Which parts of the toolchain a command needs.
 #[derive(Clone, Copy)]
 pub struct Parts {
@@ -58,7 +62,7 @@ pub fn ensure(parts: Parts, check_only: bool) -> Result<()> {
 }
 
 fn system_packages(check_only: bool, report: &mut Vec<String>) -> Result<()> {
-    let wanted: Vec<&str> = BUILD_PACKAGES.iter().chain(RUNTIME_PACKAGES).copied().collect();
+    let wanted: Vec<&str> = BUILD_PACKAGES.iter().chain(RUNTIME_PACKAGES).chain(PACKAGING_PACKAGES).copied().collect();
     if util::which("dpkg-query").is_none() {
         println!(
             "deps: dpkg-query not found; automatic installation only works on Debian/Ubuntu.\n      \

@@ -4,6 +4,7 @@
 
 mod command_map;
 mod deps;
+mod package;
 mod session;
 mod steps;
 mod toolchain;
@@ -22,6 +23,8 @@ commands:
   test [--skip-e2e] [--only STEP[,STEP...]] [--list]
                             the whole CI pipeline; --only runs just the named steps
                             (repeatable), --list prints the step names
+  bundle [--version X.Y.Z]  the .deb and .rpm in release mode (Tauri bundler), copied to
+                            artifacts/packages/ with their sizes and SHA-256 sums
   bench <name> [ARGS...]    run a benchmark inside a throwaway keyring session
                             (names: contifico-sync, omie-rate)
   screenshots               build the app and run the E2E screenshot tour under Xvfb;
@@ -57,6 +60,10 @@ fn real_main(args: Vec<String>) -> Result<()> {
         "run" => steps::run_app(rest),
         "test" => steps::test(parse_test_args(rest)?),
         "bench" => steps::bench(rest),
+        "bundle" => {
+            toolchain::check()?;
+            package::bundle_cmd(rest)
+        }
         "screenshots" => {
             parse_flags(rest, &[])?;
             steps::screenshots()

@@ -23,6 +23,7 @@ pub enum Step {
     Unit,
     BuildApp,
     E2e,
+    Package,
 }
 
 const ALL_STEPS: &[Step] = &[
@@ -36,6 +37,7 @@ const ALL_STEPS: &[Step] = &[
     Step::Unit,
     Step::BuildApp,
     Step::E2e,
+    Step::Package,
 ];
 
 impl Step {
@@ -51,6 +53,7 @@ impl Step {
             Step::Unit => "unit",
             Step::BuildApp => "build-app",
             Step::E2e => "e2e",
+            Step::Package => "package",
         }
     }
 
@@ -70,6 +73,10 @@ impl Step {
             Step::BuildApp => "cargo build -p backoffice-app",
             Step::E2e => {
                 "cargo test -p backoffice-e2e --no-fail-fast -- --test-threads=1 (Xvfb + dbus session + keyring)"
+            }
+            Step::Package => {
+                "the .deb and .rpm (release, Tauri bundler); the .deb installed with apt-get on a clean Debian 12 \
+                 root (debootstrap, cached), started there in a window, upgraded, removed"
             }
         }
     }
@@ -166,6 +173,10 @@ fn run_step(step: Step, partial: bool) -> Result<()> {
             }
             remove_pngs(|name| name.starts_with("FAILED-"));
             in_session(true, &["test", "-p", "backoffice-e2e", "--no-fail-fast", "--", "--test-threads=1"])
+        }
+        Step::Package => {
+            ensure_ui_dist(partial)?;
+            crate::package::prove()
         }
     }
 }

@@ -609,15 +609,44 @@ pub const MIGRATIONS: &[&str] = &[
 "#,
 ];
 
-pub fn migrate(conn: &mut Connection) -> CoreResult<()> {
+/// Refuses a database a newer BackOffice wrote (its schema is past the last migration this version
+/// knows), before anything touches the file: an older app must not damage it.
+pub fn refuse_newer(conn: &Connection) -> CoreResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let target = MIGRATIONS.len() as i64;
     if current > target {
-        return Err(CoreError::Db(format!(
-            "this database was written by a newer BackOffice (schema {current}, this version knows {target}); \
-             update BackOffice or open another database"
-        )));
+        return Err(CoreError::Feature(Box::new(NewerDatabase { found: current, known: target })));
     }
+    Ok(())
+}
+
+/// A database whose schema is past what this version knows: a newer BackOffice wrote it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "This database was written by a newer BackOffice (schema {found}; this version knows up to {known}). \
+     Install the newer version of BackOffice, or open another database. The file was not changed."
+)]
+pub struct NewerDatabase {
+    pub found: i64,
+    pub known: i64,
+}
+
+impl crate::error::FeatureError for NewerDatabase {
+    fn code(&self) -> &'static str {
+        "newer_database"
+    }
+    fn params(&self) -> Vec<(String, String)> {
+        vec![("found".into(), self.found.to_string()), ("known".into(), self.known.to_string())]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+pub fn migrate(conn: &mut Connection) -> CoreResult<()> {
+    refuse_newer(conn)?;
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let target = MIGRATIONS.len() as i64;
     if current == target {
         return Ok(());
     }

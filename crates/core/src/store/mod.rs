@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::error::{CoreError, CoreResult};
 
-pub use migrations::MIGRATIONS;
+pub use migrations::{NewerDatabase, MIGRATIONS};
 /// For benchmarks and tools that measure plain SQLite next to the store.
 pub use rusqlite;
 pub use rusqlite::ToSql;
@@ -58,6 +58,7 @@ impl Store {
         // Wait for another process holding the file (switching it to WAL, migrating it) instead of
         // failing at once.
         writer.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrations::refuse_newer(&writer)?;
         // Switching a new file to WAL needs it alone for an instant; SQLite answers "busy" at once
         // (without waiting) when another process is doing the same, so try again a few times.
         let mut tries = 0;
@@ -192,6 +193,40 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// An older BackOffice meeting a database a newer one wrote says so and leaves every byte of it
+    /// alone (no WAL switch, no migration), whatever journal mode the file is in.
+    #[test]
+    fn a_database_from_a_newer_version_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, wal) in [("rollback.db", false), ("wal.db", true)] {
+            let path = dir.path().join(name);
+            {
+                let c = Connection::open(&path).unwrap();
+                if wal {
+                    c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).unwrap();
+                }
+                c.execute_batch("CREATE TABLE future (x TEXT); INSERT INTO future VALUES ('kept');").unwrap();
+                c.pragma_update(None, "user_version", migrations::MIGRATIONS.len() as i64 + 5).unwrap();
+            }
+            let before = std::fs::read(&path).unwrap();
+            let err = match Store::open(&path) {
+                Ok(_) => panic!("{name}: a newer schema was opened"),
+                Err(e) => e,
+            };
+            let newer = err.feature::<migrations::NewerDatabase>().expect("a NewerDatabase refusal");
+            assert_eq!(
+                (newer.found, newer.known),
+                (migrations::MIGRATIONS.len() as i64 + 5, migrations::MIGRATIONS.len() as i64)
+            );
+            assert_eq!(err.code(), "newer_database");
+            assert!(err.to_string().contains("newer BackOffice"), "{name}: {err}");
+            assert_eq!(std::fs::read(&path).unwrap(), before, "{name}: the refused file changed");
+            let c = Connection::open(&path).unwrap();
+            let kept: String = c.query_row("SELECT x FROM future", [], |r| r.get(0)).unwrap();
+            assert_eq!(kept, "kept");
+        }
     }
 
     #[test]
