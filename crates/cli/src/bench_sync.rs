@@ -6,6 +6,8 @@
 //! - **plain script**: what the user's seed 003 describes, written here in Rust: each resource read
 //!   page after page (200 a page), `INSERT OR REPLACE` of the raw JSON into one table per resource,
 //!   a commit every 500 records;
+//! - **fetch**: every page fetched and parsed, eight at a time, nothing stored: what any client of
+//!   this simulator pays on this machine before it stores anything;
 //! - **BackOffice**: `sync_start` with default settings (typed columns, full-text index, quarantine,
 //!   checkpoints, tombstones), then the same sync again with nothing changed.
 //!
@@ -32,10 +34,11 @@ pub async fn run(records: &[u64], latency_ms: u64) -> Result<i32> {
         resources.len()
     );
     println!(
-        "{:>10} | {:>12} {:>9} | {:>12} {:>9} | {:>12} {:>9} {:>7} {:>7} | {:>8} | {:>9} {:>7}",
+        "{:>10} | {:>12} {:>9} | {:>9} | {:>12} {:>9} | {:>12} {:>9} {:>7} {:>7} | {:>8} | {:>9} {:>7}",
         "records",
         "raw rec/s",
         "raw s",
+        "fetch s",
         "plain rec/s",
         "plain s",
         "BO rec/s",
@@ -57,6 +60,11 @@ pub async fn run(records: &[u64], latency_ms: u64) -> Result<i32> {
         let t = Instant::now();
         let plain_n = plain_script(&base, &resources, &plain_db).await?;
         let plain_s = t.elapsed().as_secs_f64();
+
+        // Fetch and parse only, 8 pages at a time (BackOffice's default concurrency): the floor.
+        let t = Instant::now();
+        let fetch_n = fetch_only(&base, &resources, 8).await?;
+        let fetch_s = t.elapsed().as_secs_f64();
 
         // BackOffice, default settings.
         let (core, conn_id) = open_core(dir.path(), &base).await?;
@@ -88,15 +96,16 @@ pub async fn run(records: &[u64], latency_ms: u64) -> Result<i32> {
         let raw_s = t.elapsed().as_secs_f64();
         let raw_n = rows.iter().map(|(_, r)| r.len() as u64).sum::<u64>();
         drop(rows);
-        if plain_n != bo_n || raw_n != bo_n {
-            println!("note: record counts differ: plain {plain_n}, BackOffice {bo_n}, raw {raw_n}");
+        if plain_n != bo_n || raw_n != bo_n || fetch_n != bo_n {
+            println!("note: record counts differ: plain {plain_n}, BackOffice {bo_n}, raw {raw_n}, fetch {fetch_n}");
         }
         let rate = |n: u64, s: f64| n as f64 / s.max(1e-9);
         println!(
-            "{:>10} | {:>12.0} {:>9.2} | {:>12.0} {:>9.2} | {:>12.0} {:>9.2} {:>6.0}% {:>6.2}x | {:>8.1} | {:>9.2} {:>6.0}%",
+            "{:>10} | {:>12.0} {:>9.2} | {:>9.2} | {:>12.0} {:>9.2} | {:>12.0} {:>9.2} {:>6.0}% {:>6.2}x | {:>8.1} | {:>9.2} {:>6.0}%",
             bo_n,
             rate(raw_n, raw_s),
             raw_s,
+            fetch_s,
             rate(plain_n, plain_s),
             plain_s,
             rate(bo_n, bo_s),
@@ -113,6 +122,7 @@ pub async fn run(records: &[u64], latency_ms: u64) -> Result<i32> {
     println!(
         "sequential script (pages of 200, INSERT OR REPLACE raw JSON, commit every 500); BO: BackOffice defaults."
     );
+    println!("fetch: every page fetched and parsed, 8 at a time, nothing stored: the simulator and HTTP's floor.");
     println!("peak MB: this process's peak resident memory during BackOffice's sync (the simulator runs apart).");
     println!("resync: BackOffice again with nothing changed, and its share of the full sync's time.");
     Ok(0)
@@ -132,30 +142,8 @@ async fn plain_script(base: &str, resources: &[&backoffice_core::sync::ResourceS
         let mut pending: Vec<(String, String)> = Vec::new();
         let mut page = 1u32;
         loop {
-            let mut q: Vec<(String, String)> = r.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            match r.shape {
-                ListShape::Array => {
-                    q.push(("result_size".into(), "200".into()));
-                    q.push(("result_page".into(), page.to_string()));
-                }
-                ListShape::Paged => {
-                    q.push(("page".into(), page.to_string()));
-                    q.push(("page_size".into(), "100".into()));
-                }
-            }
-            let url = format!("{}{}", base, r.path);
-            let resp = http.get(&url).header("Authorization", &key).query(&q).send().await?;
-            if resp.status().as_u16() == 404 {
+            let Some((items, more)) = fetch_page(&http, base, &key, r, page).await? else {
                 break; // past the last page
-            }
-            let body: Value = resp.json().await?;
-            let (items, more) = match &body {
-                Value::Array(a) => (a.clone(), a.len() == 200),
-                Value::Object(o) => (
-                    o.get("results").and_then(Value::as_array).cloned().unwrap_or_default(),
-                    o.get("next").is_some_and(|n| !n.is_null()),
-                ),
-                _ => bail!("{url}: not a list"),
             };
             for it in &items {
                 let id = match it.get("id") {
@@ -174,6 +162,90 @@ async fn plain_script(base: &str, resources: &[&backoffice_core::sync::ResourceS
             page += 1;
         }
         total += rusqlite_plain::insert(&mut conn, r.name, &mut pending)?;
+    }
+    Ok(total)
+}
+
+/// One page of a resource as the plain script asks for it: its records and whether more follow;
+/// None past the last page.
+async fn fetch_page(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    r: &backoffice_core::sync::ResourceSpec,
+    page: u32,
+) -> Result<Option<(Vec<Value>, bool)>> {
+    let mut q: Vec<(String, String)> = r.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    match r.shape {
+        ListShape::Array => {
+            q.push(("result_size".into(), "200".into()));
+            q.push(("result_page".into(), page.to_string()));
+        }
+        ListShape::Paged => {
+            q.push(("page".into(), page.to_string()));
+            q.push(("page_size".into(), "100".into()));
+        }
+    }
+    // Contífico's journal entries live under the v2 API (`.../api/v2/contabilidad/asiento/`).
+    let url = match r.path.strip_prefix("v2:") {
+        Some(p) => format!("{}{p}", base.replacen("/api/v1/", "/api/v2/", 1)),
+        None => format!("{}{}", base, r.path),
+    };
+    let resp = http.get(&url).header("Authorization", key).query(&q).send().await?;
+    if resp.status().as_u16() == 404 {
+        return Ok(None);
+    }
+    let body: Value = resp.json().await?;
+    Ok(Some(match body {
+        Value::Array(a) => {
+            let more = a.len() == 200;
+            (a, more)
+        }
+        Value::Object(mut o) => {
+            let more = o.get("next").is_some_and(|n| !n.is_null());
+            let items = match o.remove("results") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            (items, more)
+        }
+        _ => bail!("{url}: not a list"),
+    }))
+}
+
+/// The floor of any client of this simulator on this machine: every page of every resource fetched
+/// and parsed, `window` pages at a time, and nothing stored.
+async fn fetch_only(
+    base: &str,
+    resources: &[&'static backoffice_core::sync::ResourceSpec],
+    window: u32,
+) -> Result<u64> {
+    let key = backoffice_sim::SimCredentials::default().contifico_api_key;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+    let mut total = 0u64;
+    for &r in resources {
+        let mut first = 1u32;
+        loop {
+            let mut batch = tokio::task::JoinSet::new();
+            for page in first..first + window {
+                let (http, base, key) = (http.clone(), base.to_string(), key.clone());
+                batch.spawn(async move { fetch_page(&http, &base, &key, r, page).await });
+            }
+            let mut ended = false;
+            while let Some(got) = batch.join_next().await {
+                match got?? {
+                    Some((items, more)) => {
+                        total += items.len() as u64;
+                        ended |= !more || items.is_empty();
+                    }
+                    None => ended = true,
+                }
+            }
+            if ended {
+                break;
+            }
+            first += window;
+        }
     }
     Ok(total)
 }
