@@ -106,8 +106,7 @@ pub fn print_artifacts(files: &[PathBuf]) -> Result<()> {
     header("packages");
     for f in files {
         let size = f.metadata()?.len();
-        let sum = capture(Command::new("sha256sum").arg(f))?;
-        let sum = sum.split_whitespace().next().unwrap_or_default().to_string();
+        let sum = sha256(f)?;
         println!("{:>10.1} MB  sha256 {sum}  {}", size as f64 / 1_048_576.0, f.display());
     }
     Ok(())
@@ -209,7 +208,7 @@ fn check_deb_contents(deb: &Path) -> Result<()> {
         .filter_map(|l| l.split_whitespace().last())
         .map(|p| p.trim_start_matches("./").trim_start_matches('/'))
         .collect();
-    for want in ["usr/bin/backoffice-app", "usr/bin/backoffice"] {
+    for want in ["usr/bin/backoffice-app", "usr/bin/backoffice", "usr/share/doc/backoffice/copyright"] {
         ensure!(paths.contains(&want), "the .deb does not install /{want}");
     }
     for size in ["16x16", "32x32", "48x48", "64x64", "128x128", "256x256", "512x512"] {
