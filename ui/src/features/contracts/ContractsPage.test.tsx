@@ -163,6 +163,19 @@ describe('Contracts: reconciliation', () => {
     await waitFor(() => expect(m.reconcileBilling).toHaveBeenLastCalledWith(expect.objectContaining({ connection_id: 'c1' })));
   });
 
+  it('opens on the company that has a contract book when another comes first', async () => {
+    core.listConnections.mockResolvedValue([
+      connection({ id: 'c1', name: 'Contífico Quito', kind: 'contifico' }),
+      connection({ id: 'o1', name: 'Omie SP', kind: 'omie' }),
+    ]);
+    m.contracts.mockResolvedValue([contract()]);
+    renderPage([]);
+    await screen.findAllByTestId('billing-row');
+    expect(m.contracts).toHaveBeenCalledWith(null);
+    expect(m.reconcileBilling).toHaveBeenCalledWith(expect.objectContaining({ connection_id: 'o1' }));
+    expect(m.reconcileBilling).not.toHaveBeenCalledWith(expect.objectContaining({ connection_id: 'c1' }));
+  });
+
   it('warns when the billing data is old, never synced or its last sync failed', async () => {
     await i18n.changeLanguage('pt-BR');
     m.reconcileBilling.mockResolvedValue(reconciliation(rows, { stale: true }));

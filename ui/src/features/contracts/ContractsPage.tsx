@@ -13,6 +13,7 @@ import { Icon } from '../../components/Icon';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
 import { hrefFor, hrefForPath } from '../../router';
+import * as contractsApi from './api';
 import { ContractsTab } from './ContractsTab';
 import { billingConnections, currencyOf, currentMonth, isMonth } from './model';
 import { ReconciliationTab } from './Reconciliation';
@@ -48,11 +49,21 @@ export function ContractsPage({ path = [] }: { path?: readonly string[] }) {
     Promise.resolve()
       .then(() => api.listConnections())
       .then(
-        (all) => {
-          if (gone) return;
+        async (all) => {
           const billing = billingConnections(all ?? []);
+          // With several companies, open on the first that has a contract book (a new user's
+          // Contífico company must not hide the Omie company whose contracts were imported).
+          let withBook = new Set<string>();
+          if (billing.length > 1) {
+            withBook = await contractsApi.contracts(null).then(
+              (list) => new Set((list ?? []).map((c) => c.connection_id)),
+              () => new Set<string>(),
+            );
+          }
+          if (gone) return;
           setCompanies(billing);
-          setCompanyId((cur) => (cur && billing.some((c) => c.id === cur) ? cur : (billing[0]?.id ?? null)));
+          const first = billing.find((c) => withBook.has(c.id)) ?? billing[0];
+          setCompanyId((cur) => (cur && billing.some((c) => c.id === cur) ? cur : (first?.id ?? null)));
         },
         () => {
           // Without the list the core still answers for the only company, or says to choose one.
