@@ -41,7 +41,7 @@ fn main() {
             // Nothing can work without the database; say why where the user will see it.
             tracing::error!(error = %e, db = %paths.db.display(), "cannot open the database");
             eprintln!("BackOffice cannot open its database at {}: {e}", paths.db.display());
-            cannot_start(&paths.db, &e.to_string(), e.feature::<backoffice_core::store::NewerDatabase>().is_some());
+            cannot_start(&paths.db, &e);
             std::process::exit(2);
         }
     };
@@ -235,31 +235,13 @@ pub fn quit_safely(app: AppHandle, core: Arc<Core>) {
 }
 
 /// Says why the app cannot start, in a message box (a user who started it from the menu sees no
-/// terminal), in the desktop's language. The database is left as it was.
-fn cannot_start(db: &std::path::Path, error: &str, newer: bool) {
+/// terminal), in the desktop's language, with the window's own words for the error. The database is
+/// left as it was.
+fn cannot_start(db: &std::path::Path, err: &backoffice_core::error::CoreError) {
     let lang = std::env::var("BACKOFFICE_LOCALE").or_else(|_| std::env::var("LANG")).unwrap_or_default();
-    let (title, lead) = match lang.get(..2) {
-        Some("pt") if newer => (
-            "BackOffice não pode abrir os seus dados",
-            "Estes dados foram gravados por uma versão mais nova do BackOffice. Instale a versão mais nova; \
-             o arquivo não foi alterado.",
-        ),
-        Some("pt") => ("BackOffice não pode abrir os seus dados", "O banco de dados não pôde ser aberto."),
-        Some("es") if newer => (
-            "BackOffice no puede abrir sus datos",
-            "Estos datos fueron guardados por una versión más nueva de BackOffice. Instale la versión más nueva; \
-             el archivo no se modificó.",
-        ),
-        Some("es") => ("BackOffice no puede abrir sus datos", "No se pudo abrir la base de datos."),
-        _ if newer => (
-            "BackOffice cannot open your data",
-            "This data was saved by a newer version of BackOffice. Install the newer version; the file was not changed.",
-        ),
-        _ => ("BackOffice cannot open your data", "The database could not be opened."),
-    };
-    // The core's own words add nothing to the newer-version case; otherwise they are the detail.
-    let text =
-        if newer { format!("{lead}\n\n{}", db.display()) } else { format!("{lead}\n\n{}\n\n{error}", db.display()) };
+    let errors = backoffice_core::i18n::dictionary(backoffice_core::i18n::Namespace::Errors, &lang);
+    let title = errors.get("cannot_start").map(String::as_str).unwrap_or("BackOffice");
+    let text = format!("{}\n\n{}", backoffice_core::ops::notify::plain_reason(&lang, &err.to_api()), db.display());
     #[cfg(target_os = "linux")]
     {
         use gtk::prelude::*;
