@@ -472,3 +472,167 @@ async fn an_automatic_session_applies_what_its_rules_allow_and_only_that() {
     assert_eq!(m.days.iter().map(|d| d.detected).sum::<u32>(), total, "everything was detected within the 30 days");
     assert_eq!(m.days.iter().map(|d| d.ended).sum::<u32>(), applied.total + u32::from(!other.is_empty()));
 }
+
+/// Opens the pending checks to every date (their default looks only at the last 30 days).
+fn all_dates(env: &Env, rule: &str) {
+    env.core
+        .save_divergence_rule(
+            rule,
+            &RuleInput {
+                params: Some(json!({"from_date": ""})),
+                reason: "look at every date in this test".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_chains_find_orders_not_closed_and_receipts_not_copied_and_forget_them_once_fixed() {
+    let env = setup(200).await;
+    sync(&env).await;
+    env.core.divergence_rules().unwrap();
+    all_dates(&env, "omie_service_order_open");
+    all_dates(&env, "omie_receipt_attachments");
+    // A date that is not one is refused, naming the rule and the field.
+    let bad = env
+        .core
+        .save_divergence_rule(
+            "omie_receipt_attachments",
+            &RuleInput { params: Some(json!({"from_date": "30/11/2026"})), reason: "x".into(), ..Default::default() },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("from_date") && bad.contains("30/11/2026"), "{bad}");
+    session(&env).await;
+
+    // Every order named by a payable with a service NF, computed from the raw JSON.
+    let orders = expected(
+        &env,
+        "SELECT count(DISTINCT json_extract(raw, '$.numero_pedido')) FROM omie_contas_pagar WHERE deleted_at IS NULL
+           AND coalesce(json_extract(raw, '$.servico_tomado.numero_nf'), '') <> '' AND coalesce(json_extract(raw, '$.numero_pedido'), '') <> ''
+           AND json_extract(raw, '$.status_titulo') <> 'CANCELADO'",
+    );
+    assert!(orders > 0, "the simulator has service payables against orders");
+    let open = open_of(&env, "omie_service_order_open");
+    assert_eq!(open.len() as i64, orders, "no closure has run: every such order is pending");
+    let d = open.iter().find(|d| d.basis == "number_party").expect("an order synced with the payable's supplier");
+    assert_eq!(d.confidence, 85);
+    assert_eq!(d.facts.get("fix").map(String::as_str), Some("omie_po_close"));
+    assert!(
+        d.evidence.iter().any(|e| e.resource == "pedidos_compra")
+            && d.evidence.iter().any(|e| e.resource == "contas_pagar")
+    );
+
+    let nfep = expected(
+        &env,
+        "SELECT count(*) FROM omie_contas_pagar p JOIN omie_recebimentos r ON r.connection_id = p.connection_id
+           AND json_extract(r.raw, '$.cabec.cNumeroNFe') = json_extract(p.raw, '$.numero_documento_fiscal')
+           AND json_extract(r.raw, '$.cabec.nIdFornecedor') = json_extract(p.raw, '$.codigo_cliente_fornecedor')
+         WHERE p.deleted_at IS NULL AND json_extract(p.raw, '$.id_origem') = 'NFEP' AND json_extract(p.raw, '$.status_titulo') <> 'CANCELADO'",
+    );
+    assert!(nfep > 0, "the simulator has payables born of NF-e receipts");
+    let copies = open_of(&env, "omie_receipt_attachments");
+    assert_eq!(copies.len() as i64, nfep, "nothing was copied yet: every such payable is pending");
+
+    // BackOffice copies one receipt's attachments: that payable is no longer pending after the next
+    // check (resolved at the source), and nothing else changes.
+    let target = &copies[0];
+    let receipt = target.evidence.iter().find(|e| e.resource == "recebimentos").unwrap().id.clone();
+    let job = env
+        .core
+        .start_omie_attachment_transfer(
+            &env.conn_id,
+            backoffice_core::erp::omie::attachments::OmieTransferRequest {
+                from_table: "com-recebimento".into(),
+                from_id: receipt,
+                to_table: "conta-pagar".into(),
+                to_id: target.record_id.clone(),
+                dry_run: false,
+            },
+        )
+        .unwrap();
+    let job = wait(&env.core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let second = session(&env).await;
+    assert_eq!(second.counts.get("resolved").copied().unwrap_or(0), 1, "{:?}", second.counts);
+    let after = open_of(&env, "omie_receipt_attachments");
+    assert_eq!(after.len(), copies.len() - 1);
+    assert!(after.iter().all(|d| d.id != target.id));
+
+    // The default window: only what was emitted in the last 30 days.
+    env.core
+        .save_divergence_rule(
+            "omie_receipt_attachments",
+            &RuleInput {
+                params: Some(json!({"from_date": "2999-01-01"})),
+                reason: "nothing is that recent".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    session(&env).await;
+    assert!(open_of(&env, "omie_receipt_attachments").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contifico_documents_whose_lines_or_taxes_do_not_add_up_are_found_with_the_amounts() {
+    let sim = backoffice_sim::start(SimConfig { scale: 400, ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let core =
+        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
+    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    let job = core
+        .sync_start(&conn.id, SyncOptions { resources: vec!["documentos_venta".into()], ..Default::default() })
+        .unwrap();
+    let job = wait(&core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let job = core
+        .start_divergence_session(SessionParams {
+            rules: vec!["contifico_document_lines".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    let job = wait(&core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+
+    // The same check written plainly over the raw JSON, in floating point with a cent's slack.
+    let plain: i64 = core
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM contifico_documento_venta d WHERE d.deleted_at IS NULL AND json_extract(d.raw, '$.estado') <> 'A'
+                   AND (abs((SELECT sum(round(json_extract(l.value, '$.cantidad') * json_extract(l.value, '$.precio'), 2)) FROM json_each(d.raw, '$.detalles') l)
+                            - json_extract(d.raw, '$.subtotal_0') - json_extract(d.raw, '$.subtotal_12')) > 0.02
+                     OR abs(json_extract(d.raw, '$.subtotal_0') + json_extract(d.raw, '$.subtotal_12') + json_extract(d.raw, '$.iva')
+                            + json_extract(d.raw, '$.ice') + json_extract(d.raw, '$.servicio') - json_extract(d.raw, '$.total')) > 0.02)",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert!(plain > 0, "the simulator plants documents that do not add up");
+    let found = core
+        .divergences(&DivergenceFilter {
+            statuses: vec!["open".into()],
+            rule_ids: vec!["contifico_document_lines".into()],
+            ..Default::default()
+        })
+        .unwrap()
+        .items;
+    assert_eq!(found.len() as i64, plain);
+    let by = |check: &str| {
+        found.iter().filter(|d| d.facts.get("check").map(String::as_str) == Some(check)).collect::<Vec<_>>()
+    };
+    let (lines, totals) = (by("lines"), by("total"));
+    assert!(!lines.is_empty() && !totals.is_empty(), "both checks find something: {} / {}", lines.len(), totals.len());
+    assert!(lines.iter().all(|d| d.amount.as_deref() == Some("0.5")), "{:?}", lines[0].facts);
+    assert!(totals.iter().all(|d| d.amount.as_deref() == Some("1")), "{:?}", totals[0].facts);
+    let d = totals[0];
+    assert_eq!((d.erp.as_str(), d.currency.as_deref(), d.basis.as_str()), ("contifico", Some("USD"), "exact_key"));
+    assert_eq!(d.confidence, 70);
+    assert!(d.correction.is_none());
+}

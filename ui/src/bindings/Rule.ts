@@ -5,7 +5,8 @@
  */
 export type Rule = { id: string, 
 /**
- * `classification`, `duplicate_titles` or `receipt_value`.
+ * `classification`, `duplicate_titles`, `receipt_value`, `billing_contract`,
+ * `service_order_open`, `receipt_attachments` or `document_lines` ([`RuleKind`]).
  */
 kind: string, name: string, 
 /**

@@ -552,7 +552,17 @@ impl<'a> Gen<'a> {
             }));
         }
         let iva = (sub12 * rate).round() / 100.0;
-        let total = ((sub0 + sub12 + iva) * 100.0).round() / 100.0;
+        let mut total = ((sub0 + sub12 + iva) * 100.0).round() / 100.0;
+        // Integration mistakes a checker should find: every 97th document's total is a dollar more
+        // than its bases plus tax, and another's taxed base is half a dollar more than its lines.
+        match idx % 97 {
+            41 => total += 1.0,
+            83 => {
+                sub12 += 0.5;
+                total += 0.5;
+            }
+            _ => {}
+        }
         let estado = if core.is_cli {
             *rng.pick(&["P", "P", "C", "C", "C", "A"])
         } else {

@@ -24,6 +24,7 @@ import { acceptedNote, explanationText, parseExplanations } from '../contracts/m
 import { isActiveJob, resourceLabel } from '../sync';
 import { applyDivergences, divergence } from './api';
 import { DecisionDialog } from './DecisionDialog';
+import { FixAction } from './FixAction';
 import {
   localRuleName,
   actorLabel,
@@ -274,6 +275,8 @@ export function DivergenceDetailPanel({
                 {t('divergences.detail.flagOnly')}
               </p>
             )}
+
+            <FixAction d={d} onChecked={onJob} />
 
             <section className="detail-section">
               <h3>{t('divergences.detail.actions')}</h3>

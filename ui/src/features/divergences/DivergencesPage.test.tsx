@@ -44,8 +44,11 @@ vi.mock('./api', () => ({
   divergenceMetrics: vi.fn(),
 }));
 
+vi.mock('../omie/api', () => ({ omieClosePurchaseOrder: vi.fn(), omieTransferAttachments: vi.fn() }));
+
 const core = vi.mocked(api);
 const m = vi.mocked(div);
+const omieApi = vi.mocked(await import('../omie/api'));
 
 const trade = divergenceRule();
 const dupRule = divergenceRule({ id: 'omie_duplicate_payables', kind: 'duplicate_titles', name: 'Possible duplicate payables (Omie)', confidence: 85 });
@@ -373,6 +376,67 @@ describe('Divergences: detail', () => {
     expect(within(panel).queryByTestId('detail-approve')).not.toBeInTheDocument();
     const evidence = within(panel).getAllByTestId('divergence-evidence-item');
     expect(evidence[1]).toHaveTextContent('p1');
+  });
+
+  it('offers the fix BackOffice knows for a pending chain: closes the order, follows its job, then checks the rule again', async () => {
+    await i18n.changeLanguage('pt-BR');
+    const pending = divergence({
+      id: 'd10',
+      rule_id: 'omie_service_order_open',
+      rule_name: 'Service NF posted, order not closed (Omie)',
+      kind: 'service_order_open',
+      basis: 'number_party',
+      resource: 'pedidos_compra',
+      record_id: '1042',
+      record_label: '1042 · Gráfica Alfa',
+      correction: null,
+      amount: '880',
+      confidence: 85,
+      facts: { order: '1042', service_nf: '9013', party: 'Gráfica Alfa', payable: 'p7', closure: '', closure_error: '', fix: 'omie_po_close' },
+    });
+    answer([pending]);
+    m.divergence.mockResolvedValue(divergenceDetail(pending));
+    const closing = job({ id: 'jc', kind: 'omie_po_close', connection_id: 'o1', status: 'running', progress: 0, finished_at: null });
+    omieApi.omieClosePurchaseOrder.mockResolvedValue(closing);
+    const checking = job({ id: 'js', kind: 'divergences', connection_id: null, status: 'running', progress: 0, finished_at: null });
+    m.startDivergenceSession.mockResolvedValue(checking);
+    const user = userEvent.setup();
+    renderPage();
+    await user.click(await screen.findByText('1042 · Gráfica Alfa'));
+    const panel = await screen.findByTestId('divergence-detail');
+    expect(await within(panel).findByTestId('divergence-explanation')).toHaveTextContent(
+      'A NF de serviço 9013 de Gráfica Alfa foi lançada contra o pedido de compra 1042, e o BackOffice não tem registro de ter encerrado esse pedido.',
+    );
+    const fix = within(panel).getByTestId('divergence-fix');
+    await user.click(within(fix).getByRole('button', { name: 'Encerrar o pedido 1042' }));
+    expect(omieApi.omieClosePurchaseOrder).toHaveBeenCalledWith('o1', {
+      order_number: '1042',
+      item: null,
+      service_invoice_number: '9013',
+      service_invoice_id: null,
+      dry_run: false,
+    });
+    expect(await within(fix).findByTestId('divergence-fix-job')).toBeInTheDocument();
+    expect(within(fix).getByTestId('divergence-fix-run')).toBeDisabled();
+    act(() => emit({ job: { ...closing, status: 'succeeded', progress: 1, finished_at: '2025-03-06T10:00:00Z' }, log: null }));
+    expect(await within(fix).findByTestId('divergence-fix-done')).toHaveTextContent('Verifique de novo');
+    await user.click(within(fix).getByTestId('divergence-fix-check'));
+    expect(m.startDivergenceSession).toHaveBeenCalledWith({ mode: 'manual', rules: ['omie_service_order_open'], force: false });
+  });
+
+  it('explains a Contífico document whose total is not its bases plus taxes, in dollars', async () => {
+    await i18n.changeLanguage('es');
+    const doc = divergence({
+      kind: 'document_lines',
+      erp: 'contifico',
+      currency: 'USD',
+      correction: null,
+      facts: { check: 'total', document_type: 'FAC', number: '001-001-000000042', party: 'Comercial Andes', bases: '100', taxes: '15', found: '115', total: '116', gap: '1', tolerance: '0.02' },
+    });
+    expect(explain(i18n, doc)).toBe(
+      `FAC 001-001-000000042 de Comercial Andes: sus bases más impuestos dan ${formatAmount('115', 'es', 'USD')}, pero su total dice ${formatAmount('116', 'es', 'USD')} (diferencia ${formatAmount('1', 'es', 'USD')}, tolerancia ${formatAmount('0.02', 'es', 'USD')}).`,
+    );
+    expect(explain(i18n, doc)).toContain('116');
   });
 
   it('rolls back an applied correction: asks, then starts the apply job with rollback and follows it', async () => {

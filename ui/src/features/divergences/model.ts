@@ -312,6 +312,30 @@ export function explain(i18n: I18n, d: Divergence): string {
         verdict: (i18n.exists(vKey) ? i18n.t(vKey) : dash(verdict)).toLocaleLowerCase(intlLocale(lng)),
       });
     }
+    case 'service_order_open':
+      return i18n.t(`divergences.explain.service_order_open.${f.closure === 'failed' && f.closure_error ? 'failed' : 'unchecked'}`, {
+        service_nf: dash(f.service_nf),
+        party: dash(f.party),
+        order: dash(f.order),
+        error: dash(f.closure_error),
+      });
+    case 'receipt_attachments':
+      return i18n.t(`divergences.explain.receipt_attachments.${f.transfer === 'failed' && f.transfer_error ? 'failed' : 'unchecked'}`, {
+        number: dash(f.number),
+        party: dash(f.party),
+        error: dash(f.transfer_error),
+      });
+    case 'document_lines':
+      return i18n.t(`divergences.explain.document_lines.${f.check === 'lines' ? 'lines' : 'total'}`, {
+        document: [f.document_type, f.number].filter((x) => x && x.trim() !== '').join(' ') || d.record_label,
+        party: dash(f.party),
+        lines_total: money(f.lines_total),
+        bases: money(f.bases),
+        found: money(f.found),
+        total: money(f.total),
+        gap: money(f.gap),
+        tolerance: money(f.tolerance),
+      });
     default:
       return i18n.t('divergences.explain.other', { record: d.record_label, rule: localRuleName(i18n, d.rule_id, d.rule_name) });
   }

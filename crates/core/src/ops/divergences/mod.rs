@@ -5,8 +5,10 @@
 //! and an *auto-apply* threshold, enabled, and a version whose every change is kept with who, when
 //! and why. Three families, after the user's seed (002): **classification** (a payable or receivable
 //! that matches a pattern but is booked under another category; the correction is the expected
-//! category), **pending verification** (possible duplicate titles: flag only), and **value
-//! validation** (an NF-e receipt whose payables do not add up to its value). Each kind is one
+//! category), **pending verification** (possible duplicate titles: flag only; an order with a posted
+//! service NF not closed; an NF-e receipt's attachments not copied to its payable: each names the
+//! RF-002 / RF-001 job that fixes it), and **value validation** (an NF-e receipt whose payables do
+//! not add up to its value; a Contífico document whose lines or taxes do not add up). Each kind is one
 //! set-based query over the synced tables (`store.rs`), never a loop over records.
 //!
 //! A processing session (a job) runs the enabled rules, gives each candidate a stable fingerprint
@@ -43,7 +45,8 @@ pub use rules::{RuleKind, DEFAULT_RULES};
 #[ts(export, export_to = "../../../ui/src/bindings/")]
 pub struct Rule {
     pub id: String,
-    /// `classification`, `duplicate_titles` or `receipt_value`.
+    /// `classification`, `duplicate_titles`, `receipt_value`, `billing_contract`,
+    /// `service_order_open`, `receipt_attachments` or `document_lines` ([`RuleKind`]).
     pub kind: String,
     pub name: String,
     /// The kind's parameters (patterns, category codes, tolerances); see [`RuleKind`].
@@ -319,13 +322,13 @@ impl Actor {
 
 /// The rules, the default ones created on first use.
 pub fn list_rules(cx: &Ctx) -> CoreResult<Vec<Rule>> {
-    store::ensure_default_rules(&cx.store, &Actor::current())?;
+    store::ensure_default_rules(&cx.store, &Actor::current(), cx.clock.now().date_naive())?;
     store::rules(&cx.store)
 }
 
 /// Changes a rule: checked against its kind, version + 1, the previous version kept in history.
 pub fn save_rule(cx: &Ctx, id: &str, input: &RuleInput) -> CoreResult<Rule> {
-    store::ensure_default_rules(&cx.store, &Actor::current())?;
+    store::ensure_default_rules(&cx.store, &Actor::current(), cx.clock.now().date_naive())?;
     if input.reason.trim().is_empty() {
         return Err(CoreError::invalid("reason", "say why the rule changes; it is kept in the rule's history"));
     }
@@ -388,7 +391,7 @@ pub fn start_session(cx: &Arc<Ctx>, params: SessionParams) -> CoreResult<Job> {
         "auto" => "auto",
         other => return Err(CoreError::invalid("mode", format!("\"{other}\" is not a mode: use manual or auto"))),
     };
-    store::ensure_default_rules(&cx.store, &Actor::current())?;
+    store::ensure_default_rules(&cx.store, &Actor::current(), cx.clock.now().date_naive())?;
     let rules = store::rules(&cx.store)?;
     for r in &params.rules {
         if !rules.iter().any(|x| &x.id == r) {
@@ -448,10 +451,14 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
         let last = cx.store.setting(&LAST_RUN.of(&rule.id))?;
         // The billing rule also reads the contracts, their settings, Contífico's sales and the
         // current month.
-        let stamp = if rule.kind == "billing_contract" {
-            format!("{stamp}|{}|{}", store::data_stamp(&cx.store, "contifico")?, crate::ops::contracts::stamp(cx)?)
-        } else {
-            stamp.clone()
+        let stamp = match rule.kind.as_str() {
+            "billing_contract" => {
+                format!("{stamp}|{}|{}", store::data_stamp(&cx.store, "contifico")?, crate::ops::contracts::stamp(cx)?)
+            }
+            // The pending checks also read BackOffice's own closures and attachment copies.
+            "service_order_open" | "receipt_attachments" => format!("{stamp}|{}", store::omie_fixes_stamp(&cx.store)?),
+            "document_lines" => store::data_stamp(&cx.store, "contifico")?,
+            _ => stamp.clone(),
         };
         if !force && last.as_ref() == Some(&(stamp.clone(), rule.version)) {
             let c = counts.entry(rule.id.clone()).or_default();

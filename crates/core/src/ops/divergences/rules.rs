@@ -30,6 +30,20 @@ pub enum RuleKind {
     /// client billed without a contract, or a contract without billing (`ops::contracts`; the
     /// tolerance, date basis and months are the contracts' billing settings). No params.
     BillingContract,
+    /// Pending verification (RF-002): an Omie payable records a service NF taken against a purchase
+    /// order (`numero_pedido`) that BackOffice has not closed (never tried, or the closure failed).
+    /// The fix is the closure job, which reads the order first and does nothing to a closed one.
+    /// Params: `from_date` (ISO date; payables emitted before it are not looked at; empty: all).
+    ServiceOrderOpen,
+    /// Pending verification (RF-001): an Omie payable born of an NF-e receipt (origin NFEP, same NF
+    /// number and supplier) whose receipt's attachments BackOffice has no record of copying. The fix
+    /// is the attachment transfer. Params: `from_date` as above.
+    ReceiptAttachments,
+    /// Value validation: a Contífico document whose lines (quantity × price less discount) do not
+    /// add up to its taxable bases, or whose bases plus taxes are not its total, beyond
+    /// `tolerance_amount`. Params: `resource` (`documentos_venta` | `documentos_compra` |
+    /// `documentos`), `tolerance_amount`.
+    DocumentLines,
 }
 
 /// The rules a new database starts with: (id, kind, name, params, confidence, show threshold).
@@ -59,7 +73,35 @@ pub const DEFAULT_RULES: &[(&str, &str, &str, &str, u8, u8)] = &[
         50,
     ),
     ("billing_vs_contract", "billing_contract", "Billing vs contract", r#"{}"#, 90, 50),
+    (
+        "omie_service_order_open",
+        "service_order_open",
+        "Service NF posted, order not closed (Omie)",
+        r#"{"from_date":"{30_days_ago}"}"#,
+        85,
+        50,
+    ),
+    (
+        "omie_receipt_attachments",
+        "receipt_attachments",
+        "NF-e receipt attachments not on its payable (Omie)",
+        r#"{"from_date":"{30_days_ago}"}"#,
+        85,
+        50,
+    ),
+    (
+        "contifico_document_lines",
+        "document_lines",
+        "Sales document total vs its lines (Contífico)",
+        r#"{"resource":"documentos_venta","tolerance_amount":"0.02"}"#,
+        70,
+        50,
+    ),
 ];
+
+/// In a default rule's parameters, the date 30 days before the rule is created: the pending
+/// checks look at what is recent when BackOffice starts watching, not at years of history.
+pub const THIRTY_DAYS_AGO: &str = "{30_days_ago}";
 
 impl RuleKind {
     pub fn parse(s: &str) -> CoreResult<RuleKind> {
@@ -68,10 +110,13 @@ impl RuleKind {
             "duplicate_titles" => Ok(RuleKind::DuplicateTitles),
             "receipt_value" => Ok(RuleKind::ReceiptValue),
             "billing_contract" => Ok(RuleKind::BillingContract),
+            "service_order_open" => Ok(RuleKind::ServiceOrderOpen),
+            "receipt_attachments" => Ok(RuleKind::ReceiptAttachments),
+            "document_lines" => Ok(RuleKind::DocumentLines),
             other => Err(CoreError::invalid(
                 "kind",
                 format!(
-                    "\"{other}\" is not a rule kind: use classification, duplicate_titles, receipt_value or billing_contract"
+                    "\"{other}\" is not a rule kind: use classification, duplicate_titles, receipt_value, billing_contract, service_order_open, receipt_attachments or document_lines"
                 ),
             )),
         }
@@ -81,7 +126,12 @@ impl RuleKind {
     pub fn correction_field(self) -> Option<&'static str> {
         match self {
             RuleKind::Classification => Some("codigo_categoria"),
-            RuleKind::DuplicateTitles | RuleKind::ReceiptValue | RuleKind::BillingContract => None,
+            RuleKind::DuplicateTitles
+            | RuleKind::ReceiptValue
+            | RuleKind::BillingContract
+            | RuleKind::ServiceOrderOpen
+            | RuleKind::ReceiptAttachments
+            | RuleKind::DocumentLines => None,
         }
     }
 
@@ -130,6 +180,34 @@ impl RuleKind {
                 }
             }
             RuleKind::BillingContract => {}
+            RuleKind::ServiceOrderOpen | RuleKind::ReceiptAttachments => {
+                let d = text(p, "from_date");
+                if !d.is_empty() && chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").is_err() {
+                    return Err(bad(
+                        "from_date",
+                        format!("\"{d}\" is not a date (write it as 2026-11-30, or leave it empty)"),
+                    ));
+                }
+            }
+            RuleKind::DocumentLines => {
+                let resource = text(p, "resource");
+                if !matches!(resource.as_str(), "documentos_venta" | "documentos_compra" | "documentos") {
+                    return Err(bad(
+                        "resource",
+                        format!("\"{resource}\" is not documentos_venta, documentos_compra or documentos"),
+                    ));
+                }
+                let v = text(p, "tolerance_amount");
+                match Decimal::from_str(if v.is_empty() { "0" } else { &v }) {
+                    Ok(d) if d >= Decimal::ZERO => {}
+                    _ => {
+                        return Err(bad(
+                            "tolerance_amount",
+                            format!("\"{v}\" is not a positive amount (use a dot for decimals)"),
+                        ))
+                    }
+                }
+            }
             RuleKind::ReceiptValue => {
                 for f in ["tolerance_amount", "tolerance_percent"] {
                     let v = text(p, f);
@@ -413,6 +491,197 @@ pub fn detect(cx: &Ctx, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
                 });
             }
         }
+        RuleKind::ServiceOrderOpen => {
+            let from = text(p, "from_date");
+            for r in store::service_orders_open(st, &from)? {
+                // The payable names the order by its number only: with the synced order of the same
+                // supplier that is number + party; otherwise the number alone, a weaker match.
+                let (basis, confidence) = if r.order_id.is_some() && r.same_supplier {
+                    ("number_party", rule.confidence)
+                } else {
+                    ("order_number", rule.confidence.saturating_sub(25))
+                };
+                let mut evidence = vec![EvidenceRef {
+                    connection_id: r.connection_id.clone(),
+                    resource: "contas_pagar".into(),
+                    id: r.payable_id.clone(),
+                    label: format!("NFS {}", r.service_nf),
+                }];
+                if let Some(o) = &r.order_id {
+                    evidence.push(EvidenceRef {
+                        connection_id: r.connection_id.clone(),
+                        resource: "pedidos_compra".into(),
+                        id: o.clone(),
+                        label: r.order_number.clone(),
+                    });
+                }
+                out.candidates.push(Candidate {
+                    fingerprint: format!("{}|{}|pedidos_compra|{}", rule.id, r.connection_id, r.order_number),
+                    connection_id: r.connection_id.clone(),
+                    erp: "omie".into(),
+                    resource: "pedidos_compra".into(),
+                    record_id: r.order_number.clone(),
+                    record_label: format!("{} · {}", r.order_number, r.party_name).trim_matches([' ', '·']).to_string(),
+                    confidence,
+                    basis: basis.into(),
+                    amount: r.amount.clone(),
+                    currency: Some("BRL".into()),
+                    evidence,
+                    evidence_hash: hash(&[
+                        &r.payable_id,
+                        &r.service_nf,
+                        r.order_id.as_deref().unwrap_or(""),
+                        &r.closure_status,
+                        &r.closure_error,
+                    ]),
+                    facts: facts(&[
+                        ("order", &r.order_number),
+                        ("service_nf", &r.service_nf),
+                        ("party", &r.party_name),
+                        ("payable", &r.payable_id),
+                        ("closure", &r.closure_status),
+                        ("closure_error", &r.closure_error),
+                        ("fix", "omie_po_close"),
+                    ]),
+                    correction: None,
+                });
+            }
+        }
+        RuleKind::ReceiptAttachments => {
+            let from = text(p, "from_date");
+            for r in store::receipt_payables_without_attachments(st, &from)? {
+                out.candidates.push(Candidate {
+                    fingerprint: format!("{}|{}|contas_pagar|{}", rule.id, r.connection_id, r.payable_id),
+                    connection_id: r.connection_id.clone(),
+                    erp: "omie".into(),
+                    resource: "contas_pagar".into(),
+                    record_id: r.payable_id.clone(),
+                    record_label: format!("NF-e {} · {}", r.number, r.party_name).trim_matches([' ', '·']).to_string(),
+                    confidence: rule.confidence,
+                    basis: "number_party".into(),
+                    amount: r.amount.clone(),
+                    currency: Some("BRL".into()),
+                    evidence: vec![
+                        EvidenceRef {
+                            connection_id: r.connection_id.clone(),
+                            resource: "recebimentos".into(),
+                            id: r.receipt_id.clone(),
+                            label: format!("NF-e {}", r.number),
+                        },
+                        EvidenceRef {
+                            connection_id: r.connection_id.clone(),
+                            resource: "contas_pagar".into(),
+                            id: r.payable_id.clone(),
+                            label: String::new(),
+                        },
+                    ],
+                    evidence_hash: hash(&[&r.receipt_id, &r.transfer_status, &r.transfer_error]),
+                    facts: facts(&[
+                        ("number", &r.number),
+                        ("party", &r.party_name),
+                        ("receipt", &r.receipt_id),
+                        ("payable", &r.payable_id),
+                        ("transfer", &r.transfer_status),
+                        ("transfer_error", &r.transfer_error),
+                        ("fix", "omie_attachment_transfer"),
+                    ]),
+                    correction: None,
+                });
+            }
+        }
+        RuleKind::DocumentLines => {
+            crate::sync::ensure_tables(st, crate::erp::contifico::resources::RESOURCES)?;
+            let resource = text(p, "resource");
+            let tolerance = Decimal::from_str(&text(p, "tolerance_amount")).unwrap_or(Decimal::ZERO);
+            for d in store::document_lines(st, &resource)? {
+                match document_gaps(&d) {
+                    Err(field) => out.problems.push((
+                        d.number.clone(),
+                        format!("its {field} is not a number; fix the document in Contífico or sync it again"),
+                    )),
+                    Ok(g) => {
+                        let (check, gap, expected, found) = if (g.lines - g.bases).abs() > tolerance {
+                            ("lines", (g.lines - g.bases).abs(), g.bases, g.lines)
+                        } else if (g.bases + g.taxes - g.total).abs() > tolerance {
+                            ("total", (g.bases + g.taxes - g.total).abs(), g.total, g.bases + g.taxes)
+                        } else {
+                            continue;
+                        };
+                        let n = |x: Decimal| x.round_dp(2).normalize().to_string();
+                        out.candidates.push(Candidate {
+                            fingerprint: format!("{}|{}|{}|{}", rule.id, d.connection_id, resource, d.id),
+                            connection_id: d.connection_id.clone(),
+                            erp: "contifico".into(),
+                            resource: resource.clone(),
+                            record_id: d.id.clone(),
+                            record_label: format!("{} {} · {}", d.kind, d.number, d.party_name)
+                                .trim_matches([' ', '·'])
+                                .to_string(),
+                            confidence: rule.confidence,
+                            basis: "exact_key".into(),
+                            amount: Some(n(gap)),
+                            currency: Some("USD".into()),
+                            evidence: vec![EvidenceRef {
+                                connection_id: d.connection_id.clone(),
+                                resource: resource.clone(),
+                                id: d.id.clone(),
+                                label: d.number.clone(),
+                            }],
+                            evidence_hash: hash(&[&n(g.lines), &n(g.bases), &n(g.taxes), &n(g.total)]),
+                            facts: facts(&[
+                                ("check", check),
+                                ("number", &d.number),
+                                ("document_type", &d.kind),
+                                ("party", &d.party_name),
+                                ("lines", &d.lines.len().to_string()),
+                                ("lines_total", &n(g.lines)),
+                                ("bases", &n(g.bases)),
+                                ("taxes", &n(g.taxes)),
+                                ("total", &n(g.total)),
+                                ("expected", &n(expected)),
+                                ("found", &n(found)),
+                                ("gap", &n(gap)),
+                                ("tolerance", &n(tolerance)),
+                            ]),
+                            correction: None,
+                        });
+                    }
+                }
+            }
+        }
     }
     Ok(out)
+}
+
+/// A document's sums: its lines (each quantity × price less its discount, to the cent), its
+/// taxable bases, its taxes and its total.
+struct Gaps {
+    lines: Decimal,
+    bases: Decimal,
+    taxes: Decimal,
+    total: Decimal,
+}
+
+/// An amount as the ERP wrote it (text or a JSON number, possibly in exponent form).
+fn amount(s: &str) -> Option<Decimal> {
+    let s = s.trim();
+    Decimal::from_str(s).ok().or_else(|| Decimal::from_scientific(s).ok())
+}
+
+/// The sums of a document, or the name of the first field that is not a number.
+fn document_gaps(d: &store::DocumentLines) -> Result<Gaps, &'static str> {
+    let mut lines = Decimal::ZERO;
+    for (q, price, discount) in &d.lines {
+        let q = amount(q).ok_or("line quantity")?;
+        let price = amount(price).ok_or("line price")?;
+        let discount =
+            if discount.trim().is_empty() { Decimal::ZERO } else { amount(discount).ok_or("line discount")? };
+        lines += (q * price * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED).round_dp(2);
+    }
+    let bases = amount(&d.subtotal_0).ok_or("subtotal_0")? + amount(&d.subtotal_12).ok_or("subtotal_12")?;
+    let mut taxes = Decimal::ZERO;
+    for t in &d.taxes {
+        taxes += amount(t).ok_or("tax")?;
+    }
+    Ok(Gaps { lines, bases, taxes, total: amount(&d.total).ok_or("total")? })
 }

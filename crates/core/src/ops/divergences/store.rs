@@ -7,7 +7,7 @@ use std::str::FromStr;
 use rusqlite::{params, params_from_iter, OptionalExtension, Row, Transaction};
 use rust_decimal::Decimal;
 
-use super::rules::{Candidate, DEFAULT_RULES};
+use super::rules::{Candidate, DEFAULT_RULES, THIRTY_DAYS_AGO};
 use super::{
     Actor, Correction, Decision, DecisionResult, Divergence, DivergenceDetail, DivergenceEvent, DivergenceFilter,
     DivergencePage, EvidenceRef, Operation, Rule, RuleVersion, Session,
@@ -39,7 +39,7 @@ fn rule_from_row(r: &Row<'_>) -> rusqlite::Result<Rule> {
 }
 
 /// Creates the default rules that were never created (a rule the user changed is left alone).
-pub(super) fn ensure_default_rules(store: &Store, actor: &Actor) -> CoreResult<()> {
+pub(super) fn ensure_default_rules(store: &Store, actor: &Actor, today: chrono::NaiveDate) -> CoreResult<()> {
     let missing = store.read(|c| {
         let mut n = 0;
         for (id, ..) in DEFAULT_RULES {
@@ -54,7 +54,9 @@ pub(super) fn ensure_default_rules(store: &Store, actor: &Actor) -> CoreResult<(
     }
     let now = now_utc();
     store.write(|tx| {
+        let thirty_days_ago = (today - chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
         for (id, kind, name, params, confidence, show) in DEFAULT_RULES {
+            let params = params.replace(THIRTY_DAYS_AGO, &thirty_days_ago);
             let n = tx.execute(
                 "INSERT OR IGNORE INTO divergence_rules (id, kind, name, params, confidence, show_threshold, auto_apply_threshold, enabled, version, updated_at, updated_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 1, 1, ?7, ?8)",
@@ -957,5 +959,200 @@ pub(super) fn per_day(store: &Store, from: &str) -> CoreResult<Vec<(String, i64,
         )?;
         let rows = st.query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// A payable that records a service NF taken against a purchase order, with what BackOffice knows
+/// of the order's closure (RF-002).
+pub(super) struct ServiceOrderRow {
+    pub connection_id: String,
+    pub payable_id: String,
+    pub order_number: String,
+    pub service_nf: String,
+    pub amount: Option<String>,
+    pub party_name: String,
+    /// The synced order with this number, and whether its supplier is the payable's.
+    pub order_id: Option<String>,
+    pub same_supplier: bool,
+    /// The closure's status and error when BackOffice tried (`failed`, `pending`), else empty.
+    pub closure_status: String,
+    pub closure_error: String,
+}
+
+/// Payables emitted on or after `since` (ISO date) with a service NF and an order number whose
+/// order BackOffice has not closed (no closure, or one that did not succeed). One row per order:
+/// the order is what gets closed.
+pub(super) fn service_orders_open(store: &Store, since: &str) -> CoreResult<Vec<ServiceOrderRow>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT p.connection_id, min(p.id), p.numero_pedido, min(p.servico_nf), min(p.valor_documento), coalesce(max(cl.razao_social), ''),
+                    max(o.id), coalesce(max(o.fornecedor_id = p.codigo_cliente_fornecedor), 0),
+                    coalesce(max(z.status), ''), coalesce(max(z.error_code), max(z.outcome), '')
+               FROM omie_contas_pagar p
+               LEFT JOIN omie_clientes cl ON cl.connection_id = p.connection_id AND cl.id = p.codigo_cliente_fornecedor AND cl.deleted_at IS NULL
+               LEFT JOIN omie_pedidos_compra o ON o.connection_id = p.connection_id AND o.numero = p.numero_pedido AND o.deleted_at IS NULL
+               LEFT JOIN omie_po_closures z ON z.connection_id = p.connection_id AND z.order_number = p.numero_pedido
+              WHERE p.deleted_at IS NULL AND coalesce(p.status_titulo, '') <> 'CANCELADO'
+                AND coalesce(p.servico_nf, '') <> '' AND coalesce(p.numero_pedido, '') <> ''
+                AND coalesce(p.data_emissao, '') >= ?1
+              GROUP BY p.connection_id, p.numero_pedido
+             HAVING coalesce(max(z.status = 'succeeded'), 0) = 0",
+        )?;
+        let rows = st.query_map([since], |r| {
+            Ok(ServiceOrderRow {
+                connection_id: r.get(0)?,
+                payable_id: r.get(1)?,
+                order_number: r.get(2)?,
+                service_nf: r.get(3)?,
+                amount: r.get(4)?,
+                party_name: r.get(5)?,
+                order_id: r.get(6)?,
+                same_supplier: r.get::<_, i64>(7)? != 0,
+                closure_status: r.get(8)?,
+                closure_error: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// A payable born of an NF-e receipt whose attachments BackOffice has no record of copying
+/// (RF-001), with the last transfer's failure when one was tried.
+pub(super) struct ReceiptPayableRow {
+    pub connection_id: String,
+    pub receipt_id: String,
+    pub payable_id: String,
+    pub number: String,
+    pub amount: Option<String>,
+    pub party_name: String,
+    pub transfer_status: String,
+    pub transfer_error: String,
+}
+
+/// Payables of origin NFEP emitted on or after `since`, matched to their receipt by NF number and
+/// supplier, with neither a successful transfer nor a mapped file from that receipt.
+pub(super) fn receipt_payables_without_attachments(store: &Store, since: &str) -> CoreResult<Vec<ReceiptPayableRow>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT p.connection_id, r.id, p.id, coalesce(r.numero_nfe, ''), p.valor_documento, coalesce(r.fornecedor, ''),
+                    coalesce(t.status, ''), coalesce(t.last_error_code, t.last_error, '')
+               FROM omie_contas_pagar p
+               JOIN omie_recebimentos r ON r.connection_id = p.connection_id AND r.numero_nfe = p.numero_documento_fiscal
+                    AND r.fornecedor_id = p.codigo_cliente_fornecedor AND r.deleted_at IS NULL
+               LEFT JOIN omie_attachment_transfers t ON t.connection_id = p.connection_id AND t.origin_table = 'com-recebimento'
+                    AND t.origin_id = r.id AND t.dest_table = 'conta-pagar' AND t.dest_id = p.id
+              WHERE p.deleted_at IS NULL AND +p.id_origem = 'NFEP' AND coalesce(p.status_titulo, '') <> 'CANCELADO'
+                AND coalesce(p.data_emissao, '') >= ?1 AND coalesce(t.status, '') <> 'succeeded'
+                AND NOT EXISTS (SELECT 1 FROM omie_attachment_map m WHERE m.connection_id = p.connection_id
+                                 AND m.origin_table = 'com-recebimento' AND m.origin_id = r.id
+                                 AND m.dest_table = 'conta-pagar' AND m.dest_id = p.id)",
+        )?;
+        let rows = st.query_map([since], |r| {
+            Ok(ReceiptPayableRow {
+                connection_id: r.get(0)?,
+                receipt_id: r.get(1)?,
+                payable_id: r.get(2)?,
+                number: r.get(3)?,
+                amount: r.get(4)?,
+                party_name: r.get(5)?,
+                transfer_status: r.get(6)?,
+                transfer_error: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// A Contífico document with its totals and its lines (quantity, price, discount %), to check
+/// that the lines add up to the taxable bases and the bases plus taxes to the total.
+pub(super) struct DocumentLines {
+    pub connection_id: String,
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub party_name: String,
+    pub subtotal_0: String,
+    pub subtotal_12: String,
+    pub taxes: Vec<String>,
+    pub total: String,
+    /// `(quantity, price, discount %)` of each line, as the ERP sent them.
+    pub lines: Vec<(String, String, String)>,
+}
+
+fn contifico_documents_table(resource: &str) -> CoreResult<&'static str> {
+    match resource {
+        "documentos_venta" => Ok("contifico_documento_venta"),
+        "documentos_compra" => Ok("contifico_documento_compra"),
+        "documentos" => Ok("contifico_documento"),
+        other => Err(CoreError::invalid(
+            "resource",
+            format!("\"{other}\" is not documentos_venta, documentos_compra or documentos"),
+        )),
+    }
+}
+
+/// The documents of `resource` that are not void, with their lines read from the stored JSON in
+/// the same query (`json_each`); one row per document.
+pub(super) fn document_lines(store: &Store, resource: &str) -> CoreResult<Vec<DocumentLines>> {
+    let table = contifico_documents_table(resource)?;
+    // Numbers are read as the ERP wrote them (text or JSON number), never through a float.
+    let num = |path: &str| format!("coalesce(CAST(json_extract(d.raw, '$.{path}') AS TEXT), '0')");
+    let sql = format!(
+        "SELECT d.connection_id, d.id, coalesce(d.documento, ''), coalesce(d.tipo_documento, ''),
+                coalesce(json_extract(d.raw, '$.cliente.razon_social'), json_extract(d.raw, '$.persona.razon_social'), ''),
+                {s0}, {s12}, {iva}, {ice}, {serv}, {total},
+                (SELECT group_concat(coalesce(CAST(json_extract(l.value, '$.cantidad') AS TEXT), '') || '|' ||
+                                     coalesce(CAST(json_extract(l.value, '$.precio') AS TEXT), '') || '|' ||
+                                     coalesce(CAST(json_extract(l.value, '$.porcentaje_descuento') AS TEXT), '0'), ';')
+                   FROM json_each(d.raw, '$.detalles') l)
+           FROM \"{table}\" d
+          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(json_extract(d.raw, '$.anulado'), 0) IN (0, 'false')",
+        s0 = num("subtotal_0"),
+        s12 = num("subtotal_12"),
+        iva = num("iva"),
+        ice = num("ice"),
+        serv = num("servicio"),
+        total = num("total"),
+    );
+    store.read(|c| {
+        let mut st = c.prepare(&sql)?;
+        let rows = st.query_map([], |r| {
+            let lines: Option<String> = r.get(11)?;
+            Ok(DocumentLines {
+                connection_id: r.get(0)?,
+                id: r.get(1)?,
+                number: r.get(2)?,
+                kind: r.get(3)?,
+                party_name: r.get(4)?,
+                subtotal_0: r.get(5)?,
+                subtotal_12: r.get(6)?,
+                taxes: vec![r.get(7)?, r.get(8)?, r.get(9)?],
+                total: r.get(10)?,
+                lines: lines
+                    .unwrap_or_default()
+                    .split(';')
+                    .filter(|s| !s.is_empty())
+                    .map(|l| {
+                        let mut p = l.split('|').map(str::to_string);
+                        (p.next().unwrap_or_default(), p.next().unwrap_or_default(), p.next().unwrap_or_default())
+                    })
+                    .collect(),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// What the pending-verification rules read besides the synced data: BackOffice's own record of
+/// closures and attachment transfers (so a closure or a copy done today changes the stamp).
+pub(super) fn omie_fixes_stamp(store: &Store) -> CoreResult<String> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT (SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM omie_po_closures) || '|' ||
+                    (SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM omie_attachment_transfers) || '|' ||
+                    (SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM omie_attachment_map)",
+            [],
+            |r| r.get(0),
+        )?)
     })
 }
