@@ -812,3 +812,72 @@ async fn a_site_that_will_not_say_its_zone_uses_the_connections_and_says_so() {
     let a = env.core.connections().get(&env.a.id).unwrap();
     assert_eq!((a.timezone.as_str(), a.timezone_source), ("America/Guayaquil", TimezoneSource::User));
 }
+
+async fn sync_site(env: &Env, conn: &Connection) {
+    let job = env.core.sync_start(&conn.id, Default::default()).unwrap();
+    for _ in 0..400 {
+        let j = env.core.jobs.get(&job.id).unwrap();
+        if !j.status.is_active() {
+            assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the sync of {} did not finish", conn.name);
+}
+
+async fn delivery_check(env: &Env) -> Vec<backoffice_core::ops::divergences::Divergence> {
+    use backoffice_core::ops::divergences::{DivergenceFilter, SessionParams};
+    let rule = "erpnext_delivery_without_receipt";
+    let job =
+        env.core.start_divergence_session(SessionParams { rules: vec![rule.into()], ..Default::default() }).unwrap();
+    for _ in 0..400 {
+        let j = env.core.jobs.get(&job.id).unwrap();
+        if !j.status.is_active() {
+            assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    env.core
+        .divergences(&DivergenceFilter {
+            statuses: vec!["open".into()],
+            rule_ids: vec![rule.into()],
+            ..Default::default()
+        })
+        .unwrap()
+        .items
+}
+
+#[tokio::test]
+async fn a_delivery_to_the_other_company_without_its_receipt_is_a_divergence_until_the_run_is_resumed() {
+    let env = setup().await;
+    // Site B refuses the receipt: the delivery note exists on A, nothing names it on B.
+    reject_step(&env, 4, "ValidationError", "Warehouse Stores - B is frozen");
+    let run = env.core.erpnext_start(&form(&env, &["DV-1", "DV-2"]), None).await.unwrap();
+    let d = wait_run(&env.core, &run.id).await;
+    assert_eq!(d.run.status, RunStatus::Failed);
+    let dn = d.steps[2].doc_name.clone().expect("the delivery note was made");
+    sync_site(&env, &env.a).await;
+    sync_site(&env, &env.b).await;
+
+    let found = delivery_check(&env).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let x = &found[0];
+    assert_eq!((x.erp.as_str(), x.resource.as_str(), x.record_id.as_str()), ("erpnext", "delivery_notes", dn.as_str()));
+    assert_eq!((x.basis.as_str(), x.confidence), ("exact_key", 95));
+    assert_eq!(x.connection_id.as_deref(), Some(env.a.id.as_str()));
+    assert_eq!(x.facts.get("run").map(String::as_str), Some(run.id.as_str()));
+    assert_eq!(x.facts.get("run_status").map(String::as_str), Some("failed"));
+    assert_eq!(x.facts.get("site_b").map(String::as_str), Some("Site B"));
+    assert_eq!(x.facts.get("customer").map(String::as_str), Some("Company B"));
+    assert_eq!(x.facts.get("fix").map(String::as_str), Some("erpnext_run"));
+
+    // The run is resumed; once site B is synced again the divergence is resolved at the source.
+    env.core.erpnext_retry(&run.id, "the warehouse is open again").unwrap();
+    assert_eq!(wait_run(&env.core, &run.id).await.run.status, RunStatus::Succeeded);
+    sync_site(&env, &env.b).await;
+    assert!(delivery_check(&env).await.is_empty());
+    let gone = env.core.divergence(&x.id).unwrap();
+    assert_eq!(gone.divergence.status, "resolved");
+}

@@ -6,7 +6,8 @@
 export type Rule = { id: string, 
 /**
  * `classification`, `duplicate_titles`, `receipt_value`, `billing_contract`,
- * `service_order_open`, `receipt_attachments` or `document_lines` ([`RuleKind`]).
+ * `service_order_open`, `receipt_attachments`, `document_lines` or `delivery_without_receipt`
+ * ([`RuleKind`]).
  */
 kind: string, name: string, 
 /**

@@ -424,6 +424,36 @@ describe('Divergences: detail', () => {
     expect(m.startDivergenceSession).toHaveBeenCalledWith({ mode: 'manual', rules: ['omie_service_order_open'], force: false });
   });
 
+  it('sends an ERPNext delivery without its receipt to the transfer that made it, explained with the local date', async () => {
+    await i18n.changeLanguage('pt-BR');
+    const delivery = divergence({
+      id: 'd11',
+      rule_id: 'erpnext_delivery_without_receipt',
+      rule_name: 'Delivery to the other company without its receipt (ERPNext)',
+      kind: 'delivery_without_receipt',
+      erp: 'erpnext',
+      basis: 'exact_key',
+      resource: 'delivery_notes',
+      record_id: 'MAT-DN-2026-00007',
+      record_label: 'MAT-DN-2026-00007 · Company B',
+      currency: 'USD',
+      amount: '260.5',
+      correction: null,
+      facts: { delivery_note: 'MAT-DN-2026-00007', customer: 'Company B', posting_date: '2026-11-30', site_b: 'Site B', run: 'run-42', run_status: 'failed', probable_receipt: '', fix: 'erpnext_run' },
+    });
+    answer([delivery]);
+    m.divergence.mockResolvedValue(divergenceDetail(delivery));
+    const user = userEvent.setup();
+    renderPage();
+    await user.click(await screen.findByText('MAT-DN-2026-00007 · Company B'));
+    const panel = await screen.findByTestId('divergence-detail');
+    expect(await within(panel).findByTestId('divergence-explanation')).toHaveTextContent(
+      `A nota de entrega MAT-DN-2026-00007 (30/11/2026) envia US$ 260,50 para Company B, mas nenhum recebimento de compra em Site B a menciona.`,
+    );
+    expect(within(panel).getByTestId('divergence-fix-open')).toHaveAttribute('href', '#/erpnext/runs/run-42');
+    expect(within(panel).getByTestId('divergence-fix-open')).toHaveTextContent('Abrir a transferência');
+  });
+
   it('explains a Contífico document whose total is not its bases plus taxes, in dollars', async () => {
     await i18n.changeLanguage('es');
     const doc = divergence({

@@ -1,6 +1,7 @@
 // The fix BackOffice already knows for a pending-verification divergence, one click away: close
 // the purchase order whose service NF is posted (RF-002), or copy an NF-e receipt's attachments to
-// the payable born of it (RF-001). The job reads the ERP first (a closed order or a copied file is
+// the payable born of it (RF-001); for an ERPNext delivery without its receipt on the other site,
+// open the transfer run that made it (where it is resumed) or the transfer form. The job reads the ERP first (a closed order or a copied file is
 // left alone), so pressing the button twice never writes twice. When it has run, the divergence's
 // rule can be checked again at once and the divergence closes as resolved at the source.
 import { useEffect, useState } from 'react';
@@ -13,14 +14,16 @@ import type { Job } from '../../bindings/Job';
 import { Icon } from '../../components/Icon';
 import { toApiError } from '../../errors';
 import { useJobEvents } from '../../hooks/useJobEvents';
+import { hrefFor, hrefForPath } from '../../router';
 import { isActiveJob } from '../sync';
 import { omieClosePurchaseOrder, omieTransferAttachments } from '../omie/api';
 import { startDivergenceSession } from './api';
 import { DivergenceErrorBox, JobProgress } from './Parts';
 
 /** The fixes a divergence can name in its `fix` fact. */
-export const FIXES = ['omie_po_close', 'omie_attachment_transfer'] as const;
+export const FIXES = ['omie_po_close', 'omie_attachment_transfer', 'erpnext_run'] as const;
 type Fix = (typeof FIXES)[number];
+type JobFix = Exclude<Fix, 'erpnext_run'>;
 
 export function fixOf(d: Divergence): Fix | null {
   const f = d.facts.fix ?? '';
@@ -28,7 +31,7 @@ export function fixOf(d: Divergence): Fix | null {
   return live && d.connection_id && (FIXES as readonly string[]).includes(f) ? (f as Fix) : null;
 }
 
-function startFix(fix: Fix, d: Divergence): Promise<Job> {
+function startFix(fix: JobFix, d: Divergence): Promise<Job> {
   const f = d.facts;
   const connection = d.connection_id ?? '';
   if (fix === 'omie_po_close') {
@@ -73,6 +76,7 @@ export function FixAction({ d, onChecked }: { d: Divergence; onChecked: (job: Jo
     return () => window.clearInterval(timer);
   }, [activeId]);
   if (!fix) return null;
+  if (fix === 'erpnext_run') return <RunLink d={d} />;
 
   const run = async () => {
     setBusy(true);
@@ -127,6 +131,22 @@ export function FixAction({ d, onChecked }: { d: Divergence; onChecked: (job: Jo
         </p>
       ) : null}
       {error ? <DivergenceErrorBox error={error} onDismiss={() => setError(null)} testId="divergence-fix-error" /> : null}
+    </section>
+  );
+}
+
+/** The transfer that made the delivery note (resumed there), or the form for a new one. */
+function RunLink({ d }: { d: Divergence }) {
+  const { t } = useTranslation();
+  const run = d.facts.run ?? '';
+  return (
+    <section className="detail-section" data-testid="divergence-fix" data-fix="erpnext_run">
+      <h3>{t('divergences.fix.title')}</h3>
+      <p className="muted small">{t(run ? 'divergences.fix.erpnext_run.hintRun' : 'divergences.fix.erpnext_run.hintNew')}</p>
+      <a className="btn btn-small btn-primary" href={run ? hrefForPath('erpnext', 'runs', run) : hrefFor('erpnext')} data-testid="divergence-fix-open">
+        <Icon name="transfer" size={14} />
+        {t(run ? 'divergences.fix.erpnext_run.openRun' : 'divergences.fix.erpnext_run.newRun')}
+      </a>
     </section>
   );
 }

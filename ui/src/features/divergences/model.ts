@@ -11,7 +11,7 @@ import type { DivergenceFilter } from '../../bindings/DivergenceFilter';
 import type { Rule } from '../../bindings/Rule';
 import type { RuleInput } from '../../bindings/RuleInput';
 import { collectIssues, isIsoDate, type FieldErrors } from '../../components/form';
-import { formatDecimalString, intlLocale, parseDecimalInput } from '../../format';
+import { formatDateOnly, formatDecimalString, intlLocale, parseDecimalInput } from '../../format';
 import type { IconName } from '../../components/Icon';
 import { formatDocument, omieErrorText } from '../omie/util';
 
@@ -324,6 +324,15 @@ export function explain(i18n: I18n, d: Divergence): string {
         number: dash(f.number),
         party: dash(f.party),
         error: dash(f.transfer_error),
+      });
+    case 'delivery_without_receipt':
+      return i18n.t(`divergences.explain.delivery_without_receipt.${d.basis === 'amount_date' ? 'amount_date' : 'exact_key'}`, {
+        delivery_note: dash(f.delivery_note),
+        date: f.posting_date ? formatDateOnly(f.posting_date, lng) : '—',
+        amount: money(d.amount ?? undefined),
+        customer: dash(f.customer),
+        site: dash(f.site_b),
+        receipt: dash(f.probable_receipt),
       });
     case 'document_lines':
       return i18n.t(`divergences.explain.document_lines.${f.check === 'lines' ? 'lines' : 'total'}`, {

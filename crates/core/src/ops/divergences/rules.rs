@@ -44,6 +44,10 @@ pub enum RuleKind {
     /// `tolerance_amount`. Params: `resource` (`documentos_venta` | `documentos_compra` |
     /// `documentos`), `tolerance_amount`.
     DocumentLines,
+    /// Pending verification (inter-company): a submitted ERPNext delivery note from site A to the
+    /// company of site B, with no purchase receipt on site B naming it (`supplier_delivery_note`).
+    /// The fix is the transfer run that made it (resume) or a new one. Params: `from_date`.
+    DeliveryWithoutReceipt,
 }
 
 /// The rules a new database starts with: (id, kind, name, params, confidence, show threshold).
@@ -90,6 +94,14 @@ pub const DEFAULT_RULES: &[(&str, &str, &str, &str, u8, u8)] = &[
         50,
     ),
     (
+        "erpnext_delivery_without_receipt",
+        "delivery_without_receipt",
+        "Delivery to the other company without its receipt (ERPNext)",
+        r#"{"from_date":"{30_days_ago}"}"#,
+        95,
+        50,
+    ),
+    (
         "contifico_document_lines",
         "document_lines",
         "Sales document total vs its lines (Contífico)",
@@ -113,10 +125,11 @@ impl RuleKind {
             "service_order_open" => Ok(RuleKind::ServiceOrderOpen),
             "receipt_attachments" => Ok(RuleKind::ReceiptAttachments),
             "document_lines" => Ok(RuleKind::DocumentLines),
+            "delivery_without_receipt" => Ok(RuleKind::DeliveryWithoutReceipt),
             other => Err(CoreError::invalid(
                 "kind",
                 format!(
-                    "\"{other}\" is not a rule kind: use classification, duplicate_titles, receipt_value, billing_contract, service_order_open, receipt_attachments or document_lines"
+                    "\"{other}\" is not a rule kind: use classification, duplicate_titles, receipt_value, billing_contract, service_order_open, receipt_attachments, document_lines or delivery_without_receipt"
                 ),
             )),
         }
@@ -131,7 +144,8 @@ impl RuleKind {
             | RuleKind::BillingContract
             | RuleKind::ServiceOrderOpen
             | RuleKind::ReceiptAttachments
-            | RuleKind::DocumentLines => None,
+            | RuleKind::DocumentLines
+            | RuleKind::DeliveryWithoutReceipt => None,
         }
     }
 
@@ -180,7 +194,7 @@ impl RuleKind {
                 }
             }
             RuleKind::BillingContract => {}
-            RuleKind::ServiceOrderOpen | RuleKind::ReceiptAttachments => {
+            RuleKind::ServiceOrderOpen | RuleKind::ReceiptAttachments | RuleKind::DeliveryWithoutReceipt => {
                 let d = text(p, "from_date");
                 if !d.is_empty() && chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").is_err() {
                     return Err(bad(
@@ -584,6 +598,66 @@ pub fn detect(cx: &Ctx, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
                         ("transfer", &r.transfer_status),
                         ("transfer_error", &r.transfer_error),
                         ("fix", "omie_attachment_transfer"),
+                    ]),
+                    correction: None,
+                });
+            }
+        }
+        RuleKind::DeliveryWithoutReceipt => {
+            crate::sync::ensure_tables(st, crate::erp::erpnext::sync::RESOURCES)?;
+            let from = text(p, "from_date");
+            for r in store::deliveries_without_receipt(st, &from)? {
+                // No receipt names the delivery note: certain. A receipt of the same company, amount
+                // and week without the reference makes it probably received, so less certain.
+                let (basis, confidence) = match &r.probable_receipt {
+                    None => ("exact_key", rule.confidence),
+                    Some(_) => ("amount_date", rule.confidence.saturating_sub(35)),
+                };
+                let mut evidence = vec![EvidenceRef {
+                    connection_id: r.connection_id.clone(),
+                    resource: "delivery_notes".into(),
+                    id: r.id.clone(),
+                    label: r.id.clone(),
+                }];
+                if let Some(pr) = &r.probable_receipt {
+                    evidence.push(EvidenceRef {
+                        connection_id: r.site_b.clone(),
+                        resource: "purchase_receipts".into(),
+                        id: pr.clone(),
+                        label: pr.clone(),
+                    });
+                }
+                let run = r.run_id.clone().unwrap_or_default();
+                out.candidates.push(Candidate {
+                    fingerprint: format!("{}|{}|delivery_notes|{}", rule.id, r.connection_id, r.id),
+                    connection_id: r.connection_id.clone(),
+                    erp: "erpnext".into(),
+                    resource: "delivery_notes".into(),
+                    record_id: r.id.clone(),
+                    record_label: format!("{} · {}", r.id, r.customer).trim_matches([' ', '·']).to_string(),
+                    confidence,
+                    basis: basis.into(),
+                    amount: r.amount.clone(),
+                    currency: Some(if r.currency.is_empty() { "USD".into() } else { r.currency.clone() }),
+                    evidence,
+                    evidence_hash: hash(&[
+                        &r.site_b,
+                        r.probable_receipt.as_deref().unwrap_or(""),
+                        &run,
+                        &r.run_status,
+                        r.amount.as_deref().unwrap_or(""),
+                    ]),
+                    facts: facts(&[
+                        ("delivery_note", &r.id),
+                        ("customer", &r.customer),
+                        ("company", &r.company),
+                        ("posting_date", &r.posting_date),
+                        ("site_b", &r.site_b_name),
+                        ("site_b_id", &r.site_b),
+                        ("run", &run),
+                        ("run_status", &r.run_status),
+                        ("probable_receipt", r.probable_receipt.as_deref().unwrap_or("")),
+                        ("fix", "erpnext_run"),
                     ]),
                     correction: None,
                 });

@@ -1156,3 +1156,91 @@ pub(super) fn omie_fixes_stamp(store: &Store) -> CoreResult<String> {
         )?)
     })
 }
+
+/// A submitted delivery note from one ERPNext site to the company of another site, with no
+/// purchase receipt there naming it, and what BackOffice knows of the transfer that made it.
+pub(super) struct DeliveryRow {
+    pub connection_id: String,
+    pub id: String,
+    pub customer: String,
+    pub company: String,
+    pub amount: Option<String>,
+    pub currency: String,
+    pub posting_date: String,
+    pub site_b: String,
+    pub site_b_name: String,
+    pub run_id: Option<String>,
+    pub run_status: String,
+    /// A receipt on site B from the same company, same amount, within a week, but without the
+    /// delivery note's name: probably this delivery, received without its reference.
+    pub probable_receipt: Option<String>,
+}
+
+/// Which site is which company's: the pairs of BackOffice's own transfers (site A, site B, and
+/// the customer that stands for company B on site A), and any delivery note whose customer is the
+/// company another ERPNext connection's synced documents belong to.
+pub(super) fn deliveries_without_receipt(store: &Store, since: &str) -> CoreResult<Vec<DeliveryRow>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "WITH companies AS (
+                 SELECT DISTINCT connection_id, company FROM erpnext_purchase_order WHERE coalesce(company, '') <> ''
+                 UNION SELECT DISTINCT connection_id, company FROM erpnext_purchase_receipt WHERE coalesce(company, '') <> ''
+                 UNION SELECT DISTINCT connection_id, company FROM erpnext_delivery_note WHERE coalesce(company, '') <> ''),
+             pairs AS (
+                 SELECT DISTINCT site_a_id AS a, site_b_id AS b, json_extract(input, '$.customer_b_on_a') AS customer
+                   FROM erpnext_runs WHERE site_a_id IS NOT NULL AND site_b_id IS NOT NULL
+                 UNION SELECT DISTINCT d.connection_id, s.connection_id, s.company
+                   FROM (SELECT DISTINCT connection_id, customer FROM erpnext_delivery_note) d
+                   JOIN companies s ON s.company = d.customer AND s.connection_id <> d.connection_id)
+             SELECT dn.connection_id, dn.id, coalesce(dn.customer, ''), coalesce(dn.company, ''), dn.grand_total,
+                    coalesce(dn.currency, ''), coalesce(dn.posting_date, ''), p.b, coalesce(cb.name, ''),
+                    (SELECT s.run_id FROM erpnext_run_steps s JOIN erpnext_runs r ON r.id = s.run_id
+                      WHERE s.doctype = 'Delivery Note' AND s.doc_name = dn.id AND r.site_a_id = dn.connection_id
+                      ORDER BY r.created_at DESC LIMIT 1) AS run_id,
+                    (SELECT pr.id FROM erpnext_purchase_receipt pr
+                      WHERE pr.connection_id = p.b AND pr.deleted_at IS NULL AND coalesce(pr.docstatus, '') <> '2'
+                        AND pr.supplier = dn.company AND pr.grand_total = dn.grand_total
+                        AND abs(julianday(pr.posting_date) - julianday(dn.posting_date)) <= 7 LIMIT 1)
+               FROM erpnext_delivery_note dn
+               JOIN pairs p ON p.a = dn.connection_id AND p.customer = dn.customer
+               LEFT JOIN connections cb ON cb.id = p.b
+              WHERE dn.deleted_at IS NULL AND dn.docstatus = '1' AND coalesce(dn.posting_date, '') >= ?1
+                AND NOT EXISTS (SELECT 1 FROM erpnext_purchase_receipt pr WHERE pr.connection_id = p.b
+                                 AND pr.deleted_at IS NULL AND coalesce(pr.docstatus, '') <> '2' AND pr.supplier_delivery_note = dn.id)
+              GROUP BY dn.connection_id, dn.id, p.b",
+        )?;
+        let rows = st.query_map([since], |r| {
+            Ok(DeliveryRow {
+                connection_id: r.get(0)?,
+                id: r.get(1)?,
+                customer: r.get(2)?,
+                company: r.get(3)?,
+                amount: r.get(4)?,
+                currency: r.get(5)?,
+                posting_date: r.get(6)?,
+                site_b: r.get(7)?,
+                site_b_name: r.get(8)?,
+                run_id: r.get(9)?,
+                run_status: String::new(),
+                probable_receipt: r.get(10)?,
+            })
+        })?;
+        let mut out = rows.collect::<Result<Vec<_>, _>>()?;
+        for d in &mut out {
+            if let Some(run) = &d.run_id {
+                d.run_status = c
+                    .query_row("SELECT status FROM erpnext_runs WHERE id=?1", [run], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or_default();
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// BackOffice's transfers between ERPNext sites change what the delivery check finds.
+pub(super) fn erpnext_runs_stamp(store: &Store) -> CoreResult<String> {
+    store.read(|c| {
+        Ok(c.query_row("SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM erpnext_runs", [], |r| r.get(0))?)
+    })
+}
