@@ -5,7 +5,8 @@
 //!
 //! Links, as the reference documents or infers them:
 //! * receipt `parcelas.parcelasLista[].nIdTitulo` = payable `codigo_lancamento_omie` (omie.md §2);
-//! * receipt `itensRecebimento[].itensCabec.nIdPedido` = order `nCodPed`;
+//! * receipt `itensRecebimento[].itensCabec.nIdPedido` = order `nCodPed`, an order of the receipt's
+//!   own supplier (`cabec.nIdFornecedor` = the order's `nCodFor`);
 //! * a payable that records a service taken carries `servico_tomado.numero_nf` and, in
 //!   `numero_pedido`, the number (`cNumero`) of the order it was bought on (omie.md §3 and §5).
 
@@ -286,12 +287,28 @@ fn receipt_numbers(st: &OmieState, r: u64) -> (String, String) {
     (nf, chave)
 }
 
+/// The order a receipt's items were bought on.
+fn receipt_order(st: &OmieState, r: u64) -> u64 {
+    r % st.count(Kind::Order)
+}
+
+/// Index of the client record an order was placed with.
+fn order_supplier_idx(st: &OmieState, o: u64) -> u64 {
+    (o * 7 + 3) % st.scale.max(1)
+}
+
+/// Index of the client record a receipt's NF-e comes from: the supplier of the order it is linked
+/// to, since an NF-e is received against an order of the company that issued it.
+fn receipt_supplier_idx(st: &OmieState, r: u64) -> u64 {
+    order_supplier_idx(st, receipt_order(st, r))
+}
+
 fn receipt_supplier(st: &OmieState, r: u64) -> u64 {
-    st.id_of(Kind::Client, r % st.scale.max(1))
+    st.id_of(Kind::Client, receipt_supplier_idx(st, r))
 }
 
 fn order_supplier(st: &OmieState, o: u64) -> u64 {
-    st.id_of(Kind::Client, (o * 7 + 3) % st.scale.max(1))
+    st.id_of(Kind::Client, order_supplier_idx(st, o))
 }
 
 /// The payable ids a receipt generated.
@@ -305,8 +322,8 @@ pub(crate) fn receipt(st: &OmieState, r: u64, details: bool) -> Value {
     let (nf, chave) = receipt_numbers(st, r);
     let supplier = receipt_supplier(st, r);
     // The supplier as its client record says (the same id, name and CNPJ everywhere).
-    let party = super::cliente(st, r % st.scale.max(1));
-    let o = r % st.count(Kind::Order);
+    let party = super::cliente(st, receipt_supplier_idx(st, r));
+    let o = receipt_order(st, r);
     let total = rng.money(500.0, 30_000.0);
     let (_, shares) = receipt_cents(st, r);
     let parcels: Vec<Value> = receipt_payables(st, r)
