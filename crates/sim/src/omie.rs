@@ -97,6 +97,9 @@ pub(crate) struct OmieState {
     limits: RwLock<OmieLimits>,
     lim: Mutex<limits::LimitState>,
     time: RwLock<TimeSource>,
+    /// The wall time the simulator's clock ([`TimeSource`]) counts from: its own "now" is this
+    /// plus the time source, so a simulated clock moves the times the simulator names too.
+    clock_zero: chrono::DateTime<chrono::Utc>,
     world: Mutex<World>,
     /// Calls whose answer is held after the work is done (and committed): (call, how long, how many).
     holds: Mutex<Vec<(String, Duration, u32)>>,
@@ -142,6 +145,10 @@ impl OmieState {
     fn limits(&self) -> OmieLimits {
         self.limits.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
+    /// The wall time at instant `t` of the simulator's own clock.
+    pub(crate) fn wall_at(&self, t: Duration) -> chrono::DateTime<chrono::Utc> {
+        self.clock_zero + chrono::Duration::from_std(t).unwrap_or_default()
+    }
 }
 
 pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerControl) -> (Router, OmieControl) {
@@ -154,6 +161,7 @@ pub(crate) fn build(seed: u64, scale: u64, creds: &SimCredentials, ctl: ServerCo
         limits: RwLock::new(OmieLimits::default()),
         lim: Mutex::new(limits::LimitState::default()),
         time: RwLock::new(limits::real_time()),
+        clock_zero: chrono::Utc::now(),
         world: Mutex::new(World {
             touched: HashMap::new(),
             edits: HashMap::new(),
@@ -237,6 +245,10 @@ impl OmieControl {
     /// Serve the limits on this clock (a benchmark's simulated time) instead of real time.
     pub fn set_time_source(&self, t: TimeSource) {
         *self.st.time.write().unwrap_or_else(|p| p.into_inner()) = t;
+    }
+    /// The simulator's own wall clock (its time source counted from the moment it started).
+    pub fn wall_clock(&self) -> chrono::DateTime<chrono::Utc> {
+        self.st.wall_at((self.st.time())())
     }
     pub fn limit_stats(&self) -> OmieLimitStats {
         self.st.lim().stats.clone()
@@ -446,15 +458,15 @@ async fn handle(
     let now = (st.time())();
     let admitted = st.lim().admit(&lim, now, &key, &call, &fingerprint);
     if let Err(r) = admitted {
-        return refusal(r, &call).into_response();
+        return refusal(&st, r, &call).into_response();
     }
-    struct Release<'a>(&'a OmieState, &'a str, &'a str);
+    struct Release<'a>(&'a OmieState, &'a str, &'a str, String);
     impl Drop for Release<'_> {
         fn drop(&mut self) {
-            self.0.lim().release(self.1, self.2);
+            self.0.lim().release(self.1, self.2, &self.3);
         }
     }
-    let _release = Release(&st, &key, &call);
+    let _release = Release(&st, &key, &call, fingerprint.clone());
     if !lim.hold.is_zero() {
         tokio::time::sleep(lim.hold).await;
     }
@@ -480,7 +492,7 @@ async fn handle(
     }
 }
 
-fn refusal(r: limits::Refusal, call: &str) -> Fault {
+fn refusal(st: &OmieState, r: limits::Refusal, call: &str) -> Fault {
     match r {
         // reference: `MISUSE_API_PROCESS`, HTTP 425, "API bloqueada por consumo indevido. Tente
         // novamente em N segundos."
@@ -502,6 +514,27 @@ fn refusal(r: limits::Refusal, call: &str) -> Fault {
             6,
             format!("ERROR: Consumo redundante detectado. Aguarde {secs} segundos para tentar novamente (REDUNDANT)."),
         ),
+        // reference (omie.md section 8): "Previous identical request still processing" →
+        // `SOAP-ENV:Client-8020` "ERROR: Esta requisição já foi processada ou está sendo processada
+        // e você pode tentar novamente às [hh:mm:ss]. (1)" [CODE]; the redundancy rule the docs
+        // state is for consults of the same ID (section 9). Inferred: a resent identical write gets
+        // this fault, not Client-6; the time named is the end of the 60 s window, in Brasília time
+        // (Omie's), rounded up to the second; HTTP 500 like the other Client-N faults.
+        limits::Refusal::AlreadyProcessed { retry_at } => {
+            let at = st.wall_at(retry_at);
+            let at = if at.timestamp_subsec_nanos() > 0 {
+                at + chrono::Duration::nanoseconds(1_000_000_000 - at.timestamp_subsec_nanos() as i64)
+            } else {
+                at
+            };
+            let local = at.with_timezone(&chrono_tz::America::Sao_Paulo).format("%H:%M:%S");
+            Fault::client(
+                8020,
+                format!(
+                    "ERROR: Esta requisição já foi processada ou está sendo processada e você pode tentar novamente às [{local}]. (1)"
+                ),
+            )
+        }
     }
 }
 

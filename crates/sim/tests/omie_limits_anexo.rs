@@ -132,6 +132,63 @@ async fn attachments_include_list_obtain_and_links_expire() {
     sim.shutdown().await;
 }
 
+/// omie.md section 8: a previous identical request answers `Client-8020` "Esta requisição já foi
+/// processada ou está sendo processada e você pode tentar novamente às [hh:mm:ss]. (1)"; the
+/// documented redundancy rule (`Client-6`) is for consults (section 9), and stays for reads.
+#[tokio::test]
+async fn an_identical_include_resent_within_the_window_was_already_processed() {
+    let sim = sim_with(30, 3).await;
+    let o = sim.omie();
+    // The simulator's own clock, three hours ahead of the machine's and standing still.
+    let now = Arc::new(AtomicU64::new(3 * 3600 * 1000));
+    let n2 = now.clone();
+    o.set_time_source(Arc::new(move || Duration::from_millis(n2.load(Ordering::SeqCst))));
+    let pid = o.id_of(Kind::Payable, 7);
+    let b64 = base64::engine::general_purpose::STANDARD
+        .encode(backoffice_sim::omie::anexo::zip_one("nf.pdf", b"%PDF resent"));
+    let md5 = format!("{:x}", md5_of(b64.as_bytes()));
+    let inc = |cod: &str| json!({"cCodIntAnexo": cod, "cTabela": "conta-pagar", "nId": pid, "cNomeArquivo": "nf.pdf", "cArquivo": b64, "cMd5": md5});
+    let (st, v) = call(&sim, "geral/anexo", "IncluirAnexo", inc("BO-R1")).await;
+    assert_eq!((st, v["cCodStatus"].as_str()), (200, Some("0")), "{v}");
+    let answered_at = o.wall_clock();
+    now.fetch_add(10_000, Ordering::SeqCst);
+
+    let (st, v) = call(&sim, "geral/anexo", "IncluirAnexo", inc("BO-R1")).await;
+    assert_eq!((st, v["faultcode"].as_str()), (500, Some("SOAP-ENV:Client-8020")), "{v}");
+    // The time named: the end of the 60 s window, to the second, in Brasília time, on the
+    // simulator's clock (not the machine's).
+    let at = answered_at + chrono::Duration::seconds(60);
+    let at = at + chrono::Duration::nanoseconds((1_000_000_000 - at.timestamp_subsec_nanos() as i64) % 1_000_000_000);
+    let hhmmss = at.with_timezone(&chrono_tz::America::Sao_Paulo).format("%H:%M:%S").to_string();
+    assert_eq!(
+        v["faultstring"].as_str().unwrap(),
+        format!(
+            "ERROR: Esta requisição já foi processada ou está sendo processada e você pode tentar novamente às [{hhmmss}]. (1)"
+        )
+    );
+    let machine = (chrono::Utc::now() + chrono::Duration::seconds(50)).with_timezone(&chrono_tz::America::Sao_Paulo);
+    assert_ne!(hhmmss, machine.format("%H:%M:%S").to_string());
+    assert_eq!(o.attachments("conta-pagar", pid).len(), 1, "the resent include did nothing");
+    let stats = o.limit_stats();
+    assert_eq!((stats.already_processed, stats.redundant), (1, 0));
+
+    // Another write of the same method is a different request.
+    let (st, v) = call(&sim, "geral/anexo", "IncluirAnexo", inc("BO-R2")).await;
+    assert_eq!(st, 200, "{v}");
+    // Reads keep the redundancy rule: the same ListarAnexo twice is Client-6.
+    let list = json!({"nPagina": 1, "nRegPorPagina": 50, "cTabela": "conta-pagar", "nId": pid});
+    assert_eq!(call(&sim, "geral/anexo", "ListarAnexo", list.clone()).await.0, 200);
+    let (st, v) = call(&sim, "geral/anexo", "ListarAnexo", list).await;
+    assert_eq!((st, v["faultcode"].as_str()), (500, Some("SOAP-ENV:Client-6")), "{v}");
+
+    // Once the window has passed the include is sent again, and the service finds the duplicate.
+    now.fetch_add(60_000, Ordering::SeqCst);
+    let (st, v) = call(&sim, "geral/anexo", "IncluirAnexo", inc("BO-R1")).await;
+    assert_eq!((st, v["faultcode"].as_str()), (500, Some("SOAP-ENV:Client-104")), "{v}");
+    assert_eq!(o.attachments("conta-pagar", pid).len(), 2);
+    sim.shutdown().await;
+}
+
 fn md5_of(b: &[u8]) -> u128 {
     use md5::{Digest, Md5};
     u128::from_be_bytes(Md5::digest(b).into())

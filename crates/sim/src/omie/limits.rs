@@ -3,8 +3,11 @@
 //!
 //! * 240 requests per minute per app key and method, 960 per minute per IP (all keys together);
 //! * at most 4 simultaneous requests per app key and method, 1 for writes;
-//! * an identical call (same key, method and parameters) answered with data within 60 s is
+//! * an identical read (same key, method and parameters) answered with data within 60 s is
 //!   refused as redundant (`Client-6`);
+//! * an identical write (same key, method and parameters) that was already processed within 60 s,
+//!   or is still being processed, is refused with `Client-8020`, naming the time (Brasília, on the
+//!   simulator's own clock) it may be sent again;
 //! * a key that keeps breaking these rules is blocked for a while (`MISUSE_API_PROCESS`, HTTP 425).
 //!
 //! Time comes from a [`TimeSource`], so a benchmark can run the simulator on simulated time.
@@ -67,8 +70,11 @@ pub struct OmieLimitStats {
     pub rate_limited: u64,
     /// `Client-1880`: too many simultaneous calls of one method.
     pub concurrency: u64,
-    /// `Client-6`: the same call within the redundancy window.
+    /// `Client-6`: the same read within the redundancy window.
     pub redundant: u64,
+    /// `Client-8020`: the same write, already processed within the redundancy window or still
+    /// being processed.
+    pub already_processed: u64,
     /// Answers with HTTP 425 because the key was blocked.
     pub blocked_calls: u64,
     /// Blocks imposed.
@@ -78,17 +84,26 @@ pub struct OmieLimitStats {
 impl OmieLimitStats {
     /// Every answer caused by a broken rule.
     pub fn rate_faults(&self) -> u64 {
-        self.rate_limited + self.concurrency + self.redundant + self.blocked_calls
+        self.rate_limited + self.concurrency + self.redundant + self.already_processed + self.blocked_calls
     }
 }
 
 /// Why a call was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
-    Blocked { secs: u64 },
+    Blocked {
+        secs: u64,
+    },
     Concurrency,
     RateLimited,
-    Redundant { secs: u64 },
+    Redundant {
+        secs: u64,
+    },
+    /// An identical write was processed (or is being processed): it may be sent again at
+    /// `retry_at` (on the simulator's clock).
+    AlreadyProcessed {
+        retry_at: Duration,
+    },
 }
 
 #[derive(Default)]
@@ -96,6 +111,8 @@ pub(crate) struct LimitState {
     per_method: HashMap<(String, String), VecDeque<Duration>>,
     per_ip: VecDeque<Duration>,
     in_flight: HashMap<(String, String), u32>,
+    /// Fingerprint of a write being processed → when it was admitted.
+    writes_in_flight: HashMap<String, Duration>,
     /// Fingerprint of a call answered with data → when.
     answered: HashMap<String, Duration>,
     violations: HashMap<String, VecDeque<Duration>>,
@@ -145,8 +162,23 @@ impl LimitState {
         }
         let km = (key.to_string(), call.to_string());
         let flying = self.in_flight.get(&km).copied().unwrap_or(0);
-        let cap = if is_write(call) { lim.max_in_flight_write } else { lim.max_in_flight };
-        let refusal = if flying >= cap {
+        let write = is_write(call);
+        let cap = if write { lim.max_in_flight_write } else { lim.max_in_flight };
+        // An identical write that is still being processed, or was processed within the window.
+        let same_write = if write {
+            let since = self
+                .writes_in_flight
+                .get(fingerprint)
+                .copied()
+                .or_else(|| self.answered.get(fingerprint).copied().filter(|t| *t + lim.redundant_window > now));
+            since.map(|t| t + lim.redundant_window)
+        } else {
+            None
+        };
+        let refusal = if let Some(retry_at) = same_write {
+            self.stats.already_processed += 1;
+            Some(Refusal::AlreadyProcessed { retry_at })
+        } else if flying >= cap {
             self.stats.concurrency += 1;
             Some(Refusal::Concurrency)
         } else {
@@ -157,7 +189,7 @@ impl LimitState {
                 self.stats.rate_limited += 1;
                 Some(Refusal::RateLimited)
             } else {
-                match self.answered.get(fingerprint).copied() {
+                match self.answered.get(fingerprint).copied().filter(|_| !write) {
                     Some(t) if t + lim.redundant_window > now => {
                         self.stats.redundant += 1;
                         let left = (t + lim.redundant_window - now).as_secs_f64().ceil() as u64;
@@ -181,14 +213,18 @@ impl LimitState {
         self.per_method.entry(km.clone()).or_default().push_back(now);
         self.per_ip.push_back(now);
         *self.in_flight.entry(km).or_insert(0) += 1;
+        if write {
+            self.writes_in_flight.insert(fingerprint.to_string(), now);
+        }
         self.stats.admitted += 1;
         Ok(())
     }
 
-    pub(crate) fn release(&mut self, key: &str, call: &str) {
+    pub(crate) fn release(&mut self, key: &str, call: &str, fingerprint: &str) {
         if let Some(n) = self.in_flight.get_mut(&(key.to_string(), call.to_string())) {
             *n = n.saturating_sub(1);
         }
+        self.writes_in_flight.remove(fingerprint);
     }
 
     /// A call answered with data starts its redundancy window.
@@ -239,18 +275,18 @@ mod tests {
         let t0 = Duration::from_secs(100);
         for i in 0..3 {
             s.admit(&lim, t0, "k", "ListarX", &format!("f{i}")).unwrap();
-            s.release("k", "ListarX");
+            s.release("k", "ListarX", &format!("f{i}"));
         }
         assert_eq!(s.admit(&lim, t0, "k", "ListarX", "f9"), Err(Refusal::RateLimited));
         // Another method has its own budget; a minute later the first one is free again.
         s.admit(&lim, t0, "k", "ListarY", "g").unwrap();
-        s.release("k", "ListarY");
+        s.release("k", "ListarY", "g");
         s.admit(&lim, t0 + MINUTE, "k", "ListarX", "f9").unwrap();
-        s.release("k", "ListarX");
+        s.release("k", "ListarX", "f9");
         // Writes: one at a time.
         s.admit(&lim, t0 + MINUTE, "k", "IncluirZ", "w1").unwrap();
         assert_eq!(s.admit(&lim, t0 + MINUTE, "k", "IncluirZ", "w2"), Err(Refusal::Concurrency));
-        s.release("k", "IncluirZ");
+        s.release("k", "IncluirZ", "w1");
         // Redundant: an answered fingerprint is refused within the window.
         s.answered(&lim, t0 + MINUTE, "same".into());
         assert_eq!(
@@ -262,6 +298,30 @@ mod tests {
         assert_eq!(s.admit(&lim, t0 + MINUTE, "k", "IncluirZ", "w4"), Err(Refusal::Concurrency));
         assert!(matches!(s.admit(&lim, t0 + MINUTE, "k", "ListarW", "b"), Err(Refusal::Blocked { .. })));
         assert_eq!(s.stats.blocks, 1);
+    }
+
+    #[test]
+    fn an_identical_write_is_already_processed_not_redundant() {
+        let lim = OmieLimits::default();
+        let mut s = LimitState::default();
+        let t0 = Duration::from_secs(100);
+        s.admit(&lim, t0, "k", "IncluirW", "same").unwrap();
+        // Still being processed: Client-8020, not Client-1880.
+        let later = t0 + Duration::from_secs(2);
+        assert_eq!(
+            s.admit(&lim, later, "k", "IncluirW", "same"),
+            Err(Refusal::AlreadyProcessed { retry_at: t0 + lim.redundant_window })
+        );
+        s.answered(&lim, later, "same".into());
+        s.release("k", "IncluirW", "same");
+        // Processed: the window runs from the answer.
+        assert_eq!(
+            s.admit(&lim, later + Duration::from_secs(10), "k", "IncluirW", "same"),
+            Err(Refusal::AlreadyProcessed { retry_at: later + lim.redundant_window })
+        );
+        assert_eq!((s.stats.already_processed, s.stats.redundant), (2, 0));
+        // After the window it is sent again (the service decides what a duplicate means).
+        s.admit(&lim, later + lim.redundant_window, "k", "IncluirW", "same").unwrap();
     }
 
     #[test]
