@@ -252,6 +252,59 @@ async fn submit_calls_and_the_seed_mistake() {
     sim.shutdown().await;
 }
 
+/// erpnext.md section 2.2: `frappe.client.submit(doc)` is `frappe.get_doc(doc)` then
+/// `doc.submit()`. A stored draft sent whole is submitted under its own name; a new document is
+/// inserted with a new name and submitted. Either way the answer carries the name, and the
+/// document can then be read and cancelled by that name.
+#[tokio::test]
+async fn client_submit_of_a_full_document_keeps_its_name() {
+    let sim = common::sim().await;
+    let a = sim.erpnext_a.clone();
+    let mut draft = po_body("x");
+    draft["docstatus"] = json!(0);
+    draft.as_object_mut().unwrap().remove("custom_ext_ref");
+    let (_, v) = call(&a, "POST", "/api/resource/Purchase Order", Some(draft.clone())).await;
+    let full = v["data"].clone();
+    let name = full["name"].as_str().unwrap().to_string();
+
+    let (st, v) = call(&a, "POST", "/api/method/frappe.client.submit", Some(json!({"doc": full}))).await;
+    assert_eq!((st, v["message"]["docstatus"].as_i64()), (200, Some(1)), "{v}");
+    assert_eq!(v["message"]["name"].as_str(), Some(name.as_str()), "{v}");
+    let path = format!("/api/resource/Purchase Order/{}", enc(&name));
+    let (st, v) = call(&a, "GET", &path, None).await;
+    assert_eq!((st, v["data"]["name"].as_str(), v["data"]["docstatus"].as_i64()), (200, Some(name.as_str()), Some(1)));
+    assert_eq!(sim.erpnext_a().count("Purchase Order"), 1, "submitted in place, not copied");
+    let cancel = json!({"doctype": "Purchase Order", "name": name});
+    let (st, v) = call(&a, "POST", "/api/method/frappe.client.cancel", Some(cancel)).await;
+    assert_eq!(st, 200, "{v}");
+    let (_, v) = call(&a, "GET", &path, None).await;
+    assert_eq!(v["data"]["docstatus"].as_i64(), Some(2));
+
+    // A new document (no name): inserted with a name of its series, submitted.
+    let mut new = draft.clone();
+    new["doctype"] = json!("Purchase Order");
+    let (st, v) = call(&a, "POST", "/api/method/frappe.client.submit", Some(json!({"doc": new.clone()}))).await;
+    assert_eq!((st, v["message"]["docstatus"].as_i64()), (200, Some(1)), "{v}");
+    let n2 = v["message"]["name"].as_str().unwrap().to_string();
+    assert!(n2.starts_with("PUR-ORD-") && n2 != name, "{n2}");
+    let (st, v) = call(&a, "GET", &format!("/api/resource/Purchase Order/{}", enc(&n2)), None).await;
+    assert_eq!((st, v["data"]["docstatus"].as_i64()), (200, Some(1)), "{v}");
+    let (st, _) =
+        call(&a, "POST", "/api/method/frappe.client.cancel", Some(json!({"doctype": "Purchase Order", "name": n2})))
+            .await;
+    assert_eq!(st, 200);
+    // An unsaved document (`__islocal`, a temporary name) likewise gets a name of its series.
+    new["name"] = json!("new-purchase-order-1");
+    new["__islocal"] = json!(1);
+    let (st, v) = call(&a, "POST", "/api/method/frappe.client.submit", Some(json!({"doc": new}))).await;
+    assert_eq!((st, v["message"]["docstatus"].as_i64()), (200, Some(1)), "{v}");
+    let n3 = v["message"]["name"].as_str().unwrap().to_string();
+    assert!(n3.starts_with("PUR-ORD-") && n3 != n2, "{n3}");
+    assert!(sim.erpnext_a().doc("Purchase Order", &n3).is_some());
+    assert_eq!(sim.erpnext_a().count("Purchase Order"), 3);
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn custom_fields_and_injected_faults() {
     let sim = common::sim().await;

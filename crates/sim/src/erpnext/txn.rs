@@ -1190,6 +1190,9 @@ fn save_draft(
     for (k, v) in keep {
         doc.insert(k, v);
     }
+    // The row keeps its name whatever the body carried (`clean` keeps declared fields only).
+    set(&mut doc, "name", json!(name));
+    set(&mut doc, "doctype", json!(dt));
     finish_rows(st, &mut doc, dt, name, docstatus);
     set_status(dt, &mut doc);
     *st.series.lock().expect("series") = series;
@@ -1225,14 +1228,26 @@ pub(crate) fn run_method(st: &SiteState, dt: &str, name: &str, method: &str) -> 
     }
 }
 
-/// `frappe.client.submit(doc)`: the document is built from the sent dict alone, so it must
-/// carry the stored `modified` (sample 12).
+/// `frappe.client.submit(doc)`: `frappe.get_doc(doc)` then `doc.submit()` (erpnext.md section
+/// 2.2). The document is built from the sent dict alone: a stored draft named in it is saved
+/// with what was sent (which must carry the stored `modified`, sample 12) and submitted under its
+/// name; a new document (no name, or `__islocal` as the mapper returns it) is inserted with a
+/// name of its series and submitted. The answer is the submitted document, name included.
 pub(crate) fn submit_full(st: &SiteState, sent: Map<String, Value>) -> Result<Value, FrappeError> {
     let dt = text(sent.get("doctype"));
     let name = text(sent.get("name"));
     let mut docs = st.docs.write().expect("docs");
     if !docs.contains_key(&dt) {
         return Err(doctype_not_found(&dt));
+    }
+    // reference: `Document.save` inserts when the doc is `__islocal` or has no name (frappe's
+    // document.py; erpnext.md only says get_doc builds the object from the dict) [inferred].
+    let local = sent.get("__islocal").is_some_and(|v| int(Some(v)) != 0 || v == &Value::Bool(true));
+    if (name.trim().is_empty() || local) && TRANSACTIONS.contains(&dt.as_str()) {
+        let mut body = sent;
+        body.remove("name");
+        body.insert("docstatus".into(), json!(1));
+        return insert_txn(st, &mut docs, &dt, body);
     }
     let cur = find(&docs, &dt, &name).ok_or_else(|| doc_not_found(&dt, &name))?.clone();
     let db = text(cur.get("modified"));
@@ -1247,7 +1262,7 @@ pub(crate) fn submit_full(st: &SiteState, sent: Map<String, Value>) -> Result<Va
         ));
     }
     let mut doc = clean(&docs, &dt, &sent);
-    for k in ["owner", "creation", "naming_series"] {
+    for k in ["name", "doctype", "owner", "creation", "naming_series", "idx"] {
         if let Some(v) = cur.get(k) {
             doc.insert(k.to_string(), v.clone());
         }
