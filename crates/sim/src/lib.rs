@@ -39,6 +39,8 @@ pub struct SimCredentials {
     pub contifico_pos_token: String,
     pub erpnext_api_key: String,
     pub erpnext_api_secret: String,
+    /// Password of each ERPNext site's API user (`cmd=login`, `usr` = the site's user).
+    pub erpnext_password: String,
 }
 
 impl Default for SimCredentials {
@@ -50,6 +52,7 @@ impl Default for SimCredentials {
             contifico_pos_token: "00000000-0000-4000-8000-000000000de0".into(),
             erpnext_api_key: "demo-erpnext-key".into(),
             erpnext_api_secret: "demo-erpnext-secret".into(),
+            erpnext_password: "demo-erpnext-password".into(),
         }
     }
 }

@@ -41,7 +41,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 pub use control::{ErpnextControl, Fault, Op};
-use query::{get_count, get_doc, get_list};
+use query::{get_count, get_doc, get_list, get_value};
 pub use ratelimit::{RateLimit, RateStats};
 
 use crate::server::{html_response, json_response, ServerControl};
@@ -101,6 +101,8 @@ pub(crate) struct FrappeError {
     /// per missing field, UniqueValidationError one "<Label> must be unique" (samples 24, 28).
     plain: Vec<String>,
     error_message: Option<String>,
+    /// `frappe.response["message"]` set before the exception (a failed login does this).
+    message: Option<String>,
     retry_after: Option<u64>,
 }
 
@@ -114,6 +116,7 @@ impl FrappeError {
             messages: Vec::new(),
             plain: Vec::new(),
             error_message: None,
+            message: None,
             retry_after: None,
         }
     }
@@ -173,6 +176,9 @@ impl FrappeError {
         }
         if let Some(m) = &self.error_message {
             o.insert("_error_message".into(), json!(m));
+        }
+        if let Some(m) = &self.message {
+            o.insert("message".into(), json!(m));
         }
         Value::Object(o)
     }
@@ -251,6 +257,10 @@ pub(crate) struct SiteState {
     site: Site,
     api_key: String,
     api_secret: String,
+    /// The API user's password (`cmd=login`).
+    password: String,
+    /// Session ids (`sid` cookies) handed out by a login.
+    sessions: Mutex<BTreeSet<String>>,
     docs: RwLock<BTreeMap<String, Vec<Doc>>>,
     /// Naming-series counters (`tabSeries`), advanced only when an insert commits.
     series: Mutex<BTreeMap<String, u64>>,
@@ -275,6 +285,8 @@ impl SiteState {
             site,
             api_key: creds.erpnext_api_key.clone(),
             api_secret: creds.erpnext_api_secret.clone(),
+            password: creds.erpnext_password.clone(),
+            sessions: Mutex::new(BTreeSet::new()),
             docs: RwLock::new(seed::seed_docs(site)),
             series: Mutex::new(BTreeMap::new()),
             clock: Mutex::new(chrono::NaiveDateTime::MIN),
@@ -352,7 +364,11 @@ impl SiteState {
 pub(crate) fn build(site: Site, creds: &SimCredentials, ctl: ServerControl) -> (Router, ErpnextControl) {
     let st = Arc::new(SiteState::new(site, creds));
     let control = ErpnextControl { st: st.clone() };
-    let api = Router::new().route("/api/{*rest}", any(handle)).with_state(st).merge(control::routes(control.clone()));
+    let api = Router::new()
+        .route("/api/{*rest}", any(handle))
+        .route("/", any(handle_root))
+        .with_state(st)
+        .merge(control::routes(control.clone()));
     (crate::server::finish_router(api, ctl), control)
 }
 
@@ -367,7 +383,17 @@ enum Who {
 
 fn authenticate(st: &SiteState, headers: &HeaderMap) -> Result<Who, FrappeError> {
     let Some(raw) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Who::Guest);
+        // reference: "Do not mix a password-login cookie jar with token auth" (section 1): a
+        // request without the header runs as the user of its `sid` cookie, if a login made it.
+        let sessions = st.sessions.lock().expect("sessions");
+        let logged_in = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().strip_prefix("sid="))
+            .any(|sid| sessions.contains(sid));
+        return Ok(if logged_in { Who::User } else { Who::Guest });
     };
     let Ok(raw) = raw.to_str() else {
         return Ok(Who::Guest);
@@ -418,6 +444,8 @@ pub(crate) struct Reply {
     /// Hold the (already committed) answer this long: the "timeout after commit" fault.
     late: Option<Duration>,
     status: Option<u16>,
+    /// `Set-Cookie` values (a login's session).
+    cookies: Vec<String>,
 }
 
 async fn handle(
@@ -437,6 +465,49 @@ async fn handle(
     }
     let mut reply = Reply::default();
     let result = route(&st, &rest, &method, &uri, &headers, &body, &mut reply);
+    answer(&st, result, reply, html).await
+}
+
+/// The site root. Frappe v15's `app.py::application` hands any request whose form carries
+/// `cmd` to `frappe.handler.handle`, the handler of `/api/method/<cmd>`, and answers in JSON
+/// (`build_response("json")`); `FrappeClient` posts there (`{"cmd": "frappe.client.submit", "doc":
+/// ...}`, erpnext.md section 2.2), and `cmd=login` logs in.
+async fn handle_root(
+    State(st): State<Arc<SiteState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // reference (section 1): outside /api/, errors are JSON only when Accept contains
+    // application/json; otherwise Frappe's HTML page.
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let html = !accept.contains("application/json");
+    let refused = st.rate.lock().expect("rate").admit();
+    if let Some(seconds) = refused {
+        return FrappeError { retry_after: Some(seconds), ..FrappeError::new(429, "TooManyRequestsError") }
+            .render(html);
+    }
+    let mut reply = Reply::default();
+    let result = (|| {
+        let args = request_args(&uri, &headers, &body)?;
+        let cmd = args.get("cmd").and_then(Value::as_str).unwrap_or("").trim().to_string();
+        if cmd.is_empty() {
+            // reference: without `cmd` the root serves the website, which is not simulated.
+            return Err(FrappeError::new(404, "PageDoesNotExistError").thrown("Not Found", "Page not found"));
+        }
+        if cmd == "login" {
+            return login(&st, &args, &mut reply);
+        }
+        let who = authenticate(&st, &headers)?;
+        call_method(&st, &cmd, &method, &who, &args, &mut reply)
+    })();
+    answer(&st, result, reply, html).await
+}
+
+/// The answer to a handled request: held when a fault says so, with the site's `Date` and the
+/// cookies the request set.
+async fn answer(st: &SiteState, result: Result<Value, FrappeError>, reply: Reply, html: bool) -> Response {
     if let Some(d) = reply.late {
         tokio::time::sleep(d).await;
     }
@@ -444,6 +515,11 @@ async fn handle(
         Ok(v) => json_response(reply.status.unwrap_or(200), &v),
         Err(e) => e.render(html),
     };
+    for c in &reply.cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
     // Every HTTP answer carries the server's clock (RFC 9110 `Date`): this site's, not the machine's.
     let date = st.utc_now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     if let Ok(v) = axum::http::HeaderValue::from_str(&date) {
@@ -463,6 +539,9 @@ fn route(
 ) -> Result<Value, FrappeError> {
     // `/api/...` and `/api/v1/...` are the same (erpnext.md section 2).
     let rest = rest.strip_prefix("v1/").unwrap_or(rest);
+    if rest.trim_end_matches('/') == "method/login" {
+        return login(st, &request_args(uri, headers, body)?, reply);
+    }
     let who = authenticate(st, headers)?;
     let mut args = request_args(uri, headers, body)?;
 
@@ -569,6 +648,34 @@ fn json_decode_error(msg: &str) -> FrappeError {
     FrappeError { module: "json.decoder", ..FrappeError::new(500, "JSONDecodeError").detail(msg.to_string()) }
 }
 
+/// `cmd=login` (or `/api/method/login`) with `usr` and `pwd`: `LoginManager` starts a session and
+/// answers `{"message": "Logged In", "home_page", "full_name"}` with a `sid` cookie.
+// reference: erpnext.md only mentions a "password-login cookie jar" (section 1); the answer,
+// the cookies and the failure (`frappe.response["message"]` set, then AuthenticationError 401)
+// follow Frappe v15's `auth.py::LoginManager` [inferred; texts assumed].
+fn login(st: &SiteState, args: &Map<String, Value>, reply: &mut Reply) -> Result<Value, FrappeError> {
+    let usr = args.get("usr").and_then(Value::as_str).unwrap_or("").trim().to_string();
+    let pwd = args.get("pwd").and_then(Value::as_str).unwrap_or("").to_string();
+    let fail = |m: &str| FrappeError { message: Some(m.to_string()), ..FrappeError::new(401, "AuthenticationError") };
+    if usr.is_empty() || pwd.is_empty() {
+        return Err(fail("Incomplete login details"));
+    }
+    if !usr.eq_ignore_ascii_case(st.site.user()) || pwd != st.password {
+        return Err(fail("Invalid login credentials"));
+    }
+    let sid = format!("{}{}{}", st.new_hash(), st.new_hash(), st.new_hash());
+    st.sessions.lock().expect("sessions").insert(sid.clone());
+    let user = st.site.user();
+    reply.cookies = vec![
+        format!("sid={sid}; Max-Age=259200; Path=/; HttpOnly; SameSite=Lax"),
+        "system_user=yes; Path=/; SameSite=Lax".to_string(),
+        "full_name=Integration%20User; Path=/; SameSite=Lax".to_string(),
+        format!("user_id={}; Path=/; SameSite=Lax", user.replace('@', "%40")),
+        "user_image=; Path=/; SameSite=Lax".to_string(),
+    ];
+    Ok(json!({"message": "Logged In", "home_page": "/app", "full_name": "Integration User"}))
+}
+
 const MAKE_PR: &str = "erpnext.buying.doctype.purchase_order.purchase_order.make_purchase_receipt";
 
 fn call_method(
@@ -584,6 +691,7 @@ fn call_method(
         "frappe.utils.change_log.get_versions",
         "frappe.client.get_list",
         "frappe.client.get_count",
+        "frappe.client.get_value",
         "frappe.client.cancel",
         "frappe.client.submit",
         "frappe.ping",
@@ -625,6 +733,7 @@ fn call_method(
         }),
         "frappe.client.get_list" => get_list(st, &str_arg("doctype"), args)?,
         "frappe.client.get_count" => get_count(st, &str_arg("doctype"), args)?,
+        "frappe.client.get_value" => get_value(st, &str_arg("doctype"), args)?,
         "frappe.client.cancel" => {
             // Signature cancel(doctype, name).
             let dt = str_arg("doctype");

@@ -262,6 +262,70 @@ pub(super) fn get_list(st: &SiteState, doctype: &str, args: &Map<String, Value>)
     Ok(Value::Array(out))
 }
 
+/// `frappe.client.get_value(doctype, fieldname, filters=None, as_dict=True)` (erpnext.md section
+/// 2.3 names the signature). The rest follows Frappe v15's `client.py` [inferred]: `fieldname` is
+/// one field or a JSON list of fields; `filters` is a name, or filters as `get_list` takes them
+/// (a dict or a list), parsed from JSON text when it parses; the first matching row comes back as
+/// `{field: value, ...}` (`{}` when none matches), or with `as_dict` off as the value itself (a
+/// list of values for several fields; nothing when none matches).
+pub(super) fn get_value(st: &SiteState, doctype: &str, args: &Map<String, Value>) -> Result<Value, FrappeError> {
+    let fields: Vec<Value> = match args.get("fieldname") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Array(a)) => a,
+            _ => vec![json!(s)],
+        },
+        _ => {
+            return Err(FrappeError { module: "builtins", ..FrappeError::new(500, "TypeError") }
+                .detail("get_value() missing 1 required positional argument: 'fieldname'"))
+        }
+    };
+    // `get_safe_filters`: JSON text is parsed when it parses; a plain string is a name.
+    let filters = match args.get("filters") {
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::String(n)) => json!({ "name": n }),
+            Ok(Value::Number(n)) => json!({ "name": n.to_string() }),
+            Ok(v) => v,
+            Err(_) => json!({ "name": s }),
+        },
+        Some(Value::Number(n)) => json!({ "name": n.to_string() }),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    };
+    let as_dict = match args.get("as_dict") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => {
+            let t = as_text(v);
+            !(t.trim() == "0" || t.trim().eq_ignore_ascii_case("false"))
+        }
+    };
+    let mut q = Map::new();
+    let n_fields = fields.len();
+    q.insert("fields".into(), Value::Array(fields));
+    let empty = match &filters {
+        Value::Null => true,
+        Value::Object(o) => o.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    };
+    if !empty {
+        q.insert("filters".into(), filters);
+    }
+    q.insert("limit_page_length".into(), json!(1));
+    q.insert("as_dict".into(), json!(if as_dict { 1 } else { 0 }));
+    let rows = get_list(st, doctype, &q)?;
+    let first = rows.as_array().and_then(|r| r.first()).cloned();
+    Ok(match (first, as_dict) {
+        (Some(row), true) => row,
+        (None, true) => json!({}),
+        (None, false) => Value::Null,
+        (Some(row), false) if n_fields > 1 => row,
+        (Some(row), false) => row.as_array().and_then(|r| r.first()).cloned().unwrap_or(Value::Null),
+    })
+}
+
 pub(super) fn get_count(st: &SiteState, doctype: &str, args: &Map<String, Value>) -> Result<Value, FrappeError> {
     let docs = st.docs.read().expect("docs");
     let list = docs.get(doctype).ok_or_else(|| doctype_not_found(doctype))?;
