@@ -149,11 +149,11 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
     let cont_srv = server::serve(cont_router).await?;
 
     let erpnext_a_ctl = ctl(Flavor::Erpnext, 3);
-    let (a_router, erpnext_a_site) = erpnext::build(erpnext::Site::A, &creds, erpnext_a_ctl.clone());
+    let (a_router, erpnext_a_site) = erpnext::build(erpnext::Site::A, cfg.scale, &creds, erpnext_a_ctl.clone());
     let a_srv = server::serve(a_router).await?;
 
     let erpnext_b_ctl = ctl(Flavor::Erpnext, 4);
-    let (b_router, erpnext_b_site) = erpnext::build(erpnext::Site::B, &creds, erpnext_b_ctl.clone());
+    let (b_router, erpnext_b_site) = erpnext::build(erpnext::Site::B, cfg.scale, &creds, erpnext_b_ctl.clone());
     let b_srv = server::serve(b_router).await?;
 
     Ok(SimHandle {

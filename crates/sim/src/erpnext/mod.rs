@@ -280,14 +280,14 @@ pub(crate) struct SiteState {
 }
 
 impl SiteState {
-    fn new(site: Site, creds: &SimCredentials) -> Self {
+    fn new(site: Site, scale: u64, creds: &SimCredentials) -> Self {
         SiteState {
             site,
             api_key: creds.erpnext_api_key.clone(),
             api_secret: creds.erpnext_api_secret.clone(),
             password: creds.erpnext_password.clone(),
             sessions: Mutex::new(BTreeSet::new()),
-            docs: RwLock::new(seed::seed_docs(site)),
+            docs: RwLock::new(seed::seed_docs(site, scale)),
             series: Mutex::new(BTreeMap::new()),
             clock: Mutex::new(chrono::NaiveDateTime::MIN),
             zone: Mutex::new(Some(site.default_zone())),
@@ -361,8 +361,10 @@ impl SiteState {
     }
 }
 
-pub(crate) fn build(site: Site, creds: &SimCredentials, ctl: ServerControl) -> (Router, ErpnextControl) {
-    let st = Arc::new(SiteState::new(site, creds));
+/// One site. `scale` grows its suppliers and items ([`seed::scaled_masters`]); scale 1 is the
+/// hand-written seed.
+pub(crate) fn build(site: Site, scale: u64, creds: &SimCredentials, ctl: ServerControl) -> (Router, ErpnextControl) {
+    let st = Arc::new(SiteState::new(site, scale, creds));
     let control = ErpnextControl { st: st.clone() };
     let api = Router::new()
         .route("/api/{*rest}", any(handle))

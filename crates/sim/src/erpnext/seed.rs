@@ -95,7 +95,43 @@ pub(super) fn std_doc(doctype: &str, name: &str, n: u64, fields: Value) -> Doc {
     d
 }
 
-pub(super) fn seed_docs(site: Site) -> BTreeMap<String, Vec<Doc>> {
+/// Suppliers and items added to each site's seed per `--scale`: one of each for every five units
+/// above 1 (scale 1 is the hand-written seed alone), at most [`MAX_SCALED_MASTERS`] (the seed is
+/// held in memory, unlike the other simulators' lazily generated records).
+pub(super) fn scaled_masters(scale: u64) -> u64 {
+    (scale.saturating_sub(1) / 5).min(MAX_SCALED_MASTERS)
+}
+
+pub(super) const MAX_SCALED_MASTERS: u64 = 500;
+
+const PLACES: &[&str] = &["Quito", "Cuenca", "Manta", "Loja", "Ambato", "Machala", "Ibarra", "Riobamba"];
+const TRADES: &[&str] =
+    &["Electronics", "Networks", "Logistics", "Hardware", "Components", "Trading", "Imports", "Supplies"];
+const GROUPS: &[&str] = &["Raw Material", "Hardware", "Services", "Distributor"];
+/// (code part, name, serialised, rate) of the generated items.
+const ITEM_KINDS: &[(&str, &str, u8, f64)] = &[
+    ("AP", "Wireless Access Point", 1, 85.0),
+    ("MODEM", "Fiber Modem", 1, 60.0),
+    ("RACK", "Rack Cabinet 12U", 0, 240.0),
+    ("UPS", "UPS 1500VA", 1, 180.0),
+    ("PATCH", "Patch Panel 24p", 0, 35.0),
+    ("SFP", "SFP Module 10G", 1, 45.0),
+    ("FIBER", "Fiber Patch Cord 3m", 0, 6.5),
+    ("CAMERA", "IP Camera", 1, 95.0),
+];
+
+/// The `i`-th generated supplier's name: a place and a trade, numbered after the first 64.
+fn scaled_supplier(i: u64) -> String {
+    let n = PLACES.len() as u64 * TRADES.len() as u64;
+    let base = format!("{} {}", PLACES[(i % 8) as usize], TRADES[((i / 8) % 8) as usize]);
+    if i < n {
+        base
+    } else {
+        format!("{base} {}", i / n + 1)
+    }
+}
+
+pub(super) fn seed_docs(site: Site, scale: u64) -> BTreeMap<String, Vec<Doc>> {
     let abbr = match site {
         Site::A => "A",
         Site::B => "B",
@@ -213,6 +249,31 @@ pub(super) fn seed_docs(site: Site) -> BTreeMap<String, Vec<Doc>> {
     );
     for dt in TRANSACTIONS.iter().chain(["Serial No", "Custom Field"].iter()) {
         m.insert(dt.to_string(), Vec::new());
+    }
+
+    // Larger scales: more suppliers and items, after the hand-written ones (the same items on both
+    // sites, as the workflow needs).
+    for i in 0..scaled_masters(scale) {
+        let s = scaled_supplier(i);
+        let g = GROUPS[(i % 4) as usize];
+        let d = std_doc(
+            "Supplier",
+            &s,
+            next(),
+            json!({"supplier_name": s, "supplier_group": g, "supplier_type": "Company", "country": "Ecuador", "default_currency": "USD", "is_internal_supplier": 0, "disabled": 0, "naming_series": "SUP-.YYYY.-"}),
+        );
+        m.entry("Supplier".into()).or_default().push(d);
+        let (kind, label, serial, rate) = ITEM_KINDS[(i % 8) as usize];
+        let k = i / 8 + 1;
+        let code = format!("SKU-{kind}-{k:02}");
+        let name = format!("{label} {k:02}");
+        let rate = rate + (i / 8) as f64;
+        let mut f = json!({"item_code": code, "item_name": name, "item_group": "Products", "stock_uom": "Nos", "is_stock_item": 1, "has_serial_no": serial, "has_batch_no": 0, "disabled": 0, "valuation_rate": rate, "standard_rate": rate * 1.25, "description": name});
+        if serial == 1 {
+            f["serial_no_series"] = json!(format!("{kind}{k:02}-.#####"));
+        }
+        let d = std_doc("Item", &code, next(), f);
+        m.entry("Item".into()).or_default().push(d);
     }
     m
 }
