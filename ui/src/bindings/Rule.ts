@@ -6,8 +6,8 @@
 export type Rule = { id: string, 
 /**
  * `classification`, `duplicate_titles`, `receipt_value`, `billing_contract`,
- * `service_order_open`, `receipt_attachments`, `document_lines` or `delivery_without_receipt`
- * ([`RuleKind`]).
+ * `service_order_open`, `receipt_attachments`, `document_lines`, `delivery_without_receipt` or
+ * `sale_without_entry` ([`RuleKind`]).
  */
 kind: string, name: string, 
 /**

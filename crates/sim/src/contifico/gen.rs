@@ -856,10 +856,56 @@ impl<'a> Gen<'a> {
         })
     }
 
+    /// The journal entry of sales invoice `idx`, when document `idx` is one: its receivable on
+    /// the debit side, its bases and its VAT on the credit side, and a description that names the
+    /// document ("Venta FAC 001-001-000000251"). Every 89th sale (idx 7, 96, …) has no entry: an
+    /// invoice the books are missing. The reference documents no field linking an entry to its
+    /// document; the number in `glosa` is this simulator's (and BackOffice's) reading.
+    fn sale_entry(&self, idx: u64) -> Option<(String, Vec<(&'static str, f64)>)> {
+        if idx >= self.st.base || idx % 89 == 7 {
+            return None;
+        }
+        let d = self.documento(idx);
+        if d["tipo_registro"] != "CLI" || d["tipo_documento"] != "FAC" || d["anulado"] == true {
+            return None;
+        }
+        let n = |k: &str| match &d[k] {
+            Value::String(s) => s.parse::<f64>().unwrap_or(0.0),
+            v => v.as_f64().unwrap_or(0.0),
+        };
+        let bases = ((n("subtotal_0") + n("subtotal_12")) * 100.0).round() / 100.0;
+        let mut lines = vec![("D", n("total")), ("H", bases)];
+        if n("iva") > 0.0 {
+            lines.push(("H", n("iva")));
+        }
+        Some((format!("Venta FAC {}", d["documento"].as_str().unwrap_or_default()), lines))
+    }
+
     fn asiento(&self, idx: u64) -> Value {
         let r = Resource::Asiento;
         let mut rng = self.rng(r, idx);
         let created = self.st.created(self.ov, r, idx);
+        if let Some((glosa, lines)) = self.sale_entry(idx) {
+            let detalles: Vec<Value> = lines
+                .iter()
+                .map(|(tipo, v)| {
+                    json!({
+                        "cuenta_id": self.ref_id(Resource::CuentaContable, &mut rng),
+                        "centro_costo_id": Value::Null,
+                        "tipo": tipo,
+                        "valor": format!("{v:.2}"),
+                    })
+                })
+                .collect();
+            let mut o =
+                json!({ "detalles": detalles, "glosa": glosa, "fecha": self.date_str(created), "id": self.id(r, idx) });
+            if self.v2 {
+                let m = o.as_object_mut().expect("object");
+                m.insert("gasto_no_deducible".into(), json!(false));
+                m.insert("prefijo".into(), json!("ASI"));
+            }
+            return o;
+        }
         let debe_n = 1 + rng.below(2);
         let mut detalles = Vec::new();
         let mut total = 0.0;

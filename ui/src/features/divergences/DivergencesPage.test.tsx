@@ -469,6 +469,22 @@ describe('Divergences: detail', () => {
     expect(explain(i18n, doc)).toContain('116');
   });
 
+  it('explains a Contífico invoice without its journal entry with the local date and dollars', async () => {
+    await i18n.changeLanguage('pt-BR');
+    const sale = divergence({
+      kind: 'sale_without_entry',
+      erp: 'contifico',
+      currency: 'USD',
+      amount: '115',
+      basis: 'document_number',
+      correction: null,
+      facts: { number: '001-001-000000008', document_type: 'FAC', date: '2026-11-03', party: 'Comercial Andes' },
+    });
+    expect(explain(i18n, sale).replace(/\u00a0/g, ' ')).toBe(
+      'FAC 001-001-000000008 de Comercial Andes (03/11/2026, US$ 115,00) não tem lançamento contábil que a cite: a contabilidade pode estar sem esta venda.',
+    );
+  });
+
   it('rolls back an applied correction: asks, then starts the apply job with rollback and follows it', async () => {
     const applied = divergence({ status: 'applied' });
     answer([applied]);

@@ -334,6 +334,13 @@ export function explain(i18n: I18n, d: Divergence): string {
         site: dash(f.site_b),
         receipt: dash(f.probable_receipt),
       });
+    case 'sale_without_entry':
+      return i18n.t('divergences.explain.sale_without_entry', {
+        document: [f.document_type, f.number].filter((x) => x && x.trim() !== '').join(' ') || d.record_label,
+        party: dash(f.party),
+        date: f.date ? formatDateOnly(f.date, lng) : '—',
+        amount: money(d.amount ?? undefined),
+      });
     case 'document_lines':
       return i18n.t(`divergences.explain.document_lines.${f.check === 'lines' ? 'lines' : 'total'}`, {
         document: [f.document_type, f.number].filter((x) => x && x.trim() !== '').join(' ') || d.record_label,

@@ -46,8 +46,8 @@ pub use rules::{RuleKind, DEFAULT_RULES};
 pub struct Rule {
     pub id: String,
     /// `classification`, `duplicate_titles`, `receipt_value`, `billing_contract`,
-    /// `service_order_open`, `receipt_attachments`, `document_lines` or `delivery_without_receipt`
-    /// ([`RuleKind`]).
+    /// `service_order_open`, `receipt_attachments`, `document_lines`, `delivery_without_receipt` or
+    /// `sale_without_entry` ([`RuleKind`]).
     pub kind: String,
     pub name: String,
     /// The kind's parameters (patterns, category codes, tolerances); see [`RuleKind`].
@@ -458,7 +458,7 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
             }
             // The pending checks also read BackOffice's own closures and attachment copies.
             "service_order_open" | "receipt_attachments" => format!("{stamp}|{}", store::omie_fixes_stamp(&cx.store)?),
-            "document_lines" => store::data_stamp(&cx.store, "contifico")?,
+            "document_lines" | "sale_without_entry" => store::data_stamp(&cx.store, "contifico")?,
             "delivery_without_receipt" => {
                 format!("{}|{}", store::data_stamp(&cx.store, "erpnext")?, store::erpnext_runs_stamp(&cx.store)?)
             }

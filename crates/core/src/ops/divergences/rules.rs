@@ -48,6 +48,11 @@ pub enum RuleKind {
     /// company of site B, with no purchase receipt on site B naming it (`supplier_delivery_note`).
     /// The fix is the transfer run that made it (resume) or a new one. Params: `from_date`.
     DeliveryWithoutReceipt,
+    /// Pending verification: a Contífico sales document (of `document_types`, default FAC) that no
+    /// journal entry names in its description. Contífico documents no link between a document and
+    /// its entry; the document number in the entry's `glosa` is the reading chosen here. A company
+    /// whose entries were never synced is skipped and named. Params: `document_types`, `from_date`.
+    SaleWithoutEntry,
 }
 
 /// The rules a new database starts with: (id, kind, name, params, confidence, show threshold).
@@ -102,6 +107,14 @@ pub const DEFAULT_RULES: &[(&str, &str, &str, &str, u8, u8)] = &[
         50,
     ),
     (
+        "contifico_sale_without_entry",
+        "sale_without_entry",
+        "Sales invoice without its journal entry (Contífico)",
+        r#"{"document_types":["FAC"],"from_date":"{30_days_ago}"}"#,
+        85,
+        50,
+    ),
+    (
         "contifico_document_lines",
         "document_lines",
         "Sales document total vs its lines (Contífico)",
@@ -126,10 +139,11 @@ impl RuleKind {
             "receipt_attachments" => Ok(RuleKind::ReceiptAttachments),
             "document_lines" => Ok(RuleKind::DocumentLines),
             "delivery_without_receipt" => Ok(RuleKind::DeliveryWithoutReceipt),
+            "sale_without_entry" => Ok(RuleKind::SaleWithoutEntry),
             other => Err(CoreError::invalid(
                 "kind",
                 format!(
-                    "\"{other}\" is not a rule kind: use classification, duplicate_titles, receipt_value, billing_contract, service_order_open, receipt_attachments, document_lines or delivery_without_receipt"
+                    "\"{other}\" is not a rule kind: use classification, duplicate_titles, receipt_value, billing_contract, service_order_open, receipt_attachments, document_lines, delivery_without_receipt or sale_without_entry"
                 ),
             )),
         }
@@ -145,7 +159,8 @@ impl RuleKind {
             | RuleKind::ServiceOrderOpen
             | RuleKind::ReceiptAttachments
             | RuleKind::DocumentLines
-            | RuleKind::DeliveryWithoutReceipt => None,
+            | RuleKind::DeliveryWithoutReceipt
+            | RuleKind::SaleWithoutEntry => None,
         }
     }
 
@@ -194,13 +209,19 @@ impl RuleKind {
                 }
             }
             RuleKind::BillingContract => {}
-            RuleKind::ServiceOrderOpen | RuleKind::ReceiptAttachments | RuleKind::DeliveryWithoutReceipt => {
+            RuleKind::ServiceOrderOpen
+            | RuleKind::ReceiptAttachments
+            | RuleKind::DeliveryWithoutReceipt
+            | RuleKind::SaleWithoutEntry => {
                 let d = text(p, "from_date");
                 if !d.is_empty() && chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").is_err() {
                     return Err(bad(
                         "from_date",
                         format!("\"{d}\" is not a date (write it as 2026-11-30, or leave it empty)"),
                     ));
+                }
+                if self == RuleKind::SaleWithoutEntry && list(p, "document_types").is_empty() {
+                    return Err(bad("document_types", "name at least one document type to check, like FAC".into()));
                 }
             }
             RuleKind::DocumentLines => {
@@ -661,6 +682,56 @@ pub fn detect(cx: &Ctx, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
                     ]),
                     correction: None,
                 });
+            }
+        }
+        RuleKind::SaleWithoutEntry => {
+            crate::sync::ensure_tables(st, crate::erp::contifico::resources::RESOURCES)?;
+            let types = list(p, "document_types");
+            let store::EntryNumbers { named, synced } = store::entry_document_numbers(st)?;
+            let mut skipped = std::collections::BTreeSet::new();
+            for d in store::sales_documents(st, &types, &text(p, "from_date"))? {
+                if !synced.contains(&d.connection_id) {
+                    skipped.insert(d.connection_id.clone());
+                    continue;
+                }
+                if named.contains(&(d.connection_id.clone(), d.number.clone())) {
+                    continue;
+                }
+                out.candidates.push(Candidate {
+                    fingerprint: format!("{}|{}|documentos_venta|{}", rule.id, d.connection_id, d.id),
+                    connection_id: d.connection_id.clone(),
+                    erp: "contifico".into(),
+                    resource: "documentos_venta".into(),
+                    record_id: d.id.clone(),
+                    record_label: format!("{} {} · {}", d.kind, d.number, d.party_name)
+                        .trim_matches([' ', '·'])
+                        .to_string(),
+                    confidence: rule.confidence,
+                    basis: "document_number".into(),
+                    amount: d.total.clone(),
+                    currency: Some("USD".into()),
+                    evidence: vec![EvidenceRef {
+                        connection_id: d.connection_id.clone(),
+                        resource: "documentos_venta".into(),
+                        id: d.id.clone(),
+                        label: d.number.clone(),
+                    }],
+                    evidence_hash: hash(&[&d.number, d.total.as_deref().unwrap_or(""), &d.date]),
+                    facts: facts(&[
+                        ("number", &d.number),
+                        ("document_type", &d.kind),
+                        ("date", &d.date),
+                        ("party", &d.party_name),
+                    ]),
+                    correction: None,
+                });
+            }
+            for conn in skipped {
+                out.problems.push((
+                    conn,
+                    "its journal entries (asientos) were never synced: sync them before this check can say anything"
+                        .into(),
+                ));
             }
         }
         RuleKind::DocumentLines => {

@@ -1244,3 +1244,119 @@ pub(super) fn erpnext_runs_stamp(store: &Store) -> CoreResult<String> {
         Ok(c.query_row("SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM erpnext_runs", [], |r| r.get(0))?)
     })
 }
+
+/// A Contífico sales document, for the check that its journal entry exists.
+pub(super) struct SaleRow {
+    pub connection_id: String,
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub date: String,
+    pub total: Option<String>,
+    pub party_name: String,
+}
+
+/// What the journal entries say: (connection, document number) pairs named in their descriptions,
+/// and the connections whose entries were synced at least once.
+pub(super) struct EntryNumbers {
+    pub named: std::collections::HashSet<(String, String)>,
+    pub synced: std::collections::HashSet<String>,
+}
+
+/// The document numbers (`001-001-000000251`) that journal entries name in their description, per
+/// connection, read in one pass; and the connections whose entries were ever synced.
+pub(super) fn entry_document_numbers(store: &Store) -> CoreResult<EntryNumbers> {
+    store.read(|c| {
+        let mut named = std::collections::HashSet::new();
+        let mut st = c.prepare("SELECT connection_id, coalesce(glosa, '') FROM contifico_asiento WHERE deleted_at IS NULL")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let conn: String = r.get(0)?;
+            let glosa: String = r.get(1)?;
+            for n in document_numbers_in(&glosa) {
+                named.insert((conn.clone(), n.to_string()));
+            }
+        }
+        let mut synced = std::collections::HashSet::new();
+        let mut st = c.prepare(
+            "SELECT connection_id FROM sync_state WHERE erp = 'contifico' AND resource = 'asientos' AND last_success_at IS NOT NULL",
+        )?;
+        let ids = st.query_map([], |r| r.get::<_, String>(0))?;
+        for id in ids {
+            synced.insert(id?);
+        }
+        Ok(EntryNumbers { named, synced })
+    })
+}
+
+/// The Ecuadorian document numbers (3 digits, 3 digits, 9 digits, joined by hyphens) in a text.
+pub(super) fn document_numbers_in(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    let mut out = vec![];
+    let shape = |s: &[u8]| {
+        s.len() == 17
+            && s.iter().enumerate().all(|(i, c)| if i == 3 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+    };
+    let mut i = 0;
+    while i + 17 <= b.len() {
+        let before_ok = i == 0 || !b[i - 1].is_ascii_digit();
+        let after_ok = i + 17 == b.len() || !b[i + 17].is_ascii_digit();
+        if before_ok && after_ok && shape(&b[i..i + 17]) {
+            out.push(&text[i..i + 17]);
+            i += 17;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Sales documents of the given types emitted on or after `since`, not void.
+pub(super) fn sales_documents(store: &Store, types: &[String], since: &str) -> CoreResult<Vec<SaleRow>> {
+    let mut p: Vec<String> = vec![since.to_string()];
+    p.extend(types.iter().cloned());
+    let sql = format!(
+        "SELECT d.connection_id, d.id, coalesce(d.documento, ''), coalesce(d.tipo_documento, ''), coalesce(d.fecha_emision, ''), d.total,
+                coalesce(json_extract(d.raw, '$.cliente.razon_social'), json_extract(d.raw, '$.persona.razon_social'), '')
+           FROM contifico_documento_venta d
+          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(d.fecha_emision, '') >= ?1
+            AND d.tipo_documento IN ({})",
+        vec!["?"; types.len().max(1)].join(",")
+    );
+    store.read(|c| {
+        let mut st = c.prepare(&sql)?;
+        let rows = st.query_map(params_from_iter(p.iter()), |r| {
+            Ok(SaleRow {
+                connection_id: r.get(0)?,
+                id: r.get(1)?,
+                number: r.get(2)?,
+                kind: r.get(3)?,
+                date: r.get(4)?,
+                total: r.get(5)?,
+                party_name: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_numbers_in;
+
+    #[test]
+    fn document_numbers_are_found_whole_in_an_entry_description() {
+        assert_eq!(document_numbers_in("Venta FAC 001-001-000000251"), vec!["001-001-000000251"]);
+        assert_eq!(
+            document_numbers_in("Cruce 001-002-000000003/002-001-000000010 ok"),
+            vec!["001-002-000000003", "002-001-000000010"]
+        );
+        // Not a number of that shape: too long, too short, other separators, glued to digits.
+        assert!(document_numbers_in("1001-001-000000251").is_empty());
+        assert!(document_numbers_in("001-001-00000025").is_empty());
+        assert!(document_numbers_in("001/001/000000251").is_empty());
+        assert!(document_numbers_in("001-001-0000002519").is_empty());
+        assert!(document_numbers_in("Asiento manual 12").is_empty());
+        assert!(document_numbers_in("").is_empty());
+    }
+}
