@@ -110,7 +110,8 @@ fn main() {
                     if core.daily_summary_due(chrono::Utc::now()) {
                         if let Ok(Some(n)) = core.daily_summary_notice() {
                             notify(&handle, &n);
-                            send_email(&core, n);
+                            let core = core.clone();
+                            tauri::async_runtime::spawn(async move { core.deliver_daily_summary_email(&n).await });
                         }
                     }
                 }

@@ -213,7 +213,7 @@ async fn daemon(ctx: &Ctx) -> Result<i32> {
                 // keeps showing it).
                 if ctx.core.email_settings().is_ok_and(|s| s.enabled) && ctx.core.daily_summary_due(chrono::Utc::now()) {
                     if let Ok(Some(n)) = ctx.core.daily_summary_notice() {
-                        ctx.core.deliver_notice_email(&n).await;
+                        ctx.core.deliver_daily_summary_email(&n).await;
                     }
                 }
             }

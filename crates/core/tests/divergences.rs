@@ -689,3 +689,66 @@ async fn contifico_documents_whose_lines_or_taxes_do_not_add_up_are_found_with_t
     assert_eq!((d.basis.as_str(), d.confidence, d.resource.as_str()), ("document_number", 85, "documentos_venta"));
     assert_eq!(d.facts.get("document_type").map(String::as_str), Some("FAC"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_summary_e_mail_lists_the_largest_divergences_and_attaches_them_all_as_csv() {
+    use backoffice_core::ops::email::{EmailSettings, SmtpSecurity};
+    use mail_parser::{MessageParser, MimeHeaders};
+    let env = setup(200).await;
+    sync(&env).await;
+    session(&env).await;
+    let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+    let sink = backoffice_sim::smtp::SmtpSink::start("mailer", &password).await.unwrap();
+    env.core
+        .save_email_settings(
+            &EmailSettings {
+                enabled: true,
+                host: "127.0.0.1".into(),
+                port: sink.port() as u32,
+                security: SmtpSecurity::None,
+                username: "mailer".into(),
+                from: "BackOffice <backoffice@example.test>".into(),
+                to: vec!["finance@example.test".into()],
+                ..Default::default()
+            },
+            Some(password),
+        )
+        .unwrap();
+    let notice = backoffice_core::ops::notify::daily_summary_notice(env.core.ctx()).unwrap().expect("a summary");
+    env.core.deliver_daily_summary_email(&notice).await;
+    let got = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "{:?}", env.core.email_settings().unwrap().last_failure);
+    let mail = MessageParser::default().parse(got[0].data.as_bytes()).expect("a MIME message");
+
+    let waiting = env
+        .core
+        .divergences(&DivergenceFilter {
+            statuses: vec!["open".into(), "approved".into(), "failed".into()],
+            limit: Some(100_000),
+            ..Default::default()
+        })
+        .unwrap()
+        .items;
+    assert!(!waiting.is_empty());
+    let text = mail.body_text(0).expect("a text part");
+    assert!(text.contains(&notice.body), "{text}");
+    // The HTML lists the largest ones first: the biggest amount at stake is in it.
+    let html = mail.body_html(0).expect("an HTML part");
+    let biggest = waiting
+        .iter()
+        .max_by_key(|d| d.amount.as_deref().and_then(|a| a.parse::<rust_decimal::Decimal>().ok()).unwrap_or_default())
+        .unwrap();
+    let escaped = biggest.record_label.replace('&', "&amp;");
+    assert!(html.contains(&escaped), "{} not in {html}", biggest.record_label);
+    assert_eq!(html.matches("<tr>").count(), waiting.len().min(10) + 1, "a header and at most 10 rows");
+    // Every waiting divergence is in the CSV, one row each, with its exact amount.
+    let att = mail.attachment(0).expect("a CSV attachment");
+    assert!(att.attachment_name().is_some_and(|n| n.ends_with(".csv")), "{:?}", att.attachment_name());
+    let csv = String::from_utf8(att.contents().to_vec()).unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(rows.headers().unwrap().get(0), Some("id"));
+    let ids: Vec<String> = rows.records().map(|r| r.unwrap().get(0).unwrap().to_string()).collect();
+    assert_eq!(ids.len(), waiting.len());
+    assert!(waiting.iter().all(|d| ids.contains(&d.id)));
+    sink.shutdown().await;
+}

@@ -28,4 +28,10 @@ impl Core {
     pub async fn deliver_notice_email(&self, n: &crate::ops::notify::Notice) {
         crate::ops::email::deliver_notice_email(&self.ctx, n).await
     }
+
+    /// Sends the daily summary `n` by e-mail when e-mail notifications are on: text and HTML with
+    /// the largest divergences waiting for review, and all of them as a CSV attachment.
+    pub async fn deliver_daily_summary_email(&self, n: &crate::ops::notify::Notice) {
+        crate::ops::email::deliver_daily_summary_email(&self.ctx, n).await
+    }
 }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials as SmtpCredentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -291,6 +291,17 @@ pub fn text(locale: &str, key: &str) -> &'static str {
             "Enviado pelo BackOffice. Altere as notificações por e-mail em Configurações.",
             "Enviado por BackOffice. Cambie las notificaciones por correo en Configuración.",
         ],
+        "largest" => [
+            "The largest divergences waiting for review",
+            "As maiores divergências aguardando revisão",
+            "Las mayores divergencias en espera de revisión",
+        ],
+        "col_rule" => ["Rule", "Regra", "Regla"],
+        "col_record" => ["Record", "Registro", "Registro"],
+        "col_company" => ["Company", "Empresa", "Empresa"],
+        "col_amount" => ["At stake", "Em jogo", "En juego"],
+        "col_confidence" => ["Confidence", "Confiança", "Confianza"],
+        "csv_name" => ["divergences", "divergencias", "divergencias"],
         _ => ["", "", ""],
     };
     t[l]
@@ -433,7 +444,17 @@ fn record_email_outcome(cx: &Ctx, failure: Option<&CoreError>) {
 }
 
 /// Sends one plain-text message with the stored settings and the keychain password.
+/// What an e-mail carries: plain text, or a multipart body (text + HTML, attachments).
+enum Body {
+    Text(String),
+    Parts(MultiPart),
+}
+
 async fn send_email(cx: &Ctx, s: &EmailSettings, subject: &str, body: String) -> CoreResult<()> {
+    send_body(cx, s, subject, Body::Text(body)).await
+}
+
+async fn send_body(cx: &Ctx, s: &EmailSettings, subject: &str, body: Body) -> CoreResult<()> {
     if s.host.is_empty() || s.from.is_empty() {
         return Err(CoreError::invalid(
             "host",
@@ -448,10 +469,11 @@ async fn send_email(cx: &Ctx, s: &EmailSettings, subject: &str, body: String) ->
     for t in &s.to {
         msg = msg.to(parse_mailbox("to", t)?);
     }
-    let msg = msg
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| CoreError::Internal(format!("building the e-mail: {e}")))?;
+    let msg = match body {
+        Body::Text(t) => msg.header(ContentType::TEXT_PLAIN).body(t),
+        Body::Parts(p) => msg.multipart(p),
+    }
+    .map_err(|e| CoreError::Internal(format!("building the e-mail: {e}")))?;
     let host = s.host.trim_start_matches('[').trim_end_matches(']').to_string();
     let mut b = match s.security {
         SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&host),
@@ -527,6 +549,126 @@ pub async fn deliver_notice_email(cx: &Ctx, n: &crate::ops::notify::Notice) {
     }
 }
 
+/// How many of the largest waiting divergences the daily summary e-mail lists.
+pub const SUMMARY_LARGEST: usize = 10;
+
+/// The daily summary by e-mail: the notice's text, the same as HTML with a table of the largest
+/// divergences waiting for review, and every waiting divergence as a CSV attachment (the columns
+/// of the window's CSV export). Never fails, like [`deliver_notice_email`].
+pub async fn deliver_daily_summary_email(cx: &Ctx, n: &crate::ops::notify::Notice) {
+    let s = match stored_email(cx) {
+        Ok(s) if s.enabled => s,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "e-mail settings could not be read");
+            return;
+        }
+    };
+    let locale = crate::ops::settings::locale(cx);
+    let body = match summary_body(cx, &locale, n) {
+        Ok(b) => b,
+        Err(e) => {
+            // The summary still goes, as text, when the divergences cannot be read.
+            tracing::warn!(error = %e, "the daily summary's divergences could not be read");
+            Body::Text(format!("{}\n\n{}\n\n{}\n", n.body, text(&locale, "open_app"), text(&locale, "footer")))
+        }
+    };
+    match send_body(cx, &s, &n.title, body).await {
+        Ok(()) => {
+            tracing::info!(title = %n.title, "daily summary e-mailed");
+            record_email_outcome(cx, None);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "daily summary e-mail failed");
+            record_email_outcome(cx, Some(&e));
+        }
+    }
+}
+
+fn html_escape(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn summary_body(cx: &Ctx, locale: &str, n: &crate::ops::notify::Notice) -> CoreResult<Body> {
+    use crate::ops::divergences::{self, DivergenceFilter};
+    let waiting = divergences::list(
+        cx,
+        &DivergenceFilter {
+            statuses: vec!["open".into(), "approved".into(), "failed".into()],
+            limit: Some(100_000),
+            offset: Some(0),
+            ..Default::default()
+        },
+    )?
+    .items;
+    let plain = format!("{}\n\n{}\n\n{}\n", n.body, text(locale, "open_app"), text(locale, "footer"));
+    let mut html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><h2>{}</h2><p>{}</p>",
+        html_escape(&n.title),
+        html_escape(n.body.trim())
+    );
+    let amount = |d: &divergences::Divergence| {
+        d.amount.as_deref().and_then(|a| a.parse::<rust_decimal::Decimal>().ok()).unwrap_or_default().abs()
+    };
+    let mut largest: Vec<&divergences::Divergence> = waiting.iter().collect();
+    largest.sort_by(|a, b| amount(b).cmp(&amount(a)).then_with(|| a.id.cmp(&b.id)));
+    largest.truncate(SUMMARY_LARGEST);
+    if !largest.is_empty() {
+        html.push_str(&format!(
+            "<h3>{}</h3><table cellpadding=\"4\" style=\"border-collapse:collapse\"><tr><th align=\"left\">{}</th><th align=\"left\">{}</th><th align=\"left\">{}</th><th align=\"right\">{}</th><th align=\"right\">{}</th></tr>",
+            html_escape(text(locale, "largest")),
+            html_escape(text(locale, "col_rule")),
+            html_escape(text(locale, "col_record")),
+            html_escape(text(locale, "col_company")),
+            html_escape(text(locale, "col_amount")),
+            html_escape(text(locale, "col_confidence")),
+        ));
+        for d in &largest {
+            let money = match (&d.amount, &d.currency) {
+                (Some(a), Some(c)) => crate::ops::notify::money(locale, a, c),
+                (Some(a), None) => a.clone(),
+                _ => "—".into(),
+            };
+            html.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td align=\"right\" style=\"white-space:nowrap\">{}</td><td align=\"right\">{} %</td></tr>",
+                html_escape(&d.rule_name),
+                html_escape(&d.record_label),
+                html_escape(d.connection_name.as_deref().unwrap_or("")),
+                html_escape(&money),
+                d.confidence
+            ));
+        }
+        html.push_str("</table>");
+    }
+    html.push_str(&format!(
+        "<p>{}</p><p style=\"color:#666\">{}</p></body></html>",
+        html_escape(text(locale, "open_app")),
+        html_escape(text(locale, "footer"))
+    ));
+    let alternative = MultiPart::alternative().singlepart(SinglePart::plain(plain)).singlepart(SinglePart::html(html));
+    if waiting.is_empty() {
+        return Ok(Body::Parts(alternative));
+    }
+    let mut csv = Vec::new();
+    crate::ops::divergences::report::write_divergences_csv(&waiting, &mut csv)
+        .map_err(|e| CoreError::Internal(format!("writing the CSV: {e}")))?;
+    let name = format!("{}-{}.csv", text(locale, "csv_name"), chrono::Utc::now().format("%Y-%m-%d"));
+    let csv_type = ContentType::parse("text/csv; charset=utf-8")
+        .map_err(|e| CoreError::Internal(format!("the CSV content type: {e}")))?;
+    Ok(Body::Parts(MultiPart::mixed().multipart(alternative).singlepart(Attachment::new(name).body(csv, csv_type))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,7 +725,8 @@ mod tests {
 
     #[test]
     fn texts_exist_in_three_languages() {
-        for key in ["test_subject", "test_body", "find_job", "open_app", "footer"] {
+        for key in ["test_subject", "test_body", "find_job", "open_app", "footer", "largest", "col_rule", "col_amount"]
+        {
             let (en, pt, es) = (text("en", key), text("pt-BR", key), text("es", key));
             assert!(!en.is_empty() && !pt.is_empty() && !es.is_empty(), "{key}");
             assert_ne!(en, pt, "{key}");

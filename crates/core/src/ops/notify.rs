@@ -109,6 +109,19 @@ pub fn text(locale: &str, key: &str) -> &'static str {
 
 /// An exact amount in reais the way `locale` writes money: "R$ 1.234,50" (pt-BR, es), "R$1,234.50" (en).
 pub fn brl(locale: &str, amount: &str) -> String {
+    money(locale, amount, "BRL")
+}
+
+/// An amount in `currency` written the way `locale` writes money ("R$ 1.234,56", "US$ 1.234,56",
+/// "$1,234.56"); a currency without a symbol here is written with its code.
+pub fn money(locale: &str, amount: &str, currency: &str) -> String {
+    let symbol = match (currency, locale.starts_with("en")) {
+        ("BRL", _) => "R$".to_string(),
+        ("USD", true) => "$".to_string(),
+        ("USD", false) => "US$".to_string(),
+        (other, _) => format!("{other} "),
+    };
+    let symbol = symbol.trim_end();
     let d: rust_decimal::Decimal = amount.parse().unwrap_or_default();
     let d = d.round_dp(2);
     let neg = d.is_sign_negative() && !d.is_zero();
@@ -123,10 +136,10 @@ pub fn brl(locale: &str, amount: &str) -> String {
         out.push(c);
     }
     let sign = if neg { "-" } else { "" };
-    if locale.starts_with("en") {
-        format!("{sign}R${out}{dec}{frac}")
+    if locale.starts_with("en") && symbol.len() <= 2 {
+        format!("{sign}{symbol}{out}{dec}{frac}")
     } else {
-        format!("{sign}R$ {out}{dec}{frac}")
+        format!("{sign}{symbol} {out}{dec}{frac}")
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{list, operations, sessions, DivergenceFilter};
+use super::{list, operations, sessions, Divergence, DivergenceFilter};
 use crate::error::{CoreError, CoreResult};
 use crate::Ctx;
 
@@ -24,7 +24,15 @@ fn io(path: &Path, e: impl std::fmt::Display) -> CoreError {
 /// Writes the divergences matching `filter` to `path`; returns how many rows.
 pub fn divergences_csv(cx: &Ctx, filter: &DivergenceFilter, path: &Path) -> CoreResult<usize> {
     let page = list(cx, &DivergenceFilter { limit: Some(100_000), offset: Some(0), ..filter.clone() })?;
-    let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
+    let file = std::fs::File::create(path).map_err(|e| io(path, e))?;
+    write_divergences_csv(&page.items, file).map_err(|e| io(path, e))?;
+    Ok(page.items.len())
+}
+
+/// The CSV of `items` (one row each, amounts as exact decimals) into `out`: the file the window
+/// saves and the attachment of the daily summary e-mail.
+pub fn write_divergences_csv<W: std::io::Write>(items: &[Divergence], out: W) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "id",
         "rule",
@@ -45,9 +53,8 @@ pub fn divergences_csv(cx: &Ctx, filter: &DivergenceFilter, path: &Path) -> Core
         "first_seen_at",
         "last_seen_at",
         "resolved_at",
-    ])
-    .map_err(|e| io(path, e))?;
-    for d in &page.items {
+    ])?;
+    for d in items {
         let (f, b, a) = match &d.correction {
             Some(c) => (c.field.as_str(), c.before.as_str(), c.after.as_str()),
             None => ("", "", ""),
@@ -72,11 +79,10 @@ pub fn divergences_csv(cx: &Ctx, filter: &DivergenceFilter, path: &Path) -> Core
             &d.first_seen_at,
             &d.last_seen_at,
             d.resolved_at.as_deref().unwrap_or(""),
-        ])
-        .map_err(|e| io(path, e))?;
+        ])?;
     }
-    w.flush().map_err(|e| io(path, e))?;
-    Ok(page.items.len())
+    w.flush()?;
+    Ok(())
 }
 
 /// Writes the ERP operations (apply, rollback) to `path`.
