@@ -4,7 +4,7 @@
 // i18n prefix), test ids, column widths and cell formats; the state lives in useRecordBrowser.
 import type { ColumnDef, HeaderContext as TableHeaderProps } from '@tanstack/react-table';
 import type { i18n as I18n } from 'i18next';
-import { createContext, memo, useCallback, useContext, useMemo, type ComponentType, type ReactNode, type UIEvent } from 'react';
+import { createContext, memo, useCallback, useContext, useEffect, useMemo, useState, type ComponentType, type ReactNode, type UIEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import type { ApiError } from '../bindings/ApiError';
@@ -115,6 +115,8 @@ export interface RecordBrowserProps {
   renderCell?: (column: ColumnInfo, value: string, i18n: I18n) => ReactNode | undefined;
   /** The side panel of the chosen record. */
   renderRecord: (row: BrowseRow, close: () => void) => ReactNode;
+  /** A link to one record: it is read by its id and opened in the side panel at once. */
+  openId?: string | null;
 }
 
 interface HeaderConfig {
@@ -279,6 +281,7 @@ export function RecordBrowser({
   errorView: ErrorView = ErrorBox,
   renderCell,
   renderRecord,
+  openId,
 }: RecordBrowserProps) {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
@@ -286,6 +289,39 @@ export function RecordBrowser({
   const columns = useMemo(() => info?.columns ?? [], [info]);
   const b = useRecordBrowser({ browse, connectionId, resource, columns, pageSize, locale: lng, refreshKey });
   const { rows, total, loading, search, filters, includeDeleted, selected, setSelected } = b;
+
+  // A link to one record: read it by its id (deleted ones too) and open it beside the list.
+  const [missing, setMissing] = useState<string | null>(null);
+  useEffect(() => {
+    if (!openId) return;
+    let stale = false;
+    setMissing(null);
+    const query: BrowseQuery = {
+      connection_id: connectionId,
+      resource,
+      offset: 0,
+      limit: 1,
+      sort: null,
+      desc: false,
+      filters: [{ column: 'id', op: 'eq', value: openId }],
+      search: null,
+      include_deleted: true,
+    };
+    browse(query).then(
+      (page) => {
+        if (stale) return;
+        const row = page?.rows?.[0];
+        if (row) setSelected(row);
+        else setMissing(openId);
+      },
+      () => {
+        if (!stale) setMissing(openId);
+      },
+    );
+    return () => {
+      stale = true;
+    };
+  }, [openId, connectionId, resource, browse, setSelected]);
 
   const onScroll =
     scrollLoadMargin === undefined
@@ -437,6 +473,11 @@ export function RecordBrowser({
         <div className="browser-error">
           <ErrorView error={b.error} onDismiss={() => b.setError(null)} />
         </div>
+      ) : null}
+      {missing ? (
+        <p className="alert alert-warning browser-note" role="status" data-testid="record-not-found">
+          {t('common.recordNotFound', { id: missing })}
+        </p>
       ) : null}
       {b.invalid.length > 0 ? (
         <p className="field-error browser-note">{t(`${texts}.invalidNumber`, { example: formatDecimalString('1234.50', lng) })}</p>

@@ -17,6 +17,7 @@ import {
   SyncTabs,
   pickBrowseResource,
   useErpConnections,
+  useLinkedConnection,
   useSync,
   type SyncLinks,
 } from '../sync';
@@ -45,8 +46,12 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
   const { t } = useTranslation();
   const { view, arg } = parseView(path);
 
-  const { connections, connection, choose, error, clearError } = useErpConnections('contifico', REMEMBER_KEY);
+  const erp = useErpConnections('contifico', REMEMBER_KEY);
+  const { connections, connection, choose, error, clearError } = erp;
   const connectionId = connection?.id ?? null;
+  // #/contifico/browse/<resource>/<record>/<connection>: one record of one company, opened at once.
+  const record = view === 'browse' ? (path[2] ?? null) : null;
+  useLinkedConnection(view === 'browse' ? (path[3] ?? null) : null, erp);
   const sync = useSync(connection);
   const { resources, summary, job, now, refreshKey } = sync;
 
@@ -138,6 +143,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
           connection={connection}
           resources={resources}
           resource={browseResource}
+          openId={browseResource === arg ? record : null}
           storedRecords={summary?.find((s) => s.resource === browseResource)?.records ?? null}
           onResourceChange={(name) => navigatePath('contifico', 'browse', name)}
         />

@@ -44,9 +44,10 @@ import { DivergenceErrorBox, DivergenceStatusBadge, JobProgress, Money, When } f
 const ERPS: readonly string[] = ['omie', 'contifico', 'erpnext'];
 
 /** The data browser of a resource on its ERP's page, when that page has one. */
-export function browserHref(erp: string, resource: string): string | null {
-  if (erp === 'omie' || erp === 'erpnext') return hrefForPath(erp, 'data', resource);
-  if (erp === 'contifico') return hrefForPath('contifico', 'browse', resource);
+export function browserHref(erp: string, resource: string, id?: string, connectionId?: string): string | null {
+  const one = id && connectionId ? [id, connectionId] : [];
+  if (erp === 'omie' || erp === 'erpnext') return hrefForPath(erp, 'data', resource, ...one);
+  if (erp === 'contifico') return hrefForPath('contifico', 'browse', resource, ...one);
   return null;
 }
 
@@ -331,7 +332,7 @@ export function DivergenceDetailPanel({
               <h3>{t('divergences.detail.evidence')}</h3>
               <ul className="div-evidence" data-testid="divergence-evidence">
                 {d.evidence.map((e) => {
-                  const href = browserHref(d.erp, e.resource);
+                  const href = browserHref(d.erp, e.resource, e.id, e.connection_id);
                   const what = ERPS.includes(d.erp) ? resourceLabel(i18n, d.erp as ConnectionKind, e.resource) : e.resource;
                   return (
                     <li key={`${e.resource}/${e.id}`} data-testid="divergence-evidence-item">

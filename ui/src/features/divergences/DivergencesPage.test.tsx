@@ -334,7 +334,7 @@ describe('Divergences: detail', () => {
     expect(panel).toHaveTextContent('R$ 1.234,50');
     const evidence = within(panel).getAllByTestId('divergence-evidence-item');
     expect(evidence[0]).toHaveTextContent('4512');
-    expect(within(evidence[0]!).getByRole('link')).toHaveAttribute('href', '#/omie/data/contas_pagar');
+    expect(within(evidence[0]!).getByRole('link')).toHaveAttribute('href', '#/omie/data/contas_pagar/9001/o1');
     const events = within(panel).getAllByTestId('divergence-event');
     expect(events[0]).toHaveTextContent('Encontrada');
     expect(events[1]).toHaveTextContent('Comentário');

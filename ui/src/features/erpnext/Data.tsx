@@ -22,6 +22,7 @@ const LINKS: SyncLinks = {
 export function ErpnextData({
   view,
   resource,
+  record = null,
   connections,
   site,
   onSite,
@@ -30,6 +31,8 @@ export function ErpnextData({
   view: ErpnextSyncView;
   /** The resource named in the route (#/erpnext/data/<resource>, #/erpnext/quarantine/<resource>). */
   resource: string | null;
+  /** A document of `resource` to open at once (#/erpnext/data/<resource>/<name>/<site>). */
+  record?: string | null;
   connections: Connection[];
   site: Connection;
   onSite: (id: string) => void;
@@ -70,6 +73,7 @@ export function ErpnextData({
               connection={site}
               resources={resources}
               resource={browsed}
+              openId={browsed === resource ? record : null}
               storedRecords={summary?.find((s) => s.resource === browsed)?.records ?? null}
               refreshKey={refreshKey}
               onResourceChange={(name) => navigatePath('erpnext', 'data', name)}

@@ -10,7 +10,7 @@ import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
-import { NoConnections, SyncTabs, useErpConnections, useSync } from '../sync';
+import { NoConnections, SyncTabs, useErpConnections, useLinkedConnection, useSync } from '../sync';
 import { hrefFor } from '../../router';
 import { ErpnextData, type ErpnextSyncView } from './Data';
 import { SYNC_TABS, TABS, emptyTransferForm, parseErpnextPath, type TransferFormValues } from './model';
@@ -23,7 +23,11 @@ export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
   const { t } = useTranslation();
   const { tab, runId } = parseErpnextPath(path);
   // The site whose synced documents are shown (`site`); it stays chosen across the sync tabs.
-  const { connections, connection: site, choose: chooseSite, error, clearError } = useErpConnections('erpnext');
+  const erp = useErpConnections('erpnext');
+  const { connections, connection: site, choose: chooseSite, error, clearError } = erp;
+  // #/erpnext/data/<resource>/<record>/<connection>: one document of one site, opened at once.
+  const record = tab === 'data' ? (path[2] ?? null) : null;
+  useLinkedConnection(tab === 'data' ? (path[3] ?? null) : null, erp);
   // The draft transfer lives here, so switching tabs keeps what was typed.
   const [form, setForm] = useState<TransferFormValues>(() => emptyTransferForm());
   const [preview, setPreview] = useState<PreviewState | null>(null);
@@ -52,6 +56,7 @@ export function ErpnextPage({ path = [] }: { path?: readonly string[] }) {
       <ErpnextData
         view={tab as ErpnextSyncView}
         resource={path[1] ?? null}
+        record={record}
         connections={connections}
         site={site}
         onSite={chooseSite}

@@ -143,7 +143,18 @@ function LocalClientsCard({ rows }: { rows: OmieLocalClient[] | null }) {
   );
 }
 
-export function OmieDataTab({ connection, sync, resource }: { connection: Connection; sync: SyncState; resource: string | null }) {
+export function OmieDataTab({
+  connection,
+  sync,
+  resource,
+  record = null,
+}: {
+  connection: Connection;
+  sync: SyncState;
+  resource: string | null;
+  /** A record of `resource` to open at once (a link from a divergence). */
+  record?: string | null;
+}) {
   const { resources, summary, refreshKey } = sync;
   const [clients, setClients] = useState<OmieLocalClient[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -182,6 +193,7 @@ export function OmieDataTab({ connection, sync, resource }: { connection: Connec
             connection={connection}
             resources={resources}
             resource={browsed}
+            openId={browsed === resource ? record : null}
             onResourceChange={(name) => navigatePath('omie', 'data', name)}
           />
         ) : null}

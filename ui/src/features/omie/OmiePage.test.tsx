@@ -485,6 +485,28 @@ describe('Omie page: data and sync', () => {
     expect(await screen.findByTestId('omie-record-panel')).toHaveTextContent('1234567.891');
   });
 
+  it('opens one record of another company from a link (a divergence’s evidence), and says when it is not stored', async () => {
+    core.listConnections.mockResolvedValue([quito, sp, connection({ id: 'o2', name: 'Omie RJ', kind: 'omie' })]);
+    core.syncRecord.mockResolvedValue('{"codigo_lancamento_omie": 502, "valor_documento": 0.1}');
+    core.syncBrowse.mockImplementation(async (q) =>
+      q.filters.some((f) => f.column === 'id')
+        ? { columns: [], rows: q.filters[0]!.value === '502' ? [{ id: '502', values: ['NF-2', '0.10', null], deleted_at: null, fetched_at: '2025-03-05T10:00:00Z' }] : [], total: 0 }
+        : { columns: [], rows: [], total: 0 },
+    );
+    await renderPage('#/omie/data/contas_pagar/502/o2');
+    const panel = await screen.findByTestId('omie-record-panel');
+    expect(panel).toHaveTextContent('Record 502');
+    await waitFor(() => expect(panel).toHaveTextContent('0.1'));
+    expect(core.syncBrowse).toHaveBeenCalledWith(
+      expect.objectContaining({ connection_id: 'o2', resource: 'contas_pagar', filters: [{ column: 'id', op: 'eq', value: '502' }], include_deleted: true }),
+    );
+    expect(screen.getByTestId('page-omie')).toHaveAttribute('data-connection', 'o2');
+    act(() => {
+      window.location.hash = '#/omie/data/contas_pagar/999/o2';
+    });
+    expect(await screen.findByTestId('record-not-found')).toHaveTextContent('999');
+  });
+
   it('starts a sync with the chosen resources and follows its progress', async () => {
     const user = userEvent.setup();
     const started = job({ id: 'jy', kind: 'sync_omie', connection_id: 'o1', status: 'queued', finished_at: null });

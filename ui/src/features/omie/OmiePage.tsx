@@ -11,7 +11,7 @@ import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
-import { ConnectionActions, NoConnections, Quarantine, SyncHistory, SyncPanel, SyncTabs, useErpConnections, useSync } from '../sync';
+import { ConnectionActions, NoConnections, Quarantine, SyncHistory, SyncPanel, SyncTabs, useErpConnections, useLinkedConnection, useSync } from '../sync';
 import { useJobEvents } from '../../hooks/useJobEvents';
 import { useNow } from '../../hooks/useNow';
 import { navigatePath } from '../../router';
@@ -71,8 +71,12 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
   const tab = parseOmieTab(path);
   /** The resource named after the tab (#/omie/data/<resource>, #/omie/quarantine/<resource>). */
   const arg = path[1] ?? null;
-  const { connections, connection, choose, error } = useErpConnections('omie', REMEMBER_KEY);
+  const erp = useErpConnections('omie', REMEMBER_KEY);
+  const { connections, connection, choose, error } = erp;
   const connectionId = connection?.id ?? null;
+  // #/omie/data/<resource>/<record>/<connection>: one record of one company, opened at once.
+  const record = tab === 'data' ? (path[2] ?? null) : null;
+  useLinkedConnection(tab === 'data' ? (path[3] ?? null) : null, erp);
   const [keyStatus, setKeyStatus] = useState<OmieKeyStatus | null>(null);
   const now = useNow(keyStatus?.blocked ? 15_000 : 60_000);
 
@@ -155,7 +159,7 @@ export function OmiePage({ path = [] }: { path?: readonly string[] }) {
       {sync.error ? <OmieErrorBox error={sync.error} onDismiss={sync.clearError} /> : null}
       {tab === 'attachments' ? <OmieAttachmentsTab key={connectionId} connectionId={connectionId} /> : null}
       {tab === 'orders' ? <OmieOrdersTab key={connectionId} connectionId={connectionId} /> : null}
-      {tab === 'data' ? <OmieDataTab key={connectionId} connection={connection} sync={sync} resource={arg} /> : null}
+      {tab === 'data' ? <OmieDataTab key={connectionId} connection={connection} sync={sync} resource={arg} record={record} /> : null}
       {tab === 'sync' ? (
         <div className="omie-tab" data-testid="omie-sync">
           {resources ? (

@@ -232,3 +232,14 @@ export function SyncTabs<T extends string>({
     </nav>
   );
 }
+
+/**
+ * A link into one company's data (`…/<resource>/<record>/<connection>`): that connection is chosen
+ * when it is one of this ERP's and another is shown.
+ */
+export function useLinkedConnection(wanted: string | null, erp: Pick<ErpConnections, 'connections' | 'connection' | 'choose'>): void {
+  const { connections, connection, choose } = erp;
+  useEffect(() => {
+    if (wanted && wanted !== connection?.id && connections?.some((c) => c.id === wanted)) choose(wanted);
+  }, [wanted, connections, connection, choose]);
+}

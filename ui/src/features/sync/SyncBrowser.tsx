@@ -29,7 +29,7 @@ export interface SyncRecordOptions {
 }
 
 /** Where a page shows its browser: the connection, its ERP's resources and the one shown. */
-export type BrowsePlace = Pick<RecordBrowserProps, 'resources' | 'resource' | 'onResourceChange' | 'storedRecords' | 'refreshKey'> & {
+export type BrowsePlace = Pick<RecordBrowserProps, 'resources' | 'resource' | 'onResourceChange' | 'storedRecords' | 'refreshKey' | 'openId'> & {
   connection: Connection;
 };
 

@@ -1,6 +1,6 @@
 // The sync feature: one set of components for every ERP (the connection says which), calling only
 // the generic `sync*` commands of api/index.ts.
-export { ConnectionActions, ConnectionSelect, NoConnections, SyncTabs, useErpConnections, type ErpConnections } from './ErpPage';
+export { ConnectionActions, ConnectionSelect, NoConnections, SyncTabs, useErpConnections, useLinkedConnection, type ErpConnections } from './ErpPage';
 export { erpName, humanize, resourceLabel, resourceLabelOf, SYNC_JOB_KIND } from './labels';
 export { JsonPanel, RecordPanel } from './RecordPanel';
 export { RewindDialog, RewindNotice } from './Rewind';
