@@ -25,6 +25,8 @@ pub enum Report {
     Divergences,
     Operations,
     Sessions,
+    /// The categories BackOffice keeps for records of ERPs it does not write to
+    Reclassifications,
 }
 
 #[derive(Subcommand)]
@@ -380,7 +382,7 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
                 "xlsx" => {
                     return Err(backoffice_core::CoreError::invalid(
                         "format",
-                        "operations and sessions are exported as csv",
+                        "operations, sessions and reclassifications are exported as csv",
                     )
                     .into())
                 }
@@ -401,6 +403,7 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
                 }
                 Report::Operations => core.export_divergence_operations_csv(&out)?,
                 Report::Sessions => core.export_divergence_sessions_csv(&out)?,
+                Report::Reclassifications => core.export_reclassifications_csv(&out)?,
             };
             if ctx.json {
                 println!("{}", serde_json::json!({ "rows": n, "file": out }));

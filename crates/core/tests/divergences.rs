@@ -752,3 +752,75 @@ async fn the_daily_summary_e_mail_lists_the_largest_divergences_and_attaches_the
     assert!(waiting.iter().all(|d| ids.contains(&d.id)));
     sink.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contifico_document_is_reclassified_locally_exactly_once_and_rolled_back_and_reported() {
+    let sim = backoffice_sim::start(SimConfig { scale: 300, ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let core =
+        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
+    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    let job = core
+        .sync_start(&conn.id, SyncOptions { resources: vec!["documentos_compra".into()], ..Default::default() })
+        .unwrap();
+    assert_eq!(wait(&core, job).await.status, JobStatus::Succeeded);
+    let rule = "contifico_advertising";
+    let run = |core: Arc<Core>| async move {
+        let job =
+            core.start_divergence_session(SessionParams { rules: vec![rule.into()], ..Default::default() }).unwrap();
+        assert_eq!(wait(&core, job).await.status, JobStatus::Succeeded);
+        core.divergences(&DivergenceFilter { rule_ids: vec![rule.into()], ..Default::default() }).unwrap().items
+    };
+    let found = run(core.clone()).await;
+    let plain: i64 = core
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM contifico_documento_compra WHERE deleted_at IS NULL AND json_extract(raw, '$.estado') <> 'A'
+                   AND instr(lower(json_extract(raw, '$.descripcion')), 'publicidad') > 0",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert!(plain > 0, "the simulator has advertising purchases");
+    assert_eq!(found.len() as i64, plain);
+    let d = found[0].clone();
+    assert_eq!((d.erp.as_str(), d.currency.as_deref()), ("contifico", Some("USD")));
+    let corr = d.correction.clone().expect("a local correction");
+    assert_eq!((corr.field.as_str(), corr.before.as_str(), corr.after.as_str()), ("categoria_local", "", "5.2.04"));
+
+    core.decide_divergences(&Decision {
+        ids: vec![d.id.clone()],
+        action: "approve".into(),
+        reason: "advertising is its own category".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let apply = |core: Arc<Core>, rollback: bool, id: String| async move {
+        let job = core.apply_divergences(ApplyParams { ids: vec![id], rollback }).unwrap();
+        wait(&core, job).await
+    };
+    assert_eq!(apply(core.clone(), false, d.id.clone()).await.status, JobStatus::Succeeded);
+    assert_eq!(core.divergence(&d.id).unwrap().divergence.status, "applied");
+    // Applied twice: nothing is written again.
+    let again = apply(core.clone(), false, d.id.clone()).await;
+    assert_eq!(again.counts.get("already_applied").copied(), Some(1), "{:?}", again.counts);
+    // The report lists the record with its local category, who set it and where.
+    let out = dir.path().join("reclass.csv");
+    assert_eq!(core.export_reclassifications_csv(&out).unwrap(), 1);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.contains(&d.record_id) && csv.contains("5.2.04") && csv.contains("categoria_local"), "{csv}");
+    // The next check does not find that document again; the others stay.
+    let after = run(core.clone()).await;
+    assert_eq!(after.iter().filter(|x| x.status == "open").count() as i64, plain - 1);
+
+    assert_eq!(apply(core.clone(), true, d.id.clone()).await.status, JobStatus::Succeeded);
+    assert_eq!(core.divergence(&d.id).unwrap().divergence.status, "rolled_back");
+    assert_eq!(core.export_reclassifications_csv(&out).unwrap(), 0, "the local category is gone");
+    let ops = core.divergence(&d.id).unwrap().operations;
+    assert_eq!(ops.iter().filter(|o| o.status == "committed").count(), 2, "{ops:?}");
+}

@@ -71,4 +71,8 @@ impl Core {
     pub fn export_divergence_sessions_csv(&self, path: &Path) -> CoreResult<usize> {
         div::report::sessions_csv(&self.ctx, path)
     }
+
+    pub fn export_reclassifications_csv(&self, path: &Path) -> CoreResult<usize> {
+        crate::ops::divergences::report::reclassifications_csv(&self.ctx, path)
+    }
 }

@@ -607,6 +607,21 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (contract_id, version)
     );
 "#,
+    // 16: corrections kept by BackOffice for ERPs it does not write to (a local category of a
+    // Contífico document): one value per record and field, who set it and on which machine.
+    r#"
+    CREATE TABLE local_reclassifications (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        resource      TEXT NOT NULL,
+        record_id     TEXT NOT NULL,
+        field         TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        updated_by    TEXT NOT NULL,
+        machine       TEXT NOT NULL,
+        PRIMARY KEY (connection_id, resource, record_id, field)
+    );
+"#,
 ];
 
 /// Refuses a database a newer BackOffice wrote (its schema is past the last migration this version

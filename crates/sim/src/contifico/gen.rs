@@ -614,7 +614,12 @@ impl<'a> Gen<'a> {
             "vendedor": Value::Null,
             "vendedor_id": Value::Null,
             "vendedor_identificacion": Value::Null,
-            "descripcion": format!("{} {}", if core.is_cli { "VENTA" } else { "COMPRA" }, idx + 1),
+            // Every 31st purchase is advertising (a local category's classification finds it).
+            "descripcion": match (core.is_cli, idx % 31 == 5) {
+                (true, _) => format!("VENTA {}", idx + 1),
+                (false, true) => format!("COMPRA PUBLICIDAD {}", idx + 1),
+                (false, false) => format!("COMPRA {}", idx + 1),
+            },
             "subtotal_0": amt(sub0, numeric),
             "subtotal_12": amt(sub12, numeric),
             "iva": amt(iva, numeric),

@@ -270,6 +270,11 @@ export function DivergenceDetailPanel({
                     {d.correction.after}
                   </ins>
                 </div>
+                {d.correction.field === 'categoria_local' ? (
+                  <p className="muted small" data-testid="divergence-local-correction">
+                    {t('divergences.detail.localCorrection')}
+                  </p>
+                ) : null}
               </section>
             ) : (
               <p className="muted small" data-testid="divergence-flag-only">

@@ -459,6 +459,9 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
             // The pending checks also read BackOffice's own closures and attachment copies.
             "service_order_open" | "receipt_attachments" => format!("{stamp}|{}", store::omie_fixes_stamp(&cx.store)?),
             "document_lines" | "sale_without_entry" => store::data_stamp(&cx.store, "contifico")?,
+            "classification" => {
+                format!("{stamp}|{}|{}", store::data_stamp(&cx.store, "contifico")?, store::local_stamp(&cx.store)?)
+            }
             "delivery_without_receipt" => {
                 format!("{}|{}", store::data_stamp(&cx.store, "erpnext")?, store::erpnext_runs_stamp(&cx.store)?)
             }
@@ -700,11 +703,32 @@ impl Target {
         })
     }
 
+    /// A local field (a category BackOffice keeps where the ERP has none to write) lives in this
+    /// database, read and written like the ERP's own fields so the same exactly-once and
+    /// refuse-if-changed rules hold.
+    fn local(&self) -> bool {
+        self.field == store::LOCAL_CATEGORY
+    }
+
     async fn read(&self, cx: &Ctx) -> CoreResult<String> {
+        if self.local() {
+            return store::local_value(&cx.store, &self.conn.id, &self.resource, &self.record, &self.field);
+        }
         crate::erp::read_field(cx, &self.conn, &self.resource, &self.record, &self.field).await
     }
 
     async fn write(&self, cx: &Ctx, value: &str) -> CoreResult<()> {
+        if self.local() {
+            return store::set_local_value(
+                &cx.store,
+                &self.conn.id,
+                &self.resource,
+                &self.record,
+                &self.field,
+                value,
+                &Actor::current(),
+            );
+        }
         crate::erp::write_field(cx, &self.conn, &self.resource, &self.record, &self.field, value).await
     }
 }

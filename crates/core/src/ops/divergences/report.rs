@@ -272,3 +272,38 @@ pub fn divergences_xlsx(cx: &Ctx, filter: &DivergenceFilter, path: &Path) -> Cor
     wb.save(path).map_err(|e| xlsx_err(path, e))?;
     Ok(page.items.len())
 }
+
+/// Writes the local reclassifications (the categories BackOffice keeps for records of ERPs it does
+/// not write to) to `path`: which record, which value, who set it and when.
+pub fn reclassifications_csv(cx: &Ctx, path: &Path) -> CoreResult<usize> {
+    let rows = super::store::reclassifications(&cx.store)?;
+    let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
+    w.write_record([
+        "connection",
+        "resource",
+        "record_id",
+        "record",
+        "field",
+        "value",
+        "updated_at",
+        "updated_by",
+        "machine",
+    ])
+    .map_err(|e| io(path, e))?;
+    for r in &rows {
+        w.write_record([
+            &r.connection,
+            &r.resource,
+            &r.record_id,
+            &r.record_label,
+            &r.field,
+            &r.value,
+            &r.updated_at,
+            &r.updated_by,
+            &r.machine,
+        ])
+        .map_err(|e| io(path, e))?;
+    }
+    w.flush().map_err(|e| io(path, e))?;
+    Ok(rows.len())
+}

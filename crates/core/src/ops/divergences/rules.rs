@@ -83,6 +83,14 @@ pub const DEFAULT_RULES: &[(&str, &str, &str, &str, u8, u8)] = &[
     ),
     ("billing_vs_contract", "billing_contract", "Billing vs contract", r#"{}"#, 90, 50),
     (
+        "contifico_advertising",
+        "classification",
+        "Advertising purchases (Contífico, local category)",
+        r#"{"resource":"documentos_compra","expected_category":"5.2.04","category_label":"Publicidad y propaganda","text_patterns":["publicidad"],"party_documents":[],"document_types":[]}"#,
+        95,
+        50,
+    ),
+    (
         "omie_service_order_open",
         "service_order_open",
         "Service NF posted, order not closed (Omie)",
@@ -171,14 +179,23 @@ impl RuleKind {
         match self {
             RuleKind::Classification => {
                 let resource = text(p, "resource");
-                if !matches!(resource.as_str(), "contas_pagar" | "contas_receber") {
-                    return Err(bad("resource", format!("\"{resource}\" is not contas_pagar or contas_receber")));
+                let contifico = classification_erp(&resource) == Some("contifico");
+                if classification_erp(&resource).is_none() {
+                    return Err(bad(
+                        "resource",
+                        format!(
+                            "\"{resource}\" is not contas_pagar or contas_receber (Omie), documentos_compra or documentos_venta (Contífico)"
+                        ),
+                    ));
                 }
                 let cat = text(p, "expected_category");
                 if !is_category_code(&cat) {
                     return Err(bad(
                         "expected_category",
-                        format!("\"{cat}\" is not an Omie category code (like 2.04.01: digits separated by dots)"),
+                        format!(
+                            "\"{cat}\" is not a category code (like {}: digits separated by dots)",
+                            if contifico { "5.2.04" } else { "2.04.01" }
+                        ),
                     ));
                 }
                 let (texts, docs, types) =
@@ -189,7 +206,16 @@ impl RuleKind {
                         "give at least one text pattern, party CNPJ/CPF or document type to match".into(),
                     ));
                 }
-                for d in &docs {
+                for d in docs.iter().filter(|_| contifico) {
+                    let digits: String = d.chars().filter(char::is_ascii_digit).collect();
+                    if digits.len() != 10 && digits.len() != 13 {
+                        return Err(bad(
+                            "party_documents",
+                            format!("\"{d}\" is not a RUC (13 digits) or a cédula (10 digits)"),
+                        ));
+                    }
+                }
+                for d in docs.iter().filter(|_| !contifico) {
                     if crate::erp::omie::local_clients::document_kind(
                         &crate::erp::omie::local_clients::normalize_document(d),
                     )
@@ -254,6 +280,15 @@ impl RuleKind {
             }
         }
         Ok(())
+    }
+}
+
+/// The ERP a classification rule's resource belongs to.
+fn classification_erp(resource: &str) -> Option<&'static str> {
+    match resource {
+        "contas_pagar" | "contas_receber" => Some("omie"),
+        "documentos_compra" | "documentos_venta" => Some("contifico"),
+        _ => None,
     }
 }
 
@@ -332,7 +367,19 @@ pub fn detect(cx: &Ctx, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
             let docs: Vec<String> =
                 list(p, "party_documents").iter().map(|d| d.chars().filter(char::is_ascii_digit).collect()).collect();
             let types = list(p, "document_types");
-            for r in store::classification_rows(st, &resource, &expected, &texts, &docs, &types)? {
+            // Omie has a category to write; Contífico does not, so there the correction is a
+            // category BackOffice keeps for the record (a local reclassification its reports use).
+            let (erp, field, currency) = match classification_erp(&resource) {
+                Some("contifico") => ("contifico", store::LOCAL_CATEGORY, "USD"),
+                _ => ("omie", "codigo_categoria", "BRL"),
+            };
+            let rows = if erp == "contifico" {
+                crate::sync::ensure_tables(st, crate::erp::contifico::resources::RESOURCES)?;
+                store::contifico_classification_rows(st, &resource, &expected, &texts, &docs, &types)?
+            } else {
+                store::classification_rows(st, &resource, &expected, &texts, &docs, &types)?
+            };
+            for r in rows {
                 let doc_digits: String = r.party_document.chars().filter(char::is_ascii_digit).collect();
                 let (basis, matched, confidence) = if !doc_digits.is_empty() && docs.contains(&doc_digits) {
                     ("party_document", r.party_document.clone(), rule.confidence)
@@ -345,14 +392,14 @@ pub fn detect(cx: &Ctx, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
                 out.candidates.push(Candidate {
                     fingerprint: format!("{}|{}|{}|{}", rule.id, r.connection_id, resource, r.id),
                     connection_id: r.connection_id.clone(),
-                    erp: "omie".into(),
+                    erp: erp.into(),
                     resource: resource.clone(),
                     record_id: r.id.clone(),
                     record_label: if record_label.is_empty() { r.id.clone() } else { record_label },
                     confidence,
                     basis: basis.into(),
                     amount: r.amount.clone(),
-                    currency: Some("BRL".into()),
+                    currency: Some(currency.into()),
                     evidence: vec![EvidenceRef {
                         connection_id: r.connection_id.clone(),
                         resource: resource.clone(),
@@ -374,7 +421,7 @@ pub fn detect(cx: &Ctx, kind: RuleKind, rule: &Rule) -> CoreResult<Found> {
                         ("description", &r.description),
                     ]),
                     correction: Some(Correction {
-                        field: "codigo_categoria".into(),
+                        field: field.into(),
                         before: r.category.clone(),
                         after: expected.clone(),
                     }),

@@ -1340,6 +1340,167 @@ pub(super) fn sales_documents(store: &Store, types: &[String], since: &str) -> C
     })
 }
 
+/// What changes the local reclassifications (part of the classification rules' data stamp).
+pub(super) fn local_stamp(store: &Store) -> CoreResult<String> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM local_reclassifications",
+            [],
+            |r| r.get(0),
+        )?)
+    })
+}
+
+/// The local field a correction writes where the ERP has no write of its own.
+pub(super) const LOCAL_CATEGORY: &str = "categoria_local";
+
+/// The value BackOffice keeps for a record's local field ("" when none).
+pub(super) fn local_value(
+    store: &Store,
+    connection: &str,
+    resource: &str,
+    record: &str,
+    field: &str,
+) -> CoreResult<String> {
+    store.read(|c| {
+        Ok(c.query_row(
+            "SELECT value FROM local_reclassifications WHERE connection_id=?1 AND resource=?2 AND record_id=?3 AND field=?4",
+            params![connection, resource, record, field],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .unwrap_or_default())
+    })
+}
+
+/// Sets (or, with an empty value, removes) a record's local field.
+pub(super) fn set_local_value(
+    store: &Store,
+    connection: &str,
+    resource: &str,
+    record: &str,
+    field: &str,
+    value: &str,
+    actor: &Actor,
+) -> CoreResult<()> {
+    store.write(|tx| {
+        if value.is_empty() {
+            tx.execute(
+                "DELETE FROM local_reclassifications WHERE connection_id=?1 AND resource=?2 AND record_id=?3 AND field=?4",
+                params![connection, resource, record, field],
+            )?;
+        } else {
+            tx.execute(
+                "INSERT INTO local_reclassifications (connection_id, resource, record_id, field, value, updated_at, updated_by, machine)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(connection_id, resource, record_id, field) DO UPDATE SET
+                   value=excluded.value, updated_at=excluded.updated_at, updated_by=excluded.updated_by, machine=excluded.machine",
+                params![connection, resource, record, field, value, now_utc(), actor.who, actor.machine],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// A local reclassification as reported: the record, its value and who set it.
+pub(super) struct Reclassification {
+    pub connection: String,
+    pub resource: String,
+    pub record_id: String,
+    pub record_label: String,
+    pub field: String,
+    pub value: String,
+    pub updated_at: String,
+    pub updated_by: String,
+    pub machine: String,
+}
+
+pub(super) fn reclassifications(store: &Store) -> CoreResult<Vec<Reclassification>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT coalesce(cn.name, l.connection_id), l.resource, l.record_id,
+                    coalesce((SELECT d.record_label FROM divergences d WHERE d.connection_id = l.connection_id AND d.resource = l.resource
+                               AND d.record_id = l.record_id ORDER BY d.updated_at DESC LIMIT 1), ''),
+                    l.field, l.value, l.updated_at, l.updated_by, l.machine
+               FROM local_reclassifications l LEFT JOIN connections cn ON cn.id = l.connection_id
+              ORDER BY l.updated_at DESC, l.record_id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Reclassification {
+                connection: r.get(0)?,
+                resource: r.get(1)?,
+                record_id: r.get(2)?,
+                record_label: r.get(3)?,
+                field: r.get(4)?,
+                value: r.get(5)?,
+                updated_at: r.get(6)?,
+                updated_by: r.get(7)?,
+                machine: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// Contífico documents of `resource` not locally classified under `expected` whose description
+/// contains one of `texts` (lower case), whose party's RUC or cédula is in `docs`, or whose
+/// document type is in `types`; their category is the local one ("" when none).
+pub(super) fn contifico_classification_rows(
+    store: &Store,
+    resource: &str,
+    expected: &str,
+    texts: &[String],
+    docs: &[String],
+    types: &[String],
+) -> CoreResult<Vec<ClassRow>> {
+    let table = contifico_documents_table(resource)?;
+    let party = "coalesce(json_extract(d.raw, '$.persona.ruc'), json_extract(d.raw, '$.cliente.ruc'), json_extract(d.raw, '$.persona.cedula'), json_extract(d.raw, '$.cliente.cedula'), '')";
+    let mut any = vec![];
+    let mut p: Vec<String> = vec![resource.to_string(), LOCAL_CATEGORY.to_string(), expected.to_string()];
+    for t in texts {
+        any.push("instr(lower(coalesce(json_extract(d.raw, '$.descripcion'), '')), ?) > 0".to_string());
+        p.push(t.clone());
+    }
+    if !docs.is_empty() {
+        any.push(format!("{party} IN ({})", vec!["?"; docs.len()].join(",")));
+        p.extend(docs.iter().cloned());
+    }
+    if !types.is_empty() {
+        any.push(format!("d.tipo_documento IN ({})", vec!["?"; types.len()].join(",")));
+        p.extend(types.iter().cloned());
+    }
+    if any.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT d.connection_id, d.id, coalesce(l.value, ''), coalesce(json_extract(d.raw, '$.descripcion'), ''), coalesce(d.documento, ''),
+                d.total, {party}, coalesce(json_extract(d.raw, '$.persona.razon_social'), json_extract(d.raw, '$.cliente.razon_social'), ''),
+                coalesce(d.tipo_documento, '')
+           FROM \"{table}\" d
+           LEFT JOIN local_reclassifications l ON l.connection_id = d.connection_id AND l.resource = ?1 AND l.record_id = d.id AND l.field = ?2
+          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(l.value, '') <> ?3
+            AND ({})",
+        any.join(" OR ")
+    );
+    store.read(|c| {
+        let mut st = c.prepare(&sql)?;
+        let rows = st.query_map(params_from_iter(p.iter()), |r| {
+            Ok(ClassRow {
+                connection_id: r.get(0)?,
+                id: r.get(1)?,
+                category: r.get(2)?,
+                description: r.get(3)?,
+                number: r.get(4)?,
+                amount: r.get(5)?,
+                party_document: r.get(6)?,
+                party_name: r.get(7)?,
+                document_type: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::document_numbers_in;
