@@ -56,7 +56,8 @@ pub fn has_demo_connections(cx: &Ctx) -> CoreResult<bool> {
 }
 
 /// Fills a new demo: the demo Omie company is synced, its contract book (`contracts`, a file the
-/// shell writes from the simulator) imported, and the divergence rules run over it, so the
+/// shell writes from the simulator) imported, the demo Contífico company's documents and journal
+/// entries synced, and the divergence rules run over them, so the
 /// Divergences inbox and the Contracts screen open populated (the simulator plants a divergence of every kind). Waits for
 /// both jobs; a failure is logged in the job, not fatal to demo mode.
 pub async fn populate(cx: &std::sync::Arc<Ctx>, contracts: Option<&std::path::Path>) -> CoreResult<()> {
@@ -72,6 +73,13 @@ pub async fn populate(cx: &std::sync::Arc<Ctx>, contracts: Option<&std::path::Pa
                 tracing::warn!("the demo contracts were not imported: {e}");
             }
         }
+    }
+    // The demo Contífico company's documents and journal entries, which the Contífico rules read.
+    if let Some(ec) = cx.connections().list()?.into_iter().find(|c| c.is_demo && c.kind == ConnectionKind::Contifico) {
+        let resources = ["documentos_venta", "documentos_compra", "asientos"].map(String::from).to_vec();
+        let sync =
+            crate::ops::data::sync_start(cx, &ec.id, crate::sync::SyncOptions { resources, ..Default::default() })?;
+        wait(cx, &sync.id).await?;
     }
     let session = crate::ops::divergences::start_session(cx, crate::ops::divergences::SessionParams::default())?;
     wait(cx, &session.id).await
