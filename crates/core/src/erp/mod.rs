@@ -166,6 +166,16 @@ pub fn default_schedules(kind: ConnectionKind) -> &'static [(JobKind, &'static s
     }
 }
 
+/// What a new demo company of this ERP syncs before the first divergence check (`None`: nothing
+/// more; the demo Omie company is synced whole, with its contract book). Contífico: the documents
+/// and journal entries its rules read. ERPNext: its demo sites hold no documents until a transfer.
+pub fn demo_first_sync(kind: ConnectionKind) -> Option<&'static [&'static str]> {
+    match kind {
+        ConnectionKind::Contifico => Some(&["documentos_venta", "documentos_compra", "asientos"]),
+        ConnectionKind::Omie | ConnectionKind::Erpnext => None,
+    }
+}
+
 /// Which ERP a job kind belongs to (`None`: every ERP's, like the connection test).
 pub fn erp_of(kind: JobKind) -> Option<ConnectionKind> {
     match kind {

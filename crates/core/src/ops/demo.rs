@@ -74,12 +74,14 @@ pub async fn populate(cx: &std::sync::Arc<Ctx>, contracts: Option<&std::path::Pa
             }
         }
     }
-    // The demo Contífico company's documents and journal entries, which the Contífico rules read.
-    if let Some(ec) = cx.connections().list()?.into_iter().find(|c| c.is_demo && c.kind == ConnectionKind::Contifico) {
-        let resources = ["documentos_venta", "documentos_compra", "asientos"].map(String::from).to_vec();
-        let sync =
-            crate::ops::data::sync_start(cx, &ec.id, crate::sync::SyncOptions { resources, ..Default::default() })?;
-        wait(cx, &sync.id).await?;
+    // The other demo companies' data the rules read (the registry says which).
+    for c in cx.connections().list()?.into_iter().filter(|c| c.is_demo && c.id != omie.id) {
+        if let Some(names) = crate::erp::demo_first_sync(c.kind) {
+            let resources = names.iter().map(|s| s.to_string()).collect();
+            let sync =
+                crate::ops::data::sync_start(cx, &c.id, crate::sync::SyncOptions { resources, ..Default::default() })?;
+            wait(cx, &sync.id).await?;
+        }
     }
     let session = crate::ops::divergences::start_session(cx, crate::ops::divergences::SessionParams::default())?;
     wait(cx, &session.id).await
