@@ -100,6 +100,49 @@ async fn the_last_closed_month_shows_every_verdict_and_explains_a_missing_bill()
             "no unbilled client of {month} is explained by a cancelled title; explanations: {explained:?}"
         );
         app.screenshot("contracts-pt-BR-last-month").await?;
+
+        // Accept that explanation: it closes the client-month's divergence like any review decision
+        // (with a written reason), and the detail marks it accepted at once.
+        let mut accepted = false;
+        for i in 0..wd.find_all(&format!("{ROW}[data-verdict=\"no_billing\"]")).await?.len() {
+            let row = wd.find_all(&format!("{ROW}[data-verdict=\"no_billing\"]")).await?.remove(i);
+            wd.click(&wd.find_in(&row, "td:first-child").await?).await?;
+            let detail = wd.wait_for_visible(r#"[data-testid="billing-detail"]"#, UI_TIMEOUT).await?;
+            let cancelled = r#"[data-testid="billing-explanation"][data-key="cancelled_title"]"#;
+            let Some(item) = wd.find_all_in(&detail, cancelled).await?.into_iter().next() else { continue };
+            let accept = wd
+                .find_in(&item, r#"[data-testid="accept-explanation"]"#)
+                .await
+                .context("the cancelled-title explanation offers no way to accept it (no divergence for it?)")?;
+            wd.click(&accept).await?;
+            // An empty reason is refused in the dialog itself.
+            wd.click(&wd.wait_for_visible(r#"[data-testid="accept-explanation-confirm"]"#, UI_TIMEOUT).await?).await?;
+            wd.wait_for_visible(r#"[data-testid="accept-explanation-dialog"] .field-error"#, UI_TIMEOUT).await?;
+            let reason = wd.find(r#"[data-testid="accept-reason"]"#).await?;
+            wd.send_keys(&reason, "Título cancelado e refeito no mês seguinte, conferido com o cliente").await?;
+            wd.click(&wd.find(r#"[data-testid="accept-explanation-confirm"]"#).await?).await?;
+            wd.wait_gone(r#"[data-testid="accept-explanation-dialog"]"#, UI_TIMEOUT).await?;
+            wd.wait_for_visible(r#"[data-testid="billing-detail"] [data-testid="explanation-accepted"]"#, UI_TIMEOUT)
+                .await?;
+            accepted = true;
+            break;
+        }
+        ensure!(accepted, "no unbilled client's cancelled-title explanation could be accepted");
+        app.screenshot("contracts-pt-BR-explanation-accepted").await?;
+
+        // Export the month to Excel from the window and read the file back: one row per client of the
+        // filter shown, the money as numbers.
+        wd.click(&wd.wait_for(r#"[data-testid="billing-export-xlsx"]"#, UI_TIMEOUT).await?).await?;
+        let notice = wd.wait_for(r#"[data-testid="billing-exported"]"#, UI_TIMEOUT).await?;
+        let path = wd.text(&wd.find_in(&notice, ".mono").await?).await?;
+        ensure!(path.trim().ends_with(".xlsx"), "the notice names {path:?}");
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = open_workbook(path.trim()).with_context(|| format!("opening {path}"))?;
+        let sheet = book.worksheet_range(&format!("Billing {month}"))?;
+        let rows = sheet.height() - 1;
+        ensure!(rows == unbilled || rows == count, "the workbook has {rows} clients; {unbilled} shown of {count}");
+        let typed = (1..sheet.height()).all(|r| matches!(sheet.get((r, 4)), Some(Data::Float(_))));
+        ensure!(typed, "the contracted amounts are not numbers: {:?}", sheet.get((1, 4)));
         Ok(())
     }
     .await;

@@ -281,3 +281,48 @@ fn the_rules_would_catch_a_violation() {
     assert!(!c.contains("crate::ops") && !c.contains("crate::api"));
     assert!(sources(&src()).iter().any(|(p, _)| rel(p) == "erp/mod.rs"));
 }
+
+/// The names types are exported under to the window (`ui/src/bindings/<Name>.ts`): a `#[ts(export…)]`
+/// attribute and the `pub struct|enum|type` it belongs to (a `#[ts(rename = "…")]` wins).
+fn exported_names(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut out = vec![];
+    for (i, l) in lines.iter().enumerate() {
+        let Some(rest) = ["pub struct ", "pub enum ", "pub type "].iter().find_map(|k| l.strip_prefix(k)) else {
+            continue;
+        };
+        // The attributes and doc comments right above the declaration.
+        let attrs: Vec<&str> =
+            lines[..i].iter().rev().take_while(|a| a.starts_with("#[") || a.starts_with("///")).copied().collect();
+        if !attrs.iter().any(|a| a.starts_with("#[ts(") && a.contains("export")) {
+            continue;
+        }
+        let renamed = attrs
+            .iter()
+            .filter(|a| a.starts_with("#[ts("))
+            .find_map(|a| a.split("rename = \"").nth(1).and_then(|r| r.split('"').next()));
+        let own = rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("");
+        out.push(renamed.unwrap_or(own).to_string());
+    }
+    out
+}
+
+#[test]
+fn types_exported_to_the_window_have_distinct_names() {
+    // ts-rs writes one file per name: two types of the same name would silently overwrite each other.
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut clashes = vec![];
+    for (p, text) in sources(&src()) {
+        for name in exported_names(&text) {
+            if let Some(first) = seen.insert(name.clone(), rel(&p)) {
+                clashes.push(format!("{name}: {first} and {}", rel(&p)));
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "types exported to the window under the same name:\n{}", clashes.join("\n"));
+    assert!(seen.len() > 50, "the scan found only {} exported types", seen.len());
+    // The scan would see a clash, and a rename.
+    let two = "#[derive(TS)]\n#[ts(export)]\npub struct Job {}\n/// doc\n#[ts(export, rename = \"Task\")]\npub enum Other {}\n";
+    assert_eq!(exported_names(two), ["Job", "Task"]);
+    assert!(exported_names("#[derive(TS)]\npub struct NotExported {}\n").is_empty());
+}

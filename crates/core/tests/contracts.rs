@@ -369,3 +369,101 @@ async fn an_xlsx_book_with_real_dates_and_numbers_imports_and_a_bad_file_is_name
     assert!(e.starts_with("client:") && e.contains("check digits") && e.contains("\"abc\" is not an amount"), "{e}");
     assert_eq!(core.contracts(None).unwrap().len(), 3);
 }
+
+/// The same reconciliation on a Contífico company: clients by RUC (or cédula), its sales invoices
+/// less its credit notes, in dollars; the figures are the plain sums of the raw documents.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contifico_company_is_reconciled_per_ruc_in_dollars() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let sim = backoffice_sim::start(SimConfig { scale: 300, ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let core =
+        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
+    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    let resources = vec!["personas".to_string(), "documentos_venta".to_string()];
+    let job = core.sync_start(&conn.id, SyncOptions { resources, ..Default::default() }).unwrap();
+    let job = wait(&core, job).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+
+    // The client-month with the most documents, and its amounts, straight from the raw JSON.
+    let (ruc, month, amounts): (String, String, String) = core
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT coalesce(nullif(json_extract(raw, '$.cliente.ruc'), ''), json_extract(raw, '$.cliente.cedula')) AS who,
+                        substr(fecha_emision, 1, 7) AS m,
+                        group_concat(CASE WHEN json_extract(raw, '$.tipo_documento') = 'NCT' THEN '-' ELSE '' END || CAST(json_extract(raw, '$.total') AS TEXT))
+                   FROM contifico_documento_venta
+                  WHERE deleted_at IS NULL AND json_extract(raw, '$.estado') <> 'A' AND json_extract(raw, '$.tipo_documento') IN ('FAC', 'NCT')
+                    AND who IS NOT NULL AND who <> ''
+                  GROUP BY who, m ORDER BY count(*) DESC, who LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?)
+        })
+        .unwrap();
+    let billed: Decimal = amounts.split(',').map(|a| Decimal::from_str(a).unwrap()).sum();
+    // A client with no sales that month.
+    let idle: String = core
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT ruc FROM contifico_persona p WHERE deleted_at IS NULL AND coalesce(ruc, '') <> '' AND ruc <> ?1
+                   AND NOT EXISTS (SELECT 1 FROM contifico_documento_venta d WHERE d.deleted_at IS NULL AND substr(d.fecha_emision, 1, 7) = ?2
+                                    AND json_extract(d.raw, '$.cliente.ruc') = p.ruc)
+                  ORDER BY ruc LIMIT 1",
+                [&ruc, &month],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    let contract = |client: &str, mrr: String| ContractInput {
+        connection_id: Some(conn.id.clone()),
+        client: client.to_string(),
+        description: "Servicio mensual".into(),
+        mrr,
+        currency: Some("USD".into()),
+        start_date: "2020-01-01".into(),
+        billing_day: Some("5".into()),
+        reason: "contrato firmado".into(),
+        ..Default::default()
+    };
+    core.save_contract(&contract(&ruc, billed.to_string())).unwrap();
+    core.save_contract(&contract(&idle, "250.00".into())).unwrap();
+
+    let rec = core
+        .reconcile_billing(&ReconcileQuery {
+            month: Some(month.clone()),
+            connection_id: Some(conn.id.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rec.currency, "USD");
+    let row =
+        |client: &str| rec.rows.iter().find(|r| r.client == client).unwrap_or_else(|| panic!("{client} in {month}"));
+    let billed_row = row(&ruc);
+    assert_eq!(Decimal::from_str(&billed_row.billed).unwrap(), billed, "{billed_row:?}");
+    assert_eq!(Decimal::from_str(&billed_row.contracted).unwrap(), billed);
+    assert_eq!((billed_row.verdict.as_str(), billed_row.currency.as_str()), ("within", "USD"));
+    assert_eq!(row(&idle).verdict, "no_billing");
+    assert!(rec.rows.iter().any(|r| r.verdict == "no_contract"), "clients billed without a contract are listed too");
+    // Every billed client-month of that month adds up to the plain sum of its documents.
+    let plain_total: String = core
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT group_concat(CASE WHEN json_extract(raw, '$.tipo_documento') = 'NCT' THEN '-' ELSE '' END || CAST(json_extract(raw, '$.total') AS TEXT))
+                   FROM contifico_documento_venta WHERE deleted_at IS NULL AND json_extract(raw, '$.estado') <> 'A'
+                    AND json_extract(raw, '$.tipo_documento') IN ('FAC', 'NCT') AND substr(fecha_emision, 1, 7) = ?1",
+                [&month],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    let plain: Decimal = plain_total.split(',').map(|a| Decimal::from_str(a).unwrap()).sum();
+    assert_eq!(Decimal::from_str(&rec.totals.billed).unwrap(), plain);
+}

@@ -473,6 +473,19 @@ async fn an_automatic_session_applies_what_its_rules_allow_and_only_that() {
     assert_eq!(m.days.iter().map(|d| d.ended).sum::<u32>(), applied.total + u32::from(!other.is_empty()));
 }
 
+/// A Contífico company on its simulator, with its credentials in the secret store.
+async fn contifico(scale: u64) -> (tempfile::TempDir, Arc<Core>, backoffice_core::model::Connection, SimHandle) {
+    let sim = backoffice_sim::start(SimConfig { scale, ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let core =
+        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
+    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    (dir, core, conn, sim)
+}
+
 /// Opens the pending checks to every date (their default looks only at the last 30 days).
 fn all_dates(env: &Env, rule: &str) {
     env.core
@@ -577,14 +590,7 @@ async fn pending_chains_find_orders_not_closed_and_receipts_not_copied_and_forge
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contifico_documents_whose_lines_or_taxes_do_not_add_up_are_found_with_the_amounts() {
-    let sim = backoffice_sim::start(SimConfig { scale: 400, ..SimConfig::default() }).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(Overlay::new(Keychain::default()));
-    let core =
-        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
-    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
-    let c = SimCredentials::default();
-    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    let (_dir, core, conn, _sim) = contifico(400).await;
     let job = core
         .sync_start(&conn.id, SyncOptions { resources: vec!["documentos_venta".into()], ..Default::default() })
         .unwrap();
@@ -755,14 +761,7 @@ async fn the_daily_summary_e_mail_lists_the_largest_divergences_and_attaches_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contifico_document_is_reclassified_locally_exactly_once_and_rolled_back_and_reported() {
-    let sim = backoffice_sim::start(SimConfig { scale: 300, ..SimConfig::default() }).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(Overlay::new(Keychain::default()));
-    let core =
-        Core::open(Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") }, secrets.clone()).unwrap();
-    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
-    let c = SimCredentials::default();
-    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    let (dir, core, conn, _sim) = contifico(300).await;
     let job = core
         .sync_start(&conn.id, SyncOptions { resources: vec!["documentos_compra".into()], ..Default::default() })
         .unwrap();

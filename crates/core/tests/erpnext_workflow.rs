@@ -813,17 +813,22 @@ async fn a_site_that_will_not_say_its_zone_uses_the_connections_and_says_so() {
     assert_eq!((a.timezone.as_str(), a.timezone_source), ("America/Guayaquil", TimezoneSource::User));
 }
 
-async fn sync_site(env: &Env, conn: &Connection) {
-    let job = env.core.sync_start(&conn.id, Default::default()).unwrap();
+/// Waits for a job to end and requires it to have succeeded.
+async fn succeeds(env: &Env, id: &str) {
     for _ in 0..400 {
-        let j = env.core.jobs.get(&job.id).unwrap();
+        let j = env.core.jobs.get(id).unwrap();
         if !j.status.is_active() {
-            assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
+            assert_eq!(j.status, JobStatus::Succeeded, "{} {:?}", j.kind, j.error);
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the sync of {} did not finish", conn.name);
+    panic!("job {id} did not finish");
+}
+
+async fn sync_site(env: &Env, conn: &Connection) {
+    let job = env.core.sync_start(&conn.id, Default::default()).unwrap();
+    succeeds(env, &job.id).await;
 }
 
 async fn delivery_check(env: &Env) -> Vec<backoffice_core::ops::divergences::Divergence> {
@@ -831,14 +836,7 @@ async fn delivery_check(env: &Env) -> Vec<backoffice_core::ops::divergences::Div
     let rule = "erpnext_delivery_without_receipt";
     let job =
         env.core.start_divergence_session(SessionParams { rules: vec![rule.into()], ..Default::default() }).unwrap();
-    for _ in 0..400 {
-        let j = env.core.jobs.get(&job.id).unwrap();
-        if !j.status.is_active() {
-            assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    succeeds(env, &job.id).await;
     env.core
         .divergences(&DivergenceFilter {
             statuses: vec!["open".into()],

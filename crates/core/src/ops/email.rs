@@ -520,17 +520,22 @@ pub async fn send_test_email(cx: &Ctx) -> CoreResult<()> {
     r
 }
 
+/// The stored settings when e-mail notifications are on (an unreadable store is logged).
+fn enabled_email(cx: &Ctx) -> Option<EmailSettings> {
+    match stored_email(cx) {
+        Ok(s) if s.enabled => Some(s),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "e-mail settings could not be read");
+            None
+        }
+    }
+}
+
 /// Sends `n` by e-mail when e-mail notifications are on. Never fails: a failure is logged and
 /// kept as the last failure for Settings.
 pub async fn deliver_notice_email(cx: &Ctx, n: &crate::ops::notify::Notice) {
-    let s = match stored_email(cx) {
-        Ok(s) if s.enabled => s,
-        Ok(_) => return,
-        Err(e) => {
-            tracing::warn!(error = %e, "e-mail settings could not be read");
-            return;
-        }
-    };
+    let Some(s) = enabled_email(cx) else { return };
     let locale = crate::ops::settings::locale(cx);
     let hint = match &n.job_id {
         Some(id) => text(&locale, "find_job").replace("{id}", id),
@@ -556,14 +561,7 @@ pub const SUMMARY_LARGEST: usize = 10;
 /// divergences waiting for review, and every waiting divergence as a CSV attachment (the columns
 /// of the window's CSV export). Never fails, like [`deliver_notice_email`].
 pub async fn deliver_daily_summary_email(cx: &Ctx, n: &crate::ops::notify::Notice) {
-    let s = match stored_email(cx) {
-        Ok(s) if s.enabled => s,
-        Ok(_) => return,
-        Err(e) => {
-            tracing::warn!(error = %e, "e-mail settings could not be read");
-            return;
-        }
-    };
+    let Some(s) = enabled_email(cx) else { return };
     let locale = crate::ops::settings::locale(cx);
     let body = match summary_body(cx, &locale, n) {
         Ok(b) => b,

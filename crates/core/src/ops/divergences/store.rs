@@ -752,8 +752,13 @@ pub(super) fn classification_rows(
             AND ({})",
         any.join(" OR ")
     );
+    class_rows(store, &sql, &p)
+}
+
+/// Runs a classification query whose columns are a [`ClassRow`]'s, in order.
+fn class_rows(store: &Store, sql: &str, p: &[String]) -> CoreResult<Vec<ClassRow>> {
     store.read(|c| {
-        let mut st = c.prepare(&sql)?;
+        let mut st = c.prepare(sql)?;
         let rows = st.query_map(params_from_iter(p.iter()), |r| {
             Ok(ClassRow {
                 connection_id: r.get(0)?,
@@ -1482,23 +1487,7 @@ pub(super) fn contifico_classification_rows(
             AND ({})",
         any.join(" OR ")
     );
-    store.read(|c| {
-        let mut st = c.prepare(&sql)?;
-        let rows = st.query_map(params_from_iter(p.iter()), |r| {
-            Ok(ClassRow {
-                connection_id: r.get(0)?,
-                id: r.get(1)?,
-                category: r.get(2)?,
-                description: r.get(3)?,
-                number: r.get(4)?,
-                amount: r.get(5)?,
-                party_document: r.get(6)?,
-                party_name: r.get(7)?,
-                document_type: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    class_rows(store, &sql, &p)
 }
 
 #[cfg(test)]
