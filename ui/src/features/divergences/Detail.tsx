@@ -24,7 +24,7 @@ import { acceptedNote, explanationText, parseExplanations } from '../contracts/m
 import { isActiveJob, resourceLabel } from '../sync';
 import { applyDivergences, divergence } from './api';
 import { DecisionDialog } from './DecisionDialog';
-import { FixAction } from './FixAction';
+import { FixAction, fixOf } from './FixAction';
 import {
   localRuleName,
   actorLabel,
@@ -276,7 +276,7 @@ export function DivergenceDetailPanel({
                   </p>
                 ) : null}
               </section>
-            ) : (
+            ) : d.facts.fix ? null : (
               <p className="muted small" data-testid="divergence-flag-only">
                 {t('divergences.detail.flagOnly')}
               </p>
@@ -327,7 +327,7 @@ export function DivergenceDetailPanel({
                   {t('divergences.actions.assign')}
                 </button>
               </div>
-              {flagOnly(d) && (d.status === 'open' || d.status === 'failed') ? (
+              {flagOnly(d) && !fixOf(d) && (d.status === 'open' || d.status === 'failed') ? (
                 <p className="muted small">{t('divergences.detail.flagOnlyHint')}</p>
               ) : null}
               {startError ? <DivergenceErrorBox error={startError} onDismiss={() => setStartError(null)} testId="divergence-start-error" /> : null}

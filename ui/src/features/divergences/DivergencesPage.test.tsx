@@ -407,6 +407,8 @@ describe('Divergences: detail', () => {
     expect(await within(panel).findByTestId('divergence-explanation')).toHaveTextContent(
       'A NF de serviço 9013 de Gráfica Alfa foi lançada contra o pedido de compra 1042, e o BackOffice não tem registro de ter encerrado esse pedido.',
     );
+    // The fix is BackOffice's: the panel does not also say "fix it in the ERP".
+    expect(within(panel).queryByTestId('divergence-flag-only')).not.toBeInTheDocument();
     const fix = within(panel).getByTestId('divergence-fix');
     await user.click(within(fix).getByRole('button', { name: 'Encerrar o pedido 1042' }));
     expect(omieApi.omieClosePurchaseOrder).toHaveBeenCalledWith('o1', {
@@ -595,6 +597,33 @@ describe('Divergences: rules, sessions, audit', () => {
       reason: 'Fewer false alarms',
     });
     expect(await screen.findByTestId('rule-saved')).toHaveTextContent('The rule “Trade Marketing (Omie payables)” was saved.');
+  });
+
+  it('a pending check’s first date is edited as a local date, and emptied to look at every date', async () => {
+    await i18n.changeLanguage('pt-BR');
+    const pending = divergenceRule({
+      id: 'omie_receipt_attachments',
+      kind: 'receipt_attachments',
+      name: 'NF-e receipt attachments not on its payable (Omie)',
+      confidence: 85,
+      params: { from_date: '2026-11-06' },
+    });
+    m.divergenceRules.mockResolvedValue([pending]);
+    m.saveDivergenceRule.mockImplementation(async () => ({ ...pending, params: { from_date: '' }, version: 2 }));
+    const user = userEvent.setup();
+    renderPage(['rules']);
+    await user.click(within((await screen.findAllByTestId('rule-row'))[0]!).getByTestId('rule-edit'));
+    const form = screen.getByTestId('rule-form');
+    const from = within(form).getByTestId('rule-fromDate');
+    expect(from).toHaveValue('06/11/2026');
+    await user.clear(from);
+    await user.type(from, '31/02/2026');
+    await user.type(within(form).getByTestId('rule-reason'), 'Olhar o histórico todo');
+    await user.click(within(form).getByTestId('rule-save'));
+    expect(m.saveDivergenceRule).not.toHaveBeenCalled();
+    await user.clear(from);
+    await user.click(within(form).getByTestId('rule-save'));
+    expect(m.saveDivergenceRule).toHaveBeenCalledWith('omie_receipt_attachments', expect.objectContaining({ params: { from_date: '' } }));
   });
 
   it('a flag-only rule cannot correct on its own; the core’s refusal names the field', async () => {

@@ -13,7 +13,7 @@ import { EmptyState } from '../../components/EmptyState';
 import { Icon } from '../../components/Icon';
 import { Loading } from '../../components/Loading';
 import { Modal } from '../../components/Modal';
-import { controlProps, Field, FormDialog, useFieldErrors } from '../../components/form';
+import { controlProps, DateField, Field, FormDialog, useFieldErrors } from '../../components/form';
 import { toApiError } from '../../errors';
 import { divergenceRuleHistory, saveDivergenceRule } from './api';
 import {
@@ -59,9 +59,12 @@ export function RuleFormDialog({ rule, onClose, onSaved }: { rule: Rule; onClose
   const [serverError, setServerError] = useState<ApiError | null>(null);
   const [saving, setSaving] = useState(false);
   const canAuto = CORRECTING_KINDS.includes(rule.kind);
+  const params = rule.params as Record<string, unknown>;
+  const hasFrom = 'from_date' in params;
 
   const labels: Record<RuleField, string> = {
     name: t('divergences.rules.form.name'),
+    fromDate: t('divergences.rules.form.fromDate'),
     confidence: t('divergences.rules.form.confidence'),
     showThreshold: t('divergences.rules.form.showThreshold'),
     autoApply: t('divergences.rules.form.autoApply'),
@@ -78,7 +81,7 @@ export function RuleFormDialog({ rule, onClose, onSaved }: { rule: Rule; onClose
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setServerError(null);
-    const checked = checkRule(values, canAuto);
+    const checked = checkRule(values, canAuto, hasFrom ? params : null);
     if (!checked.ok) {
       setErrors(checked.errors);
       return;
@@ -137,6 +140,19 @@ export function RuleFormDialog({ rule, onClose, onSaved }: { rule: Rule; onClose
       <Field {...box('name')} wide>
         <input {...control('name')} type="text" value={values.name} onChange={(e) => set('name', e.target.value)} maxLength={140} data-testid="rule-name" />
       </Field>
+      {hasFrom ? (
+        <DateField
+          id={id('fromDate')}
+          label={labels.fromDate}
+          value={values.fromDate}
+          onChange={(v) => set('fromDate', v)}
+          error={message('fromDate')}
+          hint={t('divergences.rules.form.fromDateHint')}
+          errorTestId="rule-error-fromDate"
+          wide
+          data-testid="rule-fromDate"
+        />
+      ) : null}
       <Field {...box('confidence')} hint={t('divergences.rules.form.confidenceHint')}>
         {percentInput('confidence')}
       </Field>

@@ -460,6 +460,8 @@ export function checkDecision(
 
 export interface RuleValues {
   name: string;
+  /** The first date a pending check looks at ("" = every date); only for rules with `from_date`. */
+  fromDate: string;
   confidence: string;
   showThreshold: string;
   autoApply: boolean;
@@ -471,8 +473,10 @@ export interface RuleValues {
 export type RuleField = keyof RuleValues;
 
 export function ruleValues(rule: Rule): RuleValues {
+  const from = (rule.params as Record<string, unknown>).from_date;
   return {
     name: rule.name,
+    fromDate: typeof from === 'string' ? from : '',
     confidence: String(rule.confidence),
     showThreshold: String(rule.show_threshold),
     autoApply: rule.auto_apply_threshold !== null,
@@ -488,6 +492,7 @@ const percentOk = (s: string) => PERCENT.test(s) && Number(s) <= 100;
 export const ruleSchema = z
   .object({
     name: z.string().trim().min(1, 'divergences.rules.form.nameRequired').max(120, 'divergences.rules.form.nameTooLong'),
+    fromDate: z.string().trim().refine((s) => s === '' || isIsoDate(s), 'divergences.rules.form.fromDateInvalid'),
     confidence: z.string().trim(),
     showThreshold: z.string().trim(),
     autoApply: z.boolean(),
@@ -508,16 +513,19 @@ export const ruleSchema = z
 export function checkRule(
   values: RuleValues,
   canAutoApply: boolean,
+  /** The rule's parameters, when the form edits one of them (`from_date`). */
+  params: Record<string, unknown> | null = null,
 ): { ok: true; input: RuleInput } | { ok: false; errors: FieldErrors<RuleField> } {
   const parsed = ruleSchema.safeParse(values);
   if (!parsed.success) return { ok: false, errors: collectIssues(parsed.error.issues) };
   const v = parsed.data;
   const auto = canAutoApply && v.autoApply;
+  const changedFrom = params !== null && 'from_date' in params && params.from_date !== v.fromDate;
   return {
     ok: true,
     input: {
       name: v.name,
-      params: null,
+      params: changedFrom ? { ...params, from_date: v.fromDate } : null,
       confidence: Number(v.confidence),
       show_threshold: Number(v.showThreshold),
       auto_apply_threshold: auto ? Number(v.autoApplyThreshold) : null,
@@ -531,6 +539,7 @@ export function checkRule(
 /** Core field names of a rule's `invalid_input` → the form's fields. */
 export const RULE_SERVER_FIELD: Record<string, RuleField> = {
   name: 'name',
+  from_date: 'fromDate',
   confidence: 'confidence',
   show_threshold: 'showThreshold',
   auto_apply_threshold: 'autoApplyThreshold',
