@@ -814,7 +814,8 @@ pub(crate) struct Book {
     dir: Directory,
     /// client key → its contracts.
     contracts: BTreeMap<String, Vec<(Contract, Terms)>>,
-    buckets: HashMap<(String, Month), (Bucket, Vec<Decimal>)>,
+    /// Per month, per client key: the month's figures and the amounts of its counted titles.
+    buckets: HashMap<Month, HashMap<String, (Bucket, Vec<Decimal>)>>,
     /// Titles kept whole for these months.
     detail: HashMap<(String, Month), Vec<BilledTitle>>,
     unreadable: Vec<(String, String)>,
@@ -857,19 +858,24 @@ impl Book {
             }
         }
         let statuses: BTreeSet<String> = settings.statuses.iter().cloned().collect();
-        let mut buckets: HashMap<(String, Month), (Bucket, Vec<Decimal>)> = HashMap::new();
+        let mut buckets: HashMap<Month, HashMap<String, (Bucket, Vec<Decimal>)>> = HashMap::new();
         let mut detail_rows: HashMap<(String, Month), Vec<BilledTitle>> = HashMap::new();
         let (lo, hi) = (from.shift(-1).first().to_string(), to.shift(1).last().to_string());
         let unreadable = store::each_title(&cx.store, src, &conn.id, basis_index(&settings), &lo, &hi, client, |t| {
             let Some(m) = t.date.get(..7).and_then(|s| Month::parse(s).ok()) else { return };
-            let counted_as = if src.cancelled.contains(&t.status.as_str()) {
+            let counted_as = if src.cancelled.contains(&t.status) {
                 "cancelled"
-            } else if !statuses.is_empty() && !statuses.contains(&t.status) {
+            } else if !statuses.is_empty() && !statuses.contains(t.status) {
                 "excluded"
             } else {
                 "counted"
             };
-            let e = buckets.entry((t.client.clone(), m)).or_default();
+            // Looked up by the borrowed key; a client's key is copied once, when first seen.
+            let month = buckets.entry(m).or_default();
+            let e = match month.get_mut(t.client) {
+                Some(e) => e,
+                None => month.entry(t.client.to_string()).or_default(),
+            };
             match counted_as {
                 "cancelled" => {
                     e.0.cancelled += t.amount;
@@ -883,17 +889,17 @@ impl Book {
                     e.0.counted += t.amount;
                     e.0.counted_n += 1;
                     e.1.push(t.amount);
-                    if src.partial.contains(&t.status.as_str()) {
+                    if src.partial.contains(&t.status) {
                         e.0.partial_n += 1;
                     }
                 }
             }
             if detail.contains(&m) {
-                detail_rows.entry((t.client, m)).or_default().push(BilledTitle {
-                    id: t.id,
-                    number: t.number,
-                    date: t.date,
-                    status: t.status,
+                detail_rows.entry((t.client.to_string(), m)).or_default().push(BilledTitle {
+                    id: t.id.to_string(),
+                    number: t.number.to_string(),
+                    date: t.date.to_string(),
+                    status: t.status.to_string(),
                     amount: t.amount.to_string(),
                     counted_as: counted_as.into(),
                 });
@@ -923,16 +929,20 @@ impl Book {
 
     fn figures(&self, client: &str, m: Month) -> (Decimal, Decimal) {
         let contracted = self.shares(client, m).iter().map(|(_, s)| s.amount).sum();
-        let billed = self.buckets.get(&(client.to_string(), m)).map(|b| b.0.counted).unwrap_or_default();
+        let billed = self.bucket(client, m).map(|b| b.0.counted).unwrap_or_default();
         (contracted, billed)
+    }
+
+    fn bucket(&self, client: &str, m: Month) -> Option<&(Bucket, Vec<Decimal>)> {
+        self.buckets.get(&m).and_then(|b| b.get(client))
     }
 
     /// The clients the month concerns: every client with a contract, and every client billed.
     fn clients_of(&self, m: Month) -> BTreeSet<String> {
         let mut out: BTreeSet<String> = self.contracts.keys().cloned().collect();
-        out.extend(
-            self.buckets.iter().filter(|((_, bm), b)| *bm == m && b.0.counted_n > 0).map(|((k, _), _)| k.clone()),
-        );
+        if let Some(month) = self.buckets.get(&m) {
+            out.extend(month.iter().filter(|(_, b)| b.0.counted_n > 0).map(|(k, _)| k.clone()));
+        }
         out
     }
 
@@ -958,7 +968,7 @@ impl Book {
                 .all(|(c, _)| c.billing_day.is_none_or(|d| u32::from(d) > chrono::Datelike::day(&self.today)));
         let key = (client.to_string(), m);
         let empty = (Bucket::default(), vec![]);
-        let bucket = self.buckets.get(&key).unwrap_or(&empty);
+        let bucket = self.bucket(client, m).unwrap_or(&empty);
         let plain: Vec<Share> = shares.iter().map(|(_, s)| s.clone()).collect();
         let explanations = if (verdict.is_divergent() && !pending) || explain_always {
             let neighbours = [m.shift(-1), m.shift(1)].map(|n| {

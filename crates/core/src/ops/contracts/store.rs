@@ -264,15 +264,16 @@ pub(super) fn source_of(erp: &str) -> Option<&'static Source> {
     }
 }
 
-/// One billed title as the reconciliation reads it.
-#[derive(Debug, Clone)]
-pub(super) struct TitleRow {
-    pub id: String,
-    pub client: String,
-    pub date: String,
-    pub status: String,
+/// One billed title as the reconciliation reads it, borrowed from the query's row (a million
+/// titles are read without copying their texts; the caller keeps what it needs).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TitleRow<'a> {
+    pub id: &'a str,
+    pub client: &'a str,
+    pub date: &'a str,
+    pub status: &'a str,
     pub amount: Decimal,
-    pub number: String,
+    pub number: &'a str,
 }
 
 fn table_exists(c: &rusqlite::Connection, t: &str) -> rusqlite::Result<bool> {
@@ -291,7 +292,7 @@ pub(super) fn each_title(
     from: &str,
     to: &str,
     client: Option<&str>,
-    mut f: impl FnMut(TitleRow),
+    mut f: impl FnMut(TitleRow<'_>),
 ) -> CoreResult<Vec<(String, String)>> {
     store.read(|c| {
         let mut bad = vec![];
@@ -313,24 +314,33 @@ pub(super) fn each_title(
         );
         let mut st = c.prepare_cached(&sql)?;
         let mut rows = st.query(params![connection, from, to, client])?;
+        // A text column as borrowed text ("" for NULL).
+        fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+            match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Ok(""),
+                v => v.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e))),
+            }
+        }
         while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let raw: Option<String> = r.get(4)?;
-            let amount = match raw.as_deref().map(|s| Decimal::from_str(s.trim_start_matches("--"))) {
+            let id = text(r, 0)?;
+            let raw = match r.get_ref(4)? {
+                rusqlite::types::ValueRef::Null => None,
+                v => Some(v.as_str().unwrap_or_default()),
+            };
+            let amount = match raw.map(|s| Decimal::from_str(s.trim_start_matches("--"))) {
                 Some(Ok(a)) => a,
                 _ => {
-                    bad.push((id, raw.unwrap_or_default()));
+                    bad.push((id.to_string(), raw.unwrap_or_default().to_string()));
                     continue;
                 }
             };
-            let client: Option<String> = r.get(1)?;
             f(TitleRow {
                 id,
-                client: client.unwrap_or_default(),
-                date: r.get(2)?,
-                status: r.get(3)?,
+                client: text(r, 1)?,
+                date: text(r, 2)?,
+                status: text(r, 3)?,
                 amount,
-                number: r.get(5)?,
+                number: text(r, 5)?,
             });
         }
         Ok(bad)
