@@ -31,9 +31,10 @@ pub enum Report {
 
 #[derive(Subcommand)]
 pub enum DivergencesCmd {
-    /// Run the rules over the synced data (a processing session)
+    /// Run the rules over the synced data (a processing session; also `process`, the seed's name)
+    #[command(alias = "process", alias = "processar")]
     Run {
-        #[arg(long, value_enum, default_value = "manual")]
+        #[arg(long, alias = "modo", value_enum, default_value = "manual")]
         mode: Mode,
         /// Only these rules (ids; default: every enabled rule)
         #[arg(long, num_args = 1..)]
