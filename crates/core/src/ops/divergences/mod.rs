@@ -450,8 +450,9 @@ fn run_session(cx: &Ctx, ctx: &JobCtx, rules: &[Rule], mode: &str, force: bool) 
         // Neither the rule nor the data it reads changed since its last good run: what it would
         // find is what is stored, so it is not run again (a session then writes nothing).
         let last = cx.store.setting(&LAST_RUN.of(&rule.id))?;
-        // The billing rule also reads the contracts, their settings, Contífico's sales and the
-        // current month.
+        // What a kind's findings depend on: Omie's syncs by default; the billing rule also on the
+        // contracts, their settings, Contífico's sales and the current month; the others on their
+        // own ERP's syncs and BackOffice's records (closures, transfers, runs, local categories).
         let stamp = match rule.kind.as_str() {
             "billing_contract" => {
                 format!("{stamp}|{}|{}", store::data_stamp(&cx.store, "contifico")?, crate::ops::contracts::stamp(cx)?)
