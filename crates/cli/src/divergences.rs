@@ -142,11 +142,19 @@ pub enum DivergencesCmd {
     },
 }
 
-fn print_list(json: bool, items: &[Divergence], total: u32, amount: &str) {
+/// Amounts per currency as plain text: "BRL 1234.5 + USD 10".
+fn per_currency(amounts: &std::collections::BTreeMap<String, String>) -> String {
+    if amounts.is_empty() {
+        return "0".into();
+    }
+    amounts.iter().map(|(c, a)| format!("{c} {a}").trim().to_string()).collect::<Vec<_>>().join(" + ")
+}
+
+fn print_list(json: bool, items: &[Divergence], total: u32, amounts: &std::collections::BTreeMap<String, String>) {
     if json {
         return;
     }
-    println!("{total} divergence(s), R$ {amount} at stake");
+    println!("{total} divergence(s), {} at stake", per_currency(amounts));
     println!("{:<36} {:<11} {:>4} {:>14}  {:<34} RECORD", "ID", "STATUS", "CONF", "AMOUNT", "RULE");
     for d in items {
         println!(
@@ -209,7 +217,7 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
             if ctx.json {
                 println!("{}", serde_json::to_string(&page)?);
             }
-            print_list(ctx.json, &page.items, page.total, &page.amount_total);
+            print_list(ctx.json, &page.items, page.total, &page.amounts);
             Ok(0)
         }
         DivergencesCmd::Show { id } => {
@@ -334,7 +342,12 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
                 return Ok(0);
             }
             let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "-".into());
-            println!("{} open, R$ {} at stake, auto-applied {}", m.open, m.amount_open, pct(m.auto_apply_rate));
+            println!(
+                "{} open, {} at stake, auto-applied {}",
+                m.open,
+                per_currency(&m.amounts_open),
+                pct(m.auto_apply_rate)
+            );
             println!(
                 "{:<36} {:>6} {:>14} {:>17} {:>9} {:>8} {:>8}",
                 "RULE", "OPEN", "AT STAKE", "<1d/<7d/<30d/old", "APPROVE", "REJECT", "MEDIAN"

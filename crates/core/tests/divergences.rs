@@ -196,7 +196,7 @@ async fn rules_find_what_plain_sql_finds_and_a_second_session_changes_nothing() 
     // The daily summary says how many wait for review and what is at stake.
     let open = env.core.divergence_metrics().unwrap();
     let notice = backoffice_core::ops::notify::daily_summary_notice(env.core.ctx()).unwrap().expect("a summary");
-    let stake = backoffice_core::ops::notify::brl("en", &open.amount_open);
+    let stake = backoffice_core::ops::notify::money_list("en", &open.amounts_open);
     assert!(
         notice.body.contains(&format!("{} divergences wait for review ({stake} at stake)", open.open)),
         "{}",

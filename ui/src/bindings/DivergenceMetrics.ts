@@ -2,7 +2,15 @@
 import type { DayCount } from "./DayCount";
 import type { RuleMetrics } from "./RuleMetrics";
 
-export type DivergenceMetrics = { rules: Array<RuleMetrics>, open: number, amount_open: string, 
+export type DivergenceMetrics = { rules: Array<RuleMetrics>, open: number, 
+/**
+ * Every currency's amounts added together (see `amounts_open` for money to show).
+ */
+amount_open: string, 
+/**
+ * The amounts at stake of the divergences waiting for review, per currency.
+ */
+amounts_open: { [key in string]?: string }, 
 /**
  * Share of applied corrections that were approved automatically (0–1), when any were applied.
  */

@@ -3,9 +3,14 @@ import type { Divergence } from "./Divergence";
 
 export type DivergencePage = { items: Array<Divergence>, total: number, 
 /**
- * Sum of the amounts at stake of every matching divergence (not just this page).
+ * Sum of the amounts at stake of every matching divergence (not just this page), whatever their
+ * currency: a count of money for sorting and tests, never shown as one amount.
  */
 amount_total: string, 
+/**
+ * The amounts at stake of every matching divergence per currency (`BRL`, `USD`): what is shown.
+ */
+amounts: { [key in string]?: string }, 
 /**
  * Open (and approved, failed) divergences per rule, over everything.
  */

@@ -213,7 +213,9 @@ export function divergence(over: Partial<Divergence> = {}): Divergence {
 }
 
 export function divergencePage(items: Divergence[], over: Partial<DivergencePage> = {}): DivergencePage {
-  return { items, total: items.length, amount_total: '0', open_by_rule: {}, ...over };
+  const page = { items, total: items.length, amount_total: '0', open_by_rule: {}, ...over };
+  // A test that gives only the total means reais.
+  return { ...page, amounts: over.amounts ?? (page.amount_total === '0' ? {} : { BRL: page.amount_total }) };
 }
 
 export function divergenceEvent(over: Partial<DivergenceEvent> = {}): DivergenceEvent {
@@ -302,6 +304,7 @@ export function divergenceMetrics(over: Partial<DivergenceMetrics> = {}, last = 
     rules: [ruleMetrics()],
     open: 4,
     amount_open: '1234.5',
+    amounts_open: { BRL: over.amount_open ?? '1234.5' },
     auto_apply_rate: 0.4,
     days: Array.from({ length: 30 }, (_, i) => ({
       day: new Date(end - (29 - i) * 86_400_000).toISOString().slice(0, 10),

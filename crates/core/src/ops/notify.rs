@@ -112,6 +112,18 @@ pub fn brl(locale: &str, amount: &str) -> String {
     money(locale, amount, "BRL")
 }
 
+/// Amounts in several currencies, each the locale's way, joined ("R$ 1.234,56 + US$ 10,00");
+/// R$ 0,00 when there is none.
+pub fn money_list(locale: &str, amounts: &std::collections::BTreeMap<String, String>) -> String {
+    let shown: Vec<String> =
+        amounts.iter().map(|(c, a)| money(locale, a, if c.is_empty() { "BRL" } else { c })).collect();
+    if shown.is_empty() {
+        brl(locale, "0")
+    } else {
+        shown.join(" + ")
+    }
+}
+
 /// An amount in `currency` written the way `locale` writes money ("R$ 1.234,56", "US$ 1.234,56",
 /// "$1,234.56"); a currency without a symbol here is written with its code.
 pub fn money(locale: &str, amount: &str, currency: &str) -> String {
@@ -287,7 +299,7 @@ pub fn daily_summary_notice(cx: &Ctx) -> CoreResult<Option<Notice>> {
         body.push_str(
             &text(&locale, "daily_divergences")
                 .replace("{n}", &m.open.to_string())
-                .replace("{amount}", &brl(&locale, &m.amount_open)),
+                .replace("{amount}", &money_list(&locale, &m.amounts_open)),
         );
     }
     Ok(Some(Notice { title: text(&locale, "daily_title").to_string(), body, job_id: None }))

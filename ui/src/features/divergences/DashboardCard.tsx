@@ -12,7 +12,7 @@ import { useJobEvents } from '../../hooks/useJobEvents';
 import { hrefFor, hrefForPath } from '../../router';
 import { isActiveJob } from '../sync';
 import { APPLY_JOB_KIND, divergenceRules, divergences, SESSION_JOB_KIND } from './api';
-import { filterOf, DEFAULT_STATUSES, formatAmount, ruleName } from './model';
+import { filterOf, DEFAULT_STATUSES, formatAmounts, ruleName } from './model';
 import './divergences.css';
 
 export function OpenDivergencesCard() {
@@ -68,7 +68,7 @@ export function OpenDivergencesCard() {
             {formatNumber(page.total, lng)}
           </span>
           <span className="muted">
-            {t('divergences.dashboard.atStake', { amount: formatAmount(page.amount_total, lng, 'BRL') })}
+            {t('divergences.dashboard.atStake', { amount: formatAmounts(page.amounts, lng) })}
           </span>
         </p>
         {perRule.length > 0 ? (

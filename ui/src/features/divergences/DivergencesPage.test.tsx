@@ -127,6 +127,16 @@ describe('Divergences: inbox', () => {
     });
   });
 
+  it('never adds reais and dollars: the amount at stake is said per currency', async () => {
+    await i18n.changeLanguage('pt-BR');
+    m.divergences.mockImplementation(async (f: DivergenceFilter) =>
+      divergencePage(f.limit === 0 ? [] : [d1], { total: f.limit === 0 ? 0 : 2, amount_total: '1235.5', amounts: { BRL: '1234.5', USD: '1' } }),
+    );
+    renderPage();
+    const line = await screen.findByTestId('divergences-summary-line');
+    await waitFor(() => expect(line.textContent!.replace(/\u00a0/g, ' ')).toContain('R$ 1.234,50 + US$ 1,00'));
+  });
+
   it('sends every filter to the core', async () => {
     const user = userEvent.setup();
     renderPage();

@@ -20,6 +20,7 @@ import {
   FLAG_ONLY_REASON,
   flagOnly,
   formatAmount,
+  formatAmounts,
   formatConfidence,
   hasExtraFilters,
   plural,
@@ -67,7 +68,7 @@ function Summary({ inbox, rules, onRule, activeRule }: { inbox: Inbox; rules: Ru
   return (
     <div className="div-summary card" data-testid="divergences-summary">
       <p className="div-summary-line" data-testid="divergences-summary-line">
-        {plural(i18n, 'divergences.inbox.summary', inbox.total, { amount: formatAmount(inbox.amountTotal, lng, 'BRL') })}
+        {plural(i18n, 'divergences.inbox.summary', inbox.total, { amount: formatAmounts(inbox.amounts, lng) })}
       </p>
       {chips.length > 0 ? (
         <div className="div-chips" aria-label={t('divergences.inbox.openByRule')}>

@@ -20,7 +20,7 @@ import { formatNumber, formatPercent } from '../../format';
 import { useDayWalker } from '../../hooks/useDayWalker';
 import { formatDayMonth } from '../dashboard/model';
 import { divergenceMetrics } from './api';
-import { formatAmount, localRuleName } from './model';
+import { formatAmount, formatAmounts, localRuleName } from './model';
 import { DivergenceErrorBox } from './Parts';
 
 /** The four age bands of `open_by_age`, in its order. */
@@ -346,7 +346,7 @@ export function MetricsTab({ refreshKey }: { refreshKey: number }) {
             <Tile
               icon="scale"
               label={t('divergences.metrics.amount')}
-              value={formatAmount(metrics.amount_open, lng, 'BRL')}
+              value={formatAmounts(metrics.amounts_open, lng)}
               hint={t('divergences.metrics.amountHint')}
               testId="metrics-amount"
             />

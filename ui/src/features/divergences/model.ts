@@ -162,6 +162,16 @@ export function buildFilter(
  * An exact decimal amount as money in the locale's style, digit for digit: "1234.5" → "R$ 1.234,50"
  * (pt-BR, BRL). The currency defaults to BRL, the currency of every Omie divergence.
  */
+/**
+ * Money in several currencies, each the locale's way, joined ("R$ 1.234,56 + US$ 10,00"): a total
+ * over divergences of Omie (BRL) and Contífico (USD) companies is never one sum.
+ */
+export function formatAmounts(amounts: { [currency in string]?: string } | null | undefined, locale: string): string {
+  const entries = Object.entries(amounts ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== '');
+  if (entries.length === 0) return formatAmount('0', locale, 'BRL');
+  return entries.map(([c, v]) => formatAmount(v, locale, c || 'BRL')).join(' + ');
+}
+
 export function formatAmount(value: string | null | undefined, locale: string, currency: string | null = 'BRL'): string {
   if (value === null || value === undefined || value.trim() === '') return '—';
   const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$/.exec(value);

@@ -13,7 +13,8 @@ import { filterOf, PAGE_SIZE } from './model';
 export interface Inbox {
   rows: Divergence[] | null;
   total: number;
-  amountTotal: string;
+  /** Amounts at stake of everything the filters match, per currency. */
+  amounts: { [currency in string]?: string };
   openByRule: Record<string, number>;
   /** Approved divergences over everything (not only this filter): what "Apply approved" would apply. */
   approved: number | null;
@@ -27,7 +28,7 @@ export interface Inbox {
 export function useInbox(filter: DivergenceFilter, refreshKey: number): Inbox {
   const [rows, setRows] = useState<Divergence[] | null>(null);
   const [total, setTotal] = useState(0);
-  const [amountTotal, setAmountTotal] = useState('0');
+  const [amounts, setAmounts] = useState<{ [currency in string]?: string }>({});
   const [openByRule, setOpenByRule] = useState<Record<string, number>>({});
   const [approved, setApproved] = useState<number | null>(null);
   const [loading, setLoading] = useState(false);
@@ -52,7 +53,7 @@ export function useInbox(filter: DivergenceFilter, refreshKey: number): Inbox {
       const items = page?.items ?? [];
       setRows(items);
       setTotal(page?.total ?? items.length);
-      setAmountTotal(page?.amount_total ?? '0');
+      setAmounts(page?.amounts ?? {});
       setOpenByRule(Object.fromEntries(Object.entries(page?.open_by_rule ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number')));
       setApproved(appr);
       state.current = { count: items.length, total: page?.total ?? items.length };
@@ -107,7 +108,7 @@ export function useInbox(filter: DivergenceFilter, refreshKey: number): Inbox {
   return {
     rows,
     total,
-    amountTotal,
+    amounts,
     openByRule,
     approved,
     loading,

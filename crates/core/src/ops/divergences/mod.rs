@@ -225,8 +225,11 @@ pub struct DivergenceFilter {
 pub struct DivergencePage {
     pub items: Vec<Divergence>,
     pub total: u32,
-    /// Sum of the amounts at stake of every matching divergence (not just this page).
+    /// Sum of the amounts at stake of every matching divergence (not just this page), whatever their
+    /// currency: a count of money for sorting and tests, never shown as one amount.
     pub amount_total: String,
+    /// The amounts at stake of every matching divergence per currency (`BRL`, `USD`): what is shown.
+    pub amounts: BTreeMap<String, String>,
     /// Open (and approved, failed) divergences per rule, over everything.
     pub open_by_rule: BTreeMap<String, u32>,
 }
@@ -908,7 +911,10 @@ pub struct DayCount {
 pub struct DivergenceMetrics {
     pub rules: Vec<RuleMetrics>,
     pub open: u32,
+    /// Every currency's amounts added together (see `amounts_open` for money to show).
     pub amount_open: String,
+    /// The amounts at stake of the divergences waiting for review, per currency.
+    pub amounts_open: BTreeMap<String, String>,
     /// Share of applied corrections that were approved automatically (0–1), when any were applied.
     pub auto_apply_rate: Option<f64>,
     /// The last 30 days, oldest first, one entry per day.
@@ -1003,6 +1009,7 @@ pub fn metrics(cx: &Ctx) -> CoreResult<DivergenceMetrics> {
         rules: by_rule.into_values().collect(),
         open: total_open,
         amount_open: total_amount.normalize().to_string(),
+        amounts_open: store::open_amounts(&cx.store)?,
         auto_apply_rate: (approved_total > 0).then(|| auto_total as f64 / approved_total as f64),
         days,
     })

@@ -447,23 +447,26 @@ pub(super) fn list(store: &Store, f: &DivergenceFilter) -> CoreResult<Divergence
             "SELECT {DIV_COLS} {DIV_FROM} WHERE {wh} ORDER BY d.first_seen_at DESC, d.id LIMIT {limit} OFFSET {offset}"
         ))?;
         let items = st.query_map(params_from_iter(p.iter()), divergence_from_row)?.collect::<Result<Vec<_>, _>>()?;
-        let mut st = c.prepare(&format!("SELECT d.amount {DIV_FROM} WHERE {wh}"))?;
+        let mut st = c.prepare(&format!("SELECT d.amount, coalesce(d.currency, '') {DIV_FROM} WHERE {wh}"))?;
         let mut total = 0u32;
         let mut sum = Decimal::ZERO;
+        let mut by_currency: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut rows = st.query(params_from_iter(p.iter()))?;
         while let Some(r) = rows.next()? {
             total += 1;
             if let Some(a) = r.get::<_, Option<String>>(0)?.and_then(|a| Decimal::from_str(&a).ok()) {
                 sum += a;
+                *by_currency.entry(r.get(1)?).or_default() += a;
             }
         }
+        let amounts = by_currency.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect();
         let mut st = c.prepare(
             "SELECT rule_id, count(*) FROM divergences WHERE status IN ('open','approved','failed') GROUP BY rule_id",
         )?;
         let open_by_rule = st
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
             .collect::<Result<BTreeMap<_, _>, _>>()?;
-        Ok(DivergencePage { items, total, amount_total: sum.normalize().to_string(), open_by_rule })
+        Ok(DivergencePage { items, total, amount_total: sum.normalize().to_string(), amounts, open_by_rule })
     })
 }
 
@@ -908,6 +911,23 @@ pub(super) fn status_counts(store: &Store) -> CoreResult<Vec<StatusCount>> {
             ))
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// The amounts at stake of the divergences waiting for review (open, approved, failed), per currency.
+pub(super) fn open_amounts(store: &Store) -> CoreResult<BTreeMap<String, String>> {
+    store.read(|c| {
+        let mut st = c.prepare(
+            "SELECT coalesce(currency, ''), amount FROM divergences WHERE status IN ('open','approved','failed') AND amount IS NOT NULL",
+        )?;
+        let mut rows = st.query([])?;
+        let mut by: BTreeMap<String, Decimal> = BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            if let Ok(a) = Decimal::from_str(&r.get::<_, String>(1)?) {
+                *by.entry(r.get(0)?).or_default() += a;
+            }
+        }
+        Ok(by.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect())
     })
 }
 
