@@ -358,7 +358,7 @@ pub async fn run(ctx: &Ctx, cmd: DivergencesCmd) -> Result<i32> {
                     "{:<36} {:>6} {:>14} {:>17} {:>9} {:>8} {:>8}",
                     r.rule_name,
                     r.open,
-                    r.amount_open,
+                    per_currency(&r.amounts_open),
                     format!("{}/{}/{}/{}", a[0], a[1], a[2], a[3]),
                     pct(r.approve_rate),
                     r.rejected,

@@ -641,6 +641,14 @@ async fn contifico_documents_whose_lines_or_taxes_do_not_add_up_are_found_with_t
     assert_eq!((d.erp.as_str(), d.currency.as_deref(), d.basis.as_str()), ("contifico", Some("USD"), "exact_key"));
     assert_eq!(d.confidence, 70);
     assert!(d.correction.is_none());
+    // Money at stake is kept per currency: these are dollars, and nothing here is in reais.
+    let m = core.divergence_metrics().unwrap();
+    let at_stake: rust_decimal::Decimal =
+        found.iter().map(|d| d.amount.as_deref().unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
+    assert_eq!(m.amounts_open.get("USD").map(|a| a.parse::<rust_decimal::Decimal>().unwrap()), Some(at_stake));
+    assert!(!m.amounts_open.contains_key("BRL"), "{:?}", m.amounts_open);
+    let rule = m.rules.iter().find(|r| r.rule_id == "contifico_document_lines").unwrap();
+    assert_eq!(rule.amounts_open.keys().collect::<Vec<_>>(), ["USD"]);
 
     // Sales invoices without their journal entry: nothing can be said before the entries are synced.
     let rule = "contifico_sale_without_entry";

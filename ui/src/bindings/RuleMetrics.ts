@@ -9,9 +9,14 @@ export type RuleMetrics = { rule_id: string, rule_name: string,
  */
 open: number, 
 /**
- * Amount at stake of those, an exact decimal.
+ * Amount at stake of those, an exact decimal (every currency added: see `amounts_open`).
  */
 amount_open: string, 
+/**
+ * Amount at stake of those per currency (a rule like "billing vs contract" can span an Omie and
+ * a Contífico company).
+ */
+amounts_open: { [key in string]?: string }, 
 /**
  * Open ones by age: under 1 day, 1–7 days, 7–30 days, older.
  */

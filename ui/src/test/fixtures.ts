@@ -283,6 +283,7 @@ export function ruleMetrics(over: Partial<RuleMetrics> = {}): RuleMetrics {
     rule_name: 'Trade Marketing (Omie payables)',
     open: 4,
     amount_open: '1234.5',
+    amounts_open: { BRL: over.amount_open ?? '1234.5' },
     open_by_age: [1, 2, 0, 1],
     by_status: { open: 3, approved: 0, rejected: 1, applied: 5, failed: 1, rolled_back: 0, resolved: 2 },
     approved_by_people: 3,

@@ -20,7 +20,7 @@ import { formatNumber, formatPercent } from '../../format';
 import { useDayWalker } from '../../hooks/useDayWalker';
 import { formatDayMonth } from '../dashboard/model';
 import { divergenceMetrics } from './api';
-import { formatAmount, formatAmounts, localRuleName } from './model';
+import { formatAmounts, localRuleName } from './model';
 import { DivergenceErrorBox } from './Parts';
 
 /** The four age bands of `open_by_age`, in its order. */
@@ -136,7 +136,7 @@ function RuleTable({ rules }: { rules: readonly RuleMetrics[] }) {
                   {formatNumber(r.open, lng)}
                 </td>
                 <td className="div-num tabular" data-testid="metrics-rule-amount">
-                  {formatAmount(r.amount_open, lng, 'BRL')}
+                  {formatAmounts(r.amounts_open, lng)}
                 </td>
                 <td>
                   <AgeBar counts={r.open_by_age} />

@@ -881,8 +881,11 @@ pub struct RuleMetrics {
     pub rule_name: String,
     /// Open, approved or failed: waiting for someone.
     pub open: u32,
-    /// Amount at stake of those, an exact decimal.
+    /// Amount at stake of those, an exact decimal (every currency added: see `amounts_open`).
     pub amount_open: String,
+    /// Amount at stake of those per currency (a rule like "billing vs contract" can span an Omie and
+    /// a Contífico company).
+    pub amounts_open: BTreeMap<String, String>,
     /// Open ones by age: under 1 day, 1–7 days, 7–30 days, older.
     pub open_by_age: [u32; 4],
     /// Divergences per status (every status, zero included).
@@ -953,6 +956,15 @@ pub fn metrics(cx: &Ctx) -> CoreResult<DivergenceMetrics> {
             total_amount += sum;
         }
     }
+    let mut amounts_open: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (rule, by_currency) in store::open_amounts(&cx.store)? {
+        for (c, a) in &by_currency {
+            *amounts_open.entry(c.clone()).or_default() += *a;
+        }
+        if let Some(m) = by_rule.get_mut(&rule) {
+            m.amounts_open = by_currency.into_iter().map(|(c, a)| (c, a.normalize().to_string())).collect();
+        }
+    }
     let iso = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for (rule, ages) in store::open_ages(&cx.store, &iso)? {
         if let Some(m) = by_rule.get_mut(&rule) {
@@ -1009,7 +1021,7 @@ pub fn metrics(cx: &Ctx) -> CoreResult<DivergenceMetrics> {
         rules: by_rule.into_values().collect(),
         open: total_open,
         amount_open: total_amount.normalize().to_string(),
-        amounts_open: store::open_amounts(&cx.store)?,
+        amounts_open: amounts_open.into_iter().map(|(c, a)| (c, a.normalize().to_string())).collect(),
         auto_apply_rate: (approved_total > 0).then(|| auto_total as f64 / approved_total as f64),
         days,
     })

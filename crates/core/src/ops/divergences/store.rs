@@ -914,20 +914,22 @@ pub(super) fn status_counts(store: &Store) -> CoreResult<Vec<StatusCount>> {
     })
 }
 
-/// The amounts at stake of the divergences waiting for review (open, approved, failed), per currency.
-pub(super) fn open_amounts(store: &Store) -> CoreResult<BTreeMap<String, String>> {
+/// The amounts at stake of the divergences waiting for review (open, approved, failed), per rule
+/// and currency.
+pub(super) fn open_amounts(store: &Store) -> CoreResult<BTreeMap<String, BTreeMap<String, Decimal>>> {
     store.read(|c| {
         let mut st = c.prepare(
-            "SELECT coalesce(currency, ''), amount FROM divergences WHERE status IN ('open','approved','failed') AND amount IS NOT NULL",
+            "SELECT rule_id, coalesce(currency, ''), amount FROM divergences
+              WHERE status IN ('open','approved','failed') AND amount IS NOT NULL",
         )?;
         let mut rows = st.query([])?;
-        let mut by: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut by: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
         while let Some(r) = rows.next()? {
-            if let Ok(a) = Decimal::from_str(&r.get::<_, String>(1)?) {
-                *by.entry(r.get(0)?).or_default() += a;
+            if let Ok(a) = Decimal::from_str(&r.get::<_, String>(2)?) {
+                *by.entry(r.get(0)?).or_default().entry(r.get(1)?).or_default() += a;
             }
         }
-        Ok(by.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect())
+        Ok(by)
     })
 }
 
