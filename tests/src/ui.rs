@@ -179,6 +179,21 @@ pub struct NewConnection {
     pub timezone: Option<String>,
 }
 
+impl NewConnection {
+    /// An Omie company on the test's own simulator, with its made-up keys, in Brazil's zone.
+    pub fn omie(name: &str, sim: &backoffice_sim::SimHandle) -> NewConnection {
+        let creds = backoffice_sim::SimCredentials::default();
+        NewConnection {
+            name: name.into(),
+            kind: "omie".into(),
+            base_url: sim.omie.clone(),
+            key: creds.omie_app_key,
+            secret: creds.omie_app_secret,
+            timezone: Some("America/Sao_Paulo".into()),
+        }
+    }
+}
+
 /// A job row once it has reached a terminal status.
 #[derive(Clone, Debug)]
 pub struct JobOutcome {

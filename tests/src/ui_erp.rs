@@ -225,6 +225,19 @@ impl App {
         Ok(())
     }
 
+    /// Syncs every resource of the Omie company shown from its Sync tab and waits (up to
+    /// `OMIE_JOB_TIMEOUT`) for the result; returns its status (`succeeded`, `failed`, …).
+    pub async fn omie_sync_all(&self) -> Result<String> {
+        let wd = &self.wd;
+        self.omie_tab("sync").await?;
+        wd.click(&wd.wait_for(crate::ui::sel::SYNC_NOW, UI_TIMEOUT).await?).await?;
+        wait_until("the Omie sync's result", OMIE_JOB_TIMEOUT, async || {
+            let Some(el) = wd.find_all(crate::ui::sel::SYNC_RESULT).await?.into_iter().next() else { return Ok(None) };
+            wd.attr(&el, "data-status").await
+        })
+        .await
+    }
+
     /// The job id the activity box `test_id` shows now, if any.
     pub async fn omie_activity_job(&self, test_id: &str) -> Result<Option<String>> {
         match self.wd.find_all(&sel::tid(test_id)).await?.into_iter().next() {

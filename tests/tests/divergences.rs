@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use backoffice_e2e::ui::{set_field, UI_TIMEOUT};
 use backoffice_e2e::webdriver::wait_until;
-use backoffice_e2e::{sel, start_sim, App, AppOptions, NewConnection};
+use backoffice_e2e::{start_sim, App, AppOptions, NewConnection};
 use backoffice_sim::omie::Kind;
-use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
+use backoffice_sim::{SimConfig, SimHandle};
 
 const JOB: Duration = Duration::from_secs(120);
 
@@ -55,29 +55,13 @@ async fn approve_apply_and_undo_a_correction_in_the_window() -> Result<()> {
     let sim = start_sim(SimConfig { scale: 120, ..SimConfig::default() }).await?;
     let wrong = misfiled(&sim);
     ensure!(!wrong.is_empty(), "the simulator plants no misfiled payable at this scale");
-    let creds = SimCredentials::default();
     let opts = AppOptions { locale: "pt-BR".into(), ..AppOptions::default() };
     let app = App::launch("approve_apply_and_undo_a_correction_in_the_window", opts).await?;
     let res = async {
-        app.add_connection(&NewConnection {
-            name: "Omie Divergências".into(),
-            kind: "omie".into(),
-            base_url: sim.omie.clone(),
-            key: creds.omie_app_key.clone(),
-            secret: creds.omie_app_secret.clone(),
-            timezone: Some("America/Sao_Paulo".into()),
-        })
-        .await?;
+        app.add_connection(&NewConnection::omie("Omie Divergências", &sim)).await?;
         let wd = &app.wd;
         // Sync the company from its page.
-        app.goto("omie").await?;
-        wd.click(&wd.wait_for(&tid("omie-tab-sync"), UI_TIMEOUT).await?).await?;
-        wd.click(&wd.wait_for(sel::SYNC_NOW, UI_TIMEOUT).await?).await?;
-        let status = wait_until("the Omie sync's result", JOB, async || {
-            let Some(el) = wd.find_all(sel::SYNC_RESULT).await?.into_iter().next() else { return Ok(None) };
-            wd.attr(&el, "data-status").await
-        })
-        .await?;
+        let status = app.omie_sync_all().await?;
         ensure!(status == "succeeded", "the Omie sync ended `{status}`");
 
         // Run the check; the inbox lists what it found.

@@ -7,19 +7,7 @@ use anyhow::{bail, ensure, Context, Result};
 use backoffice_e2e::ui_erp::{sel, OMIE_JOB_TIMEOUT};
 use backoffice_e2e::{start_sim, App, AppOptions, NewConnection};
 use backoffice_sim::omie::{Kind, PoCloseRule};
-use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
-
-fn omie_connection(name: &str, sim: &SimHandle) -> NewConnection {
-    let creds = SimCredentials::default();
-    NewConnection {
-        name: name.into(),
-        kind: "omie".into(),
-        base_url: sim.omie.clone(),
-        key: creds.omie_app_key,
-        secret: creds.omie_app_secret,
-        timezone: Some("America/Sao_Paulo".into()),
-    }
-}
+use backoffice_sim::{SimConfig, SimHandle};
 
 /// Attachments of a payable, as the simulator holds them: `(name, content)`.
 fn payable_files(sim: &SimHandle, payable: u64) -> Vec<(String, Vec<u8>)> {
@@ -59,7 +47,7 @@ async fn rf001_attachment_transfer_in_the_window() -> Result<()> {
     let app = App::launch("rf001_attachment_transfer_in_the_window", AppOptions::default()).await?;
     let name = "Omie Matriz E2E";
     let res = async {
-        app.add_connection(&omie_connection(name, &sim)).await?;
+        app.add_connection(&NewConnection::omie(name, &sim)).await?;
         app.omie_tab("attachments").await?;
 
         // First transfer: both files copied.
@@ -148,7 +136,7 @@ async fn rf002_close_purchase_order_in_the_window() -> Result<()> {
     let app = App::launch("rf002_close_purchase_order_in_the_window", AppOptions::default()).await?;
     let name = "Omie Compras E2E";
     let res = async {
-        app.add_connection(&omie_connection(name, &sim)).await?;
+        app.add_connection(&NewConnection::omie(name, &sim)).await?;
         app.omie_tab("orders").await?;
         app.wd
             .wait_for(sel::PO_NOT_CONFIGURED, backoffice_e2e::ui::UI_TIMEOUT)

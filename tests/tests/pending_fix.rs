@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use backoffice_e2e::ui::{set_field, UI_TIMEOUT};
 use backoffice_e2e::webdriver::wait_until;
-use backoffice_e2e::{sel, start_sim, App, AppOptions, NewConnection};
-use backoffice_sim::{SimConfig, SimCredentials};
+use backoffice_e2e::{start_sim, App, AppOptions, NewConnection};
+use backoffice_sim::SimConfig;
 
 const JOB: Duration = Duration::from_secs(120);
 const RULE: &str = "omie_receipt_attachments";
@@ -22,28 +22,12 @@ fn tid(id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receipt_whose_attachments_were_not_copied_is_fixed_from_its_divergence() -> Result<()> {
     let sim = start_sim(SimConfig { scale: 120, ..SimConfig::default() }).await?;
-    let creds = SimCredentials::default();
     let opts = AppOptions { locale: "pt-BR".into(), ..AppOptions::default() };
     let app = App::launch("a_receipt_whose_attachments_were_not_copied_is_fixed", opts).await?;
     let res = async {
-        app.add_connection(&NewConnection {
-            name: "Omie Recebimentos".into(),
-            kind: "omie".into(),
-            base_url: sim.omie.clone(),
-            key: creds.omie_app_key.clone(),
-            secret: creds.omie_app_secret.clone(),
-            timezone: Some("America/Sao_Paulo".into()),
-        })
-        .await?;
+        app.add_connection(&NewConnection::omie("Omie Recebimentos", &sim)).await?;
         let wd = &app.wd;
-        app.goto("omie").await?;
-        wd.click(&wd.wait_for(&tid("omie-tab-sync"), UI_TIMEOUT).await?).await?;
-        wd.click(&wd.wait_for(sel::SYNC_NOW, UI_TIMEOUT).await?).await?;
-        let status = wait_until("the Omie sync's result", JOB, async || {
-            let Some(el) = wd.find_all(sel::SYNC_RESULT).await?.into_iter().next() else { return Ok(None) };
-            wd.attr(&el, "data-status").await
-        })
-        .await?;
+        let status = app.omie_sync_all().await?;
         ensure!(status == "succeeded", "the Omie sync ended `{status}`");
 
         // The rule looks at the last 30 days by default; this company's receipts are older: the

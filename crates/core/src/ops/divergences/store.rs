@@ -726,36 +726,58 @@ pub(super) fn classification_rows(
     types: &[String],
 ) -> CoreResult<Vec<ClassRow>> {
     let table = omie_table(resource)?;
-    let mut any = vec![];
     let mut p: Vec<String> = vec![expected.to_string()];
-    for t in texts {
-        any.push("instr(lower(coalesce(t.observacao, '')), ?) > 0".to_string());
-        p.push(t.clone());
-    }
-    if !docs.is_empty() {
-        any.push(format!(
-            "replace(replace(replace(coalesce(c.cnpj_cpf, ''), '.', ''), '/', ''), '-', '') IN ({})",
-            vec!["?"; docs.len()].join(",")
-        ));
-        p.extend(docs.iter().cloned());
-    }
-    if !types.is_empty() {
-        any.push(format!("t.id_origem IN ({})", vec!["?"; types.len()].join(",")));
-        p.extend(types.iter().cloned());
-    }
-    if any.is_empty() {
+    let Some(any) = matches_any(
+        &Matchers {
+            text: "lower(coalesce(t.observacao, ''))",
+            party: "replace(replace(replace(coalesce(c.cnpj_cpf, ''), '.', ''), '/', ''), '-', '')",
+            kind: "t.id_origem",
+        },
+        texts,
+        docs,
+        types,
+        &mut p,
+    ) else {
         return Ok(vec![]);
-    }
+    };
     let sql = format!(
         "SELECT t.connection_id, t.id, coalesce(t.codigo_categoria, ''), coalesce(t.observacao, ''), coalesce(t.numero_documento, ''),
                 t.valor_documento, coalesce(c.cnpj_cpf, ''), coalesce(c.razao_social, ''), coalesce(t.id_origem, '')
            FROM \"{table}\" t
            LEFT JOIN omie_clientes c ON c.connection_id = t.connection_id AND c.id = t.codigo_cliente_fornecedor AND c.deleted_at IS NULL
           WHERE t.deleted_at IS NULL AND coalesce(t.status_titulo, '') <> 'CANCELADO' AND coalesce(t.codigo_categoria, '') <> ?
-            AND ({})",
-        any.join(" OR ")
+            AND ({any})"
     );
     class_rows(store, &sql, &p)
+}
+
+/// The SQL expressions a classification rule's lists are matched against: the description (lower
+/// case), the party's document (digits) and the document type.
+struct Matchers<'a> {
+    text: &'a str,
+    party: &'a str,
+    kind: &'a str,
+}
+
+/// "Any of the rule's patterns": the OR of a text contained in the description, a party document
+/// in the list and a document type in the list, with their values appended to `p`; none when the
+/// rule gives no list.
+fn matches_any(
+    m: &Matchers<'_>,
+    texts: &[String],
+    docs: &[String],
+    types: &[String],
+    p: &mut Vec<String>,
+) -> Option<String> {
+    let mut any: Vec<String> = texts.iter().map(|_| format!("instr({}, ?) > 0", m.text)).collect();
+    p.extend(texts.iter().cloned());
+    for (expr, values) in [(m.party, docs), (m.kind, types)] {
+        if !values.is_empty() {
+            any.push(format!("{expr} IN ({})", vec!["?"; values.len()].join(",")));
+            p.extend(values.iter().cloned());
+        }
+    }
+    (!any.is_empty()).then(|| any.join(" OR "))
 }
 
 /// Runs a classification query whose columns are a [`ClassRow`]'s, in order.
@@ -1482,23 +1504,20 @@ pub(super) fn contifico_classification_rows(
 ) -> CoreResult<Vec<ClassRow>> {
     let table = contifico_documents_table(resource)?;
     let party = "coalesce(json_extract(d.raw, '$.persona.ruc'), json_extract(d.raw, '$.cliente.ruc'), json_extract(d.raw, '$.persona.cedula'), json_extract(d.raw, '$.cliente.cedula'), '')";
-    let mut any = vec![];
     let mut p: Vec<String> = vec![resource.to_string(), LOCAL_CATEGORY.to_string(), expected.to_string()];
-    for t in texts {
-        any.push("instr(lower(coalesce(json_extract(d.raw, '$.descripcion'), '')), ?) > 0".to_string());
-        p.push(t.clone());
-    }
-    if !docs.is_empty() {
-        any.push(format!("{party} IN ({})", vec!["?"; docs.len()].join(",")));
-        p.extend(docs.iter().cloned());
-    }
-    if !types.is_empty() {
-        any.push(format!("d.tipo_documento IN ({})", vec!["?"; types.len()].join(",")));
-        p.extend(types.iter().cloned());
-    }
-    if any.is_empty() {
+    let Some(any) = matches_any(
+        &Matchers {
+            text: "lower(coalesce(json_extract(d.raw, '$.descripcion'), ''))",
+            party,
+            kind: "d.tipo_documento",
+        },
+        texts,
+        docs,
+        types,
+        &mut p,
+    ) else {
         return Ok(vec![]);
-    }
+    };
     let sql = format!(
         "SELECT d.connection_id, d.id, coalesce(l.value, ''), coalesce(json_extract(d.raw, '$.descripcion'), ''), coalesce(d.documento, ''),
                 d.total, {party}, coalesce(json_extract(d.raw, '$.persona.razon_social'), json_extract(d.raw, '$.cliente.razon_social'), ''),
@@ -1506,8 +1525,7 @@ pub(super) fn contifico_classification_rows(
            FROM \"{table}\" d
            LEFT JOIN local_reclassifications l ON l.connection_id = d.connection_id AND l.resource = ?1 AND l.record_id = d.id AND l.field = ?2
           WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(l.value, '') <> ?3
-            AND ({})",
-        any.join(" OR ")
+            AND ({any})"
     );
     class_rows(store, &sql, &p)
 }
