@@ -156,26 +156,32 @@ impl WebDriver {
     }
 
     /// Clicks the element. WebKitWebDriver scrolls only the page, not a scrolling container such as
-    /// a dialog's body, before clicking: when the element is "not interactable" it is scrolled into
-    /// view (as a user would scroll to it) and clicked again.
+    /// a dialog's body, before clicking: when the element is "not interactable" (or covered) it is
+    /// scrolled into view, as a user would scroll to it, and clicked again; a dialog still settling
+    /// into place (a busy machine lays it out late) is given a few more tries before giving up.
     pub async fn click(&self, el: &Element) -> Result<()> {
         let path = format!("/element/{}/click", el.id);
-        let first = self.cmd(Method::POST, &path, Some(json!({}))).await;
-        let first_err = match first {
-            Ok(_) => return Ok(()),
-            Err(e) => e,
-        };
-        let not_interactable = first_err
-            .downcast_ref::<WdError>()
-            .is_some_and(|e| e.error == "element not interactable" || e.error == "element click intercepted");
-        if !not_interactable {
-            return Err(first_err.context(format!("clicking {}", el.selector)));
+        let mut tries = 0;
+        loop {
+            let err = match self.cmd(Method::POST, &path, Some(json!({}))).await {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            let not_interactable = err
+                .downcast_ref::<WdError>()
+                .is_some_and(|e| e.error == "element not interactable" || e.error == "element click intercepted");
+            if !not_interactable {
+                return Err(err.context(format!("clicking {}", el.selector)));
+            }
+            tries += 1;
+            if tries > 10 {
+                return Err(err.context(format!("clicking {} (also after scrolling it into view)", el.selector)));
+            }
+            if tries > 1 {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            self.scroll_into_view(el).await?;
         }
-        self.scroll_into_view(el).await?;
-        self.cmd(Method::POST, &path, Some(json!({})))
-            .await
-            .with_context(|| format!("clicking {} (also after scrolling it into view)", el.selector))
-            .map(|_| ())
     }
 
     /// Scrolls every scrolling ancestor so that the element is in the middle of the view.

@@ -1,11 +1,16 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
 import { useTranslation } from 'react-i18next';
 
 import { useEscape } from '../hooks/useEscape';
 import { CloseButton } from './CloseButton';
 import { Icon } from './Icon';
 
-/** A centred dialog over a dimmed page. Escape or the close button dismisses it. */
+/**
+ * A centred dialog over a dimmed page. Escape or the close button dismisses it. It is drawn at the end
+ * of <body>, not where it is declared: a dialog opened from a side panel would otherwise be positioned
+ * and clipped by that panel while the panel slides in (a transformed ancestor holds `position: fixed`).
+ */
 export function Modal({
   title,
   onClose,
@@ -30,7 +35,7 @@ export function Modal({
     first?.focus();
   }, []);
 
-  return (
+  return createPortal(
     <div className="modal-backdrop">
       <div
         ref={panel}
@@ -47,7 +52,8 @@ export function Modal({
         <div className="modal-body">{children}</div>
         {footer ? <div className="modal-footer">{footer}</div> : null}
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }
 
