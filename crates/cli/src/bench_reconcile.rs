@@ -42,7 +42,7 @@ pub async fn run(contracts: u64, receivables: &[u64]) -> Result<i32> {
 
         reset_peak_rss();
         let t = Instant::now();
-        let rows = core.reconcile_billing_range(Some(&conn.id), from, to)?;
+        let rows = core.reconcile_billing_range(Some(&conn.id), from, to, &[])?;
         let bo_s = t.elapsed().as_secs_f64();
         let peak_mb = proc_status_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0;
         let divergent = rows.iter().filter(|r| r.verdict != "within").count() as i64;

@@ -100,8 +100,14 @@ pub enum ReconcileCmd {
     /// Contracted vs billed per client for a month
     Billing {
         /// YYYY-MM (default: this month)
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["from", "to"])]
         month: Option<String>,
+        /// A whole period instead of one month: its first month (YYYY-MM), with --to
+        #[arg(long, requires = "to", conflicts_with = "client")]
+        from: Option<String>,
+        /// The period's last month (YYYY-MM), with --from
+        #[arg(long, requires = "from")]
+        to: Option<String>,
         /// Only this client (CNPJ/CPF, RUC, or ERP code)
         #[arg(long)]
         client: Option<String>,
@@ -275,7 +281,10 @@ pub async fn run(ctx: &Ctx, cmd: ContractsCmd) -> Result<i32> {
 }
 
 pub async fn reconcile(ctx: &Ctx, cmd: ReconcileCmd) -> Result<i32> {
-    let ReconcileCmd::Billing { month, client, connection, verdict, out } = cmd;
+    let ReconcileCmd::Billing { month, from, to, client, connection, verdict, out } = cmd;
+    if let (Some(from), Some(to)) = (from, to) {
+        return reconcile_period(ctx, connection.as_deref(), (&from, &to), &verdict, out.as_deref());
+    }
     let q = ReconcileQuery { month, connection_id: connection, client, verdicts: verdict };
     let r = ctx.core.reconcile_billing(&q)?;
     if let Some(path) = &out {
@@ -312,6 +321,50 @@ pub async fn reconcile(ctx: &Ctx, cmd: ReconcileCmd) -> Result<i32> {
                 ex.join(", ")
             );
         }
+    }
+    Ok(0)
+}
+
+/// `reconcile billing --from M --to M`: every client-month of the period, month by month.
+fn reconcile_period(
+    ctx: &Ctx,
+    connection: Option<&str>,
+    (from, to): (&str, &str),
+    verdicts: &[String],
+    out: Option<&std::path::Path>,
+) -> Result<i32> {
+    let rows = ctx.core.reconcile_billing_range(connection, from, to, verdicts)?;
+    if let Some(path) = out {
+        let format = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) { "xlsx" } else { "csv" };
+        let n = ctx.core.export_client_months(&rows, &format!("Billing {from} to {to}"), format, path)?;
+        if !ctx.json {
+            println!("{n} row(s) written to {}", path.display());
+        }
+    }
+    if ctx.json {
+        println!("{}", serde_json::to_string(&rows)?);
+        return Ok(0);
+    }
+    let divergent = rows.iter().filter(|r| !matches!(r.verdict.as_str(), "within" | "pending")).count();
+    println!("{from} to {to}: {} client-month(s), {divergent} out of tolerance", rows.len());
+    println!(
+        "{:<8} {:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} EXPLANATIONS",
+        "MONTH", "CLIENT", "CONTRACTED", "BILLED", "DIFFERENCE", "TOLERANCE", "VERDICT"
+    );
+    for row in &rows {
+        let name: String = row.client_name.chars().take(40).collect();
+        let ex: Vec<&str> = row.explanations.iter().map(|e| e.key.as_str()).collect();
+        println!(
+            "{:<8} {:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} {}",
+            row.month,
+            name,
+            row.contracted,
+            row.billed,
+            row.difference,
+            row.tolerance,
+            row.verdict,
+            ex.join(", ")
+        );
     }
     Ok(0)
 }

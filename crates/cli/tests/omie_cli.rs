@@ -335,3 +335,66 @@ async fn crash_between_a_correction_and_its_commit_writes_once() {
     let tm = m["rules"].as_array().unwrap().iter().find(|r| r["rule_id"] == "omie_trade_marketing").unwrap().clone();
     assert_eq!((tm["approved_by_people"].as_u64(), tm["by_status"]["applied"].as_u64()), (Some(1), Some(1)), "{tm}");
 }
+
+/// `backoffice reconcile billing --from --to`: a whole period of the contract book against the
+/// synced receivables, as JSON and as a spreadsheet, from a cron-like process.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_period_of_billing_is_reconciled_and_exported() {
+    // The simulator plants the contract book's billing from scale 50.
+    let sim = backoffice_sim::start(SimConfig { scale: 50, ..Default::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bo.db");
+    let out =
+        cli(&db, &sim).args(["--json", "sync", "omie", "--resources", "clientes", "contas_receber"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The simulator's contract book, with plain decimals and ISO dates.
+    let mut book = String::from("CNPJ;Descrição;Valor mensal;Início\n");
+    for (e, doc) in sim.omie().contract_book() {
+        book.push_str(&format!("{doc};{};{};{}\n", e.description, e.mrr, e.start.format("%Y-%m-%d")));
+    }
+    let file = dir.path().join("contratos.csv");
+    std::fs::write(&file, book).unwrap();
+    let out = cli(&db, &sim).args(["--json", "contracts", "import"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+
+    let months = |k: i32| {
+        let today = chrono::Utc::now().date_naive();
+        let idx = chrono::Datelike::year(&today) * 12 + chrono::Datelike::month0(&today) as i32 - k;
+        format!("{:04}-{:02}", idx.div_euclid(12), idx.rem_euclid(12) + 1)
+    };
+    let (from, to) = (months(7), months(2));
+    let xlsx = dir.path().join("periodo.xlsx");
+    let out = cli(&db, &sim)
+        .args(["--json", "reconcile", "billing", "--from", &from, "--to", &to, "--out"])
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    let rows = json_out(&out);
+    let rows = rows.as_array().unwrap();
+    let seen: std::collections::BTreeSet<&str> = rows.iter().filter_map(|r| r["month"].as_str()).collect();
+    assert_eq!(seen.len(), 6, "every month of the period: {seen:?}");
+    assert!(rows.windows(2).all(|w| w[0]["month"].as_str() <= w[1]["month"].as_str()), "in month order");
+    assert!(rows.iter().any(|r| r["verdict"] == "within") && rows.iter().any(|r| r["verdict"] == "no_contract"));
+    use calamine::{open_workbook, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    assert_eq!(wb.sheet_names()[0], format!("Billing {from} to {to}"));
+    assert_eq!(wb.worksheet_range_at(0).unwrap().unwrap().rows().count(), rows.len() + 1);
+
+    // Only some verdicts; a period backwards or mixed with --month is refused plainly.
+    let out = cli(&db, &sim)
+        .args(["--json", "reconcile", "billing", "--from", &from, "--to", &to, "--verdict", "no_contract"])
+        .output()
+        .unwrap();
+    let only = json_out(&out);
+    assert!(only.as_array().unwrap().iter().all(|r| r["verdict"] == "no_contract"));
+    let out = cli(&db, &sim).args(["reconcile", "billing", "--from", &to, "--to", &from]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("before the first"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out =
+        cli(&db, &sim).args(["reconcile", "billing", "--month", &to, "--from", &from, "--to", &to]).output().unwrap();
+    assert!(!out.status.success());
+}

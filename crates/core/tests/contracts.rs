@@ -310,6 +310,31 @@ async fn a_contract_book_is_imported_reconciled_and_its_gaps_reviewed() {
         (r3[4].clone(), r3[5].clone(), r3[8].clone()),
         (Data::Float(3500.0), Data::Float(2100.0), Data::String("below".into()))
     );
+
+    // A whole period (long enough to be read in one pass over the table, its months shared among
+    // the cores) says of every client-month what the months one by one say, in month order.
+    let (from, to) = (month_back(8), month_back(1));
+    let period = core.reconcile_billing_range(None, &from, &to, &[]).unwrap();
+    let figures = |r: &backoffice_core::ops::contracts::ClientMonth| {
+        (r.month.clone(), r.client.clone(), r.contracted.clone(), r.billed.clone(), r.verdict.clone())
+    };
+    let mut one_by_one = vec![];
+    for k in (1..=8).rev() {
+        let m = core.reconcile_billing(&ReconcileQuery { month: Some(month_back(k)), ..Default::default() }).unwrap();
+        let mut rows: Vec<_> = m.rows.iter().map(figures).collect();
+        rows.sort_by(|a, b| a.1.cmp(&b.1));
+        one_by_one.extend(rows);
+    }
+    assert!(one_by_one.len() > 8 * 5, "{} client-months", one_by_one.len());
+    assert_eq!(period.iter().map(figures).collect::<Vec<_>>(), one_by_one);
+    let below = core.reconcile_billing_range(None, &from, &to, &["below".to_string()]).unwrap();
+    assert!(!below.is_empty() && below.iter().all(|r| r.verdict == "below"));
+    // ... and exports whole: one row per client-month.
+    let out = env.dir.path().join("periodo.csv");
+    assert_eq!(core.export_client_months(&period, "Billing", "csv", &out).unwrap(), period.len());
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), period.len() + 1);
+    let e = core.reconcile_billing_range(None, &to, &from, &[]).unwrap_err().to_string();
+    assert!(e.contains("before the first"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -56,13 +56,31 @@ impl Core {
         ct::reconcile_month(&self.ctx, q)
     }
 
+    /// Every client-month of a period (only `verdicts` when some are named).
     pub fn reconcile_billing_range(
         &self,
         connection: Option<&str>,
         from: &str,
         to: &str,
+        verdicts: &[String],
     ) -> CoreResult<Vec<ClientMonth>> {
-        ct::reconcile_range(&self.ctx, connection, from, to)
+        ct::reconcile_range(&self.ctx, connection, from, to, verdicts)
+    }
+
+    /// Writes client-months (a period's, from `reconcile_billing_range`) as `csv` or `xlsx`, the
+    /// sheet named `sheet`; returns how many rows.
+    pub fn export_client_months(
+        &self,
+        rows: &[ClientMonth],
+        sheet: &str,
+        format: &str,
+        path: &Path,
+    ) -> CoreResult<usize> {
+        let currency = rows.first().map_or("BRL", |r| r.currency.as_str());
+        match format {
+            "xlsx" => ct::report::xlsx(rows, sheet, currency, path),
+            _ => ct::report::csv(rows, path),
+        }
     }
 
     pub fn billing_strip(
@@ -79,8 +97,8 @@ impl Core {
     pub fn export_reconciliation(&self, q: &ReconcileQuery, format: &str, path: &Path) -> CoreResult<usize> {
         let rec = ct::reconcile_month(&self.ctx, q)?;
         match format {
-            "xlsx" => ct::report::xlsx(&rec, path),
-            _ => ct::report::csv(&rec, path),
+            "xlsx" => ct::report::xlsx(&rec.rows, &format!("Billing {}", rec.month), &rec.currency, path),
+            _ => ct::report::csv(&rec.rows, path),
         }
     }
 }

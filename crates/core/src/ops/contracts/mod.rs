@@ -861,50 +861,52 @@ impl Book {
         let mut buckets: HashMap<Month, HashMap<String, (Bucket, Vec<Decimal>)>> = HashMap::new();
         let mut detail_rows: HashMap<(String, Month), Vec<BilledTitle>> = HashMap::new();
         let (lo, hi) = (from.shift(-1).first().to_string(), to.shift(1).last().to_string());
-        let unreadable = store::each_title(&cx.store, src, &conn.id, basis_index(&settings), &lo, &hi, client, |t| {
-            let Some(m) = t.date.get(..7).and_then(|s| Month::parse(s).ok()) else { return };
-            let counted_as = if src.cancelled.contains(&t.status) {
-                "cancelled"
-            } else if !statuses.is_empty() && !statuses.contains(t.status) {
-                "excluded"
-            } else {
-                "counted"
-            };
-            // Looked up by the borrowed key; a client's key is copied once, when first seen.
-            let month = buckets.entry(m).or_default();
-            let e = match month.get_mut(t.client) {
-                Some(e) => e,
-                None => month.entry(t.client.to_string()).or_default(),
-            };
-            match counted_as {
-                "cancelled" => {
-                    e.0.cancelled += t.amount;
-                    e.0.cancelled_n += 1;
-                }
-                "excluded" => {
-                    e.0.excluded += t.amount;
-                    e.0.excluded_n += 1;
-                }
-                _ => {
-                    e.0.counted += t.amount;
-                    e.0.counted_n += 1;
-                    e.1.push(t.amount);
-                    if src.partial.contains(&t.status) {
-                        e.0.partial_n += 1;
+        let reach = if from.until(to) >= 6 { store::Reach::Period } else { store::Reach::Months };
+        let unreadable =
+            store::each_title(&cx.store, src, &conn.id, basis_index(&settings), &lo, &hi, client, reach, |t| {
+                let Some(m) = t.date.get(..7).and_then(|s| Month::parse(s).ok()) else { return };
+                let counted_as = if src.cancelled.contains(&t.status) {
+                    "cancelled"
+                } else if !statuses.is_empty() && !statuses.contains(t.status) {
+                    "excluded"
+                } else {
+                    "counted"
+                };
+                // Looked up by the borrowed key; a client's key is copied once, when first seen.
+                let month = buckets.entry(m).or_default();
+                let e = match month.get_mut(t.client) {
+                    Some(e) => e,
+                    None => month.entry(t.client.to_string()).or_default(),
+                };
+                match counted_as {
+                    "cancelled" => {
+                        e.0.cancelled += t.amount;
+                        e.0.cancelled_n += 1;
+                    }
+                    "excluded" => {
+                        e.0.excluded += t.amount;
+                        e.0.excluded_n += 1;
+                    }
+                    _ => {
+                        e.0.counted += t.amount;
+                        e.0.counted_n += 1;
+                        e.1.push(t.amount);
+                        if src.partial.contains(&t.status) {
+                            e.0.partial_n += 1;
+                        }
                     }
                 }
-            }
-            if detail.contains(&m) {
-                detail_rows.entry((t.client.to_string(), m)).or_default().push(BilledTitle {
-                    id: t.id.to_string(),
-                    number: t.number.to_string(),
-                    date: t.date.to_string(),
-                    status: t.status.to_string(),
-                    amount: t.amount.to_string(),
-                    counted_as: counted_as.into(),
-                });
-            }
-        })?;
+                if detail.contains(&m) {
+                    detail_rows.entry((t.client.to_string(), m)).or_default().push(BilledTitle {
+                        id: t.id.to_string(),
+                        number: t.number.to_string(),
+                        date: t.date.to_string(),
+                        status: t.status.to_string(),
+                        amount: t.amount.to_string(),
+                        counted_as: counted_as.into(),
+                    });
+                }
+            })?;
         Ok(Book {
             today: today(cx, &conn),
             tol_amount: parse_amount(&settings.tolerance_amount).unwrap_or(Decimal::from(50)),
@@ -929,8 +931,11 @@ impl Book {
 
     fn figures(&self, client: &str, m: Month) -> (Decimal, Decimal) {
         let contracted = self.shares(client, m).iter().map(|(_, s)| s.amount).sum();
-        let billed = self.bucket(client, m).map(|b| b.0.counted).unwrap_or_default();
-        (contracted, billed)
+        (contracted, self.billed(client, m))
+    }
+
+    fn billed(&self, client: &str, m: Month) -> Decimal {
+        self.bucket(client, m).map(|b| b.0.counted).unwrap_or_default()
     }
 
     fn bucket(&self, client: &str, m: Month) -> Option<&(Bucket, Vec<Decimal>)> {
@@ -938,10 +943,10 @@ impl Book {
     }
 
     /// The clients the month concerns: every client with a contract, and every client billed.
-    fn clients_of(&self, m: Month) -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = self.contracts.keys().cloned().collect();
+    fn clients_of(&self, m: Month) -> BTreeSet<&str> {
+        let mut out: BTreeSet<&str> = self.contracts.keys().map(String::as_str).collect();
         if let Some(month) = self.buckets.get(&m) {
-            out.extend(month.iter().filter(|(_, b)| b.0.counted_n > 0).map(|(k, _)| k.clone()));
+            out.extend(month.iter().filter(|(_, b)| b.0.counted_n > 0).map(|(k, _)| k.as_str()));
         }
         out
     }
@@ -956,7 +961,8 @@ impl Book {
     /// The reconciliation of one client-month; none when there is nothing to say.
     pub(crate) fn client_month(&self, client: &str, m: Month, explain_always: bool) -> Option<ClientMonth> {
         let shares = self.shares(client, m);
-        let (contracted, billed) = self.figures(client, m);
+        let contracted: Decimal = shares.iter().map(|(_, s)| s.amount).sum();
+        let billed = self.billed(client, m);
         let tol = self.tolerance_for(&shares, contracted);
         let verdict = reconcile::verdict(!shares.is_empty(), contracted, billed, tol)?;
         // Not billed yet, but the month is not over and no billing day has come.
@@ -966,11 +972,10 @@ impl Book {
                 .iter()
                 .filter(|(_, s)| !s.amount.is_zero())
                 .all(|(c, _)| c.billing_day.is_none_or(|d| u32::from(d) > chrono::Datelike::day(&self.today)));
-        let key = (client.to_string(), m);
-        let empty = (Bucket::default(), vec![]);
-        let bucket = self.bucket(client, m).unwrap_or(&empty);
-        let plain: Vec<Share> = shares.iter().map(|(_, s)| s.clone()).collect();
         let explanations = if (verdict.is_divergent() && !pending) || explain_always {
+            let empty = (Bucket::default(), vec![]);
+            let bucket = self.bucket(client, m).unwrap_or(&empty);
+            let plain: Vec<Share> = shares.iter().map(|(_, s)| s.clone()).collect();
             let neighbours = [m.shift(-1), m.shift(1)].map(|n| {
                 let (c, b) = self.figures(client, n);
                 (n, c, b)
@@ -1004,7 +1009,12 @@ impl Book {
         } else {
             vec![]
         };
-        let mut titles = self.detail.get(&key).cloned().unwrap_or_default();
+        // Titles are kept only for the months asked in detail (none over a long period).
+        let mut titles = if self.detail.is_empty() {
+            vec![]
+        } else {
+            self.detail.get(&(client.to_string(), m)).cloned().unwrap_or_default()
+        };
         titles.sort_by(|a, b| a.date.cmp(&b.date).then(a.number.cmp(&b.number)));
         let name = self
             .dir
@@ -1050,7 +1060,31 @@ impl Book {
 
     /// Every client-month of `m`.
     pub(crate) fn month(&self, m: Month, explain_always: bool) -> Vec<ClientMonth> {
-        self.clients_of(m).iter().filter_map(|c| self.client_month(c, m, explain_always)).collect()
+        self.clients_of(m).into_iter().filter_map(|c| self.client_month(c, m, explain_always)).collect()
+    }
+
+    /// Every client-month of `months`, in their order; the months are shared among the machine's
+    /// cores (each month reads only the book, which nothing changes any more).
+    pub(crate) fn months(&self, months: &[Month]) -> Vec<ClientMonth> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per = months.len().div_ceil(cores.min(months.len()).max(1)).max(1);
+        if months.len() <= per {
+            return months.iter().flat_map(|m| self.month(*m, false)).collect();
+        }
+        std::thread::scope(|s| {
+            let parts: Vec<_> = months
+                .chunks(per)
+                .map(|chunk| s.spawn(move || chunk.iter().flat_map(|m| self.month(*m, false)).collect::<Vec<_>>()))
+                .collect();
+            let mut out = vec![];
+            for p in parts {
+                match p.join() {
+                    Ok(rows) => out.extend(rows),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            out
+        })
     }
 }
 
@@ -1147,15 +1181,30 @@ pub fn client_strip(
 }
 
 /// Every client-month of a company from `from` to `to` (YYYY-MM), without the titles behind them:
-/// the whole reconciliation of a period in one read of the billing data.
-pub fn reconcile_range(cx: &Ctx, connection: Option<&str>, from: &str, to: &str) -> CoreResult<Vec<ClientMonth>> {
+/// the whole reconciliation of a period in one read of the billing data, in month order, each
+/// month's clients by key; only `verdicts` when some are named.
+pub fn reconcile_range(
+    cx: &Ctx,
+    connection: Option<&str>,
+    from: &str,
+    to: &str,
+    verdicts: &[String],
+) -> CoreResult<Vec<ClientMonth>> {
     let conn = pick_connection(cx, connection)?;
     let (from, to) = (Month::parse(from)?, Month::parse(to)?);
     if to < from {
         return Err(CoreError::invalid("to", "the last month is before the first"));
     }
+    if from.until(to) >= 120 {
+        return Err(CoreError::invalid("from", "a period of at most ten years (120 months) at a time"));
+    }
     let book = Book::load(cx, conn, from, to, &[], None)?;
-    Ok((0..=from.until(to)).flat_map(|i| book.month(from.shift(i), false)).collect())
+    let months: Vec<Month> = (0..=from.until(to)).map(|i| from.shift(i)).collect();
+    let mut rows = book.months(&months);
+    if !verdicts.is_empty() {
+        rows.retain(|r| verdicts.contains(&r.verdict));
+    }
+    Ok(rows)
 }
 
 /// What the divergence rule "billing vs contract" reads: the divergent client-months of the last

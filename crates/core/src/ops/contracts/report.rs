@@ -6,7 +6,7 @@ use std::path::Path;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::Reconciliation;
+use super::ClientMonth;
 use crate::error::{CoreError, CoreResult};
 
 fn io(path: &Path, e: impl std::fmt::Display) -> CoreError {
@@ -28,18 +28,19 @@ const HEADERS: [&str; 12] = [
     "Probable explanations",
 ];
 
-fn contracts_text(r: &super::ClientMonth) -> String {
+fn contracts_text(r: &ClientMonth) -> String {
     r.contracts.iter().map(|c| format!("{} ({})", c.description, c.amount)).collect::<Vec<_>>().join("; ")
 }
 
-fn explanations_text(r: &super::ClientMonth) -> String {
+fn explanations_text(r: &ClientMonth) -> String {
     r.explanations.iter().map(|e| e.key.clone()).collect::<Vec<_>>().join("; ")
 }
 
-pub fn csv(rec: &Reconciliation, path: &Path) -> CoreResult<usize> {
+/// The rows (one month's or a whole period's) as CSV.
+pub fn csv(rows: &[ClientMonth], path: &Path) -> CoreResult<usize> {
     let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
     w.write_record(HEADERS.map(|h| h.to_lowercase().replace(' ', "_"))).map_err(|e| io(path, e))?;
-    for r in &rec.rows {
+    for r in rows {
         w.write_record([
             r.month.as_str(),
             &r.client_name,
@@ -57,24 +58,25 @@ pub fn csv(rec: &Reconciliation, path: &Path) -> CoreResult<usize> {
         .map_err(|e| io(path, e))?;
     }
     w.flush().map_err(|e| io(path, e))?;
-    Ok(rec.rows.len())
+    Ok(rows.len())
 }
 
-pub fn xlsx(rec: &Reconciliation, path: &Path) -> CoreResult<usize> {
+/// The rows as one sheet named `sheet`, money in `currency`'s format.
+pub fn xlsx(rows: &[ClientMonth], sheet: &str, currency: &str, path: &Path) -> CoreResult<usize> {
     use rust_xlsxwriter::{Format, Workbook};
     let e = |x: rust_xlsxwriter::XlsxError| io(path, x);
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name(format!("Billing {}", rec.month)).map_err(e)?;
+    ws.set_name(sheet).map_err(e)?;
     let bold = Format::new().set_bold();
-    let symbol = if rec.currency == "USD" { "US$" } else { "R$" };
+    let symbol = if currency == "USD" { "US$" } else { "R$" };
     let money = Format::new().set_num_format(format!("\"{symbol}\" #,##0.00;[Red]-\"{symbol}\" #,##0.00"));
     for (c, h) in HEADERS.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
     }
     // Excel keeps numbers as doubles: the exact decimal is converted only here, at the edge.
     let num = |s: &str| s.parse::<Decimal>().ok().and_then(|d| d.to_f64()).unwrap_or(0.0);
-    for (i, r) in rec.rows.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         let row = (i + 1) as u32;
         ws.write_string(row, 0, &r.month).map_err(e)?;
         ws.write_string(row, 1, &r.client_name).map_err(e)?;
@@ -89,8 +91,8 @@ pub fn xlsx(rec: &Reconciliation, path: &Path) -> CoreResult<usize> {
         ws.write_string(row, 11, explanations_text(r)).map_err(e)?;
     }
     ws.set_freeze_panes(1, 0).map_err(e)?;
-    ws.autofilter(0, 0, rec.rows.len() as u32, (HEADERS.len() - 1) as u16).map_err(e)?;
+    ws.autofilter(0, 0, rows.len() as u32, (HEADERS.len() - 1) as u16).map_err(e)?;
     ws.autofit();
     wb.save(path).map_err(e)?;
-    Ok(rec.rows.len())
+    Ok(rows.len())
 }

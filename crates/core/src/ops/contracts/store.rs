@@ -281,6 +281,17 @@ fn table_exists(c: &rusqlite::Connection, t: &str) -> rusqlite::Result<bool> {
         .map(|n| n > 0)
 }
 
+/// How the titles of a period are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// A few months: found through the date index.
+    Months,
+    /// A long period (most of the table): one pass over the table in its own order. Through the
+    /// index every row costs a seek into the table; a year or two of a million titles reads 2×
+    /// faster in one pass (measured by `cargo xtask bench reconcile`).
+    Period,
+}
+
 /// Streams the titles of a connection dated in `[from, to]` (ISO dates) by the basis column to
 /// `f`, optionally of one client. Amounts that are not numbers are reported by id.
 #[allow(clippy::too_many_arguments)]
@@ -292,6 +303,7 @@ pub(super) fn each_title(
     from: &str,
     to: &str,
     client: Option<&str>,
+    reach: Reach,
     mut f: impl FnMut(TitleRow<'_>),
 ) -> CoreResult<Vec<(String, String)>> {
     store.read(|c| {
@@ -300,9 +312,12 @@ pub(super) fn each_title(
             return Ok(bad);
         }
         let date = src.dates[basis];
+        // `NOT INDEXED`: every index of a synced table starts with the connection, so SQLite would
+        // otherwise still pick one and seek into the table once per row.
+        let indexed = if reach == Reach::Period && client.is_none() { "NOT INDEXED" } else { "" };
         let sql = format!(
             "SELECT id, {client}, {date}, coalesce({status}, ''), {amount}, coalesce({number}, '')
-               FROM \"{table}\"
+               FROM \"{table}\" {indexed}
               WHERE connection_id=?1 AND deleted_at IS NULL AND {date} >= ?2 AND {date} <= ?3 AND {filter}
                 AND (?4 IS NULL OR {client} = ?4)",
             client = src.client,
