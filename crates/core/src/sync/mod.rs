@@ -157,26 +157,51 @@ END;
         )
     }
 
-    fn upsert_sql(&self) -> String {
-        let names: Vec<String> = self.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
-        let n = self.columns.len();
-        let placeholders: Vec<String> = (0..n).map(|i| format!("?{}", i + 4)).collect();
-        let updates: String = names.iter().map(|c| format!(", {c}=excluded.{c}")).collect();
-        let extra_cols = if n == 0 { String::new() } else { format!(", {}", names.join(", ")) };
-        let extra_vals = if n == 0 { String::new() } else { format!(", {}", placeholders.join(", ")) };
+    /// The writer's staging table for one batch of this resource (a temporary table of the
+    /// writing connection, emptied before each batch).
+    fn stage(&self) -> String {
+        format!("stage_{}", self.table)
+    }
+
+    fn stage_ddl(&self) -> String {
+        let cols: String = self.columns.iter().map(|c| format!(", \"{}\" TEXT", c.name)).collect();
         format!(
-            "INSERT INTO \"{t}\" (connection_id, id, raw{extra_cols}, search_text, source_modified, fetched_at, sync_run_id, seen_run, deleted_at)
-             VALUES (?1, ?2, ?3{extra_vals}, ?{a}, ?{b}, ?{c}, ?{d}, ?{e}, NULL)
+            "CREATE TEMP TABLE IF NOT EXISTS \"{s}\" (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, raw TEXT NOT NULL{cols},
+               search_text TEXT NOT NULL, source_modified TEXT);
+             DELETE FROM temp.\"{s}\";",
+            s = self.stage()
+        )
+    }
+
+    fn stage_insert_sql(&self) -> String {
+        let names: String = self.columns.iter().map(|c| format!(", \"{}\"", c.name)).collect();
+        let n = self.columns.len();
+        let marks: String = (0..n).map(|i| format!(", ?{}", i + 3)).collect();
+        format!(
+            "INSERT INTO temp.\"{s}\" (id, raw{names}, search_text, source_modified) VALUES (?1, ?2{marks}, ?{a}, ?{b})",
+            s = self.stage(),
+            a = n + 3,
+            b = n + 4,
+        )
+    }
+
+    /// The staged batch into the resource's table in one statement: a row is rewritten only when
+    /// its record changed (or it had been deleted). One statement per batch matters for the
+    /// full-text index: SQLite opens a statement savepoint for every statement that writes it, and
+    /// FTS5 flushes its pending terms to a new segment at each one; row by row, that was a segment
+    /// (and the merges that follow) per record.
+    fn upsert_from_stage_sql(&self) -> String {
+        let names: String = self.columns.iter().map(|c| format!(", \"{}\"", c.name)).collect();
+        let updates: String = self.columns.iter().map(|c| format!(", \"{0}\"=excluded.\"{0}\"", c.name)).collect();
+        format!(
+            "INSERT INTO \"{t}\" (connection_id, id, raw{names}, search_text, source_modified, fetched_at, sync_run_id, seen_run, deleted_at)
+             SELECT ?1, id, raw{names}, search_text, source_modified, ?2, ?3, ?4, NULL FROM temp.\"{s}\" WHERE true ORDER BY seq
              ON CONFLICT(connection_id, id) DO UPDATE SET raw=excluded.raw{updates}, search_text=excluded.search_text,
                source_modified=excluded.source_modified, fetched_at=excluded.fetched_at,
                sync_run_id=excluded.sync_run_id, seen_run=excluded.seen_run, deleted_at=NULL
              WHERE \"{t}\".raw IS NOT excluded.raw OR \"{t}\".deleted_at IS NOT NULL",
             t = self.table,
-            a = n + 4,
-            b = n + 5,
-            c = n + 6,
-            d = n + 7,
-            e = n + 8,
+            s = self.stage(),
         )
     }
 }
@@ -1046,7 +1071,8 @@ impl<S: Source> Engine<S> {
         let (written, quarantined, reasons, unchanged) = tokio::task::spawn_blocking(move || {
             let now = now_utc();
             store.write(|tx| {
-                let mut up = tx.prepare_cached(&spec.upsert_sql())?;
+                tx.execute_batch(&spec.stage_ddl())?;
+                let mut stage = tx.prepare_cached(&spec.stage_insert_sql())?;
                 let mut q = tx.prepare_cached(
                     "INSERT INTO sync_quarantine (connection_id, erp, resource, record_id, reason, raw, run_id, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -1057,9 +1083,6 @@ impl<S: Source> Engine<S> {
                 let mut seen = tx.prepare_cached(
                     "INSERT OR IGNORE INTO sync_seen (connection_id, resource_table, run_tag, id) VALUES (?1, ?2, ?3, ?4)",
                 )?;
-                let mut unq = tx.prepare_cached(
-                    "DELETE FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3 AND record_id=?4",
-                )?;
                 let mut has_quarantine = tx
                     .query_row(
                         "SELECT EXISTS(SELECT 1 FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3)",
@@ -1067,13 +1090,12 @@ impl<S: Source> Engine<S> {
                         |r| r.get::<_, bool>(0),
                     )
                     .unwrap_or(true);
-                let (mut w, mut qn, mut unchanged) = (0usize, 0usize, 0usize);
+                let (mut staged, mut qn) = (0usize, 0usize);
                 let mut reasons = vec![];
                 for p in &batch {
                     match p {
                         Parsed::Ok(row) => {
-                            let mut vals: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(spec.columns.len() + 8);
-                            vals.push(&conn_id);
+                            let mut vals: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(spec.columns.len() + 4);
                             vals.push(&row.id);
                             vals.push(&row.raw);
                             for c in &row.cols {
@@ -1081,21 +1103,8 @@ impl<S: Source> Engine<S> {
                             }
                             vals.push(&row.search);
                             vals.push(&row.modified);
-                            vals.push(&now);
-                            vals.push(&run_id);
-                            vals.push(&run_tag);
-                            if up.execute(vals.as_slice())? == 0 {
-                                // Unchanged, so not rewritten: a full read notes it as seen (a new or
-                                // changed row carries this read's tag in `seen_run` already).
-                                unchanged += 1;
-                                if full {
-                                    seen.execute(params![conn_id, spec.table, run_tag, row.id])?;
-                                }
-                            }
-                            if has_quarantine {
-                                unq.execute(params![conn_id, erp, spec.name, row.id])?;
-                            }
-                            w += 1;
+                            stage.execute(vals.as_slice())?;
+                            staged += 1;
                         }
                         Parsed::Quarantine { id, raw, reason } => {
                             q.execute(params![conn_id, erp, spec.name, id, reason.to_stored(), raw, run_id, now])?;
@@ -1107,6 +1116,35 @@ impl<S: Source> Engine<S> {
                             qn += 1;
                         }
                     }
+                }
+                let (mut w, mut unchanged) = (0usize, 0usize);
+                if staged > 0 {
+                    let changed = tx
+                        .prepare_cached(&spec.upsert_from_stage_sql())?
+                        .execute(params![conn_id, now, run_id, run_tag])?;
+                    w = staged;
+                    unchanged = staged.saturating_sub(changed);
+                    // Unchanged rows are not rewritten: a full read notes them as seen (a new or
+                    // changed row carries this read's tag in `seen_run` already).
+                    if full && unchanged > 0 {
+                        tx.prepare_cached(&format!(
+                            "INSERT OR IGNORE INTO sync_seen (connection_id, resource_table, run_tag, id)
+                             SELECT ?1, ?2, ?3, s.id FROM temp.\"{s}\" s JOIN \"{t}\" r ON r.connection_id=?1 AND r.id=s.id
+                              WHERE r.seen_run IS NOT ?3",
+                            s = spec.stage(),
+                            t = spec.table
+                        ))?
+                        .execute(params![conn_id, spec.table, run_tag])?;
+                    }
+                    if has_quarantine {
+                        tx.prepare_cached(&format!(
+                            "DELETE FROM sync_quarantine WHERE connection_id=?1 AND erp=?2 AND resource=?3
+                               AND record_id IN (SELECT id FROM temp.\"{}\")",
+                            spec.stage()
+                        ))?
+                        .execute(params![conn_id, erp, spec.name])?;
+                    }
+                    tx.execute(&format!("DELETE FROM temp.\"{}\"", spec.stage()), [])?;
                 }
                 tx.execute(
                     "INSERT INTO sync_state (connection_id, erp, resource, resume_page, resume_run, resume_mode, resume_since)
