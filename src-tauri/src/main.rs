@@ -32,6 +32,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 static QUITTING: AtomicBool = AtomicBool::new(false);
 
 fn main() {
+    backoffice_core::store::limit_c_heap_arenas();
     let paths = Paths::resolve(None);
     let _log_guard = backoffice_core::logging::init(&paths.log_dir, "backoffice-app", true);
     let keychain = Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };

@@ -289,6 +289,7 @@ enum JobsCmd {
 }
 
 fn main() {
+    backoffice_core::store::limit_c_heap_arenas();
     backoffice_core::load_dotenv();
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
