@@ -303,24 +303,7 @@ pub async fn reconcile(ctx: &Ctx, cmd: ReconcileCmd) -> Result<i32> {
             Some(t) => println!("billing data as of {t}"),
             None => println!("warning: this company was never synced; there is no billing data yet"),
         }
-        println!(
-            "{:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} EXPLANATIONS",
-            "CLIENT", "CONTRACTED", "BILLED", "DIFFERENCE", "TOLERANCE", "VERDICT"
-        );
-        for row in &r.rows {
-            let name: String = row.client_name.chars().take(40).collect();
-            let ex: Vec<&str> = row.explanations.iter().map(|e| e.key.as_str()).collect();
-            println!(
-                "{:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} {}",
-                name,
-                row.contracted,
-                row.billed,
-                row.difference,
-                row.tolerance,
-                row.verdict,
-                ex.join(", ")
-            );
-        }
+        print_client_months(&r.rows, false);
     }
     Ok(0)
 }
@@ -347,16 +330,29 @@ fn reconcile_period(
     }
     let divergent = rows.iter().filter(|r| !matches!(r.verdict.as_str(), "within" | "pending")).count();
     println!("{from} to {to}: {} client-month(s), {divergent} out of tolerance", rows.len());
+    print_client_months(&rows, true);
+    Ok(0)
+}
+
+/// The client-months as a table (with a month column for a period).
+fn print_client_months(rows: &[backoffice_core::ops::contracts::ClientMonth], with_month: bool) {
+    let month = |m: &str| if with_month { format!("{m:<8} ") } else { String::new() };
     println!(
-        "{:<8} {:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} EXPLANATIONS",
-        "MONTH", "CLIENT", "CONTRACTED", "BILLED", "DIFFERENCE", "TOLERANCE", "VERDICT"
+        "{}{:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} EXPLANATIONS",
+        month("MONTH"),
+        "CLIENT",
+        "CONTRACTED",
+        "BILLED",
+        "DIFFERENCE",
+        "TOLERANCE",
+        "VERDICT"
     );
-    for row in &rows {
+    for row in rows {
         let name: String = row.client_name.chars().take(40).collect();
         let ex: Vec<&str> = row.explanations.iter().map(|e| e.key.as_str()).collect();
         println!(
-            "{:<8} {:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} {}",
-            row.month,
+            "{}{:<40} {:>14} {:>14} {:>14} {:>10}  {:<11} {}",
+            month(&row.month),
             name,
             row.contracted,
             row.billed,
@@ -366,5 +362,4 @@ fn reconcile_period(
             ex.join(", ")
         );
     }
-    Ok(0)
 }
