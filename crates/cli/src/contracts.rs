@@ -288,7 +288,7 @@ pub async fn reconcile(ctx: &Ctx, cmd: ReconcileCmd) -> Result<i32> {
     let q = ReconcileQuery { month, connection_id: connection, client, verdicts: verdict };
     let r = ctx.core.reconcile_billing(&q)?;
     if let Some(path) = &out {
-        let format = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) { "xlsx" } else { "csv" };
+        let format = report_format(path);
         ctx.core.export_reconciliation(&q, format, path)?;
     }
     if ctx.json {
@@ -318,7 +318,7 @@ fn reconcile_period(
 ) -> Result<i32> {
     let rows = ctx.core.reconcile_billing_range(connection, from, to, verdicts)?;
     if let Some(path) = out {
-        let format = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) { "xlsx" } else { "csv" };
+        let format = report_format(path);
         let n = ctx.core.export_client_months(&rows, &format!("Billing {from} to {to}"), format, path)?;
         if !ctx.json {
             println!("{n} row(s) written to {}", path.display());
@@ -361,5 +361,14 @@ fn print_client_months(rows: &[backoffice_core::ops::contracts::ClientMonth], wi
             row.verdict,
             ex.join(", ")
         );
+    }
+}
+
+/// The report format `--out` asks for: XLSX for a `.xlsx` file, CSV otherwise.
+fn report_format(path: &std::path::Path) -> &'static str {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+        "xlsx"
+    } else {
+        "csv"
     }
 }
