@@ -19,10 +19,20 @@ const BUILD_PACKAGES: &[&str] = &[
     "libsoup-3.0-dev",
 ];
 
-/// Debian packages needed to run and test it headless.
+/// Debian packages needed to run and test it headless; PostgreSQL's server for the team-mode tests
+/// (xtask runs a throwaway cluster of its own; the package's default cluster is not used).
 /// Never add dbus-x11: it auto-launches session buses that outlive the tests.
-const RUNTIME_PACKAGES: &[&str] =
-    &["xvfb", "xauth", "webkit2gtk-driver", "dbus", "gnome-keyring", "libsecret-tools", "dunst", "imagemagick"];
+const RUNTIME_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "dbus",
+    "gnome-keyring",
+    "libsecret-tools",
+    "dunst",
+    "imagemagick",
+    "postgresql",
+];
 
 /// Debian packages the packaging proof needs: a clean root (debootstrap), the desktop entry's
 /// validator, rpm to read the .rpm, and xwininfo to find a message box by its title.

@@ -5,6 +5,7 @@
 mod command_map;
 mod deps;
 mod package;
+mod postgres;
 mod session;
 mod steps;
 mod toolchain;
@@ -26,12 +27,15 @@ commands:
   bundle [--version X.Y.Z]  the .deb and .rpm in release mode (Tauri bundler), copied to
                             artifacts/packages/ with their sizes and SHA-256 sums
   bench <name> [ARGS...]    run a benchmark inside a throwaway keyring session
-                            (names: contifico-sync, omie-rate)
+                            (names: sync, contifico-sync, omie-rate, omie-shared, divergences,
+                            reconcile), with a throwaway PostgreSQL cluster
   screenshots               build the app and run the E2E screenshot tour under Xvfb;
                             PNGs land in artifacts/screenshots/
-  session [--xvfb] -- CMD [ARGS...]
+  session [--xvfb] [--postgres] -- CMD [ARGS...]
                             run any command inside the same throwaway D-Bus session with an
-                            unlocked keyring (and Xvfb with --xvfb), e.g. a single test
+                            unlocked keyring (and Xvfb with --xvfb; with --postgres a throwaway
+                            PostgreSQL cluster named in BACKOFFICE_TEST_POSTGRES_URL), e.g. a
+                            single test
   help                      this text
 
 run, test, bench and screenshots first check that Node.js is recent enough for ui/ and that
@@ -86,11 +90,12 @@ fn session_cmd(args: &[String]) -> Result<()> {
         Some(i) => (&args[..i], &args[i + 1..]),
         None => (args, &args[args.len()..]),
     };
-    let xvfb = parse_flags(flags, &["--xvfb"])?.contains(&"--xvfb");
+    let seen = parse_flags(flags, &["--xvfb", "--postgres"])?;
+    let (xvfb, postgres) = (seen.contains(&"--xvfb"), seen.contains(&"--postgres"));
     let Some((program, program_args)) = cmd.split_first() else {
-        bail!("usage: cargo xtask session [--xvfb] -- CMD [ARGS...]");
+        bail!("usage: cargo xtask session [--xvfb] [--postgres] -- CMD [ARGS...]");
     };
-    session::wrap(session::SessionOptions { xvfb }, program, program_args)?.run()
+    session::wrap(session::SessionOptions { xvfb, postgres }, program, program_args)?.run()
 }
 
 /// Accepts only the given boolean flags; returns the ones present.

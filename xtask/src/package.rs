@@ -385,7 +385,7 @@ impl CleanMachine {
         header("package: the installed app in a window (WebDriver inside the clean root)");
         let cargo = util::cargo().get_program().to_owned();
         let args = ["test", "-p", "backoffice-e2e", "--test", "package", "--", "--ignored", "--test-threads=1"];
-        let mut session = session::wrap(SessionOptions { xvfb: true }, cargo, &args)?;
+        let mut session = session::wrap(SessionOptions { xvfb: true, postgres: false }, cargo, &args)?;
         session.command.env("BACKOFFICE_PACKAGE_ROOT", &self.root);
         session.run()?;
         let db = self.root.join(DATA_DIR).join("backoffice.db");

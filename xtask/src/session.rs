@@ -40,6 +40,9 @@ exec "$@"
 pub struct SessionOptions {
     /// Wrap in xvfb-run as well (a virtual X display 1280x800x24).
     pub xvfb: bool,
+    /// Start a throwaway PostgreSQL cluster for the command (team-mode tests), named in
+    /// `BACKOFFICE_TEST_POSTGRES_URL`.
+    pub postgres: bool,
 }
 
 /// A prepared wrapped command. The temporary home is deleted when this is dropped.
@@ -48,6 +51,8 @@ pub struct Session {
     /// What the log shows instead of the whole unlock script.
     shown: String,
     dir: PathBuf,
+    /// Stopped and deleted after the bus (fields drop in order, after `drop` below).
+    _postgres: Option<crate::postgres::Cluster>,
 }
 
 impl Drop for Session {
@@ -166,11 +171,15 @@ pub fn wrap<P: AsRef<OsStr>, A: AsRef<OsStr>>(opts: SessionOptions, program: P, 
         .env("XTASK_KEYRING_PASSWORD", KEYRING_PASSWORD)
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env_remove("GNOME_KEYRING_CONTROL");
+    let postgres = if opts.postgres { Some(crate::postgres::Cluster::start()?) } else { None };
+    if let Some(pg) = &postgres {
+        cmd.env(crate::postgres::URL_VAR, &pg.url);
+    }
     if opts.xvfb {
         // xvfb-run sets DISPLAY itself; a developer's Wayland socket must not win over it.
         cmd.env_remove("WAYLAND_DISPLAY").env_remove("DISPLAY");
     }
-    Ok(Session { command: cmd, shown, dir })
+    Ok(Session { command: cmd, shown, dir, _postgres: postgres })
 }
 
 fn make_session_dir() -> Result<PathBuf> {

@@ -69,7 +69,10 @@ impl Step {
             Step::UiTest => "npm test (ui/, vitest)",
             Step::UiBuild => "npm run build (ui/ -> ui/dist)",
             Step::Clippy => "cargo clippy --workspace --all-targets -- -D warnings",
-            Step::Unit => "cargo test --workspace --exclude backoffice-e2e (dbus session + unlocked keyring)",
+            Step::Unit => {
+                "cargo test --workspace --exclude backoffice-e2e (dbus session + unlocked keyring + a throwaway \
+                 PostgreSQL cluster on loopback)"
+            }
             Step::BuildApp => "cargo build -p backoffice-app",
             Step::E2e => {
                 "cargo test -p backoffice-e2e --no-fail-fast -- --test-threads=1 (Xvfb + dbus session + keyring)"
@@ -161,7 +164,7 @@ fn run_step(step: Step, partial: bool) -> Result<()> {
         }
         Step::Unit => {
             ensure_ui_dist(partial)?;
-            in_session(false, &["test", "--workspace", "--exclude", "backoffice-e2e", "--no-fail-fast"])
+            in_session(false, true, &["test", "--workspace", "--exclude", "backoffice-e2e", "--no-fail-fast"])
         }
         Step::BuildApp => {
             ensure_ui_dist(partial)?;
@@ -172,7 +175,7 @@ fn run_step(step: Step, partial: bool) -> Result<()> {
                 bail!("{} does not exist; run `cargo xtask test --only build-app,e2e`", util::app_binary().display());
             }
             remove_pngs(|name| name.starts_with("FAILED-"));
-            in_session(true, &["test", "-p", "backoffice-e2e", "--no-fail-fast", "--", "--test-threads=1"])
+            in_session(true, false, &["test", "-p", "backoffice-e2e", "--no-fail-fast", "--", "--test-threads=1"])
         }
         Step::Package => {
             ensure_ui_dist(partial)?;
@@ -313,10 +316,10 @@ fn build_app() -> Result<()> {
 }
 
 /// Runs `cargo ARGS` inside the keyring session (and Xvfb when `xvfb`).
-fn in_session(xvfb: bool, cargo_args: &[&str]) -> Result<()> {
+fn in_session(xvfb: bool, postgres: bool, cargo_args: &[&str]) -> Result<()> {
     let cargo: OsString = util::cargo().get_program().to_owned();
     let args: Vec<OsString> = cargo_args.iter().map(OsString::from).collect();
-    session::wrap(SessionOptions { xvfb }, cargo, &args)?.run()
+    session::wrap(SessionOptions { xvfb, postgres }, cargo, &args)?.run()
 }
 
 /// `cargo xtask run [-- args]`
@@ -344,7 +347,7 @@ pub fn run_app(args: &[String]) -> Result<()> {
          instead: it runs, but nothing is visible and secrets saved now are discarded on exit.\n\
          Stop it with Ctrl+C. To see the window, run this from a desktop session."
     );
-    session::wrap(SessionOptions { xvfb: true }, app.into_os_string(), &app_args)?.run()
+    session::wrap(SessionOptions { xvfb: true, postgres: false }, app.into_os_string(), &app_args)?.run()
 }
 
 const BENCHES: &[&str] = &["sync", "contifico-sync", "omie-rate", "omie-shared", "divergences", "reconcile"];
@@ -370,7 +373,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     cargo_args.push(name.clone());
     cargo_args.extend(extra.iter().cloned());
     let refs: Vec<&str> = cargo_args.iter().map(String::as_str).collect();
-    in_session(false, &refs)
+    in_session(false, true, &refs)
 }
 
 /// `cargo xtask screenshots`
@@ -384,7 +387,7 @@ pub fn screenshots() -> Result<()> {
     let dir = screenshot_dir();
     remove_pngs(|_| true);
     header("screenshots: E2E screenshot tour under Xvfb");
-    in_session(true, &["test", "-p", "backoffice-e2e", "--test", "screenshots", "--", "--test-threads=1"])?;
+    in_session(true, false, &["test", "-p", "backoffice-e2e", "--test", "screenshots", "--", "--test-threads=1"])?;
     let mut pngs: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "png")).collect())
         .unwrap_or_default();
