@@ -19,6 +19,7 @@ mod erpnext;
 mod omie;
 mod output;
 mod schedules;
+mod store;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -117,6 +118,11 @@ enum Cmd {
     Email {
         #[command(subcommand)]
         cmd: email::EmailCmd,
+    },
+    /// The team database (PostgreSQL): check an address, copy this desk's data there and back
+    Store {
+        #[command(subcommand)]
+        cmd: store::StoreCmd,
     },
 }
 
@@ -319,6 +325,9 @@ pub struct Ctx {
 async fn run(cli: Cli) -> Result<i32> {
     let paths = Paths::resolve(cli.db.clone());
     let _guard = backoffice_core::logging::init(&paths.log_dir, "backoffice-cli", false);
+    if let Cmd::Store { cmd } = cli.cmd {
+        return store::run(&paths, cli.json, cmd).await;
+    }
     if let Some(note) = backoffice_core::database_url_note(&paths) {
         eprintln!("note: {note}");
     }
@@ -359,6 +368,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Cmd::Bench { which } => bench::run(which).await,
         Cmd::Schedules { cmd } => schedules::run(&ctx, cmd).await,
         Cmd::Email { cmd } => email::run(&ctx, cmd).await,
+        Cmd::Store { .. } => unreachable!("handled before the desk's store is opened"),
         Cmd::Divergences { cmd } => divergences::run(&ctx, cmd).await,
         Cmd::Contracts { cmd } => contracts::run(&ctx, cmd).await,
         Cmd::Reconcile { cmd } => contracts::reconcile(&ctx, cmd).await,

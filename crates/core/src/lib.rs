@@ -140,8 +140,9 @@ pub fn database_url_note(paths: &Paths) -> Option<String> {
     }
     let scheme = url.split(':').next().unwrap_or("");
     Some(format!(
-        "DATABASE_URL names a {scheme} database; BackOffice keeps its data in a local SQLite file instead: {}. \
-         Set INVENTORY_DB_PATH or --db to choose the file.",
+        "DATABASE_URL names a {scheme} database; BackOffice keeps its working data in a local SQLite file: {}. \
+         Set INVENTORY_DB_PATH or --db to choose the file; `backoffice store copy` copies it into that database \
+         (and back).",
         paths.db.display()
     ))
 }

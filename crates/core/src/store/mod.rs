@@ -4,8 +4,10 @@
 //! reader connections: in WAL mode readers never wait for the writer, so the UI stays responsive
 //! while a sync commits batches.
 
+pub mod copy;
 mod migrations;
 pub mod settings;
+pub mod team;
 pub mod waits;
 
 use std::path::{Path, PathBuf};

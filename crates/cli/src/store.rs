@@ -1,0 +1,141 @@
+//! `backoffice store ...`: the team database (PostgreSQL): check an address, copy this desk's data
+//! there, and copy a team database back into a new SQLite file.
+//!
+//! The password may be in the address, or in PGPASSWORD (PostgreSQL's own variable), so it need
+//! not appear in a cron line or the shell's history.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Result;
+use backoffice_core::store::copy::{self, CopyProgress, CopyReport};
+use backoffice_core::store::team::TeamUrl;
+use backoffice_core::Paths;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum StoreCmd {
+    /// Connect to a team database and say what it holds (empty, an unfinished copy, ready)
+    Check {
+        /// postgres://user@server:5432/database (default: DATABASE_URL when it names PostgreSQL)
+        url: Option<String>,
+    },
+    /// Copy this desk's data into an empty team database (--to postgres://…), or a team database
+    /// into a new SQLite file (--from postgres://… --to FILE). Interrupted copies go on where they
+    /// stopped when run again; every table is verified (rows and checksum) at the end.
+    Copy {
+        /// A team database to copy from (then --to is the new SQLite file)
+        #[arg(long)]
+        from: Option<String>,
+        /// The team database (postgres://…) to copy this desk into, or with --from the new SQLite file
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+fn team_url(url: Option<&str>) -> Result<TeamUrl> {
+    let from_env = std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
+    let Some(url) = url.map(str::to_string).or(from_env) else {
+        anyhow::bail!(
+            "which team database? Give its address (postgres://user@server:5432/database) or set DATABASE_URL"
+        );
+    };
+    let mut parsed = TeamUrl::parse(&url)?;
+    if let Ok(pw) = std::env::var("PGPASSWORD") {
+        parsed = parsed.with_password(&pw);
+    }
+    Ok(parsed)
+}
+
+pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
+    match cmd {
+        StoreCmd::Check { url } => {
+            let url = team_url(url.as_deref())?;
+            let status = tokio::task::spawn_blocking(move || copy::team_status(&url).map(|s| (s, url))).await??;
+            let (status, url) = status;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!("{}: PostgreSQL {}", url.shown(), status.server_version);
+                match status.state.as_str() {
+                    "empty" => println!("empty: ready for `backoffice store copy --to {}`", url.shown()),
+                    "copying" => println!(
+                        "an unfinished copy from {} (run the same `store copy` again to finish it)",
+                        status.copied_from.as_deref().unwrap_or("?")
+                    ),
+                    _ => println!(
+                        "BackOffice data, schema {}, copied from {} at {}",
+                        status.schema_version.unwrap_or(0),
+                        status.copied_from.as_deref().unwrap_or("?"),
+                        status.copied_at.as_deref().unwrap_or("?")
+                    ),
+                }
+            }
+            Ok(0)
+        }
+        StoreCmd::Copy { from, to } => {
+            let cancelled = Arc::new(AtomicBool::new(false));
+            let flag = cancelled.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("stopping after the current batch; run the same command again to go on");
+                    flag.store(true, Ordering::SeqCst);
+                }
+            });
+            let mut show = |p: &CopyProgress| {
+                eprintln!("[{}/{}] {}: {} of {} rows", p.table_index, p.tables, p.table, p.rows_done, p.rows_total);
+            };
+            let report: CopyReport = match (from, to) {
+                (Some(from), Some(file)) => {
+                    let url = team_url(Some(&from))?;
+                    let file = PathBuf::from(file);
+                    let what = format!("{} → {}", url.shown(), file.display());
+                    eprintln!("copying {what}");
+                    let report = tokio::task::spawn_blocking(move || {
+                        copy::copy_from_team(&url, &file, &mut show, &|| cancelled.load(Ordering::SeqCst))
+                    })
+                    .await??;
+                    eprintln!("copied and verified {what}");
+                    report
+                }
+                (None, to) => {
+                    let url = team_url(to.as_deref())?;
+                    let db = paths.db.clone();
+                    let what = format!("{} → {}", db.display(), url.shown());
+                    eprintln!("copying {what}");
+                    let report = tokio::task::spawn_blocking(move || {
+                        copy::copy_to_team(&db, &url, &mut show, &|| cancelled.load(Ordering::SeqCst))
+                    })
+                    .await??;
+                    eprintln!("copied and verified {what}");
+                    report
+                }
+                (Some(_), None) => anyhow::bail!("--from needs --to FILE: the new SQLite file to copy into"),
+            };
+            print_report(&report, json)?;
+            Ok(0)
+        }
+    }
+}
+
+fn print_report(report: &CopyReport, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    if report.resumed {
+        println!("(an interrupted copy was continued)");
+    }
+    println!("{:<40} {:>10}  checksum", "table", "rows");
+    for t in &report.tables {
+        println!("{:<40} {:>10}  {}", t.table, t.rows, t.checksum);
+    }
+    println!(
+        "{} tables, {} rows, schema {}: every table verified",
+        report.tables.len(),
+        report.rows(),
+        report.schema_version
+    );
+    Ok(())
+}

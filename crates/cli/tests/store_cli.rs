@@ -1,0 +1,158 @@
+//! `backoffice store copy` as a process: killed with SIGKILL in the middle of a table, run again,
+//! it goes on and verifies; the copy back gives the same checksums. Uses the PostgreSQL cluster
+//! `cargo xtask test` starts (BACKOFFICE_TEST_POSTGRES_URL).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use backoffice_core::store::{rusqlite, Store};
+
+fn fresh_database() -> String {
+    let admin = std::env::var("BACKOFFICE_TEST_POSTGRES_URL").expect(
+        "BACKOFFICE_TEST_POSTGRES_URL is not set: run through `cargo xtask test`, or \
+         `cargo xtask session --postgres -- cargo test -p backoffice-cli --test store_cli`",
+    );
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("bo_cli_{}_{nanos}", std::process::id());
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster answers");
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
+fn cli(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_backoffice"));
+    c.env("BACKOFFICE_LOG_DIR", dir.join("logs")).env_remove("DATABASE_URL").env_remove("PGPASSWORD");
+    c
+}
+
+/// A desk with `n` synced Contífico records.
+fn desk(path: &Path, n: usize) {
+    let store = Store::open(path).unwrap();
+    backoffice_core::sync::ensure_tables(&store, backoffice_core::erp::contifico::resources::RESOURCES).unwrap();
+    store
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at)
+                 VALUES ('c1', 'Guayaquil', 'contifico', 'https://api.example/', 'America/Guayaquil',
+                 '2026-12-01T10:00:00.000Z', '2026-12-01T10:00:00.000Z')",
+                [],
+            )?;
+            let mut ins = tx.prepare(
+                "INSERT INTO contifico_persona (connection_id, id, raw, search_text, fetched_at, sync_run_id, seen_run)
+                 VALUES ('c1', ?1, ?2, ?3, '2026-12-01T10:00:00.000Z', 'r1', 'r1')",
+            )?;
+            for i in 0..n {
+                ins.execute(rusqlite::params![
+                    format!("p{i}"),
+                    format!("{{\"id\":\"p{i}\",\"razon_social\":\"Cliente {i} S.A.\"}}"),
+                    format!("cliente {i}")
+                ])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn report(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn checksums(report: &serde_json::Value) -> Vec<(String, u64, String)> {
+    report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (t["table"].as_str().unwrap().into(), t["rows"].as_u64().unwrap(), t["checksum"].as_str().unwrap().into())
+        })
+        .collect()
+}
+
+#[test]
+fn a_copy_killed_mid_table_goes_on_when_run_again_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("desk.db");
+    let total = 60_000;
+    desk(&db, total);
+    let url = fresh_database();
+
+    // Start the copy; kill -9 it once it is inside the big table (its progress lines say so).
+    let mut child = cli(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["store", "copy", "--to", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut killed_at = None;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("contifico_persona: ").nth(1) {
+            let done: u64 = rest.split(' ').next().unwrap().parse().unwrap();
+            if done > 0 && done < total as u64 {
+                child.kill().unwrap();
+                killed_at = Some(done);
+                break;
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    let killed_at = killed_at.expect("the copy was seen inside the big table");
+    assert!(!status.success());
+
+    let out = cli(dir.path()).arg("--db").arg(&db).args(["store", "check", &url]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unfinished copy"), "{out:?}");
+
+    // Again: it goes on (not from the start) and every table verifies.
+    let out = cli(dir.path()).arg("--db").arg(&db).args(["--json", "store", "copy", "--to", &url]).output().unwrap();
+    let there = report(&out);
+    assert_eq!(there["resumed"], true);
+    let progress = String::from_utf8_lossy(&out.stderr);
+    let first: u64 = progress
+        .lines()
+        .find_map(|l| l.split("contifico_persona: ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(first > killed_at, "went on from {killed_at}, first batch now ends at {first}");
+    let persona = checksums(&there).into_iter().find(|t| t.0 == "contifico_persona").unwrap();
+    assert_eq!(persona.1, total as u64);
+
+    // Back into a new file, with the password from PGPASSWORD instead of the address.
+    let (userinfo, host) = url.trim_start_matches("postgres://").split_once('@').unwrap();
+    let (user, password) = userinfo.split_once(':').unwrap();
+    let back = dir.path().join("back.db");
+    let out = cli(dir.path())
+        .env("PGPASSWORD", password)
+        .args(["--json", "store", "copy", "--from", &format!("postgres://{user}@{host}"), "--to"])
+        .arg(&back)
+        .output()
+        .unwrap();
+    assert_eq!(checksums(&report(&out)), checksums(&there));
+    let out = cli(dir.path()).arg("--db").arg(&back).args(["--json", "data", "status"]).output().unwrap();
+    assert!(out.status.success(), "the copy opens as a desk: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn database_url_names_the_team_database_and_errors_are_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("desk.db");
+    desk(&db, 10);
+    let url = fresh_database();
+    let out = cli(dir.path()).arg("--db").arg(&db).env("DATABASE_URL", &url).args(["store", "copy"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("every table verified"));
+
+    let wrong = url.replacen("throwaway-test-password", "wrong", 1);
+    assert_ne!(wrong, url, "the test cluster's password is in its address");
+    let out = cli(dir.path()).args(["store", "check", &wrong]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the user name or password") && !err.contains("wrong@"), "{err}");
+    let out = cli(dir.path()).args(["--json", "store", "check", "mysql://x@y/z"]).output().unwrap();
+    let api: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(api["code"], "team_db_bad_url");
+}

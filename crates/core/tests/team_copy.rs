@@ -1,0 +1,253 @@
+//! `store copy` against a real PostgreSQL server: the throwaway cluster `cargo xtask test` starts
+//! (its address in BACKOFFICE_TEST_POSTGRES_URL; `cargo xtask session --postgres -- cargo test …`
+//! gives one to a single run). Every test works in a database of its own.
+
+use std::path::Path;
+
+use backoffice_core::store::copy::{copy_from_team, copy_to_team, partial_path, team_status, CopyProgress};
+use backoffice_core::store::team::{TeamDbError, TeamUrl};
+use backoffice_core::store::{rusqlite, Store, MIGRATIONS};
+use backoffice_core::CoreError;
+
+/// A new, empty database on the test cluster.
+fn fresh_database() -> String {
+    let admin = std::env::var("BACKOFFICE_TEST_POSTGRES_URL").expect(
+        "BACKOFFICE_TEST_POSTGRES_URL is not set: run through `cargo xtask test`, or \
+         `cargo xtask session --postgres -- cargo test -p backoffice-core --test team_copy`",
+    );
+    let name = format!("bo_test_{}", uuid::Uuid::new_v4().simple());
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster answers");
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
+fn url(s: &str) -> TeamUrl {
+    TeamUrl::parse(s).unwrap()
+}
+
+fn no_progress(_: &CopyProgress) {}
+
+/// A desk with a connection, settings, and `marcas` synced rows (full-text indexed).
+fn desk(path: &Path, marcas: usize) -> Store {
+    let store = Store::open(path).unwrap();
+    // The synced-data tables (with their full-text indexes), as the first sync makes them.
+    backoffice_core::sync::ensure_tables(&store, backoffice_core::erp::contifico::resources::RESOURCES).unwrap();
+    backoffice_core::sync::ensure_tables(&store, backoffice_core::erp::omie::sync::RESOURCES).unwrap();
+    store
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at, last_test_ok)
+                 VALUES ('c1', 'Quito — Matriz', 'contifico', 'https://api.example/', 'America/Guayaquil',
+                 '2026-12-01T10:00:00.000Z', '2026-12-01T10:00:00.000Z', NULL)",
+                [],
+            )?;
+            tx.execute("INSERT INTO settings (key, value) VALUES ('ui.language', 'es'), ('ñandú', '€ 1.234,56')", [])?;
+            let mut ins = tx.prepare(
+                "INSERT INTO contifico_marca (connection_id, id, raw, nombre, search_text, fetched_at, sync_run_id, seen_run)
+                 VALUES ('c1', ?1, ?2, ?3, ?4, '2026-12-01T10:00:00.000Z', 'r1', 'r1')",
+            )?;
+            for i in 0..marcas {
+                let nombre = if i % 7 == 0 { None } else { Some(format!("Marca {i} — \"ñ\"")) };
+                let search = format!("marca{i} {}", if i == 4321 { "zafiro" } else { "" });
+                ins.execute(rusqlite::params![format!("m{i}"), format!("{{\"id\":\"m{i}\"}}"), nombre, search])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    store
+}
+
+fn count(path: &Path, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_desk_goes_to_the_team_database_and_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("desk.db");
+    drop(desk(&src, 12_345));
+    let team = url(&fresh_database());
+    assert_eq!(team_status(&team).unwrap().state, "empty");
+
+    let mut calls = 0;
+    let report = copy_to_team(&src, &team, &mut |_| calls += 1, &|| false).unwrap();
+    assert!(!report.resumed);
+    assert!(calls > 3, "progress is reported batch by batch ({calls})");
+    let marca = report.tables.iter().find(|t| t.table == "contifico_marca").unwrap();
+    assert_eq!(marca.rows, 12_345);
+    let status = team_status(&team).unwrap();
+    assert_eq!((status.state.as_str(), status.schema_version), ("ready", Some(MIGRATIONS.len() as i64)));
+
+    // A second copy into the same database is refused: it is not empty any more.
+    let err = copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap_err();
+    assert_eq!(err.code(), "team_db_not_empty", "{err}");
+
+    let back = dir.path().join("offline/copy.db");
+    let report_back = copy_from_team(&team, &back, &mut no_progress, &|| false).unwrap();
+    // The same rows and checksums, table by table, in both directions.
+    let a: Vec<_> = report.tables.iter().map(|t| (&t.table, t.rows, &t.checksum)).collect();
+    let b: Vec<_> = report_back.tables.iter().map(|t| (&t.table, t.rows, &t.checksum)).collect();
+    assert_eq!(a, b);
+    assert!(!partial_path(&back).exists());
+    // The copy opens as a desk database; values, rowids and full-text search came back.
+    let store = Store::open(&back).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    let (name, tz, ok): (String, String, Option<i64>) = store
+        .read(|c| {
+            Ok(c.query_row("SELECT name, timezone, last_test_ok FROM connections WHERE id = 'c1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?)
+        })
+        .unwrap();
+    assert_eq!((name.as_str(), tz.as_str(), ok), ("Quito — Matriz", "America/Guayaquil", None));
+    let euro = "SELECT count(*) FROM settings WHERE value = '€ 1.234,56'";
+    assert_eq!(count(&back, euro), 1);
+    let rowid_of = |p: &Path| count(p, "SELECT rowid FROM contifico_marca WHERE id = 'm4321'");
+    assert_eq!(rowid_of(&back), rowid_of(&src));
+    let found = "SELECT rowid FROM contifico_marca_fts WHERE contifico_marca_fts MATCH 'zafiro'";
+    assert_eq!(count(&back, found), rowid_of(&src));
+    assert_eq!(count(&back, "SELECT count(*) FROM contifico_marca WHERE nombre IS NULL"), 12_345 / 7 + 1);
+
+    // Copying back again never overwrites a file.
+    let err = copy_from_team(&team, &back, &mut no_progress, &|| false).unwrap_err();
+    assert_eq!(err.code(), "copy_target_exists");
+}
+
+#[test]
+fn an_interrupted_copy_goes_on_where_it_stopped_and_a_changed_source_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("desk.db");
+    let store = desk(&src, 23_000);
+    let team = url(&fresh_database());
+
+    // Stop after a few batches (as the window's Cancel or Ctrl-C does).
+    let seen = std::cell::Cell::new(0);
+    let err = copy_to_team(
+        &src,
+        &team,
+        &mut |p| {
+            if p.table == "contifico_marca" {
+                seen.set(p.rows_done);
+            }
+        },
+        &|| seen.get() > 0,
+    )
+    .unwrap_err();
+    assert!(matches!(err, CoreError::Cancelled), "{err}");
+    assert_eq!(team_status(&team).unwrap().state, "copying");
+    let partly = seen.get();
+    assert!(partly > 0 && partly < 23_000, "stopped inside the big table ({partly})");
+
+    // Run again: it goes on from the last batch (no row twice: the primary keys would refuse it).
+    let mut first_seen = None;
+    let report = copy_to_team(
+        &src,
+        &team,
+        &mut |p| {
+            if p.table == "contifico_marca" && first_seen.is_none() {
+                first_seen = Some(p.rows_done);
+            }
+        },
+        &|| false,
+    )
+    .unwrap();
+    assert!(report.resumed);
+    assert!(first_seen.unwrap() > partly, "the big table went on from {partly}, not from 0");
+    assert_eq!(report.tables.iter().find(|t| t.table == "contifico_marca").unwrap().rows, 23_000);
+
+    // A copy that stopped, then a desk that changed a row already copied: the check says so.
+    let team2 = url(&fresh_database());
+    let n = std::cell::Cell::new(0);
+    let _ = copy_to_team(&src, &team2, &mut |_| n.set(n.get() + 1), &|| n.get() >= 3).unwrap_err();
+    store
+        .write(|tx| {
+            tx.execute("UPDATE settings SET value = 'en' WHERE key = 'ui.language'", [])?;
+            Ok(())
+        })
+        .unwrap();
+    let err = copy_to_team(&src, &team2, &mut no_progress, &|| false).unwrap_err();
+    let mismatch = err.feature::<TeamDbError>().expect("a team database error");
+    assert!(matches!(mismatch, TeamDbError::Mismatch { table, .. } if table == "settings"), "{err}");
+}
+
+#[test]
+fn a_value_that_does_not_fit_names_its_row_and_the_copy_goes_on_after_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("desk.db");
+    let store = desk(&src, 10);
+    store
+        .write(|tx| {
+            tx.execute("UPDATE connections SET is_demo = 'sim' WHERE id = 'c1'", [])?;
+            Ok(())
+        })
+        .unwrap();
+    let team = url(&fresh_database());
+    let err = copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap_err();
+    assert_eq!(err.code(), "copy_bad_value");
+    let text = err.to_string();
+    for part in ["connections", "is_demo", "\"sim\"", "whole number"] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    store
+        .write(|tx| {
+            tx.execute("UPDATE connections SET is_demo = 1 WHERE id = 'c1'", [])?;
+            Ok(())
+        })
+        .unwrap();
+    let report = copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap();
+    assert!(report.resumed);
+    assert_eq!(report.tables.iter().find(|t| t.table == "connections").unwrap().rows, 1);
+}
+
+#[test]
+fn a_team_database_of_a_newer_version_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("desk.db");
+    drop(desk(&src, 3));
+    let address = fresh_database();
+    let team = url(&address);
+    copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap();
+    let newer = MIGRATIONS.len() as i64 + 3;
+    let mut c = postgres::Client::connect(&address, postgres::NoTls).unwrap();
+    c.execute("UPDATE backoffice.bo_team SET value = $1 WHERE key = 'schema_version'", &[&newer.to_string()]).unwrap();
+    let err = team_status(&team).unwrap_err();
+    assert_eq!(err.code(), "team_db_newer");
+    assert!(err.to_string().contains("newer BackOffice"), "{err}");
+    let back = dir.path().join("back.db");
+    let err = copy_from_team(&team, &back, &mut no_progress, &|| false).unwrap_err();
+    assert_eq!(err.code(), "team_db_newer");
+    assert!(!back.exists() && !partial_path(&back).exists());
+    let kept: String =
+        c.query_one("SELECT value FROM backoffice.bo_team WHERE key = 'schema_version'", &[]).unwrap().get(0);
+    assert_eq!(kept, newer.to_string());
+}
+
+#[test]
+fn wrong_addresses_and_passwords_are_told_apart() {
+    let address = fresh_database();
+    let (scheme_user, rest) = address.split_once(':').unwrap();
+    assert_eq!(scheme_user, "postgres");
+    // postgres://user:password@host:port/db → the same with another password.
+    let (userinfo, hostpart) = rest.trim_start_matches("//").split_once('@').unwrap();
+    let user = userinfo.split(':').next().unwrap();
+    let wrong = format!("postgres://{user}:not-the-password@{hostpart}");
+    let err = team_status(&url(&wrong)).unwrap_err();
+    assert_eq!(err.code(), "team_db_refused", "{err}");
+    assert!(!err.to_string().contains("not-the-password"));
+
+    let (host, _) = hostpart.split_once('/').unwrap();
+    let nodb = format!("postgres://{userinfo}@{host}/no_such_database");
+    assert_eq!(team_status(&url(&nodb)).unwrap_err().code(), "team_db_no_database");
+
+    // A port where nothing listens.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dead = format!("postgres://{userinfo}@127.0.0.1:{free}/x");
+    assert_eq!(team_status(&url(&dead)).unwrap_err().code(), "team_db_unreachable");
+
+    // Another application's schema named like ours is not taken over.
+    let mut c = postgres::Client::connect(&address, postgres::NoTls).unwrap();
+    c.batch_execute("CREATE SCHEMA backoffice; CREATE TABLE backoffice.theirs (x int)").unwrap();
+    let err = team_status(&url(&address)).unwrap_err();
+    assert_eq!(err.code(), "team_db_not_empty", "{err}");
+}
