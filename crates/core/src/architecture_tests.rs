@@ -153,8 +153,9 @@ fn schema_changes_are_migrations_and_settings_have_one_reader_and_writer() {
             let ddl = ["CREATE TABLE", "ALTER TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX", "DROP TABLE"]
                 .iter()
                 .any(|k| u.contains(k));
-            // Numbered migrations, and the resource tables' versioned migrations, only.
-            if ddl && !["store/migrations.rs", "sync/schema.rs", "sync/mod.rs"].contains(&r.as_str()) {
+            // Numbered migrations, and the resource tables' versioned migrations, only; and the copy
+            // between a desk and a team database, which mirrors the migrated schema it reads.
+            if ddl && !["store/migrations.rs", "sync/schema.rs", "sync/mod.rs", "store/copy.rs"].contains(&r.as_str()) {
                 bad.push(format!("{r}:{}: {} (schema changes are migrations)", i + 1, line.trim()));
             }
             let settings_sql = ["FROM SETTINGS", "INTO SETTINGS", "UPDATE SETTINGS"].iter().any(|k| u.contains(k));
