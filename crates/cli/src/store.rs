@@ -32,6 +32,15 @@ pub enum StoreCmd {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Create (or give a new password to) a login role for a BI tool: it may read the team
+    /// database's bi_* views and nothing else. The password is read from standard input.
+    BiReader {
+        /// The role's name, e.g. looker_reader
+        #[arg(long)]
+        role: String,
+        /// postgres://… of a user that may create roles (default: DATABASE_URL)
+        url: Option<String>,
+    },
 }
 
 fn team_url(url: Option<&str>) -> Result<TeamUrl> {
@@ -72,6 +81,18 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
                     ),
                 }
             }
+            Ok(0)
+        }
+        StoreCmd::BiReader { role, url } => {
+            let url = team_url(url.as_deref())?;
+            let mut password = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let shown = url.shown().to_string();
+            let r = role.clone();
+            tokio::task::spawn_blocking(move || backoffice_core::store::bi::grant_bi_reader(&url, &r, &password))
+                .await??;
+            println!("{role} may now read the bi_* views of {shown} (and nothing else)");
             Ok(0)
         }
         StoreCmd::Copy { from, to } => {

@@ -251,3 +251,65 @@ fn wrong_addresses_and_passwords_are_told_apart() {
     let err = team_status(&url(&address)).unwrap_err();
     assert_eq!(err.code(), "team_db_not_empty", "{err}");
 }
+
+#[test]
+fn a_bi_tool_reads_the_views_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("desk.db");
+    let store = desk(&src, 5);
+    store
+        .write(|tx| {
+            tx.execute_batch(
+                "INSERT INTO divergences (id, fingerprint, rule_id, rule_version, kind, connection_id, erp, resource,
+                   record_id, confidence, basis, amount, currency, evidence_hash, status, first_seen_at, last_seen_at,
+                   updated_at)
+                 VALUES ('d1', 'f1', 'r', 1, 'k', 'c1', 'contifico', 'documento', 'FAC-1', 90, 'b', '1234.56', 'USD',
+                   'h', 'open', '2026-12-01T10:00:00.000Z', '2026-12-02T10:00:00.000Z', '2026-12-02T10:00:00.000Z'),
+                        ('d2', 'f2', 'r', 1, 'k', 'c1', 'contifico', 'documento', 'FAC-2', 90, 'b', NULL, NULL,
+                   'h', 'resolved', '2026-12-01T10:00:00.000Z', '2026-12-02T10:00:00.000Z', '2026-12-02T10:00:00.000Z');
+                 INSERT INTO contracts (id, connection_id, client_code, description, mrr, currency, start_date,
+                   status, version, created_at, updated_at, updated_by)
+                 VALUES ('k1', 'c1', 'CLI-9', 'Soporte', '1500.00', 'USD', '2026-01-01', 'active', 1,
+                   '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 'ana');",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let address = fresh_database();
+    let team = url(&address);
+    copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap();
+
+    let bad = backoffice_core::store::bi::grant_bi_reader(&team, "Looker; DROP", "long-enough-password").unwrap_err();
+    assert_eq!(bad.code(), "invalid_input");
+    backoffice_core::store::bi::grant_bi_reader(&team, "looker_reader", "a-made-up-bi-password").unwrap();
+    // Granting again only changes the password.
+    backoffice_core::store::bi::grant_bi_reader(&team, "looker_reader", "another-made-up-password").unwrap();
+
+    let (_, rest) = address.trim_start_matches("postgres://").split_once('@').unwrap();
+    let reader = format!("postgres://looker_reader:another-made-up-password@{rest}");
+    let mut c = postgres::Client::connect(&reader, postgres::NoTls).unwrap();
+    let open = c
+        .query("SELECT record_id, amount::text, first_seen_at < last_seen_at FROM backoffice.bi_open_divergences", &[])
+        .unwrap();
+    assert_eq!(open.len(), 1, "resolved divergences are not open");
+    assert_eq!(open[0].get::<_, String>(0), "FAC-1");
+    assert_eq!(open[0].get::<_, String>(1), "1234.56");
+    assert!(open[0].get::<_, bool>(2), "timestamps are timestamps");
+    let mrr: String =
+        c.query_one("SELECT mrr::text FROM backoffice.bi_contracts WHERE client_code = 'CLI-9'", &[]).unwrap().get(0);
+    assert_eq!(mrr, "1500.00");
+    for (name, _) in backoffice_core::store::bi::VIEWS {
+        c.query(&format!("SELECT * FROM backoffice.{name} LIMIT 1"), &[]).unwrap();
+    }
+    // Not the tables (settings, jobs, anything), and no writing.
+    for sql in [
+        "SELECT * FROM backoffice.settings",
+        "SELECT * FROM backoffice.connections",
+        "INSERT INTO backoffice.settings (key, value) VALUES ('x', 'y')",
+        "CREATE TABLE backoffice.mine (a int)",
+    ] {
+        let e = c.batch_execute(sql).unwrap_err();
+        let code = e.code().map(|c| c.code().to_string());
+        assert!(matches!(code.as_deref(), Some("42501") | Some("25006")), "{sql}: {e} ({code:?})");
+    }
+}

@@ -630,6 +630,7 @@ pub fn copy_to_team(
     }
     check.commit().map_err(err)?;
     let mut tx = pg.transaction().map_err(err)?;
+    super::bi::create_views(&mut tx, url)?;
     for (k, v) in [("state", "complete".to_string()), ("copied_at", super::now_utc())] {
         tx.execute(
             &format!(

@@ -4,6 +4,7 @@
 //! reader connections: in WAL mode readers never wait for the writer, so the UI stays responsive
 //! while a sync commits batches.
 
+pub mod bi;
 pub mod copy;
 mod migrations;
 pub mod settings;
