@@ -105,6 +105,10 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::email_commands::email_settings,
         crate::email_commands::save_email_settings,
         crate::email_commands::send_test_email,
+        crate::team_commands::team_settings,
+        crate::team_commands::save_team_settings,
+        crate::team_commands::check_team_database,
+        crate::team_commands::start_team_copy,
     ]
 }
 

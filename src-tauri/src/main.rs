@@ -11,6 +11,7 @@ mod erpnext_commands;
 mod omie_commands;
 mod schedule_commands;
 mod sync_commands;
+mod team_commands;
 mod tray;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -313,3 +313,58 @@ fn a_bi_tool_reads_the_views_and_nothing_else() {
         assert!(matches!(code.as_deref(), Some("42501") | Some("25006")), "{sql}: {e} ({code:?})");
     }
 }
+
+/// Settings → Team database through the facade: the password goes to the real keychain (run under
+/// `cargo xtask session --postgres`), the test says what the database holds, the copy is a job.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_window_saves_tests_and_copies_as_a_job() {
+    use backoffice_core::ops::team::TeamDbSettings;
+    use backoffice_core::secrets::{Keychain, SecretStore};
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Keychain { service: Some(format!("BackOffice-test-{}", uuid::Uuid::new_v4())) };
+    keychain.check().expect("a Secret Service: run under `cargo xtask session --postgres -- ...`");
+    let paths = backoffice_core::Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") };
+    drop(desk(&paths.db, 2_000));
+    let core = backoffice_core::Core::open(paths.clone(), std::sync::Arc::new(keychain)).unwrap();
+
+    // The synchronous client may not run on the test's async thread.
+    let address = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    let parsed = url::Url::parse(&address).unwrap();
+    let password = parsed.password().unwrap().to_string();
+    let form = TeamDbSettings {
+        host: parsed.host_str().unwrap().into(),
+        port: parsed.port().unwrap().into(),
+        database: parsed.path().trim_start_matches('/').into(),
+        user: parsed.username().into(),
+        password_saved: false,
+    };
+    // Without the password, the window says one is needed; with a wrong one, that it was refused.
+    core.save_team_settings(&form, None).unwrap();
+    assert_eq!(core.check_team_database().await.unwrap_err().code(), "team_db_password_needed");
+    core.save_team_settings(&form, Some("not-the-password".into())).unwrap();
+    assert_eq!(core.check_team_database().await.unwrap_err().code(), "team_db_refused");
+    let saved = core.save_team_settings(&form, Some(password.clone())).unwrap();
+    assert!(saved.password_saved);
+    let check = core.check_team_database().await.unwrap();
+    assert_eq!(check.state, "empty");
+    assert!(!check.address.contains(&password));
+
+    let job = core.start_team_copy().unwrap();
+    let mut done = core.jobs.get(&job.id).unwrap();
+    for _ in 0..600 {
+        if !done.status.is_active() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        done = core.jobs.get(&job.id).unwrap();
+    }
+    assert_eq!(done.status, backoffice_core::model::JobStatus::Succeeded, "{:?}", done.error);
+    assert!(done.counts.get("rows").copied().unwrap_or(0) >= 2_000, "{:?}", done.counts);
+    let detail = core.jobs.detail(&job.id).unwrap();
+    assert!(detail.logs.iter().any(|l| l.key.as_deref() == Some("team.copy_verified")), "{:?}", detail.logs);
+    assert_eq!(core.check_team_database().await.unwrap().state, "ready");
+    // The password is in the keychain, not in the desk's file.
+    drop(core);
+    let bytes = std::fs::read(&paths.db).unwrap();
+    assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()));
+}

@@ -58,6 +58,8 @@ import type { SessionParams } from './SessionParams';
 import type { Settings } from './Settings';
 import type { SyncOptions } from './SyncOptions';
 import type { SyncRun } from './SyncRun';
+import type { TeamDbCheck } from './TeamDbCheck';
+import type { TeamDbSettings } from './TeamDbSettings';
 import type { TransferInput } from './TransferInput';
 import type { TransferPreview } from './TransferPreview';
 import type { TransferRun } from './TransferRun';
@@ -158,6 +160,10 @@ export const COMMANDS = [
   'email_settings',
   'save_email_settings',
   'send_test_email',
+  'team_settings',
+  'save_team_settings',
+  'check_team_database',
+  'start_team_copy',
 ] as const;
 
 /** The name of a command the desktop shell answers. */
@@ -257,6 +263,10 @@ export type CommandArgs = {
   email_settings: Record<string, never>;
   save_email_settings: { settings: EmailSettings; password?: string | null };
   send_test_email: Record<string, never>;
+  team_settings: Record<string, never>;
+  save_team_settings: { settings: TeamDbSettings; password?: string | null };
+  check_team_database: Record<string, never>;
+  start_team_copy: Record<string, never>;
 };
 
 /** What each command answers. */
@@ -353,4 +363,8 @@ export type CommandResult = {
   email_settings: EmailSettings;
   save_email_settings: EmailSettings;
   send_test_email: null;
+  team_settings: TeamDbSettings;
+  save_team_settings: TeamDbSettings;
+  check_team_database: TeamDbCheck;
+  start_team_copy: Job;
 };

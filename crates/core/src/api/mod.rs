@@ -13,3 +13,4 @@ pub mod notify;
 pub mod omie;
 pub mod schedules;
 pub mod sync;
+pub mod team;

@@ -10,3 +10,4 @@ pub mod email;
 pub mod notify;
 pub mod scheduler;
 pub mod settings;
+pub mod team;

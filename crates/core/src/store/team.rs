@@ -123,6 +123,10 @@ pub(crate) fn classify(url: &str, e: &postgres::Error) -> TeamDbError {
         detail.push_str(&s.to_string());
         source = s.source();
     }
+    // The server asked for a password and none was given (the client says so before sending).
+    if detail.contains("password missing") {
+        return TeamDbError::PasswordNeeded { url };
+    }
     TeamDbError::Unreachable { url, detail }
 }
 
@@ -146,6 +150,11 @@ pub enum TeamDbError {
     Unreachable { url: String, detail: String },
     #[error("The team database at {url} refused the user name or password. Check them with whoever runs the server.")]
     Refused { url: String, detail: String },
+    #[error(
+        "The team database at {url} asks for a password and none is saved. Enter it in Settings → Team database \
+         (for the command line: in the address or in PGPASSWORD)."
+    )]
+    PasswordNeeded { url: String },
     #[error(
         "The server at {url} has no such database. Ask whoever runs it to create an empty database for BackOffice."
     )]
@@ -197,6 +206,7 @@ impl FeatureError for TeamDbError {
             TeamDbError::TlsUnsupported { .. } => "team_db_tls_unsupported",
             TeamDbError::Unreachable { .. } => "team_db_unreachable",
             TeamDbError::Refused { .. } => "team_db_refused",
+            TeamDbError::PasswordNeeded { .. } => "team_db_password_needed",
             TeamDbError::NoDatabase { .. } => "team_db_no_database",
             TeamDbError::NotAllowed { .. } => "team_db_not_allowed",
             TeamDbError::Server { .. } => "team_db_server",
@@ -217,6 +227,7 @@ impl FeatureError for TeamDbError {
             TeamDbError::TlsUnsupported { url }
             | TeamDbError::Unreachable { url, .. }
             | TeamDbError::Refused { url, .. }
+            | TeamDbError::PasswordNeeded { url }
             | TeamDbError::NoDatabase { url, .. }
             | TeamDbError::NotAllowed { url, .. }
             | TeamDbError::Server { url, .. }

@@ -13,6 +13,7 @@ import { APP_LOCALES } from '../../format';
 import { setLanguage } from '../../i18n';
 import { NotificationSettingsCard } from './Notifications';
 import { EmailSettingsCard } from './Email';
+import { TeamDatabaseCard } from './TeamDatabase';
 
 export function SettingsPage() {
   const { t } = useTranslation();
@@ -93,6 +94,8 @@ export function SettingsPage() {
       <NotificationSettingsCard />
 
       <EmailSettingsCard />
+
+      <TeamDatabaseCard />
 
       <div className="card settings-card">
         <h2>{t('settings.storage')}</h2>

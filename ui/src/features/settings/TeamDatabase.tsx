@@ -1,0 +1,280 @@
+// Settings → Team database: where the team's PostgreSQL is (server, port, database, user and a
+// write-only password kept in the keychain by the core), "Test connection" saying what it holds, and
+// "Copy this desk's data there" as a job with a progress bar.
+import { useEffect, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+
+import * as api from '../../api';
+import * as apiTeam from './teamApi';
+import type { ApiError } from '../../bindings/ApiError';
+import type { Job } from '../../bindings/Job';
+import type { TeamDbCheck } from '../../bindings/TeamDbCheck';
+import type { TeamDbSettings } from '../../bindings/TeamDbSettings';
+import { ErrorBox } from '../../components/ErrorBox';
+import { Field } from '../../components/form';
+import { Icon } from '../../components/Icon';
+import { ProgressBar } from '../../components/ProgressBar';
+import { toApiError, translateError } from '../../errors';
+import { formatDateTime } from '../../format';
+import { useJobEvents } from '../../hooks/useJobEvents';
+
+export interface TeamFormValues {
+  host: string;
+  port: string;
+  database: string;
+  user: string;
+  /** Write-only: '' keeps the saved password. */
+  password: string;
+}
+
+export type TeamField = 'host' | 'port' | 'database' | 'user';
+
+/** Field → i18n key under `team.validation.`; empty when the form can be saved. */
+export function validateTeamForm(v: TeamFormValues): Partial<Record<TeamField, string>> {
+  const errors: Partial<Record<TeamField, string>> = {};
+  const host = v.host.trim();
+  if (host === '') errors.host = 'hostRequired';
+  else if (/[\s/@?]/.test(host)) errors.host = 'hostInvalid';
+  const port = Number(v.port.trim());
+  if (!/^\d+$/.test(v.port.trim()) || port < 1 || port > 65535) errors.port = 'portInvalid';
+  if (v.database.trim() === '') errors.database = 'databaseRequired';
+  if (v.user.trim() === '') errors.user = 'userRequired';
+  return errors;
+}
+
+function formOf(s: TeamDbSettings): TeamFormValues {
+  return { host: s.host, port: String(s.port), database: s.database, user: s.user, password: '' };
+}
+
+const active = (job: Job | null) => job !== null && (job.status === 'queued' || job.status === 'running');
+
+export function TeamDatabaseCard() {
+  const { t, i18n } = useTranslation();
+  const ids = useId();
+  const [settings, setSettings] = useState<TeamDbSettings | null>(null);
+  const [values, setValues] = useState<TeamFormValues>({ host: '', port: '5432', database: '', user: '', password: '' });
+  const [errors, setErrors] = useState<Partial<Record<TeamField, string>>>({});
+  const [busy, setBusy] = useState<'save' | 'test' | 'copy' | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [check, setCheck] = useState<TeamDbCheck | null>(null);
+  const [job, setJob] = useState<Job | null>(null);
+
+  useEffect(() => {
+    apiTeam.teamSettings().then(
+      (s) => {
+        setSettings(s);
+        setValues(formOf(s));
+      },
+      (e) => setError(toApiError(e)),
+    );
+  }, []);
+
+  useJobEvents((e) => {
+    if (job && e.job.id === job.id) {
+      setJob(e.job);
+      // When the copy ends, say what the team database holds now.
+      if (!active(e.job)) void apiTeam.checkTeamDatabase().then(setCheck, () => {});
+    }
+  });
+  // A lost event never leaves the bar running: read the job again while it runs.
+  const activeId = active(job) ? job?.id : null;
+  useEffect(() => {
+    if (!activeId) return;
+    const timer = window.setInterval(() => {
+      api.getJob(activeId).then((d) => d?.job && setJob(d.job), () => {});
+    }, 2500);
+    return () => window.clearInterval(timer);
+  }, [activeId]);
+
+  const set = (key: keyof TeamFormValues, value: string) => {
+    setValues((v) => ({ ...v, [key]: value }));
+    setCheck(null);
+  };
+
+  const save = async (): Promise<TeamDbSettings | null> => {
+    setError(null);
+    const problems = validateTeamForm(values);
+    setErrors(problems);
+    if (Object.keys(problems).length > 0) return null;
+    try {
+      const s = await apiTeam.saveTeamSettings(
+        {
+          host: values.host.trim(),
+          port: Number(values.port.trim()),
+          database: values.database.trim(),
+          user: values.user.trim(),
+          password_saved: false,
+        },
+        values.password === '' ? null : values.password,
+      );
+      setSettings(s);
+      setValues(formOf(s));
+      return s;
+    } catch (e) {
+      setError(toApiError(e));
+      return null;
+    }
+  };
+
+  const onTest = async () => {
+    setBusy('test');
+    setCheck(null);
+    if (await save()) {
+      try {
+        setCheck(await apiTeam.checkTeamDatabase());
+      } catch (e) {
+        setError(toApiError(e));
+      }
+    }
+    setBusy(null);
+  };
+
+  const onCopy = async () => {
+    setBusy('copy');
+    setError(null);
+    try {
+      setJob(await apiTeam.startTeamCopy());
+    } catch (e) {
+      setError(toApiError(e));
+    }
+    setBusy(null);
+  };
+
+  const box = (field: TeamField) => ({
+    id: `${ids}-${field}`,
+    label: t(`team.${field}`),
+    error: errors[field] ? t(`team.validation.${errors[field]}`) : null,
+    errorTestId: `team-error-${field}`,
+  });
+  const disabled = settings === null || busy !== null || active(job);
+  const canCopy = check !== null && (check.state === 'empty' || check.state === 'copying');
+
+  return (
+    <div className="card settings-card" data-testid="team-settings">
+      <div className="sch-settings-head">
+        <h2>{t('team.title')}</h2>
+        {busy ? <span className="spinner" aria-hidden="true" /> : null}
+      </div>
+      <p className="muted">{t('team.intro')}</p>
+      {error ? (
+        <ErrorBox error={error} testId="team-error" onDismiss={() => setError(null)} />
+      ) : null}
+      <form
+        className="form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void onTest();
+        }}
+      >
+        <div className="form-grid">
+          <Field {...box('host')} hint={t('team.hostHint')}>
+            <input
+              id={`${ids}-host`}
+              data-testid="team-host"
+              value={values.host}
+              disabled={disabled}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set('host', e.target.value)}
+            />
+          </Field>
+          <Field {...box('port')}>
+            <input
+              id={`${ids}-port`}
+              data-testid="team-port"
+              inputMode="numeric"
+              value={values.port}
+              disabled={disabled}
+              onChange={(e) => set('port', e.target.value)}
+            />
+          </Field>
+          <Field {...box('database')}>
+            <input
+              id={`${ids}-database`}
+              data-testid="team-database"
+              value={values.database}
+              disabled={disabled}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set('database', e.target.value)}
+            />
+          </Field>
+          <Field {...box('user')}>
+            <input
+              id={`${ids}-user`}
+              data-testid="team-user"
+              value={values.user}
+              disabled={disabled}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set('user', e.target.value)}
+            />
+          </Field>
+          <Field
+            id={`${ids}-password`}
+            label={t('team.password')}
+            hint={settings?.password_saved ? t('team.passwordSaved') : t('team.passwordNone')}
+            hintTestId="team-password-state"
+            wide
+          >
+            <input
+              id={`${ids}-password`}
+              data-testid="team-password"
+              type="password"
+              value={values.password}
+              disabled={disabled}
+              autoComplete="new-password"
+              onChange={(e) => set('password', e.target.value)}
+            />
+          </Field>
+        </div>
+        <div className="inline">
+          <button type="submit" className="btn btn-primary" data-testid="team-test" disabled={disabled}>
+            {t('team.test')}
+          </button>
+          {canCopy ? (
+            <button type="button" className="btn" data-testid="team-copy" disabled={disabled} onClick={() => void onCopy()}>
+              {check?.state === 'copying' ? t('team.copyResume') : t('team.copy')}
+            </button>
+          ) : null}
+        </div>
+      </form>
+
+      {check ? (
+        <div className="alert alert-success" role="status" data-testid="team-check" data-state={check.state}>
+          <Icon name="check" size={20} className="alert-icon" />
+          <div className="alert-body">
+            <p className="alert-text">
+              {t(`team.state.${check.state}`, {
+                version: check.server_version,
+                from: check.copied_from ?? '',
+                at: check.copied_at ? formatDateTime(check.copied_at, i18n.language) : '',
+              })}
+            </p>
+          </div>
+        </div>
+      ) : null}
+      {active(job) ? (
+        <div data-testid="team-copy-progress" aria-live="polite">
+          <ProgressBar value={job?.status === 'queued' ? null : (job?.progress ?? null)} label={job?.progress_label ?? null} />
+        </div>
+      ) : null}
+      {job && job.status === 'succeeded' ? (
+        <p className="saved" role="status" data-testid="team-copy-done">
+          <Icon name="check" size={14} /> {t('team.copied')}
+        </p>
+      ) : null}
+      {job && (job.status === 'failed' || job.status === 'cancelled') ? (
+        <div className="alert alert-error" role="alert" data-testid="team-copy-failed">
+          <Icon name="alert" size={20} className="alert-icon" />
+          <div className="alert-body">
+            <p className="alert-text">
+              {job.error ? translateError(i18n, job.error) : t('team.copyStopped')}
+            </p>
+          </div>
+        </div>
+      ) : null}
+    </div>
+  );
+}
