@@ -75,7 +75,8 @@ impl Step {
             }
             Step::BuildApp => "cargo build -p backoffice-app",
             Step::E2e => {
-                "cargo test -p backoffice-e2e --no-fail-fast -- --test-threads=1 (Xvfb + dbus session + keyring)"
+                "cargo test -p backoffice-e2e --no-fail-fast -- --test-threads=1 (Xvfb + dbus session + keyring + a \
+                 throwaway PostgreSQL cluster)"
             }
             Step::Package => {
                 "the .deb and .rpm (release, Tauri bundler); the .deb installed with apt-get on a clean Debian 12 \
@@ -175,7 +176,7 @@ fn run_step(step: Step, partial: bool) -> Result<()> {
                 bail!("{} does not exist; run `cargo xtask test --only build-app,e2e`", util::app_binary().display());
             }
             remove_pngs(|name| name.starts_with("FAILED-"));
-            in_session(true, false, &["test", "-p", "backoffice-e2e", "--no-fail-fast", "--", "--test-threads=1"])
+            in_session(true, true, &["test", "-p", "backoffice-e2e", "--no-fail-fast", "--", "--test-threads=1"])
         }
         Step::Package => {
             ensure_ui_dist(partial)?;

@@ -1,0 +1,98 @@
+//! Settings → Team database in the real window, against the throwaway PostgreSQL cluster `cargo
+//! xtask test` starts (BACKOFFICE_TEST_POSTGRES_URL): a wrong password is explained in
+//! Portuguese, the right one (kept in the keychain) lets the test say the database is empty, and
+//! "Copy this desk's data there" runs as a job until every table is verified; PostgreSQL then
+//! holds the finished copy. Run with `cargo xtask session --xvfb --postgres -- cargo test -p
+//! backoffice-e2e --test team`.
+
+use anyhow::{ensure, Context, Result};
+use backoffice_e2e::ui::{set_field, UI_TIMEOUT};
+use backoffice_e2e::{sel, App, AppOptions};
+use std::time::Duration;
+
+/// (host, port, user, password, admin address) of the test cluster, and a new empty database in it.
+async fn fresh_database() -> Result<(String, String, String, String, String, String)> {
+    let admin = std::env::var("BACKOFFICE_TEST_POSTGRES_URL")
+        .context("BACKOFFICE_TEST_POSTGRES_URL is not set: run under `cargo xtask session --xvfb --postgres`")?;
+    let name = format!("bo_e2e_{}", std::process::id());
+    let create = admin.clone();
+    let db = name.clone();
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let mut c = postgres::Client::connect(&create, postgres::NoTls)?;
+        // One statement each: CREATE DATABASE may not share a transaction.
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))?;
+        c.batch_execute(&format!("CREATE DATABASE {db}"))?;
+        Ok(())
+    })
+    .await??;
+    let rest = admin.strip_prefix("postgres://").context("a postgres:// address")?;
+    let (userinfo, hostpart) = rest.split_once('@').context("user@host")?;
+    let (user, password) = userinfo.split_once(':').context("user:password")?;
+    let (hostport, _) = hostpart.split_once('/').context("host/db")?;
+    let (host, port) = hostport.split_once(':').context("host:port")?;
+    let address = format!("postgres://{userinfo}@{hostport}/{name}");
+    Ok((host.into(), port.into(), user.into(), password.into(), name, address))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
+    let (host, port, user, password, database, address) = fresh_database().await?;
+    let app = App::launch("a_desk_is_copied_into_the_team_database_from_settings", AppOptions::default()).await?;
+    let res = async {
+        app.goto("settings").await?;
+        let card = sel::tid("team-settings");
+        app.wd.wait_for(&card, UI_TIMEOUT).await?;
+        app.scroll_to(&card).await?;
+        for (id, value) in [
+            ("team-host", host.as_str()),
+            ("team-port", port.as_str()),
+            ("team-database", database.as_str()),
+            ("team-user", user.as_str()),
+            ("team-password", "not-the-password"),
+        ] {
+            let el = app.wd.wait_for(&sel::tid(id), UI_TIMEOUT).await?;
+            set_field(&app.wd, &el, value).await.with_context(|| format!("filling {id}"))?;
+        }
+        let test = app.wd.find(&sel::tid("team-test")).await?;
+        app.wd.click(&test).await?;
+        let refused = app.wd.wait_for(&sel::tid("team-error"), UI_TIMEOUT).await?;
+        let text = app.wd.text(&refused).await?;
+        ensure!(text.contains("recusou o usuário ou a senha"), "the refused password is not explained: {text:?}");
+        ensure!(!text.contains("not-the-password"), "the error shows the password: {text:?}");
+
+        let pw = app.wd.find(&sel::tid("team-password")).await?;
+        set_field(&app.wd, &pw, &password).await?;
+        app.wd.click(&test).await?;
+        let check = app.wd.wait_for(&sel::tid("team-check"), UI_TIMEOUT).await?;
+        ensure!(app.wd.attr(&check, "data-state").await?.as_deref() == Some("empty"), "the database is not seen empty");
+        let state = app.wd.find(&sel::tid("team-password-state")).await?;
+        ensure!(
+            app.wd.text(&state).await?.contains("chaveiro do sistema"),
+            "the password is not said to be in the keychain"
+        );
+        app.screenshot("settings-team-pt-BR").await?;
+
+        let copy = app.wd.find(&sel::tid("team-copy")).await?;
+        app.wd.click(&copy).await?;
+        let done = app.wd.wait_for(&sel::tid("team-copy-done"), Duration::from_secs(60)).await?;
+        ensure!(app.wd.text(&done).await?.contains("conferida"), "the copy's end is not said in Portuguese");
+        app.wd.wait_for("[data-testid=\"team-check\"][data-state=\"ready\"]", UI_TIMEOUT).await?;
+        app.screenshot("settings-team-copied-pt-BR").await?;
+
+        // PostgreSQL holds the finished copy, made from this desk.
+        let desk = app.db_path().display().to_string();
+        let (state, source) = tokio::task::spawn_blocking(move || -> Result<(String, String)> {
+            let mut c = postgres::Client::connect(&address, postgres::NoTls)?;
+            let get = |c: &mut postgres::Client, k: &str| -> Result<String> {
+                Ok(c.query_one("SELECT value FROM backoffice.bo_team WHERE key = $1", &[&k])?.get(0))
+            };
+            Ok((get(&mut c, "state")?, get(&mut c, "source")?))
+        })
+        .await??;
+        ensure!(state == "complete", "the team database's copy is {state}");
+        ensure!(source.ends_with(&desk), "the copy came from {source}, not {desk}");
+        Ok(())
+    }
+    .await;
+    app.finish(res).await
+}
