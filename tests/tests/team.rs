@@ -90,7 +90,7 @@ async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
         })
         .await??;
         ensure!(state == "complete", "the team database's copy is {state}");
-        ensure!(source.ends_with(&desk), "the copy came from {source}, not {desk}");
+        ensure!(source.starts_with(&desk), "the copy came from {source}, not {desk}");
         Ok(())
     }
     .await;

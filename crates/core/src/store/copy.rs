@@ -491,8 +491,8 @@ pub fn copy_to_team(
     let tables = desk_tables(&snapshot, false)?;
     let schema = desk_schema(&snapshot)?;
     let source_name = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf()).display().to_string();
-    let source_id =
-        format!("{}@{}", whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into()), source_name);
+    let machine = whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into());
+    let source_id = format!("{source_name} ({machine})");
 
     let mut pg = url.connect()?;
     let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
