@@ -28,7 +28,7 @@ commands:
                             artifacts/packages/ with their sizes and SHA-256 sums
   bench <name> [ARGS...]    run a benchmark inside a throwaway keyring session
                             (names: sync, contifico-sync, omie-rate, omie-shared, divergences,
-                            reconcile), with a throwaway PostgreSQL cluster
+                            reconcile, store-copy), with a throwaway PostgreSQL cluster
   screenshots               build the app and run the E2E screenshot tour under Xvfb;
                             PNGs land in artifacts/screenshots/
   session [--xvfb] [--postgres] -- CMD [ARGS...]

@@ -351,7 +351,8 @@ pub fn run_app(args: &[String]) -> Result<()> {
     session::wrap(SessionOptions { xvfb: true, postgres: false }, app.into_os_string(), &app_args)?.run()
 }
 
-const BENCHES: &[&str] = &["sync", "contifico-sync", "omie-rate", "omie-shared", "divergences", "reconcile"];
+const BENCHES: &[&str] =
+    &["sync", "contifico-sync", "omie-rate", "omie-shared", "divergences", "reconcile", "store-copy"];
 
 /// `cargo xtask bench <name> [args]`
 pub fn bench(args: &[String]) -> Result<()> {

@@ -74,6 +74,16 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// A desk's synced records copied into PostgreSQL (`store copy`), next to one raw binary COPY of the
+    /// same rows and a row-at-a-time INSERT script, in the same run; plus peak RSS.
+    StoreCopy {
+        #[arg(long, num_args = 1.., default_values_t = [100_000u64, 1_000_000u64])]
+        records: Vec<u64>,
+        /// A PostgreSQL user that may create databases (default: BACKOFFICE_TEST_POSTGRES_URL, which
+        /// `cargo xtask bench` sets to its throwaway cluster)
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Every shipped divergence rule over N synced Omie payables, next to the same rules as one plain
     /// SQL query each, in the same run; peak RSS; a re-run with nothing changed (writes and time).
     Divergences {
@@ -116,6 +126,10 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
         }
         BenchCmd::Sync { records, latency_ms } => crate::bench_sync::run(&records, latency_ms).await,
         BenchCmd::Divergences { records } => crate::bench_divergences::run(&records).await,
+        BenchCmd::StoreCopy { records, url } => {
+            // The PostgreSQL client blocks: it runs on a thread of its own.
+            tokio::task::spawn_blocking(move || crate::bench_store_copy::run(&records, url)).await?
+        }
         BenchCmd::Reconcile { contracts, receivables } => crate::bench_reconcile::run(contracts, &receivables).await,
         BenchCmd::ContificoSync { records, resource, page_size, batch_size } => {
             contifico_sync(&records, &resource, page_size, batch_size).await

@@ -11,6 +11,7 @@ mod bench;
 mod bench_divergences;
 mod bench_omie_shared;
 mod bench_reconcile;
+mod bench_store_copy;
 mod bench_sync;
 mod contracts;
 mod divergences;

@@ -160,18 +160,53 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// One value of a row, as both sides hold it.
-#[derive(Debug, Clone, PartialEq)]
-enum Val {
+/// One value of a row, as both sides hold it, borrowed from the row it was read from (rows go from
+/// one side to the other without a copy of their text).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Val<'a> {
     Null,
     Int(i64),
     Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl ToSql for Val<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Val::Null => Ok(postgres::types::IsNull::Yes),
+            Val::Int(i) => i.to_sql(ty, out),
+            Val::Real(f) => f.to_sql(ty, out),
+            Val::Text(s) => s.to_sql(ty, out),
+            Val::Blob(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::INT8 | Type::FLOAT8 | Type::TEXT | Type::BYTEA)
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+impl rusqlite::ToSql for Val<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(match *self {
+            Val::Null => ValueRef::Null,
+            Val::Int(i) => ValueRef::Integer(i),
+            Val::Real(f) => ValueRef::Real(f),
+            Val::Text(t) => ValueRef::Text(t.as_bytes()),
+            Val::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
 }
 
 /// The 128-bit digest of a row (its rowid first, when it has one).
-fn row_digest(rowid: Option<i64>, values: &[Val]) -> u128 {
+fn row_digest(rowid: Option<i64>, values: &[Val<'_>]) -> u128 {
     let mut h = Sha256::new();
     if let Some(r) = rowid {
         h.update(r.to_le_bytes());
@@ -277,7 +312,7 @@ fn desk_schema(conn: &Connection) -> CoreResult<Vec<(String, String, String)>> {
     Ok(all.into_iter().filter(|(_, name, _)| !shadow.contains(name)).collect())
 }
 
-fn read_sqlite_value(table: &Table, col: &Column, rowid: i64, v: ValueRef<'_>) -> CoreResult<Val> {
+fn read_sqlite_value<'a>(table: &Table, col: &Column, rowid: i64, v: ValueRef<'a>) -> CoreResult<Val<'a>> {
     let bad = |found: &str| -> CoreError {
         TeamDbError::Value {
             table: table.name.clone(),
@@ -294,9 +329,9 @@ fn read_sqlite_value(table: &Table, col: &Column, rowid: i64, v: ValueRef<'_>) -
         (ValueRef::Integer(i), Kind::Real) => Val::Real(i as f64),
         (ValueRef::Real(f), Kind::Real) => Val::Real(f),
         (ValueRef::Text(t), Kind::Text) => {
-            Val::Text(String::from_utf8(t.to_vec()).map_err(|_| bad("text that is not valid UTF-8"))?)
+            Val::Text(std::str::from_utf8(t).map_err(|_| bad("text that is not valid UTF-8"))?)
         }
-        (ValueRef::Blob(b), Kind::Blob) => Val::Blob(b.to_vec()),
+        (ValueRef::Blob(b), Kind::Blob) => Val::Blob(b),
         (ValueRef::Integer(i), _) => return Err(bad(&format!("the number {i}"))),
         (ValueRef::Real(f), _) => return Err(bad(&format!("the number {f}"))),
         (ValueRef::Text(t), _) => return Err(bad(&format!("the text \"{}\"", String::from_utf8_lossy(t)))),
@@ -304,56 +339,24 @@ fn read_sqlite_value(table: &Table, col: &Column, rowid: i64, v: ValueRef<'_>) -
     })
 }
 
-fn read_pg_value(row: &postgres::Row, i: usize, kind: Kind) -> Result<Val, postgres::Error> {
+fn read_pg_value(row: &postgres::Row, i: usize, kind: Kind) -> Result<Val<'_>, postgres::Error> {
     Ok(match kind {
         Kind::Int => row.try_get::<_, Option<i64>>(i)?.map_or(Val::Null, Val::Int),
-        Kind::Text => row.try_get::<_, Option<String>>(i)?.map_or(Val::Null, Val::Text),
+        Kind::Text => row.try_get::<_, Option<&str>>(i)?.map_or(Val::Null, Val::Text),
         Kind::Real => row.try_get::<_, Option<f64>>(i)?.map_or(Val::Null, Val::Real),
-        Kind::Blob => row.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Val::Null, Val::Blob),
+        Kind::Blob => row.try_get::<_, Option<&[u8]>>(i)?.map_or(Val::Null, Val::Blob),
     })
 }
 
-fn to_sql(v: &Val) -> Box<dyn ToSql + Sync + '_> {
-    match v {
-        Val::Null => Box::new(None::<String>),
-        Val::Int(i) => Box::new(*i),
-        Val::Real(f) => Box::new(*f),
-        Val::Text(s) => Box::new(s.as_str()),
-        Val::Blob(b) => Box::new(b.as_slice()),
-    }
-}
-
-/// The null of the column's type (binary COPY needs the right type even for NULL).
-fn null_of(kind: Kind) -> Box<dyn ToSql + Sync> {
-    match kind {
-        Kind::Int => Box::new(None::<i64>),
-        Kind::Text => Box::new(None::<String>),
-        Kind::Real => Box::new(None::<f64>),
-        Kind::Blob => Box::new(None::<Vec<u8>>),
-    }
-}
-
-/// A batch of one SQLite table: rows after `after` (rowid order), or the whole table when it has
-/// no rowids.
-fn sqlite_batch(conn: &Connection, table: &Table, after: i64) -> CoreResult<Vec<(Option<i64>, Vec<Val>)>> {
+/// The SELECT of one batch of a SQLite table: rows after `?1` in rowid order, or the whole table
+/// when it has no rowids.
+fn batch_select(table: &Table) -> String {
     let cols = table.column_list();
-    let sql = if table.rowid {
+    if table.rowid {
         format!("SELECT rowid, {cols} FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT {BATCH}", quote(&table.name))
     } else {
         format!("SELECT NULL, {cols} FROM {} WHERE ?1 = ?1", quote(&table.name))
-    };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query([after])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let rowid: Option<i64> = r.get(0)?;
-        let mut vals = Vec::with_capacity(table.columns.len());
-        for (i, c) in table.columns.iter().enumerate() {
-            vals.push(read_sqlite_value(table, c, rowid.unwrap_or(0), r.get_ref(i + 1)?)?);
-        }
-        out.push((rowid, vals));
     }
-    Ok(out)
 }
 
 fn sqlite_sum(conn: &Connection, table: &Table) -> CoreResult<Sum> {
@@ -361,10 +364,9 @@ fn sqlite_sum(conn: &Connection, table: &Table) -> CoreResult<Sum> {
     let rid = if table.rowid { "rowid" } else { "NULL" };
     let mut stmt = conn.prepare(&format!("SELECT {rid}, {} FROM {}", table.column_list(), quote(&table.name)))?;
     let mut rows = stmt.query([])?;
-    let mut vals = Vec::with_capacity(table.columns.len());
     while let Some(r) = rows.next()? {
         let rowid: Option<i64> = r.get(0)?;
-        vals.clear();
+        let mut vals = Vec::with_capacity(table.columns.len());
         for (i, c) in table.columns.iter().enumerate() {
             vals.push(read_sqlite_value(table, c, rowid.unwrap_or(0), r.get_ref(i + 1)?)?);
         }
@@ -379,10 +381,9 @@ fn pg_sum(pg: &mut impl postgres::GenericClient, url: &TeamUrl, table: &Table) -
     let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
     let mut rows = pg.query_raw(sql.as_str(), std::iter::empty::<i64>()).map_err(err)?;
     let mut sum = Sum::default();
-    let mut vals = Vec::with_capacity(table.columns.len());
     while let Some(r) = rows.next().map_err(err)? {
         let rowid: Option<i64> = r.try_get(0).map_err(err)?;
-        vals.clear();
+        let mut vals = Vec::with_capacity(table.columns.len());
         for (i, c) in table.columns.iter().enumerate() {
             vals.push(read_pg_value(&r, i + 1, c.kind).map_err(err)?);
         }
@@ -564,6 +565,7 @@ pub fn copy_to_team(
             snapshot.query_row(&format!("SELECT count(*) FROM {}", quote(&table.name)), [], |r| r.get(0))?;
         let types: Vec<Type> =
             table.rowid.then_some(Type::INT8).into_iter().chain(table.columns.iter().map(|c| c.kind.pg().1)).collect();
+        let select = batch_select(table);
         let copy_sql = format!(
             "COPY {} ({}{}) FROM STDIN BINARY",
             table.pg_name(),
@@ -574,29 +576,33 @@ pub fn copy_to_team(
             if cancelled() {
                 return Err(CoreError::Cancelled);
             }
-            let batch = sqlite_batch(&snapshot, table, last)?;
+            // Rows stream from SQLite into the COPY as they are read: the server stores them while
+            // the next ones are read.
             let mut tx = pg.transaction().map_err(err)?;
-            if !batch.is_empty() {
-                let writer = tx.copy_in(copy_sql.as_str()).map_err(err)?;
-                let mut writer = BinaryCopyInWriter::new(writer, &types);
-                for (rowid, vals) in &batch {
-                    let mut row: Vec<Box<dyn ToSql + Sync + '_>> = Vec::with_capacity(types.len());
-                    if let Some(r) = rowid {
-                        row.push(Box::new(*r));
+            let writer = tx.copy_in(copy_sql.as_str()).map_err(err)?;
+            let mut writer = BinaryCopyInWriter::new(writer, &types);
+            let mut in_batch = 0usize;
+            {
+                let mut stmt = snapshot.prepare_cached(&select)?;
+                let mut found = stmt.query([last])?;
+                while let Some(r) = found.next()? {
+                    let rowid: Option<i64> = r.get(0)?;
+                    let mut vals: Vec<Val<'_>> = Vec::with_capacity(types.len());
+                    if let Some(id) = rowid {
+                        vals.push(Val::Int(id));
+                        last = id;
                     }
-                    for (v, c) in vals.iter().zip(&table.columns) {
-                        row.push(if *v == Val::Null { null_of(c.kind) } else { to_sql(v) });
+                    for (i, c) in table.columns.iter().enumerate() {
+                        vals.push(read_sqlite_value(table, c, rowid.unwrap_or(0), r.get_ref(i + 1)?)?);
                     }
-                    let refs: Vec<&(dyn ToSql + Sync)> = row.iter().map(|b| b.as_ref()).collect();
+                    let refs: Vec<&(dyn ToSql + Sync)> = vals.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
                     writer.write(&refs).map_err(err)?;
+                    in_batch += 1;
                 }
-                writer.finish().map_err(err)?;
             }
-            rows += batch.len() as i64;
-            if let Some((Some(r), _)) = batch.last() {
-                last = *r;
-            }
-            let finished = !table.rowid || batch.len() < BATCH;
+            writer.finish().map_err(err)?;
+            rows += in_batch as i64;
+            let finished = !table.rowid || in_batch < BATCH;
             tx.execute(
                 &format!(
                     "INSERT INTO {SCHEMA}.bo_copy_progress (table_name, last_rowid, rows, finished) VALUES ($1, $2, $3, $4)
@@ -621,14 +627,24 @@ pub fn copy_to_team(
     }
 
     let mut report = CopyReport { resumed, schema_version: version, tables: Vec::with_capacity(n) };
+    // Both sides are read at once: the server's rows on a thread of their own, the desk's here.
     let mut check = pg.transaction().map_err(err)?;
     check.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").map_err(err)?;
-    for table in &tables {
-        let a = sqlite_sum(&snapshot, table)?;
-        let b = pg_sum(&mut check, url, table)?;
+    let (desk, team) = std::thread::scope(|scope| {
+        let team = scope.spawn(|| -> CoreResult<Vec<Sum>> {
+            let sums = tables.iter().map(|t| pg_sum(&mut check, url, t)).collect::<CoreResult<Vec<_>>>()?;
+            check.commit().map_err(err)?;
+            Ok(sums)
+        });
+        let desk = tables.iter().map(|t| sqlite_sum(&snapshot, t)).collect::<CoreResult<Vec<_>>>();
+        (
+            desk,
+            team.join().unwrap_or_else(|_| Err(CoreError::Internal("the check of the team database stopped".into()))),
+        )
+    });
+    for ((table, a), b) in tables.iter().zip(desk?).zip(team?) {
         report.tables.push(verify(&table.name, a, b)?);
     }
-    check.commit().map_err(err)?;
     let mut tx = pg.transaction().map_err(err)?;
     super::bi::create_views(&mut tx, url)?;
     for (k, v) in [("state", "complete".to_string()), ("copied_at", super::now_utc())] {
@@ -750,19 +766,13 @@ pub fn copy_from_team(
                 let mut stmt = tx.prepare_cached(&insert)?;
                 for r in &batch {
                     let rowid: Option<i64> = r.try_get(0).map_err(err)?;
-                    let mut vals: Vec<rusqlite::types::Value> = Vec::with_capacity(table.columns.len() + 1);
+                    let mut vals: Vec<Val<'_>> = Vec::with_capacity(table.columns.len() + 1);
                     if let Some(id) = rowid {
-                        vals.push(id.into());
+                        vals.push(Val::Int(id));
                         last = id;
                     }
                     for (i, c) in table.columns.iter().enumerate() {
-                        vals.push(match read_pg_value(r, i + 1, c.kind).map_err(err)? {
-                            Val::Null => rusqlite::types::Value::Null,
-                            Val::Int(v) => v.into(),
-                            Val::Real(v) => v.into(),
-                            Val::Text(v) => v.into(),
-                            Val::Blob(v) => v.into(),
-                        });
+                        vals.push(read_pg_value(r, i + 1, c.kind).map_err(err)?);
                     }
                     stmt.execute(rusqlite::params_from_iter(vals))?;
                 }
