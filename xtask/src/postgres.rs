@@ -145,7 +145,8 @@ fn version_of(bin: &Path) -> String {
         .arg("--version")
         .output()
         .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().rsplit(' ').next().unwrap_or("").to_string())
+        // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+        .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().nth(2).unwrap_or("").to_string())
         .unwrap_or_default()
 }
 
