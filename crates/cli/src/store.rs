@@ -116,7 +116,8 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
                     let report = tokio::task::spawn_blocking(move || {
                         copy::copy_from_team(&url, &file, &mut show, &|| cancelled.load(Ordering::SeqCst))
                     })
-                    .await??;
+                    .await?
+                    .map_err(say_how_to_go_on)?;
                     eprintln!("copied and verified {what}");
                     report
                 }
@@ -128,7 +129,8 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
                     let report = tokio::task::spawn_blocking(move || {
                         copy::copy_to_team(&db, &url, &mut show, &|| cancelled.load(Ordering::SeqCst))
                     })
-                    .await??;
+                    .await?
+                    .map_err(say_how_to_go_on)?;
                     eprintln!("copied and verified {what}");
                     report
                 }
@@ -138,6 +140,15 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// After a copy stopped by the network, the server or the user: what was copied is kept, and the
+/// same command goes on from there.
+fn say_how_to_go_on(e: backoffice_core::CoreError) -> backoffice_core::CoreError {
+    if matches!(e.code(), "team_db_unreachable" | "team_db_server" | "cancelled") {
+        eprintln!("note: what was copied so far is kept; run the same command again to go on from there");
+    }
+    e
 }
 
 fn print_report(report: &CopyReport, json: bool) -> Result<()> {
