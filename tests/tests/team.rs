@@ -37,6 +37,7 @@ async fn fresh_database() -> Result<(String, String, String, String, String, Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
     let (host, port, user, password, database, address) = fresh_database().await?;
+    let ca = std::env::var("BACKOFFICE_TEST_POSTGRES_CA").context("the test cluster's authority")?;
     let app = App::launch("a_desk_is_copied_into_the_team_database_from_settings", AppOptions::default()).await?;
     let res = async {
         app.goto("settings").await?;
@@ -48,6 +49,8 @@ async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
             ("team-port", port.as_str()),
             ("team-database", database.as_str()),
             ("team-user", user.as_str()),
+            ("team-tls", "verify-full"),
+            ("team-root-cert", ca.as_str()),
             ("team-password", "not-the-password"),
         ] {
             let el = app.wd.wait_for(&sel::tid(id), UI_TIMEOUT).await?;
@@ -79,7 +82,8 @@ async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
         app.wd.wait_for("[data-testid=\"team-check\"][data-state=\"ready\"]", UI_TIMEOUT).await?;
         app.screenshot("settings-team-copied-pt-BR").await?;
 
-        // PostgreSQL holds the finished copy, made from this desk.
+        // PostgreSQL holds the finished copy, made from this desk. (The window asked for verify-full
+        // against the cluster's own authority: with any other trust the test above would have failed.)
         let desk = app.db_path().display().to_string();
         let (state, source) = tokio::task::spawn_blocking(move || -> Result<(String, String)> {
             let mut c = postgres::Client::connect(&address, postgres::NoTls)?;

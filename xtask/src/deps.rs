@@ -32,6 +32,7 @@ const RUNTIME_PACKAGES: &[&str] = &[
     "dunst",
     "imagemagick",
     "postgresql",
+    "openssl",
 ];
 
 /// Debian packages the packaging proof needs: a clean root (debootstrap), the desktop entry's

@@ -13,6 +13,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The variable tests read the cluster's address from.
 pub const URL_VAR: &str = "BACKOFFICE_TEST_POSTGRES_URL";
+/// The certificate (PEM) of the throwaway authority that signed the server's TLS certificate (for
+/// `sslmode=verify-full&sslrootcert=…`); the server accepts TLS and plain connections alike.
+pub const CA_VAR: &str = "BACKOFFICE_TEST_POSTGRES_CA";
 
 const SUPERUSER: &str = "backoffice_admin";
 /// Made up for a cluster that lives as long as one test run.
@@ -23,6 +26,7 @@ pub struct Cluster {
     bin: PathBuf,
     as_postgres: bool,
     pub url: String,
+    pub ca: PathBuf,
 }
 
 impl Drop for Cluster {
@@ -49,6 +53,7 @@ impl Cluster {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let pwfile = dir.join("pw");
         std::fs::write(&pwfile, PASSWORD)?;
+        make_certificates(&dir)?;
         if as_postgres {
             let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status()?.success();
             if !ok {
@@ -58,6 +63,7 @@ impl Cluster {
         let port = free_port()?;
         let cluster = Cluster {
             url: format!("postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{port}/postgres"),
+            ca: dir.join("ca.pem"),
             dir,
             bin,
             as_postgres,
@@ -74,8 +80,10 @@ impl Cluster {
         // Throwaway data: no fsync, no need to survive a power cut.
         let opts = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={} -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-            cluster.dir.display()
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+             -c ssl=on -c ssl_cert_file={dir}/server.pem -c ssl_key_file={dir}/server.key",
+            cluster.dir.display(),
+            dir = cluster.dir.display()
         );
         let mut start = cluster.pg(&cluster.bin.join("pg_ctl"));
         start
@@ -91,6 +99,58 @@ impl Cluster {
         println!("xtask: PostgreSQL {} on 127.0.0.1:{port} ({URL_VAR})", version_of(&cluster.bin));
         Ok(cluster)
     }
+}
+
+/// A throwaway authority (ca.pem) and the server's certificate it signed (server.pem, server.key),
+/// for localhost and 127.0.0.1, valid two days; made with Debian's openssl command.
+fn make_certificates(dir: &Path) -> Result<()> {
+    let openssl = |args: &[&str]| -> Result<()> {
+        let mut c = Command::new("openssl");
+        c.args(args).current_dir(dir);
+        quiet(&mut c, "openssl")
+    };
+    let subject_ca = "/CN=BackOffice throwaway test authority";
+    openssl(&[
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj",
+        subject_ca,
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ])?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ])?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600))?;
+    Ok(())
 }
 
 fn is_root() -> bool {

@@ -173,7 +173,7 @@ pub fn wrap<P: AsRef<OsStr>, A: AsRef<OsStr>>(opts: SessionOptions, program: P, 
         .env_remove("GNOME_KEYRING_CONTROL");
     let postgres = if opts.postgres { Some(crate::postgres::Cluster::start()?) } else { None };
     if let Some(pg) = &postgres {
-        cmd.env(crate::postgres::URL_VAR, &pg.url);
+        cmd.env(crate::postgres::URL_VAR, &pg.url).env(crate::postgres::CA_VAR, &pg.ca);
     }
     if opts.xvfb {
         // xvfb-run sets DISPLAY itself; a developer's Wayland socket must not win over it.

@@ -336,6 +336,9 @@ async fn the_window_saves_tests_and_copies_as_a_job() {
         port: parsed.port().unwrap().into(),
         database: parsed.path().trim_start_matches('/').into(),
         user: parsed.username().into(),
+        // Encrypted and checked against the test cluster's own authority.
+        tls: "verify-full".into(),
+        root_cert: std::env::var("BACKOFFICE_TEST_POSTGRES_CA").unwrap(),
         password_saved: false,
     };
     // Without the password, the window says one is needed; with a wrong one, that it was refused.
@@ -367,4 +370,43 @@ async fn the_window_saves_tests_and_copies_as_a_job() {
     drop(core);
     let bytes = std::fs::read(&paths.db).unwrap();
     assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()));
+}
+
+/// Whether the connection `address` makes is encrypted, as the server sees it.
+fn encrypted(address: &str) -> Result<bool, CoreError> {
+    let mut c = url(address).connect()?;
+    Ok(c.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0))
+}
+
+#[test]
+fn tls_modes_mean_what_postgresql_says() {
+    let address = fresh_database();
+    let ca = std::env::var("BACKOFFICE_TEST_POSTGRES_CA")
+        .expect("the test cluster's authority (cargo xtask session --postgres)");
+    let with = |q: &str| format!("{address}?{q}");
+    assert!(!encrypted(&with("sslmode=disable")).unwrap());
+    // The server offers TLS: prefer and require take it (without checking the certificate).
+    assert!(encrypted(&address).unwrap(), "prefer is the default and takes TLS when offered");
+    assert!(encrypted(&with("sslmode=require")).unwrap());
+    // verify-full: the certificate must chain to the given authority and name this server.
+    assert!(encrypted(&with(&format!("sslmode=verify-full&sslrootcert={ca}"))).unwrap());
+    let localhost = address.replacen("@127.0.0.1:", "@localhost:", 1);
+    assert!(encrypted(&format!("{localhost}?sslmode=verify-full&sslrootcert={ca}")).unwrap());
+    // Not signed by an authority this computer trusts: refused in plain words, naming sslrootcert.
+    let err = encrypted(&with("sslmode=verify-full")).unwrap_err();
+    assert_eq!(err.code(), "team_db_tls", "{err}");
+    assert!(err.to_string().contains("sslrootcert"), "{err}");
+    // verify-ca checks the authority but not the name; verify-full checks both. The server is
+    // reached at 127.0.0.1 (hostaddr) under a name its certificate does not carry.
+    let misnamed = address.replacen("@127.0.0.1:", "@reports.example.test:", 1);
+    let misnamed = |mode: &str| format!("{misnamed}?hostaddr=127.0.0.1&sslmode={mode}&sslrootcert={ca}");
+    assert!(encrypted(&misnamed("verify-ca")).unwrap());
+    let err = encrypted(&misnamed("verify-full")).unwrap_err();
+    assert_eq!(err.code(), "team_db_tls", "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.pem");
+    std::fs::write(&other, "not a certificate").unwrap();
+    let err = encrypted(&with(&format!("sslmode=verify-full&sslrootcert={}", other.display()))).unwrap_err();
+    assert_eq!(err.code(), "team_db_tls", "{err}");
+    assert!(err.to_string().contains("holds no certificate") || err.to_string().contains("PEM"), "{err}");
 }

@@ -9,6 +9,14 @@ export type TeamDbSettings = {
  */
 host: string, port: number, database: string, user: string, 
 /**
+ * PostgreSQL's sslmode: disable, prefer, require, verify-ca or verify-full (`store/team_tls.rs`).
+ */
+tls: string, 
+/**
+ * The authority's certificate file (PEM) for verify-ca and verify-full; empty = the system's.
+ */
+root_cert: string, 
+/**
  * Read-only: a password is stored in the keychain.
  */
 password_saved: boolean, };

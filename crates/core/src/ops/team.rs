@@ -27,9 +27,19 @@ pub struct TeamDbSettings {
     pub port: u32,
     pub database: String,
     pub user: String,
+    /// PostgreSQL's sslmode: disable, prefer, require, verify-ca or verify-full (`store/team_tls.rs`).
+    #[serde(default = "default_tls")]
+    pub tls: String,
+    /// The authority's certificate file (PEM) for verify-ca and verify-full; empty = the system's.
+    #[serde(default)]
+    pub root_cert: String,
     /// Read-only: a password is stored in the keychain.
     #[serde(default)]
     pub password_saved: bool,
+}
+
+fn default_tls() -> String {
+    "verify-full".into()
 }
 
 impl Default for TeamDbSettings {
@@ -39,6 +49,8 @@ impl Default for TeamDbSettings {
             port: 5432,
             database: String::new(),
             user: String::new(),
+            tls: default_tls(),
+            root_cert: String::new(),
             password_saved: false,
         }
     }
@@ -73,8 +85,22 @@ fn validate(input: &TeamDbSettings) -> CoreResult<TeamDbSettings> {
         port: input.port,
         database: input.database.trim().to_string(),
         user: input.user.trim().to_string(),
+        tls: input.tls.trim().to_string(),
+        root_cert: input.root_cert.trim().to_string(),
         password_saved: false,
     };
+    if crate::store::team_tls::TlsMode::parse(&s.tls).is_none() {
+        return Err(CoreError::invalid("tls", "choose disable, prefer, require, verify-ca or verify-full"));
+    }
+    if !s.root_cert.is_empty() && !std::path::Path::new(&s.root_cert).is_file() {
+        return Err(CoreError::invalid(
+            "root_cert",
+            format!(
+                "{} is not a file: give the path of the authority's certificate (PEM), or leave it empty",
+                s.root_cert
+            ),
+        ));
+    }
     if s.host.is_empty() || s.host.contains(['/', ' ', '@', '?']) {
         return Err(CoreError::invalid("host", "enter the server's name or address, e.g. db.mycompany.local"));
     }
@@ -120,6 +146,13 @@ fn team_url(cx: &Ctx) -> CoreResult<TeamUrl> {
     url.set_port(Some(s.port as u16)).map_err(|_| CoreError::invalid("port", "enter a port between 1 and 65535"))?;
     url.set_username(&s.user).map_err(|_| CoreError::invalid("user", "enter the database user"))?;
     url.set_path(&s.database);
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("sslmode", &s.tls);
+        if !s.root_cert.is_empty() {
+            q.append_pair("sslrootcert", &s.root_cert);
+        }
+    }
     let mut team = TeamUrl::parse(url.as_str())?;
     if let Some(c) = cx.secrets.get(SECRET_ID)? {
         team = team.with_password(&c.secret);

@@ -9,6 +9,7 @@ pub mod copy;
 mod migrations;
 pub mod settings;
 pub mod team;
+pub mod team_tls;
 pub mod waits;
 
 use std::path::{Path, PathBuf};

@@ -12,6 +12,8 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 
+use super::team_tls::{self, TlsMode};
+
 use crate::error::{CoreError, CoreResult, FeatureError};
 
 /// Everything BackOffice keeps in a team database lives in this schema, so "empty" is easy to see
@@ -23,6 +25,8 @@ pub const SCHEMA: &str = "backoffice";
 pub struct TeamUrl {
     config: Config,
     shown: String,
+    tls: TlsMode,
+    root_cert: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for TeamUrl {
@@ -32,15 +36,39 @@ impl std::fmt::Debug for TeamUrl {
 }
 
 impl TeamUrl {
-    /// Reads `postgres://user:password@host:port/database?sslmode=...` (or `postgresql://`).
+    /// Reads `postgres://user:password@host:port/database?sslmode=…&sslrootcert=…` (or
+    /// `postgresql://`); `sslmode` as PostgreSQL means it (`team_tls.rs`), `prefer` when absent.
     pub fn parse(url: &str) -> CoreResult<TeamUrl> {
         let url = url.trim();
         let shown = redact(url);
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(TeamDbError::BadUrl { url: shown, reason: "it must start with postgres://".into() }.into());
         }
+        // sslmode and sslrootcert are ours to read (the client library knows fewer modes).
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut tls = TlsMode::Prefer;
+        let mut root_cert = None;
+        let mut rest: Vec<(String, String)> = Vec::new();
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "sslmode" => {
+                    tls = TlsMode::parse(&v).ok_or_else(|| TeamDbError::BadUrl {
+                        url: shown.clone(),
+                        reason: format!("sslmode={v} is not one of disable, prefer, require, verify-ca, verify-full"),
+                    })?
+                }
+                "sslrootcert" => root_cert = Some(std::path::PathBuf::from(v.as_ref())),
+                _ => rest.push((k.into_owned(), v.into_owned())),
+            }
+        }
+        let mut plain = base.to_string();
+        if !rest.is_empty() {
+            plain.push('?');
+            plain.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish());
+        }
         let mut config =
-            Config::from_str(url).map_err(|e| TeamDbError::BadUrl { url: shown.clone(), reason: e.to_string() })?;
+            Config::from_str(&plain).map_err(|e| TeamDbError::BadUrl { url: shown.clone(), reason: e.to_string() })?;
+        config.ssl_mode(tls.wire());
         if config.get_hosts().is_empty() {
             return Err(TeamDbError::BadUrl { url: shown, reason: "it names no server (host)".into() }.into());
         }
@@ -58,14 +86,11 @@ impl TeamUrl {
             }
             .into());
         }
-        if !matches!(config.get_ssl_mode(), postgres::config::SslMode::Disable | postgres::config::SslMode::Prefer) {
-            return Err(TeamDbError::TlsUnsupported { url: shown }.into());
-        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("BackOffice");
-        Ok(TeamUrl { config, shown })
+        Ok(TeamUrl { config, shown, tls, root_cert })
     }
 
     /// The address without its password, for messages and logs.
@@ -81,8 +106,20 @@ impl TeamUrl {
         self
     }
 
+    /// How the connection is protected.
+    pub fn tls(&self) -> TlsMode {
+        self.tls
+    }
+
     pub fn connect(&self) -> CoreResult<Client> {
-        self.config.connect(NoTls).map_err(|e| classify(&self.shown, &e).into())
+        let connected = if self.tls == TlsMode::Disable {
+            self.config.connect(NoTls)
+        } else {
+            let tls = team_tls::client_config(self.tls, self.root_cert.as_ref())
+                .map_err(|reason| TeamDbError::Tls { url: self.shown.clone(), detail: reason })?;
+            self.config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+        };
+        connected.map_err(|e| classify(&self.shown, &e).into())
     }
 }
 
@@ -127,6 +164,10 @@ pub(crate) fn classify(url: &str, e: &postgres::Error) -> TeamDbError {
     if detail.contains("password missing") {
         return TeamDbError::PasswordNeeded { url };
     }
+    let lower = detail.to_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
+        return TeamDbError::Tls { url, detail };
+    }
     TeamDbError::Unreachable { url, detail }
 }
 
@@ -138,11 +179,11 @@ pub enum TeamDbError {
     )]
     BadUrl { url: String, reason: String },
     #[error(
-        "This version of BackOffice connects to the team database without TLS only ({url} asks for sslmode \
-         require or verify). Use the database on a trusted network or through an SSH tunnel, or remove sslmode \
-         from the address."
+        "The secure (TLS) connection to the team database at {url} failed ({detail}). With sslmode=verify-full \
+         or verify-ca the server's certificate must come from an authority this computer trusts: ask whoever \
+         runs the server for that authority's certificate file and give it as sslrootcert=FILE."
     )]
-    TlsUnsupported { url: String },
+    Tls { url: String, detail: String },
     #[error(
         "Could not reach the team database at {url}. Check the server name and port, that PostgreSQL is \
          running and accepts connections from this computer, then try again."
@@ -203,7 +244,7 @@ impl FeatureError for TeamDbError {
     fn code(&self) -> &'static str {
         match self {
             TeamDbError::BadUrl { .. } => "team_db_bad_url",
-            TeamDbError::TlsUnsupported { .. } => "team_db_tls_unsupported",
+            TeamDbError::Tls { .. } => "team_db_tls",
             TeamDbError::Unreachable { .. } => "team_db_unreachable",
             TeamDbError::Refused { .. } => "team_db_refused",
             TeamDbError::PasswordNeeded { .. } => "team_db_password_needed",
@@ -224,7 +265,7 @@ impl FeatureError for TeamDbError {
         let p = |k: &str, v: &dyn ToString| (k.to_string(), v.to_string());
         match self {
             TeamDbError::BadUrl { url, reason } => vec![p("url", url), p("reason", reason)],
-            TeamDbError::TlsUnsupported { url }
+            TeamDbError::Tls { url, .. }
             | TeamDbError::Unreachable { url, .. }
             | TeamDbError::Refused { url, .. }
             | TeamDbError::PasswordNeeded { url }
@@ -250,6 +291,7 @@ impl FeatureError for TeamDbError {
     fn details(&self) -> Option<String> {
         match self {
             TeamDbError::Unreachable { detail, .. }
+            | TeamDbError::Tls { detail, .. }
             | TeamDbError::Refused { detail, .. }
             | TeamDbError::NoDatabase { detail, .. }
             | TeamDbError::NotAllowed { detail, .. }
@@ -278,8 +320,11 @@ mod tests {
         assert_eq!(redact("postgres://ana:s3cr3t@db.local:5432/bo"), "postgres://ana:***@db.local:5432/bo");
         assert_eq!(redact("postgres://ana:p@ss@db/bo?sslmode=disable"), "postgres://ana:***@db/bo?sslmode=disable");
         assert_eq!(redact("postgres://ana@db/bo"), "postgres://ana@db/bo");
-        let err = TeamUrl::parse("postgres://ana:s3cr3t@db.local:5432/bo?sslmode=verify-full").unwrap_err();
+        let err = TeamUrl::parse("postgres://ana:s3cr3t@db.local:5432/bo?sslmode=very").unwrap_err();
         assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        let ok = TeamUrl::parse("postgres://ana:s3cr3t@db.local:5432/bo?sslmode=verify-full").unwrap();
+        assert!(!format!("{ok:?}").contains("s3cr3t"));
+        assert_eq!(ok.tls(), TlsMode::VerifyFull);
     }
 
     #[test]
@@ -288,7 +333,7 @@ mod tests {
             ("mysql://ana@db/bo", "team_db_bad_url", "postgres://"),
             ("postgres://ana@db", "team_db_bad_url", "no database"),
             ("postgres://db.local/bo", "team_db_bad_url", "no user"),
-            ("postgres://ana@db/bo?sslmode=require", "team_db_tls_unsupported", "without TLS"),
+            ("postgres://ana@db/bo?sslmode=very-safe", "team_db_bad_url", "verify-full"),
             ("postgres://ana@db:notaport/bo", "team_db_bad_url", "not valid"),
         ] {
             let err = TeamUrl::parse(url).unwrap_err();

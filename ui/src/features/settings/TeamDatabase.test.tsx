@@ -27,22 +27,33 @@ beforeEach(async () => {
     emit = h;
     return () => {};
   });
-  mocked.teamSettings.mockResolvedValue({ host: '', port: 5432, database: '', user: '', password_saved: false });
+  mocked.teamSettings.mockResolvedValue({
+    host: '',
+    port: 5432,
+    database: '',
+    user: '',
+    tls: 'verify-full',
+    root_cert: '',
+    password_saved: false,
+  });
   mocked.saveTeamSettings.mockImplementation(async (s, pw) => ({ ...s, password_saved: pw !== null }));
 });
 
 describe('validateTeamForm', () => {
   it('names each missing or wrong field', () => {
-    expect(validateTeamForm({ host: '', port: '0', database: ' ', user: '', password: '' })).toEqual({
+    const base = { tls: 'verify-full', rootCert: '' };
+    expect(validateTeamForm({ ...base, host: '', port: '0', database: ' ', user: '', password: '' })).toEqual({
       host: 'hostRequired',
       port: 'portInvalid',
       database: 'databaseRequired',
       user: 'userRequired',
     });
-    expect(validateTeamForm({ host: 'ana@db', port: '5432', database: 'bo', user: 'ana', password: '' }).host).toBe(
+    expect(validateTeamForm({ ...base, host: 'ana@db', port: '5432', database: 'bo', user: 'ana', password: '' }).host).toBe(
       'hostInvalid',
     );
-    expect(validateTeamForm({ host: 'db.local', port: '5432', database: 'bo', user: 'ana', password: '' })).toEqual({});
+    expect(validateTeamForm({ ...base, host: 'db.local', port: '5432', database: 'bo', user: 'ana', password: '' })).toEqual(
+      {},
+    );
   });
 });
 
@@ -65,12 +76,22 @@ describe('Settings → Team database', () => {
     await user.type(within(card).getByTestId('team-host'), 'db.local');
     await user.type(within(card).getByTestId('team-database'), 'bo');
     await user.type(within(card).getByTestId('team-user'), 'ana');
+    expect(within(card).getByTestId('team-tls')).toHaveValue('verify-full');
+    await user.type(within(card).getByTestId('team-root-cert'), '/etc/bo/ca.pem');
     await user.type(within(card).getByTestId('team-password'), 'made-up-pw');
     await user.click(within(card).getByTestId('team-test'));
 
     await waitFor(() => expect(mocked.saveTeamSettings).toHaveBeenCalledTimes(1));
     expect(mocked.saveTeamSettings.mock.calls[0]).toEqual([
-      { host: 'db.local', port: 5432, database: 'bo', user: 'ana', password_saved: false },
+      {
+        host: 'db.local',
+        port: 5432,
+        database: 'bo',
+        user: 'ana',
+        tls: 'verify-full',
+        root_cert: '/etc/bo/ca.pem',
+        password_saved: false,
+      },
       'made-up-pw',
     ]);
     expect(await within(card).findByTestId('team-check')).toHaveTextContent('The database is empty');
@@ -97,7 +118,15 @@ describe('Settings → Team database', () => {
 
   it('explains a refused password in the user’s language and offers no copy', async () => {
     await i18n.changeLanguage('es');
-    mocked.teamSettings.mockResolvedValue({ host: 'db.local', port: 5432, database: 'bo', user: 'ana', password_saved: true });
+    mocked.teamSettings.mockResolvedValue({
+      host: 'db.local',
+      port: 5432,
+      database: 'bo',
+      user: 'ana',
+      tls: 'disable',
+      root_cert: '',
+      password_saved: true,
+    });
     mocked.checkTeamDatabase.mockRejectedValueOnce({
       code: 'team_db_refused',
       message: 'The team database at postgres://ana@db.local:5432/bo refused the user name or password.',
@@ -109,6 +138,9 @@ describe('Settings → Team database', () => {
     const card = await screen.findByTestId('team-settings');
     await waitFor(() => expect(within(card).getByTestId('team-host')).toHaveValue('db.local'));
     expect(within(card).getByTestId('team-password-state')).toHaveTextContent('llavero del sistema');
+    // Not encrypted: the form says what that means, and asks for no authority file.
+    expect(within(card).getByTestId('team-tls-hint')).toHaveTextContent('legibles para cualquiera');
+    expect(within(card).queryByTestId('team-root-cert')).toBeNull();
     await user.click(within(card).getByTestId('team-test'));
     expect(await within(card).findByTestId('team-error')).toHaveTextContent('rechazó el usuario o la contraseña');
     expect(mocked.saveTeamSettings.mock.calls[0]![1]).toBeNull();

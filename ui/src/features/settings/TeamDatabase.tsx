@@ -23,9 +23,14 @@ export interface TeamFormValues {
   port: string;
   database: string;
   user: string;
+  tls: string;
+  rootCert: string;
   /** Write-only: '' keeps the saved password. */
   password: string;
 }
+
+/** PostgreSQL's sslmode values, safest first. */
+export const TLS_MODES = ['verify-full', 'verify-ca', 'require', 'prefer', 'disable'] as const;
 
 export type TeamField = 'host' | 'port' | 'database' | 'user';
 
@@ -43,7 +48,15 @@ export function validateTeamForm(v: TeamFormValues): Partial<Record<TeamField, s
 }
 
 function formOf(s: TeamDbSettings): TeamFormValues {
-  return { host: s.host, port: String(s.port), database: s.database, user: s.user, password: '' };
+  return {
+    host: s.host,
+    port: String(s.port),
+    database: s.database,
+    user: s.user,
+    tls: s.tls,
+    rootCert: s.root_cert,
+    password: '',
+  };
 }
 
 const active = (job: Job | null) => job !== null && (job.status === 'queued' || job.status === 'running');
@@ -52,7 +65,15 @@ export function TeamDatabaseCard() {
   const { t, i18n } = useTranslation();
   const ids = useId();
   const [settings, setSettings] = useState<TeamDbSettings | null>(null);
-  const [values, setValues] = useState<TeamFormValues>({ host: '', port: '5432', database: '', user: '', password: '' });
+  const [values, setValues] = useState<TeamFormValues>({
+    host: '',
+    port: '5432',
+    database: '',
+    user: '',
+    tls: 'verify-full',
+    rootCert: '',
+    password: '',
+  });
   const [errors, setErrors] = useState<Partial<Record<TeamField, string>>>({});
   const [busy, setBusy] = useState<'save' | 'test' | 'copy' | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -103,6 +124,8 @@ export function TeamDatabaseCard() {
           port: Number(values.port.trim()),
           database: values.database.trim(),
           user: values.user.trim(),
+          tls: values.tls,
+          root_cert: values.tls.startsWith('verify') ? values.rootCert.trim() : '',
           password_saved: false,
         },
         values.password === '' ? null : values.password,
@@ -211,6 +234,37 @@ export function TeamDatabaseCard() {
               onChange={(e) => set('user', e.target.value)}
             />
           </Field>
+          <Field id={`${ids}-tls`} label={t('team.tls')} hint={t(`team.tlsHint.${values.tls}`)} hintTestId="team-tls-hint">
+            <select
+              id={`${ids}-tls`}
+              data-testid="team-tls"
+              value={values.tls}
+              disabled={disabled}
+              onChange={(e) => set('tls', e.target.value)}
+            >
+              {TLS_MODES.map((m) => (
+                <option key={m} value={m}>
+                  {t(`team.tlsMode.${m}`)}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {values.tls.startsWith('verify') ? (
+            <Field id={`${ids}-root-cert`} label={t('team.rootCert')} hint={t('team.rootCertHint')}>
+              <input
+                id={`${ids}-root-cert`}
+                data-testid="team-root-cert"
+                value={values.rootCert}
+                disabled={disabled}
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="/etc/ssl/certs/…"
+                onChange={(e) => set('rootCert', e.target.value)}
+              />
+            </Field>
+          ) : (
+            <div />
+          )}
           <Field
             id={`${ids}-password`}
             label={t('team.password')}
