@@ -66,7 +66,8 @@ pub fn run(records: &[u64], url: Option<String>) -> Result<i32> {
 
         // BackOffice: batches + bookkeeping, then every table verified.
         let target = fresh_database(&admin, "bo")?;
-        let url = TeamUrl::parse(&target)?;
+        // Without TLS, as the two baselines connect: like is measured against like.
+        let url = TeamUrl::parse(&format!("{target}?sslmode=disable"))?;
         reset_peak_rss();
         let t = Instant::now();
         let mut copied_at = t.elapsed();
@@ -181,24 +182,30 @@ fn select_all() -> String {
     format!("SELECT rowid, {} FROM contifico_persona ORDER BY rowid", COLUMNS.join(", "))
 }
 
-fn raw_copy(db: &Path, target: &str) -> Result<()> {
-    let mut pg = postgres::Client::connect(target, postgres::NoTls)?;
-    target_table(&mut pg)?;
+/// Every row of the people table in rowid order: its rowid and its values, as `&dyn ToSql`.
+fn each_row(db: &Path, mut f: impl FnMut(&[&(dyn ToSql + Sync)]) -> Result<()>) -> Result<()> {
     let src = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut stmt = src.prepare(&select_all())?;
     let mut rows = stmt.query([])?;
-    let mut tx = pg.transaction()?;
-    let types: Vec<Type> = std::iter::once(Type::INT8).chain(COLUMNS.iter().map(|_| Type::TEXT)).collect();
-    let writer = tx.copy_in(&format!("COPY persona (sqlite_rowid, {}) FROM STDIN BINARY", COLUMNS.join(", ")))?;
-    let mut writer = BinaryCopyInWriter::new(writer, &types);
     while let Some(r) = rows.next()? {
         let rowid: i64 = r.get(0)?;
         let vals: Vec<Option<String>> = (1..=COLUMNS.len()).map(|i| r.get(i)).collect::<Result<_, _>>()?;
         let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(vals.len() + 1);
         refs.push(&rowid);
         refs.extend(vals.iter().map(|v| v as &(dyn ToSql + Sync)));
-        writer.write(&refs)?;
+        f(&refs)?;
     }
+    Ok(())
+}
+
+fn raw_copy(db: &Path, target: &str) -> Result<()> {
+    let mut pg = postgres::Client::connect(target, postgres::NoTls)?;
+    target_table(&mut pg)?;
+    let mut tx = pg.transaction()?;
+    let types: Vec<Type> = std::iter::once(Type::INT8).chain(COLUMNS.iter().map(|_| Type::TEXT)).collect();
+    let writer = tx.copy_in(&format!("COPY persona (sqlite_rowid, {}) FROM STDIN BINARY", COLUMNS.join(", ")))?;
+    let mut writer = BinaryCopyInWriter::new(writer, &types);
+    each_row(db, |row| Ok(writer.write(row)?))?;
     writer.finish()?;
     tx.commit()?;
     Ok(())
@@ -207,20 +214,13 @@ fn raw_copy(db: &Path, target: &str) -> Result<()> {
 fn row_at_a_time(db: &Path, target: &str) -> Result<()> {
     let mut pg = postgres::Client::connect(target, postgres::NoTls)?;
     target_table(&mut pg)?;
-    let src = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let mut stmt = src.prepare(&select_all())?;
-    let mut rows = stmt.query([])?;
     let mut tx = pg.transaction()?;
     let marks = (1..=COLUMNS.len() + 1).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     let insert = tx.prepare(&format!("INSERT INTO persona (sqlite_rowid, {}) VALUES ({marks})", COLUMNS.join(", ")))?;
-    while let Some(r) = rows.next()? {
-        let rowid: i64 = r.get(0)?;
-        let vals: Vec<Option<String>> = (1..=COLUMNS.len()).map(|i| r.get(i)).collect::<Result<_, _>>()?;
-        let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(vals.len() + 1);
-        refs.push(&rowid);
-        refs.extend(vals.iter().map(|v| v as &(dyn ToSql + Sync)));
-        tx.execute(&insert, &refs)?;
-    }
+    each_row(db, |row| {
+        tx.execute(&insert, row)?;
+        Ok(())
+    })?;
     tx.commit()?;
     Ok(())
 }

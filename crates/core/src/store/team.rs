@@ -164,8 +164,15 @@ pub(crate) fn classify(url: &str, e: &postgres::Error) -> TeamDbError {
     if detail.contains("password missing") {
         return TeamDbError::PasswordNeeded { url };
     }
+    // A connection that was working and went away (cut network, server stopped) is a reachability
+    // problem even when TLS carried it; a refused handshake or certificate is a TLS one.
     let lower = detail.to_lowercase();
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
+    let went_away =
+        ["close_notify", "unexpected-eof", "unexpected eof", "connection reset", "broken pipe", "connection closed"]
+            .iter()
+            .any(|w| lower.contains(w));
+    let tls = ["certificate", "does not support tls", "handshake", "alert", "ssl"].iter().any(|w| lower.contains(w));
+    if tls && !went_away {
         return TeamDbError::Tls { url, detail };
     }
     TeamDbError::Unreachable { url, detail }
