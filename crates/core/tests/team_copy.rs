@@ -109,6 +109,12 @@ fn a_desk_goes_to_the_team_database_and_back_unchanged() {
     assert_eq!(count(&back, found), rowid_of(&src));
     assert_eq!(count(&back, "SELECT count(*) FROM contifico_marca WHERE nombre IS NULL"), 12_345 / 7 + 1);
 
+    // A desk file that is not there is not made up empty and copied.
+    let missing = dir.path().join("no-such-desk.db");
+    let err = copy_to_team(&missing, &url(&fresh_database()), &mut no_progress, &|| false).unwrap_err();
+    assert_eq!(err.code(), "not_found", "{err}");
+    assert!(!missing.exists());
+
     // Copying back again never overwrites a file.
     let err = copy_from_team(&team, &back, &mut no_progress, &|| false).unwrap_err();
     assert_eq!(err.code(), "copy_target_exists");

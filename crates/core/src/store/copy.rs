@@ -482,6 +482,10 @@ pub fn copy_to_team(
     progress: &mut dyn FnMut(&CopyProgress),
     cancelled: &dyn Fn() -> bool,
 ) -> CoreResult<CopyReport> {
+    // A desk that is not there is not made up empty and copied.
+    if !source.is_file() {
+        return Err(CoreError::NotFound { what: format!("The desk database {}", source.display()) });
+    }
     // Bring the desk's file to this version's schema first (what opening it anywhere does); after
     // that it is only read.
     drop(super::Store::open(source)?);
