@@ -52,7 +52,7 @@ pub struct Session {
     shown: String,
     dir: PathBuf,
     /// Stopped and deleted after the bus (fields drop in order, after `drop` below).
-    _postgres: Option<crate::postgres::Cluster>,
+    postgres: Option<crate::postgres::Cluster>,
 }
 
 impl Drop for Session {
@@ -62,6 +62,11 @@ impl Drop for Session {
 }
 
 impl Session {
+    /// The throwaway cluster's address (a superuser with its password), when one was asked for.
+    pub fn postgres_url(&self) -> Option<String> {
+        self.postgres.as_ref().map(|c| c.url.clone())
+    }
+
     pub fn run(mut self) -> Result<()> {
         let res = util::run_shown(&mut self.command, &self.shown);
         stop_leftovers(&self.dir.join("runtime"));
@@ -179,7 +184,7 @@ pub fn wrap<P: AsRef<OsStr>, A: AsRef<OsStr>>(opts: SessionOptions, program: P, 
         // xvfb-run sets DISPLAY itself; a developer's Wayland socket must not win over it.
         cmd.env_remove("WAYLAND_DISPLAY").env_remove("DISPLAY");
     }
-    Ok(Session { command: cmd, shown, dir, _postgres: postgres })
+    Ok(Session { command: cmd, shown, dir, postgres })
 }
 
 fn make_session_dir() -> Result<PathBuf> {

@@ -374,8 +374,17 @@ pub fn bench(args: &[String]) -> Result<()> {
             .collect();
     cargo_args.push(name.clone());
     cargo_args.extend(extra.iter().cloned());
-    let refs: Vec<&str> = cargo_args.iter().map(String::as_str).collect();
-    in_session(false, true, &refs)
+    // store-copy measures against PostgreSQL: a throwaway cluster, named to it with --url unless
+    // the caller gave a server of their own.
+    let postgres = name == "store-copy";
+    let cargo: OsString = util::cargo().get_program().to_owned();
+    let args: Vec<OsString> = cargo_args.iter().map(OsString::from).collect();
+    let mut session = session::wrap(SessionOptions { xvfb: false, postgres }, cargo, &args)?;
+    let own_server = extra.iter().any(|a| a == "--url" || a.starts_with("--url="));
+    if let Some(url) = session.postgres_url().filter(|_| !own_server) {
+        session.command.arg("--url").arg(url);
+    }
+    session.run()
 }
 
 /// `cargo xtask screenshots`

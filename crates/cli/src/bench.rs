@@ -79,10 +79,10 @@ pub enum BenchCmd {
     StoreCopy {
         #[arg(long, num_args = 1.., default_values_t = [100_000u64, 1_000_000u64])]
         records: Vec<u64>,
-        /// A PostgreSQL user that may create databases (default: BACKOFFICE_TEST_POSTGRES_URL, which
-        /// `cargo xtask bench` sets to its throwaway cluster)
+        /// postgres://user:password@host/postgres of a user that may create databases (`cargo xtask
+        /// bench store-copy` passes its throwaway cluster's)
         #[arg(long)]
-        url: Option<String>,
+        url: String,
     },
     /// Every shipped divergence rule over N synced Omie payables, next to the same rules as one plain
     /// SQL query each, in the same run; peak RSS; a re-run with nothing changed (writes and time).
@@ -128,7 +128,7 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
         BenchCmd::Divergences { records } => crate::bench_divergences::run(&records).await,
         BenchCmd::StoreCopy { records, url } => {
             // The PostgreSQL client blocks: it runs on a thread of its own.
-            tokio::task::spawn_blocking(move || crate::bench_store_copy::run(&records, url)).await?
+            tokio::task::spawn_blocking(move || crate::bench_store_copy::run(&records, &url)).await?
         }
         BenchCmd::Reconcile { contracts, receivables } => crate::bench_reconcile::run(contracts, &receivables).await,
         BenchCmd::ContificoSync { records, resource, page_size, batch_size } => {

@@ -5,8 +5,8 @@
 //! - the plain approach: the same rows through a prepared INSERT, one row at a time in one
 //!   transaction (what a script written against both drivers does).
 //!
-//! Each goes into a database of its own on the server `--url` names (default: the throwaway
-//! cluster `cargo xtask bench` starts, BACKOFFICE_TEST_POSTGRES_URL). It reports, never asserts.
+//! Each goes into a database of its own on the server `--url` names (`cargo xtask bench store-copy`
+//! gives it its throwaway cluster). It reports, never asserts.
 
 use std::path::Path;
 use std::time::Instant;
@@ -42,10 +42,7 @@ const COLUMNS: [&str; 17] = [
     "deleted_at",
 ];
 
-pub fn run(records: &[u64], url: Option<String>) -> Result<i32> {
-    let admin = url.or_else(|| std::env::var("BACKOFFICE_TEST_POSTGRES_URL").ok()).context(
-        "which PostgreSQL? give --url postgres://user:password@host/postgres (a user that may create databases)",
-    )?;
+pub fn run(records: &[u64], admin: &str) -> Result<i32> {
     println!(
         "bench store-copy: a desk's synced records into PostgreSQL; BackOffice vs one raw COPY vs row-at-a-time INSERT"
     );
@@ -59,13 +56,13 @@ pub fn run(records: &[u64], url: Option<String>) -> Result<i32> {
         fill(&db, n)?;
 
         // The physical limit: one COPY of the same rows.
-        let target = fresh_database(&admin, "limit")?;
+        let target = fresh_database(admin, "limit")?;
         let t = Instant::now();
         raw_copy(&db, &target)?;
         let copy_s = t.elapsed().as_secs_f64();
 
         // BackOffice: batches + bookkeeping, then every table verified.
-        let target = fresh_database(&admin, "bo")?;
+        let target = fresh_database(admin, "bo")?;
         // Without TLS, as the two baselines connect: like is measured against like.
         let url = TeamUrl::parse(&format!("{target}?sslmode=disable"))?;
         reset_peak_rss();
@@ -79,7 +76,7 @@ pub fn run(records: &[u64], url: Option<String>) -> Result<i32> {
         anyhow::ensure!(persona == n, "BackOffice copied {persona} people of {n}");
 
         // The plain approach.
-        let target = fresh_database(&admin, "plain")?;
+        let target = fresh_database(admin, "plain")?;
         let t = Instant::now();
         row_at_a_time(&db, &target)?;
         let insert_s = t.elapsed().as_secs_f64();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use backoffice_core::store::copy::{self, CopyProgress, CopyReport};
 use backoffice_core::store::team::TeamUrl;
-use backoffice_core::Paths;
+use backoffice_core::{CoreResult, Paths};
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -107,35 +107,33 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
             let mut show = |p: &CopyProgress| {
                 eprintln!("[{}/{}] {}: {} of {} rows", p.table_index, p.tables, p.table, p.rows_done, p.rows_total);
             };
-            let report: CopyReport = match (from, to) {
+            // Which way: (what it says, the copy to run on a blocking thread).
+            type Run =
+                Box<dyn FnOnce(&mut dyn FnMut(&CopyProgress), &dyn Fn() -> bool) -> CoreResult<CopyReport> + Send>;
+            let (what, work): (String, Run) = match (from, to) {
                 (Some(from), Some(file)) => {
                     let url = team_url(Some(&from))?;
                     let file = PathBuf::from(file);
-                    let what = format!("{} → {}", url.shown(), file.display());
-                    eprintln!("copying {what}");
-                    let report = tokio::task::spawn_blocking(move || {
-                        copy::copy_from_team(&url, &file, &mut show, &|| cancelled.load(Ordering::SeqCst))
-                    })
-                    .await?
-                    .map_err(say_how_to_go_on)?;
-                    eprintln!("copied and verified {what}");
-                    report
+                    (
+                        format!("{} → {}", url.shown(), file.display()),
+                        Box::new(move |show, stop| copy::copy_from_team(&url, &file, show, stop)),
+                    )
                 }
                 (None, to) => {
                     let url = team_url(to.as_deref())?;
                     let db = paths.db.clone();
-                    let what = format!("{} → {}", db.display(), url.shown());
-                    eprintln!("copying {what}");
-                    let report = tokio::task::spawn_blocking(move || {
-                        copy::copy_to_team(&db, &url, &mut show, &|| cancelled.load(Ordering::SeqCst))
-                    })
-                    .await?
-                    .map_err(say_how_to_go_on)?;
-                    eprintln!("copied and verified {what}");
-                    report
+                    (
+                        format!("{} → {}", db.display(), url.shown()),
+                        Box::new(move |show, stop| copy::copy_to_team(&db, &url, show, stop)),
+                    )
                 }
                 (Some(_), None) => anyhow::bail!("--from needs --to FILE: the new SQLite file to copy into"),
             };
+            eprintln!("copying {what}");
+            let report = tokio::task::spawn_blocking(move || work(&mut show, &|| cancelled.load(Ordering::SeqCst)))
+                .await?
+                .map_err(say_how_to_go_on)?;
+            eprintln!("copied and verified {what}");
             print_report(&report, json)?;
             Ok(0)
         }

@@ -41,6 +41,19 @@ pub struct CopyProgress {
     pub rows_total: u64,
 }
 
+impl CopyProgress {
+    /// `rows` of table number `index` (0-based) of `tables` done, of `total` counted at the start.
+    fn of(table: &Table, index: usize, tables: usize, rows: i64, total: i64) -> CopyProgress {
+        CopyProgress {
+            table: table.name.clone(),
+            table_index: index + 1,
+            tables,
+            rows_done: rows as u64,
+            rows_total: total.max(rows) as u64,
+        }
+    }
+}
+
 /// One table's verified result.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TableCopy {
@@ -617,13 +630,7 @@ pub fn copy_to_team(
             )
             .map_err(err)?;
             tx.commit().map_err(err)?;
-            progress(&CopyProgress {
-                table: table.name.clone(),
-                table_index: ti + 1,
-                tables: n,
-                rows_done: rows as u64,
-                rows_total: total.max(rows) as u64,
-            });
+            progress(&CopyProgress::of(table, ti, n, rows, total));
             if finished {
                 break;
             }
@@ -790,13 +797,7 @@ pub fn copy_from_team(
                 rusqlite::params![table.name, last, rows, finished],
             )?;
             tx.commit()?;
-            progress(&CopyProgress {
-                table: table.name.clone(),
-                table_index: ti + 1,
-                tables: n,
-                rows_done: rows as u64,
-                rows_total: total.max(rows) as u64,
-            });
+            progress(&CopyProgress::of(table, ti, n, rows, total));
             if finished {
                 break;
             }

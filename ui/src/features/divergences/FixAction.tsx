@@ -4,16 +4,15 @@
 // open the transfer run that made it (where it is resumed) or the transfer form. The job reads the ERP first (a closed order or a copied file is
 // left alone), so pressing the button twice never writes twice. When it has run, the divergence's
 // rule can be checked again at once and the divergence closes as resolved at the source.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
 import type { ApiError } from '../../bindings/ApiError';
 import type { Divergence } from '../../bindings/Divergence';
 import type { Job } from '../../bindings/Job';
 import { Icon } from '../../components/Icon';
 import { toApiError } from '../../errors';
-import { useJobEvents } from '../../hooks/useJobEvents';
+import { useFollowedJob } from '../../hooks/useFollowedJob';
 import { hrefFor, hrefForPath } from '../../router';
 import { isActiveJob } from '../sync';
 import { omieClosePurchaseOrder, omieTransferAttachments } from '../omie/api';
@@ -55,26 +54,9 @@ function startFix(fix: JobFix, d: Divergence): Promise<Job> {
 export function FixAction({ d, onChecked }: { d: Divergence; onChecked: (job: Job) => void }) {
   const { t } = useTranslation();
   const fix = fixOf(d);
-  const [job, setJob] = useState<Job | null>(null);
+  const [job, setJob] = useFollowedJob();
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  useJobEvents((e) => {
-    if (job && e.job.id === job.id) setJob(e.job);
-  });
-  // A lost event never leaves the button "running": the job is read again while it runs.
-  const activeId = isActiveJob(job) ? job?.id : null;
-  useEffect(() => {
-    if (!activeId) return;
-    const timer = window.setInterval(() => {
-      api.getJob(activeId).then(
-        (d) => {
-          if (d?.job) setJob(d.job);
-        },
-        () => {},
-      );
-    }, 2500);
-    return () => window.clearInterval(timer);
-  }, [activeId]);
   if (!fix) return null;
   if (fix === 'erpnext_run') return <RunLink d={d} />;
 

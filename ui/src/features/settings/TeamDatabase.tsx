@@ -4,10 +4,8 @@
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import * as api from '../../api';
 import * as apiTeam from './teamApi';
 import type { ApiError } from '../../bindings/ApiError';
-import type { Job } from '../../bindings/Job';
 import type { TeamDbCheck } from '../../bindings/TeamDbCheck';
 import type { TeamDbSettings } from '../../bindings/TeamDbSettings';
 import { ErrorBox } from '../../components/ErrorBox';
@@ -16,7 +14,8 @@ import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { toApiError, translateError } from '../../errors';
 import { formatDateTime } from '../../format';
-import { useJobEvents } from '../../hooks/useJobEvents';
+import { useFollowedJob } from '../../hooks/useFollowedJob';
+import { isActiveJob } from '../sync/util';
 
 export interface TeamFormValues {
   host: string;
@@ -59,8 +58,6 @@ function formOf(s: TeamDbSettings): TeamFormValues {
   };
 }
 
-const active = (job: Job | null) => job !== null && (job.status === 'queued' || job.status === 'running');
-
 export function TeamDatabaseCard() {
   const { t, i18n } = useTranslation();
   const ids = useId();
@@ -78,7 +75,10 @@ export function TeamDatabaseCard() {
   const [busy, setBusy] = useState<'save' | 'test' | 'copy' | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [check, setCheck] = useState<TeamDbCheck | null>(null);
-  const [job, setJob] = useState<Job | null>(null);
+  // When the copy ends, say what the team database holds now.
+  const [job, setJob] = useFollowedJob((j) => {
+    if (!isActiveJob(j)) void apiTeam.checkTeamDatabase().then(setCheck, () => {});
+  });
 
   useEffect(() => {
     apiTeam.teamSettings().then(
@@ -89,23 +89,6 @@ export function TeamDatabaseCard() {
       (e) => setError(toApiError(e)),
     );
   }, []);
-
-  useJobEvents((e) => {
-    if (job && e.job.id === job.id) {
-      setJob(e.job);
-      // When the copy ends, say what the team database holds now.
-      if (!active(e.job)) void apiTeam.checkTeamDatabase().then(setCheck, () => {});
-    }
-  });
-  // A lost event never leaves the bar running: read the job again while it runs.
-  const activeId = active(job) ? job?.id : null;
-  useEffect(() => {
-    if (!activeId) return;
-    const timer = window.setInterval(() => {
-      api.getJob(activeId).then((d) => d?.job && setJob(d.job), () => {});
-    }, 2500);
-    return () => window.clearInterval(timer);
-  }, [activeId]);
 
   const set = (key: keyof TeamFormValues, value: string) => {
     setValues((v) => ({ ...v, [key]: value }));
@@ -169,7 +152,7 @@ export function TeamDatabaseCard() {
     error: errors[field] ? t(`team.validation.${errors[field]}`) : null,
     errorTestId: `team-error-${field}`,
   });
-  const disabled = settings === null || busy !== null || active(job);
+  const disabled = settings === null || busy !== null || isActiveJob(job);
   const canCopy = check !== null && (check.state === 'empty' || check.state === 'copying');
 
   return (
@@ -309,7 +292,7 @@ export function TeamDatabaseCard() {
           </div>
         </div>
       ) : null}
-      {active(job) ? (
+      {isActiveJob(job) ? (
         <div data-testid="team-copy-progress" aria-live="polite">
           <ProgressBar value={job?.status === 'queued' ? null : (job?.progress ?? null)} label={job?.progress_label ?? null} />
         </div>
