@@ -194,6 +194,27 @@ async fn full_incremental_and_full_refresh_keep_an_exact_copy_with_tombstones() 
     assert_eq!(history[0].mode, "full");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_erp_gets_more_resources_read_at_once_and_the_copy_stays_exact() {
+    let env = setup(90).await;
+    // Requests that wait on the ERP leave the connection's slots idle while only a few resources
+    // are open (each resource's first page is read alone): the engine notices and reads more of
+    // them at once. About nine pages a resource, as in `cargo xtask bench sync --latency-ms 200`.
+    env.sim.contifico().set_latency_ms(150);
+    let resources: Vec<String> =
+        RESOURCES.iter().filter(|r| r.name != contifico::STOCK).map(|r| r.name.to_string()).collect();
+    let job = sync_now(&env, SyncOptions { page_size: Some(10), resources, ..Default::default() }).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let logs = env.core.jobs.detail(&job.id).unwrap().logs;
+    let more = logs.iter().find(|l| l.key.as_deref() == Some("sync.more_at_once")).expect("more resources at once");
+    assert_eq!(more.params.get("count").map(String::as_str), Some("8"));
+    env.sim.contifico().set_latency_ms(0);
+    // Pages arrived out of order across more resources: the copy is still exact.
+    for spec in RESOURCES.iter().filter(|r| r.name != contifico::STOCK) {
+        assert_eq!(local_ids(&env, spec, false), upstream_ids(&env, spec).await, "{}", spec.name);
+    }
+}
+
 #[tokio::test]
 async fn a_stopped_sync_resumes_from_the_last_committed_page() {
     let env = setup(300).await;

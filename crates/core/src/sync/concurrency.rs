@@ -21,6 +21,11 @@ struct State {
     /// Pushbacks already seen (the HTTP layer's counter).
     pushbacks_seen: u64,
     decreases: u64,
+    /// Requests waiting for a slot, by ticket: slots go to the longest-waiting first, so a
+    /// resource's pages are sent in the order they were asked for (a page read ahead never goes
+    /// before an earlier one, which may turn out to be the last).
+    waiting: std::collections::BTreeSet<u64>,
+    next_ticket: u64,
 }
 
 #[derive(Debug)]
@@ -55,6 +60,20 @@ impl Drop for Slot {
     }
 }
 
+struct Waiting<'a> {
+    owner: &'a std::sync::Arc<Concurrency>,
+    ticket: Option<u64>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            self.owner.lock().waiting.remove(&t);
+            self.owner.freed.notify_waiters();
+        }
+    }
+}
+
 impl Concurrency {
     pub fn new(cap: usize) -> Concurrency {
         let cap = cap.max(1);
@@ -66,6 +85,8 @@ impl Concurrency {
                 fastest: None,
                 pushbacks_seen: crate::http::pushbacks(),
                 decreases: 0,
+                waiting: Default::default(),
+                next_ticket: 0,
             }),
             freed: Notify::new(),
         }
@@ -89,14 +110,28 @@ impl Concurrency {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits for a free slot.
+    /// Waits for a free slot; the longest-waiting request gets the next one.
     pub async fn acquire(self: &std::sync::Arc<Self>) -> Slot {
+        let ticket = {
+            let mut st = self.lock();
+            let t = st.next_ticket;
+            st.next_ticket += 1;
+            st.waiting.insert(t);
+            t
+        };
+        // Gives the ticket up if this wait is abandoned (its request was cancelled).
+        let mut waiting = Waiting { owner: self, ticket: Some(ticket) };
         loop {
             let freed = self.freed.notified();
             {
                 let mut st = self.lock();
-                if st.in_flight < (st.limit.floor() as usize).max(1) {
+                if st.in_flight < (st.limit.floor() as usize).max(1) && st.waiting.first() == Some(&ticket) {
+                    st.waiting.remove(&ticket);
                     st.in_flight += 1;
+                    waiting.ticket = None;
+                    drop(st);
+                    // The next in line may fit too.
+                    self.freed.notify_waiters();
                     return Slot { owner: Some(self.clone()), pushbacks_at_start: crate::http::pushbacks() };
                 }
             }
@@ -165,6 +200,47 @@ mod tests {
         }
         assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 3);
         assert_eq!(c.limit(), 3);
+    }
+
+    #[tokio::test]
+    async fn slots_go_to_the_longest_waiting_request() {
+        let c = std::sync::Arc::new(Concurrency::new(1));
+        let held = c.acquire().await;
+        let waiters = |n: usize| {
+            let c = c.clone();
+            async move {
+                while c.lock().waiting.len() < n {
+                    tokio::task::yield_now().await;
+                }
+            }
+        };
+        // The first in line gives up (its request was cancelled): it must not hold the line.
+        let gave_up = {
+            let c = c.clone();
+            tokio::spawn(async move { c.acquire().await })
+        };
+        waiters(1).await;
+        let order = std::sync::Arc::new(Mutex::new(vec![]));
+        let mut tasks = vec![];
+        for i in 0..5 {
+            let (c, order) = (c.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let s = c.acquire().await;
+                order.lock().unwrap().push(i);
+                tokio::task::yield_now().await;
+                s.done(Duration::from_millis(1), true);
+            }));
+            waiters(i + 2).await;
+        }
+        gave_up.abort();
+        assert!(gave_up.await.is_err(), "the abandoned wait was cancelled, not served");
+        held.done(Duration::from_millis(1), true);
+        for t in tasks {
+            tokio::time::timeout(Duration::from_secs(5), t).await.expect("every waiter was served").unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+        assert!(c.lock().waiting.is_empty());
+        assert_eq!(c.lock().in_flight, 0);
     }
 
     #[tokio::test]

@@ -249,9 +249,14 @@ pub trait Source: Send + Sync + 'static {
 
 /// Requests in flight per connection when nothing else is said.
 pub const DEFAULT_CONCURRENCY: u32 = 8;
-/// Resources read at the same time within one run (they share the connection's concurrency). Eight
-/// gained little at 200 ms (4.9× vs 4.8× the plain script) and took peak memory over 150 MB at 1M.
+/// Resources read at the same time within one run (they share the connection's concurrency).
 const RESOURCES_AT_ONCE: usize = 4;
+/// Up to this many when the run waits on the ERP (every fetched page reaches its writer at once, for
+/// a tenth of a second): more resources keep the connection's requests busy with real pages
+/// (`cargo xtask bench sync --records 30000 --latency-ms 200`: 5.25–5.37 s with four, 4.69–4.80 s
+/// with eight). Not always: with a fast ERP the writer is the bottleneck, and eight at once made a
+/// 1M-record sync at 0 ms slower (32.7 s → 36.4 s) and bigger (137 → 167 MB peak).
+const RESOURCES_AT_ONCE_WAITING: usize = 8;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, Default)]
 #[serde(default)]
@@ -447,6 +452,8 @@ struct ResourcePlan<'a> {
     page_size: u32,
     batch_size: u32,
     total: usize,
+    /// Pages fetched and parsed that have not reached their resource's writer yet.
+    backlog: &'a Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub struct Engine<S: Source> {
@@ -470,6 +477,24 @@ struct FetchedPage {
     parsed: Vec<Parsed>,
     last: bool,
     total: Option<u64>,
+    /// Counts the page in the run's backlog until its writer takes it (or it is dropped).
+    _waiting: Option<Waiting>,
+}
+
+/// One page in the run's backlog: fetched and parsed, not yet taken by its writer.
+struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Waiting {
+    fn new(backlog: &Arc<std::sync::atomic::AtomicUsize>) -> Waiting {
+        backlog.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Waiting(backlog.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// One parsed record ready to write.
@@ -652,65 +677,112 @@ impl<S: Source> Engine<S> {
         let limiter = Arc::new(concurrency::Concurrency::new(
             opts.concurrency.unwrap_or(DEFAULT_CONCURRENCY).clamp(1, 64) as usize,
         ));
-        let plan =
-            ResourcePlan { run_id: &run_id, since, full_refresh: opts.full_refresh, page_size, batch_size, total };
-        // The first resource alone (a rejected key then stops the run after one attempt), then the
-        // others several at a time sharing the connection's concurrency, and the resources built
-        // from the others' records last.
-        type Wave<'a> = Vec<(usize, &'a ResourceSpec)>;
-        let (later, now): (Wave<'_>, Wave<'_>) =
+        let backlog = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let plan = ResourcePlan {
+            run_id: &run_id,
+            since,
+            full_refresh: opts.full_refresh,
+            page_size,
+            batch_size,
+            total,
+            backlog: &backlog,
+        };
+        // The first resource's first page alone (a rejected key then stops the run after one
+        // attempt); once the ERP has answered it, the other resources start too, several at a time
+        // sharing the connection's concurrency; the resources built from the others' records last.
+        type Queue<'a> = std::collections::VecDeque<(usize, &'a ResourceSpec)>;
+        let (mut later, mut queue): (Queue<'_>, Queue<'_>) =
             chosen.iter().enumerate().partition(|(_, s)| self.source.runs_after_others(s));
-        let mut waves: Vec<Wave<'_>> = vec![];
-        let mut now = now.into_iter();
-        if let Some(first) = now.next() {
-            waves.push(vec![first]);
+        let first_answered = Arc::new(tokio::sync::Notify::new());
+        let mut running = futures::stream::FuturesUnordered::new();
+        if let Some((i, spec)) = queue.pop_front() {
+            running.push(Box::pin(self.sync_one(ctx, spec, &plan, &limiter, i, Some(first_answered.clone()))));
         }
-        waves.push(now.collect());
-        waves.push(later);
-        'waves: for wave in waves {
+        let mut opened = queue.is_empty();
+        let mut at_once = RESOURCES_AT_ONCE;
+        // Every 25 ms: is the run waiting on the ERP? Four looks in a row (a tenth of a second) and
+        // the run reads more resources at once (a fast ERP's writer backlog is empty only for
+        // moments).
+        let mut look = tokio::time::interval(std::time::Duration::from_millis(25));
+        look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut waiting_looks = 0u32;
+        loop {
             use futures::StreamExt;
-            let mut queue = wave.into_iter();
-            let mut running = futures::stream::FuturesUnordered::new();
-            loop {
-                while running.len() < RESOURCES_AT_ONCE {
-                    let Some((i, spec)) = queue.next() else { break };
-                    running.push(Box::pin(self.sync_one(ctx, spec, &plan, &limiter, i)));
+            if opened {
+                while running.len() < at_once {
+                    let next = match queue.pop_front() {
+                        Some(x) => Some(x),
+                        // The resources built from the others start when the others are all done.
+                        None if running.is_empty() => later.pop_front(),
+                        None => None,
+                    };
+                    let Some((i, spec)) = next else { break };
+                    running.push(Box::pin(self.sync_one(ctx, spec, &plan, &limiter, i, None)));
                 }
-                let Some((spec, r)) = running.next().await else { break };
-                if ctx.is_cancelled() {
-                    break 'waves;
+            }
+            let done = tokio::select! {
+                r = running.next() => r,
+                _ = first_answered.notified(), if !opened => {
+                    opened = true;
+                    continue;
                 }
-                match r {
-                    Ok(()) => {}
-                    Err(CoreError::Cancelled) => break 'waves,
-                    Err(e) => {
-                        let msg = format!("{}: {e}", spec.name);
+                _ = look.tick(), if opened && !queue.is_empty() && at_once < RESOURCES_AT_ONCE_WAITING => {
+                    let waiting = backlog.load(std::sync::atomic::Ordering::Acquire) == 0;
+                    waiting_looks = if waiting { waiting_looks + 1 } else { 0 };
+                    if waiting_looks >= 4 {
+                        at_once = RESOURCES_AT_ONCE_WAITING;
                         ctx.log_t(
-                            "error",
-                            "sync.resource_failed",
-                            &[
-                                ("resource", spec.name.to_string()),
-                                ("error", e.to_string()),
-                                ("error_json", e.to_api().to_stored()),
-                                ("code", e.code().to_string()),
-                            ],
-                            &msg,
+                            "info",
+                            "sync.more_at_once",
+                            &[("count", at_once.to_string())],
+                            &format!("the ERP is slow to answer: reading up to {at_once} resources at once"),
                         );
-                        ctx.add_count("resources_failed", 1);
-                        self.store.write(|tx| {
-                            tx.execute(
-                                "INSERT INTO sync_state (connection_id, erp, resource, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                                 ON CONFLICT(connection_id, erp, resource) DO UPDATE SET last_error=excluded.last_error, last_error_at=excluded.last_error_at",
-                                params![self.conn.id, self.erp, spec.name, e.to_string(), now_utc()],
-                            )?;
-                            Ok(())
-                        })?;
-                        errors.insert(spec.name.to_string(), e.to_string());
-                        // A rejected or blocked key stops the run: every other resource would fail too.
-                        if e.stops_the_run() {
-                            fatal = Some(e);
-                            break 'waves;
-                        }
+                        waiting_looks = 0;
+                    }
+                    continue;
+                }
+            };
+            let Some((spec, r)) = done else {
+                if queue.is_empty() && later.is_empty() {
+                    break;
+                }
+                opened = true;
+                continue;
+            };
+            opened = true;
+            if ctx.is_cancelled() {
+                break;
+            }
+            match r {
+                Ok(()) => {}
+                Err(CoreError::Cancelled) => break,
+                Err(e) => {
+                    let msg = format!("{}: {e}", spec.name);
+                    ctx.log_t(
+                        "error",
+                        "sync.resource_failed",
+                        &[
+                            ("resource", spec.name.to_string()),
+                            ("error", e.to_string()),
+                            ("error_json", e.to_api().to_stored()),
+                            ("code", e.code().to_string()),
+                        ],
+                        &msg,
+                    );
+                    ctx.add_count("resources_failed", 1);
+                    self.store.write(|tx| {
+                        tx.execute(
+                            "INSERT INTO sync_state (connection_id, erp, resource, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT(connection_id, erp, resource) DO UPDATE SET last_error=excluded.last_error, last_error_at=excluded.last_error_at",
+                            params![self.conn.id, self.erp, spec.name, e.to_string(), now_utc()],
+                        )?;
+                        Ok(())
+                    })?;
+                    errors.insert(spec.name.to_string(), e.to_string());
+                    // A rejected or blocked key stops the run: every other resource would fail too.
+                    if e.stops_the_run() {
+                        fatal = Some(e);
+                        break;
                     }
                 }
             }
@@ -790,8 +862,9 @@ impl<S: Source> Engine<S> {
         plan: &ResourcePlan<'_>,
         limiter: &Arc<concurrency::Concurrency>,
         index: usize,
+        first_answered: Option<Arc<tokio::sync::Notify>>,
     ) -> (&'a ResourceSpec, CoreResult<()>) {
-        (spec, self.sync_resource(ctx, spec, plan, limiter, index).await)
+        (spec, self.sync_resource(ctx, spec, plan, limiter, index, first_answered).await)
     }
 
     async fn sync_resource(
@@ -801,8 +874,9 @@ impl<S: Source> Engine<S> {
         plan: &ResourcePlan<'_>,
         limiter: &Arc<concurrency::Concurrency>,
         index: usize,
+        first_answered: Option<Arc<tokio::sync::Notify>>,
     ) -> CoreResult<()> {
-        let ResourcePlan { run_id, since, full_refresh, page_size, batch_size, total } = *plan;
+        let ResourcePlan { run_id, since, full_refresh, page_size, batch_size, total, backlog } = *plan;
         let tz: chrono_tz::Tz = self.conn.timezone.parse().unwrap_or(chrono_tz::UTC);
         let state = self.state(spec.name)?;
         let started_local = Utc::now().with_timezone(&tz).date_naive();
@@ -874,14 +948,25 @@ impl<S: Source> Engine<S> {
         let cancel = ctx.cancel_token();
         let first_page = page;
         let limiter_f = limiter.clone();
+        // The lowest page known to be the last: a page read ahead past it is not asked for (it
+        // would come back empty, holding a slot another resource could use).
+        let known_last = Arc::new(std::sync::atomic::AtomicU32::new(u32::MAX));
+        let backlog = backlog.clone();
         let fetcher = tokio::spawn(async move {
             let fetch = |p: u32| {
                 let source = source.clone();
                 let limiter = limiter_f.clone();
                 let changed_after = changed_after.clone();
+                let known_last = known_last.clone();
+                let backlog = backlog.clone();
                 async move {
                     let req = PageRequest { page: p, page_size, since: since_date, until: None, changed_after };
                     let slot = limiter.acquire().await;
+                    if p > known_last.load(std::sync::atomic::Ordering::Acquire) {
+                        // Never written: the writer stops at the last page.
+                        drop(slot);
+                        return Ok((p, FetchedPage { parsed: vec![], last: true, total: None, _waiting: None }, 0));
+                    }
                     let started = Instant::now();
                     let mut attempt = 0;
                     let res = loop {
@@ -892,15 +977,30 @@ impl<S: Source> Engine<S> {
                         }
                     };
                     slot.done(started.elapsed(), res.is_ok());
+                    if matches!(&res, Ok(r) if r.last) {
+                        known_last.fetch_min(p, std::sync::atomic::Ordering::AcqRel);
+                    }
                     res.map(|r| {
                         let parsed: Vec<Parsed> = r.records.iter().map(|v| parse_record(&spec_f, tz, v)).collect();
                         let n = r.records.len() as u32;
-                        (p, FetchedPage { parsed, last: r.last, total: r.total }, n)
+                        (
+                            p,
+                            FetchedPage {
+                                parsed,
+                                last: r.last,
+                                total: r.total,
+                                _waiting: Some(Waiting::new(&backlog)),
+                            },
+                            n,
+                        )
                     })
                 }
             };
             // The first page alone.
             let first = fetch(first_page).await;
+            if let (Ok(_), Some(n)) = (&first, &first_answered) {
+                n.notify_one();
+            }
             // The size the ERP really pages by (an API may cap what was asked for).
             let (per_page, total_records) = match &first {
                 Ok((_, f, n)) => (*n, f.total),
@@ -919,7 +1019,11 @@ impl<S: Source> Engine<S> {
             let mut next = first_page + 1;
             let mut ahead: std::collections::VecDeque<tokio::task::JoinHandle<_>> = Default::default();
             loop {
-                while ahead.len() < window && last_page.is_none_or(|l| next <= l) && !cancel.is_cancelled() {
+                while ahead.len() < window
+                    && last_page.is_none_or(|l| next <= l)
+                    && next <= known_last.load(std::sync::atomic::Ordering::Acquire)
+                    && !cancel.is_cancelled()
+                {
                     ahead.push_back(tokio::spawn(fetch(next)));
                     next += 1;
                 }
@@ -953,12 +1057,15 @@ impl<S: Source> Engine<S> {
                 outcome = Err(CoreError::Cancelled);
                 break;
             }
-            fetched += result.parsed.len() as i64;
-            pending.extend(result.parsed);
+            // The writer has the page now: it leaves the run's backlog.
+            let FetchedPage { parsed, last, total: page_total, _waiting } = result;
+            drop(_waiting);
+            fetched += parsed.len() as i64;
+            pending.extend(parsed);
             pending_page = p;
             page = p;
             let rate = fetched as f64 / resource_start.elapsed().as_secs_f64().max(0.001);
-            let frac = match result.total {
+            let frac = match page_total {
                 Some(t) if t > 0 => (fetched as f64 / t as f64).min(1.0),
                 _ => 0.5,
             };
@@ -966,12 +1073,12 @@ impl<S: Source> Engine<S> {
                 Some((index as f64 + frac) / total as f64),
                 format!("{}: page {p}, {fetched} records, {rate:.0}/s", spec.name),
             );
-            if pending.len() >= batch_size as usize || result.last {
+            if pending.len() >= batch_size as usize || last {
                 let batch = std::mem::take(&mut pending);
                 let n = self.write_batch(ctx, spec, &conn_id, &run_tag, run_id, full, since_date, p, batch).await?;
                 let _ = n;
             }
-            if result.last {
+            if last {
                 break;
             }
         }
