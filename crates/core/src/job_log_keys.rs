@@ -246,3 +246,59 @@ fn the_source_scan_reads_keys_and_parameters() {
     assert_eq!(calls_in("x.rs", bad, &mut out).len(), 2);
     assert_eq!(placeholders("{{a}} and {{ b }}"), BTreeSet::from(["a".to_string(), "b".to_string()]));
 }
+
+const APP: [&str; 3] = [
+    include_str!("../../../ui/src/locales/en/app.json"),
+    include_str!("../../../ui/src/locales/pt-BR/app.json"),
+    include_str!("../../../ui/src/locales/es/app.json"),
+];
+
+/// The names a job's counts are kept under when the source names them as a literal.
+fn count_names_in(dir: &Path, out: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            count_names_in(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let source = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in source.match_indices("add_count(") {
+                let rest = source[at + "add_count(".len()..].trim_start();
+                if let Some((name, _)) = string_literal(rest) {
+                    if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                        out.insert(name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every count a job keeps has a label in the three languages (`countNames` in app.json), so the
+/// job's detail never shows a raw name like "already_handled" to a user reading Portuguese.
+#[test]
+fn every_count_name_has_a_label_in_every_language() {
+    // Names passed by value: the outcomes of closures, applies and rollbacks, and a check's tallies.
+    const BY_VALUE: [&str; 11] = [
+        "already_applied",
+        "already_closed",
+        "already_rolled_back",
+        "applied",
+        "closed",
+        "planned",
+        "rolled_back",
+        "new",
+        "still_open",
+        "resolved",
+        "reopened",
+    ];
+    let mut names = BTreeSet::new();
+    count_names_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut names);
+    assert!(names.contains("records") && names.contains("unchanged") && names.len() > 20, "{names:?}");
+    names.extend(BY_VALUE.iter().map(|s| s.to_string()));
+    for (lang, text) in crate::i18n::LANGUAGES.iter().zip(APP) {
+        let app: serde_json::Value = serde_json::from_str(text).unwrap();
+        let labels = app["countNames"].as_object().unwrap();
+        let missing: Vec<&String> = names.iter().filter(|n| !labels.contains_key(n.as_str())).collect();
+        assert!(missing.is_empty(), "{lang}: no label for the counts {missing:?}");
+    }
+}
