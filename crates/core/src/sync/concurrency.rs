@@ -28,6 +28,13 @@ struct State {
     next_ticket: u64,
 }
 
+impl State {
+    /// Requests allowed in flight now (the limit, whole, at least one).
+    fn allowed(&self) -> usize {
+        (self.limit.floor() as usize).max(1)
+    }
+}
+
 #[derive(Debug)]
 pub struct Concurrency {
     cap: usize,
@@ -98,7 +105,7 @@ impl Concurrency {
 
     /// The number of requests allowed in flight now.
     pub fn limit(&self) -> usize {
-        (self.lock().limit.floor() as usize).max(1)
+        self.lock().allowed()
     }
 
     /// How many times the limit was lowered.
@@ -125,7 +132,7 @@ impl Concurrency {
             let freed = self.freed.notified();
             {
                 let mut st = self.lock();
-                if st.in_flight < (st.limit.floor() as usize).max(1) && st.waiting.first() == Some(&ticket) {
+                if st.in_flight < st.allowed() && st.waiting.first() == Some(&ticket) {
                     st.waiting.remove(&ticket);
                     st.in_flight += 1;
                     waiting.ticket = None;

@@ -478,20 +478,20 @@ struct FetchedPage {
     last: bool,
     total: Option<u64>,
     /// Counts the page in the run's backlog until its writer takes it (or it is dropped).
-    _waiting: Option<Waiting>,
+    _in_backlog: Option<InBacklog>,
 }
 
 /// One page in the run's backlog: fetched and parsed, not yet taken by its writer.
-struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+struct InBacklog(Arc<std::sync::atomic::AtomicUsize>);
 
-impl Waiting {
-    fn new(backlog: &Arc<std::sync::atomic::AtomicUsize>) -> Waiting {
+impl InBacklog {
+    fn new(backlog: &Arc<std::sync::atomic::AtomicUsize>) -> InBacklog {
         backlog.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        Waiting(backlog.clone())
+        InBacklog(backlog.clone())
     }
 }
 
-impl Drop for Waiting {
+impl Drop for InBacklog {
     fn drop(&mut self) {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
@@ -965,7 +965,7 @@ impl<S: Source> Engine<S> {
                     if p > known_last.load(std::sync::atomic::Ordering::Acquire) {
                         // Never written: the writer stops at the last page.
                         drop(slot);
-                        return Ok((p, FetchedPage { parsed: vec![], last: true, total: None, _waiting: None }, 0));
+                        return Ok((p, FetchedPage { parsed: vec![], last: true, total: None, _in_backlog: None }, 0));
                     }
                     let started = Instant::now();
                     let mut attempt = 0;
@@ -989,7 +989,7 @@ impl<S: Source> Engine<S> {
                                 parsed,
                                 last: r.last,
                                 total: r.total,
-                                _waiting: Some(Waiting::new(&backlog)),
+                                _in_backlog: Some(InBacklog::new(&backlog)),
                             },
                             n,
                         )
@@ -1058,8 +1058,8 @@ impl<S: Source> Engine<S> {
                 break;
             }
             // The writer has the page now: it leaves the run's backlog.
-            let FetchedPage { parsed, last, total: page_total, _waiting } = result;
-            drop(_waiting);
+            let FetchedPage { parsed, last, total: page_total, _in_backlog } = result;
+            drop(_in_backlog);
             fetched += parsed.len() as i64;
             pending.extend(parsed);
             pending_page = p;
