@@ -3,33 +3,65 @@
 //! Every long operation (connection test, sync, transfer) runs through [`JobManager::spawn`]: a row in
 //! `jobs` is created `queued` (the database's partial unique index refuses a second active job of the
 //! same kind and connection), the work runs on the tokio runtime with a [`JobCtx`] to report through,
-//! and every change is written to SQLite and broadcast as a [`JobEvent`] to the UI and the CLI.
-//! On start, jobs left `queued`/`running` by a crash are marked failed.
+//! and every change is written to the store and broadcast as a [`JobEvent`] to the UI and the CLI.
+//!
+//! Jobs work the same on a desk's SQLite file and on a team database several desks share: a
+//! running job says which computer and process run it and, every couple of seconds, that it still
+//! does (`heartbeat_at`), and looks whether anyone (another process, another desk) asked it to stop.
+//! A job whose process is gone (same computer) or whose desk has been silent for a minute (another
+//! computer) is marked failed, on start and when its slot is wanted again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, OptionalExtension, Row};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::error::{ApiError, CoreError, CoreResult};
 use crate::model::{Connection, Job, JobDetail, JobEvent, JobFilter, JobLog, JobStatus};
-use crate::store::{now_utc, Store};
+use crate::store::{now_utc, Db, Row, Store};
+use crate::vals;
 
 #[derive(Clone)]
 pub struct JobManager {
     store: Store,
     events: broadcast::Sender<JobEvent>,
     running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// This manager's own mark on the jobs it runs (one process may hold several managers).
+    run: Arc<Run>,
+}
+
+/// The managers alive in this process, by their mark.
+static LIVE_RUNS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// A manager's mark, known to this process while any clone of the manager (a running job holds
+/// one) exists.
+struct Run(String);
+
+impl Run {
+    fn new() -> Run {
+        let id = uuid::Uuid::new_v4().to_string();
+        LIVE_RUNS.lock().unwrap_or_else(|p| p.into_inner()).push(id.clone());
+        Run(id)
+    }
+
+    fn is_live(id: &str) -> bool {
+        LIVE_RUNS.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|r| r == id)
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        LIVE_RUNS.lock().unwrap_or_else(|p| p.into_inner()).retain(|r| *r != self.0);
+    }
 }
 
 const JOB_COLS: &str = "id, kind, connection_id, connection_name, params, status, progress, progress_label, counts, error, created_at, started_at, finished_at";
 
-fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
+fn job_from_row(r: &Row) -> CoreResult<Job> {
     let params: String = r.get(4)?;
     let counts: String = r.get(8)?;
     let error: Option<String> = r.get(9)?;
@@ -39,7 +71,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
         connection_id: r.get(2)?,
         connection_name: r.get(3)?,
         params: serde_json::from_str(&params).unwrap_or(serde_json::Value::Null),
-        status: JobStatus::parse(&r.get::<_, String>(5)?),
+        status: JobStatus::parse(&r.get::<String>(5)?),
         progress: r.get(6)?,
         progress_label: r.get(7)?,
         counts: serde_json::from_str(&counts).unwrap_or_default(),
@@ -50,42 +82,104 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
+/// How often a running job says it is alive and looks whether it was asked to stop.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+/// A job on another computer that has not said it is alive for this long was left by a desk that
+/// stopped (crashed, lost its network, was switched off).
+const SILENT_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// This computer's name, as jobs record it.
+fn this_host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into()))
+}
+
+/// Who runs an active job, as its row says.
+struct Runner {
+    id: String,
+    pid: Option<u32>,
+    host: Option<String>,
+    run: Option<String>,
+    heartbeat: Option<String>,
+}
+
+impl Runner {
+    const COLS: &'static str = "id, owner_pid, owner_host, owner_run, heartbeat_at";
+
+    fn of(r: &Row) -> CoreResult<Runner> {
+        Ok(Runner { id: r.get(0)?, pid: r.get(1)?, host: r.get(2)?, run: r.get(3)?, heartbeat: r.get(4)? })
+    }
+
+    /// Whether the job is being run by a live process of this computer or by another desk that
+    /// is still there. A job of this very manager counts as alive only if `ours_alive` (a manager
+    /// starting up has none of its own); one of another manager of this process, while that one exists.
+    fn alive(&self, me: &str, silent_since: &str, ours_alive: bool) -> bool {
+        match self.host.as_deref() {
+            Some(h) if h != this_host() => self.heartbeat.as_deref().is_some_and(|b| b >= silent_since),
+            _ => self.pid.is_some_and(|p| {
+                if p != std::process::id() {
+                    process_alive(p)
+                } else {
+                    match self.run.as_deref() {
+                        Some(r) if r == me => ours_alive,
+                        Some(r) => Run::is_live(r),
+                        None => false,
+                    }
+                }
+            }),
+        }
+    }
+}
+
+fn silent_since() -> String {
+    (chrono::Utc::now() - SILENT_FOR).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn interrupted_error() -> String {
+    let err = ApiError {
+        code: "interrupted".into(),
+        message: "BackOffice closed before this job finished. Start it again; work already saved is kept.".into(),
+        params: BTreeMap::new(),
+        details: None,
+    };
+    serde_json::to_string(&err).unwrap_or_default()
+}
+
+/// Marks failed every job of `runners` whose process or desk is gone; returns how many.
+fn fail_abandoned(db: &mut dyn Db, runners: Vec<Runner>, me: &str, ours_alive: bool) -> CoreResult<u64> {
+    let (err, now, since) = (interrupted_error(), now_utc(), silent_since());
+    let mut n = 0;
+    for r in runners {
+        if r.alive(me, &since, ours_alive) {
+            continue;
+        }
+        n += db.execute(
+            "UPDATE jobs SET status='failed', error=?1, finished_at=?2, active_key=NULL
+             WHERE id=?3 AND status IN ('queued','running')",
+            vals![err, now, r.id],
+        )?;
+    }
+    Ok(n)
+}
+
 impl JobManager {
     /// Creates the manager and fails every job a previous process left active.
     pub fn new(store: Store) -> CoreResult<JobManager> {
         let (events, _) = broadcast::channel(1024);
-        let jm = JobManager { store, events, running: Arc::default() };
+        let jm = JobManager { store, events, running: Arc::default(), run: Arc::new(Run::new()) };
         jm.recover_interrupted()?;
         Ok(jm)
     }
 
-    fn recover_interrupted(&self) -> CoreResult<usize> {
-        let err = ApiError {
-            code: "interrupted".into(),
-            message: "BackOffice closed before this job finished. Start it again; work already saved is kept.".into(),
-            params: BTreeMap::new(),
-            details: None,
-        };
-        let err = serde_json::to_string(&err).unwrap_or_default();
-        let now = now_utc();
-        let n = self.store.write(|tx| {
-            let active: Vec<(String, Option<u32>)> = {
-                let mut st = tx.prepare("SELECT id, owner_pid FROM jobs WHERE status IN ('queued','running')")?;
-                let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                rows.collect::<Result<_, _>>()?
-            };
-            let mut n = 0;
-            for (id, pid) in active {
-                // A job another live process (the CLI, or the app) is running is left alone.
-                if pid.is_some_and(|p| p != std::process::id() && process_alive(p)) {
-                    continue;
-                }
-                n += tx.execute(
-                    "UPDATE jobs SET status='failed', error=?1, finished_at=?2, active_key=NULL WHERE id=?3",
-                    params![err, now, id],
-                )?;
-            }
-            Ok(n)
+    fn recover_interrupted(&self) -> CoreResult<u64> {
+        let n = self.store.tx(|db| {
+            let active = db
+                .query(&format!("SELECT {} FROM jobs WHERE status IN ('queued','running')", Runner::COLS), vals![])?
+                .iter()
+                .map(Runner::of)
+                .collect::<CoreResult<Vec<_>>>()?;
+            // A job another live process (the CLI, the app) or another live desk is running is left alone.
+            fail_abandoned(db, active, &self.run.0, false)
         })?;
         if n > 0 {
             tracing::warn!(count = n, "marked jobs interrupted by a previous shutdown as failed");
@@ -117,18 +211,23 @@ impl JobManager {
 
     pub fn get(&self, id: &str) -> CoreResult<Job> {
         self.store
-            .read(|c| {
-                Ok(c.query_row(&format!("SELECT {JOB_COLS} FROM jobs WHERE id=?1"), [id], job_from_row).optional()?)
+            .query(|db| {
+                db.query_opt(&format!("SELECT {JOB_COLS} FROM jobs WHERE id=?1"), vals![id])?
+                    .map(|r| job_from_row(&r))
+                    .transpose()
             })?
             .ok_or_else(|| CoreError::NotFound { what: format!("Job {id}") })
     }
 
     pub fn detail(&self, id: &str) -> CoreResult<JobDetail> {
         let job = self.get(id)?;
-        let logs = self.store.read(|c| {
-            let mut st =
-                c.prepare("SELECT seq, at, level, message, key, params FROM job_logs WHERE job_id=?1 ORDER BY seq")?;
-            let rows = st.query_map([id], |r| {
+        let logs = self.store.query(|db| {
+            db.query(
+                "SELECT seq, at, level, message, key, params FROM job_logs WHERE job_id=?1 ORDER BY seq",
+                vals![id],
+            )?
+            .iter()
+            .map(|r| {
                 let params: Option<String> = r.get(5)?;
                 Ok(JobLog {
                     seq: r.get(0)?,
@@ -138,42 +237,43 @@ impl JobManager {
                     key: r.get(4)?,
                     params: params.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
                 })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .collect::<CoreResult<Vec<_>>>()
         })?;
         Ok(JobDetail { job, logs })
     }
 
     /// Jobs running or queued now, and jobs that failed and succeeded since `since` (RFC 3339).
     pub fn counts_since(&self, since: &str) -> CoreResult<(u32, u32, u32)> {
-        self.store.read(|c| {
-            let q = |sql: &str| -> CoreResult<u32> { Ok(c.query_row(sql, params![since], |r| r.get(0))?) };
+        self.store.query(|db| {
             Ok((
-                q("SELECT count(*) FROM jobs WHERE status IN ('queued','running') AND ?1 IS NOT NULL")?,
-                q("SELECT count(*) FROM jobs WHERE status='failed' AND created_at >= ?1")?,
-                q("SELECT count(*) FROM jobs WHERE status='succeeded' AND created_at >= ?1")?,
+                db.one("SELECT count(*) FROM jobs WHERE status IN ('queued','running')", vals![])?,
+                db.one("SELECT count(*) FROM jobs WHERE status='failed' AND created_at >= ?1", vals![since])?,
+                db.one("SELECT count(*) FROM jobs WHERE status='succeeded' AND created_at >= ?1", vals![since])?,
             ))
         })
     }
 
     pub fn list(&self, f: &JobFilter) -> CoreResult<Vec<Job>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {JOB_COLS} FROM jobs
-                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR connection_id = ?3)
-                 ORDER BY created_at DESC, rowid DESC LIMIT ?4"
-            ))?;
-            let rows = st.query_map(
-                params![f.kind, f.status.map(JobStatus::as_str), f.connection_id, f.limit.unwrap_or(200)],
-                job_from_row,
-            )?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.store.query(|db| {
+            db.query(
+                &format!(
+                    "SELECT {JOB_COLS} FROM jobs
+                     WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
+                       AND (CAST(?3 AS TEXT) IS NULL OR connection_id = ?3)
+                     ORDER BY created_at DESC, rowid DESC LIMIT ?4"
+                ),
+                vals![f.kind, f.status.map(JobStatus::as_str), f.connection_id, f.limit.unwrap_or(200)],
+            )?
+            .iter()
+            .map(job_from_row)
+            .collect()
         })
     }
 
     /// Asks a running job to stop at its next checkpoint. A job of another process (the CLI seen from
-    /// the app) gets the request through the database and stops at its next progress report; one whose
-    /// process is gone is marked cancelled at once.
+    /// the app) or another desk gets the request through the database and stops at its next progress
+    /// report or heartbeat; one whose process or desk is gone is marked cancelled at once.
     pub fn cancel(&self, id: &str) -> CoreResult<Job> {
         let token = self.running.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
         match token {
@@ -181,12 +281,12 @@ impl JobManager {
             None => {
                 let job = self.get(id)?;
                 if job.status.is_active() {
-                    let pid: Option<u32> = self
-                        .store
-                        .read(|c| Ok(c.query_row("SELECT owner_pid FROM jobs WHERE id=?1", [id], |r| r.get(0))?))?;
-                    if pid.is_some_and(process_alive) {
-                        self.store.write(|tx| {
-                            tx.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?1", [id])?;
+                    let runner = self.store.query(|db| {
+                        Runner::of(&db.query_one(&format!("SELECT {} FROM jobs WHERE id=?1", Runner::COLS), vals![id])?)
+                    })?;
+                    if runner.alive(&self.run.0, &silent_since(), false) {
+                        self.store.tx(|db| {
+                            db.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?1", vals![id])?;
                             Ok(())
                         })?;
                     } else {
@@ -214,28 +314,37 @@ impl JobManager {
         let id = uuid::Uuid::new_v4().to_string();
         let active_key = format!("{kind}|{}", connection.map(|c| c.id.as_str()).unwrap_or(""));
         let now = now_utc();
-        let inserted = self.store.write(|tx| {
-            let r = tx.execute(
-                "INSERT INTO jobs (id, kind, connection_id, connection_name, params, status, counts, created_at, active_key, owner_pid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', '{}', ?6, ?7, ?8)",
-                params![
+        let params = params.to_string();
+        let inserted = self.store.tx(|db| {
+            // The slot may be held by a job whose process or desk is gone: free it first.
+            let holder = db
+                .query(&format!("SELECT {} FROM jobs WHERE active_key=?1", Runner::COLS), vals![active_key])?
+                .iter()
+                .map(Runner::of)
+                .collect::<CoreResult<Vec<_>>>()?;
+            fail_abandoned(db, holder, &self.run.0, true)?;
+            // The partial unique index on active_key refuses a second active job of the same kind
+            // and target, whichever process or desk asks (on PostgreSQL the second waits for the
+            // first's transaction, then finds the slot taken).
+            let n = db.execute(
+                "INSERT INTO jobs (id, kind, connection_id, connection_name, params, status, counts, created_at,
+                                   active_key, owner_pid, owner_host, owner_run, heartbeat_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', '{}', ?6, ?7, ?8, ?9, ?10, ?6)
+                 ON CONFLICT DO NOTHING",
+                vals![
                     id,
                     kind,
                     connection.map(|c| &c.id),
                     connection.map(|c| &c.name),
-                    params.to_string(),
+                    params,
                     now,
                     active_key,
-                    std::process::id()
+                    std::process::id(),
+                    this_host(),
+                    self.run.0.as_str()
                 ],
-            );
-            match r {
-                Ok(_) => Ok(true),
-                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    Ok(false)
-                }
-                Err(e) => Err(e.into()),
-            }
+            )?;
+            Ok(n == 1)
         })?;
         if !inserted {
             return Err(CoreError::JobAlreadyRunning {
@@ -266,16 +375,26 @@ impl JobManager {
         let span = tracing::info_span!("job", job_id = %id, kind = %kind);
         let handle = tokio::spawn(
             async move {
-                let _ = manager.store.write(|tx| {
-                    tx.execute(
-                        "UPDATE jobs SET status='running', started_at=?2 WHERE id=?1",
-                        params![ctx.id(), now_utc()],
+                let _ = manager.store.tx(|db| {
+                    db.execute(
+                        "UPDATE jobs SET status='running', started_at=?2, heartbeat_at=?2 WHERE id=?1",
+                        vals![ctx.id(), now_utc()],
                     )?;
                     Ok(())
                 });
                 ctx.flush(true);
                 ctx.log_t("info", "job.started", &[], "started");
+                let beat = {
+                    let ctx = ctx.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            tokio::time::sleep(HEARTBEAT_EVERY).await;
+                            ctx.heartbeat();
+                        }
+                    })
+                };
                 let result = work(ctx.clone()).await;
+                beat.abort();
                 ctx.flush(true);
                 let (status, err) = match result {
                     Ok(()) if ctx.is_cancelled() => (JobStatus::Cancelled, None),
@@ -309,12 +428,12 @@ impl JobManager {
 
     fn finish(&self, id: &str, status: JobStatus, err: Option<ApiError>) -> CoreResult<()> {
         let err = err.map(|e| serde_json::to_string(&e).unwrap_or_default());
-        self.store.write(|tx| {
-            tx.execute(
+        self.store.tx(|db| {
+            db.execute(
                 "UPDATE jobs SET status=?2, error=?3, finished_at=?4, active_key=NULL,
                         progress = CASE WHEN ?2='succeeded' THEN 1.0 ELSE progress END
                  WHERE id=?1",
-                params![id, status.as_str(), err, now_utc()],
+                vals![id, status.as_str(), err, now_utc()],
             )?;
             Ok(())
         })?;
@@ -461,10 +580,10 @@ impl JobCtx {
         };
         let params_json = line.key.as_ref().map(|_| serde_json::to_string(&line.params).unwrap_or_default());
         let m = &self.inner.manager;
-        let _ = m.store.write(|tx| {
-            tx.execute(
+        let _ = m.store.tx(|db| {
+            db.execute(
                 "INSERT INTO job_logs (job_id, seq, at, level, message, key, params) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![self.id(), line.seq, line.at, line.level, line.message, line.key, params_json],
+                vals![self.id(), line.seq, line.at, line.level, line.message, line.key, params_json],
             )?;
             Ok(())
         });
@@ -483,12 +602,12 @@ impl JobCtx {
             (serde_json::to_string(&s.counts).unwrap_or_default(), s.progress, s.label.clone())
         };
         let m = &self.inner.manager;
-        let cancel_requested = m.store.write(|tx| {
-            tx.execute(
-                "UPDATE jobs SET counts=?2, progress=?3, progress_label=?4 WHERE id=?1",
-                params![self.id(), counts, progress, label],
-            )?;
-            Ok(tx.query_row("SELECT cancel_requested FROM jobs WHERE id=?1", [self.id()], |r| r.get::<_, bool>(0))?)
+        let cancel_requested = m.store.tx(|db| {
+            db.one::<bool>(
+                "UPDATE jobs SET counts=?2, progress=?3, progress_label=?4, heartbeat_at=?5 WHERE id=?1
+                 RETURNING cancel_requested",
+                vals![self.id(), counts, progress, label, now_utc()],
+            )
         });
         if matches!(cancel_requested, Ok(true)) {
             self.inner.cancel.cancel();
@@ -496,6 +615,13 @@ impl JobCtx {
         if let Ok(job) = m.get(self.id()) {
             m.emit(&job, None);
         }
+    }
+
+    /// Says the job is still running (for desks that look at it from elsewhere), writes progress
+    /// reported since the last write (a report within [`FLUSH_EVERY`] of the one before waits for
+    /// this), and takes a stop request made from another process or desk.
+    fn heartbeat(&self) {
+        self.flush(true);
     }
 }
 
@@ -628,20 +754,30 @@ mod tests {
     async fn interrupted_jobs_are_failed_on_next_start() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bo.db");
-        let id;
-        {
-            let store = Store::open(&path).unwrap();
-            let jm = JobManager::new(store).unwrap();
-            let (job, _h) = jm
-                .spawn("stuck", None, serde_json::json!({}), |_ctx| async move {
-                    futures_pending().await;
-                    Ok(())
-                })
-                .unwrap();
-            id = job.id;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            assert_eq!(jm.get(&id).unwrap().status, JobStatus::Running);
-        }
+        // The first "run" of BackOffice has a runtime of its own, dropped with the job still
+        // running: the job's task and every clone of its manager go with it, as in a crash.
+        let id = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+                let id = rt.block_on(async {
+                    let jm = JobManager::new(Store::open(&path).unwrap()).unwrap();
+                    let (job, _h) = jm
+                        .spawn("stuck", None, serde_json::json!({}), |_ctx| async move {
+                            futures_pending().await;
+                            Ok(())
+                        })
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    assert_eq!(jm.get(&job.id).unwrap().status, JobStatus::Running);
+                    job.id
+                });
+                drop(rt);
+                id
+            })
+            .join()
+            .unwrap()
+        };
         // "Restart": a new manager over the same file.
         let jm = JobManager::new(Store::open(&path).unwrap()).unwrap();
         let j = jm.get(&id).unwrap();

@@ -1,20 +1,19 @@
-//! Connections: validated settings in SQLite, credentials in the keychain, never both in one place.
-
-use rusqlite::{params, OptionalExtension, Row};
+//! Connections: validated settings in the store, credentials in the keychain, never both in one place.
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Connection, ConnectionInput, ConnectionKind, Credentials, TimezoneSource};
 use crate::secrets::SecretStore;
-use crate::store::{now_utc, Store};
+use crate::store::{now_utc, Db, Row, Store};
+use crate::vals;
 
 const COLS: &str = "id, name, kind, base_url, timezone, is_demo, created_at, updated_at, last_test_at, last_test_ok, \
                     last_test_message, timezone_source";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
+fn from_row(r: &Row) -> CoreResult<Connection> {
     Ok(Connection {
         id: r.get(0)?,
         name: r.get(1)?,
-        kind: ConnectionKind::parse(&r.get::<_, String>(2)?).unwrap_or(ConnectionKind::Erpnext),
+        kind: ConnectionKind::parse(&r.get::<String>(2)?).unwrap_or(ConnectionKind::Erpnext),
         base_url: r.get(3)?,
         timezone: r.get(4)?,
         is_demo: r.get(5)?,
@@ -23,7 +22,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Connection> {
         last_test_at: r.get(8)?,
         last_test_ok: r.get(9)?,
         last_test_message: r.get(10)?,
-        timezone_source: TimezoneSource::parse(&r.get::<_, String>(11)?),
+        timezone_source: TimezoneSource::parse(&r.get::<String>(11)?),
     })
 }
 
@@ -132,42 +131,37 @@ pub struct Connections<'a> {
 
 impl Connections<'_> {
     pub fn list(&self) -> CoreResult<Vec<Connection>> {
-        self.store.read(|c| {
-            let mut st = c.prepare(&format!("SELECT {COLS} FROM connections ORDER BY name COLLATE NOCASE"))?;
-            let rows = st.query_map([], from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.store.query(|db| {
+            db.query(&format!("SELECT {COLS} FROM connections ORDER BY lower(name)"), vals![])?
+                .iter()
+                .map(from_row)
+                .collect()
         })
     }
 
     pub fn get(&self, id: &str) -> CoreResult<Connection> {
         self.store
-            .read(|c| {
-                Ok(c.query_row(&format!("SELECT {COLS} FROM connections WHERE id=?1"), [id], from_row).optional()?)
+            .query(|db| {
+                db.query_opt(&format!("SELECT {COLS} FROM connections WHERE id=?1"), vals![id])?
+                    .map(|r| from_row(&r))
+                    .transpose()
             })?
             .ok_or_else(|| CoreError::NotFound { what: format!("Connection {id}") })
     }
 
     pub fn find_by_name(&self, name: &str) -> CoreResult<Connection> {
         self.store
-            .read(|c| {
-                Ok(c.query_row(
-                    &format!("SELECT {COLS} FROM connections WHERE name=?1 COLLATE NOCASE"),
-                    [name],
-                    from_row,
-                )
-                .optional()?)
+            .query(|db| {
+                db.query_opt(&format!("SELECT {COLS} FROM connections WHERE lower(name)=lower(?1)"), vals![name])?
+                    .map(|r| from_row(&r))
+                    .transpose()
             })?
             .ok_or_else(|| CoreError::NotFound { what: format!("Connection \"{name}\"") })
     }
 
-    fn name_taken(tx: &rusqlite::Transaction<'_>, name: &str, except: &str) -> CoreResult<bool> {
-        Ok(tx
-            .query_row(
-                "SELECT 1 FROM connections WHERE name=?1 COLLATE NOCASE AND id<>?2",
-                params![name, except],
-                |_| Ok(()),
-            )
-            .optional()?
+    fn name_taken(db: &mut dyn Db, name: &str, except: &str) -> CoreResult<bool> {
+        Ok(db
+            .query_opt("SELECT 1 FROM connections WHERE lower(name)=lower(?1) AND id<>?2", vals![name, except])?
             .is_some())
     }
 
@@ -179,14 +173,14 @@ impl Connections<'_> {
         self.secrets.check()?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_utc();
-        self.store.write(|tx| {
-            if Self::name_taken(tx, &input.name, "")? {
+        self.store.tx(|db| {
+            if Self::name_taken(db, &input.name, "")? {
                 return Err(CoreError::DuplicateName(input.name.clone()));
             }
-            tx.execute(
+            db.execute(
                 "INSERT INTO connections (id, name, kind, base_url, timezone, timezone_source, is_demo, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-                params![id, input.name, input.kind.as_str(), input.base_url, input.timezone, source.as_str(), is_demo, now],
+                vals![id, input.name, input.kind.as_str(), input.base_url, input.timezone, source.as_str(), is_demo, now],
             )?;
             if let Some(c) = &input.credentials {
                 self.secrets.set(&id, c)?;
@@ -214,14 +208,14 @@ impl Connections<'_> {
         if input.credentials.is_some() {
             self.secrets.check()?;
         }
-        self.store.write(|tx| {
-            if Self::name_taken(tx, &input.name, id)? {
+        self.store.tx(|db| {
+            if Self::name_taken(db, &input.name, id)? {
                 return Err(CoreError::DuplicateName(input.name.clone()));
             }
-            tx.execute(
+            db.execute(
                 "UPDATE connections SET name=?2, base_url=?3, timezone=?4, updated_at=?5, timezone_source=?6,
                         last_test_at=NULL, last_test_ok=NULL, last_test_message=NULL WHERE id=?1",
-                params![id, input.name, input.base_url, input.timezone, now_utc(), source.as_str()],
+                vals![id, input.name, input.base_url, input.timezone, now_utc(), source.as_str()],
             )?;
             if let Some(c) = &input.credentials {
                 self.secrets.set(id, c)?;
@@ -233,8 +227,8 @@ impl Connections<'_> {
 
     pub fn delete(&self, id: &str) -> CoreResult<()> {
         let existing = self.get(id)?;
-        self.store.write(|tx| {
-            tx.execute("DELETE FROM connections WHERE id=?1", [id])?;
+        self.store.tx(|db| {
+            db.execute("DELETE FROM connections WHERE id=?1", vals![id])?;
             // Remove the secret inside the transaction: if the keychain fails, the row stays.
             self.secrets.delete(id)?;
             Ok(())
@@ -253,10 +247,10 @@ impl Connections<'_> {
         if existing.timezone == tz.name() && existing.timezone_source == TimezoneSource::Site {
             return Ok(false);
         }
-        self.store.write(|tx| {
-            tx.execute(
+        self.store.tx(|db| {
+            db.execute(
                 "UPDATE connections SET timezone=?2, timezone_source='site', updated_at=?3 WHERE id=?1",
-                params![id, tz.name(), now_utc()],
+                vals![id, tz.name(), now_utc()],
             )?;
             Ok(())
         })?;
@@ -267,10 +261,10 @@ impl Connections<'_> {
     }
 
     pub fn record_test(&self, id: &str, ok: bool, message: &str) -> CoreResult<()> {
-        self.store.write(|tx| {
-            tx.execute(
+        self.store.tx(|db| {
+            db.execute(
                 "UPDATE connections SET last_test_at=?2, last_test_ok=?3, last_test_message=?4 WHERE id=?1",
-                params![id, now_utc(), ok, message],
+                vals![id, now_utc(), ok, message],
             )?;
             Ok(())
         })
@@ -292,10 +286,10 @@ impl Connections<'_> {
         let input = validate(&input, false)?;
         if let Ok(existing) = self.find_by_name(name) {
             if existing.base_url != input.base_url {
-                self.store.write(|tx| {
-                    tx.execute(
+                self.store.tx(|db| {
+                    db.execute(
                         "UPDATE connections SET base_url=?2, updated_at=?3 WHERE id=?1",
-                        params![existing.id, input.base_url, now_utc()],
+                        vals![existing.id, input.base_url, now_utc()],
                     )?;
                     Ok(())
                 })?;
@@ -304,11 +298,11 @@ impl Connections<'_> {
         }
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_utc();
-        self.store.write(|tx| {
-            tx.execute(
+        self.store.tx(|db| {
+            db.execute(
                 "INSERT INTO connections (id, name, kind, base_url, timezone, timezone_source, is_demo, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
-                params![id, input.name, kind.as_str(), input.base_url, input.timezone, source.as_str(), now],
+                vals![id, input.name, kind.as_str(), input.base_url, input.timezone, source.as_str(), now],
             )?;
             Ok(())
         })?;

@@ -180,7 +180,13 @@ pub async fn check_team_database(cx: &Ctx) -> CoreResult<TeamDbCheck> {
 /// Starts copying this desk's data into the team database (or goes on with an interrupted copy).
 pub fn start_copy_to_team(cx: &Ctx) -> CoreResult<Job> {
     let url = team_url(cx)?;
-    let source = cx.store.path().to_path_buf();
+    let source = cx
+        .store
+        .path()
+        .ok_or_else(|| {
+            CoreError::Db("This window already works on a team database; there is no desk file to copy.".into())
+        })?
+        .to_path_buf();
     let params = serde_json::json!({ "to": url.shown() });
     let (job, _h) = cx.jobs.spawn(COPY_KIND, None, params, move |ctx| async move {
         ctx.log_t(

@@ -622,6 +622,13 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connection_id, resource, record_id, field)
     );
 "#,
+    // 17: jobs say which computer runs them and when it last said it still does, so desks sharing a
+    // team database tell a job another desk is running from one a crashed desk left behind.
+    r#"
+    ALTER TABLE jobs ADD COLUMN owner_host TEXT;
+    ALTER TABLE jobs ADD COLUMN owner_run TEXT;
+    ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT;
+"#,
 ];
 
 /// Refuses a database a newer BackOffice wrote (its schema is past the last migration this version

@@ -1,12 +1,23 @@
-//! The embedded SQLite store: one file, WAL, foreign keys on, forward-only migrations run at open.
+//! The store: a desk's embedded SQLite file, or (team mode) the team's PostgreSQL database.
 //!
-//! One writer connection behind a mutex (all writes are short transactions) and a small pool of
-//! reader connections: in WAL mode readers never wait for the writer, so the UI stays responsive
-//! while a sync commits batches.
+//! SQLite: one file, WAL, foreign keys on, forward-only migrations run at open; one writer
+//! connection behind a mutex (all writes are short transactions) and a small pool of reader
+//! connections: in WAL mode readers never wait for the writer, so the UI stays responsive while a
+//! sync commits batches.
+//!
+//! PostgreSQL: the same tables in the `backoffice` schema (`pg_schema.rs`), a small pool of
+//! connections, one transaction per [`Store::tx`] or [`Store::query`].
+//!
+//! Features reach either through [`Store::tx`] and [`Store::query`], which hand them a [`Db`]
+//! (`db.rs`). [`Store::write`] and [`Store::read`] give the SQLite connection itself: what still
+//! uses them runs on a desk's file only (a team store answers them with a plain refusal), until it
+//! is moved to `tx`/`query`.
 
 pub mod bi;
 pub mod copy;
+pub mod db;
 mod migrations;
+pub mod pg_schema;
 pub mod settings;
 pub mod team;
 pub mod team_tls;
@@ -19,6 +30,8 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::error::{CoreError, CoreResult};
 
+use crate::vals;
+pub use db::{Backend, Db, FromValue, Row, ToValue, Value};
 pub use migrations::{NewerDatabase, MIGRATIONS};
 /// For benchmarks and tools that measure plain SQLite next to the store.
 pub use rusqlite;
@@ -29,13 +42,25 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+enum Inner {
+    Desk(Desk),
+    Team(Box<TeamPool>),
+}
+
+struct Desk {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
 
+/// Idle connections to the team database, each with the statements it has prepared.
+struct TeamPool {
+    url: team::TeamUrl,
+    idle: Mutex<Vec<(postgres::Client, db::PgStatements)>>,
+}
+
 const MAX_IDLE_READERS: usize = 4;
+const MAX_IDLE_TEAM_CONNECTIONS: usize = 4;
 
 /// Call first thing in `main`, before any thread starts. Rust's allocations go to mimalloc, but
 /// SQLite's go to the C library's malloc, which gives threads heaps of their own ("arenas", up to
@@ -62,6 +87,30 @@ fn configure(conn: &Connection) -> CoreResult<()> {
          PRAGMA wal_autocheckpoint = 16384;",
     )?;
     Ok(())
+}
+
+/// Runs `f` off the async runtime when called on it: the PostgreSQL client blocks on a runtime of
+/// its own, which may not be entered from a runtime's thread.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    } else {
+        f()
+    }
+}
+
+/// Statements name BackOffice's tables without their schema, as on SQLite.
+fn set_search_path(client: &mut postgres::Client, url: &team::TeamUrl) -> CoreResult<()> {
+    client
+        .batch_execute(&format!("SET search_path TO {}", team::SCHEMA))
+        .map_err(|e| CoreError::from(team::classify(url.shown(), &e)))
+}
+
+/// What a part that still speaks SQLite's own API answers on a team database.
+fn not_on_team() -> CoreError {
+    CoreError::Db(
+        "This part of BackOffice does not work on a team database yet; open this desk's own database for it.".into(),
+    )
 }
 
 impl Store {
@@ -102,38 +151,74 @@ impl Store {
         configure(&writer)?;
         migrations::migrate(&mut writer)?;
         Ok(Store {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Inner::Desk(Desk {
                 path: path.to_path_buf(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
-            }),
+            })),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.inner.path
+    /// Connects to a team database, creating BackOffice's schema in it (or bringing an older one up
+    /// to date) first. Refuses a database a newer BackOffice set up.
+    pub fn open_team(url: &team::TeamUrl) -> CoreResult<Store> {
+        off_runtime(|| {
+            let mut client = url.connect()?;
+            pg_schema::prepare(&mut client, url)?;
+            set_search_path(&mut client, url)?;
+            let store = Store {
+                inner: Arc::new(Inner::Team(Box::new(TeamPool { url: url.clone(), idle: Mutex::new(Vec::new()) }))),
+            };
+            store.give_back(client, db::PgStatements::default());
+            Ok(store)
+        })
     }
 
-    /// Runs `f` in one write transaction; it commits only if `f` returns Ok.
+    /// Which database this store keeps its data in.
+    pub fn backend(&self) -> Backend {
+        match &*self.inner {
+            Inner::Desk(_) => Backend::Sqlite,
+            Inner::Team(_) => Backend::Postgres,
+        }
+    }
+
+    /// The desk's database file (none for a team database).
+    pub fn path(&self) -> Option<&Path> {
+        match &*self.inner {
+            Inner::Desk(d) => Some(&d.path),
+            Inner::Team(_) => None,
+        }
+    }
+
+    fn desk(&self) -> CoreResult<&Desk> {
+        match &*self.inner {
+            Inner::Desk(d) => Ok(d),
+            Inner::Team(_) => Err(not_on_team()),
+        }
+    }
+
+    /// Runs `f` in one write transaction of the desk's SQLite file; it commits only if `f` returns Ok.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> CoreResult<T>) -> CoreResult<T> {
-        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let desk = self.desk()?;
+        let mut conn = desk.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
     }
 
-    /// Runs `f` on a reader connection (never blocked by the writer in WAL mode).
+    /// Runs `f` on a reader connection of the desk's SQLite file (never blocked by the writer in WAL mode).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> CoreResult<T>) -> CoreResult<T> {
+        let desk = self.desk()?;
         let conn = {
-            let mut pool = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pool = desk.readers.lock().unwrap_or_else(|p| p.into_inner());
             pool.pop()
         };
         let conn = match conn {
             Some(c) => c,
             None => {
                 let c = Connection::open_with_flags(
-                    &self.inner.path,
+                    &desk.path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
                 )?;
                 configure(&c)?;
@@ -141,16 +226,92 @@ impl Store {
             }
         };
         let out = f(&conn);
-        let mut pool = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pool = desk.readers.lock().unwrap_or_else(|p| p.into_inner());
         if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);
         }
         out
     }
 
+    /// Runs `f` in one write transaction, on either backend; it commits only if `f` returns Ok.
+    pub fn tx<T: Send>(&self, f: impl FnOnce(&mut dyn Db) -> CoreResult<T> + Send) -> CoreResult<T> {
+        match &*self.inner {
+            Inner::Desk(_) => self.write(|tx| f(&mut db::SqliteDb(tx))),
+            Inner::Team(_) => self.team(false, f),
+        }
+    }
+
+    /// Runs `f` to read, on either backend (on SQLite a reader connection, which never waits for
+    /// the writer; on PostgreSQL a read-only transaction: one snapshot of the team's data).
+    pub fn query<T: Send>(&self, f: impl FnOnce(&mut dyn Db) -> CoreResult<T> + Send) -> CoreResult<T> {
+        match &*self.inner {
+            Inner::Desk(_) => self.read(|c| f(&mut db::SqliteDb(c))),
+            Inner::Team(_) => self.team(true, f),
+        }
+    }
+
+    fn team<T: Send>(&self, read_only: bool, f: impl FnOnce(&mut dyn Db) -> CoreResult<T> + Send) -> CoreResult<T> {
+        let Inner::Team(pool) = &*self.inner else { unreachable!("team() on a desk store") };
+        off_runtime(|| {
+            let taken = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let (mut client, mut statements) = match taken {
+                Some(c) if !c.0.is_closed() => c,
+                _ => {
+                    let mut c = pool.url.connect()?;
+                    set_search_path(&mut c, &pool.url)?;
+                    (c, db::PgStatements::default())
+                }
+            };
+            let shown = pool.url.shown().to_string();
+            let out = (|| {
+                let mut tx = client
+                    .build_transaction()
+                    .read_only(read_only)
+                    .start()
+                    .map_err(|e| CoreError::from(team::classify(&shown, &e)))?;
+                let out = f(&mut db::PgDb { tx: &mut tx, statements: &mut statements, shown_url: &shown })?;
+                tx.commit().map_err(|e| CoreError::from(team::classify(&shown, &e)))?;
+                Ok(out)
+            })();
+            if out.is_err() {
+                // A statement the server refused leaves its prepared statements valid, but a schema
+                // change (another desk upgrading) would not: start the next transaction afresh.
+                statements = db::PgStatements::default();
+            }
+            self.give_back(client, statements);
+            out
+        })
+    }
+
+    fn give_back(&self, client: postgres::Client, statements: db::PgStatements) {
+        let Inner::Team(pool) = &*self.inner else { return };
+        if client.is_closed() {
+            return;
+        }
+        let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_TEAM_CONNECTIONS {
+            idle.push((client, statements));
+        }
+    }
+
     /// Schema version after migrations.
     pub fn schema_version(&self) -> CoreResult<i64> {
-        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+        match &*self.inner {
+            Inner::Desk(_) => self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)),
+            Inner::Team(_) => self.query(|db| {
+                let v: String = db.one("SELECT value FROM bo_team_store WHERE key = 'schema_version'", vals![])?;
+                v.parse().map_err(|_| CoreError::Db(format!("the team database's schema version reads {v:?}")))
+            }),
+        }
+    }
+}
+
+impl Drop for TeamPool {
+    fn drop(&mut self) {
+        // A PostgreSQL client shuts its own runtime down when dropped, which may not happen on an
+        // async runtime's thread either.
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+        off_runtime(move || drop(idle));
     }
 }
 

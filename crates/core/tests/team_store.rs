@@ -1,0 +1,324 @@
+//! The store on a team database (a real PostgreSQL server: the throwaway cluster `cargo xtask test`
+//! starts, named in BACKOFFICE_TEST_POSTGRES_URL; `cargo xtask session --postgres -- cargo test -p
+//! backoffice-core --test team_store` gives one to a single run), and the parts that run on it
+//! already, checked the same way on a desk's SQLite file. Every test works in a database of its own.
+
+use std::time::Duration;
+
+use backoffice_core::erp::connections::Connections;
+use backoffice_core::jobs::JobManager;
+use backoffice_core::model::{ConnectionInput, ConnectionKind, Credentials, JobFilter, JobStatus};
+use backoffice_core::secrets::{Keychain, SecretStore};
+use backoffice_core::store::pg_schema;
+use backoffice_core::store::team::TeamUrl;
+use backoffice_core::store::{Backend, NewerDatabase, Store, MIGRATIONS};
+use backoffice_core::{vals, CoreError};
+
+fn admin_url() -> String {
+    std::env::var("BACKOFFICE_TEST_POSTGRES_URL").expect(
+        "BACKOFFICE_TEST_POSTGRES_URL is not set: run through `cargo xtask test`, or \
+         `cargo xtask session --postgres -- cargo test -p backoffice-core --test team_store`",
+    )
+}
+
+/// A new, empty database on the test cluster.
+fn fresh_database() -> TeamUrl {
+    // The synchronous client may not run on an async test's own thread.
+    std::thread::spawn(create_database).join().unwrap()
+}
+
+fn create_database() -> TeamUrl {
+    let admin = admin_url();
+    let name = format!("bo_test_{}", uuid::Uuid::new_v4().simple());
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster answers");
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    TeamUrl::parse(&format!("{}/{name}", admin.rsplit_once('/').unwrap().0)).unwrap()
+}
+
+/// A superuser's session on that database, to look at it (or damage it) from outside BackOffice.
+fn admin_on(url: &TeamUrl) -> postgres::Client {
+    let admin = admin_url();
+    let db = url.shown().rsplit_once('/').unwrap().1.split('?').next().unwrap().to_string();
+    postgres::Client::connect(&format!("{}/{db}", admin.rsplit_once('/').unwrap().0), postgres::NoTls).unwrap()
+}
+
+#[test]
+fn desks_starting_together_on_a_new_team_database_set_it_up_once() {
+    let url = fresh_database();
+    let gate = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let desks: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, gate) = (url.clone(), gate.clone());
+            std::thread::spawn(move || {
+                gate.wait();
+                Store::open_team(&url).map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    for d in desks {
+        let store = d.join().unwrap().unwrap();
+        assert_eq!(store.backend(), Backend::Postgres);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert!(store.path().is_none());
+    }
+    // Every table of the desk's schema is there, with its indexes.
+    let schema = pg_schema::latest().unwrap();
+    let mut admin = admin_on(&url);
+    let tables: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'backoffice' AND table_name <> 'bo_team_store'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables as usize, schema.tables.len());
+    for (index, _) in &schema.indexes {
+        let n: i64 = admin
+            .query_one("SELECT count(*) FROM pg_indexes WHERE schemaname = 'backoffice' AND indexname = $1", &[index])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 1, "index {index}");
+    }
+}
+
+#[test]
+fn a_team_database_of_a_newer_version_or_not_backoffices_is_refused() {
+    let url = fresh_database();
+    Store::open_team(&url).unwrap();
+    let mut admin = admin_on(&url);
+    let newer = MIGRATIONS.len() + 3;
+    admin
+        .execute("UPDATE backoffice.bo_team_store SET value = $1 WHERE key = 'schema_version'", &[&newer.to_string()])
+        .unwrap();
+    let err = Store::open_team(&url).err().expect("a newer team database is refused");
+    let found = err.feature::<NewerDatabase>().expect("NewerDatabase");
+    assert_eq!((found.found, found.known), (newer as i64, MIGRATIONS.len() as i64));
+    assert!(err.to_string().contains("newer BackOffice"), "{err}");
+
+    let other = fresh_database();
+    admin_on(&other).batch_execute("CREATE SCHEMA backoffice; CREATE TABLE backoffice.theirs (x text)").unwrap();
+    let err = Store::open_team(&other).err().expect("a schema BackOffice did not make is refused");
+    assert_eq!(err.code(), "team_schema_foreign");
+    assert!(err.to_string().contains("did not create"), "{err}");
+    // ... and left alone.
+    let kept: i64 = admin_on(&other).query_one("SELECT count(*) FROM backoffice.theirs", &[]).unwrap().get(0);
+    assert_eq!(kept, 0);
+}
+
+#[test]
+fn a_team_database_of_an_older_version_is_brought_up_to_date_and_keeps_its_rows() {
+    let url = fresh_database();
+    let store = Store::open_team(&url).unwrap();
+    store
+        .tx(|db| {
+            db.execute(
+                "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at)
+                 VALUES ('c1', 'Quito — Matriz', 'contifico', 'https://api.example/', 'America/Guayaquil', ?1, ?1)",
+                vals!["2026-12-01T10:00:00.000Z"],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    drop(store);
+    // As an older BackOffice left it: without the last migration's columns, a later table and an index.
+    admin_on(&url)
+        .batch_execute(
+            "ALTER TABLE backoffice.jobs DROP COLUMN heartbeat_at;
+             DROP TABLE backoffice.local_reclassifications;
+             DROP INDEX backoffice.jobs_created;
+             UPDATE backoffice.bo_team_store SET value = '15' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+    let store = Store::open_team(&url).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    let mut admin = admin_on(&url);
+    let has = |admin: &mut postgres::Client, sql: &str| -> i64 { admin.query_one(sql, &[]).unwrap().get(0) };
+    assert_eq!(
+        has(&mut admin, "SELECT count(*) FROM information_schema.columns WHERE table_schema='backoffice' AND table_name='jobs' AND column_name='heartbeat_at'"),
+        1
+    );
+    assert_eq!(has(&mut admin, "SELECT count(*) FROM backoffice.local_reclassifications"), 0);
+    assert_eq!(
+        has(&mut admin, "SELECT count(*) FROM pg_indexes WHERE schemaname='backoffice' AND indexname='jobs_created'"),
+        1
+    );
+    let name: String = store.query(|db| db.one("SELECT name FROM connections WHERE id = 'c1'", vals![])).unwrap();
+    assert_eq!(name, "Quito — Matriz");
+
+    // A column of another type than this version's is not "fixed": it is refused, untouched.
+    admin
+        .batch_execute(
+            "ALTER TABLE backoffice.jobs DROP COLUMN owner_run; ALTER TABLE backoffice.jobs ADD COLUMN owner_run bigint;
+             UPDATE backoffice.bo_team_store SET value = '15' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+    let err = Store::open_team(&url).err().expect("a changed column is refused");
+    assert_eq!(err.code(), "team_schema_changed");
+    assert!(err.to_string().contains("owner_run"), "{err}");
+}
+
+#[test]
+fn a_statement_the_team_database_refuses_leaves_nothing_half_written() {
+    let url = fresh_database();
+    let store = Store::open_team(&url).unwrap();
+    let r: Result<(), CoreError> = store.tx(|db| {
+        db.execute("INSERT INTO settings (key, value) VALUES ('a', '1')", vals![])?;
+        // The CHECK of the desk's schema holds on the team database too.
+        db.execute("INSERT INTO jobs (id, kind, status, created_at) VALUES ('j1', 'x', 'exploded', 't')", vals![])?;
+        Ok(())
+    });
+    let err = r.unwrap_err().to_string();
+    assert!(err.contains("jobs_status_check") || err.contains("check constraint"), "{err}");
+    let n: i64 = store.query(|db| db.one("SELECT count(*) FROM settings WHERE key = 'a'", vals![])).unwrap();
+    assert_eq!(n, 0);
+    // The connection is usable again afterwards.
+    store.tx(|db| db.execute("INSERT INTO settings (key, value) VALUES ('a', '1')", vals![]).map(|_| ())).unwrap();
+}
+
+// ----- the same behaviour on both backends -----
+
+/// Two desks on one database: on PostgreSQL two stores on one team database; on SQLite two stores
+/// on one file (two windows of one computer).
+fn two_desks(backend: Backend, dir: &std::path::Path) -> (Store, Store) {
+    match backend {
+        Backend::Postgres => {
+            let url = fresh_database();
+            (Store::open_team(&url).unwrap(), Store::open_team(&url).unwrap())
+        }
+        Backend::Sqlite => {
+            let path = dir.join("bo.db");
+            (Store::open(&path).unwrap(), Store::open(&path).unwrap())
+        }
+    }
+}
+
+fn connection(store: &Store, keychain: &dyn SecretStore, name: &str) -> backoffice_core::model::Connection {
+    Connections { store, secrets: keychain }
+        .create(
+            &ConnectionInput {
+                name: name.into(),
+                kind: ConnectionKind::Contifico,
+                base_url: "https://api.contifico.example/sistema/api/v1/".into(),
+                timezone: "America/Guayaquil".into(),
+                credentials: Some(Credentials { key: "made-up-key".into(), secret: "made-up-token".into() }),
+            },
+            false,
+        )
+        .unwrap()
+}
+
+async fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    // Observable events only: look until the state shows (the bound only stops a broken run).
+    for _ in 0..600 {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+async fn jobs_are_shared_by_desks(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_desks(backend, dir.path());
+    // The real keychain (Secret Service, started by `cargo xtask test`), under a service name of its own.
+    let keychain = Keychain { service: Some(format!("BackOffice-test-{}", uuid::Uuid::new_v4())) };
+    let conn = connection(&a, &keychain, "Quito — Matriz");
+    // Desk B sees the connection desk A made (its secret stays in A's keychain).
+    let seen = Connections { store: &b, secrets: &keychain }.find_by_name("quito — matriz").unwrap();
+    assert_eq!(seen.id, conn.id);
+
+    let (desk_a, desk_b) = (JobManager::new(a.clone()).unwrap(), JobManager::new(b.clone()).unwrap());
+    let (job, running) = desk_a
+        .spawn("contifico_sync", Some(&conn), serde_json::json!({}), |ctx| async move {
+            ctx.add_count("added", 7);
+            ctx.progress(Some(0.25), "clientes");
+            loop {
+                ctx.checkpoint()?;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .unwrap();
+    // Desk B cannot start the same work on the same connection...
+    let second = desk_b.spawn("contifico_sync", Some(&conn), serde_json::json!({}), |_| async { Ok(()) });
+    assert!(matches!(second, Err(CoreError::JobAlreadyRunning { .. })), "{second:?}");
+    // ... sees it running, with its progress and counts ...
+    let watched = until("desk B sees the progress", || {
+        let j = desk_b.get(&job.id).ok()?;
+        (j.status == JobStatus::Running && j.counts.get("added") == Some(&7)).then_some(j)
+    })
+    .await;
+    assert_eq!(watched.progress, Some(0.25));
+    assert_eq!(watched.progress_label.as_deref(), Some("clientes"));
+    let listed = desk_b.list(&JobFilter { connection_id: Some(conn.id.clone()), ..Default::default() }).unwrap();
+    assert_eq!(listed.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), vec![job.id.as_str()]);
+    // ... and can stop it: desk A's job ends cancelled at its next look.
+    desk_b.cancel(&job.id).unwrap();
+    let done = running.await.unwrap();
+    assert_eq!(done.status, JobStatus::Cancelled);
+    assert_eq!(desk_b.get(&job.id).unwrap().status, JobStatus::Cancelled);
+    let logs = desk_b.detail(&job.id).unwrap().logs;
+    assert_eq!(logs.last().and_then(|l| l.key.as_deref()), Some("job.cancelled"));
+    // The slot is free for either desk now.
+    let (_, again) = desk_b.spawn("contifico_sync", Some(&conn), serde_json::json!({}), |_| async { Ok(()) }).unwrap();
+    assert_eq!(again.await.unwrap().status, JobStatus::Succeeded);
+    let (running_now, failed, succeeded) = desk_a.counts_since("2000-01-01T00:00:00.000Z").unwrap();
+    assert_eq!((running_now, failed, succeeded), (0, 0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_are_shared_by_desks_on_postgres() {
+    jobs_are_shared_by_desks(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_are_shared_by_desks_on_sqlite() {
+    jobs_are_shared_by_desks(Backend::Sqlite).await;
+}
+
+/// A job left `running` by a desk that stopped (its computer switched off mid-sync): its slot is
+/// free once the desk has been silent for a minute, not before.
+async fn a_silent_desks_job_frees_its_slot(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _b) = two_desks(backend, dir.path());
+    let jobs = JobManager::new(a.clone()).unwrap();
+    let ago = |secs: i64| {
+        (chrono::Utc::now() - chrono::TimeDelta::seconds(secs)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let left_by = |id: &str, heartbeat: String| {
+        a.tx(|db| {
+            db.execute(
+                "INSERT INTO jobs (id, kind, params, status, counts, created_at, started_at, active_key,
+                                   owner_pid, owner_host, owner_run, heartbeat_at)
+                 VALUES (?1, 'contifico_sync', '{}', 'running', '{}', ?2, ?2, 'contifico_sync|', 4242,
+                         'the-desk-by-the-window', 'r1', ?2)",
+                vals![id, heartbeat],
+            )?;
+            Ok(())
+        })
+        .unwrap()
+    };
+    // Heard from 10 s ago: still there; the slot stays taken.
+    left_by("j-alive", ago(10));
+    let refused = jobs.spawn("contifico_sync", None, serde_json::json!({}), |_| async { Ok(()) });
+    assert!(matches!(refused, Err(CoreError::JobAlreadyRunning { .. })), "{refused:?}");
+    assert_eq!(jobs.get("j-alive").unwrap().status, JobStatus::Running);
+    // Silent for two minutes: that desk stopped; its job is marked interrupted and the slot is free.
+    a.tx(|db| db.execute("UPDATE jobs SET heartbeat_at = ?1 WHERE id = 'j-alive'", vals![ago(120)]).map(|_| ()))
+        .unwrap();
+    let (_, h) = jobs.spawn("contifico_sync", None, serde_json::json!({}), |_| async { Ok(()) }).unwrap();
+    assert_eq!(h.await.unwrap().status, JobStatus::Succeeded);
+    let left = jobs.get("j-alive").unwrap();
+    assert_eq!(left.status, JobStatus::Failed);
+    assert_eq!(left.error.map(|e| e.code), Some("interrupted".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_desks_job_frees_its_slot_on_postgres() {
+    a_silent_desks_job_frees_its_slot(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_desks_job_frees_its_slot_on_sqlite() {
+    a_silent_desks_job_frees_its_slot(Backend::Sqlite).await;
+}
