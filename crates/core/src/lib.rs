@@ -85,6 +85,20 @@ impl Ctx {
         Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
     }
 
+    /// The context on a team database (PostgreSQL) instead of this desk's file. What runs there so
+    /// far: connections, jobs, schedules and settings; the rest answers with a plain refusal until
+    /// its repository moves to `store::Db` (ARCHITECTURE.md, "What this is not yet").
+    pub fn open_team(
+        paths: Paths,
+        url: &store::team::TeamUrl,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn clock::Clock>,
+    ) -> CoreResult<Ctx> {
+        let store = Store::open_team(url)?;
+        let jobs = JobManager::new(store.clone())?;
+        Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
+    }
+
     /// The ERP connections (their records and their secrets).
     pub fn connections(&self) -> Connections<'_> {
         Connections { store: &self.store, secrets: self.secrets.as_ref() }

@@ -322,3 +322,79 @@ async fn a_silent_desks_job_frees_its_slot_on_postgres() {
 async fn a_silent_desks_job_frees_its_slot_on_sqlite() {
     a_silent_desks_job_frees_its_slot(Backend::Sqlite).await;
 }
+
+/// A schedule on a team database fires on exactly one desk, whichever desks are ticking: each desk's
+/// scheduler claims the occurrence (compare-and-set on the schedule's position) before it starts the
+/// job, so two desks ticking at the same instant start it once; a desk that is off simply does not
+/// tick, and the next occurrence is fired by a desk that is on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_fires_once_across_desks_and_a_desk_that_is_off_is_not_needed() {
+    use backoffice_core::ops::scheduler::{self, RunOutcome, RunTrigger, ScheduleInput};
+    use backoffice_core::{Core, Paths};
+    use chrono::{TimeZone, Utc};
+    use std::sync::Arc;
+
+    let url = fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(Keychain { service: Some(format!("BackOffice-test-{}", uuid::Uuid::new_v4())) });
+    let desk = |name: &str| {
+        let paths = Paths { db: dir.path().join(name).join("unused.db"), log_dir: dir.path().join(name).join("logs") };
+        let (url, keychain) = (url.clone(), keychain.clone());
+        std::thread::spawn(move || Core::open_team(paths, &url, keychain).unwrap()).join().unwrap()
+    };
+    let (a, b) = (desk("a"), desk("b"));
+    let conn = connection(&a.store, keychain.as_ref(), "Quito");
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0).unwrap();
+    let s = scheduler::add_at(
+        a.ctx(),
+        &ScheduleInput {
+            name: "Sync Quito every hour".into(),
+            kind: "sync_contifico".into(),
+            connection_id: Some(conn.id.clone()),
+            params: serde_json::json!({ "resources": ["categorias"], "full_refresh": false }),
+            cron: Some("0 * * * *".into()),
+            timezone: Some("UTC".into()),
+            ..Default::default()
+        },
+        t0,
+    )
+    .unwrap();
+    // Desk B sees the schedule desk A made.
+    assert_eq!(scheduler::get_schedule(b.ctx(), &s.id).unwrap().name, "Sync Quito every hour");
+
+    // 10:00:05: both desks tick at the same instant, many times over.
+    let due = Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 5).unwrap();
+    let mut ticks = Vec::new();
+    for _ in 0..4 {
+        for d in [a.ctx().clone(), b.ctx().clone()] {
+            ticks.push(tokio::task::spawn_blocking(move || scheduler::tick(&d, due).unwrap()));
+        }
+    }
+    let mut fired = Vec::new();
+    for t in ticks {
+        fired.extend(t.await.unwrap());
+    }
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(fired[0].outcome, RunOutcome::Started);
+    let history = scheduler::schedule_history(b.ctx(), Some(&s.id), 10).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].trigger, RunTrigger::Schedule);
+    let jobs = b.jobs.list(&JobFilter { kind: Some("sync_contifico".into()), ..Default::default() }).unwrap();
+    assert_eq!(jobs.len(), 1, "one job across both desks");
+    // Let that run end (whatever it found) before the next hour.
+    until("the first run ends", || (!b.jobs.get(&jobs[0].id).ok()?.status.is_active()).then_some(())).await;
+
+    // 11:00:05: desk A is off; desk B alone fires the next occurrence, once.
+    drop(a);
+    let next = Utc.with_ymd_and_hms(2026, 12, 7, 11, 0, 5).unwrap();
+    let d = b.ctx().clone();
+    let fired = tokio::task::spawn_blocking(move || {
+        let mut all = scheduler::tick(&d, next).unwrap();
+        all.extend(scheduler::tick(&d, next).unwrap());
+        all
+    })
+    .await
+    .unwrap();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(scheduler::schedule_history(b.ctx(), Some(&s.id), 10).unwrap().len(), 2);
+}

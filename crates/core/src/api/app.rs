@@ -24,6 +24,15 @@ impl Core {
         Ok(Arc::new(Core { ctx: Arc::new(Ctx::open(paths, secrets, clock)?) }))
     }
 
+    /// [`Core::open`] on a team database (see [`Ctx::open_team`] for what runs there yet).
+    pub fn open_team(
+        paths: Paths,
+        url: &crate::store::team::TeamUrl,
+        secrets: Arc<dyn SecretStore>,
+    ) -> CoreResult<Arc<Core>> {
+        Ok(Arc::new(Core { ctx: Arc::new(Ctx::open_team(paths, url, secrets, clock::system())?) }))
+    }
+
     /// The narrow context, for the scheduler loop and other long-lived tasks the shell starts.
     pub fn ctx(&self) -> &Arc<Ctx> {
         &self.ctx

@@ -414,8 +414,8 @@ pub fn save_email_settings(cx: &Ctx, input: &EmailSettings, password: Option<Str
         from: s.from.clone(),
         to: s.to.clone(),
     };
-    cx.store.write(|tx| {
-        setting::put(tx, &EMAIL, &stored)?;
+    cx.store.tx(|db| {
+        setting::put(db, &EMAIL, &stored)?;
         match password.as_deref() {
             None => {}
             Some("") => cx.secrets.delete(SECRET_ID)?,
@@ -428,13 +428,13 @@ pub fn save_email_settings(cx: &Ctx, input: &EmailSettings, password: Option<Str
 }
 
 fn record_email_outcome(cx: &Ctx, failure: Option<&CoreError>) {
-    let r = cx.store.write(|tx| {
+    let r = cx.store.tx(|db| {
         match failure {
             Some(e) => {
                 let f = EmailFailure { at: now_utc(), message: e.to_string(), code: e.code().to_string() };
-                setting::put(tx, &LAST_FAILURE, &f)?;
+                setting::put(db, &LAST_FAILURE, &f)?;
             }
-            None => setting::delete(tx, &LAST_FAILURE)?,
+            None => setting::delete(db, &LAST_FAILURE)?,
         }
         Ok(())
     });

@@ -18,9 +18,9 @@ pub fn save_settings(cx: &Ctx, s: &Settings) -> CoreResult<Settings> {
             return Err(CoreError::invalid("locale", format!("\"{l}\" is not offered; choose en, es or pt-BR.")));
         }
     }
-    cx.store.write(|tx| match &s.locale {
-        Some(l) => setting::put(tx, &LOCALE, l),
-        None => setting::delete(tx, &LOCALE),
+    cx.store.tx(|db| match &s.locale {
+        Some(l) => setting::put(db, &LOCALE, l),
+        None => setting::delete(db, &LOCALE),
     })?;
     settings(cx)
 }

@@ -123,8 +123,8 @@ pub fn save_team_settings(cx: &Ctx, input: &TeamDbSettings, password: Option<Str
     if password.is_some() {
         cx.secrets.check()?;
     }
-    cx.store.write(|tx| {
-        crate::store::settings::put(tx, &TEAM, &s)?;
+    cx.store.tx(|db| {
+        crate::store::settings::put(db, &TEAM, &s)?;
         match password.as_deref() {
             None => {}
             Some("") => cx.secrets.delete(SECRET_ID)?,

@@ -8,12 +8,12 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::Store;
+use super::{Db, Store};
 use crate::error::{CoreError, CoreResult};
+use crate::vals;
 
 /// How a value is kept in its text column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,49 +94,52 @@ fn decode<T: DeserializeOwned>(s: &Setting<T>, raw: String) -> Option<T> {
     }
 }
 
-/// Reads a setting on a connection (inside a read or a write).
-pub fn get<T: DeserializeOwned>(c: &Connection, s: &Setting<T>) -> CoreResult<Option<T>> {
-    let raw: Option<String> =
-        c.query_row("SELECT value FROM settings WHERE key=?1", [s.key.as_ref()], |r| r.get(0)).optional()?;
+/// Reads a setting (inside a read or a write).
+pub fn get<T: DeserializeOwned>(db: &mut dyn Db, s: &Setting<T>) -> CoreResult<Option<T>> {
+    let raw: Option<String> = match db.query_opt("SELECT value FROM settings WHERE key=?1", vals![s.key.as_ref()])? {
+        Some(r) => r.get(0)?,
+        None => None,
+    };
     Ok(raw.and_then(|r| decode(s, r)))
 }
 
 /// Writes a setting inside a transaction.
-pub fn put<T: Serialize>(tx: &Transaction, s: &Setting<T>, v: &T) -> CoreResult<()> {
-    tx.execute(
+pub fn put<T: Serialize>(db: &mut dyn Db, s: &Setting<T>, v: &T) -> CoreResult<()> {
+    db.execute(
         "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-        params![s.key.as_ref(), encode(s, v)?],
+        vals![s.key.as_ref(), encode(s, v)?],
     )?;
     Ok(())
 }
 
 /// Removes a setting inside a transaction.
-pub fn delete<T>(tx: &Transaction, s: &Setting<T>) -> CoreResult<()> {
-    tx.execute("DELETE FROM settings WHERE key=?1", [s.key.as_ref()])?;
+pub fn delete<T>(db: &mut dyn Db, s: &Setting<T>) -> CoreResult<()> {
+    db.execute("DELETE FROM settings WHERE key=?1", vals![s.key.as_ref()])?;
     Ok(())
 }
 
 impl Store {
     /// The stored value, or `None` when it was never set (or cannot be read any more).
-    pub fn setting<T: DeserializeOwned>(&self, s: &Setting<T>) -> CoreResult<Option<T>> {
-        self.read(|c| get(c, s))
+    pub fn setting<T: DeserializeOwned + Send>(&self, s: &Setting<T>) -> CoreResult<Option<T>> {
+        self.query(|db| get(db, s))
     }
 
-    pub fn set_setting<T: Serialize>(&self, s: &Setting<T>, v: &T) -> CoreResult<()> {
-        self.write(|tx| put(tx, s, v))
+    pub fn set_setting<T: Serialize + Sync>(&self, s: &Setting<T>, v: &T) -> CoreResult<()> {
+        self.tx(|db| put(db, s, v))
     }
 
     pub fn clear_setting<T>(&self, s: &Setting<T>) -> CoreResult<()> {
-        self.write(|tx| delete(tx, s))
+        self.tx(|db| delete(db, s))
     }
 
     /// Sets the value only if the key has none yet; true when this call set it.
     pub fn set_setting_once<T: Serialize>(&self, s: &Setting<T>, v: &T) -> CoreResult<bool> {
         let text = encode(s, v)?;
-        self.write(|tx| {
-            Ok(tx
-                .execute("INSERT OR IGNORE INTO settings(key, value) VALUES (?1, ?2)", params![s.key.as_ref(), text])?
-                == 1)
+        self.tx(|db| {
+            Ok(db.execute(
+                "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                vals![s.key.as_ref(), text],
+            )? == 1)
         })
     }
 }

@@ -2,13 +2,13 @@
 //! place the scheduler's SQL lives; `mod.rs` decides, this module reads and writes.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::{fmt_ts, Checked, NewRun, RunOutcome, RunTrigger, Schedule, ScheduleRunRecord, HISTORY_KEEP, PAUSED};
 use crate::error::CoreResult;
 use crate::model::JobStatus;
 use crate::store::settings as setting;
-use crate::store::Store;
+use crate::store::{Db, Row, Store};
+use crate::vals;
 
 const SCHEDULE_COLS: &str =
     "s.id, s.name, s.kind, s.connection_id, c.name, s.params, s.cron, s.timezone, s.every_minutes,
@@ -16,7 +16,7 @@ const SCHEDULE_COLS: &str =
     (SELECT outcome FROM schedule_runs r WHERE r.schedule_id = s.id ORDER BY r.id DESC LIMIT 1),
     s.default_key, s.created_at, s.updated_at";
 
-fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
+fn schedule_from_row(r: &Row) -> CoreResult<Schedule> {
     let params: String = r.get(5)?;
     let outcome: Option<String> = r.get(16)?;
     Ok(Schedule {
@@ -46,7 +46,7 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
 const RUN_COLS: &str = "r.id, r.schedule_id, s.name, s.kind, s.connection_id, r.trigger, r.due_at, r.started_at,
     r.outcome, r.job_id, r.reason, j.status, j.finished_at, j.counts, j.error";
 
-fn run_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRunRecord> {
+fn run_from_row(r: &Row) -> CoreResult<ScheduleRunRecord> {
     let trigger: String = r.get(5)?;
     let outcome: String = r.get(8)?;
     let status: Option<String> = r.get(11)?;
@@ -71,34 +71,33 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRunRecord> {
     })
 }
 
-fn insert_run(tx: &Transaction<'_>, schedule_id: &str, r: &NewRun) -> CoreResult<i64> {
-    tx.execute(
+fn insert_run(db: &mut dyn Db, schedule_id: &str, r: &NewRun) -> CoreResult<i64> {
+    let id: i64 = db.one(
         "INSERT INTO schedule_runs (schedule_id, trigger, due_at, started_at, outcome, job_id, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![schedule_id, r.trigger.as_str(), fmt_ts(r.due), fmt_ts(r.at), r.outcome.as_str(), r.job_id, r.reason],
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        vals![schedule_id, r.trigger.as_str(), fmt_ts(r.due), fmt_ts(r.at), r.outcome.as_str(), r.job_id, r.reason],
     )?;
-    let id = tx.last_insert_rowid();
-    tx.execute(
+    db.execute(
         "DELETE FROM schedule_runs WHERE schedule_id=?1 AND id <= (
              SELECT id FROM schedule_runs WHERE schedule_id=?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-        params![schedule_id, HISTORY_KEEP],
+        vals![schedule_id, HISTORY_KEEP],
     )?;
     Ok(id)
 }
 
 fn insert_schedule(
-    tx: &Transaction<'_>,
+    db: &mut dyn Db,
     c: &Checked,
     next: Option<&str>,
     default_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> CoreResult<String> {
     let id = uuid::Uuid::new_v4().to_string();
-    tx.execute(
+    db.execute(
         "INSERT INTO schedules (id, name, kind, connection_id, params, cron, timezone, every_minutes, enabled,
              catch_up_minutes, anchor_at, handled_until, next_due_at, default_key, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?11, ?11)",
-        params![
+        vals![
             id,
             c.name,
             c.kind,
@@ -119,67 +118,74 @@ fn insert_schedule(
 
 /// Every schedule, by name.
 pub(super) fn list(store: &Store) -> CoreResult<Vec<Schedule>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
-             ORDER BY s.name COLLATE NOCASE, s.created_at"
-        ))?;
-        let rows = st.query_map([], schedule_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    store.query(|db| {
+        db.query(
+            &format!(
+                "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
+                 ORDER BY lower(s.name), s.created_at"
+            ),
+            vals![],
+        )?
+        .iter()
+        .map(schedule_from_row)
+        .collect()
     })
 }
 
 /// One schedule by id.
 pub(super) fn get(store: &Store, id: &str) -> CoreResult<Option<Schedule>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             &format!(
                 "SELECT {SCHEDULE_COLS} FROM schedules s LEFT JOIN connections c ON c.id = s.connection_id
                  WHERE s.id = ?1"
             ),
-            [id],
-            schedule_from_row,
-        )
-        .optional()?)
+            vals![id],
+        )?
+        .map(|r| schedule_from_row(&r))
+        .transpose()
     })
 }
 
 /// Removes a schedule (its run records go with it); false if there was none.
 pub(super) fn remove(store: &Store, id: &str) -> CoreResult<bool> {
-    Ok(store.write(|tx| Ok(tx.execute("DELETE FROM schedules WHERE id=?1", [id])?))? > 0)
+    Ok(store.tx(|db| db.execute("DELETE FROM schedules WHERE id=?1", vals![id]))? > 0)
 }
 
 /// Run records, newest first: of one schedule, or of all with `None`.
 pub(super) fn history(store: &Store, schedule_id: Option<&str>, limit: u32) -> CoreResult<Vec<ScheduleRunRecord>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {RUN_COLS} FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id
-             LEFT JOIN jobs j ON j.id = r.job_id
-             WHERE (?1 IS NULL OR r.schedule_id = ?1) ORDER BY r.id DESC LIMIT ?2"
-        ))?;
-        let rows = st.query_map(params![schedule_id, limit], run_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    store.query(|db| {
+        db.query(
+            &format!(
+                "SELECT {RUN_COLS} FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id
+                 LEFT JOIN jobs j ON j.id = r.job_id
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR r.schedule_id = ?1) ORDER BY r.id DESC LIMIT ?2"
+            ),
+            vals![schedule_id, limit],
+        )?
+        .iter()
+        .map(run_from_row)
+        .collect()
     })
 }
 
 /// One run record.
 pub(super) fn run_record(store: &Store, id: i64) -> CoreResult<ScheduleRunRecord> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        run_from_row(&db.query_one(
             &format!(
                 "SELECT {RUN_COLS} FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id
                  LEFT JOIN jobs j ON j.id = r.job_id WHERE r.id = ?1"
             ),
-            [id],
-            run_from_row,
+            vals![id],
         )?)
     })
 }
 
 /// Notes when a schedule is next due (shown in the window).
 pub(super) fn set_next_due(store: &Store, id: &str, next: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute("UPDATE schedules SET next_due_at=?2 WHERE id=?1", params![id, next])?;
+    store.tx(|db| {
+        db.execute("UPDATE schedules SET next_due_at=?2 WHERE id=?1", vals![id, next])?;
         Ok(())
     })
 }
@@ -193,16 +199,16 @@ pub(super) fn claim(
     next: DateTime<Utc>,
     run: Option<&NewRun>,
 ) -> CoreResult<(bool, Option<i64>)> {
-    store.write(|tx| {
-        let n = tx.execute(
+    store.tx(|db| {
+        let n = db.execute(
             "UPDATE schedules SET handled_until=?3, next_due_at=?4 WHERE id=?1 AND handled_until=?2 AND enabled=1",
-            params![s.id, s.handled_until, fmt_ts(until), fmt_ts(next)],
+            vals![s.id, s.handled_until, fmt_ts(until), fmt_ts(next)],
         )?;
         if n == 0 {
             return Ok((false, None));
         }
         let id = match run {
-            Some(r) => Some(insert_run(tx, &s.id, r)?),
+            Some(r) => Some(insert_run(db, &s.id, r)?),
             None => None,
         };
         Ok((true, id))
@@ -211,20 +217,20 @@ pub(super) fn claim(
 
 /// Records what a start gave (and, when a job started, that it is the schedule's last one).
 pub(super) fn record_start(store: &Store, schedule_id: &str, now: DateTime<Utc>, rec: &NewRun) -> CoreResult<i64> {
-    store.write(|tx| {
+    store.tx(|db| {
         if let Some(j) = &rec.job_id {
-            tx.execute(
+            db.execute(
                 "UPDATE schedules SET last_run_at=?2, last_job_id=?3 WHERE id=?1",
-                params![schedule_id, fmt_ts(now), j],
+                vals![schedule_id, fmt_ts(now), j],
             )?;
         }
-        insert_run(tx, schedule_id, rec)
+        insert_run(db, schedule_id, rec)
     })
 }
 
 /// Adds a checked schedule; returns its id.
 pub(super) fn add(store: &Store, c: &Checked, next: Option<&str>, now: DateTime<Utc>) -> CoreResult<String> {
-    store.write(|tx| insert_schedule(tx, c, next, None, now))
+    store.tx(|db| insert_schedule(db, c, next, None, now))
 }
 
 /// Writes a schedule's new definition and position.
@@ -238,12 +244,12 @@ pub(super) fn update(
     next: Option<&str>,
     now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE schedules SET name=?2, kind=?3, connection_id=?4, params=?5, cron=?6, timezone=?7, every_minutes=?8,
                  enabled=?9, catch_up_minutes=?10, anchor_at=?11, handled_until=?12, next_due_at=?13, updated_at=?14
              WHERE id=?1",
-            params![
+            vals![
                 id,
                 c.name,
                 c.kind,
@@ -273,10 +279,10 @@ pub(super) fn set_enabled(
     next: Option<&str>,
     now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE schedules SET enabled=?2, handled_until=?3, next_due_at=?4, updated_at=?5 WHERE id=?1",
-            params![id, enabled, fmt_ts(handled), next, fmt_ts(now)],
+            vals![id, enabled, fmt_ts(handled), next, fmt_ts(now)],
         )?;
         Ok(())
     })
@@ -289,16 +295,16 @@ pub(super) fn set_paused_all(
     moved: &[(String, Option<String>)],
     now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    store.write(|tx| {
+    store.tx(|db| {
         if paused {
-            setting::put(tx, &PAUSED, &"1".to_string())?;
+            setting::put(db, &PAUSED, &"1".to_string())?;
         } else {
-            setting::delete(tx, &PAUSED)?;
+            setting::delete(db, &PAUSED)?;
         }
         for (id, next) in moved {
-            tx.execute(
+            db.execute(
                 "UPDATE schedules SET handled_until=?2, next_due_at=?3 WHERE id=?1",
-                params![id, fmt_ts(now), next],
+                vals![id, fmt_ts(now), next],
             )?;
         }
         Ok(())
@@ -312,15 +318,15 @@ pub(super) fn add_defaults(
     wanted: &[(String, &str, Checked, Option<String>)],
     now: DateTime<Utc>,
 ) -> CoreResult<Vec<String>> {
-    store.write(|tx| {
+    store.tx(|db| {
         let mut ids = vec![];
         for (scope, key, c, next) in wanted {
-            let fresh = tx.execute(
-                "INSERT OR IGNORE INTO schedule_defaults (scope, default_key, offered_at) VALUES (?1, ?2, ?3)",
-                params![scope, key, fmt_ts(now)],
+            let fresh = db.execute(
+                "INSERT INTO schedule_defaults (scope, default_key, offered_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                vals![scope, key, fmt_ts(now)],
             )? == 1;
             if fresh {
-                ids.push(insert_schedule(tx, c, next.as_deref(), Some(key), now)?);
+                ids.push(insert_schedule(db, c, next.as_deref(), Some(key), now)?);
             }
         }
         Ok(ids)
