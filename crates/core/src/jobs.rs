@@ -22,6 +22,7 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, CoreError, CoreResult};
 use crate::model::{Connection, Job, JobDetail, JobEvent, JobFilter, JobLog, JobStatus};
+use crate::store::db::notify;
 use crate::store::{now_utc, Db, Row, Store};
 use crate::vals;
 
@@ -81,6 +82,28 @@ fn job_from_row(r: &Row) -> CoreResult<Job> {
         finished_at: r.get(12)?,
     })
 }
+
+/// The team database's channel where desks tell each other a job changed (`id`, or `id|seq` for a
+/// new log line).
+const JOBS_CHANNEL: &str = "backoffice_jobs";
+
+fn load_job(db: &mut dyn Db, id: &str) -> CoreResult<Option<Job>> {
+    db.query_opt(&format!("SELECT {JOB_COLS} FROM jobs WHERE id=?1"), vals![id])?.map(|r| job_from_row(&r)).transpose()
+}
+
+fn log_from_row(r: &Row) -> CoreResult<JobLog> {
+    let params: Option<String> = r.get(5)?;
+    Ok(JobLog {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        level: r.get(2)?,
+        message: r.get(3)?,
+        key: r.get(4)?,
+        params: params.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
+    })
+}
+
+const LOG_COLS: &str = "seq, at, level, message, key, params";
 
 /// How often a running job says it is alive and looks whether it was asked to stop.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -168,7 +191,51 @@ impl JobManager {
         let (events, _) = broadcast::channel(1024);
         let jm = JobManager { store, events, running: Arc::default(), run: Arc::new(Run::new()) };
         jm.recover_interrupted()?;
+        jm.watch_other_desks();
         Ok(jm)
+    }
+
+    /// On a team database, passes the changes of jobs other desks run to this desk's watchers (the
+    /// window's job list and detail), as they happen: the desk that runs a job notifies with each
+    /// write. Stops once every clone of this manager is gone.
+    fn watch_other_desks(&self) {
+        let alive = Arc::downgrade(&self.run);
+        let (store, events, running) = (self.store.clone(), self.events.clone(), self.running.clone());
+        self.store.listen(
+            JOBS_CHANNEL,
+            move || alive.strong_count() > 0,
+            move |payload| {
+                let (id, seq) = match payload.split_once('|') {
+                    Some((id, seq)) => (id, seq.parse::<i64>().ok()),
+                    None => (payload, None),
+                };
+                // This desk's own jobs reached its watchers already.
+                if running.lock().unwrap_or_else(|p| p.into_inner()).contains_key(id) {
+                    return;
+                }
+                let read = store.query(|db| {
+                    let job = load_job(db, id)?;
+                    let log = match seq {
+                        Some(seq) => db
+                            .query_opt(
+                                &format!("SELECT {LOG_COLS} FROM job_logs WHERE job_id=?1 AND seq=?2"),
+                                vals![id, seq],
+                            )?
+                            .map(|r| log_from_row(&r))
+                            .transpose()?,
+                        None => None,
+                    };
+                    Ok(job.map(|job| JobEvent { job, log }))
+                });
+                match read {
+                    Ok(Some(event)) => {
+                        let _ = events.send(event);
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, job_id = id, "could not read a job another desk changed"),
+                }
+            },
+        );
     }
 
     fn recover_interrupted(&self) -> CoreResult<u64> {
@@ -210,35 +277,16 @@ impl JobManager {
     }
 
     pub fn get(&self, id: &str) -> CoreResult<Job> {
-        self.store
-            .query(|db| {
-                db.query_opt(&format!("SELECT {JOB_COLS} FROM jobs WHERE id=?1"), vals![id])?
-                    .map(|r| job_from_row(&r))
-                    .transpose()
-            })?
-            .ok_or_else(|| CoreError::NotFound { what: format!("Job {id}") })
+        self.store.query(|db| load_job(db, id))?.ok_or_else(|| CoreError::NotFound { what: format!("Job {id}") })
     }
 
     pub fn detail(&self, id: &str) -> CoreResult<JobDetail> {
         let job = self.get(id)?;
         let logs = self.store.query(|db| {
-            db.query(
-                "SELECT seq, at, level, message, key, params FROM job_logs WHERE job_id=?1 ORDER BY seq",
-                vals![id],
-            )?
-            .iter()
-            .map(|r| {
-                let params: Option<String> = r.get(5)?;
-                Ok(JobLog {
-                    seq: r.get(0)?,
-                    at: r.get(1)?,
-                    level: r.get(2)?,
-                    message: r.get(3)?,
-                    key: r.get(4)?,
-                    params: params.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
-                })
-            })
-            .collect::<CoreResult<Vec<_>>>()
+            db.query(&format!("SELECT {LOG_COLS} FROM job_logs WHERE job_id=?1 ORDER BY seq"), vals![id])?
+                .iter()
+                .map(log_from_row)
+                .collect::<CoreResult<Vec<_>>>()
         })?;
         Ok(JobDetail { job, logs })
     }
@@ -344,6 +392,9 @@ impl JobManager {
                     self.run.0.as_str()
                 ],
             )?;
+            if n == 1 {
+                notify(db, JOBS_CHANNEL, &id)?;
+            }
             Ok(n == 1)
         })?;
         if !inserted {
@@ -380,7 +431,7 @@ impl JobManager {
                         "UPDATE jobs SET status='running', started_at=?2, heartbeat_at=?2 WHERE id=?1",
                         vals![ctx.id(), now_utc()],
                     )?;
-                    Ok(())
+                    notify(db, JOBS_CHANNEL, ctx.id())
                 });
                 ctx.flush(true);
                 ctx.log_t("info", "job.started", &[], "started");
@@ -435,7 +486,7 @@ impl JobManager {
                  WHERE id=?1",
                 vals![id, status.as_str(), err, now_utc()],
             )?;
-            Ok(())
+            notify(db, JOBS_CHANNEL, id)
         })?;
         let job = self.get(id)?;
         tracing::info!(job_id = %id, status = status.as_str(), "job finished");
@@ -585,7 +636,7 @@ impl JobCtx {
                 "INSERT INTO job_logs (job_id, seq, at, level, message, key, params) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 vals![self.id(), line.seq, line.at, line.level, line.message, line.key, params_json],
             )?;
-            Ok(())
+            notify(db, JOBS_CHANNEL, &format!("{}|{}", self.id(), line.seq))
         });
         if let Ok(job) = m.get(self.id()) {
             m.emit(&job, Some(line));
@@ -603,11 +654,13 @@ impl JobCtx {
         };
         let m = &self.inner.manager;
         let cancel_requested = m.store.tx(|db| {
-            db.one::<bool>(
+            let asked = db.one::<bool>(
                 "UPDATE jobs SET counts=?2, progress=?3, progress_label=?4, heartbeat_at=?5 WHERE id=?1
                  RETURNING cancel_requested",
                 vals![self.id(), counts, progress, label, now_utc()],
-            )
+            )?;
+            notify(db, JOBS_CHANNEL, self.id())?;
+            Ok(asked)
         });
         if matches!(cancel_requested, Ok(true)) {
             self.inner.cancel.cancel();

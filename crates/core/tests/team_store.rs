@@ -229,6 +229,7 @@ async fn jobs_are_shared_by_desks(backend: Backend) {
     assert_eq!(seen.id, conn.id);
 
     let (desk_a, desk_b) = (JobManager::new(a.clone()).unwrap(), JobManager::new(b.clone()).unwrap());
+    let mut b_events = desk_b.subscribe();
     let (job, running) = desk_a
         .spawn("contifico_sync", Some(&conn), serde_json::json!({}), |ctx| async move {
             ctx.add_count("added", 7);
@@ -249,6 +250,15 @@ async fn jobs_are_shared_by_desks(backend: Backend) {
     })
     .await;
     assert_eq!(watched.progress, Some(0.25));
+    if backend == Backend::Postgres {
+        // Desk B's window hears of desk A's job as it changes (LISTEN/NOTIFY), without asking.
+        until("desk B hears desk A's progress", || {
+            std::iter::from_fn(|| b_events.try_recv().ok())
+                .any(|e| e.job.id == job.id && e.job.counts.get("added") == Some(&7))
+                .then_some(())
+        })
+        .await;
+    }
     assert_eq!(watched.progress_label.as_deref(), Some("clientes"));
     let listed = desk_b.list(&JobFilter { connection_id: Some(conn.id.clone()), ..Default::default() }).unwrap();
     assert_eq!(listed.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), vec![job.id.as_str()]);
@@ -259,6 +269,17 @@ async fn jobs_are_shared_by_desks(backend: Backend) {
     assert_eq!(desk_b.get(&job.id).unwrap().status, JobStatus::Cancelled);
     let logs = desk_b.detail(&job.id).unwrap().logs;
     assert_eq!(logs.last().and_then(|l| l.key.as_deref()), Some("job.cancelled"));
+    if backend == Backend::Postgres {
+        // ... log lines included: the line desk A wrote when it stopped, and the end.
+        let mut heard = Vec::new();
+        until("desk B hears desk A's last log line and the end", || {
+            heard.extend(std::iter::from_fn(|| b_events.try_recv().ok()));
+            let line = heard.iter().any(|e| e.log.as_ref().and_then(|l| l.key.as_deref()) == Some("job.cancelled"));
+            let end = heard.iter().any(|e| e.job.id == job.id && e.job.status == JobStatus::Cancelled);
+            (line && end).then_some(())
+        })
+        .await;
+    }
     // The slot is free for either desk now.
     let (_, again) = desk_b.spawn("contifico_sync", Some(&conn), serde_json::json!({}), |_| async { Ok(()) }).unwrap();
     assert_eq!(again.await.unwrap().status, JobStatus::Succeeded);

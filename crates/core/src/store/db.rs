@@ -226,6 +226,15 @@ impl dyn Db + '_ {
     }
 }
 
+/// Tells every desk listening on `channel` (see `Store::listen`) about `payload` when this
+/// transaction commits. Nothing on a desk's file (no other desk can be listening).
+pub fn notify(db: &mut dyn Db, channel: &str, payload: &str) -> CoreResult<()> {
+    if db.backend() == Backend::Postgres {
+        db.execute("SELECT pg_notify(?1, ?2)", vals![channel, payload])?;
+    }
+    Ok(())
+}
+
 fn first_line(sql: &str) -> &str {
     sql.trim().lines().next().unwrap_or("")
 }

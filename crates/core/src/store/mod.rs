@@ -294,6 +294,55 @@ impl Store {
         }
     }
 
+    /// On a team database, calls `on` with the payload of every notification sent on `channel` (by
+    /// any desk, with [`db::notify`]), from a thread of its own with a connection of its own, until
+    /// `alive` says to stop (looked at every second); a lost connection is made again. Returns false
+    /// (and starts nothing) on a desk's file, where one process's own events are all there is.
+    pub fn listen(
+        &self,
+        channel: &'static str,
+        alive: impl Fn() -> bool + Send + 'static,
+        mut on: impl FnMut(&str) + Send + 'static,
+    ) -> bool {
+        let Inner::Team(pool) = &*self.inner else { return false };
+        let url = pool.url.clone();
+        std::thread::Builder::new()
+            .name(format!("listen-{channel}"))
+            .spawn(move || {
+                use postgres::fallible_iterator::FallibleIterator;
+                while alive() {
+                    let mut client = match url.connect() {
+                        Ok(c) => c,
+                        Err(e) => {
+                            tracing::warn!(error = %e, channel, "cannot listen to the team database; trying again");
+                            std::thread::sleep(std::time::Duration::from_secs(2));
+                            continue;
+                        }
+                    };
+                    if let Err(e) = client.batch_execute(&format!("LISTEN {channel}")) {
+                        tracing::warn!(error = %e, channel, "cannot listen to the team database; trying again");
+                        std::thread::sleep(std::time::Duration::from_secs(2));
+                        continue;
+                    }
+                    'connected: while alive() {
+                        let mut notes = client.notifications();
+                        let mut it = notes.timeout_iter(std::time::Duration::from_secs(1));
+                        loop {
+                            match it.next() {
+                                Ok(Some(n)) => on(n.payload()),
+                                Ok(None) => break,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, channel, "lost the team database's notifications; listening again");
+                                    break 'connected;
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+            .is_ok()
+    }
+
     /// Schema version after migrations.
     pub fn schema_version(&self) -> CoreResult<i64> {
         match &*self.inner {
