@@ -22,7 +22,7 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, CoreError, CoreResult};
 use crate::model::{Connection, Job, JobDetail, JobEvent, JobFilter, JobLog, JobStatus};
-use crate::store::db::notify;
+use crate::store::db::{notify, this_host};
 use crate::store::{now_utc, Db, Row, Store};
 use crate::vals;
 
@@ -110,12 +110,6 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// A job on another computer that has not said it is alive for this long was left by a desk that
 /// stopped (crashed, lost its network, was switched off).
 const SILENT_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
-
-/// This computer's name, as jobs record it.
-fn this_host() -> &'static str {
-    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HOST.get_or_init(|| whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into()))
-}
 
 /// Who runs an active job, as its row says.
 struct Runner {

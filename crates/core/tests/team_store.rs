@@ -419,3 +419,21 @@ async fn a_schedule_fires_once_across_desks_and_a_desk_that_is_off_is_not_needed
     assert_eq!(fired.len(), 1, "{fired:?}");
     assert_eq!(scheduler::schedule_history(b.ctx(), Some(&s.id), 10).unwrap().len(), 2);
 }
+
+/// A site's "not before" (Retry-After) told to one desk holds for every desk of the team.
+#[test]
+fn a_retry_after_told_to_one_desk_holds_for_the_other() {
+    use backoffice_core::store::waits::{hold_host, host_not_before};
+    let url = fresh_database();
+    let (a, b) = (Store::open_team(&url).unwrap(), Store::open_team(&url).unwrap());
+    let now = 1_800_000_000_000i64;
+    assert_eq!(host_not_before(&b, "erp.example", now).unwrap(), None);
+    hold_host(&a, "erp.example", now + 30_000, "429").unwrap();
+    assert_eq!(host_not_before(&b, "erp.example", now).unwrap(), Some(now + 30_000));
+    // A shorter wait told later does not shorten it; a longer one lengthens it.
+    hold_host(&b, "erp.example", now + 5_000, "429").unwrap();
+    assert_eq!(host_not_before(&a, "erp.example", now).unwrap(), Some(now + 30_000));
+    hold_host(&b, "erp.example", now + 60_000, "429").unwrap();
+    assert_eq!(host_not_before(&a, "erp.example", now).unwrap(), Some(now + 60_000));
+    assert_eq!(host_not_before(&a, "erp.example", now + 61_000).unwrap(), None);
+}

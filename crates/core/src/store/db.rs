@@ -235,6 +235,21 @@ pub fn notify(db: &mut dyn Db, channel: &str, payload: &str) -> CoreResult<()> {
     Ok(())
 }
 
+/// Makes transactions that call this with the same `name` take turns, on either backend (SQLite's
+/// write transactions take turns already; on PostgreSQL an advisory lock held until commit).
+pub fn take_turns(db: &mut dyn Db, name: &str) -> CoreResult<()> {
+    if db.backend() == Backend::Postgres {
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(?1))", vals![name])?;
+    }
+    Ok(())
+}
+
+/// This computer's name, as rows that say where something runs record it.
+pub fn this_host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into()))
+}
+
 fn first_line(sql: &str) -> &str {
     sql.trim().lines().next().unwrap_or("")
 }

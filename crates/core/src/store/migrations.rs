@@ -628,6 +628,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE jobs ADD COLUMN owner_host TEXT;
     ALTER TABLE jobs ADD COLUMN owner_run TEXT;
     ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT;
+    -- The computer of the process holding an Omie call in flight: on a team database only a
+    -- process of this computer can be looked up; another desk's calls expire by age.
+    ALTER TABLE omie_budget_in_flight ADD COLUMN host TEXT;
 "#,
 ];
 

@@ -321,7 +321,11 @@ pub struct Ask<'a> {
 pub trait SharedBudget: Send + Sync + 'static {
     /// Under a lock every process honours: reads the view of `ask`, lets `decide` choose and, when
     /// it says go, records the send and a call in flight. Returns the step and, for go, a token.
-    fn step(&self, ask: &Ask<'_>, decide: &mut dyn FnMut(&View) -> Step) -> Result<(Step, Option<String>), String>;
+    fn step(
+        &self,
+        ask: &Ask<'_>,
+        decide: &mut (dyn FnMut(&View) -> Step + Send),
+    ) -> Result<(Step, Option<String>), String>;
     /// The call in flight under `token` ended.
     fn release(&self, token: &str);
     /// A call answered with data (reads: `value` is kept for the redundancy window; a write drops

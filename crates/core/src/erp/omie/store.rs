@@ -15,7 +15,9 @@ use super::local_clients::{FetchedClient, OmieLocalClient, Outcome};
 use super::po_close::{OmieCloseRequest, OmiePoClosure, PendingClosure};
 use super::OmiePreviewItem;
 use crate::error::{ApiError, CoreResult};
+use crate::store::db::{take_turns, this_host};
 use crate::store::{now_utc, Store};
+use crate::vals;
 
 // ---- Scans and previews -------------------------------------------------------------------------
 
@@ -807,54 +809,72 @@ impl StoreBudget {
 }
 
 impl SharedBudget for StoreBudget {
-    fn step(&self, ask: &Ask<'_>, decide: &mut dyn FnMut(&View) -> Step) -> Result<(Step, Option<String>), String> {
+    fn step(
+        &self,
+        ask: &Ask<'_>,
+        decide: &mut (dyn FnMut(&View) -> Step + Send),
+    ) -> Result<(Step, Option<String>), String> {
         let kid = self.key(ask.app_key);
         let now = ms(ask.now);
         let since = now - 62_000;
         self.store
-            .write(|tx| {
-                tx.execute("DELETE FROM omie_budget_sends WHERE at_ms < ?1", [now - KEEP_MS])?;
-                tx.execute("DELETE FROM omie_budget_in_flight WHERE since_ms < ?1", [now - IN_FLIGHT_STALE_MS])?;
-                let pids: Vec<i64> = {
-                    let mut st = tx.prepare_cached("SELECT DISTINCT pid FROM omie_budget_in_flight")?;
-                    let rows = st.query_map([], |r| r.get(0))?;
-                    rows.collect::<Result<_, _>>()?
-                };
+            .tx(|db| {
+                // One step at a time per key, whichever process or desk takes it (on SQLite the
+                // write transaction already is).
+                take_turns(db, &format!("omie_budget:{kid}"))?;
+                db.execute("DELETE FROM omie_budget_sends WHERE at_ms < ?1", vals![now - KEEP_MS])?;
+                db.execute("DELETE FROM omie_budget_in_flight WHERE since_ms < ?1", vals![now - IN_FLIGHT_STALE_MS])?;
+                // Calls in flight of a process of this computer that is gone are freed at once;
+                // another desk's can only expire by age.
+                let pids: Vec<i64> = db
+                    .query(
+                        "SELECT DISTINCT pid FROM omie_budget_in_flight WHERE host IS NULL OR host = ?1",
+                        vals![this_host()],
+                    )?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect::<CoreResult<_>>()?;
                 for pid in pids.into_iter().filter(|p| !process_alive(*p)) {
-                    tx.execute("DELETE FROM omie_budget_in_flight WHERE pid=?1", [pid])?;
+                    db.execute(
+                        "DELETE FROM omie_budget_in_flight WHERE pid=?1 AND (host IS NULL OR host = ?2)",
+                        vals![pid, this_host()],
+                    )?;
                 }
-                tx.execute("DELETE FROM omie_budget_answers WHERE at_ms < ?1", [now - KEEP_MS])?;
-                tx.execute("DELETE FROM omie_budget_waits WHERE until_ms < ?1", [now])?;
-                let times = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> CoreResult<Vec<std::time::Duration>> {
-                    let mut st = tx.prepare_cached(sql)?;
-                    let rows = st.query_map(p, |r| r.get::<_, i64>(0))?;
-                    Ok(rows.map(|r| r.map(dur)).collect::<Result<Vec<_>, _>>()?)
-                };
-                let method_sends = times(
-                    "SELECT at_ms FROM omie_budget_sends WHERE host=?1 AND key_id=?2 AND method=?3 AND at_ms>?4 ORDER BY at_ms",
-                    &[&self.host, &kid, &ask.method, &since],
-                )?;
-                let host_sends = times(
-                    "SELECT at_ms FROM omie_budget_sends WHERE host=?1 AND at_ms>?2 ORDER BY at_ms",
-                    &[&self.host, &since],
-                )?;
-                let in_flight: u32 = tx.query_row(
+                db.execute("DELETE FROM omie_budget_answers WHERE at_ms < ?1", vals![now - KEEP_MS])?;
+                db.execute("DELETE FROM omie_budget_waits WHERE until_ms < ?1", vals![now])?;
+                let method_sends: Vec<std::time::Duration> = db
+                    .query(
+                        "SELECT at_ms FROM omie_budget_sends WHERE host=?1 AND key_id=?2 AND method=?3 AND at_ms>?4 ORDER BY at_ms",
+                        vals![self.host, kid, ask.method, since],
+                    )?
+                    .iter()
+                    .map(|r| r.get::<i64>(0).map(dur))
+                    .collect::<CoreResult<_>>()?;
+                let host_sends: Vec<std::time::Duration> = db
+                    .query(
+                        "SELECT at_ms FROM omie_budget_sends WHERE host=?1 AND at_ms>?2 ORDER BY at_ms",
+                        vals![self.host, since],
+                    )?
+                    .iter()
+                    .map(|r| r.get::<i64>(0).map(dur))
+                    .collect::<CoreResult<_>>()?;
+                let in_flight: u32 = db.one(
                     "SELECT count(*) FROM omie_budget_in_flight WHERE key_id=?1 AND method=?2",
-                    params![kid, ask.method],
-                    |r| r.get(0),
+                    vals![kid, ask.method],
                 )?;
-                let answer = tx
-                    .query_row(
-                        "SELECT at_ms, value FROM omie_budget_answers WHERE key_id=?1 AND fingerprint=?2",
-                        params![kid, ask.fingerprint],
-                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
-                    )
-                    .optional()?
-                    .map(|(at, v)| (dur(at), v.and_then(|v| serde_json::from_str(&v).ok())));
-                let not_before: Option<i64> = tx.query_row(
+                let answer = match db.query_opt(
+                    "SELECT at_ms, value FROM omie_budget_answers WHERE key_id=?1 AND fingerprint=?2",
+                    vals![kid, ask.fingerprint],
+                )? {
+                    Some(r) => {
+                        let (at, v): (i64, Option<String>) = (r.get(0)?, r.get(1)?);
+                        Some((dur(at), v.and_then(|v| serde_json::from_str(&v).ok())))
+                    }
+                    None => None,
+                };
+                let not_before: Option<i64> = db.one(
                     "SELECT max(until_ms) FROM omie_budget_waits WHERE key_id=?1 AND scope IN (?2, ?3)",
-                    params![kid, format!("m:{}", ask.method), format!("c:{}", ask.fingerprint)],
-                    |r| r.get(0),
+                    vals![kid, format!("m:{}", ask.method), format!("c:{}", ask.fingerprint)],
                 )?;
                 let view = View { method_sends, host_sends, in_flight, answer, not_before: not_before.map(dur) };
                 let step = decide(&view);
@@ -865,19 +885,19 @@ impl SharedBudget for StoreBudget {
                     // A write about to be sent makes the service's cached reads stale now, not when
                     // its answer comes: if this process dies before the answer, another one must
                     // read the record again, not our answer from before the write.
-                    tx.execute(
+                    db.execute(
                         "UPDATE omie_budget_answers SET value=NULL WHERE key_id=?1 AND service=?2",
-                        params![kid, ask.service],
+                        vals![kid, ask.service],
                     )?;
                 }
-                tx.execute(
+                db.execute(
                     "INSERT INTO omie_budget_sends (host, key_id, method, at_ms) VALUES (?1, ?2, ?3, ?4)",
-                    params![self.host, kid, ask.method, now],
+                    vals![self.host, kid, ask.method, now],
                 )?;
                 let token = uuid::Uuid::new_v4().to_string();
-                tx.execute(
-                    "INSERT INTO omie_budget_in_flight (token, key_id, method, since_ms, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![token, kid, ask.method, now, std::process::id()],
+                db.execute(
+                    "INSERT INTO omie_budget_in_flight (token, key_id, method, since_ms, pid, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    vals![token, kid, ask.method, now, std::process::id(), this_host()],
                 )?;
                 Ok((step, Some(token)))
             })
@@ -885,7 +905,7 @@ impl SharedBudget for StoreBudget {
     }
 
     fn release(&self, token: &str) {
-        let r = self.store.write(|tx| Ok(tx.execute("DELETE FROM omie_budget_in_flight WHERE token=?1", [token])?));
+        let r = self.store.tx(|db| db.execute("DELETE FROM omie_budget_in_flight WHERE token=?1", vals![token]));
         if let Err(e) = r {
             tracing::warn!(error = %e, "could not free a call in the shared Omie budget (it expires by itself)");
         }
@@ -894,17 +914,17 @@ impl SharedBudget for StoreBudget {
     fn answered(&self, ask: &Ask<'_>, write: bool, value: Option<&Value>) {
         let kid = self.key(ask.app_key);
         let text = value.and_then(|v| serde_json::to_string(v).ok());
-        let r = self.store.write(|tx| {
+        let r = self.store.tx(|db| {
             if write {
-                tx.execute(
+                db.execute(
                     "UPDATE omie_budget_answers SET value=NULL WHERE key_id=?1 AND service=?2",
-                    params![kid, ask.service],
+                    vals![kid, ask.service],
                 )?;
             }
-            tx.execute(
+            db.execute(
                 "INSERT INTO omie_budget_answers (key_id, fingerprint, service, at_ms, value) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(key_id, fingerprint) DO UPDATE SET service=excluded.service, at_ms=excluded.at_ms, value=excluded.value",
-                params![kid, ask.fingerprint, ask.service, ms(ask.now), text],
+                vals![kid, ask.fingerprint, ask.service, ms(ask.now), text],
             )?;
             Ok(())
         });
@@ -916,11 +936,12 @@ impl SharedBudget for StoreBudget {
     fn defer(&self, ask: &Ask<'_>, call: bool, until: std::time::Duration) {
         let kid = self.key(ask.app_key);
         let scope = if call { format!("c:{}", ask.fingerprint) } else { format!("m:{}", ask.method) };
-        let r = self.store.write(|tx| {
-            tx.execute(
+        let r = self.store.tx(|db| {
+            db.execute(
                 "INSERT INTO omie_budget_waits (key_id, scope, until_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(key_id, scope) DO UPDATE SET until_ms=max(until_ms, excluded.until_ms)",
-                params![kid, scope, ms(until)],
+                 ON CONFLICT(key_id, scope) DO UPDATE SET until_ms=CASE WHEN excluded.until_ms > omie_budget_waits.until_ms
+                     THEN excluded.until_ms ELSE omie_budget_waits.until_ms END",
+                vals![kid, scope, ms(until)],
             )?;
             Ok(())
         });
@@ -960,6 +981,54 @@ mod tests {
     fn two_processes_share_the_rate_window_the_answers_and_the_calls_in_flight() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = two(&dir);
+        share_one_budget(a, b);
+    }
+
+    /// Two desks on one team database: the key's budget is the team's, not each desk's.
+    #[test]
+    fn two_desks_on_a_team_database_share_the_rate_window_the_answers_and_the_calls_in_flight() {
+        let url = crate::store::team::test_database();
+        let desk = || StoreBudget { store: Store::open_team(&url).unwrap(), host: "omie.test".into() };
+        share_one_budget(desk(), desk());
+    }
+
+    /// Desks asking at the same instant take turns: together they never send more than the
+    /// minute's budget (without the turn, each would see the other's sends only after both sent).
+    #[test]
+    fn desks_asking_at_once_on_a_team_database_never_overspend() {
+        let url = crate::store::team::test_database();
+        let limits = OmieLimits { per_method_per_min: 3, read_concurrency: 64, ..Default::default() };
+        let t0 = Duration::from_secs(1_800_000_000);
+        let desks: Vec<_> = (0..2)
+            .map(|_| {
+                std::sync::Arc::new(StoreBudget { store: Store::open_team(&url).unwrap(), host: "omie.test".into() })
+            })
+            .collect();
+        // Eight askers, four per desk, each with a connection of its own already made (the pool
+        // keeps four per desk), let go at the same instant.
+        let (warm, gate) =
+            (std::sync::Arc::new(std::sync::Barrier::new(8)), std::sync::Arc::new(std::sync::Barrier::new(8)));
+        let asks: Vec<_> = (0..8)
+            .map(|i| {
+                let (desk, warm, gate, limits) = (desks[i % 2].clone(), warm.clone(), gate.clone(), limits.clone());
+                std::thread::spawn(move || {
+                    let fp = format!("p{i}");
+                    desk.store
+                        .query(|db| {
+                            warm.wait();
+                            db.one::<i64>("SELECT 1", crate::vals![])
+                        })
+                        .unwrap();
+                    gate.wait();
+                    desk.step(&ask(&fp, t0), &mut |v| limits.decide(v, t0, false)).unwrap().0
+                })
+            })
+            .collect();
+        let steps: Vec<Step> = asks.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(steps.iter().filter(|s| **s == Step::Go).count(), 3, "{steps:?}");
+    }
+
+    fn share_one_budget(a: StoreBudget, b: StoreBudget) {
         let limits = OmieLimits { per_method_per_min: 3, read_concurrency: 2, ..Default::default() };
         let t0 = Duration::from_secs(1_800_000_000);
         let go = |budget: &StoreBudget, fp: &str, now: Duration| {
