@@ -23,6 +23,8 @@ use tracing::Instrument;
 use crate::error::{ApiError, CoreError, CoreResult};
 use crate::model::{Connection, Job, JobDetail, JobEvent, JobFilter, JobLog, JobStatus};
 use crate::store::db::{notify, this_host};
+use crate::store::pg_schema::{members_of, OPERATOR_ROLE};
+use crate::store::team::TeamDbError;
 use crate::store::{now_utc, Db, Row, Store};
 use crate::vals;
 
@@ -357,40 +359,43 @@ impl JobManager {
         let active_key = format!("{kind}|{}", connection.map(|c| c.id.as_str()).unwrap_or(""));
         let now = now_utc();
         let params = params.to_string();
-        let inserted = self.store.tx(|db| {
-            // The slot may be held by a job whose process or desk is gone: free it first.
-            let holder = db
-                .query(&format!("SELECT {} FROM jobs WHERE active_key=?1", Runner::COLS), vals![active_key])?
-                .iter()
-                .map(Runner::of)
-                .collect::<CoreResult<Vec<_>>>()?;
-            fail_abandoned(db, holder, &self.run.0, true)?;
-            // The partial unique index on active_key refuses a second active job of the same kind
-            // and target, whichever process or desk asks (on PostgreSQL the second waits for the
-            // first's transaction, then finds the slot taken).
-            let n = db.execute(
-                "INSERT INTO jobs (id, kind, connection_id, connection_name, params, status, counts, created_at,
+        let inserted = self
+            .store
+            .tx(|db| {
+                // The slot may be held by a job whose process or desk is gone: free it first.
+                let holder = db
+                    .query(&format!("SELECT {} FROM jobs WHERE active_key=?1", Runner::COLS), vals![active_key])?
+                    .iter()
+                    .map(Runner::of)
+                    .collect::<CoreResult<Vec<_>>>()?;
+                fail_abandoned(db, holder, &self.run.0, true)?;
+                // The partial unique index on active_key refuses a second active job of the same kind
+                // and target, whichever process or desk asks (on PostgreSQL the second waits for the
+                // first's transaction, then finds the slot taken).
+                let n = db.execute(
+                    "INSERT INTO jobs (id, kind, connection_id, connection_name, params, status, counts, created_at,
                                    active_key, owner_pid, owner_host, owner_run, heartbeat_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'queued', '{}', ?6, ?7, ?8, ?9, ?10, ?6)
                  ON CONFLICT DO NOTHING",
-                vals![
-                    id,
-                    kind,
-                    connection.map(|c| &c.id),
-                    connection.map(|c| &c.name),
-                    params,
-                    now,
-                    active_key,
-                    std::process::id(),
-                    this_host(),
-                    self.run.0.as_str()
-                ],
-            )?;
-            if n == 1 {
-                notify(db, JOBS_CHANNEL, &id)?;
-            }
-            Ok(n == 1)
-        })?;
+                    vals![
+                        id,
+                        kind,
+                        connection.map(|c| &c.id),
+                        connection.map(|c| &c.name),
+                        params,
+                        now,
+                        active_key,
+                        std::process::id(),
+                        this_host(),
+                        self.run.0.as_str()
+                    ],
+                )?;
+                if n == 1 {
+                    notify(db, JOBS_CHANNEL, &id)?;
+                }
+                Ok(n == 1)
+            })
+            .map_err(|e| self.refused_by_role(e, kind))?;
         if !inserted {
             return Err(CoreError::JobAlreadyRunning {
                 kind: kind.to_string(),
@@ -471,6 +476,17 @@ impl JobManager {
         Ok((job, handle))
     }
 
+    /// A job the team database refused to this desk's user (its role may not start that kind) as
+    /// the user's refusal, naming who may; any other error as it was.
+    fn refused_by_role(&self, e: CoreError, kind: &str) -> CoreError {
+        let refused = matches!(e.feature::<TeamDbError>(), Some(TeamDbError::NotAllowed { .. }));
+        if !refused {
+            return e;
+        }
+        let who = self.store.query(|db| members_of(db, OPERATOR_ROLE)).unwrap_or_default();
+        CoreError::Feature(Box::new(RoleRefused { kind: kind.to_string(), who: who.join(", ") }))
+    }
+
     fn finish(&self, id: &str, status: JobStatus, err: Option<ApiError>) -> CoreResult<()> {
         let err = err.map(|e| serde_json::to_string(&e).unwrap_or_default());
         self.store.tx(|db| {
@@ -490,6 +506,31 @@ impl JobManager {
 
     fn emit(&self, job: &Job, log: Option<JobLog>) {
         let _ = self.events.send(JobEvent { job: job.clone(), log });
+    }
+}
+
+/// The team database refused to start a job: this desk's user has the reviewer role.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Your role in the team database lets you browse and review, not start \"{kind}\" (it syncs or writes to an \
+     ERP). Ask a teammate with the operator role to run it{}, or ask whoever runs the team database for that role.",
+    if who.is_empty() { String::new() } else { format!(" ({who})") }
+)]
+pub struct RoleRefused {
+    pub kind: String,
+    /// The login users with the operator role, comma-separated (empty when none is known).
+    pub who: String,
+}
+
+impl crate::error::FeatureError for RoleRefused {
+    fn code(&self) -> &'static str {
+        "team_role_refused"
+    }
+    fn params(&self) -> Vec<(String, String)> {
+        vec![("kind".into(), self.kind.clone()), ("who".into(), self.who.clone())]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

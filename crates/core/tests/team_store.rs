@@ -437,3 +437,90 @@ fn a_retry_after_told_to_one_desk_holds_for_the_other() {
     assert_eq!(host_not_before(&a, "erp.example", now).unwrap(), Some(now + 60_000));
     assert_eq!(host_not_before(&a, "erp.example", now + 61_000).unwrap(), None);
 }
+
+/// Who may do what is the database's to say: a reviewer's desk may browse, review and test a
+/// connection, not start a sync or a schedule that syncs; the refusal says so and who may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_may_browse_and_review_but_not_start_a_sync_and_is_told_who_may() {
+    use backoffice_core::jobs::RoleRefused;
+    use backoffice_core::ops::scheduler::{self, ScheduleInput};
+    use backoffice_core::{Core, Paths};
+    use std::sync::Arc;
+
+    let url = fresh_database();
+    let admin = std::thread::spawn({
+        let url = url.clone();
+        move || Store::open_team(&url).unwrap()
+    })
+    .join()
+    .unwrap();
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let (maria, ana) = (format!("maria_{suffix}"), format!("ana_{suffix}"));
+    let users = format!(
+        "CREATE ROLE {maria} LOGIN PASSWORD 'made-up-pass-1'; GRANT backoffice_reviewer TO {maria};
+         CREATE ROLE {ana} LOGIN PASSWORD 'made-up-pass-2'; GRANT backoffice_operator TO {ana};"
+    );
+    let on = url.clone();
+    std::thread::spawn(move || admin_on(&on).batch_execute(&users).unwrap()).join().unwrap();
+    let server_and_db = url.shown().split_once('@').unwrap().1.to_string();
+    let as_user =
+        |user: &str, password: &str| TeamUrl::parse(&format!("postgres://{user}:{password}@{server_and_db}")).unwrap();
+    let keychain = Arc::new(Keychain { service: Some(format!("BackOffice-test-{}", uuid::Uuid::new_v4())) });
+    let conn = connection(&admin, keychain.as_ref(), "Quito");
+    let dir = tempfile::tempdir().unwrap();
+    let desk = |name: &str, url: TeamUrl| {
+        let paths = Paths { db: dir.path().join(name).join("unused.db"), log_dir: dir.path().join(name).join("logs") };
+        let keychain = keychain.clone();
+        std::thread::spawn(move || Core::open_team(paths, &url, keychain).unwrap()).join().unwrap()
+    };
+    let reviewer = desk("maria", as_user(&maria, "made-up-pass-1"));
+    let operator = desk("ana", as_user(&ana, "made-up-pass-2"));
+
+    // The reviewer sees what the team has...
+    assert_eq!(reviewer.connections().list().unwrap().len(), 1);
+    // ... may test a connection (it only reads) ...
+    let (_, test) =
+        reviewer.jobs.spawn("test_connection", Some(&conn), serde_json::json!({}), |_| async { Ok(()) }).unwrap();
+    assert_eq!(test.await.unwrap().status, JobStatus::Succeeded);
+    // ... but the database refuses her a sync, and the refusal names who may run it.
+    let refused = reviewer.jobs.spawn("sync_contifico", Some(&conn), serde_json::json!({}), |_| async { Ok(()) });
+    let err = refused.expect_err("a reviewer's sync is refused");
+    assert_eq!(err.code(), "team_role_refused");
+    let r = err.feature::<RoleRefused>().expect("RoleRefused");
+    assert_eq!(r.kind, "sync_contifico");
+    // Roles belong to the whole server: other tests' operators may be listed too, never the reviewer.
+    assert!(r.who.split(", ").any(|w| w == ana), "{}", r.who);
+    assert!(!r.who.contains(&maria), "{}", r.who);
+    assert!(err.to_string().contains("browse and review"), "{err}");
+    // A schedule that would sync on her behalf is refused too.
+    let schedule = ScheduleInput {
+        name: "Hourly".into(),
+        kind: "sync_contifico".into(),
+        connection_id: Some(conn.id.clone()),
+        cron: Some("0 * * * *".into()),
+        timezone: Some("UTC".into()),
+        ..Default::default()
+    };
+    let err = scheduler::add_at(reviewer.ctx(), &schedule, chrono::Utc::now()).expect_err("refused");
+    assert_eq!(err.code(), "team_db_not_allowed", "{err}");
+    assert!(scheduler::list_schedules(reviewer.ctx()).unwrap().is_empty());
+
+    // The operator runs the sync; the reviewer watches it and may stop it.
+    let (job, running) = operator
+        .jobs
+        .spawn("sync_contifico", Some(&conn), serde_json::json!({}), |ctx| async move {
+            loop {
+                ctx.checkpoint()?;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .unwrap();
+    until("the reviewer sees it running", || {
+        (reviewer.jobs.get(&job.id).ok()?.status == JobStatus::Running).then_some(())
+    })
+    .await;
+    reviewer.jobs.cancel(&job.id).unwrap();
+    assert_eq!(running.await.unwrap().status, JobStatus::Cancelled);
+    // And an operator's schedule is fine.
+    scheduler::add_at(operator.ctx(), &schedule, chrono::Utc::now()).unwrap();
+}

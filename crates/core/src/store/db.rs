@@ -396,6 +396,10 @@ impl PgDb<'_, '_> {
 
     fn error(&self, sql: &str, e: &postgres::Error) -> CoreError {
         match e.code() {
+            // A refusal by the user's rights (a role, a row-level policy) is the user's to hear.
+            Some(c) if *c == postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => {
+                super::team::classify(self.shown_url, e).into()
+            }
             // A statement the team database did not accept is BackOffice's fault: say which.
             Some(_) if e.as_db_error().is_some() && !is_connection_problem(e) => {
                 let db = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();

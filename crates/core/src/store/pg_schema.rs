@@ -424,6 +424,7 @@ pub fn prepare(client: &mut postgres::Client, url: &TeamUrl) -> CoreResult<i64> 
             ddl.push_str(";\n");
         }
     }
+    ddl.push_str(&roles_sql());
     ddl.push_str(&format!("UPDATE {SCHEMA}.bo_team_store SET value = '{target}' WHERE key = 'schema_version';\n"));
     tx.batch_execute(&ddl).map_err(|e| match e.as_db_error() {
         Some(db) => CoreError::Db(format!("setting up the team schema: {} ({})", db.message(), db.code().code())),
@@ -431,6 +432,92 @@ pub fn prepare(client: &mut postgres::Client, url: &TeamUrl) -> CoreResult<i64> 
     })?;
     tx.commit().map_err(pg)?;
     Ok(target)
+}
+
+/// The team's two roles, granted to the desks' login users by whoever runs the server.
+pub const OPERATOR_ROLE: &str = "backoffice_operator";
+pub const REVIEWER_ROLE: &str = "backoffice_reviewer";
+
+/// The jobs a reviewer may start: none that syncs or writes to an ERP (seed 001 keeps the sync
+/// for admin and cfo). Testing a connection only reads; a divergence session works on the data
+/// already synced.
+pub const REVIEWER_JOBS: &[&str] = &["test_connection", "divergences"];
+
+/// Who may do what, enforced by the database: two roles, and row-level policies on the tables
+/// that start work (jobs, schedules). An operator may start any job; a reviewer may browse,
+/// review and decide, and start only [`REVIEWER_JOBS`]. Whoever set the schema up owns the tables
+/// and is not bound by the policies (the administrator). Made only when the user setting up may
+/// create roles; otherwise every desk connects with full rights, as the log says.
+fn roles_sql() -> String {
+    let reviewer_jobs: Vec<String> = REVIEWER_JOBS.iter().map(|k| format!("'{k}'")).collect();
+    let reviewer_jobs = reviewer_jobs.join(", ");
+    let both = format!("{OPERATOR_ROLE}, {REVIEWER_ROLE}");
+    let mut policies = String::new();
+    for table in ["jobs", "schedules"] {
+        policies.push_str(&format!(
+            "ALTER TABLE {SCHEMA}.{table} ENABLE ROW LEVEL SECURITY;
+             DROP POLICY IF EXISTS {table}_seen ON {SCHEMA}.{table};
+             DROP POLICY IF EXISTS {table}_removed ON {SCHEMA}.{table};
+             DROP POLICY IF EXISTS {table}_started_by_operators ON {SCHEMA}.{table};
+             DROP POLICY IF EXISTS {table}_started_by_reviewers ON {SCHEMA}.{table};
+             DROP POLICY IF EXISTS {table}_changed_by_operators ON {SCHEMA}.{table};
+             DROP POLICY IF EXISTS {table}_changed_by_reviewers ON {SCHEMA}.{table};
+             CREATE POLICY {table}_seen ON {SCHEMA}.{table} FOR SELECT USING (true);
+             CREATE POLICY {table}_removed ON {SCHEMA}.{table} FOR DELETE TO {OPERATOR_ROLE} USING (true);
+             CREATE POLICY {table}_started_by_operators ON {SCHEMA}.{table} FOR INSERT TO {OPERATOR_ROLE} WITH CHECK (true);
+             CREATE POLICY {table}_started_by_reviewers ON {SCHEMA}.{table} FOR INSERT TO {REVIEWER_ROLE}
+                 WITH CHECK (kind IN ({reviewer_jobs}));
+             CREATE POLICY {table}_changed_by_operators ON {SCHEMA}.{table} FOR UPDATE TO {OPERATOR_ROLE} USING (true);
+             CREATE POLICY {table}_changed_by_reviewers ON {SCHEMA}.{table} FOR UPDATE TO {REVIEWER_ROLE} USING (true)
+                 WITH CHECK (kind IN ({reviewer_jobs}) OR {table}_unchanged_kind({table}.*));\n"
+        ));
+    }
+    format!(
+        "DO $roles$
+         BEGIN
+           IF NOT (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+             RAISE NOTICE 'BackOffice: this user may not create roles; every desk has full rights';
+             RETURN;
+           END IF;
+           -- Roles belong to the whole server: another database's set-up may be making them at
+           -- this instant.
+           BEGIN
+             CREATE ROLE {OPERATOR_ROLE} NOLOGIN;
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+           END;
+           BEGIN
+             CREATE ROLE {REVIEWER_ROLE} NOLOGIN;
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+           END;
+           EXECUTE $grants$
+             GRANT USAGE ON SCHEMA {SCHEMA} TO {both};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {SCHEMA} TO {both};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {both};
+             ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {both};
+             ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} GRANT USAGE, SELECT ON SEQUENCES TO {both};
+             -- A reviewer may update a job or schedule it may not start (cancel a sync, note its
+             -- progress from the desk running it) as long as the kind stays what it was.
+             CREATE OR REPLACE FUNCTION {SCHEMA}.jobs_unchanged_kind(r {SCHEMA}.jobs) RETURNS boolean
+               LANGUAGE sql STABLE AS 'SELECT EXISTS (SELECT 1 FROM {SCHEMA}.jobs j WHERE j.id = r.id AND j.kind = r.kind)';
+             CREATE OR REPLACE FUNCTION {SCHEMA}.schedules_unchanged_kind(r {SCHEMA}.schedules) RETURNS boolean
+               LANGUAGE sql STABLE AS 'SELECT EXISTS (SELECT 1 FROM {SCHEMA}.schedules s WHERE s.id = r.id AND s.kind = r.kind)';
+             {policies}
+           $grants$;
+         END
+         $roles$;\n"
+    )
+}
+
+/// The login users that hold `role` (directly), to tell a refused user whom to ask.
+pub fn members_of(db: &mut dyn super::Db, role: &str) -> CoreResult<Vec<String>> {
+    db.query(
+        "SELECT m.rolname::text FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid
+         JOIN pg_roles m ON m.oid = a.member WHERE r.rolname = ?1 AND m.rolcanlogin ORDER BY 1",
+        crate::vals![role],
+    )?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }
 
 /// (table, column, type as this module names it) of the team schema as it is.
