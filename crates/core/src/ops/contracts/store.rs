@@ -3,18 +3,19 @@
 
 use std::str::FromStr;
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, OptionalExtension};
 use rust_decimal::Decimal;
 
 use super::{Contract, ContractChange, Draft};
 use crate::error::CoreResult;
-use crate::store::{now_utc, Store};
+use crate::store::{now_utc, Db, Row, Store, Value};
+use crate::vals;
 
 const COLS: &str = "id, connection_id, client_document, client_code, client_name, description, mrr, currency, \
     start_date, end_date, billing_day, status, readjust_index, readjust_month, readjust_percent, \
     tolerance_amount, tolerance_percent, notes, version, updated_at, updated_by";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Contract> {
+fn from_row(r: &Row) -> CoreResult<Contract> {
     Ok(Contract {
         id: r.get(0)?,
         connection_id: r.get(1)?,
@@ -41,41 +42,46 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contract> {
 }
 
 pub(super) fn list(store: &Store, connection: Option<&str>) -> CoreResult<Vec<Contract>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {COLS} FROM contracts WHERE (?1 IS NULL OR connection_id=?1)
-              ORDER BY client_name COLLATE NOCASE, start_date, description"
-        ))?;
-        let rows = st.query_map([connection], from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    store.query(|db| {
+        db.query(
+            &format!(
+                "SELECT {COLS} FROM contracts WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id=?1)
+                  ORDER BY lower(client_name), start_date, description"
+            ),
+            vals![connection],
+        )?
+        .iter()
+        .map(from_row)
+        .collect()
     })
 }
 
 pub(super) fn get(store: &Store, id: &str) -> CoreResult<Option<Contract>> {
-    store.read(|c| Ok(c.query_row(&format!("SELECT {COLS} FROM contracts WHERE id=?1"), [id], from_row).optional()?))
+    store.query(|db| {
+        db.query_opt(&format!("SELECT {COLS} FROM contracts WHERE id=?1"), vals![id])?.map(|r| from_row(&r)).transpose()
+    })
 }
 
 /// The contract with the same natural key (connection, client, description, start), if any.
 pub(super) fn find_same(store: &Store, d: &Draft) -> CoreResult<Option<Contract>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             &format!(
                 "SELECT {COLS} FROM contracts WHERE connection_id=?1 AND client_code=?2
                    AND description=?3 AND start_date=?4"
             ),
-            params![d.connection_id, d.client_code, d.description, d.start_date],
-            from_row,
-        )
-        .optional()?)
+            vals![d.connection_id, d.client_code, d.description, d.start_date],
+        )?
+        .map(|r| from_row(&r))
+        .transpose()
     })
 }
 
 /// A change stamp of the whole book: it changes when any contract is saved or deleted.
 pub(super) fn stamp(store: &Store) -> CoreResult<String> {
-    store.read(|c| {
-        Ok(c.query_row("SELECT coalesce(max(changed_at), '') || '#' || count(*) FROM contract_history", [], |r| {
-            r.get(0)
-        })?)
+    store.query(|db| {
+        let r = db.query_one("SELECT coalesce(max(changed_at), ''), count(*) FROM contract_history", vals![])?;
+        Ok(format!("{}#{}", r.get::<String>(0)?, r.get::<i64>(1)?))
     })
 }
 
@@ -87,31 +93,45 @@ pub(super) fn save_all(
     machine: &str,
     reason: &str,
 ) -> CoreResult<Vec<String>> {
-    store.write(|tx| {
+    store.tx(|db| {
         let now = now_utc();
         let mut ids = Vec::with_capacity(drafts.len());
         for d in drafts {
-            ids.push(save_one(tx, d, who, machine, reason, &now)?);
+            ids.push(save_one(db, d, who, machine, reason, &now)?);
         }
         Ok(ids)
     })
 }
 
-fn save_one(tx: &Transaction<'_>, d: &Draft, who: &str, machine: &str, reason: &str, now: &str) -> CoreResult<String> {
-    let existing: Option<(String, u32)> = match &d.id {
-        Some(id) => tx.query_row("SELECT id, version FROM contracts WHERE id=?1", [id], |r| Ok((r.get(0)?, r.get(1)?))),
-        None => tx.query_row(
+/// A stored row as the JSON array of its values (the history keeps each version so).
+fn row_json(r: &Row) -> CoreResult<String> {
+    let values = (0..r.len())
+        .map(|i| {
+            Ok(match r.get::<Value>(i)? {
+                Value::Null => serde_json::Value::Null,
+                Value::Int(n) => n.into(),
+                Value::Real(f) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into),
+                Value::Text(t) => t.into(),
+                Value::Blob(b) => String::from_utf8_lossy(&b).into_owned().into(),
+            })
+        })
+        .collect::<CoreResult<Vec<serde_json::Value>>>()?;
+    Ok(serde_json::Value::Array(values).to_string())
+}
+
+fn save_one(db: &mut dyn Db, d: &Draft, who: &str, machine: &str, reason: &str, now: &str) -> CoreResult<String> {
+    let existing = match &d.id {
+        Some(id) => db.query_opt("SELECT id, version FROM contracts WHERE id=?1", vals![id])?,
+        None => db.query_opt(
             "SELECT id, version FROM contracts WHERE connection_id=?1 AND client_code=?2 AND description=?3 AND start_date=?4",
-            params![d.connection_id, d.client_code, d.description, d.start_date],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        ),
-    }
-    .optional()?;
+            vals![d.connection_id, d.client_code, d.description, d.start_date],
+        )?,
+    };
     let (id, version) = match existing {
-        Some((id, v)) => (id, v + 1),
+        Some(r) => (r.get::<String>(0)?, r.get::<u32>(1)? + 1),
         None => (d.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()), 1),
     };
-    tx.execute(
+    db.execute(
         "INSERT INTO contracts (id, connection_id, client_document, client_code, client_name, description, mrr,
              currency, start_date, end_date, billing_day, status, readjust_index, readjust_month, readjust_percent,
              tolerance_amount, tolerance_percent, notes, version, created_at, updated_at, updated_by)
@@ -124,7 +144,7 @@ fn save_one(tx: &Transaction<'_>, d: &Draft, who: &str, machine: &str, reason: &
              tolerance_amount=excluded.tolerance_amount, tolerance_percent=excluded.tolerance_percent,
              notes=excluded.notes, version=excluded.version, updated_at=excluded.updated_at,
              updated_by=excluded.updated_by",
-        params![
+        vals![
             id,
             d.connection_id,
             d.client_document,
@@ -148,39 +168,39 @@ fn save_one(tx: &Transaction<'_>, d: &Draft, who: &str, machine: &str, reason: &
             who,
         ],
     )?;
-    let definition: String =
-        tx.query_row(&format!("SELECT json_array({}) FROM contracts WHERE id=?1", COLS), [&id], |r| r.get(0))?;
-    tx.execute(
+    let definition = row_json(&db.query_one(&format!("SELECT {COLS} FROM contracts WHERE id=?1"), vals![id])?)?;
+    db.execute(
         "INSERT INTO contract_history (contract_id, version, definition, changed_at, changed_by, machine, reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, version, definition, now, who, machine, reason],
+        vals![id, version, definition, now, who, machine, reason],
     )?;
     Ok(id)
 }
 
 pub(super) fn delete(store: &Store, id: &str, who: &str, machine: &str, reason: &str) -> CoreResult<bool> {
-    store.write(|tx| {
-        let version: Option<u32> =
-            tx.query_row("SELECT version FROM contracts WHERE id=?1", [id], |r| r.get(0)).optional()?;
-        let Some(version) = version else { return Ok(false) };
-        tx.execute(
+    store.tx(|db| {
+        let Some(row) = db.query_opt("SELECT version FROM contracts WHERE id=?1", vals![id])? else { return Ok(false) };
+        let version: u32 = row.get(0)?;
+        db.execute(
             "INSERT INTO contract_history (contract_id, version, definition, changed_at, changed_by, machine, reason)
              VALUES (?1, ?2, 'null', ?3, ?4, ?5, ?6)",
-            params![id, version + 1, now_utc(), who, machine, reason],
+            vals![id, version + 1, now_utc(), who, machine, reason],
         )?;
-        tx.execute("DELETE FROM contracts WHERE id=?1", [id])?;
+        db.execute("DELETE FROM contracts WHERE id=?1", vals![id])?;
         Ok(true)
     })
 }
 
 /// The changes of a contract, newest first.
 pub(super) fn history(store: &Store, id: &str) -> CoreResult<Vec<ContractChange>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT version, changed_at, changed_by, machine, reason, definition = 'null'
+    store.query(|db| {
+        db.query(
+            "SELECT version, changed_at, changed_by, machine, reason, CASE WHEN definition = 'null' THEN 1 ELSE 0 END
                FROM contract_history WHERE contract_id=?1 ORDER BY version DESC",
-        )?;
-        let rows = st.query_map([id], |r| {
+            vals![id],
+        )?
+        .iter()
+        .map(|r| {
             Ok(ContractChange {
                 version: r.get(0)?,
                 changed_at: r.get(1)?,
@@ -189,8 +209,8 @@ pub(super) fn history(store: &Store, id: &str) -> CoreResult<Vec<ContractChange>
                 reason: r.get(4)?,
                 deleted: r.get(5)?,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .collect()
     })
 }
 
@@ -401,4 +421,96 @@ pub(super) fn last_good_sync(store: &Store, connection: &str) -> CoreResult<Opti
             |r| r.get(0),
         )?)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn draft(mrr: &str) -> Draft {
+        Draft {
+            id: Some("k1".into()),
+            connection_id: "c1".into(),
+            client_document: "11222333000181".into(),
+            client_code: "C-7".into(),
+            client_name: "Padaria Pão Quente".into(),
+            description: "Suporte mensal".into(),
+            mrr: Decimal::from_str(mrr).unwrap(),
+            currency: "BRL".into(),
+            start_date: "2026-01-01".into(),
+            end_date: None,
+            billing_day: Some(10),
+            status: "active".into(),
+            readjust_index: Some("IPCA".into()),
+            readjust_month: Some(1),
+            readjust_percent: Some(Decimal::from_str("4.5").unwrap()),
+            tolerance_amount: None,
+            tolerance_percent: None,
+            notes: String::new(),
+        }
+    }
+
+    /// The book and its history on one backend; returns each version's stored definition.
+    fn book(store: &Store) -> Vec<serde_json::Value> {
+        store
+            .tx(|db| {
+                db.execute(
+                    "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at)
+                     VALUES ('c1', 'Loja', 'omie', 'https://app.omie.example/api/v1/', 'America/Sao_Paulo', ?1, ?1)",
+                    vals!["2026-12-01T10:00:00.000Z"],
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        let before = stamp(store).unwrap();
+        assert_eq!(save_all(store, &[draft("1500.00")], "ana", "desk-1", "new").unwrap(), vec!["k1".to_string()]);
+        save_all(store, &[draft("1567.50")], "maria", "desk-2", "readjusted").unwrap();
+        assert_ne!(stamp(store).unwrap(), before);
+        let listed = list(store, Some("c1")).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].mrr.as_str(), listed[0].version), ("1567.50", 2));
+        assert_eq!(list(store, None).unwrap().len(), 1);
+        assert!(find_same(store, &Draft { id: None, ..draft("1") }).unwrap().is_some());
+        assert!(delete(store, "k1", "ana", "desk-1", "client left").unwrap());
+        assert!(!delete(store, "k1", "ana", "desk-1", "again").unwrap());
+        assert!(get(store, "k1").unwrap().is_none());
+        let h = history(store, "k1").unwrap();
+        let seen: Vec<(u32, &str, bool)> = h.iter().map(|c| (c.version, c.who.as_str(), c.deleted)).collect();
+        assert_eq!(seen, vec![(3, "ana", true), (2, "maria", false), (1, "ana", false)]);
+        store
+            .query(|db| {
+                db.query("SELECT definition FROM contract_history WHERE contract_id = 'k1' ORDER BY version", vals![])?
+                    .iter()
+                    .map(|r| Ok(serde_json::from_str(&r.get::<String>(0)?).unwrap()))
+                    .collect()
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn the_contract_book_keeps_the_same_history_on_both_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = book(&Store::open(&dir.path().join("c.db")).unwrap());
+        let team = book(&Store::open_team(&crate::store::team::test_database()).unwrap());
+        // Every version's definition is the same array of values on both (its save time aside).
+        let without_time = |v: &serde_json::Value| {
+            let mut a = v.as_array().cloned().unwrap_or_default();
+            if a.len() > 19 {
+                a.remove(19);
+            }
+            a
+        };
+        assert_eq!(desk.len(), 3);
+        assert_eq!(
+            desk.iter().map(without_time).collect::<Vec<_>>(),
+            team.iter().map(without_time).collect::<Vec<_>>()
+        );
+        assert_eq!(desk[1][6], serde_json::json!("1567.50"));
+        assert_eq!(desk[1][10], serde_json::json!(10));
+        assert_eq!(desk[2], serde_json::Value::Null);
+    }
 }
