@@ -524,3 +524,91 @@ async fn a_reviewer_may_browse_and_review_but_not_start_a_sync_and_is_told_who_m
     // And an operator's schedule is fine.
     scheduler::add_at(operator.ctx(), &schedule, chrono::Utc::now()).unwrap();
 }
+
+/// An inter-company transfer queued on one desk is claimed, followed and finished from either desk:
+/// every desk sees its steps, the documents already made (so none is made twice) and the actions.
+#[test]
+fn a_queued_transfer_is_claimed_by_one_desk_and_seen_by_all() {
+    use backoffice_core::erp::erpnext::runs::{self, RunStatus};
+    use backoffice_core::erp::erpnext::{TransferInput, TransferItem};
+    use rust_decimal::Decimal;
+
+    let url = fresh_database();
+    let (a, b) = (Store::open_team(&url).unwrap(), Store::open_team(&url).unwrap());
+    let keychain = Keychain { service: Some(format!("BackOffice-test-{}", uuid::Uuid::new_v4())) };
+    let make = |name: &str| {
+        Connections { store: &a, secrets: &keychain }
+            .create(
+                &ConnectionInput {
+                    name: name.into(),
+                    kind: ConnectionKind::Erpnext,
+                    base_url: format!("https://{}.erp.example/", name.to_lowercase()),
+                    timezone: "America/Sao_Paulo".into(),
+                    credentials: Some(Credentials { key: "made-up-key".into(), secret: "made-up-secret".into() }),
+                },
+                false,
+            )
+            .unwrap()
+    };
+    let (site_a, site_b) = (make("SiteA"), make("SiteB"));
+    let input = TransferInput {
+        site_a: site_a.id.clone(),
+        site_b: site_b.id.clone(),
+        supplier: "PINES Supplier".into(),
+        company_a: "Company A".into(),
+        customer_b_on_a: "Company B".into(),
+        supplier_a_on_b: "Company A".into(),
+        warehouse_a: "Stores - A".into(),
+        warehouse_b: "Stores - B".into(),
+        items: vec![TransferItem {
+            item_code: "SKU-ROUTER-01".into(),
+            qty: Decimal::from(2),
+            rate: Decimal::new(12050, 2),
+            transfer_rate: None,
+            serials: vec!["SN-1".into(), "SN-2".into()],
+        }],
+        ..Default::default()
+    };
+    runs::create(&a, "run-1", &input, &site_a, &site_b, "2 × SKU-ROUTER-01", "month-end transfer").unwrap();
+
+    // Both desks' workers ask for the next run of site A at the same instant, many times over.
+    let gate = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let claims: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, gate, site) = (if i % 2 == 0 { a.clone() } else { b.clone() }, gate.clone(), site_a.id.clone());
+            std::thread::spawn(move || {
+                gate.wait();
+                runs::claim_next(&store, &site, None, &format!("job-{i}")).unwrap()
+            })
+        })
+        .collect();
+    let claimed: Vec<_> = claims.into_iter().filter_map(|h| h.join().unwrap()).collect();
+    // Claims take turns and none fails. (Claiming does not dequeue: the worker does when it
+    // finishes; that one worker per site A runs at a time, across desks, is the job manager's
+    // one-active-job rule, tested above.) The holder is one job, seen by every desk.
+    assert!(claimed.iter().all(|(id, action)| id == "run-1" && action == "run"), "{claimed:?}");
+    let seen_by_b = runs::detail(&b, "run-1").unwrap();
+    assert_eq!(seen_by_b.run.status, RunStatus::Running);
+    assert!(seen_by_b.run.job_id.as_deref().is_some_and(|j| j.starts_with("job-")));
+    assert_eq!(seen_by_b.steps.len(), 4);
+    assert_eq!(seen_by_b.actions.iter().map(|x| x.action.as_str()).collect::<Vec<_>>(), vec!["start"]);
+    // A step's document recorded by one desk is the other desk's to see (it will not create it again).
+    runs::step_done(&a, "run-1", 1, "PINV-0001", 1).unwrap();
+    let d = runs::detail(&b, "run-1").unwrap();
+    assert_eq!(d.run.documents.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), vec!["PINV-0001"]);
+    // Actions from both desks at once are numbered without a clash.
+    let hs: Vec<_> = (0..6)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            std::thread::spawn(move || runs::record_action(&store, "run-1", "note", &format!("from desk {}", i % 2)))
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap().unwrap();
+    }
+    let seqs: Vec<i64> = runs::detail(&a, "run-1").unwrap().actions.iter().map(|x| x.seq).collect();
+    assert_eq!(seqs, (1..=7).collect::<Vec<i64>>());
+    runs::finish(&b, "run-1", RunStatus::Succeeded, None).unwrap();
+    assert_eq!(runs::list(&a, &Default::default()).unwrap()[0].status, RunStatus::Succeeded);
+    assert!(runs::claim_next(&a, &site_a.id, None, "job-9").unwrap().is_none());
+}

@@ -1,9 +1,8 @@
 //! Persistence of transfer runs: the validated input, a status per step, the document each step
 //! created, every attempt, the last error and the operator's actions with their reasons. Every
-//! change is one short SQLite transaction, so a crash loses at most the step in flight, which the
+//! change is one short transaction (on a desk's file or the team database), so a crash loses at most the step in flight, which the
 //! next run finds again by its idempotency key.
 
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -11,7 +10,9 @@ use super::{idempotency_key, step_def, SiteRole, TransferInput, STEPS};
 use crate::erp::erpnext::client::desk_url;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Connection;
-use crate::store::{now_utc, Store};
+use crate::store::db::take_turns;
+use crate::store::{now_utc, Db, Row, Store};
+use crate::vals;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -259,7 +260,7 @@ const RUN_COLS: &str =
     "r.id, r.site_a_id, r.site_b_id, r.site_a_name, r.site_b_name, r.status, r.current_step, r.summary, \
      r.last_error, r.job_id, r.next_action, r.created_at, r.updated_at, r.finished_at, ca.base_url, cb.base_url, r.input";
 
-fn run_from_row(r: &Row<'_>) -> rusqlite::Result<(TransferRun, Option<String>, Option<String>)> {
+fn run_from_row(r: &Row) -> CoreResult<(TransferRun, Option<String>, Option<String>)> {
     let err: Option<String> = r.get(8)?;
     let next: Option<String> = r.get(10)?;
     Ok((
@@ -269,10 +270,10 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<(TransferRun, Option<String>, O
             site_b_id: r.get(2)?,
             site_a_name: r.get(3)?,
             site_b_name: r.get(4)?,
-            status: RunStatus::parse(&r.get::<_, String>(5)?),
+            status: RunStatus::parse(&r.get::<String>(5)?),
             current_step: r.get(6)?,
             summary: r.get(7)?,
-            title: serde_json::from_str::<TransferInput>(&r.get::<_, String>(16)?)
+            title: serde_json::from_str::<TransferInput>(&r.get::<String>(16)?)
                 .map(|i| TransferTitle::of(&i))
                 .unwrap_or_default(),
             documents: vec![],
@@ -293,19 +294,20 @@ struct StepRow {
 }
 
 fn steps_of(
-    c: &rusqlite::Connection,
+    db: &mut dyn Db,
     run: &TransferRun,
     base_a: &Option<String>,
     base_b: &Option<String>,
 ) -> CoreResult<Vec<TransferStep>> {
-    let mut st = c.prepare(
+    let rows = db.query(
         "SELECT step, site, doctype, idempotency_key, status, doc_name, doc_docstatus, attempts, last_error,
                 started_at, finished_at, compensated_at
          FROM erpnext_run_steps WHERE run_id=?1 ORDER BY step",
+        vals![run.id],
     )?;
-    let rows = st.query_map([&run.id], |r| {
+    let rows = rows.iter().map(|r| -> CoreResult<StepRow> {
         let step: u8 = r.get(0)?;
-        let site = if r.get::<_, String>(1)? == "B" { SiteRole::B } else { SiteRole::A };
+        let site = if r.get::<String>(1)? == "B" { SiteRole::B } else { SiteRole::A };
         let doctype: String = r.get(2)?;
         let doc_name: Option<String> = r.get(5)?;
         let base = if site == SiteRole::A { base_a } else { base_b };
@@ -322,7 +324,7 @@ fn steps_of(
                 site_name: if site == SiteRole::A { run.site_a_name.clone() } else { run.site_b_name.clone() },
                 doctype,
                 idempotency_key: r.get(3)?,
-                status: StepStatus::parse(&r.get::<_, String>(4)?),
+                status: StepStatus::parse(&r.get::<String>(4)?),
                 doc_name,
                 docstatus: r.get(6)?,
                 url,
@@ -333,8 +335,8 @@ fn steps_of(
                 compensated_at: r.get(11)?,
             },
         })
-    })?;
-    Ok(rows.map(|r| r.map(|s| s.step)).collect::<Result<Vec<_>, _>>()?)
+    });
+    rows.map(|r| r.map(|s| s.step)).collect()
 }
 
 fn documents(steps: &[TransferStep]) -> Vec<DocRef> {
@@ -368,30 +370,32 @@ pub fn create(
 ) -> CoreResult<()> {
     let now = now_utc();
     let json = serde_json::to_string(input).map_err(|e| CoreError::Internal(e.to_string()))?;
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO erpnext_runs (id, site_a_id, site_b_id, site_a_name, site_b_name, input, summary, status,
                                        next_action, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 'run', ?8, ?8)",
-            params![id, site_a.id, site_b.id, site_a.name, site_b.name, json, summary, now],
+            vals![id, site_a.id, site_b.id, site_a.name, site_b.name, json, summary, now],
         )?;
         for s in STEPS {
-            tx.execute(
+            db.execute(
                 "INSERT INTO erpnext_run_steps (run_id, step, site, doctype, idempotency_key, status)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
-                params![id, s.step, s.site.as_str(), s.doctype, idempotency_key(id, s.step)],
+                vals![id, s.step, s.site.as_str(), s.doctype, idempotency_key(id, s.step)],
             )?;
         }
-        add_action(tx, id, "start", reason)?;
+        add_action(db, id, "start", reason)?;
         Ok(())
     })
 }
 
-fn add_action(tx: &rusqlite::Transaction<'_>, id: &str, action: &str, reason: &str) -> CoreResult<()> {
-    tx.execute(
+fn add_action(db: &mut dyn Db, id: &str, action: &str, reason: &str) -> CoreResult<()> {
+    // Numbered within the run: desks recording at the same instant take turns.
+    take_turns(db, &format!("erpnext_run:{id}"))?;
+    db.execute(
         "INSERT INTO erpnext_run_actions (run_id, seq, at, action, reason)
          VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM erpnext_run_actions WHERE run_id=?1), ?2, ?3, ?4)",
-        params![id, now_utc(), action, reason],
+        vals![id, now_utc(), action, reason],
     )?;
     Ok(())
 }
@@ -399,11 +403,14 @@ fn add_action(tx: &rusqlite::Transaction<'_>, id: &str, action: &str, reason: &s
 /// Finds a run by its id or by a unique prefix of it (at least 6 characters).
 pub fn resolve(store: &Store, id_or_prefix: &str) -> CoreResult<String> {
     let p = id_or_prefix.trim();
-    let ids: Vec<String> = store.read(|c| {
-        let mut st =
-            c.prepare("SELECT id FROM erpnext_runs WHERE id = ?1 OR (length(?1) >= 6 AND id LIKE ?1 || '%') LIMIT 3")?;
-        let rows = st.query_map([p], |r| r.get(0))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let ids: Vec<String> = store.query(|db| {
+        db.query(
+            "SELECT id FROM erpnext_runs WHERE id = ?1 OR (length(?1) >= 6 AND id LIKE ?1 || '%') LIMIT 3",
+            vals![p],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
     })?;
     match ids.len() {
         0 => Err(CoreError::NotFound { what: format!("Transfer run {p}") }),
@@ -414,21 +421,24 @@ pub fn resolve(store: &Store, id_or_prefix: &str) -> CoreResult<String> {
 }
 
 pub fn detail(store: &Store, id: &str) -> CoreResult<TransferRunDetail> {
-    store.read(|c| {
-        let (mut run, base_a, base_b) = c
-            .query_row(&format!("SELECT {RUN_COLS} FROM {FROM} WHERE r.id=?1"), [id], run_from_row)
-            .optional()?
+    store.query(|db| {
+        let (mut run, base_a, base_b) = db
+            .query_opt(&format!("SELECT {RUN_COLS} FROM {FROM} WHERE r.id=?1"), vals![id])?
+            .map(|r| run_from_row(&r))
+            .transpose()?
             .ok_or_else(|| CoreError::NotFound { what: format!("Transfer run {id}") })?;
-        let input: String = c.query_row("SELECT input FROM erpnext_runs WHERE id=?1", [id], |r| r.get(0))?;
+        let input: String = db.one("SELECT input FROM erpnext_runs WHERE id=?1", vals![id])?;
         let input: TransferInput = serde_json::from_str(&input).map_err(|e| CoreError::Internal(e.to_string()))?;
-        let steps = steps_of(c, &run, &base_a, &base_b)?;
+        let steps = steps_of(db, &run, &base_a, &base_b)?;
         run.documents = documents(&steps);
-        let mut st = c.prepare(
-            "SELECT seq, step, at, action, outcome, http_status, message, duration_ms FROM erpnext_run_attempts
-             WHERE run_id=?1 ORDER BY seq",
-        )?;
-        let attempts = st
-            .query_map([id], |r| {
+        let attempts = db
+            .query(
+                "SELECT seq, step, at, action, outcome, http_status, message, duration_ms FROM erpnext_run_attempts
+                 WHERE run_id=?1 ORDER BY seq",
+                vals![id],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(Attempt {
                     seq: r.get(0)?,
                     step: r.get(1)?,
@@ -439,30 +449,33 @@ pub fn detail(store: &Store, id: &str) -> CoreResult<TransferRunDetail> {
                     message: r.get(6)?,
                     duration_ms: r.get(7)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut st =
-            c.prepare("SELECT seq, at, action, reason FROM erpnext_run_actions WHERE run_id=?1 ORDER BY seq")?;
-        let actions = st
-            .query_map([id], |r| {
-                Ok(OperatorAction { seq: r.get(0)?, at: r.get(1)?, action: r.get(2)?, reason: r.get(3)? })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            })
+            .collect::<CoreResult<Vec<_>>>()?;
+        let actions = db
+            .query("SELECT seq, at, action, reason FROM erpnext_run_actions WHERE run_id=?1 ORDER BY seq", vals![id])?
+            .iter()
+            .map(|r| Ok(OperatorAction { seq: r.get(0)?, at: r.get(1)?, action: r.get(2)?, reason: r.get(3)? }))
+            .collect::<CoreResult<Vec<_>>>()?;
         Ok(TransferRunDetail { run, input, steps, attempts, actions })
     })
 }
 
 pub fn list(store: &Store, f: &RunFilter) -> CoreResult<Vec<TransferRun>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {RUN_COLS} FROM {FROM} WHERE (?1 IS NULL OR r.status = ?1) ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?2"
-        ))?;
-        let rows = st
-            .query_map(params![f.status.map(RunStatus::as_str), f.limit.unwrap_or(200)], run_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+    store.query(|db| {
+        let rows = db
+            .query(
+                &format!(
+                    "SELECT {RUN_COLS} FROM {FROM} WHERE (CAST(?1 AS TEXT) IS NULL OR r.status = ?1)
+                     ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?2"
+                ),
+                vals![f.status.map(RunStatus::as_str), f.limit.unwrap_or(200)],
+            )?
+            .iter()
+            .map(run_from_row)
+            .collect::<CoreResult<Vec<_>>>()?;
         let mut out = Vec::with_capacity(rows.len());
         for (mut run, a, b) in rows {
-            run.documents = documents(&steps_of(c, &run, &a, &b)?);
+            run.documents = documents(&steps_of(db, &run, &a, &b)?);
             out.push(run);
         }
         Ok(out)
@@ -477,20 +490,22 @@ pub fn claim_next(
     prefer: Option<&str>,
     job_id: &str,
 ) -> CoreResult<Option<(String, String)>> {
-    store.write(|tx| {
-        let next: Option<(String, String)> = tx
-            .query_row(
-                "SELECT id, next_action FROM erpnext_runs WHERE site_a_id=?1 AND next_action IS NOT NULL
-                 ORDER BY (id = ?2) DESC, created_at, rowid LIMIT 1",
-                params![site_a_id, prefer.unwrap_or("")],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+    store.tx(|db| {
+        // One claim at a time per site A, whichever process or desk asks.
+        take_turns(db, &format!("erpnext_claim:{site_a_id}"))?;
+        let next: Option<(String, String)> = match db.query_opt(
+            "SELECT id, next_action FROM erpnext_runs WHERE site_a_id=?1 AND next_action IS NOT NULL
+             ORDER BY CASE WHEN id = ?2 THEN 0 ELSE 1 END, created_at, rowid LIMIT 1",
+            vals![site_a_id, prefer.unwrap_or("")],
+        )? {
+            Some(r) => Some((r.get(0)?, r.get(1)?)),
+            None => None,
+        };
         if let Some((id, action)) = &next {
             let status = if action == "compensate" { "compensating" } else { "running" };
-            tx.execute(
+            db.execute(
                 "UPDATE erpnext_runs SET job_id=?2, status=?3, updated_at=?4, finished_at=NULL WHERE id=?1",
-                params![id, job_id, status, now_utc()],
+                vals![id, job_id, status, now_utc()],
             )?;
         }
         Ok(next)
@@ -499,10 +514,10 @@ pub fn claim_next(
 
 /// Marks a run as running outside any job (a test driving it directly).
 pub fn mark_running(store: &Store, id: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE erpnext_runs SET status='running', job_id=NULL, updated_at=?2 WHERE id=?1",
-            params![id, now_utc()],
+            vals![id, now_utc()],
         )?;
         Ok(())
     })
@@ -510,12 +525,12 @@ pub fn mark_running(store: &Store, id: &str) -> CoreResult<()> {
 
 /// Queues a run for its job (`run` or `compensate`) with the operator's reason.
 pub fn queue(store: &Store, id: &str, action: &str, op: &str, reason: &str, status: RunStatus) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE erpnext_runs SET next_action=?2, status=?3, cancel_requested=0, updated_at=?4 WHERE id=?1",
-            params![id, action, status.as_str(), now_utc()],
+            vals![id, action, status.as_str(), now_utc()],
         )?;
-        add_action(tx, id, op, reason)?;
+        add_action(db, id, op, reason)?;
         Ok(())
     })
 }
@@ -523,11 +538,11 @@ pub fn queue(store: &Store, id: &str, action: &str, op: &str, reason: &str, stat
 /// Ends a run (or its compensation): final status, last error, nothing queued.
 pub fn finish(store: &Store, id: &str, status: RunStatus, error: Option<&RunError>) -> CoreResult<()> {
     let err = error.map(|e| serde_json::to_string(e).unwrap_or_default());
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE erpnext_runs SET status=?2, last_error=coalesce(?3, CASE WHEN ?2 IN ('succeeded','compensated') THEN NULL ELSE last_error END),
                     next_action=NULL, cancel_requested=0, updated_at=?4, finished_at=?4 WHERE id=?1",
-            params![id, status.as_str(), err, now_utc()],
+            vals![id, status.as_str(), err, now_utc()],
         )?;
         Ok(())
     })
@@ -536,69 +551,69 @@ pub fn finish(store: &Store, id: &str, status: RunStatus, error: Option<&RunErro
 /// Cancels a run that no job is driving, with the reason. The cancel flag stays set, so a worker
 /// that claimed it in the meantime stops at its first checkpoint.
 pub fn cancel_now(store: &Store, id: &str, reason: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE erpnext_runs SET status='cancelled', next_action=NULL, cancel_requested=1, updated_at=?2, finished_at=?2 WHERE id=?1",
-            params![id, now_utc()],
+            vals![id, now_utc()],
         )?;
-        tx.execute(
+        db.execute(
             "UPDATE erpnext_run_steps SET status='pending' WHERE run_id=?1 AND status IN ('running','failed')",
-            [id],
+            vals![id],
         )?;
-        add_action(tx, id, "cancel", reason)?;
+        add_action(db, id, "cancel", reason)?;
         Ok(())
     })
 }
 
 /// Asks the job running a run to stop at its next checkpoint (works across processes).
 pub fn request_cancel(store: &Store, id: &str, reason: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute("UPDATE erpnext_runs SET cancel_requested=1, updated_at=?2 WHERE id=?1", params![id, now_utc()])?;
-        add_action(tx, id, "cancel", reason)?;
+    store.tx(|db| {
+        db.execute("UPDATE erpnext_runs SET cancel_requested=1, updated_at=?2 WHERE id=?1", vals![id, now_utc()])?;
+        add_action(db, id, "cancel", reason)?;
         Ok(())
     })
 }
 
 pub fn cancel_requested(store: &Store, id: &str) -> CoreResult<bool> {
-    store.read(|c| Ok(c.query_row("SELECT cancel_requested FROM erpnext_runs WHERE id=?1", [id], |r| r.get(0))?))
+    store.query(|db| db.one("SELECT cancel_requested FROM erpnext_runs WHERE id=?1", vals![id]))
 }
 
 pub fn record_action(store: &Store, id: &str, action: &str, reason: &str) -> CoreResult<()> {
-    store.write(|tx| add_action(tx, id, action, reason))
+    store.tx(|db| add_action(db, id, action, reason))
 }
 
 pub fn set_step(store: &Store, id: &str, step: u8, status: StepStatus) -> CoreResult<()> {
-    store.write(|tx| {
+    store.tx(|db| {
         let now = now_utc();
-        tx.execute(
+        db.execute(
             "UPDATE erpnext_run_steps SET status=?3, started_at=CASE WHEN ?3='running' THEN coalesce(started_at, ?4) ELSE started_at END
              WHERE run_id=?1 AND step=?2",
-            params![id, step, status.as_str(), now],
+            vals![id, step, status.as_str(), now],
         )?;
         if status == StepStatus::Running {
-            tx.execute("UPDATE erpnext_runs SET current_step=?2, updated_at=?3 WHERE id=?1", params![id, step, now])?;
+            db.execute("UPDATE erpnext_runs SET current_step=?2, updated_at=?3 WHERE id=?1", vals![id, step, now])?;
         }
         Ok(())
     })
 }
 
 pub fn bump_attempts(store: &Store, id: &str, step: u8) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute("UPDATE erpnext_run_steps SET attempts=attempts+1 WHERE run_id=?1 AND step=?2", params![id, step])?;
+    store.tx(|db| {
+        db.execute("UPDATE erpnext_run_steps SET attempts=attempts+1 WHERE run_id=?1 AND step=?2", vals![id, step])?;
         Ok(())
     })
 }
 
 /// The step's document exists (created or found by its key): one transaction records it.
 pub fn step_done(store: &Store, id: &str, step: u8, name: &str, docstatus: i32) -> CoreResult<()> {
-    store.write(|tx| {
+    store.tx(|db| {
         let now = now_utc();
-        tx.execute(
+        db.execute(
             "UPDATE erpnext_run_steps SET status='done', doc_name=?3, doc_docstatus=?4, last_error=NULL, finished_at=?5
              WHERE run_id=?1 AND step=?2",
-            params![id, step, name, docstatus, now],
+            vals![id, step, name, docstatus, now],
         )?;
-        tx.execute("UPDATE erpnext_runs SET updated_at=?2 WHERE id=?1", params![id, now])?;
+        db.execute("UPDATE erpnext_runs SET updated_at=?2 WHERE id=?1", vals![id, now])?;
         Ok(())
     })
 }
@@ -606,16 +621,16 @@ pub fn step_done(store: &Store, id: &str, step: u8, name: &str, docstatus: i32) 
 /// A step stopped: the step and the run keep the error; the run is failed.
 pub fn step_failed(store: &Store, id: &str, step: u8, err: &RunError) -> CoreResult<()> {
     let json = serde_json::to_string(err).unwrap_or_default();
-    store.write(|tx| {
+    store.tx(|db| {
         let now = now_utc();
-        tx.execute(
+        db.execute(
             "UPDATE erpnext_run_steps SET status='failed', last_error=?3 WHERE run_id=?1 AND step=?2",
-            params![id, step, json],
+            vals![id, step, json],
         )?;
-        tx.execute(
+        db.execute(
             "UPDATE erpnext_runs SET status='failed', last_error=?2, current_step=?3, next_action=NULL, cancel_requested=0,
                     updated_at=?4, finished_at=?4 WHERE id=?1",
-            params![id, json, step, now],
+            vals![id, json, step, now],
         )?;
         Ok(())
     })
@@ -623,13 +638,13 @@ pub fn step_failed(store: &Store, id: &str, step: u8, err: &RunError) -> CoreRes
 
 /// The document of a step was found (by name or key) during a compensation.
 pub fn step_docstatus(store: &Store, id: &str, step: u8, name: &str, docstatus: i32) -> CoreResult<()> {
-    store.write(|tx| {
+    store.tx(|db| {
         let status = if docstatus == 2 { Some("compensated") } else { None };
-        tx.execute(
+        db.execute(
             "UPDATE erpnext_run_steps SET doc_name=?3, doc_docstatus=?4, status=coalesce(?5, status),
                     compensated_at=CASE WHEN ?5 IS NOT NULL THEN coalesce(compensated_at, ?6) ELSE compensated_at END
              WHERE run_id=?1 AND step=?2",
-            params![id, step, name, docstatus, status, now_utc()],
+            vals![id, step, name, docstatus, status, now_utc()],
         )?;
         Ok(())
     })
@@ -637,8 +652,8 @@ pub fn step_docstatus(store: &Store, id: &str, step: u8, name: &str, docstatus: 
 
 pub fn step_error(store: &Store, id: &str, step: u8, err: &RunError) -> CoreResult<()> {
     let json = serde_json::to_string(err).unwrap_or_default();
-    store.write(|tx| {
-        tx.execute("UPDATE erpnext_run_steps SET last_error=?3 WHERE run_id=?1 AND step=?2", params![id, step, json])?;
+    store.tx(|db| {
+        db.execute("UPDATE erpnext_run_steps SET last_error=?3 WHERE run_id=?1 AND step=?2", vals![id, step, json])?;
         Ok(())
     })
 }
@@ -655,11 +670,12 @@ pub fn record_attempt(
     message: &str,
     duration_ms: Option<i64>,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        take_turns(db, &format!("erpnext_run:{id}"))?;
+        db.execute(
             "INSERT INTO erpnext_run_attempts (run_id, seq, step, at, action, outcome, http_status, message, duration_ms)
              VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM erpnext_run_attempts WHERE run_id=?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id, step, now_utc(), action, outcome, http_status, message, duration_ms],
+            vals![id, step, now_utc(), action, outcome, http_status, message, duration_ms],
         )?;
         Ok(())
     })
@@ -668,29 +684,31 @@ pub fn record_attempt(
 /// Runs that a job should be working on but no live job holds (the app or the CLI stopped):
 /// (run id, site A id).
 pub fn orphaned(store: &Store) -> CoreResult<Vec<(String, String)>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT r.id, r.site_a_id FROM erpnext_runs r
              WHERE (r.next_action IS NOT NULL OR r.status IN ('running','compensating')) AND r.site_a_id IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.active_key = 'erpnext_workflow|' || r.site_a_id)
              ORDER BY r.created_at",
-        )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            vals![],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect()
     })
 }
 
 /// Puts an interrupted run back in its queue (it was `running` or `compensating` when its job died).
 pub fn requeue_interrupted(store: &Store, id: &str) -> CoreResult<bool> {
-    store.write(|tx| {
-        let n = tx.execute(
+    store.tx(|db| {
+        let n = db.execute(
             "UPDATE erpnext_runs SET next_action = coalesce(next_action, CASE WHEN status='compensating' THEN 'compensate' ELSE 'run' END),
                     updated_at=?2
              WHERE id=?1 AND status IN ('running','compensating')",
-            params![id, now_utc()],
+            vals![id, now_utc()],
         )?;
         if n > 0 {
-            add_action(tx, id, "resume", "BackOffice stopped while this transfer was in progress; it continues where it was.")?;
+            add_action(db, id, "resume", "BackOffice stopped while this transfer was in progress; it continues where it was.")?;
         }
         Ok(n > 0)
     })
@@ -698,8 +716,9 @@ pub fn requeue_interrupted(store: &Store, id: &str) -> CoreResult<bool> {
 
 /// Whether a job of the transfer kind is active for this site A (in any process).
 pub fn job_active_for(store: &Store, site_a_id: &str) -> CoreResult<Option<String>> {
-    store.read(|c| {
-        Ok(c.query_row("SELECT id FROM jobs WHERE active_key = 'erpnext_workflow|' || ?1", [site_a_id], |r| r.get(0))
-            .optional()?)
+    store.query(|db| {
+        db.query_opt("SELECT id FROM jobs WHERE active_key = 'erpnext_workflow|' || ?1", vals![site_a_id])?
+            .map(|r| r.get(0))
+            .transpose()
     })
 }
