@@ -612,3 +612,90 @@ fn a_queued_transfer_is_claimed_by_one_desk_and_seen_by_all() {
     assert_eq!(runs::list(&a, &Default::default()).unwrap()[0].status, RunStatus::Succeeded);
     assert!(runs::claim_next(&a, &site_a.id, None, "job-9").unwrap().is_none());
 }
+
+/// A wrong password, a server that is not there, a database that does not exist: each refused
+/// with what to do, nothing half set up.
+#[test]
+fn a_team_database_that_cannot_be_used_is_refused_plainly() {
+    let url = fresh_database();
+    let server_and_db = url.shown().split_once('@').unwrap().1.to_string();
+    let user = url.shown().split("://").nth(1).unwrap().split(':').next().unwrap().to_string();
+    let wrong = TeamUrl::parse(&format!("postgres://{user}:not-the-password@{server_and_db}")).unwrap();
+    let err = Store::open_team(&wrong).err().expect("a wrong password is refused");
+    assert_eq!(err.code(), "team_db_refused", "{err}");
+    assert!(err.to_string().contains("refused the user name or password"), "{err}");
+    // Nothing was set up by the refused attempt.
+    let schemas: i64 =
+        admin_on(&url).query_one("SELECT count(*) FROM pg_namespace WHERE nspname = 'backoffice'", &[]).unwrap().get(0);
+    assert_eq!(schemas, 0);
+
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let away = TeamUrl::parse(&format!("postgres://{user}@127.0.0.1:{port}/x?sslmode=disable")).unwrap();
+    let err = Store::open_team(&away).err().expect("no server");
+    assert_eq!(err.code(), "team_db_unreachable", "{err}");
+    assert!(err.to_string().contains("Could not reach"), "{err}");
+
+    let missing =
+        TeamUrl::parse(&url.shown().replace("***", &admin_password()).replace("/bo_test_", "/no_such_")).unwrap();
+    let err = Store::open_team(&missing).err().expect("no such database");
+    assert_eq!(err.code(), "team_db_no_database", "{err}");
+}
+
+fn admin_password() -> String {
+    let admin = admin_url();
+    let creds = admin.split("://").nth(1).unwrap().split('@').next().unwrap();
+    creds.split_once(':').map(|(_, p)| p.to_string()).unwrap_or_default()
+}
+
+/// The connection a desk listens on is cut (the server restarted it, a network blip): the desk
+/// listens again and hears the next changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_listens_again_after_its_connection_is_cut() {
+    let url = fresh_database();
+    let (a, b) = {
+        let url = url.clone();
+        std::thread::spawn(move || (Store::open_team(&url).unwrap(), Store::open_team(&url).unwrap())).join().unwrap()
+    };
+    let (desk_a, desk_b) = (JobManager::new(a).unwrap(), JobManager::new(b).unwrap());
+    let mut heard = desk_b.subscribe();
+    let (first, h) = desk_a.spawn("demo_one", None, serde_json::json!({}), |_| async { Ok(()) }).unwrap();
+    h.await.unwrap();
+    until("desk B hears the first job", || {
+        std::iter::from_fn(|| heard.try_recv().ok()).any(|e| e.job.id == first.id).then_some(())
+    })
+    .await;
+    // Cut every listening connection of this database from the server's side.
+    let on = url.clone();
+    let cut: i64 = std::thread::spawn(move || {
+        admin_on(&on)
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%') t",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    })
+    .join()
+    .unwrap();
+    assert!(cut >= 1, "no listening connection was found to cut");
+    // Changes made after the cut reach desk B once it has listened again.
+    let second = until("desk B hears a job started after the cut", || {
+        let (j, _) = desk_a
+            .spawn("demo_two", None, serde_json::json!({}), |ctx| async move {
+                ctx.add_count("added", 1);
+                Ok(())
+            })
+            .ok()?;
+        let heard_it = (0..20).any(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            std::iter::from_fn(|| heard.try_recv().ok()).any(|e| e.job.id == j.id)
+        });
+        heard_it.then_some(j)
+    })
+    .await;
+    assert_eq!(second.kind, "demo_two");
+}

@@ -295,9 +295,11 @@ impl Store {
     }
 
     /// On a team database, calls `on` with the payload of every notification sent on `channel` (by
-    /// any desk, with [`db::notify`]), from a thread of its own with a connection of its own, until
-    /// `alive` says to stop (looked at every second); a lost connection is made again. Returns false
-    /// (and starts nothing) on a desk's file, where one process's own events are all there is.
+    /// any desk, with [`db::notify`]) from the moment this returns, from a thread of its own with a
+    /// connection of its own, until `alive` says to stop (looked at every second); a lost connection
+    /// is made again (what was sent while it was lost is not heard: watchers read the state anew).
+    /// Returns false (and starts nothing) on a desk's file, where one process's own events are all
+    /// there is.
     pub fn listen(
         &self,
         channel: &'static str,
@@ -306,12 +308,22 @@ impl Store {
     ) -> bool {
         let Inner::Team(pool) = &*self.inner else { return false };
         let url = pool.url.clone();
+        let connect = move |url: &team::TeamUrl| -> CoreResult<postgres::Client> {
+            let mut client = url.connect()?;
+            client
+                .batch_execute(&format!("LISTEN {channel}"))
+                .map_err(|e| CoreError::from(team::classify(url.shown(), &e)))?;
+            Ok(client)
+        };
+        // The first connection is made before returning, so nothing sent after this is missed.
+        let first = off_runtime(|| connect(&url));
         std::thread::Builder::new()
             .name(format!("listen-{channel}"))
             .spawn(move || {
                 use postgres::fallible_iterator::FallibleIterator;
+                let mut ready = first.ok();
                 while alive() {
-                    let mut client = match url.connect() {
+                    let mut client = match ready.take().map_or_else(|| connect(&url), Ok) {
                         Ok(c) => c,
                         Err(e) => {
                             tracing::warn!(error = %e, channel, "cannot listen to the team database; trying again");
@@ -319,11 +331,6 @@ impl Store {
                             continue;
                         }
                     };
-                    if let Err(e) = client.batch_execute(&format!("LISTEN {channel}")) {
-                        tracing::warn!(error = %e, channel, "cannot listen to the team database; trying again");
-                        std::thread::sleep(std::time::Duration::from_secs(2));
-                        continue;
-                    }
                     'connected: while alive() {
                         let mut notes = client.notifications();
                         let mut it = notes.timeout_iter(std::time::Duration::from_secs(1));
