@@ -167,8 +167,14 @@ fn a_statement_the_team_database_refuses_leaves_nothing_half_written() {
         db.execute("INSERT INTO jobs (id, kind, status, created_at) VALUES ('j1', 'x', 'exploded', 't')", vals![])?;
         Ok(())
     });
-    let err = r.unwrap_err().to_string();
-    assert!(err.contains("jobs_status_check") || err.contains("check constraint"), "{err}");
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), "team_db_server", "{err}");
+    assert!(err.to_string().contains("The team database at"), "{err}");
+    let detail = match err.feature::<backoffice_core::store::team::TeamDbError>() {
+        Some(backoffice_core::store::team::TeamDbError::Server { detail, .. }) => detail.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(detail.contains("jobs_status_check") || detail.contains("check constraint"), "{detail}");
     let n: i64 = store.query(|db| db.one("SELECT count(*) FROM settings WHERE key = 'a'", vals![])).unwrap();
     assert_eq!(n, 0);
     // The connection is usable again afterwards.

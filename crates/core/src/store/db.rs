@@ -400,10 +400,15 @@ impl PgDb<'_, '_> {
             Some(c) if *c == postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => {
                 super::team::classify(self.shown_url, e).into()
             }
-            // A statement the team database did not accept is BackOffice's fault: say which.
+            // A statement the team database did not accept: the team database's error (not "the
+            // local database"), with the server's words and the statement in its details.
             Some(_) if e.as_db_error().is_some() && !is_connection_problem(e) => {
                 let db = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
-                CoreError::Db(format!("{db} (in: {})", first_line(sql)))
+                super::team::TeamDbError::Server {
+                    url: self.shown_url.to_string(),
+                    detail: format!("{db} (in: {})", first_line(sql)),
+                }
+                .into()
             }
             _ => super::team::classify(self.shown_url, e).into(),
         }
