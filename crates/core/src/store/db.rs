@@ -334,6 +334,18 @@ impl ToSql for Value {
             },
             Value::Text(s) => match *ty {
                 Type::BYTEA => s.as_bytes().to_sql(ty, out),
+                // Text where the server placed a number (`CAST(?1 AS DOUBLE PRECISION)`): as
+                // SQLite would read it, or an error naming the text.
+                Type::FLOAT8 | Type::FLOAT4 | Type::INT8 | Type::INT4 | Type::INT2 => {
+                    let n: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number"))?;
+                    match *ty {
+                        Type::FLOAT8 => n.to_sql(ty, out),
+                        Type::FLOAT4 => (n as f32).to_sql(ty, out),
+                        Type::INT8 => (n as i64).to_sql(ty, out),
+                        Type::INT4 => (n as i32).to_sql(ty, out),
+                        _ => (n as i16).to_sql(ty, out),
+                    }
+                }
                 _ => s.as_str().to_sql(&Type::TEXT, out),
             },
             Value::Blob(b) => b.as_slice().to_sql(&Type::BYTEA, out),

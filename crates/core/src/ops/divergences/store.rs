@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
-use rusqlite::{params, params_from_iter, OptionalExtension, Row, Transaction};
+use rusqlite::{params, params_from_iter, OptionalExtension};
 use rust_decimal::Decimal;
 
 use super::rules::{Candidate, DEFAULT_RULES, THIRTY_DAYS_AGO};
@@ -13,7 +13,8 @@ use super::{
     DivergencePage, EvidenceRef, Operation, Rule, RuleVersion, Session,
 };
 use crate::error::{ApiError, CoreError, CoreResult};
-use crate::store::{now_utc, Store};
+use crate::store::{now_utc, Db, Row, Store, ToValue, Value};
+use crate::vals;
 
 // ---------------------------------------------------------------------------------------------
 // Rules
@@ -21,7 +22,7 @@ use crate::store::{now_utc, Store};
 const RULE_COLS: &str =
     "id, kind, name, params, confidence, show_threshold, auto_apply_threshold, enabled, version, updated_at, updated_by";
 
-fn rule_from_row(r: &Row<'_>) -> rusqlite::Result<Rule> {
+fn rule_from_row(r: &Row) -> CoreResult<Rule> {
     let params: String = r.get(3)?;
     Ok(Rule {
         id: r.get(0)?,
@@ -38,14 +39,18 @@ fn rule_from_row(r: &Row<'_>) -> rusqlite::Result<Rule> {
     })
 }
 
+fn rule_in(db: &mut dyn Db, id: &str) -> CoreResult<Option<Rule>> {
+    db.query_opt(&format!("SELECT {RULE_COLS} FROM divergence_rules WHERE id=?1"), vals![id])?
+        .map(|r| rule_from_row(&r))
+        .transpose()
+}
+
 /// Creates the default rules that were never created (a rule the user changed is left alone).
 pub(super) fn ensure_default_rules(store: &Store, actor: &Actor, today: chrono::NaiveDate) -> CoreResult<()> {
-    let missing = store.read(|c| {
+    let missing = store.query(|db| {
         let mut n = 0;
         for (id, ..) in DEFAULT_RULES {
-            let has: bool =
-                c.query_row("SELECT EXISTS(SELECT 1 FROM divergence_rules WHERE id=?1)", [id], |r| r.get(0))?;
-            n += usize::from(!has);
+            n += usize::from(rule_in(db, id)?.is_none());
         }
         Ok(n)
     })?;
@@ -53,55 +58,55 @@ pub(super) fn ensure_default_rules(store: &Store, actor: &Actor, today: chrono::
         return Ok(());
     }
     let now = now_utc();
-    store.write(|tx| {
+    store.tx(|db| {
         let thirty_days_ago = (today - chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
         for (id, kind, name, params, confidence, show) in DEFAULT_RULES {
             let params = params.replace(THIRTY_DAYS_AGO, &thirty_days_ago);
-            let n = tx.execute(
-                "INSERT OR IGNORE INTO divergence_rules (id, kind, name, params, confidence, show_threshold, auto_apply_threshold, enabled, version, updated_at, updated_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 1, 1, ?7, ?8)",
-                params![id, kind, name, params, confidence, show, now, actor.who],
+            let n = db.execute(
+                "INSERT INTO divergence_rules (id, kind, name, params, confidence, show_threshold, auto_apply_threshold, enabled, version, updated_at, updated_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 1, 1, ?7, ?8) ON CONFLICT DO NOTHING",
+                vals![id, kind, name, params, confidence, show, now, actor.who],
             )?;
             if n > 0 {
-                let rule = tx.query_row(&format!("SELECT {RULE_COLS} FROM divergence_rules WHERE id=?1"), [id], rule_from_row)?;
-                history(tx, &rule, &now, &actor.who, "created with BackOffice's defaults")?;
+                let rule = rule_in(db, id)?.ok_or_else(|| CoreError::Internal(format!("rule {id} not stored")))?;
+                history(db, &rule, &now, &actor.who, "created with BackOffice's defaults")?;
             }
         }
         Ok(())
     })
 }
 
-fn history(tx: &Transaction<'_>, rule: &Rule, at: &str, who: &str, reason: &str) -> CoreResult<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO divergence_rule_history (rule_id, version, definition, changed_at, changed_by, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![rule.id, rule.version, serde_json::to_string(rule).unwrap_or_default(), at, who, reason],
+fn history(db: &mut dyn Db, rule: &Rule, at: &str, who: &str, reason: &str) -> CoreResult<()> {
+    db.execute(
+        "INSERT INTO divergence_rule_history (rule_id, version, definition, changed_at, changed_by, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (rule_id, version) DO UPDATE SET definition=excluded.definition, changed_at=excluded.changed_at,
+             changed_by=excluded.changed_by, reason=excluded.reason",
+        vals![rule.id, rule.version, serde_json::to_string(rule).unwrap_or_default(), at, who, reason],
     )?;
     Ok(())
 }
 
 pub(super) fn rules(store: &Store) -> CoreResult<Vec<Rule>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!("SELECT {RULE_COLS} FROM divergence_rules ORDER BY name"))?;
-        let rows = st.query_map([], rule_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    store.query(|db| {
+        db.query(&format!("SELECT {RULE_COLS} FROM divergence_rules ORDER BY name"), vals![])?
+            .iter()
+            .map(rule_from_row)
+            .collect()
     })
 }
 
 pub(super) fn rule(store: &Store, id: &str) -> CoreResult<Option<Rule>> {
-    store.read(|c| {
-        Ok(c.query_row(&format!("SELECT {RULE_COLS} FROM divergence_rules WHERE id=?1"), [id], rule_from_row)
-            .optional()?)
-    })
+    store.query(|db| rule_in(db, id))
 }
 
 /// Stores the rule as version + 1 and keeps that version in the history.
 pub(super) fn save_rule(store: &Store, rule: &Rule, actor: &Actor, reason: &str) -> CoreResult<()> {
     let now = now_utc();
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE divergence_rules SET name=?2, params=?3, confidence=?4, show_threshold=?5, auto_apply_threshold=?6, enabled=?7,
                     version=version+1, updated_at=?8, updated_by=?9 WHERE id=?1",
-            params![
+            vals![
                 rule.id,
                 rule.name,
                 rule.params.to_string(),
@@ -113,27 +118,24 @@ pub(super) fn save_rule(store: &Store, rule: &Rule, actor: &Actor, reason: &str)
                 actor.who
             ],
         )?;
-        let saved = tx.query_row(&format!("SELECT {RULE_COLS} FROM divergence_rules WHERE id=?1"), [&rule.id], rule_from_row)?;
-        history(tx, &saved, &now, &actor.who, reason)
+        let saved = rule_in(db, &rule.id)?.ok_or_else(|| CoreError::NotFound { what: format!("Rule {}", rule.id) })?;
+        history(db, &saved, &now, &actor.who, reason)
     })
 }
 
 pub(super) fn rule_history(store: &Store, id: &str) -> CoreResult<Vec<RuleVersion>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT version, definition, changed_at, changed_by, reason FROM divergence_rule_history WHERE rule_id=?1 ORDER BY version DESC",
-        )?;
-        let rows = st.query_map([id], |r| {
+            vals![id],
+        )?
+        .iter()
+        .map(|r| {
             let def: String = r.get(1)?;
-            Ok((r.get::<_, u32>(0)?, def, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
-        })?;
-        let mut out = vec![];
-        for row in rows {
-            let (version, def, changed_at, changed_by, reason) = row?;
             let rule: Rule = serde_json::from_str(&def).map_err(|e| CoreError::Internal(format!("rule history: {e}")))?;
-            out.push(RuleVersion { version, rule, changed_at, changed_by, reason });
-        }
-        Ok(out)
+            Ok(RuleVersion { version: r.get(0)?, rule, changed_at: r.get(2)?, changed_by: r.get(3)?, reason: r.get(4)? })
+        })
+        .collect()
     })
 }
 
@@ -142,10 +144,10 @@ pub(super) fn rule_history(store: &Store, id: &str) -> CoreResult<Vec<RuleVersio
 
 pub(super) fn start_session(store: &Store, job_id: &str, mode: &str, actor: &Actor) -> CoreResult<String> {
     let id = uuid::Uuid::new_v4().to_string();
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO divergence_sessions (id, job_id, mode, status, started_at, who, machine) VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)",
-            params![id, job_id, mode, now_utc(), actor.who, actor.machine],
+            vals![id, job_id, mode, now_utc(), actor.who, actor.machine],
         )?;
         Ok(())
     })?;
@@ -158,22 +160,24 @@ pub(super) fn finish_session(
     status: &str,
     counts: &BTreeMap<String, BTreeMap<String, i64>>,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE divergence_sessions SET status=?2, finished_at=?3, counts=?4 WHERE id=?1",
-            params![id, status, now_utc(), serde_json::to_string(counts).unwrap_or_default()],
+            vals![id, status, now_utc(), serde_json::to_string(counts).unwrap_or_default()],
         )?;
         Ok(())
     })
 }
 
 pub(super) fn sessions(store: &Store, limit: u32) -> CoreResult<Vec<Session>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT id, job_id, mode, status, started_at, finished_at, counts, who, machine FROM divergence_sessions
              ORDER BY started_at DESC LIMIT ?1",
-        )?;
-        let rows = st.query_map([limit], |r| {
+            vals![limit],
+        )?
+        .iter()
+        .map(|r| {
             let counts: String = r.get(6)?;
             Ok(Session {
                 id: r.get(0)?,
@@ -186,14 +190,14 @@ pub(super) fn sessions(store: &Store, limit: u32) -> CoreResult<Vec<Session>> {
                 who: r.get(7)?,
                 machine: r.get(8)?,
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .collect()
     })
 }
 
 #[allow(clippy::too_many_arguments)]
 fn event(
-    tx: &Transaction<'_>,
+    db: &mut dyn Db,
     divergence: &str,
     action: &str,
     actor: &Actor,
@@ -202,10 +206,10 @@ fn event(
     job: Option<&str>,
     operation: Option<&str>,
 ) -> CoreResult<()> {
-    tx.execute(
+    db.execute(
         "INSERT INTO divergence_events (divergence_id, at, action, who, machine, note, session_id, job_id, operation_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![divergence, now_utc(), action, actor.who, actor.machine, note, session, job, operation],
+        vals![divergence, now_utc(), action, actor.who, actor.machine, note, session, job, operation],
     )?;
     Ok(())
 }
@@ -221,15 +225,10 @@ pub(super) fn fold(
     actor: &Actor,
 ) -> CoreResult<BTreeMap<String, i64>> {
     let now = now_utc();
-    store.write(|tx| {
+    store.tx(|db| {
         let mut known: HashMap<String, (String, String, String)> = HashMap::new();
-        {
-            let mut st = tx.prepare("SELECT fingerprint, id, status, evidence_hash FROM divergences WHERE rule_id=?1")?;
-            let rows = st.query_map([&rule.id], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
-            for row in rows {
-                let (fp, v) = row?;
-                known.insert(fp, v);
-            }
+        for r in db.query("SELECT fingerprint, id, status, evidence_hash FROM divergences WHERE rule_id=?1", vals![rule.id])? {
+            known.insert(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?));
         }
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         let mut bump = |k: &str| *counts.entry(k.to_string()).or_default() += 1;
@@ -242,12 +241,12 @@ pub(super) fn fold(
             match known.get(&c.fingerprint) {
                 None => {
                     let id = uuid::Uuid::new_v4().to_string();
-                    tx.execute(
+                    db.execute(
                         "INSERT INTO divergences (id, fingerprint, rule_id, rule_version, kind, connection_id, erp, resource, record_id, record_label,
                             confidence, basis, amount, currency, evidence, evidence_hash, facts, correction, status, first_seen_at, last_seen_at,
                             last_session_id, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'open', ?19, ?19, ?20, ?19)",
-                        params![
+                        vals![
                             id,
                             c.fingerprint,
                             rule.id,
@@ -270,7 +269,7 @@ pub(super) fn fold(
                             session
                         ],
                     )?;
-                    event(tx, &id, "detected", actor, "", Some(session), None, None)?;
+                    event(db, &id, "detected", actor, "", Some(session), None, None)?;
                     bump("new");
                 }
                 Some((id, status, hash)) => {
@@ -286,11 +285,11 @@ pub(super) fn fold(
                         // Applied, or rejected with the same evidence: left as decided.
                         _ => continue,
                     };
-                    tx.execute(
+                    db.execute(
                         "UPDATE divergences SET status=?2, rule_version=?3, confidence=?4, basis=?5, amount=?6, evidence=?7, evidence_hash=?8,
                                 facts=?9, correction=?10, record_label=?11, last_seen_at=?12, last_session_id=?13, resolved_at=NULL, updated_at=?12
                          WHERE id=?1",
-                        params![
+                        vals![
                             id,
                             to,
                             rule.version,
@@ -306,7 +305,7 @@ pub(super) fn fold(
                             session
                         ],
                     )?;
-                    event(tx, id, action, actor, "", Some(session), None, None)?;
+                    event(db, id, action, actor, "", Some(session), None, None)?;
                     bump(action);
                     if action == "evidence_changed" {
                         bump("still_open");
@@ -318,11 +317,11 @@ pub(super) fn fold(
             if seen.contains(fp.as_str()) || !matches!(status.as_str(), "open" | "approved" | "failed") {
                 continue;
             }
-            tx.execute(
+            db.execute(
                 "UPDATE divergences SET status='resolved', resolved_at=?2, last_session_id=?3, updated_at=?2 WHERE id=?1",
-                params![id, now, session],
+                vals![id, now, session],
             )?;
-            event(tx, id, "resolved", actor, "the condition no longer holds at the source", Some(session), None, None)?;
+            event(db, id, "resolved", actor, "the condition no longer holds at the source", Some(session), None, None)?;
             bump("resolved");
         }
         Ok(counts)
@@ -331,23 +330,28 @@ pub(super) fn fold(
 
 /// Open divergences at or above their rule's auto-apply threshold, with a correction to apply.
 pub(super) fn auto_apply_candidates(store: &Store) -> CoreResult<Vec<String>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT d.id FROM divergences d JOIN divergence_rules r ON r.id = d.rule_id
-              WHERE d.status = 'open' AND d.correction IS NOT NULL AND r.enabled AND r.auto_apply_threshold IS NOT NULL
+              WHERE d.status = 'open' AND d.correction IS NOT NULL AND r.enabled <> 0 AND r.auto_apply_threshold IS NOT NULL
                 AND d.confidence >= r.auto_apply_threshold ORDER BY d.first_seen_at",
-        )?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            vals![],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
     })
 }
 
 pub(super) fn ids_with_status(store: &Store, status: &str) -> CoreResult<Vec<String>> {
-    store.read(|c| {
-        let mut st =
-            c.prepare("SELECT id FROM divergences WHERE status=?1 AND correction IS NOT NULL ORDER BY first_seen_at")?;
-        let rows = st.query_map([status], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    store.query(|db| {
+        db.query(
+            "SELECT id FROM divergences WHERE status=?1 AND correction IS NOT NULL ORDER BY first_seen_at",
+            vals![status],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
     })
 }
 
@@ -360,7 +364,7 @@ const DIV_COLS: &str = "d.id, d.fingerprint, d.rule_id, coalesce(r.name, d.rule_
 const DIV_FROM: &str =
     "FROM divergences d LEFT JOIN divergence_rules r ON r.id = d.rule_id LEFT JOIN connections c ON c.id = d.connection_id";
 
-fn divergence_from_row(r: &Row<'_>) -> rusqlite::Result<Divergence> {
+fn divergence_from_row(r: &Row) -> CoreResult<Divergence> {
     let evidence: String = r.get(16)?;
     let facts: String = r.get(17)?;
     let correction: Option<String> = r.get(18)?;
@@ -393,47 +397,56 @@ fn divergence_from_row(r: &Row<'_>) -> rusqlite::Result<Divergence> {
     })
 }
 
-fn filter_sql(f: &DivergenceFilter) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value as V;
+fn filter_sql(f: &DivergenceFilter) -> (String, Vec<Value>) {
     let mut w = vec!["d.confidence >= coalesce(r.show_threshold, 0)".to_string()];
-    let mut p: Vec<V> = vec![];
-    let list = |col: &str, vals: &[String], w: &mut Vec<String>, p: &mut Vec<V>| {
+    let mut p: Vec<Value> = vec![];
+    // Numbered placeholders (`?N`), as both dialects read them.
+    fn next(p: &mut Vec<Value>, v: Value) -> String {
+        p.push(v);
+        format!("?{}", p.len())
+    }
+    let list = |col: &str, vals: &[String], w: &mut Vec<String>, p: &mut Vec<Value>| {
         if vals.is_empty() {
             return;
         }
-        w.push(format!("{col} IN ({})", vec!["?"; vals.len()].join(",")));
-        p.extend(vals.iter().map(|v| V::Text(v.clone())));
+        let marks: Vec<String> = vals.iter().map(|v| next(p, Value::Text(v.clone()))).collect();
+        w.push(format!("{col} IN ({})", marks.join(",")));
     };
     list("d.status", &f.statuses, &mut w, &mut p);
     list("d.rule_id", &f.rule_ids, &mut w, &mut p);
     if let Some(c) = &f.connection_id {
-        w.push("d.connection_id = ?".into());
-        p.push(V::Text(c.clone()));
+        let m = next(&mut p, Value::Text(c.clone()));
+        w.push(format!("d.connection_id = {m}"));
     }
     if let Some(c) = f.min_confidence {
-        w.push("d.confidence >= ?".into());
-        p.push(V::Integer(c as i64));
+        let m = next(&mut p, Value::Int(c as i64));
+        w.push(format!("d.confidence >= {m}"));
     }
     if let Some(a) = &f.min_amount {
-        w.push("CAST(d.amount AS REAL) >= CAST(? AS REAL)".into());
-        p.push(V::Text(a.clone()));
+        let m = next(&mut p, Value::Text(a.clone()));
+        w.push(format!("CAST(d.amount AS DOUBLE PRECISION) >= CAST({m} AS DOUBLE PRECISION)"));
     }
     if let Some(d) = &f.from {
-        w.push("d.first_seen_at >= ?".into());
-        p.push(V::Text(d.clone()));
+        let m = next(&mut p, Value::Text(d.clone()));
+        w.push(format!("d.first_seen_at >= {m}"));
     }
     if let Some(d) = &f.to {
-        w.push("d.first_seen_at < date(?, '+1 day')".into());
-        p.push(V::Text(d.clone()));
+        // Up to the end of that day: before the next one.
+        let next_day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(|d| (d + chrono::Duration::days(1)).format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|_| d.clone());
+        let m = next(&mut p, Value::Text(next_day));
+        w.push(format!("d.first_seen_at < {m}"));
     }
     if let Some(a) = &f.assignee {
-        w.push("d.assignee = ?".into());
-        p.push(V::Text(a.clone()));
+        let m = next(&mut p, Value::Text(a.clone()));
+        w.push(format!("d.assignee = {m}"));
     }
     if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        w.push("(instr(lower(d.record_label), lower(?)) > 0 OR d.record_id = ?)".into());
-        p.push(V::Text(s.to_string()));
-        p.push(V::Text(s.to_string()));
+        let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let like = next(&mut p, Value::Text(format!("%{escaped}%")));
+        let exact = next(&mut p, Value::Text(s.to_string()));
+        w.push(format!("(lower(d.record_label) LIKE lower({like}) ESCAPE '\\' OR d.record_id = {exact})"));
     }
     (w.join(" AND "), p)
 }
@@ -442,30 +455,37 @@ pub(super) fn list(store: &Store, f: &DivergenceFilter) -> CoreResult<Divergence
     let (wh, p) = filter_sql(f);
     let limit = f.limit.unwrap_or(200).min(100_000);
     let offset = f.offset.unwrap_or(0);
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {DIV_COLS} {DIV_FROM} WHERE {wh} ORDER BY d.first_seen_at DESC, d.id LIMIT {limit} OFFSET {offset}"
-        ))?;
-        let items = st.query_map(params_from_iter(p.iter()), divergence_from_row)?.collect::<Result<Vec<_>, _>>()?;
-        let mut st = c.prepare(&format!("SELECT d.amount, coalesce(d.currency, '') {DIV_FROM} WHERE {wh}"))?;
+    store.query(|db| {
+        let params: Vec<&dyn ToValue> = p.iter().map(|v| v as &dyn ToValue).collect();
+        let items = db
+            .query(
+                &format!(
+                    "SELECT {DIV_COLS} {DIV_FROM} WHERE {wh} ORDER BY d.first_seen_at DESC, d.id LIMIT {limit} OFFSET {offset}"
+                ),
+                &params,
+            )?
+            .iter()
+            .map(divergence_from_row)
+            .collect::<CoreResult<Vec<_>>>()?;
         let mut total = 0u32;
         let mut sum = Decimal::ZERO;
         let mut by_currency: BTreeMap<String, Decimal> = BTreeMap::new();
-        let mut rows = st.query(params_from_iter(p.iter()))?;
-        while let Some(r) = rows.next()? {
+        for r in db.query(&format!("SELECT d.amount, coalesce(d.currency, '') {DIV_FROM} WHERE {wh}"), &params)? {
             total += 1;
-            if let Some(a) = r.get::<_, Option<String>>(0)?.and_then(|a| Decimal::from_str(&a).ok()) {
+            if let Some(a) = r.get::<Option<String>>(0)?.and_then(|a| Decimal::from_str(&a).ok()) {
                 sum += a;
                 *by_currency.entry(r.get(1)?).or_default() += a;
             }
         }
         let amounts = by_currency.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect();
-        let mut st = c.prepare(
-            "SELECT rule_id, count(*) FROM divergences WHERE status IN ('open','approved','failed') GROUP BY rule_id",
-        )?;
-        let open_by_rule = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
-            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        let open_by_rule = db
+            .query(
+                "SELECT rule_id, count(*) FROM divergences WHERE status IN ('open','approved','failed') GROUP BY rule_id",
+                vals![],
+            )?
+            .iter()
+            .map(|r| Ok((r.get::<String>(0)?, r.get::<u32>(1)?)))
+            .collect::<CoreResult<BTreeMap<_, _>>>()?;
         Ok(DivergencePage { items, total, amount_total: sum.normalize().to_string(), amounts, open_by_rule })
     })
 }
@@ -474,7 +494,7 @@ const OP_COLS: &str =
     "id, divergence_id, kind, connection_id, erp, resource, record_id, field, before_value, after_value, status,
     error, who, machine, job_id, created_at, finished_at";
 
-fn operation_from_row(r: &Row<'_>) -> rusqlite::Result<Operation> {
+fn operation_from_row(r: &Row) -> CoreResult<Operation> {
     let error: Option<String> = r.get(11)?;
     Ok(Operation {
         id: r.get(0)?,
@@ -498,16 +518,19 @@ fn operation_from_row(r: &Row<'_>) -> rusqlite::Result<Operation> {
 }
 
 pub(super) fn detail(store: &Store, id: &str) -> CoreResult<DivergenceDetail> {
-    store.read(|c| {
-        let divergence = c
-            .query_row(&format!("SELECT {DIV_COLS} {DIV_FROM} WHERE d.id=?1"), [id], divergence_from_row)
-            .optional()?
+    store.query(|db| {
+        let divergence = db
+            .query_opt(&format!("SELECT {DIV_COLS} {DIV_FROM} WHERE d.id=?1"), vals![id])?
+            .map(|r| divergence_from_row(&r))
+            .transpose()?
             .ok_or_else(|| CoreError::NotFound { what: format!("Divergence {id}") })?;
-        let mut st = c.prepare(
-            "SELECT action, at, who, machine, note, session_id, job_id, operation_id FROM divergence_events WHERE divergence_id=?1 ORDER BY id",
-        )?;
-        let events = st
-            .query_map([id], |r| {
+        let events = db
+            .query(
+                "SELECT action, at, who, machine, note, session_id, job_id, operation_id FROM divergence_events WHERE divergence_id=?1 ORDER BY id",
+                vals![id],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(DivergenceEvent {
                     action: r.get(0)?,
                     at: r.get(1)?,
@@ -518,24 +541,28 @@ pub(super) fn detail(store: &Store, id: &str) -> CoreResult<DivergenceDetail> {
                     job_id: r.get(6)?,
                     operation_id: r.get(7)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut st = c.prepare(&format!(
-            "SELECT {OP_COLS} FROM divergence_operations WHERE divergence_id=?1 ORDER BY created_at, rowid"
-        ))?;
-        let operations = st.query_map([id], operation_from_row)?.collect::<Result<Vec<_>, _>>()?;
+            })
+            .collect::<CoreResult<Vec<_>>>()?;
+        let operations = db
+            .query(
+                &format!("SELECT {OP_COLS} FROM divergence_operations WHERE divergence_id=?1 ORDER BY created_at, rowid"),
+                vals![id],
+            )?
+            .iter()
+            .map(operation_from_row)
+            .collect::<CoreResult<Vec<_>>>()?;
         Ok(DivergenceDetail { divergence, events, operations })
     })
 }
 
 pub(super) fn decide(store: &Store, d: &Decision, actor: &Actor, session: Option<&str>) -> CoreResult<DecisionResult> {
     let now = now_utc();
-    store.write(|tx| {
+    store.tx(|db| {
         let mut changed = vec![];
         let mut skipped = BTreeMap::new();
         for id in &d.ids {
             let status: Option<String> =
-                tx.query_row("SELECT status FROM divergences WHERE id=?1", [id], |r| r.get(0)).optional()?;
+                db.query_opt("SELECT status FROM divergences WHERE id=?1", vals![id])?.map(|r| r.get(0)).transpose()?;
             let Some(status) = status else {
                 skipped.insert(id.clone(), "no such divergence".to_string());
                 continue;
@@ -553,12 +580,12 @@ pub(super) fn decide(store: &Store, d: &Decision, actor: &Actor, session: Option
             };
             match to {
                 Some(to) => {
-                    tx.execute("UPDATE divergences SET status=?2, updated_at=?3 WHERE id=?1", params![id, to, now])?;
+                    db.execute("UPDATE divergences SET status=?2, updated_at=?3 WHERE id=?1", vals![id, to, now])?;
                 }
                 None if d.action == "assign" => {
-                    tx.execute(
+                    db.execute(
                         "UPDATE divergences SET assignee=?2, updated_at=?3 WHERE id=?1",
-                        params![id, d.assignee.as_deref().filter(|a| !a.trim().is_empty()), now],
+                        vals![id, d.assignee.as_deref().filter(|a| !a.trim().is_empty()), now],
                     )?;
                 }
                 None => {}
@@ -578,7 +605,7 @@ pub(super) fn decide(store: &Store, d: &Decision, actor: &Actor, session: Option
                 }
                 _ => d.reason.trim().to_string(),
             };
-            event(tx, id, action, actor, &note, session, None, None)?;
+            event(db, id, action, actor, &note, session, None, None)?;
             changed.push(id.clone());
         }
         Ok(DecisionResult { changed, skipped })
@@ -589,30 +616,30 @@ pub(super) fn decide(store: &Store, d: &Decision, actor: &Actor, session: Option
 // Operations
 
 pub(super) fn unfinished_operation(store: &Store, divergence: &str, kind: &str) -> CoreResult<Option<Operation>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             &format!(
                 "SELECT {OP_COLS} FROM divergence_operations WHERE divergence_id=?1 AND kind=?2 AND status IN ('pending','sent')
                  ORDER BY created_at DESC, rowid DESC LIMIT 1"
             ),
-            params![divergence, kind],
-            operation_from_row,
-        )
-        .optional()?)
+            vals![divergence, kind],
+        )?
+        .map(|r| operation_from_row(&r))
+        .transpose()
     })
 }
 
 pub(super) fn last_committed(store: &Store, divergence: &str, kind: &str) -> CoreResult<Option<Operation>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             &format!(
                 "SELECT {OP_COLS} FROM divergence_operations WHERE divergence_id=?1 AND kind=?2 AND status='committed'
                  ORDER BY created_at DESC, rowid DESC LIMIT 1"
             ),
-            params![divergence, kind],
-            operation_from_row,
-        )
-        .optional()?)
+            vals![divergence, kind],
+        )?
+        .map(|r| operation_from_row(&r))
+        .transpose()
     })
 }
 
@@ -628,21 +655,21 @@ pub(super) fn new_operation(
     job: &str,
 ) -> CoreResult<Operation> {
     let id = uuid::Uuid::new_v4().to_string();
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO divergence_operations (id, divergence_id, kind, connection_id, erp, resource, record_id, field, before_value, after_value,
                 status, who, machine, job_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?12, ?13, ?14)",
-            params![id, d.id, kind, d.connection_id, d.erp, d.resource, d.record_id, field, before, after, actor.who, actor.machine, job, now_utc()],
+            vals![id, d.id, kind, d.connection_id, d.erp, d.resource, d.record_id, field, before, after, actor.who, actor.machine, job, now_utc()],
         )?;
-        Ok(tx.query_row(&format!("SELECT {OP_COLS} FROM divergence_operations WHERE id=?1"), [&id], operation_from_row)?)
+        operation_from_row(&db.query_one(&format!("SELECT {OP_COLS} FROM divergence_operations WHERE id=?1"), vals![id])?)
     })
 }
 
 /// Marks an operation as sent, committed before the ERP is called.
 pub(super) fn mark_sent(store: &Store, op: &Operation) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute("UPDATE divergence_operations SET status='sent' WHERE id=?1", [&op.id])?;
+    store.tx(|db| {
+        db.execute("UPDATE divergence_operations SET status='sent' WHERE id=?1", vals![op.id])?;
         Ok(())
     })
 }
@@ -659,10 +686,10 @@ pub(super) fn finish_operation(
     action: &str,
 ) -> CoreResult<()> {
     let now = now_utc();
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE divergence_operations SET status=?2, error=?3, finished_at=?4, job_id=?5 WHERE id=?1",
-            params![op.id, status, error.map(ApiError::to_stored), now, job],
+            vals![op.id, status, error.map(ApiError::to_stored), now, job],
         )?;
         let to = match action {
             "applied" => Some("applied"),
@@ -671,23 +698,25 @@ pub(super) fn finish_operation(
             _ => None,
         };
         if let Some(to) = to {
-            tx.execute(
+            db.execute(
                 "UPDATE divergences SET status=?2, updated_at=?3 WHERE id=?1",
-                params![op.divergence_id, to, now],
+                vals![op.divergence_id, to, now],
             )?;
         }
         let note = error.map(|e| e.message.clone()).unwrap_or_default();
-        event(tx, &op.divergence_id, action, actor, &note, None, Some(job), Some(&op.id))
+        event(db, &op.divergence_id, action, actor, &note, None, Some(job), Some(&op.id))
     })
 }
 
 pub(super) fn operations(store: &Store, limit: u32) -> CoreResult<Vec<Operation>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {OP_COLS} FROM divergence_operations ORDER BY created_at DESC, rowid DESC LIMIT ?1"
-        ))?;
-        let rows = st.query_map([limit], operation_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    store.query(|db| {
+        db.query(
+            &format!("SELECT {OP_COLS} FROM divergence_operations ORDER BY created_at DESC, rowid DESC LIMIT ?1"),
+            vals![limit],
+        )?
+        .iter()
+        .map(operation_from_row)
+        .collect()
     })
 }
 
@@ -1548,5 +1577,108 @@ mod tests {
         assert!(document_numbers_in("001-001-0000002519").is_empty());
         assert!(document_numbers_in("Asiento manual 12").is_empty());
         assert!(document_numbers_in("").is_empty());
+    }
+
+    use std::collections::BTreeMap;
+
+    use super::super::rules::Candidate;
+    use super::super::{Actor, Decision, DivergenceFilter};
+    use super::{decide, detail, ensure_default_rules, fold, list, rules, start_session};
+    use crate::store::Store;
+    use crate::vals;
+
+    /// What two reviewers see after a session and their decisions, on one backend.
+    fn review(store: &Store) -> Vec<String> {
+        store
+            .tx(|db| {
+                db.execute(
+                    "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at)
+                     VALUES ('c1', 'Loja', 'omie', 'https://app.omie.example/api/v1/', 'America/Sao_Paulo', ?1, ?1)",
+                    vals!["2026-12-01T10:00:00.000Z"],
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        let ana = Actor { who: "ana".into(), machine: "desk-1".into() };
+        let maria = Actor { who: "maria".into(), machine: "desk-2".into() };
+        ensure_default_rules(store, &ana, chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()).unwrap();
+        let rule = rules(store).unwrap().into_iter().next().expect("a default rule");
+        let found = |i: u32, hash: &str| Candidate {
+            fingerprint: format!("fp{i}"),
+            connection_id: "c1".into(),
+            erp: "omie".into(),
+            resource: "contas_pagar".into(),
+            record_id: format!("r{i}"),
+            record_label: format!("Título {i} — Padaria 50%_off"),
+            confidence: 100,
+            basis: "test".into(),
+            amount: Some(format!("{i}00.50")),
+            currency: Some("BRL".into()),
+            evidence: vec![],
+            evidence_hash: hash.into(),
+            facts: BTreeMap::new(),
+            correction: None,
+        };
+        let s1 = start_session(store, "job-1", "manual", &ana).unwrap();
+        let c = fold(store, &rule, &[found(1, "a"), found(2, "a"), found(3, "a")], &s1, &ana).unwrap();
+        assert_eq!(c.get("new"), Some(&3));
+        let s2 = start_session(store, "job-2", "manual", &ana).unwrap();
+        let c = fold(store, &rule, &[found(1, "a"), found(2, "b")], &s2, &ana).unwrap();
+        assert_eq!((c.get("still_open"), c.get("evidence_changed"), c.get("resolved")), (Some(&2), Some(&1), Some(&1)));
+        let page = list(store, &DivergenceFilter { statuses: vec!["open".into()], ..Default::default() }).unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(page.amounts.get("BRL").map(String::as_str), Some("301"));
+        let id = |r: &str| page.items.iter().find(|d| d.record_id == r).unwrap().id.clone();
+        let (one, two) = (id("r1"), id("r2"));
+        // Two reviewers decide on different divergences.
+        let d = |ids: Vec<String>, action: &str, assignee: Option<&str>| Decision {
+            ids,
+            action: action.into(),
+            reason: "checked the invoice".into(),
+            assignee: assignee.map(str::to_string),
+            explanation: None,
+        };
+        assert_eq!(
+            decide(store, &d(vec![one.clone()], "approve", None), &maria, None).unwrap().changed,
+            vec![one.clone()]
+        );
+        decide(store, &d(vec![two.clone()], "assign", Some("maria")), &ana, None).unwrap();
+        let r = decide(store, &d(vec![one.clone()], "reopen", None), &ana, None).unwrap();
+        assert!(r.changed.is_empty() && r.skipped.contains_key(&one));
+        // Searching is by words in the label, literally (a % or _ typed is not a wildcard), any case.
+        let hits =
+            |q: &str| list(store, &DivergenceFilter { search: Some(q.into()), ..Default::default() }).unwrap().total;
+        assert_eq!((hits("PADARIA 50%_OFF"), hits("50%x"), hits("r2")), (3, 0, 1));
+        let mine = list(store, &DivergenceFilter { assignee: Some("maria".into()), ..Default::default() }).unwrap();
+        assert_eq!(mine.items.iter().map(|d| d.record_id.as_str()).collect::<Vec<_>>(), vec!["r2"]);
+        let big = list(store, &DivergenceFilter { min_amount: Some("150".into()), ..Default::default() }).unwrap();
+        assert_eq!(big.total, 2);
+        let mut seen = vec![];
+        for id in [&one, &two] {
+            let dd = detail(store, id).unwrap();
+            seen.push(format!("{} {}", dd.divergence.record_id, dd.divergence.status));
+            seen.extend(dd.events.iter().map(|e| format!("  {} by {} on {}", e.action, e.who, e.machine)));
+        }
+        seen
+    }
+
+    #[test]
+    fn two_reviewers_decisions_read_the_same_on_both_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = review(&Store::open(&dir.path().join("d.db")).unwrap());
+        let team = review(&Store::open_team(&crate::store::team::test_database()).unwrap());
+        assert_eq!(desk, team);
+        assert_eq!(
+            desk,
+            vec![
+                "r1 approved",
+                "  detected by ana on desk-1",
+                "  approved by maria on desk-2",
+                "r2 open",
+                "  detected by ana on desk-1",
+                "  evidence_changed by ana on desk-1",
+                "  assigned by ana on desk-1",
+            ]
+        );
     }
 }
