@@ -244,10 +244,23 @@ pub fn take_turns(db: &mut dyn Db, name: &str) -> CoreResult<()> {
     Ok(())
 }
 
-/// This computer's name, as rows that say where something runs record it.
+/// This computer, as rows that say where something runs record it: its name and the start of its
+/// machine id (`/etc/machine-id`), since two desks of a team may well carry the same name and a
+/// job of one must never look like a dead process of the other.
 pub fn this_host() -> &'static str {
     static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HOST.get_or_init(|| whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into()))
+    HOST.get_or_init(|| {
+        let name = whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into());
+        let id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .map(|id| id.trim().chars().take(12).collect::<String>())
+            .filter(|id| !id.is_empty());
+        match id {
+            Some(id) => format!("{name}#{id}"),
+            None => name,
+        }
+    })
 }
 
 fn first_line(sql: &str) -> &str {
