@@ -21,6 +21,8 @@ pub mod pg_schema;
 pub mod settings;
 pub mod team;
 pub mod team_tls;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod waits;
 
 use std::path::{Path, PathBuf};

@@ -318,26 +318,6 @@ impl From<TeamDbError> for CoreError {
     }
 }
 
-/// A new, empty database on the test cluster `cargo xtask test` starts (BACKOFFICE_TEST_POSTGRES_URL).
-#[cfg(test)]
-pub(crate) fn test_database() -> TeamUrl {
-    let admin = std::env::var("BACKOFFICE_TEST_POSTGRES_URL").expect(
-        "BACKOFFICE_TEST_POSTGRES_URL is not set: run through `cargo xtask test`, or \
-         `cargo xtask session --postgres -- cargo test -p backoffice-core --lib`",
-    );
-    let name = format!("bo_test_{}", uuid::Uuid::new_v4().simple());
-    std::thread::spawn({
-        let (admin, name) = (admin.clone(), name.clone());
-        move || {
-            let mut c = postgres::Client::connect(&admin, NoTls).expect("the test cluster answers");
-            c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        }
-    })
-    .join()
-    .unwrap();
-    TeamUrl::parse(&format!("{}/{name}", admin.rsplit_once('/').unwrap().0)).unwrap()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -964,6 +964,7 @@ mod tests {
 
     use super::*;
     use crate::erp::omie::limiter::OmieLimits;
+    use crate::store::test_support::team_database;
 
     /// Two stores on one file stand for two processes.
     fn two(dir: &tempfile::TempDir) -> (StoreBudget, StoreBudget) {
@@ -987,7 +988,7 @@ mod tests {
     /// Two desks on one team database: the key's budget is the team's, not each desk's.
     #[test]
     fn two_desks_on_a_team_database_share_the_rate_window_the_answers_and_the_calls_in_flight() {
-        let url = crate::store::team::test_database();
+        let url = team_database();
         let desk = || StoreBudget { store: Store::open_team(&url).unwrap(), host: "omie.test".into() };
         share_one_budget(desk(), desk());
     }
@@ -996,7 +997,7 @@ mod tests {
     /// minute's budget (without the turn, each would see the other's sends only after both sent).
     #[test]
     fn desks_asking_at_once_on_a_team_database_never_overspend() {
-        let url = crate::store::team::test_database();
+        let url = team_database();
         let limits = OmieLimits { per_method_per_min: 3, read_concurrency: 64, ..Default::default() };
         let t0 = Duration::from_secs(1_800_000_000);
         let desks: Vec<_> = (0..2)

@@ -430,6 +430,7 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
+    use crate::store::test_support::{add_omie_connection, team_database};
 
     fn draft(mrr: &str) -> Draft {
         Draft {
@@ -456,16 +457,7 @@ mod tests {
 
     /// The book and its history on one backend; returns each version's stored definition.
     fn book(store: &Store) -> Vec<serde_json::Value> {
-        store
-            .tx(|db| {
-                db.execute(
-                    "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at)
-                     VALUES ('c1', 'Loja', 'omie', 'https://app.omie.example/api/v1/', 'America/Sao_Paulo', ?1, ?1)",
-                    vals!["2026-12-01T10:00:00.000Z"],
-                )
-                .map(|_| ())
-            })
-            .unwrap();
+        add_omie_connection(store);
         let before = stamp(store).unwrap();
         assert_eq!(save_all(store, &[draft("1500.00")], "ana", "desk-1", "new").unwrap(), vec!["k1".to_string()]);
         save_all(store, &[draft("1567.50")], "maria", "desk-2", "readjusted").unwrap();
@@ -495,7 +487,7 @@ mod tests {
     fn the_contract_book_keeps_the_same_history_on_both_backends() {
         let dir = tempfile::tempdir().unwrap();
         let desk = book(&Store::open(&dir.path().join("c.db")).unwrap());
-        let team = book(&Store::open_team(&crate::store::team::test_database()).unwrap());
+        let team = book(&Store::open_team(&team_database()).unwrap());
         // Every version's definition is the same array of values on both (its save time aside).
         let without_time = |v: &serde_json::Value| {
             let mut a = v.as_array().cloned().unwrap_or_default();

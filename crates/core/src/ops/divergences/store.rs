@@ -1584,21 +1584,12 @@ mod tests {
     use super::super::rules::Candidate;
     use super::super::{Actor, Decision, DivergenceFilter};
     use super::{decide, detail, ensure_default_rules, fold, list, rules, start_session};
+    use crate::store::test_support::{add_omie_connection, team_database};
     use crate::store::Store;
-    use crate::vals;
 
     /// What two reviewers see after a session and their decisions, on one backend.
     fn review(store: &Store) -> Vec<String> {
-        store
-            .tx(|db| {
-                db.execute(
-                    "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at)
-                     VALUES ('c1', 'Loja', 'omie', 'https://app.omie.example/api/v1/', 'America/Sao_Paulo', ?1, ?1)",
-                    vals!["2026-12-01T10:00:00.000Z"],
-                )
-                .map(|_| ())
-            })
-            .unwrap();
+        add_omie_connection(store);
         let ana = Actor { who: "ana".into(), machine: "desk-1".into() };
         let maria = Actor { who: "maria".into(), machine: "desk-2".into() };
         ensure_default_rules(store, &ana, chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()).unwrap();
@@ -1666,7 +1657,7 @@ mod tests {
     fn two_reviewers_decisions_read_the_same_on_both_backends() {
         let dir = tempfile::tempdir().unwrap();
         let desk = review(&Store::open(&dir.path().join("d.db")).unwrap());
-        let team = review(&Store::open_team(&crate::store::team::test_database()).unwrap());
+        let team = review(&Store::open_team(&team_database()).unwrap());
         assert_eq!(desk, team);
         assert_eq!(
             desk,
