@@ -14,33 +14,9 @@ use backoffice_core::store::team::TeamUrl;
 use backoffice_core::store::{Backend, NewerDatabase, Store, MIGRATIONS};
 use backoffice_core::{vals, CoreError};
 
-fn admin_url() -> String {
-    std::env::var("BACKOFFICE_TEST_POSTGRES_URL").expect(
-        "BACKOFFICE_TEST_POSTGRES_URL is not set: run through `cargo xtask test`, or \
-         `cargo xtask session --postgres -- cargo test -p backoffice-core --test team_store`",
-    )
-}
-
-/// A new, empty database on the test cluster.
-fn fresh_database() -> TeamUrl {
-    // The synchronous client may not run on an async test's own thread.
-    std::thread::spawn(create_database).join().unwrap()
-}
-
-fn create_database() -> TeamUrl {
-    let admin = admin_url();
-    let name = format!("bo_test_{}", uuid::Uuid::new_v4().simple());
-    let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster answers");
-    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    TeamUrl::parse(&format!("{}/{name}", admin.rsplit_once('/').unwrap().0)).unwrap()
-}
-
-/// A superuser's session on that database, to look at it (or damage it) from outside BackOffice.
-fn admin_on(url: &TeamUrl) -> postgres::Client {
-    let admin = admin_url();
-    let db = url.shown().rsplit_once('/').unwrap().1.split('?').next().unwrap().to_string();
-    postgres::Client::connect(&format!("{}/{db}", admin.rsplit_once('/').unwrap().0), postgres::NoTls).unwrap()
-}
+#[path = "support/team_db.rs"]
+mod team_db;
+use team_db::{admin_on, admin_url, fresh_database};
 
 #[test]
 fn desks_starting_together_on_a_new_team_database_set_it_up_once() {

@@ -208,6 +208,19 @@ pub trait Db {
     /// Runs one query; returns every row.
     fn query(&mut self, sql: &str, params: &[&dyn ToValue]) -> CoreResult<Vec<Row>>;
 
+    /// Runs several statements without parameters (DDL), in order.
+    fn batch(&mut self, sql: &str) -> CoreResult<()>;
+
+    /// Appends rows of text (or NULL) to `table`'s `columns` by the backend's bulk path: a cached
+    /// prepared INSERT on SQLite, binary `COPY … FROM STDIN` on PostgreSQL. `table` and the
+    /// columns are SQL as written (quoted by the caller). Returns the rows appended.
+    fn copy_text(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Option<&str>>>,
+    ) -> CoreResult<u64>;
+
     /// The first row, if any.
     fn query_opt(&mut self, sql: &str, params: &[&dyn ToValue]) -> CoreResult<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())
@@ -318,6 +331,30 @@ impl Db for SqliteDb<'_> {
         }
         Ok(out)
     }
+
+    fn batch(&mut self, sql: &str) -> CoreResult<()> {
+        Ok(self.0.execute_batch(sql)?)
+    }
+
+    fn copy_text(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Option<&str>>>,
+    ) -> CoreResult<u64> {
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let mut st = self.0.prepare_cached(&format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        ))?;
+        let mut n = 0;
+        for row in rows {
+            st.execute(rusqlite::params_from_iter(row.iter()))?;
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 // ----- PostgreSQL -----
@@ -420,22 +457,29 @@ impl PgDb<'_, '_> {
     }
 
     fn error(&self, sql: &str, e: &postgres::Error) -> CoreError {
+        pg_error(self.shown_url, sql, e)
+    }
+}
+
+/// A PostgreSQL error as the error a user of `shown_url` is told.
+fn pg_error(shown_url: &str, sql: &str, e: &postgres::Error) -> CoreError {
+    {
         match e.code() {
             // A refusal by the user's rights (a role, a row-level policy) is the user's to hear.
             Some(c) if *c == postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => {
-                super::team::classify(self.shown_url, e).into()
+                super::team::classify(shown_url, e).into()
             }
             // A statement the team database did not accept: the team database's error (not "the
             // local database"), with the server's words and the statement in its details.
             Some(_) if e.as_db_error().is_some() && !is_connection_problem(e) => {
                 let db = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
                 super::team::TeamDbError::Server {
-                    url: self.shown_url.to_string(),
+                    url: shown_url.to_string(),
                     detail: format!("{db} (in: {})", first_line(sql)),
                 }
                 .into()
             }
-            _ => super::team::classify(self.shown_url, e).into(),
+            _ => super::team::classify(shown_url, e).into(),
         }
     }
 }
@@ -494,6 +538,29 @@ impl Db for PgDb<'_, '_> {
                 values.map(|values| Row { values }).map_err(CoreError::Db)
             })
             .collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> CoreResult<()> {
+        self.tx.batch_execute(sql).map_err(|e| self.error(sql, &e))
+    }
+
+    fn copy_text(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Option<&str>>>,
+    ) -> CoreResult<u64> {
+        use postgres::binary_copy::BinaryCopyInWriter;
+        let sql = format!("COPY {table} ({}) FROM STDIN (FORMAT binary)", columns.join(", "));
+        let shown = self.shown_url;
+        let sink = self.tx.copy_in(&sql).map_err(|e| pg_error(shown, &sql, &e))?;
+        let types = vec![Type::TEXT; columns.len()];
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for row in rows {
+            let refs: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            writer.write(&refs).map_err(|e| pg_error(shown, &sql, &e))?;
+        }
+        writer.finish().map_err(|e| pg_error(shown, &sql, &e))
     }
 }
 

@@ -491,6 +491,10 @@ fn roles_sql() -> String {
            END;
            EXECUTE $grants$
              GRANT USAGE ON SCHEMA {SCHEMA} TO {both};
+             -- An operator's first sync of a resource makes its table (handed to the operators'
+             -- role, readable by the reviewers: `ResourceSpec::pg_ddl`).
+             GRANT CREATE ON SCHEMA {SCHEMA} TO {OPERATOR_ROLE};
+             GRANT REFERENCES ON {SCHEMA}.connections TO {OPERATOR_ROLE};
              GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {SCHEMA} TO {both};
              GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {both};
              ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {both};

@@ -142,16 +142,18 @@ pub fn redact(url: &str) -> String {
 pub(crate) fn classify(url: &str, e: &postgres::Error) -> TeamDbError {
     let url = url.to_string();
     if let Some(code) = e.code() {
+        // The server's own words ("permission denied for table …"), not the client's "db error".
+        let detail = || e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
         if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
-            return TeamDbError::Refused { url, detail: e.to_string() };
+            return TeamDbError::Refused { url, detail: detail() };
         }
         if *code == SqlState::INVALID_CATALOG_NAME {
-            return TeamDbError::NoDatabase { url, detail: e.to_string() };
+            return TeamDbError::NoDatabase { url, detail: detail() };
         }
         if *code == SqlState::INSUFFICIENT_PRIVILEGE {
-            return TeamDbError::NotAllowed { url, detail: e.to_string() };
+            return TeamDbError::NotAllowed { url, detail: detail() };
         }
-        return TeamDbError::Server { url, detail: e.to_string() };
+        return TeamDbError::Server { url, detail: detail() };
     }
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);

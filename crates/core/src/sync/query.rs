@@ -1,14 +1,16 @@
-//! Browsing a synced resource: paging, sorting, column filters and full-text search (FTS5), all
-//! parameterised (column names are checked against the resource's declaration, never interpolated
-//! from input).
+//! Browsing a synced resource: paging, sorting, column filters and full-text search (FTS5 on a
+//! desk's file, the table's `tsvector` under a GIN index on a team database), all parameterised
+//! (column names are checked against the resource's declaration, never interpolated from input).
+//! Both backends answer the same: "contains" ignores case, a search term matches words it begins,
+//! accents or not.
 
-use rusqlite::params_from_iter;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{ColKind, ResourceSpec};
+use super::{ColKind, ResourceSpec, SEARCH_FOLD};
 use crate::error::{CoreError, CoreResult};
-use crate::store::Store;
+use crate::store::db::vals;
+use crate::store::{Backend, Store, ToValue};
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export, export_to = "../../../ui/src/bindings/")]
@@ -59,15 +61,21 @@ pub struct BrowsePage {
     pub total: i64,
 }
 
-/// Turns free text into an FTS5 query of prefix terms, so punctuation typed by a user cannot break it.
-fn fts_query(s: &str) -> Option<String> {
-    let terms: Vec<String> =
-        s.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(|t| format!("\"{t}\"*")).collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+/// Turns free text into a query of prefix terms, every one required (FTS5's `"a"* "b"*`, or
+/// PostgreSQL's `'a':* & 'b':*`), so punctuation typed by a user cannot break it.
+fn fts_query(s: &str, backend: Backend) -> Option<String> {
+    let terms = s.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty());
+    let terms: Vec<String> = match backend {
+        Backend::Sqlite => terms.map(|t| format!("\"{t}\"*")).collect(),
+        Backend::Postgres => terms.map(|t| format!("'{t}':*")).collect(),
+    };
+    let joint = if backend == Backend::Sqlite { " " } else { " & " };
+    (!terms.is_empty()).then(|| terms.join(joint))
 }
 
 pub fn browse(store: &Store, spec: &ResourceSpec, q: &BrowseQuery) -> CoreResult<BrowsePage> {
     let t = spec.table;
+    let backend = store.backend();
     let col = |name: &str| spec.columns.iter().find(|c| c.name == name);
     let mut wh = vec!["r.connection_id = ?".to_string()];
     let mut args: Vec<String> = vec![q.connection_id.clone()];
@@ -83,10 +91,10 @@ pub fn browse(store: &Store, spec: &ResourceSpec, q: &BrowseQuery) -> CoreResult
                 .ok_or_else(|| CoreError::invalid("column", format!("unknown column \"{}\"", f.column)))?
         };
         let numeric = col(name).is_some_and(|c| c.kind == ColKind::Decimal);
-        let lhs = if numeric { format!("CAST(r.\"{name}\" AS REAL)") } else { format!("r.\"{name}\"") };
+        let lhs = if numeric { format!("CAST(r.\"{name}\" AS DOUBLE PRECISION)") } else { format!("r.\"{name}\"") };
         let (sql, val) = match f.op.as_str() {
             "contains" => (
-                format!("r.\"{name}\" LIKE ? ESCAPE '\\'"),
+                format!("lower(r.\"{name}\") LIKE lower(?) ESCAPE '\\'"),
                 format!("%{}%", f.value.replace('%', "\\%").replace('_', "\\_")),
             ),
             "eq" => (format!("r.\"{name}\" = ?"), f.value.clone()),
@@ -98,16 +106,24 @@ pub fn browse(store: &Store, spec: &ResourceSpec, q: &BrowseQuery) -> CoreResult
         args.push(val);
     }
     let mut from = format!("\"{t}\" r");
-    if let Some(fq) = q.search.as_deref().and_then(fts_query) {
-        from = format!("\"{t}\" r JOIN \"{t}_fts\" f ON f.rowid = r.rowid AND \"{t}_fts\" MATCH ?");
-        args.insert(0, fq);
+    if let Some(fq) = q.search.as_deref().and_then(|s| fts_query(s, backend)) {
+        match backend {
+            Backend::Sqlite => {
+                from = format!("\"{t}\" r JOIN \"{t}_fts\" f ON f.rowid = r.rowid AND \"{t}_fts\" MATCH ?");
+                args.insert(0, fq);
+            }
+            Backend::Postgres => {
+                wh.push(format!("r.search_tsv @@ to_tsquery('simple', {})", SEARCH_FOLD.replace("{}", "?")));
+                args.push(fq);
+            }
+        }
     }
     let order = match q.sort.as_deref() {
         Some("id") => "r.id".to_string(),
         Some(s) => {
             let c = col(s).ok_or_else(|| CoreError::invalid("sort", format!("unknown column \"{s}\"")))?;
             if c.kind == ColKind::Decimal {
-                format!("CAST(r.\"{}\" AS REAL)", c.name)
+                format!("CAST(r.\"{}\" AS DOUBLE PRECISION)", c.name)
             } else {
                 format!("r.\"{}\"", c.name)
             }
@@ -118,23 +134,50 @@ pub fn browse(store: &Store, spec: &ResourceSpec, q: &BrowseQuery) -> CoreResult
     let where_sql = wh.join(" AND ");
     let cols: String = spec.columns.iter().map(|c| format!(", r.\"{}\"", c.name)).collect();
     let limit = q.limit.clamp(1, 1000);
-    store.read(|c| {
-        let total: i64 = c.query_row(&format!("SELECT count(*) FROM {from} WHERE {where_sql}"), params_from_iter(args.iter()), |r| r.get(0))?;
-        let mut st = c.prepare(&format!(
-            "SELECT r.id, r.deleted_at, r.fetched_at{cols} FROM {from} WHERE {where_sql} ORDER BY {order} {dir}, r.id LIMIT {limit} OFFSET {}",
-            q.offset
-        ))?;
-        let n = spec.columns.len();
-        let rows = st.query_map(params_from_iter(args.iter()), |r| {
-            let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                values.push(r.get::<_, Option<String>>(3 + i)?);
+    // Placeholders numbered in the order the arguments are given (PostgreSQL wants numbers).
+    let mut k = 0;
+    let number = |sql: &str, k: &mut usize| -> String {
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut quoted = false;
+        for ch in sql.chars() {
+            if ch == '\'' {
+                quoted = !quoted;
             }
-            Ok(BrowseRow { id: r.get(0)?, deleted_at: r.get(1)?, fetched_at: r.get(2)?, values })
-        })?;
+            if ch == '?' && !quoted {
+                *k += 1;
+                out.push_str(&format!("?{k}"));
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    };
+    let from = number(&from, &mut k);
+    let where_sql = number(&where_sql, &mut k);
+    store.query(|db| {
+        let params: Vec<&dyn ToValue> = args.iter().map(|a| a as &dyn ToValue).collect();
+        let total: i64 = db.one(&format!("SELECT count(*) FROM {from} WHERE {where_sql}"), &params)?;
+        let rows = db.query(
+            &format!(
+                "SELECT r.id, r.deleted_at, r.fetched_at{cols} FROM {from} WHERE {where_sql} ORDER BY {order} {dir}, r.id LIMIT {limit} OFFSET {}",
+                q.offset
+            ),
+            &params,
+        )?;
+        let n = spec.columns.len();
+        let rows = rows
+            .iter()
+            .map(|r| {
+                let mut values = Vec::with_capacity(n);
+                for i in 0..n {
+                    values.push(r.get::<Option<String>>(3 + i)?);
+                }
+                Ok(BrowseRow { id: r.get(0)?, deleted_at: r.get(1)?, fetched_at: r.get(2)?, values })
+            })
+            .collect::<CoreResult<Vec<_>>>()?;
         Ok(BrowsePage {
             columns: spec.columns.iter().map(|c| ColumnInfo { name: c.name.to_string(), kind: c.kind }).collect(),
-            rows: rows.collect::<Result<Vec<_>, _>>()?,
+            rows,
             total,
         })
     })
@@ -152,14 +195,18 @@ pub fn stored_ids(
     limit: u32,
     offset: i64,
 ) -> CoreResult<Vec<String>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT id FROM \"{}\" WHERE connection_id=?1 AND deleted_at IS NULL AND (?4 IS NULL OR fetched_at >= ?4)
-             ORDER BY id LIMIT ?2 OFFSET ?3",
-            spec.table
-        ))?;
-        let rows = st.query_map(rusqlite::params![connection_id, limit, offset, changed_since], |r| r.get(0))?;
-        Ok(rows.collect::<Result<Vec<String>, _>>()?)
+    store.query(|db| {
+        db.query(
+            &format!(
+                "SELECT id FROM \"{}\" WHERE connection_id=?1 AND deleted_at IS NULL AND (CAST(?4 AS TEXT) IS NULL OR fetched_at >= ?4)
+                 ORDER BY id LIMIT ?2 OFFSET ?3",
+                spec.table
+            ),
+            vals![connection_id, limit, offset, changed_since],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
     })
 }
 
@@ -167,25 +214,26 @@ pub fn stored_ids(
 /// Whether any of a resource's stored records was added, changed or marked deleted since `t`
 /// (RFC 3339 UTC).
 pub fn changed_since(store: &Store, spec: &ResourceSpec, connection_id: &str, t: &str) -> CoreResult<bool> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.one(
             &format!(
                 "SELECT EXISTS (SELECT 1 FROM \"{}\" WHERE connection_id=?1 AND (fetched_at >= ?2 OR deleted_at >= ?2))",
                 spec.table
             ),
-            rusqlite::params![connection_id, t],
-            |r| r.get(0),
-        )?)
+            vals![connection_id, t],
+        )
     })
 }
 
 pub fn record(store: &Store, spec: &ResourceSpec, connection_id: &str, id: &str) -> CoreResult<String> {
-    store.read(|c| {
-        c.query_row(
-            &format!("SELECT raw FROM \"{}\" WHERE connection_id=?1 AND id=?2", spec.table),
-            [connection_id, id],
-            |r| r.get(0),
-        )
-        .map_err(|_| CoreError::NotFound { what: format!("{} record {id}", spec.name) })
-    })
+    store
+        .query(|db| {
+            db.query_opt(
+                &format!("SELECT raw FROM \"{}\" WHERE connection_id=?1 AND id=?2", spec.table),
+                vals![connection_id, id],
+            )?
+            .map(|r| r.get(0))
+            .transpose()
+        })?
+        .ok_or_else(|| CoreError::NotFound { what: format!("{} record {id}", spec.name) })
 }

@@ -11,12 +11,12 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 
 use super::{column_value, ColKind, ResourceSpec};
 use crate::error::CoreResult;
-use crate::store::{now_utc, Store};
+use crate::store::db::{take_turns, vals};
+use crate::store::{now_utc, Backend, Db, Store};
 
 /// What one call changed, per table (empty when every table was already in shape).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,20 +52,23 @@ fn parse_shape(s: &str) -> HashMap<String, String> {
 }
 
 /// Brings every table of `specs` to its declared shape; returns what changed. Cheap when nothing
-/// has to change (one read).
+/// has to change (one read). On a team database, desks bringing the same tables to shape at once
+/// take turns (the second finds them done).
 pub fn migrate_resource_tables(store: &Store, specs: &[ResourceSpec]) -> CoreResult<Vec<TableChange>> {
-    let recorded = store.read(|c| {
-        let mut st = c.prepare("SELECT table_name, columns FROM resource_tables")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    let recorded = store.query(|db| {
+        db.query("SELECT table_name, columns FROM resource_tables", &[])?
+            .iter()
+            .map(|r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
+            .collect::<CoreResult<HashMap<_, _>>>()
     })?;
     if specs.iter().all(|s| recorded.get(s.table).is_some_and(|c| *c == shape(s))) {
         return Ok(vec![]);
     }
-    store.write(|tx| {
+    store.tx(|db| {
+        take_turns(db, "resource_tables")?;
         let mut out = vec![];
         for s in specs {
-            if let Some(ch) = migrate_one(tx, s)? {
+            if let Some(ch) = migrate_one(db, s)? {
                 tracing::info!(
                     table = %ch.table, version = ch.version, created = ch.created, added = ?ch.added,
                     dropped = ?ch.dropped, refilled = ch.refilled_rows, unreadable = ch.unreadable_values,
@@ -78,93 +81,107 @@ pub fn migrate_resource_tables(store: &Store, specs: &[ResourceSpec]) -> CoreRes
     })
 }
 
-fn migrate_one(tx: &Transaction, spec: &ResourceSpec) -> CoreResult<Option<TableChange>> {
+/// The columns `table` has now, in order (none: there is no such table).
+fn table_columns(db: &mut dyn Db, table: &str) -> CoreResult<Vec<String>> {
+    let sql = match db.backend() {
+        Backend::Sqlite => "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
+        Backend::Postgres => {
+            "SELECT column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position"
+        }
+    };
+    db.query(sql, vals![table])?.iter().map(|r| r.get(0)).collect()
+}
+
+fn migrate_one(db: &mut dyn Db, spec: &ResourceSpec) -> CoreResult<Option<TableChange>> {
     let t = spec.table;
     let want = shape(spec);
-    let recorded: Option<(i64, String)> = tx
-        .query_row("SELECT version, columns FROM resource_tables WHERE table_name=?1", [t], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
+    let backend = db.backend();
+    let recorded: Option<(i64, String)> = db
+        .query_opt("SELECT version, columns FROM resource_tables WHERE table_name=?1", vals![t])?
+        .map(|r| Ok::<_, crate::error::CoreError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     if recorded.as_ref().is_some_and(|(_, c)| *c == want) {
         return Ok(None);
     }
-    let existing: Vec<String> = {
-        let mut st = tx.prepare(&format!("PRAGMA table_info(\"{t}\")"))?;
-        let rows = st.query_map([], |r| r.get::<_, String>(1))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let existing = table_columns(db, t)?;
     let mut ch = TableChange { table: t.to_string(), ..Default::default() };
     if existing.is_empty() {
-        tx.execute_batch(&spec.ddl())?;
+        db.batch(&spec.ddl_for(backend))?;
         ch.created = true;
     } else {
         // Kinds as last recorded; a table an older version created without a record is taken as it is.
         let old_kinds = recorded.as_ref().map(|(_, c)| parse_shape(c)).unwrap_or_default();
         let fixed = ["connection_id", "id", "raw", "search_text", "source_modified", "fetched_at", "sync_run_id"];
-        let fixed_more = ["seen_run", "deleted_at"];
+        let fixed_more = ["seen_run", "deleted_at", "rowid", "search_tsv"];
         let mut refill = vec![];
         for (i, c) in spec.columns.iter().enumerate() {
             if !existing.iter().any(|e| e == c.name) {
-                tx.execute_batch(&format!("ALTER TABLE \"{t}\" ADD COLUMN \"{}\" TEXT", c.name))?;
+                db.batch(&format!("ALTER TABLE \"{t}\" ADD COLUMN \"{}\" TEXT", c.name))?;
                 ch.added.push(c.name.to_string());
                 refill.push(i);
             } else if old_kinds.get(c.name).is_some_and(|k| k != kind_str(c.kind)) {
                 // Retyped: its index may no longer be wanted (text columns have none); refill it.
-                tx.execute_batch(&format!("DROP INDEX IF EXISTS \"{t}_{}\"", c.name))?;
+                db.batch(&format!("DROP INDEX IF EXISTS \"{t}_{}\"", c.name))?;
                 refill.push(i);
             }
         }
         for e in &existing {
             let declared = spec.columns.iter().any(|c| c.name == e);
             if !declared && !fixed.contains(&e.as_str()) && !fixed_more.contains(&e.as_str()) {
-                tx.execute_batch(&format!(
-                    "DROP INDEX IF EXISTS \"{t}_{e}\"; ALTER TABLE \"{t}\" DROP COLUMN \"{e}\""
-                ))?;
+                db.batch(&format!("DROP INDEX IF EXISTS \"{t}_{e}\"; ALTER TABLE \"{t}\" DROP COLUMN \"{e}\""))?;
                 ch.dropped.push(e.clone());
             }
         }
         if !refill.is_empty() {
-            let (rows, bad) = refill_columns(tx, spec, &refill)?;
+            let (rows, bad) = refill_columns(db, spec, &refill)?;
             ch.refilled_rows = rows;
             ch.unreadable_values = bad;
         }
-        // Indexes, the full-text table and its triggers (all "IF NOT EXISTS").
-        tx.execute_batch(&spec.ddl())?;
+        // Indexes, the full-text index (and on SQLite its triggers): all "IF NOT EXISTS".
+        db.batch(&spec.ddl_for(backend))?;
     }
     ch.version = recorded.map(|(v, _)| v).unwrap_or(0) + 1;
-    tx.execute(
+    db.execute(
         "INSERT INTO resource_tables(table_name, version, columns, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(table_name) DO UPDATE SET version=excluded.version, columns=excluded.columns, updated_at=excluded.updated_at",
-        params![t, ch.version, want, now_utc()],
+        vals![t, ch.version, want, now_utc()],
     )?;
     Ok(Some(ch))
 }
 
-/// Fills the columns at `which` (indexes into `spec.columns`) of every stored row from its raw JSON.
-fn refill_columns(tx: &Transaction, spec: &ResourceSpec, which: &[usize]) -> CoreResult<(u64, u64)> {
+/// Fills the columns at `which` (indexes into `spec.columns`) of every stored row from its raw
+/// JSON, a thousand rows at a time (by `rowid`, which both backends have).
+fn refill_columns(db: &mut dyn Db, spec: &ResourceSpec, which: &[usize]) -> CoreResult<(u64, u64)> {
     let t = spec.table;
     let sets: Vec<String> =
         which.iter().enumerate().map(|(i, &c)| format!("\"{}\"=?{}", spec.columns[c].name, i + 2)).collect();
-    let mut update = tx.prepare(&format!("UPDATE \"{t}\" SET {} WHERE rowid=?1", sets.join(", ")))?;
-    let mut read = tx.prepare(&format!("SELECT rowid, raw FROM \"{t}\""))?;
-    let mut rows = read.query([])?;
-    let (mut n, mut bad) = (0u64, 0u64);
-    while let Some(r) = rows.next()? {
-        let rowid: i64 = r.get(0)?;
-        let raw: String = r.get(1)?;
-        let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        let mut vals: Vec<Option<String>> = Vec::with_capacity(which.len());
-        for &c in which {
-            vals.push(column_value(&spec.columns[c], &v).unwrap_or_else(|_| {
-                bad += 1;
-                None
-            }));
+    let update = format!("UPDATE \"{t}\" SET {} WHERE rowid=?1", sets.join(", "));
+    let read = format!("SELECT rowid, raw FROM \"{t}\" WHERE rowid > ?1 ORDER BY rowid LIMIT 1000");
+    let (mut n, mut bad, mut after) = (0u64, 0u64, i64::MIN);
+    loop {
+        let rows = db.query(&read, vals![after])?;
+        if rows.is_empty() {
+            break;
         }
-        let mut p: Vec<&dyn rusqlite::ToSql> = vec![&rowid];
-        p.extend(vals.iter().map(|v| v as &dyn rusqlite::ToSql));
-        update.execute(p.as_slice())?;
-        n += 1;
+        for r in &rows {
+            let rowid: i64 = r.get(0)?;
+            let raw: String = r.get(1)?;
+            after = rowid;
+            let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+            let mut vals: Vec<crate::store::Value> = vec![crate::store::Value::Int(rowid)];
+            for &c in which {
+                let text = column_value(&spec.columns[c], &v).unwrap_or_else(|_| {
+                    bad += 1;
+                    None
+                });
+                vals.push(text.map_or(crate::store::Value::Null, crate::store::Value::Text));
+            }
+            let params: Vec<&dyn crate::store::ToValue> =
+                vals.iter().map(|v| v as &dyn crate::store::ToValue).collect();
+            db.execute(&update, &params)?;
+            n += 1;
+        }
     }
     Ok((n, bad))
 }
@@ -173,6 +190,7 @@ fn refill_columns(tx: &Transaction, spec: &ResourceSpec, which: &[usize]) -> Cor
 mod tests {
     use super::*;
     use crate::sync::{col, ListShape};
+    use rusqlite::params;
 
     const fn spec(columns: &'static [super::super::Column]) -> ResourceSpec {
         ResourceSpec {
@@ -304,5 +322,65 @@ mod tests {
         let total: Option<String> =
             store.read(|c| Ok(c.query_row("SELECT total FROM test_things WHERE id='1'", [], |r| r.get(0))?)).unwrap();
         assert_eq!(total.as_deref(), Some("3"));
+    }
+
+    /// The same on a team database: the table made in PostgreSQL's dialect, a column added and
+    /// filled from the stored records, a column removed, the records kept, the search index
+    /// following the table.
+    #[test]
+    fn a_team_databases_resource_table_follows_its_spec_too() {
+        let store = Store::open_team(&crate::store::test_support::team_database()).unwrap();
+        store
+            .tx(|db| {
+                db.execute(
+                    "INSERT INTO connections (id, name, kind, base_url, timezone, created_at, updated_at) VALUES ('c1', 'A', 'contifico', 'http://a/', 'UTC', 't', 't')",
+                    &[],
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+        assert!(migrate_resource_tables(&store, &[V1]).unwrap()[0].created);
+        let put = |id: &str, raw: &str| {
+            store
+                .tx(|db| {
+                    db.execute(
+                        "INSERT INTO test_things(connection_id, id, raw, name, search_text, fetched_at, sync_run_id, seen_run) VALUES ('c1', ?1, ?2, 'x', 'Açaí row' || ?1, 't', 'r', 'r')",
+                        vals![id, raw],
+                    )
+                    .map(|_| ())
+                })
+                .unwrap()
+        };
+        put("1", r#"{"id":"1","name":"a","total":"10.50","due":"31/01/2026"}"#);
+        put("2", r#"{"id":"2","name":"b","total":"not money","due":null}"#);
+        assert!(migrate_resource_tables(&store, &[V1]).unwrap().is_empty());
+        let second = migrate_resource_tables(&store, &[V2]).unwrap();
+        assert_eq!((second[0].version, second[0].refilled_rows, second[0].unreadable_values), (2, 2, 1));
+        let got = store
+            .query(|db| {
+                db.query("SELECT id, total, due FROM test_things ORDER BY id", &[])?
+                    .iter()
+                    .map(|r| Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?, r.get::<Option<String>>(2)?)))
+                    .collect::<CoreResult<Vec<_>>>()
+            })
+            .unwrap();
+        assert_eq!(got, vec![("1".into(), Some("10.50".into()), Some("2026-01-31".into())), ("2".into(), None, None)]);
+        let third = migrate_resource_tables(&store, &[V3]).unwrap();
+        assert_eq!((third[0].version, third[0].dropped.clone()), (3, vec!["due".to_string()]));
+        let columns = store.query(|db| table_columns(db, "test_things")).unwrap();
+        assert!(!columns.contains(&"due".to_string()) && columns.contains(&"total".to_string()));
+        put("3", r#"{"id":"3","name":"c"}"#);
+        let hits: i64 = store
+            .query(|db| {
+                db.one(
+                    &format!(
+                        "SELECT count(*) FROM test_things WHERE search_tsv @@ to_tsquery('simple', {})",
+                        crate::sync::SEARCH_FOLD.replace("{}", "?1")
+                    ),
+                    vals!["'ACAI':* & 'row3':*"],
+                )
+            })
+            .unwrap();
+        assert_eq!(hits, 1);
     }
 }

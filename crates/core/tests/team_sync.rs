@@ -1,0 +1,249 @@
+//! The sync engine on a team database: the same records from the same simulator, synced into a
+//! desk's SQLite file and into PostgreSQL, give the same copy (rows, contents, tombstones), the
+//! same summaries and the same answers in the browser, through a first read, an incremental read
+//! after edits and deletions upstream, and a full refresh.
+
+#[path = "support/team_db.rs"]
+mod team_db;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backoffice_core::erp::contifico::resources::RESOURCES;
+use backoffice_core::model::{ConnectionKind, Credentials, Job, JobStatus};
+use backoffice_core::secrets::{Keychain, Overlay};
+use backoffice_core::store::{Backend, Store};
+use backoffice_core::sync::{self, query::BrowseQuery, query::ColumnFilter, SyncOptions};
+use backoffice_core::{vals, Core, Paths};
+use backoffice_sim::{SimConfig, SimCredentials, SimHandle};
+
+struct Desk {
+    _dir: tempfile::TempDir,
+    core: Arc<Core>,
+    conn_id: String,
+}
+
+fn desk(backend: Backend, sim: &SimHandle) -> Desk {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let paths = Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") };
+    let core = match backend {
+        Backend::Sqlite => Core::open(paths, secrets.clone()).unwrap(),
+        Backend::Postgres => {
+            let url = team_db::fresh_database();
+            let s = secrets.clone();
+            std::thread::spawn(move || Core::open_team(paths, &url, s).unwrap()).join().unwrap()
+        }
+    };
+    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    Desk { _dir: dir, core, conn_id: conn.id }
+}
+
+async fn sync_now(d: &Desk, opts: SyncOptions) -> Job {
+    let job = d.core.sync_start(&d.conn_id, opts).unwrap();
+    for _ in 0..2400 {
+        let j = d.core.jobs.get(&job.id).unwrap();
+        if !j.status.is_active() {
+            assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("sync job did not finish");
+}
+
+/// A stored row: its raw record, its typed columns, whether it is marked deleted.
+type StoredRow = (String, Vec<Option<String>>, bool);
+
+/// Every stored row of every resource, by resource and id.
+fn copy(d: &Desk) -> BTreeMap<String, BTreeMap<String, StoredRow>> {
+    let store: &Store = &d.core.store;
+    let mut out = BTreeMap::new();
+    for spec in RESOURCES {
+        let cols: String = spec.columns.iter().map(|c| format!(", \"{}\"", c.name)).collect();
+        let rows = store
+            .query(|db| {
+                db.query(
+                    &format!(
+                        "SELECT id, raw, deleted_at IS NOT NULL{cols} FROM \"{}\" WHERE connection_id=?1",
+                        spec.table
+                    ),
+                    vals![d.conn_id],
+                )
+            })
+            .unwrap();
+        let mut m = BTreeMap::new();
+        for r in rows {
+            let values = (0..spec.columns.len()).map(|i| r.get::<Option<String>>(3 + i).unwrap()).collect();
+            m.insert(r.get::<String>(0).unwrap(), (r.get(1).unwrap(), values, r.get::<bool>(2).unwrap()));
+        }
+        out.insert(spec.name.to_string(), m);
+    }
+    out
+}
+
+fn same_copy(desk: &Desk, team: &Desk, when: &str) {
+    let (a, b) = (copy(desk), copy(team));
+    for (resource, rows) in &a {
+        assert!(!rows.is_empty() || resource == "stock", "{when}: {resource} has rows to compare");
+        assert_eq!(rows, &b[resource], "{when}: {resource} differs between the desk's file and the team database");
+    }
+    let sa = sync::summaries(&desk.core.store, &desk.conn_id, "contifico", RESOURCES).unwrap();
+    let sb = sync::summaries(&team.core.store, &team.conn_id, "contifico", RESOURCES).unwrap();
+    for (x, y) in sa.iter().zip(&sb) {
+        assert_eq!(
+            (&x.resource, x.records, x.deleted, x.quarantined),
+            (&y.resource, y.records, y.deleted, y.quarantined)
+        );
+        assert!(y.last_success_at.is_some() && y.resume_page.is_none(), "{when}: {} read to the end", y.resource);
+    }
+}
+
+fn browse(d: &Desk, resource: &str, search: Option<&str>, filters: Vec<ColumnFilter>) -> (i64, Vec<String>) {
+    let page = d
+        .core
+        .sync_browse(&BrowseQuery {
+            connection_id: d.conn_id.clone(),
+            resource: resource.into(),
+            limit: 1000,
+            search: search.map(str::to_string),
+            filters,
+            sort: Some("id".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    (page.total, page.rows.into_iter().map(|r| r.id).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_into_a_team_database_keeps_the_same_copy_as_a_desks_file() {
+    let sim = backoffice_sim::start(SimConfig { scale: 40, ..SimConfig::default() }).await.unwrap();
+    let desk_a = desk(Backend::Sqlite, &sim);
+    let team = desk(Backend::Postgres, &sim);
+    let opts = || SyncOptions { page_size: Some(7), batch_size: Some(13), ..Default::default() };
+
+    let first = sync_now(&team, opts()).await;
+    sync_now(&desk_a, opts()).await;
+    assert!(first.counts["records"] > 0);
+    same_copy(&desk_a, &team, "after the first sync");
+    // The team's resource tables are PostgreSQL's own: a tsvector kept by the server, not FTS5.
+    let tsv: i64 = team
+        .core
+        .store
+        .query(|db| {
+            db.one(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()
+                 AND table_name = 'contifico_persona' AND column_name = 'search_tsv'",
+                &[],
+            )
+        })
+        .unwrap();
+    assert_eq!(tsv, 1);
+
+    // Nothing changed upstream: nothing is rewritten on either backend.
+    let again = sync_now(&team, opts()).await;
+    assert_eq!(again.counts.get("added").copied().unwrap_or(0), 0);
+    assert_eq!(again.counts.get("updated").copied().unwrap_or(0), 0, "{:?}", again.counts);
+
+    // Edits and deletions upstream, an incremental read, then a full refresh (tombstones).
+    let report = sim.contifico().mutate(20.0);
+    assert!(report.mutated > 0 && report.deleted > 0);
+    sync_now(&team, opts()).await;
+    sync_now(&desk_a, opts()).await;
+    same_copy(&desk_a, &team, "after the incremental sync");
+    let refresh = || SyncOptions { full_refresh: true, ..opts() };
+    let full = sync_now(&team, refresh()).await;
+    sync_now(&desk_a, refresh()).await;
+    assert!(full.counts.get("deleted").copied().unwrap_or(0) > 0, "{:?}", full.counts);
+    same_copy(&desk_a, &team, "after the full refresh");
+
+    // The browser answers the same on both: searches by a word's beginning (any case, accents
+    // or not), "contains" in any case, numeric ranges.
+    let (all, ids) = browse(&desk_a, "personas", None, vec![]);
+    assert!(all > 10);
+    assert_eq!(browse(&team, "personas", None, vec![]), (all, ids.clone()));
+    let raw: String = desk_a
+        .core
+        .store
+        .query(|db| db.one("SELECT razon_social FROM contifico_persona WHERE id=?1", vals![ids[3]]))
+        .unwrap();
+    let word = raw.split_whitespace().next().unwrap().to_string();
+    let prefix: String = word.chars().take(word.chars().count().max(4) - 1).collect();
+    for search in [prefix.to_uppercase(), prefix.to_lowercase(), "\"(*".into()] {
+        let on_desk = browse(&desk_a, "personas", Some(&search), vec![]);
+        assert_eq!(browse(&team, "personas", Some(&search), vec![]), on_desk, "search {search:?}");
+    }
+    let found = browse(&team, "personas", Some(&prefix), vec![]);
+    assert!(found.1.contains(&ids[3]) && found.0 < all, "{prefix} narrows the list to {raw}");
+    let contains = ColumnFilter { column: "razon_social".into(), op: "contains".into(), value: prefix.to_uppercase() };
+    let on_desk = browse(&desk_a, "personas", None, vec![contains.clone()]);
+    assert!(on_desk.1.contains(&ids[3]));
+    assert_eq!(browse(&team, "personas", None, vec![contains]), on_desk);
+    let costly = || vec![ColumnFilter { column: "pvp1".into(), op: "gte".into(), value: "100".into() }];
+    let on_desk = browse(&desk_a, "productos", None, costly());
+    assert!(on_desk.0 > 0);
+    assert_eq!(browse(&team, "productos", None, costly()), on_desk);
+}
+
+/// Roles on synced data: an operator's sync makes the resource tables and fills them; a second
+/// operator syncs into them too; a reviewer reads them in the browser and the summaries, and the
+/// database refuses her a sync of her own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_sync_into_the_team_database_and_reviewers_browse_what_they_synced() {
+    let sim = backoffice_sim::start(SimConfig { scale: 20, ..SimConfig::default() }).await.unwrap();
+    let url = team_db::fresh_database();
+    let on = url.clone();
+    // Set up by the administrator (the roles are made then).
+    std::thread::spawn(move || Store::open_team(&on).map(|_| ()).unwrap()).join().unwrap();
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let (ana, bia, maria) = (format!("ana_{suffix}"), format!("bia_{suffix}"), format!("maria_{suffix}"));
+    let users = format!(
+        "CREATE ROLE {ana} LOGIN PASSWORD 'made-up-pass-1'; GRANT backoffice_operator TO {ana};
+         CREATE ROLE {bia} LOGIN PASSWORD 'made-up-pass-2'; GRANT backoffice_operator TO {bia};
+         CREATE ROLE {maria} LOGIN PASSWORD 'made-up-pass-3'; GRANT backoffice_reviewer TO {maria};"
+    );
+    let on = url.clone();
+    std::thread::spawn(move || team_db::admin_on(&on).batch_execute(&users).unwrap()).join().unwrap();
+    let server_and_db = url.shown().split_once('@').unwrap().1.to_string();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let dir = tempfile::tempdir().unwrap();
+    let open = |user: &str, password: &str| {
+        let url =
+            backoffice_core::store::team::TeamUrl::parse(&format!("postgres://{user}:{password}@{server_and_db}"))
+                .unwrap();
+        let paths = Paths { db: dir.path().join(user).join("unused.db"), log_dir: dir.path().join(user).join("logs") };
+        let s = secrets.clone();
+        std::thread::spawn(move || Core::open_team(paths, &url, s).unwrap()).join().unwrap()
+    };
+    let (ana_desk, bia_desk, maria_desk) =
+        (open(&ana, "made-up-pass-1"), open(&bia, "made-up-pass-2"), open(&maria, "made-up-pass-3"));
+    let conn = ana_desk.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    let as_desk =
+        |core: &Arc<Core>| Desk { _dir: tempfile::tempdir().unwrap(), core: core.clone(), conn_id: conn.id.clone() };
+    let (ana_d, bia_d, maria_d) = (as_desk(&ana_desk), as_desk(&bia_desk), as_desk(&maria_desk));
+    let opts = || SyncOptions { resources: vec!["personas".into(), "productos".into()], ..Default::default() };
+
+    sync_now(&ana_d, opts()).await;
+    let seen = browse(&maria_d, "personas", None, vec![]);
+    assert_eq!(seen, browse(&ana_d, "personas", None, vec![]));
+    assert!(seen.0 > 0);
+    sim.contifico().mutate(30.0);
+    sync_now(&bia_d, SyncOptions { full_refresh: true, ..opts() }).await;
+    let summaries = sync::summaries(
+        &maria_desk.store,
+        &conn.id,
+        "contifico",
+        backoffice_core::erp::contifico::resources::RESOURCES,
+    )
+    .unwrap();
+    let personas = summaries.iter().find(|s| s.resource == "personas").unwrap();
+    assert_eq!((personas.records, personas.deleted), (browse(&maria_d, "personas", None, vec![]).0, personas.deleted));
+    assert!(personas.last_success_at.is_some());
+    let err = maria_desk.sync_start(&conn.id, opts()).expect_err("a reviewer's sync is refused");
+    assert_eq!(err.code(), "team_role_refused");
+}
