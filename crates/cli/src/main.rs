@@ -44,6 +44,11 @@ struct Cli {
     /// else the OS app-data folder)
     #[arg(long, global = true, env = "BACKOFFICE_DB")]
     db: Option<PathBuf>,
+    /// Work on the team database (postgres://user@server:5432/database?sslmode=verify-full; the
+    /// password in the address, in PGPASSWORD, or the one Settings → Team database saved in the
+    /// keychain). Default: DATABASE_URL when it names PostgreSQL and no --db file was chosen
+    #[arg(long, global = true)]
+    database_url: Option<String>,
     /// Print machine-readable JSON instead of text
     #[arg(long, global = true)]
     json: bool,
@@ -324,17 +329,28 @@ pub struct Ctx {
 }
 
 async fn run(cli: Cli) -> Result<i32> {
+    let team = backoffice_core::team_database_address(cli.database_url.as_deref(), cli.db.is_some());
     let paths = Paths::resolve(cli.db.clone());
     let _guard = backoffice_core::logging::init(&paths.log_dir, "backoffice-cli", false);
     if let Cmd::Store { cmd } = cli.cmd {
         return store::run(&paths, cli.json, cmd).await;
     }
-    if let Some(note) = backoffice_core::database_url_note(&paths) {
-        eprintln!("note: {note}");
+    if team.is_none() {
+        if let Some(note) = backoffice_core::database_url_note(&paths) {
+            eprintln!("note: {note}");
+        }
     }
     let keychain = Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
     let secrets = Arc::new(Overlay::new(keychain));
-    let core = Core::open(paths, secrets.clone())?;
+    let core = match team {
+        Some(address) => {
+            let url = backoffice_core::ops::team::command_line_address(&address, secrets.as_ref())?;
+            eprintln!("note: working on the team database at {}", url.shown());
+            let s: Arc<dyn backoffice_core::secrets::SecretStore> = secrets.clone();
+            tokio::task::spawn_blocking(move || Core::open_team(paths, &url, s)).await??
+        }
+        None => Core::open(paths, secrets.clone())?,
+    };
     let ctx = Ctx { core, secrets, json: cli.json, grouper: Arc::new(Grouper::default()) };
     match cli.cmd {
         Cmd::Connections { cmd } => connections(&ctx, cmd).await,

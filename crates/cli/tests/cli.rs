@@ -139,7 +139,8 @@ async fn killed_mid_sync_resumes_without_loss_or_duplicates() {
 
 /// The seeds' own configuration keys: `INVENTORY_DB_PATH` chooses the SQLite file, `LOG_LEVEL=DEBUG`
 /// and `LOG_FILE` give a detailed log in that file, `DATABASE_URL=sqlite:///...` names the file too,
-/// and a PostgreSQL `DATABASE_URL` gets a plain note (BackOffice keeps SQLite) instead of a failure.
+/// and a PostgreSQL `DATABASE_URL` beside a chosen file gets a plain note (the file wins) instead of a
+/// failure (without a chosen file it is the team database: `store_cli.rs`).
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_configuration_keys_choose_the_database_and_the_log() {
     let sim = backoffice_sim::start(SimConfig { scale: 5, ..Default::default() }).await.unwrap();

@@ -248,3 +248,61 @@ fn a_network_that_dies_mid_copy_fails_plainly_and_the_copy_goes_on_when_it_is_ba
     let persona = checksums(&there).into_iter().find(|t| t.0 == "contifico_persona").unwrap();
     assert_eq!(persona.1, total as u64);
 }
+
+/// The seeds' `DATABASE_URL=postgres://…` (no desk file chosen) makes the command line work on the
+/// team database: one process syncs into it, another reads what it synced and the job it ran; a
+/// desk's file named with --db still wins, with a note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_url_makes_the_command_line_work_on_the_team_database() {
+    use backoffice_sim::{SimConfig, SimCredentials};
+    let sim = backoffice_sim::start(SimConfig { scale: 15, ..Default::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = std::thread::spawn(fresh_database).join().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = cli(dir.path());
+        c.env("DATABASE_URL", &url)
+            .env("CONTIFICO_API_KEY", SimCredentials::default().contifico_api_key)
+            .env("CONTIFICO_API_TOKEN", "made-up-pos-token")
+            .env("CONTIFICO_API_BASE_URL", &sim.contifico)
+            .env("HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env_remove("BACKOFFICE_DB")
+            .env_remove("INVENTORY_DB_PATH")
+            .args(args);
+        c.output().unwrap()
+    };
+    let out = run(&["--json", "sync", "contifico", "--resources", "marcas", "personas"]);
+    let job = report(&out);
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["counts"]["records"], 30);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("working on the team database at") && !stderr.contains("throwaway-test-password"),
+        "{stderr}"
+    );
+    // No desk's file was made: the data is in PostgreSQL.
+    assert!(!dir.path().join("data").join("BackOffice").join("backoffice.db").exists());
+    let on = url.clone();
+    let (marcas, personas): (i64, i64) = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&on, postgres::NoTls).unwrap();
+        let mut n =
+            |t: &str| -> i64 { c.query_one(&format!("SELECT count(*) FROM backoffice.{t}"), &[]).unwrap().get(0) };
+        (n("contifico_marca"), n("contifico_persona"))
+    })
+    .join()
+    .unwrap();
+    assert_eq!((marcas, personas), (15, 15));
+    // Another process (another desk) browses it and sees the job.
+    let page = report(&run(&["--json", "contifico", "browse", "personas", "--limit", "4"]));
+    assert_eq!(page["total"], 15);
+    assert_eq!(page["rows"].as_array().unwrap().len(), 4);
+    let jobs = report(&run(&["--json", "jobs", "list"]));
+    let jobs = jobs.as_array().expect("a list of jobs");
+    assert!(jobs.iter().any(|j| j["id"] == job["id"] && j["status"] == "succeeded"), "{jobs:?}");
+    // A desk's file chosen with --db wins over DATABASE_URL, and the command says so.
+    let db = dir.path().join("desk.db");
+    let out = run(&["--db", db.to_str().unwrap(), "--json", "contifico", "browse", "personas"]);
+    let page = report(&out);
+    assert_eq!(page["total"], 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a desk's file was chosen"));
+}

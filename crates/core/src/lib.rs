@@ -152,6 +152,14 @@ pub fn database_url_note(paths: &Paths) -> Option<String> {
     if sqlite_path_of_url(&url).is_some() {
         return None;
     }
+    if is_postgres_url(&url) {
+        return Some(format!(
+            "DATABASE_URL names a postgres database, but a desk's file was chosen (--db, BACKOFFICE_DB or \
+             INVENTORY_DB_PATH): BackOffice works on that file, {}. Leave the file unset to work on the team \
+             database; `backoffice store copy` copies the file into it (and back).",
+            paths.db.display()
+        ));
+    }
     let scheme = url.split(':').next().unwrap_or("");
     Some(format!(
         "DATABASE_URL names a {scheme} database; BackOffice keeps its working data in a local SQLite file: {}. \
@@ -159,6 +167,26 @@ pub fn database_url_note(paths: &Paths) -> Option<String> {
          (and back).",
         paths.db.display()
     ))
+}
+
+fn is_postgres_url(url: &str) -> bool {
+    let u = url.trim();
+    u.starts_with("postgres://") || u.starts_with("postgresql://")
+}
+
+/// The team database the command line works on, if any: `--database-url` when given, else a
+/// PostgreSQL `DATABASE_URL` (the seeds' key) when no desk's file was chosen (`--db`,
+/// BACKOFFICE_DB, INVENTORY_DB_PATH: the more specific choice wins, as a sqlite:// DATABASE_URL
+/// yields to them).
+pub fn team_database_address(explicit: Option<&str>, file_chosen: bool) -> Option<String> {
+    if let Some(u) = explicit.map(str::trim).filter(|u| !u.is_empty()) {
+        return Some(u.to_string());
+    }
+    let from_env = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if file_chosen || from_env("BACKOFFICE_DB") || from_env("INVENTORY_DB_PATH") {
+        return None;
+    }
+    std::env::var("DATABASE_URL").ok().filter(|u| is_postgres_url(u))
 }
 
 pub fn load_dotenv() {

@@ -160,6 +160,23 @@ fn team_url(cx: &Ctx) -> CoreResult<TeamUrl> {
     Ok(team)
 }
 
+/// The team database address given on the command line, with the password Settings → Team
+/// database saved in the keychain when the address (and PGPASSWORD) carry none. A keychain that
+/// cannot be reached is no error here: the server then says whether it wants a password.
+pub fn command_line_address(address: &str, secrets: &dyn crate::secrets::SecretStore) -> CoreResult<TeamUrl> {
+    let mut url = TeamUrl::parse(address)?;
+    if let Ok(pw) = std::env::var("PGPASSWORD") {
+        url = url.with_password(&pw);
+    }
+    if url.has_password() {
+        return Ok(url);
+    }
+    Ok(match secrets.get(SECRET_ID) {
+        Ok(Some(c)) if !c.secret.is_empty() => url.with_password(&c.secret),
+        _ => url,
+    })
+}
+
 /// Connects with the saved settings and says what the team database holds.
 pub async fn check_team_database(cx: &Ctx) -> CoreResult<TeamDbCheck> {
     let url = team_url(cx)?;

@@ -106,6 +106,11 @@ impl TeamUrl {
         self
     }
 
+    /// Whether the address (or [`TeamUrl::with_password`]) gave a password.
+    pub fn has_password(&self) -> bool {
+        self.config.get_password().is_some()
+    }
+
     /// How the connection is protected.
     pub fn tls(&self) -> TlsMode {
         self.tls
