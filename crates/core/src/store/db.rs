@@ -189,6 +189,16 @@ impl Row {
         T::from_value(v).map_err(|e| CoreError::Db(format!("column {i}: {e}")))
     }
 
+    /// Column `i` as borrowed text: `None` for NULL, an error for a number or bytes.
+    pub fn text(&self, i: usize) -> CoreResult<Option<&str>> {
+        match self.values.get(i) {
+            Some(Value::Text(t)) => Ok(Some(t)),
+            Some(Value::Null) => Ok(None),
+            Some(other) => Err(CoreError::Db(format!("column {i}: {other:?} is not text"))),
+            None => Err(CoreError::Db(format!("the result has no column {i}"))),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.values.len()
     }
@@ -237,6 +247,96 @@ impl dyn Db + '_ {
     pub fn one<T: FromValue>(&mut self, sql: &str, params: &[&dyn ToValue]) -> CoreResult<T> {
         self.query_one(sql, params)?.get(0)
     }
+}
+
+/// The few expressions the two dialects say differently, for set-based queries over synced data
+/// (a rule's, a report's). Each gives the same answer on both.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect(pub Backend);
+
+impl Dialect {
+    /// A field of a JSON text (`path` dotted: `cliente.ruc`) as text; NULL when absent. Numbers
+    /// come back as text too (PostgreSQL keeps their scale; SQLite writes its number).
+    pub fn json_text(self, expr: &str, path: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("CAST(json_extract({expr}, '$.{path}') AS TEXT)"),
+            Backend::Postgres => format!("(CAST({expr} AS jsonb) #>> '{{{}}}')", path.replace('.', ",")),
+        }
+    }
+
+    /// Whether `needle` occurs in `haystack` (case as given).
+    pub fn contains(self, haystack: &str, needle: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+            Backend::Postgres => format!("strpos({haystack}, {needle}) > 0"),
+        }
+    }
+
+    /// Days (fractional) from the time `earlier` to the time `later`, both text (a date or an
+    /// RFC 3339 time; empty or NULL gives NULL). A parameter is written `CAST(?1 AS TEXT)`.
+    pub fn days_between(self, later: &str, earlier: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("(julianday({later}) - julianday({earlier}))"),
+            Backend::Postgres => format!(
+                "(date_part('epoch', CAST(NULLIF({later}, '') AS timestamptz) - CAST(NULLIF({earlier}, '') AS timestamptz)) / 86400.0)"
+            ),
+        }
+    }
+
+    /// The group's values joined by `sep` (a SQL string literal), in no particular order.
+    pub fn concat_agg(self, expr: &str, sep: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("group_concat({expr}, {sep})"),
+            Backend::Postgres => format!("string_agg({expr}, {sep})"),
+        }
+    }
+
+    /// `expr` kept from choosing an index (SQLite's unary `+`; PostgreSQL's planner has statistics).
+    pub fn unindexed(self, expr: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("+{expr}"),
+            Backend::Postgres => expr.to_string(),
+        }
+    }
+}
+
+/// Whether the store has a table of this name (a resource's table is made at its first sync).
+pub fn table_exists(db: &mut dyn Db, table: &str) -> CoreResult<bool> {
+    let sql = match db.backend() {
+        Backend::Sqlite => "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1",
+        Backend::Postgres => {
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?1"
+        }
+    };
+    Ok(db.query_one(sql, vals![table])?.get::<i64>(0)? > 0)
+}
+
+/// Numbers a statement's bare `?` placeholders in order (`?1`, `?2`, …) outside quoted text, for a
+/// statement assembled from pieces whose arguments are pushed in the same order.
+pub fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let (mut quote, mut k) = (None::<char>, 0);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '?' && !chars.peek().is_some_and(|n| n.is_ascii_digit()) => {
+                k += 1;
+                out.push_str(&format!("?{k}"));
+            }
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// Tells every desk listening on `channel` (see `Store::listen`) about `payload` when this
@@ -567,6 +667,14 @@ impl Db for PgDb<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_placeholders_are_numbered_in_order_outside_quotes() {
+        assert_eq!(
+            number_placeholders("a = ? AND b LIKE ? ESCAPE '\\' AND c = '?' AND d = ?"),
+            "a = ?1 AND b LIKE ?2 ESCAPE '\\' AND c = '?' AND d = ?3"
+        );
+    }
 
     #[test]
     fn placeholders_become_dollars_outside_quotes() {

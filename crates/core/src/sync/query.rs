@@ -9,7 +9,7 @@ use ts_rs::TS;
 
 use super::{ColKind, ResourceSpec, SEARCH_FOLD};
 use crate::error::{CoreError, CoreResult};
-use crate::store::db::vals;
+use crate::store::db::{number_placeholders, vals};
 use crate::store::{Backend, Store, ToValue};
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -134,34 +134,15 @@ pub fn browse(store: &Store, spec: &ResourceSpec, q: &BrowseQuery) -> CoreResult
     let where_sql = wh.join(" AND ");
     let cols: String = spec.columns.iter().map(|c| format!(", r.\"{}\"", c.name)).collect();
     let limit = q.limit.clamp(1, 1000);
-    // Placeholders numbered in the order the arguments are given (PostgreSQL wants numbers).
-    let mut k = 0;
-    let number = |sql: &str, k: &mut usize| -> String {
-        let mut out = String::with_capacity(sql.len() + 8);
-        let mut quoted = false;
-        for ch in sql.chars() {
-            if ch == '\'' {
-                quoted = !quoted;
-            }
-            if ch == '?' && !quoted {
-                *k += 1;
-                out.push_str(&format!("?{k}"));
-            } else {
-                out.push(ch);
-            }
-        }
-        out
-    };
-    let from = number(&from, &mut k);
-    let where_sql = number(&where_sql, &mut k);
     store.query(|db| {
         let params: Vec<&dyn ToValue> = args.iter().map(|a| a as &dyn ToValue).collect();
-        let total: i64 = db.one(&format!("SELECT count(*) FROM {from} WHERE {where_sql}"), &params)?;
+        // Placeholders numbered in the order the arguments are given (PostgreSQL wants numbers).
+        let total: i64 = db.one(&number_placeholders(&format!("SELECT count(*) FROM {from} WHERE {where_sql}")), &params)?;
         let rows = db.query(
-            &format!(
+            &number_placeholders(&format!(
                 "SELECT r.id, r.deleted_at, r.fetched_at{cols} FROM {from} WHERE {where_sql} ORDER BY {order} {dir}, r.id LIMIT {limit} OFFSET {}",
                 q.offset
-            ),
+            )),
             &params,
         )?;
         let n = spec.columns.len();

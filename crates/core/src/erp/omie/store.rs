@@ -1,10 +1,9 @@
 //! The Omie room's repository: every SQL statement of the Omie features lives here (scan state,
 //! dry-run previews, app-key blocks, local client records, attachment transfers, purchase-order
-//! closures). The features call these named functions and never see SQL nor rusqlite, so a second
-//! database backend means a second repository, not new features. One function is one transaction
-//! (or one read) of the features it serves.
+//! closures, the shared budget). The features call these named functions and never see SQL; the
+//! statements go through `store::Db`, so they run on a desk's file and on a team database alike.
+//! One function is one transaction (or one read) of the features it serves.
 
-use rusqlite::{params, OptionalExtension};
 use serde_json::Value;
 
 use super::attachments::{
@@ -15,32 +14,33 @@ use super::local_clients::{FetchedClient, OmieLocalClient, Outcome};
 use super::po_close::{OmieCloseRequest, OmiePoClosure, PendingClosure};
 use super::OmiePreviewItem;
 use crate::error::{ApiError, CoreResult};
-use crate::store::db::{take_turns, this_host};
-use crate::store::{now_utc, Store};
+use crate::store::db::{table_exists, take_turns, this_host};
+use crate::store::{now_utc, Db, Row, Store};
 use crate::vals;
 
 // ---- Scans and previews -------------------------------------------------------------------------
 
 /// When a scan (`attachments`, `po_close`) of a connection last ran (RFC 3339 UTC).
 pub(super) fn scan_last_run(store: &Store, conn_id: &str, scan: &str) -> CoreResult<Option<String>> {
-    store.read(|c| {
-        Ok(c.query_row(
-            "SELECT last_run_at FROM omie_scan_state WHERE connection_id=?1 AND scan=?2",
-            params![conn_id, scan],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
+    store.query(|db| {
+        Ok(db
+            .query_opt(
+                "SELECT last_run_at FROM omie_scan_state WHERE connection_id=?1 AND scan=?2",
+                vals![conn_id, scan],
+            )?
+            .map(|r| r.get::<Option<String>>(0))
+            .transpose()?
+            .flatten())
     })
 }
 
 /// Records when a scan of a connection last ran.
 pub(super) fn set_scan_last_run(store: &Store, conn_id: &str, scan: &str, at: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO omie_scan_state (connection_id, scan, last_run_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(connection_id, scan) DO UPDATE SET last_run_at=excluded.last_run_at",
-            params![conn_id, scan, at],
+            vals![conn_id, scan, at],
         )?;
         Ok(())
     })
@@ -48,11 +48,12 @@ pub(super) fn set_scan_last_run(store: &Store, conn_id: &str, scan: &str, at: &s
 
 /// Appends a line to a job's dry-run preview.
 pub(super) fn add_preview(store: &Store, job_id: &str, item: &OmiePreviewItem) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        take_turns(db, &format!("omie_previews:{job_id}"))?;
+        db.execute(
             "INSERT INTO omie_previews (job_id, seq, payload)
              VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM omie_previews WHERE job_id=?1), ?2)",
-            params![job_id, serde_json::to_string(item).unwrap_or_default()],
+            vals![job_id, serde_json::to_string(item).unwrap_or_default()],
         )?;
         Ok(())
     })
@@ -60,12 +61,10 @@ pub(super) fn add_preview(store: &Store, job_id: &str, item: &OmiePreviewItem) -
 
 /// The dry-run preview lines a job recorded, in order (a line that no longer parses is skipped).
 pub(super) fn previews(store: &Store, job_id: &str) -> CoreResult<Vec<OmiePreviewItem>> {
-    store.read(|c| {
-        let mut st = c.prepare("SELECT payload FROM omie_previews WHERE job_id=?1 ORDER BY seq")?;
-        let rows = st.query_map([job_id], |r| r.get::<_, String>(0))?;
+    store.query(|db| {
         let mut out = vec![];
-        for r in rows {
-            if let Ok(item) = serde_json::from_str(&r?) {
+        for r in db.query("SELECT payload FROM omie_previews WHERE job_id=?1 ORDER BY seq", vals![job_id])? {
+            if let Ok(item) = serde_json::from_str(&r.get::<String>(0)?) {
                 out.push(item);
             }
         }
@@ -77,9 +76,10 @@ pub(super) fn previews(store: &Store, job_id: &str) -> CoreResult<Vec<OmiePrevie
 
 /// When the recorded block of an app key (by its key id) ends, if a block was recorded.
 pub(super) fn key_blocked_until(store: &Store, key_id: &str) -> CoreResult<Option<String>> {
-    store.read(|c| {
-        Ok(c.query_row("SELECT blocked_until FROM omie_key_blocks WHERE key_id=?1", [key_id], |r| r.get(0))
-            .optional()?)
+    store.query(|db| {
+        db.query_opt("SELECT blocked_until FROM omie_key_blocks WHERE key_id=?1", vals![key_id])?
+            .map(|r| r.get(0))
+            .transpose()
     })
 }
 
@@ -91,13 +91,13 @@ pub(super) fn record_key_block(
     blocked_until: &str,
     reason: &str,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO omie_key_blocks (key_id, connection_id, blocked_until, reason, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(key_id) DO UPDATE SET connection_id=excluded.connection_id,
                blocked_until=excluded.blocked_until, reason=excluded.reason, recorded_at=excluded.recorded_at",
-            params![key_id, conn_id, blocked_until, reason, now_utc()],
+            vals![key_id, conn_id, blocked_until, reason, now_utc()],
         )?;
         Ok(())
     })
@@ -105,13 +105,13 @@ pub(super) fn record_key_block(
 
 /// The connection's recorded key block that ends last: (blocked until, reason).
 pub(super) fn latest_key_block(store: &Store, conn_id: &str) -> CoreResult<Option<(String, String)>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             "SELECT blocked_until, reason FROM omie_key_blocks WHERE connection_id=?1 ORDER BY blocked_until DESC LIMIT 1",
-            [conn_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+            vals![conn_id],
+        )?
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .transpose()
     })
 }
 
@@ -120,19 +120,17 @@ pub(super) fn latest_key_block(store: &Store, conn_id: &str) -> CoreResult<Optio
 /// The raw JSON of the connection's live clients fetched since `since`, in fetch order (none when
 /// the clients were never synced).
 pub(super) fn clients_fetched_since(store: &Store, conn_id: &str, since: &str) -> CoreResult<Vec<String>> {
-    store.read(|c| {
-        let exists: bool = c
-            .query_row("SELECT 1 FROM sqlite_master WHERE type='table' AND name='omie_clientes'", [], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !exists {
+    store.query(|db| {
+        if !table_exists(db, "omie_clientes")? {
             return Ok(vec![]);
         }
-        let mut st = c.prepare(
+        db.query(
             "SELECT raw FROM omie_clientes WHERE connection_id=?1 AND fetched_at>=?2 AND deleted_at IS NULL ORDER BY rowid",
-        )?;
-        let r = st.query_map(params![conn_id, since], |r| r.get::<_, String>(0))?;
-        Ok(r.collect::<Result<Vec<_>, _>>()?)
+            vals![conn_id, since],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
     })
 }
 
@@ -144,16 +142,18 @@ pub(super) fn match_client_batch(
     conn_id: &str,
     clients: &[FetchedClient<'_>],
 ) -> CoreResult<Vec<Outcome>> {
-    store.write(|tx| {
+    store.tx(|db| {
+        // Desks matching the same connection's clients at once take turns (one local record each).
+        take_turns(db, &format!("omie_local_clients:{conn_id}"))?;
         let mut out = Vec::with_capacity(clients.len());
         for c in clients {
-            let outcome = upsert_local_client(tx, conn_id, c)?;
+            let outcome = upsert_local_client(db, conn_id, c)?;
             if let Outcome::Invalid(e) = &outcome {
-                tx.execute(
+                db.execute(
                     "INSERT INTO sync_quarantine (connection_id, erp, resource, record_id, reason, raw, run_id, at)
                      VALUES (?1, 'omie', 'clientes', ?2, ?3, ?4, NULL, ?5)
                      ON CONFLICT(connection_id, erp, resource, record_id) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, at=excluded.at",
-                    params![conn_id, c.code, quarantine_reason(e).to_stored(), c.raw, now_utc()],
+                    vals![conn_id, c.code, quarantine_reason(e).to_stored(), c.raw, now_utc()],
                 )?;
             }
             out.push(outcome);
@@ -163,23 +163,23 @@ pub(super) fn match_client_batch(
 }
 
 /// One client of [`match_client_batch`], inside its transaction.
-fn upsert_local_client(tx: &rusqlite::Transaction<'_>, conn_id: &str, c: &FetchedClient<'_>) -> CoreResult<Outcome> {
+fn upsert_local_client(db: &mut dyn Db, conn_id: &str, c: &FetchedClient<'_>) -> CoreResult<Outcome> {
     let now = now_utc();
     // 1. Already linked by Omie's code.
-    let by_code: Option<String> = tx
-        .query_row(
+    let by_code: Option<String> = db
+        .query_opt(
             "SELECT id FROM omie_local_clients WHERE connection_id=?1 AND omie_codigo=?2",
-            params![conn_id, c.code],
-            |r| r.get(0),
-        )
-        .optional()?;
+            vals![conn_id, c.code],
+        )?
+        .map(|r| r.get(0))
+        .transpose()?;
     if let Some(id) = by_code {
-        tx.execute(
+        db.execute(
             "UPDATE omie_local_clients SET name=?2, email=coalesce(?3, email), matched_by='omie_codigo', updated_at=?4,
-                    document=CASE WHEN ?5 IS NOT NULL THEN ?5 ELSE document END,
-                    document_kind=CASE WHEN ?5 IS NOT NULL THEN ?6 ELSE document_kind END
+                    document=CASE WHEN CAST(?5 AS TEXT) IS NOT NULL THEN ?5 ELSE document END,
+                    document_kind=CASE WHEN CAST(?5 AS TEXT) IS NOT NULL THEN ?6 ELSE document_kind END
              WHERE id=?1",
-            params![id, c.name, c.email, now, c.kind.map(|_| c.doc.clone()), c.kind],
+            vals![id, c.name, c.email, now, c.kind.map(|_| c.doc.clone()), c.kind],
         )?;
         if !c.doc.is_empty() && c.kind.is_none() {
             return Ok(Outcome::Invalid(c.invalid_tax_id()));
@@ -190,32 +190,32 @@ fn upsert_local_client(tx: &rusqlite::Transaction<'_>, conn_id: &str, c: &Fetche
         return Ok(Outcome::Invalid(c.invalid_tax_id()));
     };
     // 2. First time: a local record with the same document and no Omie code yet.
-    let by_doc: Option<String> = tx
-        .query_row(
+    let by_doc: Option<String> = db
+        .query_opt(
             "SELECT id FROM omie_local_clients WHERE connection_id=?1 AND document=?2 AND omie_codigo IS NULL
              ORDER BY created_at LIMIT 1",
-            params![conn_id, c.doc],
-            |r| r.get(0),
-        )
-        .optional()?;
+            vals![conn_id, c.doc],
+        )?
+        .map(|r| r.get(0))
+        .transpose()?;
     if let Some(id) = by_doc {
-        tx.execute(
+        db.execute(
             "UPDATE omie_local_clients SET omie_codigo=?2, name=CASE WHEN name='' THEN ?3 ELSE name END,
                     email=coalesce(email, ?4), matched_by='document', updated_at=?5, document_kind=?6 WHERE id=?1",
-            params![id, c.code, c.name, c.email, now, kind],
+            vals![id, c.code, c.name, c.email, now, kind],
         )?;
         return Ok(Outcome::Linked);
     }
     // 3. New client.
-    tx.execute(
+    db.execute(
         "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'created', ?8, ?8)",
-        params![uuid::Uuid::new_v4().to_string(), conn_id, c.name, c.doc, kind, c.code, c.email, now],
+        vals![uuid::Uuid::new_v4().to_string(), conn_id, c.name, c.doc, kind, c.code, c.email, now],
     )?;
     Ok(Outcome::Created)
 }
 
-fn local_client_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieLocalClient> {
+fn local_client_from_row(r: &Row) -> CoreResult<OmieLocalClient> {
     Ok(OmieLocalClient {
         id: r.get(0)?,
         connection_id: r.get(1)?,
@@ -230,15 +230,17 @@ fn local_client_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieLocalCli
     })
 }
 
-/// The local client records of a connection, by name.
+/// The local client records of a connection, by name (any case).
 pub(super) fn local_clients(store: &Store, conn_id: &str) -> CoreResult<Vec<OmieLocalClient>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT id, connection_id, name, document, document_kind, omie_codigo, email, matched_by, created_at, updated_at
-             FROM omie_local_clients WHERE connection_id=?1 ORDER BY name COLLATE NOCASE, id",
-        )?;
-        let rows = st.query_map([conn_id], local_client_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+             FROM omie_local_clients WHERE connection_id=?1 ORDER BY lower(name), id",
+            vals![conn_id],
+        )?
+        .iter()
+        .map(local_client_from_row)
+        .collect()
     })
 }
 
@@ -252,11 +254,11 @@ pub(super) fn insert_manual_local_client(
     document_kind: &str,
     now: &str,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO omie_local_clients (id, connection_id, name, document, document_kind, matched_by, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'manual', ?6, ?6)",
-            params![id, conn_id, name, document, document_kind, now],
+            vals![id, conn_id, name, document, document_kind, now],
         )?;
         Ok(())
     })
@@ -280,30 +282,30 @@ pub(super) fn ensure_transfer(
 ) -> CoreResult<String> {
     let now = now_utc();
     let id = uuid::Uuid::new_v4().to_string();
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO omie_attachment_transfers (id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, max_attempts, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?10)
              ON CONFLICT(connection_id, origin_table, origin_id, dest_table, dest_id) DO UPDATE SET
-               nf_number=coalesce(excluded.nf_number, nf_number), local_path=coalesce(excluded.local_path, local_path)",
-            params![id, conn_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, max_attempts, now],
+               nf_number=coalesce(excluded.nf_number, omie_attachment_transfers.nf_number),
+               local_path=coalesce(excluded.local_path, omie_attachment_transfers.local_path)",
+            vals![id, conn_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, max_attempts, now],
         )?;
-        Ok(tx.query_row(
+        db.one(
             "SELECT id FROM omie_attachment_transfers WHERE connection_id=?1 AND origin_table=?2 AND origin_id=?3 AND dest_table=?4 AND dest_id=?5",
-            params![conn_id, origin_table, origin_id, dest_table, dest_id],
-            |r| r.get(0),
-        )?)
+            vals![conn_id, origin_table, origin_id, dest_table, dest_id],
+        )
     })
 }
 
 /// Marks a transfer as processing by a job: a new attempt, unless the transfer already succeeded.
 pub(super) fn start_transfer(store: &Store, transfer_id: &str, job_id: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE omie_attachment_transfers SET status='processing',
                attempts=attempts + CASE WHEN status='succeeded' THEN 0 ELSE 1 END, job_id=?2, updated_at=?3
              WHERE id=?1",
-            params![transfer_id, job_id, now_utc()],
+            vals![transfer_id, job_id, now_utc()],
         )?;
         Ok(())
     })
@@ -319,26 +321,27 @@ pub(super) fn finish_transfer(
     error_text: Option<String>,
     error_code: Option<String>,
 ) -> CoreResult<(u32, u32, u32)> {
-    store.write(|tx| {
-        let (ok, dup, bad): (u32, u32, u32) = tx.query_row(
+    store.tx(|db| {
+        let counts = db.query_one(
             "SELECT count(*) FILTER (WHERE status='succeeded'), count(*) FILTER (WHERE status='duplicate'),
                     count(*) FILTER (WHERE status='failed') FROM omie_attachment_files WHERE transfer_id=?1",
-            [transfer_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            vals![transfer_id],
         )?;
-        let first_file_error: Option<String> = tx
-            .query_row(
+        let (ok, dup, bad): (u32, u32, u32) = (counts.get(0)?, counts.get(1)?, counts.get(2)?);
+        let first_file_error: Option<String> = db
+            .query_opt(
                 "SELECT error FROM omie_attachment_files WHERE transfer_id=?1 AND status='failed' ORDER BY updated_at LIMIT 1",
-                [transfer_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+                vals![transfer_id],
+            )?
+            .map(|r| r.get::<Option<String>>(0))
+            .transpose()?
+            .flatten();
         let failed = error_text.is_some() || bad > 0;
         let status = if failed { "failed" } else { "succeeded" };
-        tx.execute(
+        db.execute(
             "UPDATE omie_attachment_transfers SET status=?2, transferred=?3, duplicates=?4, failed=?5, duration_ms=?6,
                     last_error=?7, last_error_code=?8, updated_at=?9 WHERE id=?1",
-            params![
+            vals![
                 transfer_id,
                 status,
                 ok,
@@ -351,12 +354,12 @@ pub(super) fn finish_transfer(
             ],
         )?;
         if ok + dup > 0 {
-            tx.execute(
+            db.execute(
                 "INSERT INTO omie_attachment_map (connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at)
                  SELECT connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, ?2, ?3, ?3 FROM omie_attachment_transfers WHERE id=?1
                  ON CONFLICT(connection_id, origin_table, origin_id, dest_table, dest_id) DO UPDATE SET
-                   files=excluded.files, nf_number=coalesce(excluded.nf_number, nf_number), updated_at=excluded.updated_at",
-                params![transfer_id, ok + dup, now_utc()],
+                   files=excluded.files, nf_number=coalesce(excluded.nf_number, omie_attachment_map.nf_number), updated_at=excluded.updated_at",
+                vals![transfer_id, ok + dup, now_utc()],
             )?;
         }
         Ok((ok, dup, bad))
@@ -370,17 +373,16 @@ pub(super) fn ensure_transfer_file(
     origin_attachment_id: &str,
     file_name: &str,
 ) -> CoreResult<String> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO omie_attachment_files (transfer_id, origin_attachment_id, file_name, status, updated_at)
              VALUES (?1, ?2, ?3, 'pending', ?4) ON CONFLICT(transfer_id, origin_attachment_id) DO NOTHING",
-            params![transfer_id, origin_attachment_id, file_name, now_utc()],
+            vals![transfer_id, origin_attachment_id, file_name, now_utc()],
         )?;
-        Ok(tx.query_row(
+        db.one(
             "SELECT status FROM omie_attachment_files WHERE transfer_id=?1 AND origin_attachment_id=?2",
-            params![transfer_id, origin_attachment_id],
-            |r| r.get(0),
-        )?)
+            vals![transfer_id, origin_attachment_id],
+        )
     })
 }
 
@@ -399,14 +401,14 @@ pub(super) fn update_transfer_file(
     dest_attachment_id: Option<&str>,
     error: Option<&str>,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE omie_attachment_files SET status=?3, dest_name=coalesce(?4, dest_name), size_bytes=coalesce(?5, size_bytes),
                     sha256=coalesce(?6, sha256), cod_int_anexo=coalesce(?7, cod_int_anexo),
                     dest_attachment_id=coalesce(?8, dest_attachment_id), error=?9,
                     attempts=attempts + CASE WHEN ?3='processing' THEN 1 ELSE 0 END, updated_at=?10
              WHERE transfer_id=?1 AND origin_attachment_id=?2",
-            params![
+            vals![
                 transfer_id,
                 origin_attachment_id,
                 status,
@@ -431,13 +433,13 @@ pub(super) fn dest_fingerprint(
     record_id: &str,
     attachment_id: &str,
 ) -> CoreResult<Option<(i64, String)>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             "SELECT size_bytes, sha256 FROM omie_dest_fingerprints WHERE connection_id=?1 AND table_name=?2 AND record_id=?3 AND attachment_id=?4",
-            params![conn_id, table, record_id, attachment_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+            vals![conn_id, table, record_id, attachment_id],
+        )?
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .transpose()
     })
 }
 
@@ -453,11 +455,13 @@ pub(super) fn save_dest_fingerprint(
     size_bytes: i64,
     sha256: &str,
 ) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
-            "INSERT OR REPLACE INTO omie_dest_fingerprints (connection_id, table_name, record_id, attachment_id, name, size_bytes, sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![conn_id, table, record_id, attachment_id, name, size_bytes, sha256],
+    store.tx(|db| {
+        db.execute(
+            "INSERT INTO omie_dest_fingerprints (connection_id, table_name, record_id, attachment_id, name, size_bytes, sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(connection_id, table_name, record_id, attachment_id) DO UPDATE SET
+               name=excluded.name, size_bytes=excluded.size_bytes, sha256=excluded.sha256",
+            vals![conn_id, table, record_id, attachment_id, name, size_bytes, sha256],
         )?;
         Ok(())
     })
@@ -465,30 +469,39 @@ pub(super) fn save_dest_fingerprint(
 
 /// The connection's pending, processing and failed transfers with attempts left, oldest first.
 pub(super) fn pending_transfers(store: &Store, conn_id: &str) -> CoreResult<Vec<PendingTransfer>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, local_path FROM omie_attachment_transfers
              WHERE connection_id=?1 AND status IN ('pending','processing','failed') AND attempts < max_attempts ORDER BY created_at",
-        )?;
-        let rows = st.query_map([conn_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            vals![conn_id],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .collect()
     })
 }
 
 /// The NF-e number of a synced receipt; a receipt (or receipts table) that is not there reads as none.
 pub(super) fn receipt_nf(store: &Store, conn_id: &str, receipt_id: &str) -> CoreResult<Option<String>> {
-    store.read(|c| {
-        Ok(c.query_row(
-            "SELECT numero_nfe FROM omie_recebimentos WHERE connection_id=?1 AND id=?2",
-            params![conn_id, receipt_id],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .ok()
-        .flatten())
+    store.query(|db| {
+        if !table_exists(db, "omie_recebimentos")? {
+            return Ok(None);
+        }
+        Ok(db
+            .query_opt(
+                "SELECT numero_nfe FROM omie_recebimentos WHERE connection_id=?1 AND id=?2",
+                vals![conn_id, receipt_id],
+            )?
+            .map(|r| r.get::<Option<String>>(0))
+            .transpose()?
+            .flatten())
     })
 }
 
-fn transfer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmieAttachmentTransfer> {
+const TRANSFER_COLS: &str = "id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
+     transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at";
+
+fn transfer_from_row(r: &Row) -> CoreResult<OmieAttachmentTransfer> {
     Ok(OmieAttachmentTransfer {
         id: r.get(0)?,
         connection_id: r.get(1)?,
@@ -520,39 +533,38 @@ pub(super) fn transfers(
     status: Option<&str>,
     limit: u32,
 ) -> CoreResult<Vec<OmieAttachmentTransfer>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
-                    transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
-             FROM omie_attachment_transfers WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
-             ORDER BY updated_at DESC, rowid DESC LIMIT ?3",
-        )?;
-        let rows = st.query_map(params![conn_id, status, limit], transfer_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    store.query(|db| {
+        db.query(
+            &format!(
+                "SELECT {TRANSFER_COLS} FROM omie_attachment_transfers WHERE connection_id=?1 AND (CAST(?2 AS TEXT) IS NULL OR status=?2)
+                 ORDER BY updated_at DESC, rowid DESC LIMIT ?3"
+            ),
+            vals![conn_id, status, limit],
+        )?
+        .iter()
+        .map(transfer_from_row)
+        .collect()
     })
 }
 
 /// A transfer with its files (by file name), or none when there is no such transfer.
 pub(super) fn transfer_detail(store: &Store, transfer_id: &str) -> CoreResult<Option<OmieTransferDetail>> {
-    store.read(|c| {
-        let Some(transfer) = c
-            .query_row(
-                "SELECT id, connection_id, origin_table, origin_id, dest_table, dest_id, nf_number, local_path, status, attempts, max_attempts,
-                        transferred, duplicates, failed, duration_ms, last_error, last_error_code, job_id, created_at, updated_at
-                 FROM omie_attachment_transfers WHERE id=?1",
-                [transfer_id],
-                transfer_from_row,
-            )
-            .optional()?
+    store.query(|db| {
+        let Some(transfer) = db
+            .query_opt(&format!("SELECT {TRANSFER_COLS} FROM omie_attachment_transfers WHERE id=?1"), vals![transfer_id])?
+            .map(|r| transfer_from_row(&r))
+            .transpose()?
         else {
             return Ok(None);
         };
-        let mut st = c.prepare(
-            "SELECT origin_attachment_id, file_name, dest_name, size_bytes, sha256, cod_int_anexo, dest_attachment_id, status, attempts, error, updated_at
-             FROM omie_attachment_files WHERE transfer_id=?1 ORDER BY file_name",
-        )?;
-        let files = st
-            .query_map([transfer_id], |r| {
+        let files = db
+            .query(
+                "SELECT origin_attachment_id, file_name, dest_name, size_bytes, sha256, cod_int_anexo, dest_attachment_id, status, attempts, error, updated_at
+                 FROM omie_attachment_files WHERE transfer_id=?1 ORDER BY file_name",
+                vals![transfer_id],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(OmieAttachmentFile {
                     origin_attachment_id: r.get(0)?,
                     file_name: r.get(1)?,
@@ -563,23 +575,25 @@ pub(super) fn transfer_detail(store: &Store, transfer_id: &str) -> CoreResult<Op
                     dest_attachment_id: r.get(6)?,
                     status: r.get(7)?,
                     attempts: r.get(8)?,
-                    error: r.get::<_, Option<String>>(9)?.map(|t| ApiError::from_stored(&t, None)),
+                    error: r.get::<Option<String>>(9)?.map(|t| ApiError::from_stored(&t, None)),
                     updated_at: r.get(10)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            })
+            .collect::<CoreResult<Vec<_>>>()?;
         Ok(Some(OmieTransferDetail { transfer, files }))
     })
 }
 
 /// The connection's integration map (which origin went to which destination), newest first.
 pub(super) fn attachment_map(store: &Store, conn_id: &str) -> CoreResult<Vec<OmieAttachmentMapEntry>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT origin_table, origin_id, dest_table, dest_id, nf_number, files, created_at, updated_at
              FROM omie_attachment_map WHERE connection_id=?1 ORDER BY updated_at DESC",
-        )?;
-        let rows = st.query_map([conn_id], |r| {
+            vals![conn_id],
+        )?
+        .iter()
+        .map(|r| {
             Ok(OmieAttachmentMapEntry {
                 origin_table: r.get(0)?,
                 origin_id: r.get(1)?,
@@ -590,8 +604,8 @@ pub(super) fn attachment_map(store: &Store, conn_id: &str) -> CoreResult<Vec<Omi
                 created_at: r.get(6)?,
                 updated_at: r.get(7)?,
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .collect()
     })
 }
 
@@ -627,30 +641,30 @@ pub(super) fn ensure_closure(
 ) -> CoreResult<(String, String, u32, u32)> {
     let now = now_utc();
     let id = uuid::Uuid::new_v4().to_string();
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "INSERT INTO omie_po_closures (id, connection_id, order_number, item, service_invoice_number, service_invoice_id, payable_id, source, status, max_attempts, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?10)
              ON CONFLICT(connection_id, order_number, item) DO UPDATE SET
-               service_invoice_number=coalesce(excluded.service_invoice_number, service_invoice_number),
-               service_invoice_id=coalesce(excluded.service_invoice_id, service_invoice_id),
-               payable_id=coalesce(excluded.payable_id, payable_id), max_attempts=excluded.max_attempts",
-            params![id, conn_id, req.order_number, item, req.service_invoice_number, req.service_invoice_id, payable_id, source, max_attempts, now],
+               service_invoice_number=coalesce(excluded.service_invoice_number, omie_po_closures.service_invoice_number),
+               service_invoice_id=coalesce(excluded.service_invoice_id, omie_po_closures.service_invoice_id),
+               payable_id=coalesce(excluded.payable_id, omie_po_closures.payable_id), max_attempts=excluded.max_attempts",
+            vals![id, conn_id, req.order_number, item, req.service_invoice_number, req.service_invoice_id, payable_id, source, max_attempts, now],
         )?;
-        Ok(tx.query_row(
+        let r = db.query_one(
             "SELECT id, status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=?3",
-            params![conn_id, req.order_number, item],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?)
+            vals![conn_id, req.order_number, item],
+        )?;
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })
 }
 
 /// Counts a new closing attempt of a closure row, by a job (the row is pending again).
 pub(super) fn start_closure_attempt(store: &Store, closure_id: &str, job_id: &str) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE omie_po_closures SET attempts=attempts+1, status='pending', job_id=?2, updated_at=?3 WHERE id=?1",
-            params![closure_id, job_id, now_utc()],
+            vals![closure_id, job_id, now_utc()],
         )?;
         Ok(())
     })
@@ -658,13 +672,13 @@ pub(super) fn start_closure_attempt(store: &Store, closure_id: &str, job_id: &st
 
 /// Records how a closing attempt of a closure row ended.
 pub(super) fn finish_closure(store: &Store, closure_id: &str, end: &ClosureEnd<'_>) -> CoreResult<()> {
-    store.write(|tx| {
-        tx.execute(
+    store.tx(|db| {
+        db.execute(
             "UPDATE omie_po_closures SET status=?2, outcome=?3, order_id=coalesce(?4, order_id),
                     previous_stage=coalesce(?5, previous_stage), previous_status=coalesce(?6, previous_status),
                     new_stage=coalesce(?7, new_stage), new_status=coalesce(?8, new_status), call_used=coalesce(?9, call_used), error=?10, error_code=?11,
                     job_id=?12, updated_at=?13 WHERE id=?1",
-            params![
+            vals![
                 closure_id,
                 end.status,
                 end.outcome,
@@ -690,38 +704,40 @@ pub(super) fn order_closure_state(
     conn_id: &str,
     order_number: &str,
 ) -> CoreResult<Option<(String, u32, u32)>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             "SELECT status, attempts, max_attempts FROM omie_po_closures WHERE connection_id=?1 AND order_number=?2 AND item=''",
-            params![conn_id, order_number],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?)
+            vals![conn_id, order_number],
+        )?
+        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .transpose()
     })
 }
 
 /// The connection's failed and pending closures with attempts left, oldest first.
 pub(super) fn pending_closures(store: &Store, conn_id: &str) -> CoreResult<Vec<PendingClosure>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT order_number, item, service_invoice_number, service_invoice_id, source, payable_id FROM omie_po_closures
              WHERE connection_id=?1 AND status IN ('failed','pending') AND attempts < max_attempts ORDER BY created_at",
-        )?;
-        let rows = st.query_map([conn_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            vals![conn_id],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .collect()
     })
 }
 
 const CLOSURE_COLS: &str = "id, connection_id, order_number, item, order_id, service_invoice_number, service_invoice_id, payable_id, source, status, outcome, attempts, max_attempts, previous_stage, previous_status, new_stage, new_status, call_used, error, error_code, job_id, created_at, updated_at";
 
 /// An error column (JSON of an ApiError, or the English text older versions kept) with its code.
-fn stored_error(r: &rusqlite::Row<'_>, text: usize, code: usize) -> rusqlite::Result<Option<ApiError>> {
+fn stored_error(r: &Row, text: usize, code: usize) -> CoreResult<Option<ApiError>> {
     let t: Option<String> = r.get(text)?;
     let c: Option<String> = r.get(code)?;
     Ok(t.map(|t| ApiError::from_stored(&t, c.as_deref())))
 }
 
-fn closure_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OmiePoClosure> {
+fn closure_from_row(r: &Row) -> CoreResult<OmiePoClosure> {
     Ok(OmiePoClosure {
         id: r.get(0)?,
         connection_id: r.get(1)?,
@@ -756,13 +772,17 @@ pub(super) fn closures(
     status: Option<&str>,
     limit: u32,
 ) -> CoreResult<Vec<OmiePoClosure>> {
-    store.read(|c| {
-        let mut st = c.prepare(&format!(
-            "SELECT {CLOSURE_COLS} FROM omie_po_closures WHERE connection_id=?1 AND (?2 IS NULL OR status=?2)
-             ORDER BY updated_at DESC, rowid DESC LIMIT ?3"
-        ))?;
-        let rows = st.query_map(params![conn_id, status, limit], closure_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    store.query(|db| {
+        db.query(
+            &format!(
+                "SELECT {CLOSURE_COLS} FROM omie_po_closures WHERE connection_id=?1 AND (CAST(?2 AS TEXT) IS NULL OR status=?2)
+                 ORDER BY updated_at DESC, rowid DESC LIMIT ?3"
+            ),
+            vals![conn_id, status, limit],
+        )?
+        .iter()
+        .map(closure_from_row)
+        .collect()
     })
 }
 
@@ -1077,7 +1097,7 @@ mod tests {
             .write(|tx| {
                 tx.execute(
                     "INSERT INTO omie_budget_in_flight (token, key_id, method, since_ms, pid) VALUES ('t', ?1, 'IncluirAnexo', ?2, ?3)",
-                    params![a.key("KEY"), ms(now), i64::from(u32::MAX - 7)],
+                    rusqlite::params![a.key("KEY"), ms(now), i64::from(u32::MAX - 7)],
                 )?;
                 Ok(())
             })

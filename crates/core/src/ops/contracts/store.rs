@@ -3,12 +3,13 @@
 
 use std::str::FromStr;
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use rust_decimal::Decimal;
 
 use super::{Contract, ContractChange, Draft};
 use crate::error::CoreResult;
-use crate::store::{now_utc, Db, Row, Store, Value};
+use crate::store::db::{table_exists, Dialect, SqliteDb};
+use crate::store::{now_utc, Backend, Db, Row, Store, Value};
 use crate::vals;
 
 const COLS: &str = "id, connection_id, client_document, client_code, client_name, description, mrr, currency, \
@@ -221,7 +222,9 @@ pub(super) fn history(store: &Store, id: &str) -> CoreResult<Vec<ContractChange>
 pub(super) struct Source {
     pub erp: &'static str,
     table: &'static str,
-    /// The client key of a title (an expression over the table's columns).
+    /// The client key of a title: the first of these fields of the stored record that is not
+    /// empty, else the column `client`.
+    client_fields: &'static [&'static str],
     client: &'static str,
     /// The date column for the basis `emission`, `due`, `registration`.
     dates: [&'static str; 3],
@@ -242,12 +245,13 @@ pub(super) struct Source {
 pub(super) const OMIE: Source = Source {
     erp: "omie",
     table: "omie_contas_receber",
+    client_fields: &[],
     client: "codigo_cliente_fornecedor",
     dates: ["data_emissao", "data_vencimento", "data_registro"],
     status: "status_titulo",
     amount: "valor_documento",
     number: "numero_documento",
-    filter: "1",
+    filter: "true",
     cancelled: &["CANCELADO"],
     partial: &["PAGTO_PARCIAL"],
     currency: "BRL",
@@ -262,7 +266,8 @@ pub(super) const OMIE: Source = Source {
 pub(super) const CONTIFICO: Source = Source {
     erp: "contifico",
     table: "contifico_documento_venta",
-    client: "coalesce(nullif(json_extract(raw, '$.cliente.ruc'), ''), nullif(json_extract(raw, '$.cliente.cedula'), ''), persona_id)",
+    client_fields: &["cliente.ruc", "cliente.cedula"],
+    client: "persona_id",
     dates: ["fecha_emision", "fecha_vencimiento", "fecha_emision"],
     status: "estado",
     amount: "CASE WHEN tipo_documento = 'NCT' THEN '-' || total ELSE total END",
@@ -272,9 +277,25 @@ pub(super) const CONTIFICO: Source = Source {
     partial: &[],
     currency: "USD",
     clients_table: "contifico_persona",
-    client_cols: ["coalesce(nullif(ruc, ''), nullif(cedula, ''), id)", "razon_social", "coalesce(nullif(ruc, ''), cedula)"],
+    client_cols: [
+        "coalesce(nullif(ruc, ''), nullif(cedula, ''), id)",
+        "razon_social",
+        "coalesce(nullif(ruc, ''), cedula)",
+    ],
     resource: "documentos_venta",
 };
+
+impl Source {
+    /// The client key of a title, as SQL in `d`'s dialect.
+    fn client_expr(&self, d: Dialect) -> String {
+        if self.client_fields.is_empty() {
+            return self.client.to_string();
+        }
+        let fields: Vec<String> =
+            self.client_fields.iter().map(|f| format!("nullif({}, '')", d.json_text("raw", f))).collect();
+        format!("coalesce({}, {})", fields.join(", "), self.client)
+    }
+}
 
 pub(super) fn source_of(erp: &str) -> Option<&'static Source> {
     match erp {
@@ -294,11 +315,6 @@ pub(super) struct TitleRow<'a> {
     pub status: &'a str,
     pub amount: Decimal,
     pub number: &'a str,
-}
-
-fn table_exists(c: &rusqlite::Connection, t: &str) -> rusqlite::Result<bool> {
-    c.query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1", [t], |r| r.get::<_, i64>(0))
-        .map(|n| n > 0)
 }
 
 /// How the titles of a period are read.
@@ -324,26 +340,66 @@ pub(super) fn each_title(
     to: &str,
     client: Option<&str>,
     reach: Reach,
-    mut f: impl FnMut(TitleRow<'_>),
+    mut f: impl FnMut(TitleRow<'_>) + Send,
 ) -> CoreResult<Vec<(String, String)>> {
+    let client_expr = src.client_expr(Dialect(store.backend()));
+    let columns = |date: &str| {
+        format!(
+            "{client_expr}, {date}, coalesce({status}, ''), {amount}, coalesce({number}, '')",
+            status = src.status,
+            amount = src.amount,
+            number = src.number,
+        )
+    };
+    let date = src.dates[basis];
+    // One title as read: its amount checked (a text that is not a number is reported by id).
+    let mut bad = vec![];
+    let mut title = |id: &str, client: &str, date: &str, status: &str, raw: Option<&str>, number: &str| match raw
+        .map(|s| Decimal::from_str(s.trim_start_matches("--")))
+    {
+        Some(Ok(amount)) => f(TitleRow { id, client, date, status, amount, number }),
+        _ => bad.push((id.to_string(), raw.unwrap_or_default().to_string())),
+    };
+    if store.backend() == Backend::Postgres {
+        // A few thousand titles at a time, in rowid order: a long period need not be in memory at once.
+        store.query(|db| {
+            if !table_exists(db, src.table)? {
+                return Ok(());
+            }
+            let sql = format!(
+                "SELECT id, {cols}, rowid FROM \"{table}\"
+                  WHERE connection_id=?1 AND deleted_at IS NULL AND {date} >= ?2 AND {date} <= ?3 AND {filter}
+                    AND (CAST(?4 AS TEXT) IS NULL OR {client_expr} = ?4) AND rowid > ?5 ORDER BY rowid LIMIT 5000",
+                cols = columns(date),
+                table = src.table,
+                filter = src.filter,
+            );
+            let mut after = i64::MIN;
+            loop {
+                let rows = db.query(&sql, vals![connection, from, to, client, after])?;
+                let Some(last) = rows.last() else { return Ok(()) };
+                after = last.get(6)?;
+                for r in &rows {
+                    let t = |i: usize| r.text(i).map(Option::unwrap_or_default);
+                    title(t(0)?, t(1)?, t(2)?, t(3)?, r.text(4)?, t(5)?);
+                }
+            }
+        })?;
+        return Ok(bad);
+    }
     store.read(|c| {
-        let mut bad = vec![];
-        if !table_exists(c, src.table)? {
-            return Ok(bad);
+        if !table_exists(&mut SqliteDb(c), src.table)? {
+            return Ok(());
         }
-        let date = src.dates[basis];
         // `NOT INDEXED`: every index of a synced table starts with the connection, so SQLite would
         // otherwise still pick one and seek into the table once per row.
         let indexed = if reach == Reach::Period && client.is_none() { "NOT INDEXED" } else { "" };
         let sql = format!(
-            "SELECT id, {client}, {date}, coalesce({status}, ''), {amount}, coalesce({number}, '')
+            "SELECT id, {cols}
                FROM \"{table}\" {indexed}
               WHERE connection_id=?1 AND deleted_at IS NULL AND {date} >= ?2 AND {date} <= ?3 AND {filter}
-                AND (?4 IS NULL OR {client} = ?4)",
-            client = src.client,
-            status = src.status,
-            amount = src.amount,
-            number = src.number,
+                AND (?4 IS NULL OR {client_expr} = ?4)",
+            cols = columns(date),
             table = src.table,
             filter = src.filter,
         );
@@ -357,69 +413,58 @@ pub(super) fn each_title(
             }
         }
         while let Some(r) = rows.next()? {
-            let id = text(r, 0)?;
             let raw = match r.get_ref(4)? {
                 rusqlite::types::ValueRef::Null => None,
                 v => Some(v.as_str().unwrap_or_default()),
             };
-            let amount = match raw.map(|s| Decimal::from_str(s.trim_start_matches("--"))) {
-                Some(Ok(a)) => a,
-                _ => {
-                    bad.push((id.to_string(), raw.unwrap_or_default().to_string()));
-                    continue;
-                }
-            };
-            f(TitleRow {
-                id,
-                client: text(r, 1)?,
-                date: text(r, 2)?,
-                status: text(r, 3)?,
-                amount,
-                number: text(r, 5)?,
-            });
+            title(text(r, 0)?, text(r, 1)?, text(r, 2)?, text(r, 3)?, raw, text(r, 5)?);
         }
-        Ok(bad)
-    })
+        Ok(())
+    })?;
+    Ok(bad)
 }
 
 /// The ERP's clients of a connection: (key, name, document as stored).
 pub(super) fn clients(store: &Store, src: &Source, connection: &str) -> CoreResult<Vec<(String, String, String)>> {
-    store.read(|c| {
-        if !table_exists(c, src.clients_table)? {
+    store.query(|db| {
+        if !table_exists(db, src.clients_table)? {
             return Ok(vec![]);
         }
         let [k, n, d] = src.client_cols;
-        let mut st = c.prepare(&format!(
-            "SELECT {k}, coalesce({n}, ''), coalesce({d}, '') FROM \"{t}\" WHERE connection_id=?1 AND deleted_at IS NULL",
-            t = src.clients_table
-        ))?;
-        let rows = st.query_map([connection], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        db.query(
+            &format!(
+                "SELECT {k}, coalesce({n}, ''), coalesce({d}, '') FROM \"{t}\" WHERE connection_id=?1 AND deleted_at IS NULL",
+                t = src.clients_table
+            ),
+            vals![connection],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .collect()
     })
 }
 
 /// When the billing data was last read whole without error: (finished_at, status) of the newest
 /// finished sync of the connection.
 pub(super) fn billing_as_of(store: &Store, connection: &str) -> CoreResult<Option<(String, String)>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.query_opt(
             "SELECT finished_at, status FROM sync_runs WHERE connection_id=?1 AND finished_at IS NOT NULL
               ORDER BY finished_at DESC LIMIT 1",
-            [connection],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+            vals![connection],
+        )?
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .transpose()
     })
 }
 
 /// The newest successful sync of the connection (the billing data is as of then).
 pub(super) fn last_good_sync(store: &Store, connection: &str) -> CoreResult<Option<String>> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.one(
             "SELECT max(finished_at) FROM sync_runs WHERE connection_id=?1 AND status='succeeded'",
-            [connection],
-            |r| r.get(0),
-        )?)
+            vals![connection],
+        )
     })
 }
 

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
-use rusqlite::{params, params_from_iter, OptionalExtension};
 use rust_decimal::Decimal;
 
 use super::rules::{Candidate, DEFAULT_RULES, THIRTY_DAYS_AGO};
@@ -13,7 +12,8 @@ use super::{
     DivergencePage, EvidenceRef, Operation, Rule, RuleVersion, Session,
 };
 use crate::error::{ApiError, CoreError, CoreResult};
-use crate::store::{now_utc, Db, Row, Store, ToValue, Value};
+use crate::store::db::{number_placeholders, Dialect, SqliteDb};
+use crate::store::{now_utc, Backend, Db, Row, Store, ToValue, Value};
 use crate::vals;
 
 // ---------------------------------------------------------------------------------------------
@@ -757,6 +757,7 @@ pub(super) fn classification_rows(
     let table = omie_table(resource)?;
     let mut p: Vec<String> = vec![expected.to_string()];
     let Some(any) = matches_any(
+        Dialect(store.backend()),
         &Matchers {
             text: "lower(coalesce(t.observacao, ''))",
             party: "replace(replace(replace(coalesce(c.cnpj_cpf, ''), '.', ''), '/', ''), '-', '')",
@@ -792,13 +793,14 @@ struct Matchers<'a> {
 /// in the list and a document type in the list, with their values appended to `p`; none when the
 /// rule gives no list.
 fn matches_any(
+    d: Dialect,
     m: &Matchers<'_>,
     texts: &[String],
     docs: &[String],
     types: &[String],
     p: &mut Vec<String>,
 ) -> Option<String> {
-    let mut any: Vec<String> = texts.iter().map(|_| format!("instr({}, ?) > 0", m.text)).collect();
+    let mut any: Vec<String> = texts.iter().map(|_| d.contains(m.text, "?")).collect();
     p.extend(texts.iter().cloned());
     for (expr, values) in [(m.party, docs), (m.kind, types)] {
         if !values.is_empty() {
@@ -809,24 +811,28 @@ fn matches_any(
     (!any.is_empty()).then(|| any.join(" OR "))
 }
 
-/// Runs a classification query whose columns are a [`ClassRow`]'s, in order.
+/// Runs a classification query whose columns are a [`ClassRow`]'s, in order (its `?` numbered in
+/// the order of `p`).
 fn class_rows(store: &Store, sql: &str, p: &[String]) -> CoreResult<Vec<ClassRow>> {
-    store.read(|c| {
-        let mut st = c.prepare(sql)?;
-        let rows = st.query_map(params_from_iter(p.iter()), |r| {
-            Ok(ClassRow {
-                connection_id: r.get(0)?,
-                id: r.get(1)?,
-                category: r.get(2)?,
-                description: r.get(3)?,
-                number: r.get(4)?,
-                amount: r.get(5)?,
-                party_document: r.get(6)?,
-                party_name: r.get(7)?,
-                document_type: r.get(8)?,
+    let sql = number_placeholders(sql);
+    store.query(|db| {
+        let params: Vec<&dyn ToValue> = p.iter().map(|v| v as &dyn ToValue).collect();
+        db.query(&sql, &params)?
+            .iter()
+            .map(|r| {
+                Ok(ClassRow {
+                    connection_id: r.get(0)?,
+                    id: r.get(1)?,
+                    category: r.get(2)?,
+                    description: r.get(3)?,
+                    number: r.get(4)?,
+                    amount: r.get(5)?,
+                    party_document: r.get(6)?,
+                    party_name: r.get(7)?,
+                    document_type: r.get(8)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect()
     })
 }
 
@@ -840,41 +846,51 @@ pub(super) struct DuplicateGroup {
     pub party_name: String,
 }
 
-/// Runs a query that groups a whole table with its temporary B-tree on disk rather than in
-/// memory (the store keeps temporary data in memory for the sync's speed; grouping a million
-/// payables there would cost hundreds of MB), then puts the setting back.
-fn grouping<T>(c: &rusqlite::Connection, f: impl FnOnce(&rusqlite::Connection) -> CoreResult<T>) -> CoreResult<T> {
-    c.execute_batch("PRAGMA temp_store = FILE;")?;
-    let out = f(c);
-    c.execute_batch("PRAGMA temp_store = MEMORY;")?;
-    out
+/// Runs a query that groups a whole table; on a desk's file with its temporary B-tree on disk
+/// rather than in memory (the store keeps temporary data in memory for the sync's speed; grouping
+/// a million payables there would cost hundreds of MB), then puts the setting back. (PostgreSQL
+/// spills a large grouping to disk by itself, past `work_mem`.)
+fn grouping<T: Send>(store: &Store, f: impl FnOnce(&mut dyn Db) -> CoreResult<T> + Send) -> CoreResult<T> {
+    match store.backend() {
+        Backend::Sqlite => store.read(|c| {
+            c.execute_batch("PRAGMA temp_store = FILE;")?;
+            let out = f(&mut SqliteDb(c));
+            c.execute_batch("PRAGMA temp_store = MEMORY;")?;
+            out
+        }),
+        Backend::Postgres => store.query(f),
+    }
 }
 
 pub(super) fn duplicate_groups(store: &Store, resource: &str) -> CoreResult<Vec<DuplicateGroup>> {
     let table = omie_table(resource)?;
-    store.read(|c| grouping(c, |c| {
-        let mut st = c.prepare(&format!(
-            "SELECT t.connection_id, t.numero_documento, coalesce(t.numero_parcela, ''), coalesce(t.valor_documento, ''),
-                    group_concat(t.id, ','), coalesce(max(c.razao_social), '')
-               FROM \"{table}\" t
-               LEFT JOIN omie_clientes c ON c.connection_id = t.connection_id AND c.id = t.codigo_cliente_fornecedor AND c.deleted_at IS NULL
-              WHERE t.deleted_at IS NULL AND coalesce(t.status_titulo, '') <> 'CANCELADO' AND coalesce(t.numero_documento, '') <> ''
-              GROUP BY t.connection_id, t.codigo_cliente_fornecedor, t.numero_documento, t.numero_parcela, t.valor_documento
-             HAVING count(*) > 1"
-        ))?;
-        let rows = st.query_map([], |r| {
-            let ids: String = r.get(4)?;
-            Ok(DuplicateGroup {
-                connection_id: r.get(0)?,
-                number: r.get(1)?,
-                parcel: r.get(2)?,
-                amount: r.get(3)?,
-                ids: ids.split(',').map(str::to_string).collect(),
-                party_name: r.get(5)?,
+    let d = Dialect(store.backend());
+    let sql = format!(
+        "SELECT t.connection_id, t.numero_documento, coalesce(t.numero_parcela, ''), coalesce(t.valor_documento, ''),
+                {ids}, coalesce(max(c.razao_social), '')
+           FROM \"{table}\" t
+           LEFT JOIN omie_clientes c ON c.connection_id = t.connection_id AND c.id = t.codigo_cliente_fornecedor AND c.deleted_at IS NULL
+          WHERE t.deleted_at IS NULL AND coalesce(t.status_titulo, '') <> 'CANCELADO' AND coalesce(t.numero_documento, '') <> ''
+          GROUP BY t.connection_id, t.codigo_cliente_fornecedor, t.numero_documento, t.numero_parcela, t.valor_documento
+         HAVING count(*) > 1",
+        ids = d.concat_agg("t.id", "','"),
+    );
+    grouping(store, |db| {
+        db.query(&sql, &[])?
+            .iter()
+            .map(|r| {
+                let ids: String = r.get(4)?;
+                Ok(DuplicateGroup {
+                    connection_id: r.get(0)?,
+                    number: r.get(1)?,
+                    parcel: r.get(2)?,
+                    amount: r.get(3)?,
+                    ids: ids.split(',').map(str::to_string).collect(),
+                    party_name: r.get(5)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }))
+            .collect()
+    })
 }
 
 /// An NF-e receipt with the payables it generated (same NF number and supplier, origin NFEP).
@@ -889,57 +905,59 @@ pub(super) struct ReceiptTotal {
     pub payables_total: String,
 }
 
-/// The payables are found by NF number (`+` keeps SQLite from choosing the far less selective
-/// origin or supplier index when the tables have no statistics yet).
+/// The payables are found by NF number (on a desk's file `+` keeps SQLite from choosing the far
+/// less selective origin or supplier index when the tables have no statistics yet).
 pub(super) fn receipt_totals(store: &Store) -> CoreResult<Vec<ReceiptTotal>> {
-    store.read(|c| grouping(c, |c| {
-        let mut st = c.prepare(
-            "SELECT r.connection_id, r.id, coalesce(r.numero_nfe, ''), coalesce(r.valor, ''), coalesce(r.fornecedor, ''),
-                    group_concat(p.id, ','), group_concat(coalesce(p.valor_documento, '0'), ',')
-               FROM omie_recebimentos r
-               JOIN omie_contas_pagar p ON p.connection_id = r.connection_id AND p.deleted_at IS NULL AND +p.id_origem = 'NFEP'
-                    AND p.numero_documento_fiscal = r.numero_nfe AND +p.codigo_cliente_fornecedor = r.fornecedor_id
-                    AND coalesce(p.status_titulo, '') <> 'CANCELADO'
-              WHERE r.deleted_at IS NULL AND coalesce(r.numero_nfe, '') <> ''
-              GROUP BY r.connection_id, r.id",
-        )?;
-        let rows = st.query_map([], |r| {
-            let ids: String = r.get(5)?;
-            let amounts: String = r.get(6)?;
-            let total = amounts.split(',').filter_map(|a| Decimal::from_str(a).ok()).sum::<Decimal>();
-            Ok(ReceiptTotal {
-                connection_id: r.get(0)?,
-                id: r.get(1)?,
-                number: r.get(2)?,
-                value: r.get(3)?,
-                party_name: r.get(4)?,
-                payable_ids: ids.split(',').map(str::to_string).collect(),
-                payables_total: total.normalize().to_string(),
+    let d = Dialect(store.backend());
+    let sql = format!(
+        "SELECT r.connection_id, r.id, coalesce(r.numero_nfe, ''), coalesce(r.valor, ''), coalesce(r.fornecedor, ''),
+                {ids}, {amounts}
+           FROM omie_recebimentos r
+           JOIN omie_contas_pagar p ON p.connection_id = r.connection_id AND p.deleted_at IS NULL AND {origin} = 'NFEP'
+                AND p.numero_documento_fiscal = r.numero_nfe AND {supplier} = r.fornecedor_id
+                AND coalesce(p.status_titulo, '') <> 'CANCELADO'
+          WHERE r.deleted_at IS NULL AND coalesce(r.numero_nfe, '') <> ''
+          GROUP BY r.connection_id, r.id",
+        ids = d.concat_agg("p.id", "','"),
+        amounts = d.concat_agg("coalesce(p.valor_documento, '0')", "','"),
+        origin = d.unindexed("p.id_origem"),
+        supplier = d.unindexed("p.codigo_cliente_fornecedor"),
+    );
+    grouping(store, |db| {
+        db.query(&sql, &[])?
+            .iter()
+            .map(|r| {
+                let ids: String = r.get(5)?;
+                let amounts: String = r.get(6)?;
+                let total = amounts.split(',').filter_map(|a| Decimal::from_str(a).ok()).sum::<Decimal>();
+                Ok(ReceiptTotal {
+                    connection_id: r.get(0)?,
+                    id: r.get(1)?,
+                    number: r.get(2)?,
+                    value: r.get(3)?,
+                    party_name: r.get(4)?,
+                    payable_ids: ids.split(',').map(str::to_string).collect(),
+                    payables_total: total.normalize().to_string(),
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }))
+            .collect()
+    })
 }
 
 /// What the rules read changed when this changes: the finished syncs of an ERP.
 pub(super) fn data_stamp(store: &Store, erp: &str) -> CoreResult<String> {
-    store.read(|c| {
-        Ok(c.query_row(
-            "SELECT coalesce(max(finished_at), '') || '#' || count(*) FROM sync_runs WHERE erp=?1",
-            [erp],
-            |r| r.get(0),
-        )?)
+    store.query(|db| {
+        db.one("SELECT coalesce(max(finished_at), '') || '#' || count(*) FROM sync_runs WHERE erp=?1", vals![erp])
     })
 }
 
 /// Divergences of a rule that are open, approved or failed.
 pub(super) fn open_count(store: &Store, rule: &str) -> CoreResult<i64> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.one(
             "SELECT count(*) FROM divergences WHERE rule_id=?1 AND status IN ('open','approved','failed')",
-            [rule],
-            |r| r.get(0),
-        )?)
+            vals![rule],
+        )
     })
 }
 
@@ -948,35 +966,38 @@ pub(super) type StatusCount = (String, String, i64, Vec<String>);
 
 /// Per rule and status: how many, and their amounts.
 pub(super) fn status_counts(store: &Store) -> CoreResult<Vec<StatusCount>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT rule_id, status, count(*), group_concat(coalesce(amount, '0'), ',') FROM divergences GROUP BY rule_id, status",
-        )?;
-        let rows = st.query_map([], |r| {
-            let amounts: Option<String> = r.get(3)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                amounts.map(|a| a.split(',').map(str::to_string).collect()).unwrap_or_default(),
-            ))
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let d = Dialect(store.backend());
+    let sql = format!(
+        "SELECT rule_id, status, count(*), {} FROM divergences GROUP BY rule_id, status",
+        d.concat_agg("coalesce(amount, '0')", "','")
+    );
+    store.query(|db| {
+        db.query(&sql, &[])?
+            .iter()
+            .map(|r| {
+                let amounts: Option<String> = r.get(3)?;
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    amounts.map(|a| a.split(',').map(str::to_string).collect()).unwrap_or_default(),
+                ))
+            })
+            .collect()
     })
 }
 
 /// The amounts at stake of the divergences waiting for review (open, approved, failed), per rule
 /// and currency.
 pub(super) fn open_amounts(store: &Store) -> CoreResult<BTreeMap<String, BTreeMap<String, Decimal>>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        let mut by: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
+        for r in db.query(
             "SELECT rule_id, coalesce(currency, ''), amount FROM divergences
               WHERE status IN ('open','approved','failed') AND amount IS NOT NULL",
-        )?;
-        let mut rows = st.query([])?;
-        let mut by: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
-        while let Some(r) = rows.next()? {
-            if let Ok(a) = Decimal::from_str(&r.get::<_, String>(2)?) {
+            &[],
+        )? {
+            if let Ok(a) = Decimal::from_str(&r.get::<String>(2)?) {
                 *by.entry(r.get(0)?).or_default().entry(r.get(1)?).or_default() += a;
             }
         }
@@ -986,57 +1007,61 @@ pub(super) fn open_amounts(store: &Store) -> CoreResult<BTreeMap<String, BTreeMa
 
 /// Open (open, approved, failed) divergences per rule by age: under a day, a week, a month, older.
 pub(super) fn open_ages(store: &Store, now: &str) -> CoreResult<Vec<(String, [i64; 4])>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT rule_id,
-                    sum(julianday(?1) - julianday(first_seen_at) < 1),
-                    sum(julianday(?1) - julianday(first_seen_at) >= 1 AND julianday(?1) - julianday(first_seen_at) < 7),
-                    sum(julianday(?1) - julianday(first_seen_at) >= 7 AND julianday(?1) - julianday(first_seen_at) < 30),
-                    sum(julianday(?1) - julianday(first_seen_at) >= 30)
-               FROM divergences WHERE status IN ('open','approved','failed') GROUP BY rule_id",
-        )?;
-        let rows = st.query_map([now], |r| Ok((r.get::<_, String>(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let age = Dialect(store.backend()).days_between("CAST(?1 AS TEXT)", "first_seen_at");
+    let sql = format!(
+        "SELECT rule_id,
+                sum(CASE WHEN {age} < 1 THEN 1 ELSE 0 END),
+                sum(CASE WHEN {age} >= 1 AND {age} < 7 THEN 1 ELSE 0 END),
+                sum(CASE WHEN {age} >= 7 AND {age} < 30 THEN 1 ELSE 0 END),
+                sum(CASE WHEN {age} >= 30 THEN 1 ELSE 0 END)
+           FROM divergences WHERE status IN ('open','approved','failed') GROUP BY rule_id"
+    );
+    store.query(|db| {
+        db.query(&sql, vals![now])?
+            .iter()
+            .map(|r| Ok((r.get::<String>(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])))
+            .collect()
     })
 }
 
 /// Decisions per rule: (rule, action, automatic?, count) for approved / rejected events.
 pub(super) fn decision_counts(store: &Store, automatic: &str) -> CoreResult<Vec<(String, String, bool, i64)>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT d.rule_id, e.action, e.who = ?1, count(*) FROM divergence_events e JOIN divergences d ON d.id = e.divergence_id
               WHERE e.action IN ('approved', 'rejected') GROUP BY 1, 2, 3",
-        )?;
-        let rows = st.query_map([automatic], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            vals![automatic],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .collect()
     })
 }
 
 /// Hours from detection to the end (applied, rejected, resolved, rolled back), per rule.
 pub(super) fn resolution_hours(store: &Store) -> CoreResult<Vec<(String, f64)>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT rule_id, (julianday(coalesce(resolved_at, updated_at)) - julianday(first_seen_at)) * 24 FROM divergences
-              WHERE status IN ('applied', 'rejected', 'resolved', 'rolled_back')",
-        )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    let days = Dialect(store.backend()).days_between("coalesce(resolved_at, updated_at)", "first_seen_at");
+    let sql = format!(
+        "SELECT rule_id, {days} * 24 FROM divergences WHERE status IN ('applied', 'rejected', 'resolved', 'rolled_back')"
+    );
+    store.query(|db| db.query(&sql, &[])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect())
 }
 
 /// Divergences detected and ended per UTC day since `from` (yyyy-mm-dd).
 pub(super) fn per_day(store: &Store, from: &str) -> CoreResult<Vec<(String, i64, i64)>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT day, sum(detected), sum(ended) FROM (
                 SELECT substr(first_seen_at, 1, 10) AS day, 1 AS detected, 0 AS ended FROM divergences WHERE first_seen_at >= ?1
                 UNION ALL
                 SELECT substr(coalesce(resolved_at, updated_at), 1, 10), 0, 1 FROM divergences
-                 WHERE status IN ('applied', 'rejected', 'resolved', 'rolled_back') AND coalesce(resolved_at, updated_at) >= ?1)
+                 WHERE status IN ('applied', 'rejected', 'resolved', 'rolled_back') AND coalesce(resolved_at, updated_at) >= ?1) AS days
               GROUP BY day ORDER BY day",
-        )?;
-        let rows = st.query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            vals![from],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .collect()
     })
 }
 
@@ -1061,10 +1086,10 @@ pub(super) struct ServiceOrderRow {
 /// order BackOffice has not closed (no closure, or one that did not succeed). One row per order:
 /// the order is what gets closed.
 pub(super) fn service_orders_open(store: &Store, since: &str) -> CoreResult<Vec<ServiceOrderRow>> {
-    store.read(|c| {
-        let mut st = c.prepare(
+    store.query(|db| {
+        db.query(
             "SELECT p.connection_id, min(p.id), p.numero_pedido, min(p.servico_nf), min(p.valor_documento), coalesce(max(cl.razao_social), ''),
-                    max(o.id), coalesce(max(o.fornecedor_id = p.codigo_cliente_fornecedor), 0),
+                    max(o.id), coalesce(max(CASE WHEN o.fornecedor_id = p.codigo_cliente_fornecedor THEN 1 ELSE 0 END), 0),
                     coalesce(max(z.status), ''), coalesce(max(z.error_code), max(z.outcome), '')
                FROM omie_contas_pagar p
                LEFT JOIN omie_clientes cl ON cl.connection_id = p.connection_id AND cl.id = p.codigo_cliente_fornecedor AND cl.deleted_at IS NULL
@@ -1074,9 +1099,11 @@ pub(super) fn service_orders_open(store: &Store, since: &str) -> CoreResult<Vec<
                 AND coalesce(p.servico_nf, '') <> '' AND coalesce(p.numero_pedido, '') <> ''
                 AND coalesce(p.data_emissao, '') >= ?1
               GROUP BY p.connection_id, p.numero_pedido
-             HAVING coalesce(max(z.status = 'succeeded'), 0) = 0",
-        )?;
-        let rows = st.query_map([since], |r| {
+             HAVING coalesce(max(CASE WHEN z.status = 'succeeded' THEN 1 ELSE 0 END), 0) = 0",
+            vals![since],
+        )?
+        .iter()
+        .map(|r| {
             Ok(ServiceOrderRow {
                 connection_id: r.get(0)?,
                 payable_id: r.get(1)?,
@@ -1085,12 +1112,12 @@ pub(super) fn service_orders_open(store: &Store, since: &str) -> CoreResult<Vec<
                 amount: r.get(4)?,
                 party_name: r.get(5)?,
                 order_id: r.get(6)?,
-                same_supplier: r.get::<_, i64>(7)? != 0,
+                same_supplier: r.get::<i64>(7)? != 0,
                 closure_status: r.get(8)?,
                 closure_error: r.get(9)?,
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .collect()
     })
 }
 
@@ -1110,34 +1137,37 @@ pub(super) struct ReceiptPayableRow {
 /// Payables of origin NFEP emitted on or after `since`, matched to their receipt by NF number and
 /// supplier, with neither a successful transfer nor a mapped file from that receipt.
 pub(super) fn receipt_payables_without_attachments(store: &Store, since: &str) -> CoreResult<Vec<ReceiptPayableRow>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT p.connection_id, r.id, p.id, coalesce(r.numero_nfe, ''), p.valor_documento, coalesce(r.fornecedor, ''),
-                    coalesce(t.status, ''), coalesce(t.last_error_code, t.last_error, '')
-               FROM omie_contas_pagar p
-               JOIN omie_recebimentos r ON r.connection_id = p.connection_id AND r.numero_nfe = p.numero_documento_fiscal
-                    AND r.fornecedor_id = p.codigo_cliente_fornecedor AND r.deleted_at IS NULL
-               LEFT JOIN omie_attachment_transfers t ON t.connection_id = p.connection_id AND t.origin_table = 'com-recebimento'
-                    AND t.origin_id = r.id AND t.dest_table = 'conta-pagar' AND t.dest_id = p.id
-              WHERE p.deleted_at IS NULL AND +p.id_origem = 'NFEP' AND coalesce(p.status_titulo, '') <> 'CANCELADO'
-                AND coalesce(p.data_emissao, '') >= ?1 AND coalesce(t.status, '') <> 'succeeded'
-                AND NOT EXISTS (SELECT 1 FROM omie_attachment_map m WHERE m.connection_id = p.connection_id
-                                 AND m.origin_table = 'com-recebimento' AND m.origin_id = r.id
-                                 AND m.dest_table = 'conta-pagar' AND m.dest_id = p.id)",
-        )?;
-        let rows = st.query_map([since], |r| {
-            Ok(ReceiptPayableRow {
-                connection_id: r.get(0)?,
-                receipt_id: r.get(1)?,
-                payable_id: r.get(2)?,
-                number: r.get(3)?,
-                amount: r.get(4)?,
-                party_name: r.get(5)?,
-                transfer_status: r.get(6)?,
-                transfer_error: r.get(7)?,
+    let origin = Dialect(store.backend()).unindexed("p.id_origem");
+    let sql = format!(
+        "SELECT p.connection_id, r.id, p.id, coalesce(r.numero_nfe, ''), p.valor_documento, coalesce(r.fornecedor, ''),
+                coalesce(t.status, ''), coalesce(t.last_error_code, t.last_error, '')
+           FROM omie_contas_pagar p
+           JOIN omie_recebimentos r ON r.connection_id = p.connection_id AND r.numero_nfe = p.numero_documento_fiscal
+                AND r.fornecedor_id = p.codigo_cliente_fornecedor AND r.deleted_at IS NULL
+           LEFT JOIN omie_attachment_transfers t ON t.connection_id = p.connection_id AND t.origin_table = 'com-recebimento'
+                AND t.origin_id = r.id AND t.dest_table = 'conta-pagar' AND t.dest_id = p.id
+          WHERE p.deleted_at IS NULL AND {origin} = 'NFEP' AND coalesce(p.status_titulo, '') <> 'CANCELADO'
+            AND coalesce(p.data_emissao, '') >= ?1 AND coalesce(t.status, '') <> 'succeeded'
+            AND NOT EXISTS (SELECT 1 FROM omie_attachment_map m WHERE m.connection_id = p.connection_id
+                             AND m.origin_table = 'com-recebimento' AND m.origin_id = r.id
+                             AND m.dest_table = 'conta-pagar' AND m.dest_id = p.id)"
+    );
+    store.query(|db| {
+        db.query(&sql, vals![since])?
+            .iter()
+            .map(|r| {
+                Ok(ReceiptPayableRow {
+                    connection_id: r.get(0)?,
+                    receipt_id: r.get(1)?,
+                    payable_id: r.get(2)?,
+                    number: r.get(3)?,
+                    amount: r.get(4)?,
+                    party_name: r.get(5)?,
+                    transfer_status: r.get(6)?,
+                    transfer_error: r.get(7)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect()
     })
 }
 
@@ -1170,68 +1200,91 @@ fn contifico_documents_table(resource: &str) -> CoreResult<&'static str> {
 }
 
 /// The documents of `resource` that are not void, with their lines read from the stored JSON in
-/// the same query (`json_each`); one row per document.
+/// the same query (SQLite's `json_each`, PostgreSQL's `jsonb_array_elements`); one row per
+/// document.
 pub(super) fn document_lines(store: &Store, resource: &str) -> CoreResult<Vec<DocumentLines>> {
     let table = contifico_documents_table(resource)?;
+    let d = Dialect(store.backend());
     // Numbers are read as the ERP wrote them (text or JSON number), never through a float.
-    let num = |path: &str| format!("coalesce(CAST(json_extract(d.raw, '$.{path}') AS TEXT), '0')");
+    let num = |path: &str| format!("coalesce({}, '0')", d.json_text("d.raw", path));
+    let line = |path: &str, empty: &str| format!("coalesce({}, '{empty}')", d.json_text("l.value", path));
+    let (lines_from, not_void) = match store.backend() {
+        Backend::Sqlite => (
+            "json_each(d.raw, '$.detalles') l".to_string(),
+            "coalesce(json_extract(d.raw, '$.anulado'), 0) IN (0, 'false')".to_string(),
+        ),
+        Backend::Postgres => (
+            "jsonb_array_elements(CASE WHEN jsonb_typeof(CAST(d.raw AS jsonb) -> 'detalles') = 'array'
+                                       THEN CAST(d.raw AS jsonb) -> 'detalles' ELSE '[]'::jsonb END) l"
+                .to_string(),
+            "coalesce(CAST(d.raw AS jsonb) ->> 'anulado', 'false') IN ('false', '0')".to_string(),
+        ),
+    };
     let sql = format!(
         "SELECT d.connection_id, d.id, coalesce(d.documento, ''), coalesce(d.tipo_documento, ''),
-                coalesce(json_extract(d.raw, '$.cliente.razon_social'), json_extract(d.raw, '$.persona.razon_social'), ''),
+                coalesce({cliente}, {persona}, ''),
                 {s0}, {s12}, {iva}, {ice}, {serv}, {total},
-                (SELECT group_concat(coalesce(CAST(json_extract(l.value, '$.cantidad') AS TEXT), '') || '|' ||
-                                     coalesce(CAST(json_extract(l.value, '$.precio') AS TEXT), '') || '|' ||
-                                     coalesce(CAST(json_extract(l.value, '$.porcentaje_descuento') AS TEXT), '0'), ';')
-                   FROM json_each(d.raw, '$.detalles') l)
+                (SELECT {lines} FROM {lines_from})
            FROM \"{table}\" d
-          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(json_extract(d.raw, '$.anulado'), 0) IN (0, 'false')",
+          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND {not_void}",
+        cliente = d.json_text("d.raw", "cliente.razon_social"),
+        persona = d.json_text("d.raw", "persona.razon_social"),
         s0 = num("subtotal_0"),
         s12 = num("subtotal_12"),
         iva = num("iva"),
         ice = num("ice"),
         serv = num("servicio"),
         total = num("total"),
+        lines = d.concat_agg(
+            &format!(
+                "{} || '|' || {} || '|' || {}",
+                line("cantidad", ""),
+                line("precio", ""),
+                line("porcentaje_descuento", "0")
+            ),
+            "';'"
+        ),
     );
-    store.read(|c| {
-        let mut st = c.prepare(&sql)?;
-        let rows = st.query_map([], |r| {
-            let lines: Option<String> = r.get(11)?;
-            Ok(DocumentLines {
-                connection_id: r.get(0)?,
-                id: r.get(1)?,
-                number: r.get(2)?,
-                kind: r.get(3)?,
-                party_name: r.get(4)?,
-                subtotal_0: r.get(5)?,
-                subtotal_12: r.get(6)?,
-                taxes: vec![r.get(7)?, r.get(8)?, r.get(9)?],
-                total: r.get(10)?,
-                lines: lines
-                    .unwrap_or_default()
-                    .split(';')
-                    .filter(|s| !s.is_empty())
-                    .map(|l| {
-                        let mut p = l.split('|').map(str::to_string);
-                        (p.next().unwrap_or_default(), p.next().unwrap_or_default(), p.next().unwrap_or_default())
-                    })
-                    .collect(),
+    store.query(|db| {
+        db.query(&sql, &[])?
+            .iter()
+            .map(|r| {
+                let lines: Option<String> = r.get(11)?;
+                Ok(DocumentLines {
+                    connection_id: r.get(0)?,
+                    id: r.get(1)?,
+                    number: r.get(2)?,
+                    kind: r.get(3)?,
+                    party_name: r.get(4)?,
+                    subtotal_0: r.get(5)?,
+                    subtotal_12: r.get(6)?,
+                    taxes: vec![r.get(7)?, r.get(8)?, r.get(9)?],
+                    total: r.get(10)?,
+                    lines: lines
+                        .unwrap_or_default()
+                        .split(';')
+                        .filter(|s| !s.is_empty())
+                        .map(|l| {
+                            let mut p = l.split('|').map(str::to_string);
+                            (p.next().unwrap_or_default(), p.next().unwrap_or_default(), p.next().unwrap_or_default())
+                        })
+                        .collect(),
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect()
     })
 }
 
 /// What the pending-verification rules read besides the synced data: BackOffice's own record of
 /// closures and attachment transfers (so a closure or a copy done today changes the stamp).
 pub(super) fn omie_fixes_stamp(store: &Store) -> CoreResult<String> {
-    store.read(|c| {
-        Ok(c.query_row(
+    store.query(|db| {
+        db.one(
             "SELECT (SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM omie_po_closures) || '|' ||
                     (SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM omie_attachment_transfers) || '|' ||
                     (SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM omie_attachment_map)",
-            [],
-            |r| r.get(0),
-        )?)
+            &[],
+        )
     })
 }
 
@@ -1258,57 +1311,64 @@ pub(super) struct DeliveryRow {
 /// the customer that stands for company B on site A), and any delivery note whose customer is the
 /// company another ERPNext connection's synced documents belong to.
 pub(super) fn deliveries_without_receipt(store: &Store, since: &str) -> CoreResult<Vec<DeliveryRow>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "WITH companies AS (
-                 SELECT DISTINCT connection_id, company FROM erpnext_purchase_order WHERE coalesce(company, '') <> ''
-                 UNION SELECT DISTINCT connection_id, company FROM erpnext_purchase_receipt WHERE coalesce(company, '') <> ''
-                 UNION SELECT DISTINCT connection_id, company FROM erpnext_delivery_note WHERE coalesce(company, '') <> ''),
-             pairs AS (
-                 SELECT DISTINCT site_a_id AS a, site_b_id AS b, json_extract(input, '$.customer_b_on_a') AS customer
-                   FROM erpnext_runs WHERE site_a_id IS NOT NULL AND site_b_id IS NOT NULL
-                 UNION SELECT DISTINCT d.connection_id, s.connection_id, s.company
-                   FROM (SELECT DISTINCT connection_id, customer FROM erpnext_delivery_note) d
-                   JOIN companies s ON s.company = d.customer AND s.connection_id <> d.connection_id)
-             SELECT dn.connection_id, dn.id, coalesce(dn.customer, ''), coalesce(dn.company, ''), dn.grand_total,
-                    coalesce(dn.currency, ''), coalesce(dn.posting_date, ''), p.b, coalesce(cb.name, ''),
-                    (SELECT s.run_id FROM erpnext_run_steps s JOIN erpnext_runs r ON r.id = s.run_id
-                      WHERE s.doctype = 'Delivery Note' AND s.doc_name = dn.id AND r.site_a_id = dn.connection_id
-                      ORDER BY r.created_at DESC LIMIT 1) AS run_id,
-                    (SELECT pr.id FROM erpnext_purchase_receipt pr
-                      WHERE pr.connection_id = p.b AND pr.deleted_at IS NULL AND coalesce(pr.docstatus, '') <> '2'
-                        AND pr.supplier = dn.company AND pr.grand_total = dn.grand_total
-                        AND abs(julianday(pr.posting_date) - julianday(dn.posting_date)) <= 7 LIMIT 1)
-               FROM erpnext_delivery_note dn
-               JOIN pairs p ON p.a = dn.connection_id AND p.customer = dn.customer
-               LEFT JOIN connections cb ON cb.id = p.b
-              WHERE dn.deleted_at IS NULL AND dn.docstatus = '1' AND coalesce(dn.posting_date, '') >= ?1
-                AND NOT EXISTS (SELECT 1 FROM erpnext_purchase_receipt pr WHERE pr.connection_id = p.b
-                                 AND pr.deleted_at IS NULL AND coalesce(pr.docstatus, '') <> '2' AND pr.supplier_delivery_note = dn.id)
-              GROUP BY dn.connection_id, dn.id, p.b",
-        )?;
-        let rows = st.query_map([since], |r| {
-            Ok(DeliveryRow {
-                connection_id: r.get(0)?,
-                id: r.get(1)?,
-                customer: r.get(2)?,
-                company: r.get(3)?,
-                amount: r.get(4)?,
-                currency: r.get(5)?,
-                posting_date: r.get(6)?,
-                site_b: r.get(7)?,
-                site_b_name: r.get(8)?,
-                run_id: r.get(9)?,
-                run_status: String::new(),
-                probable_receipt: r.get(10)?,
+    let d = Dialect(store.backend());
+    let sql = format!(
+        "WITH companies AS (
+             SELECT DISTINCT connection_id, company FROM erpnext_purchase_order WHERE coalesce(company, '') <> ''
+             UNION SELECT DISTINCT connection_id, company FROM erpnext_purchase_receipt WHERE coalesce(company, '') <> ''
+             UNION SELECT DISTINCT connection_id, company FROM erpnext_delivery_note WHERE coalesce(company, '') <> ''),
+         pairs AS (
+             SELECT DISTINCT site_a_id AS a, site_b_id AS b, {customer_b_on_a} AS customer
+               FROM erpnext_runs WHERE site_a_id IS NOT NULL AND site_b_id IS NOT NULL
+             UNION SELECT DISTINCT d.connection_id, s.connection_id, s.company
+               FROM (SELECT DISTINCT connection_id, customer FROM erpnext_delivery_note) d
+               JOIN companies s ON s.company = d.customer AND s.connection_id <> d.connection_id)
+         SELECT dn.connection_id, dn.id, coalesce(dn.customer, ''), coalesce(dn.company, ''), dn.grand_total,
+                coalesce(dn.currency, ''), coalesce(dn.posting_date, ''), p.b, coalesce(max(cb.name), ''),
+                (SELECT s.run_id FROM erpnext_run_steps s JOIN erpnext_runs r ON r.id = s.run_id
+                  WHERE s.doctype = 'Delivery Note' AND s.doc_name = dn.id AND r.site_a_id = dn.connection_id
+                  ORDER BY r.created_at DESC LIMIT 1) AS run_id,
+                (SELECT pr.id FROM erpnext_purchase_receipt pr
+                  WHERE pr.connection_id = p.b AND pr.deleted_at IS NULL AND coalesce(pr.docstatus, '') <> '2'
+                    AND pr.supplier = dn.company AND pr.grand_total = dn.grand_total
+                    AND abs({days}) <= 7 LIMIT 1)
+           FROM erpnext_delivery_note dn
+           JOIN pairs p ON p.a = dn.connection_id AND p.customer = dn.customer
+           LEFT JOIN connections cb ON cb.id = p.b
+          WHERE dn.deleted_at IS NULL AND dn.docstatus = '1' AND coalesce(dn.posting_date, '') >= ?1
+            AND NOT EXISTS (SELECT 1 FROM erpnext_purchase_receipt pr WHERE pr.connection_id = p.b
+                             AND pr.deleted_at IS NULL AND coalesce(pr.docstatus, '') <> '2' AND pr.supplier_delivery_note = dn.id)
+          GROUP BY dn.connection_id, dn.id, p.b",
+        customer_b_on_a = d.json_text("input", "customer_b_on_a"),
+        days = d.days_between("pr.posting_date", "dn.posting_date"),
+    );
+    store.query(|db| {
+        let mut out = db
+            .query(&sql, vals![since])?
+            .iter()
+            .map(|r| {
+                Ok(DeliveryRow {
+                    connection_id: r.get(0)?,
+                    id: r.get(1)?,
+                    customer: r.get(2)?,
+                    company: r.get(3)?,
+                    amount: r.get(4)?,
+                    currency: r.get(5)?,
+                    posting_date: r.get(6)?,
+                    site_b: r.get(7)?,
+                    site_b_name: r.get(8)?,
+                    run_id: r.get(9)?,
+                    run_status: String::new(),
+                    probable_receipt: r.get(10)?,
+                })
             })
-        })?;
-        let mut out = rows.collect::<Result<Vec<_>, _>>()?;
+            .collect::<CoreResult<Vec<_>>>()?;
         for d in &mut out {
             if let Some(run) = &d.run_id {
-                d.run_status = c
-                    .query_row("SELECT status FROM erpnext_runs WHERE id=?1", [run], |r| r.get(0))
-                    .optional()?
+                d.run_status = db
+                    .query_opt("SELECT status FROM erpnext_runs WHERE id=?1", vals![run])?
+                    .map(|r| r.get(0))
+                    .transpose()?
                     .unwrap_or_default();
             }
         }
@@ -1318,9 +1378,7 @@ pub(super) fn deliveries_without_receipt(store: &Store, since: &str) -> CoreResu
 
 /// BackOffice's transfers between ERPNext sites change what the delivery check finds.
 pub(super) fn erpnext_runs_stamp(store: &Store) -> CoreResult<String> {
-    store.read(|c| {
-        Ok(c.query_row("SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM erpnext_runs", [], |r| r.get(0))?)
-    })
+    store.query(|db| db.one("SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM erpnext_runs", &[]))
 }
 
 /// A Contífico sales document, for the check that its journal entry exists.
@@ -1344,27 +1402,217 @@ pub(super) struct EntryNumbers {
 /// The document numbers (`001-001-000000251`) that journal entries name in their description, per
 /// connection, read in one pass; and the connections whose entries were ever synced.
 pub(super) fn entry_document_numbers(store: &Store) -> CoreResult<EntryNumbers> {
-    store.read(|c| {
+    store.query(|db| {
+        // A few thousand entries at a time (by rowid, which both backends have): a company's
+        // entries need not all be in memory at once.
         let mut named = std::collections::HashSet::new();
-        let mut st = c.prepare("SELECT connection_id, coalesce(glosa, '') FROM contifico_asiento WHERE deleted_at IS NULL")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let conn: String = r.get(0)?;
-            let glosa: String = r.get(1)?;
-            for n in document_numbers_in(&glosa) {
-                named.insert((conn.clone(), n.to_string()));
+        let mut after = i64::MIN;
+        loop {
+            let rows = db.query(
+                "SELECT rowid, connection_id, coalesce(glosa, '') FROM contifico_asiento
+                  WHERE deleted_at IS NULL AND rowid > ?1 ORDER BY rowid LIMIT 5000",
+                vals![after],
+            )?;
+            let Some(last) = rows.last() else { break };
+            after = last.get(0)?;
+            for r in &rows {
+                let conn: String = r.get(1)?;
+                let glosa: String = r.get(2)?;
+                for n in document_numbers_in(&glosa) {
+                    named.insert((conn.clone(), n.to_string()));
+                }
             }
         }
         let mut synced = std::collections::HashSet::new();
-        let mut st = c.prepare(
+        for r in db.query(
             "SELECT connection_id FROM sync_state WHERE erp = 'contifico' AND resource = 'asientos' AND last_success_at IS NOT NULL",
-        )?;
-        let ids = st.query_map([], |r| r.get::<_, String>(0))?;
-        for id in ids {
-            synced.insert(id?);
+            &[],
+        )? {
+            synced.insert(r.get::<String>(0)?);
         }
         Ok(EntryNumbers { named, synced })
     })
+}
+
+/// Sales documents of the given types emitted on or after `since`, not void.
+pub(super) fn sales_documents(store: &Store, types: &[String], since: &str) -> CoreResult<Vec<SaleRow>> {
+    let d = Dialect(store.backend());
+    let mut p: Vec<String> = vec![since.to_string()];
+    p.extend(types.iter().cloned());
+    let sql = number_placeholders(&format!(
+        "SELECT d.connection_id, d.id, coalesce(d.documento, ''), coalesce(d.tipo_documento, ''), coalesce(d.fecha_emision, ''), d.total,
+                coalesce({cliente}, {persona}, '')
+           FROM contifico_documento_venta d
+          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(d.fecha_emision, '') >= ?
+            AND d.tipo_documento IN ({})",
+        vec!["?"; types.len().max(1)].join(","),
+        cliente = d.json_text("d.raw", "cliente.razon_social"),
+        persona = d.json_text("d.raw", "persona.razon_social"),
+    ));
+    if types.is_empty() {
+        // `IN (?)` with nothing to bind: no type asked for, no document.
+        return Ok(vec![]);
+    }
+    store.query(|db| {
+        let params: Vec<&dyn ToValue> = p.iter().map(|v| v as &dyn ToValue).collect();
+        db.query(&sql, &params)?
+            .iter()
+            .map(|r| {
+                Ok(SaleRow {
+                    connection_id: r.get(0)?,
+                    id: r.get(1)?,
+                    number: r.get(2)?,
+                    kind: r.get(3)?,
+                    date: r.get(4)?,
+                    total: r.get(5)?,
+                    party_name: r.get(6)?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// What changes the local reclassifications (part of the classification rules' data stamp).
+pub(super) fn local_stamp(store: &Store) -> CoreResult<String> {
+    store
+        .query(|db| db.one("SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM local_reclassifications", &[]))
+}
+
+/// The local field a correction writes where the ERP has no write of its own.
+pub(super) const LOCAL_CATEGORY: &str = "categoria_local";
+
+/// The value BackOffice keeps for a record's local field ("" when none).
+pub(super) fn local_value(
+    store: &Store,
+    connection: &str,
+    resource: &str,
+    record: &str,
+    field: &str,
+) -> CoreResult<String> {
+    store.query(|db| {
+        Ok(db
+            .query_opt(
+                "SELECT value FROM local_reclassifications WHERE connection_id=?1 AND resource=?2 AND record_id=?3 AND field=?4",
+                vals![connection, resource, record, field],
+            )?
+            .map(|r| r.get::<String>(0))
+            .transpose()?
+            .unwrap_or_default())
+    })
+}
+
+/// Sets (or, with an empty value, removes) a record's local field.
+pub(super) fn set_local_value(
+    store: &Store,
+    connection: &str,
+    resource: &str,
+    record: &str,
+    field: &str,
+    value: &str,
+    actor: &Actor,
+) -> CoreResult<()> {
+    store.tx(|db| {
+        if value.is_empty() {
+            db.execute(
+                "DELETE FROM local_reclassifications WHERE connection_id=?1 AND resource=?2 AND record_id=?3 AND field=?4",
+                vals![connection, resource, record, field],
+            )?;
+        } else {
+            db.execute(
+                "INSERT INTO local_reclassifications (connection_id, resource, record_id, field, value, updated_at, updated_by, machine)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(connection_id, resource, record_id, field) DO UPDATE SET
+                   value=excluded.value, updated_at=excluded.updated_at, updated_by=excluded.updated_by, machine=excluded.machine",
+                vals![connection, resource, record, field, value, now_utc(), actor.who, actor.machine],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// A local reclassification as reported: the record, its value and who set it.
+pub(super) struct Reclassification {
+    pub connection: String,
+    pub resource: String,
+    pub record_id: String,
+    pub record_label: String,
+    pub field: String,
+    pub value: String,
+    pub updated_at: String,
+    pub updated_by: String,
+    pub machine: String,
+}
+
+pub(super) fn reclassifications(store: &Store) -> CoreResult<Vec<Reclassification>> {
+    store.query(|db| {
+        db.query(
+            "SELECT coalesce(cn.name, l.connection_id), l.resource, l.record_id,
+                    coalesce((SELECT d.record_label FROM divergences d WHERE d.connection_id = l.connection_id AND d.resource = l.resource
+                               AND d.record_id = l.record_id ORDER BY d.updated_at DESC LIMIT 1), ''),
+                    l.field, l.value, l.updated_at, l.updated_by, l.machine
+               FROM local_reclassifications l LEFT JOIN connections cn ON cn.id = l.connection_id
+              ORDER BY l.updated_at DESC, l.record_id",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Reclassification {
+                connection: r.get(0)?,
+                resource: r.get(1)?,
+                record_id: r.get(2)?,
+                record_label: r.get(3)?,
+                field: r.get(4)?,
+                value: r.get(5)?,
+                updated_at: r.get(6)?,
+                updated_by: r.get(7)?,
+                machine: r.get(8)?,
+            })
+        })
+        .collect()
+    })
+}
+
+/// Contífico documents of `resource` not locally classified under `expected` whose description
+/// contains one of `texts` (lower case), whose party's RUC or cédula is in `docs`, or whose
+/// document type is in `types`; their category is the local one ("" when none).
+pub(super) fn contifico_classification_rows(
+    store: &Store,
+    resource: &str,
+    expected: &str,
+    texts: &[String],
+    docs: &[String],
+    types: &[String],
+) -> CoreResult<Vec<ClassRow>> {
+    let table = contifico_documents_table(resource)?;
+    let d = Dialect(store.backend());
+    let j = |path: &str| d.json_text("d.raw", path);
+    let party = format!(
+        "coalesce({}, {}, {}, {}, '')",
+        j("persona.ruc"),
+        j("cliente.ruc"),
+        j("persona.cedula"),
+        j("cliente.cedula")
+    );
+    let description = format!("coalesce({}, '')", j("descripcion"));
+    let text = format!("lower({description})");
+    let mut p: Vec<String> = vec![resource.to_string(), LOCAL_CATEGORY.to_string(), expected.to_string()];
+    let Some(any) =
+        matches_any(d, &Matchers { text: &text, party: &party, kind: "d.tipo_documento" }, texts, docs, types, &mut p)
+    else {
+        return Ok(vec![]);
+    };
+    let sql = format!(
+        "SELECT d.connection_id, d.id, coalesce(l.value, ''), {description}, coalesce(d.documento, ''),
+                d.total, {party}, coalesce({persona}, {cliente}, ''),
+                coalesce(d.tipo_documento, '')
+           FROM \"{table}\" d
+           LEFT JOIN local_reclassifications l ON l.connection_id = d.connection_id AND l.resource = ? AND l.record_id = d.id AND l.field = ?
+          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(l.value, '') <> ?
+            AND ({any})",
+        persona = j("persona.razon_social"),
+        cliente = j("cliente.razon_social"),
+    );
+    class_rows(store, &sql, &p)
 }
 
 /// The Ecuadorian document numbers (3 digits, 3 digits, 9 digits, joined by hyphens) in a text.
@@ -1387,176 +1635,6 @@ pub(super) fn document_numbers_in(text: &str) -> Vec<&str> {
         }
     }
     out
-}
-
-/// Sales documents of the given types emitted on or after `since`, not void.
-pub(super) fn sales_documents(store: &Store, types: &[String], since: &str) -> CoreResult<Vec<SaleRow>> {
-    let mut p: Vec<String> = vec![since.to_string()];
-    p.extend(types.iter().cloned());
-    let sql = format!(
-        "SELECT d.connection_id, d.id, coalesce(d.documento, ''), coalesce(d.tipo_documento, ''), coalesce(d.fecha_emision, ''), d.total,
-                coalesce(json_extract(d.raw, '$.cliente.razon_social'), json_extract(d.raw, '$.persona.razon_social'), '')
-           FROM contifico_documento_venta d
-          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(d.fecha_emision, '') >= ?1
-            AND d.tipo_documento IN ({})",
-        vec!["?"; types.len().max(1)].join(",")
-    );
-    store.read(|c| {
-        let mut st = c.prepare(&sql)?;
-        let rows = st.query_map(params_from_iter(p.iter()), |r| {
-            Ok(SaleRow {
-                connection_id: r.get(0)?,
-                id: r.get(1)?,
-                number: r.get(2)?,
-                kind: r.get(3)?,
-                date: r.get(4)?,
-                total: r.get(5)?,
-                party_name: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
-}
-
-/// What changes the local reclassifications (part of the classification rules' data stamp).
-pub(super) fn local_stamp(store: &Store) -> CoreResult<String> {
-    store.read(|c| {
-        Ok(c.query_row(
-            "SELECT coalesce(max(updated_at), '') || '#' || count(*) FROM local_reclassifications",
-            [],
-            |r| r.get(0),
-        )?)
-    })
-}
-
-/// The local field a correction writes where the ERP has no write of its own.
-pub(super) const LOCAL_CATEGORY: &str = "categoria_local";
-
-/// The value BackOffice keeps for a record's local field ("" when none).
-pub(super) fn local_value(
-    store: &Store,
-    connection: &str,
-    resource: &str,
-    record: &str,
-    field: &str,
-) -> CoreResult<String> {
-    store.read(|c| {
-        Ok(c.query_row(
-            "SELECT value FROM local_reclassifications WHERE connection_id=?1 AND resource=?2 AND record_id=?3 AND field=?4",
-            params![connection, resource, record, field],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()?
-        .unwrap_or_default())
-    })
-}
-
-/// Sets (or, with an empty value, removes) a record's local field.
-pub(super) fn set_local_value(
-    store: &Store,
-    connection: &str,
-    resource: &str,
-    record: &str,
-    field: &str,
-    value: &str,
-    actor: &Actor,
-) -> CoreResult<()> {
-    store.write(|tx| {
-        if value.is_empty() {
-            tx.execute(
-                "DELETE FROM local_reclassifications WHERE connection_id=?1 AND resource=?2 AND record_id=?3 AND field=?4",
-                params![connection, resource, record, field],
-            )?;
-        } else {
-            tx.execute(
-                "INSERT INTO local_reclassifications (connection_id, resource, record_id, field, value, updated_at, updated_by, machine)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT(connection_id, resource, record_id, field) DO UPDATE SET
-                   value=excluded.value, updated_at=excluded.updated_at, updated_by=excluded.updated_by, machine=excluded.machine",
-                params![connection, resource, record, field, value, now_utc(), actor.who, actor.machine],
-            )?;
-        }
-        Ok(())
-    })
-}
-
-/// A local reclassification as reported: the record, its value and who set it.
-pub(super) struct Reclassification {
-    pub connection: String,
-    pub resource: String,
-    pub record_id: String,
-    pub record_label: String,
-    pub field: String,
-    pub value: String,
-    pub updated_at: String,
-    pub updated_by: String,
-    pub machine: String,
-}
-
-pub(super) fn reclassifications(store: &Store) -> CoreResult<Vec<Reclassification>> {
-    store.read(|c| {
-        let mut st = c.prepare(
-            "SELECT coalesce(cn.name, l.connection_id), l.resource, l.record_id,
-                    coalesce((SELECT d.record_label FROM divergences d WHERE d.connection_id = l.connection_id AND d.resource = l.resource
-                               AND d.record_id = l.record_id ORDER BY d.updated_at DESC LIMIT 1), ''),
-                    l.field, l.value, l.updated_at, l.updated_by, l.machine
-               FROM local_reclassifications l LEFT JOIN connections cn ON cn.id = l.connection_id
-              ORDER BY l.updated_at DESC, l.record_id",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok(Reclassification {
-                connection: r.get(0)?,
-                resource: r.get(1)?,
-                record_id: r.get(2)?,
-                record_label: r.get(3)?,
-                field: r.get(4)?,
-                value: r.get(5)?,
-                updated_at: r.get(6)?,
-                updated_by: r.get(7)?,
-                machine: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
-}
-
-/// Contífico documents of `resource` not locally classified under `expected` whose description
-/// contains one of `texts` (lower case), whose party's RUC or cédula is in `docs`, or whose
-/// document type is in `types`; their category is the local one ("" when none).
-pub(super) fn contifico_classification_rows(
-    store: &Store,
-    resource: &str,
-    expected: &str,
-    texts: &[String],
-    docs: &[String],
-    types: &[String],
-) -> CoreResult<Vec<ClassRow>> {
-    let table = contifico_documents_table(resource)?;
-    let party = "coalesce(json_extract(d.raw, '$.persona.ruc'), json_extract(d.raw, '$.cliente.ruc'), json_extract(d.raw, '$.persona.cedula'), json_extract(d.raw, '$.cliente.cedula'), '')";
-    let mut p: Vec<String> = vec![resource.to_string(), LOCAL_CATEGORY.to_string(), expected.to_string()];
-    let Some(any) = matches_any(
-        &Matchers {
-            text: "lower(coalesce(json_extract(d.raw, '$.descripcion'), ''))",
-            party,
-            kind: "d.tipo_documento",
-        },
-        texts,
-        docs,
-        types,
-        &mut p,
-    ) else {
-        return Ok(vec![]);
-    };
-    let sql = format!(
-        "SELECT d.connection_id, d.id, coalesce(l.value, ''), coalesce(json_extract(d.raw, '$.descripcion'), ''), coalesce(d.documento, ''),
-                d.total, {party}, coalesce(json_extract(d.raw, '$.persona.razon_social'), json_extract(d.raw, '$.cliente.razon_social'), ''),
-                coalesce(d.tipo_documento, '')
-           FROM \"{table}\" d
-           LEFT JOIN local_reclassifications l ON l.connection_id = d.connection_id AND l.resource = ?1 AND l.record_id = d.id AND l.field = ?2
-          WHERE d.deleted_at IS NULL AND coalesce(d.estado, '') <> 'A' AND coalesce(l.value, '') <> ?3
-            AND ({any})"
-    );
-    class_rows(store, &sql, &p)
 }
 
 #[cfg(test)]
