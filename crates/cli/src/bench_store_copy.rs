@@ -68,7 +68,13 @@ pub fn run(records: &[u64], admin: &str) -> Result<i32> {
         reset_peak_rss();
         let t = Instant::now();
         let mut copied_at = t.elapsed();
-        let report = copy_to_team(&db, &url, &mut |_p: &CopyProgress| copied_at = t.elapsed(), &|| false)?;
+        let report = copy_to_team(
+            &db,
+            &url,
+            &backoffice_core::erp::migrate_resource_tables,
+            &mut |_p: &CopyProgress| copied_at = t.elapsed(),
+            &|| false,
+        )?;
         let bo_s = t.elapsed().as_secs_f64();
         let peak_mb = proc_status_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0;
         let bo_copy_s = copied_at.as_secs_f64();

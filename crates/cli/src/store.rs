@@ -116,7 +116,15 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
                     let file = PathBuf::from(file);
                     (
                         format!("{} → {}", url.shown(), file.display()),
-                        Box::new(move |show, stop| copy::copy_from_team(&url, &file, show, stop)),
+                        Box::new(move |show, stop| {
+                            copy::copy_from_team(
+                                &url,
+                                &file,
+                                &backoffice_core::erp::migrate_resource_tables,
+                                show,
+                                stop,
+                            )
+                        }),
                     )
                 }
                 (None, to) => {
@@ -124,7 +132,9 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
                     let db = paths.db.clone();
                     (
                         format!("{} → {}", db.display(), url.shown()),
-                        Box::new(move |show, stop| copy::copy_to_team(&db, &url, show, stop)),
+                        Box::new(move |show, stop| {
+                            copy::copy_to_team(&db, &url, &backoffice_core::erp::migrate_resource_tables, show, stop)
+                        }),
                     )
                 }
                 (Some(_), None) => anyhow::bail!("--from needs --to FILE: the new SQLite file to copy into"),

@@ -59,15 +59,19 @@ fn report(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// (table, rows, checksum) of a report, by table name (a copied-back file lists its tables in its
+/// own creation order).
 fn checksums(report: &serde_json::Value) -> Vec<(String, u64, String)> {
-    report["tables"]
+    let mut v: Vec<(String, u64, String)> = report["tables"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| {
             (t["table"].as_str().unwrap().into(), t["rows"].as_u64().unwrap(), t["checksum"].as_str().unwrap().into())
         })
-        .collect()
+        .collect();
+    v.sort();
+    v
 }
 
 #[test]

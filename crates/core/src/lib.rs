@@ -85,9 +85,8 @@ impl Ctx {
         Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
     }
 
-    /// The context on a team database (PostgreSQL) instead of this desk's file. What runs there so
-    /// far: connections, jobs, schedules and settings; the rest answers with a plain refusal until
-    /// its repository moves to `store::Db` (ARCHITECTURE.md, "What this is not yet").
+    /// The context on a team database (PostgreSQL) instead of this desk's file, its resource tables
+    /// brought to shape as on a desk's file.
     pub fn open_team(
         paths: Paths,
         url: &store::team::TeamUrl,
@@ -95,6 +94,7 @@ impl Ctx {
         clock: Arc<dyn clock::Clock>,
     ) -> CoreResult<Ctx> {
         let store = Store::open_team(url)?;
+        erp::migrate_resource_tables(&store)?;
         let jobs = JobManager::new(store.clone())?;
         Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
     }

@@ -27,6 +27,11 @@ fn url(s: &str) -> TeamUrl {
 
 fn no_progress(_: &CopyProgress) {}
 
+/// Every ERP's resource tables, as the app and the command line prepare a store for a copy.
+fn prep(store: &Store) -> backoffice_core::CoreResult<()> {
+    backoffice_core::erp::migrate_resource_tables(store)
+}
+
 /// A desk with a connection, settings, and `marcas` synced rows (full-text indexed).
 fn desk(path: &Path, marcas: usize) -> Store {
     let store = Store::open(path).unwrap();
@@ -71,7 +76,7 @@ fn a_desk_goes_to_the_team_database_and_back_unchanged() {
     assert_eq!(team_status(&team).unwrap().state, "empty");
 
     let mut calls = 0;
-    let report = copy_to_team(&src, &team, &mut |_| calls += 1, &|| false).unwrap();
+    let report = copy_to_team(&src, &team, &prep, &mut |_| calls += 1, &|| false).unwrap();
     assert!(!report.resumed);
     assert!(calls > 3, "progress is reported batch by batch ({calls})");
     let marca = report.tables.iter().find(|t| t.table == "contifico_marca").unwrap();
@@ -80,15 +85,19 @@ fn a_desk_goes_to_the_team_database_and_back_unchanged() {
     assert_eq!((status.state.as_str(), status.schema_version), ("ready", Some(MIGRATIONS.len() as i64)));
 
     // A second copy into the same database is refused: it is not empty any more.
-    let err = copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap_err();
+    let err = copy_to_team(&src, &team, &prep, &mut no_progress, &|| false).unwrap_err();
     assert_eq!(err.code(), "team_db_not_empty", "{err}");
 
     let back = dir.path().join("offline/copy.db");
-    let report_back = copy_from_team(&team, &back, &mut no_progress, &|| false).unwrap();
+    let report_back = copy_from_team(&team, &back, &prep, &mut no_progress, &|| false).unwrap();
     // The same rows and checksums, table by table, in both directions.
-    let a: Vec<_> = report.tables.iter().map(|t| (&t.table, t.rows, &t.checksum)).collect();
-    let b: Vec<_> = report_back.tables.iter().map(|t| (&t.table, t.rows, &t.checksum)).collect();
-    assert_eq!(a, b);
+    // (The new file lists its tables in its own creation order: compare them by name.)
+    let by_name = |r: &backoffice_core::store::copy::CopyReport| {
+        let mut v: Vec<_> = r.tables.iter().map(|t| (t.table.clone(), t.rows, t.checksum.clone())).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(by_name(&report), by_name(&report_back));
     assert!(!partial_path(&back).exists());
     // The copy opens as a desk database; values, rowids and full-text search came back.
     let store = Store::open(&back).unwrap();
@@ -111,12 +120,12 @@ fn a_desk_goes_to_the_team_database_and_back_unchanged() {
 
     // A desk file that is not there is not made up empty and copied.
     let missing = dir.path().join("no-such-desk.db");
-    let err = copy_to_team(&missing, &url(&fresh_database()), &mut no_progress, &|| false).unwrap_err();
+    let err = copy_to_team(&missing, &url(&fresh_database()), &prep, &mut no_progress, &|| false).unwrap_err();
     assert_eq!(err.code(), "not_found", "{err}");
     assert!(!missing.exists());
 
     // Copying back again never overwrites a file.
-    let err = copy_from_team(&team, &back, &mut no_progress, &|| false).unwrap_err();
+    let err = copy_from_team(&team, &back, &prep, &mut no_progress, &|| false).unwrap_err();
     assert_eq!(err.code(), "copy_target_exists");
 }
 
@@ -132,6 +141,7 @@ fn an_interrupted_copy_goes_on_where_it_stopped_and_a_changed_source_is_caught()
     let err = copy_to_team(
         &src,
         &team,
+        &prep,
         &mut |p| {
             if p.table == "contifico_marca" {
                 seen.set(p.rows_done);
@@ -150,6 +160,7 @@ fn an_interrupted_copy_goes_on_where_it_stopped_and_a_changed_source_is_caught()
     let report = copy_to_team(
         &src,
         &team,
+        &prep,
         &mut |p| {
             if p.table == "contifico_marca" && first_seen.is_none() {
                 first_seen = Some(p.rows_done);
@@ -165,14 +176,14 @@ fn an_interrupted_copy_goes_on_where_it_stopped_and_a_changed_source_is_caught()
     // A copy that stopped, then a desk that changed a row already copied: the check says so.
     let team2 = url(&fresh_database());
     let n = std::cell::Cell::new(0);
-    let _ = copy_to_team(&src, &team2, &mut |_| n.set(n.get() + 1), &|| n.get() >= 3).unwrap_err();
+    let _ = copy_to_team(&src, &team2, &prep, &mut |_| n.set(n.get() + 1), &|| n.get() >= 3).unwrap_err();
     store
         .write(|tx| {
             tx.execute("UPDATE settings SET value = 'en' WHERE key = 'ui.language'", [])?;
             Ok(())
         })
         .unwrap();
-    let err = copy_to_team(&src, &team2, &mut no_progress, &|| false).unwrap_err();
+    let err = copy_to_team(&src, &team2, &prep, &mut no_progress, &|| false).unwrap_err();
     let mismatch = err.feature::<TeamDbError>().expect("a team database error");
     assert!(matches!(mismatch, TeamDbError::Mismatch { table, .. } if table == "settings"), "{err}");
 }
@@ -189,7 +200,7 @@ fn a_value_that_does_not_fit_names_its_row_and_the_copy_goes_on_after_the_fix() 
         })
         .unwrap();
     let team = url(&fresh_database());
-    let err = copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap_err();
+    let err = copy_to_team(&src, &team, &prep, &mut no_progress, &|| false).unwrap_err();
     assert_eq!(err.code(), "copy_bad_value");
     let text = err.to_string();
     for part in ["connections", "is_demo", "\"sim\"", "whole number"] {
@@ -201,7 +212,7 @@ fn a_value_that_does_not_fit_names_its_row_and_the_copy_goes_on_after_the_fix() 
             Ok(())
         })
         .unwrap();
-    let report = copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap();
+    let report = copy_to_team(&src, &team, &prep, &mut no_progress, &|| false).unwrap();
     assert!(report.resumed);
     assert_eq!(report.tables.iter().find(|t| t.table == "connections").unwrap().rows, 1);
 }
@@ -213,19 +224,20 @@ fn a_team_database_of_a_newer_version_is_refused_and_left_alone() {
     drop(desk(&src, 3));
     let address = fresh_database();
     let team = url(&address);
-    copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap();
+    copy_to_team(&src, &team, &prep, &mut no_progress, &|| false).unwrap();
     let newer = MIGRATIONS.len() as i64 + 3;
     let mut c = postgres::Client::connect(&address, postgres::NoTls).unwrap();
-    c.execute("UPDATE backoffice.bo_team SET value = $1 WHERE key = 'schema_version'", &[&newer.to_string()]).unwrap();
+    c.execute("UPDATE backoffice.bo_team_store SET value = $1 WHERE key = 'schema_version'", &[&newer.to_string()])
+        .unwrap();
     let err = team_status(&team).unwrap_err();
     assert_eq!(err.code(), "team_db_newer");
     assert!(err.to_string().contains("newer BackOffice"), "{err}");
     let back = dir.path().join("back.db");
-    let err = copy_from_team(&team, &back, &mut no_progress, &|| false).unwrap_err();
+    let err = copy_from_team(&team, &back, &prep, &mut no_progress, &|| false).unwrap_err();
     assert_eq!(err.code(), "team_db_newer");
     assert!(!back.exists() && !partial_path(&back).exists());
     let kept: String =
-        c.query_one("SELECT value FROM backoffice.bo_team WHERE key = 'schema_version'", &[]).unwrap().get(0);
+        c.query_one("SELECT value FROM backoffice.bo_team_store WHERE key = 'schema_version'", &[]).unwrap().get(0);
     assert_eq!(kept, newer.to_string());
 }
 
@@ -283,7 +295,7 @@ fn a_bi_tool_reads_the_views_and_nothing_else() {
         .unwrap();
     let address = fresh_database();
     let team = url(&address);
-    copy_to_team(&src, &team, &mut no_progress, &|| false).unwrap();
+    copy_to_team(&src, &team, &prep, &mut no_progress, &|| false).unwrap();
 
     let bad = backoffice_core::store::bi::grant_bi_reader(&team, "Looker; DROP", "long-enough-password").unwrap_err();
     assert_eq!(bad.code(), "invalid_input");
@@ -415,4 +427,72 @@ fn tls_modes_mean_what_postgresql_says() {
     let err = encrypted(&with(&format!("sslmode=verify-full&sslrootcert={}", other.display()))).unwrap_err();
     assert_eq!(err.code(), "team_db_tls", "{err}");
     assert!(err.to_string().contains("holds no certificate") || err.to_string().contains("PEM"), "{err}");
+}
+
+/// The copy lands in the tables desks work on: a desk opens the team database, finds the copied
+/// connection and records (searchable), runs jobs that number their rows after the copied ones,
+/// and the team's data goes back into a file that verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_desk_is_worked_on_by_the_team_and_copied_back() {
+    use backoffice_core::jobs::JobManager;
+    use backoffice_core::sync::query::BrowseQuery;
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("desk.db");
+    let store = desk(&src, 4400);
+    // Work the desk did before: a finished job with a log line.
+    let jobs = JobManager::new(store.clone()).unwrap();
+    let (_, done) = jobs
+        .spawn("test_connection", None, serde_json::json!({}), |ctx| async move {
+            ctx.log("info", "done on the desk");
+            Ok(())
+        })
+        .unwrap();
+    done.await.unwrap();
+    drop(jobs);
+    drop(store);
+    let address = std::thread::spawn(fresh_database).join().unwrap();
+    let team = url(&address);
+    let (s, t) = (src.clone(), team.clone());
+    std::thread::spawn(move || copy_to_team(&s, &t, &prep, &mut no_progress, &|| false).unwrap()).join().unwrap();
+
+    let paths = backoffice_core::Paths { db: dir.path().join("unused.db"), log_dir: dir.path().join("logs") };
+    let keychain =
+        std::sync::Arc::new(backoffice_core::secrets::Keychain { service: Some("BackOffice-test-copy".into()) });
+    let t = team.clone();
+    let core =
+        std::thread::spawn(move || backoffice_core::Core::open_team(paths, &t, keychain).unwrap()).join().unwrap();
+    let conns = core.connections().list().unwrap();
+    assert_eq!(conns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["Quito — Matriz"]);
+    let found = core
+        .sync_browse(&BrowseQuery {
+            connection_id: "c1".into(),
+            resource: "marcas".into(),
+            limit: 10,
+            search: Some("ZAFI".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(found.rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["m4321"]);
+    // The team works on: new jobs after the copied one.
+    for _ in 0..2 {
+        let (_, h) = core
+            .jobs
+            .spawn("test_connection", None, serde_json::json!({}), |ctx| async move {
+                ctx.log("info", "done on the team database");
+                Ok(())
+            })
+            .unwrap();
+        h.await.unwrap();
+    }
+    assert_eq!(core.jobs.list(&Default::default()).unwrap().len(), 3);
+    drop(core);
+    // And back into a file: every row, rowids included, verified.
+    let back = dir.path().join("back.db");
+    let (t, b) = (team.clone(), back.clone());
+    let report =
+        std::thread::spawn(move || copy_from_team(&t, &b, &prep, &mut no_progress, &|| false).unwrap()).join().unwrap();
+    assert_eq!(report.tables.iter().find(|t| t.table == "jobs").unwrap().rows, 3);
+    assert_eq!(count(&back, "SELECT count(DISTINCT rowid) FROM jobs"), 3);
+    assert_eq!(count(&back, "SELECT count(*) FROM contifico_marca_fts WHERE contifico_marca_fts MATCH 'zafiro'"), 1);
 }

@@ -226,7 +226,10 @@ pub fn start_copy_to_team(cx: &Ctx) -> CoreResult<Job> {
                     worker.add_count("rows", p.rows_done as i64);
                 }
             };
-            copy::copy_to_team(&source, &url, &mut on_progress, &|| token.is_cancelled()).map(|r| (r, url))
+            copy::copy_to_team(&source, &url, &crate::erp::migrate_resource_tables, &mut on_progress, &|| {
+                token.is_cancelled()
+            })
+            .map(|r| (r, url))
         })
         .await
         .map_err(|e| CoreError::Internal(e.to_string()))??;

@@ -1,12 +1,15 @@
 //! `store copy`: a desk's SQLite data into an empty team database, and a team database back into
 //! a new SQLite file.
 //!
-//! - Every table of the desk becomes a table of the `backoffice` schema with the same columns
-//!   (TEXT → text, INTEGER → bigint, REAL → double precision, BLOB → bytea), the same NOT NULLs
-//!   and primary key, plus `sqlite_rowid` for tables with rowids (full-text indexes point at
-//!   rowids, so a copy back keeps them). The desk's own schema text is kept too
-//!   (`bo_sqlite_schema`), so the copy back builds exactly the tables, indexes, full-text tables
-//!   and triggers it came from, and the triggers refill the full-text indexes.
+//! - The team database is set up as any desk opening it sets it up (`pg_schema::prepare`, then the
+//!   resource tables of every ERP in PostgreSQL's dialect, by the caller's `prepare`), so the copy
+//!   lands in the very tables desks work on. Every table of the desk goes into its namesake, column
+//!   by column (TEXT → text, INTEGER → bigint, REAL → double precision, BLOB → bytea), with its
+//!   rowids in the team table's `rowid` (full-text indexes and "latest first" orders point at
+//!   rowids); PostgreSQL's counters are moved past the copied numbers. The copy's own bookkeeping
+//!   is `bo_team_store` (source, state) and `bo_copy_progress`.
+//! - The copy back makes a new file as a desk would (migrations, then `prepare`) and fills it the
+//!   same way; SQLite's triggers refill the full-text indexes.
 //! - Rows go in batches, in rowid order, by binary COPY; each batch commits together with how far
 //!   the copy has come, so a copy that is killed or loses its server goes on from the last batch.
 //! - Both sides are read in one snapshot each (a read transaction): the copy is of one moment.
@@ -129,9 +132,6 @@ impl Kind {
 struct Column {
     name: String,
     kind: Kind,
-    not_null: bool,
-    /// Position in the primary key (1-based), 0 when not part of it.
-    pk: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +139,8 @@ struct Table {
     name: String,
     rowid: bool,
     columns: Vec<Column>,
+    /// On the team side: its `rowid` is computed from the INTEGER primary key (so it is not copied).
+    rowid_generated: bool,
 }
 
 impl Table {
@@ -150,22 +152,9 @@ impl Table {
         self.columns.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", ")
     }
 
-    fn pg_columns(&self) -> String {
-        let mut cols: Vec<String> = Vec::new();
-        if self.rowid {
-            cols.push("sqlite_rowid bigint NOT NULL UNIQUE".into());
-        }
-        for c in &self.columns {
-            cols.push(format!("{} {}{}", quote(&c.name), c.kind.pg().0, if c.not_null { " NOT NULL" } else { "" }));
-        }
-        let mut pk: Vec<&Column> = self.columns.iter().filter(|c| c.pk > 0).collect();
-        pk.sort_by_key(|c| c.pk);
-        if !pk.is_empty() {
-            cols.push(format!("PRIMARY KEY ({})", pk.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", ")));
-        } else if self.rowid {
-            cols.push("PRIMARY KEY (sqlite_rowid)".into());
-        }
-        cols.join(", ")
+    /// Whether rows go with their rowid into the team table's `rowid`.
+    fn copies_rowid(&self) -> bool {
+        self.rowid && !self.rowid_generated
     }
 }
 
@@ -292,37 +281,38 @@ fn desk_tables(conn: &Connection, in_copy: bool) -> CoreResult<Vec<Table>> {
     let mut tables = Vec::new();
     for (name, rowid) in names {
         let mut columns = Vec::new();
-        let mut stmt = conn.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid")?;
+        let mut stmt = conn.prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")?;
         let mut rows = stmt.query([&name])?;
         while let Some(r) = rows.next()? {
             let col: String = r.get(0)?;
             let declared: String = r.get(1)?;
-            columns.push(Column {
-                kind: Kind::of_declared(&name, &col, &declared)?,
-                name: col,
-                not_null: r.get::<_, i64>(2)? != 0,
-                pk: r.get(3)?,
-            });
+            columns.push(Column { kind: Kind::of_declared(&name, &col, &declared)?, name: col });
         }
-        tables.push(Table { name, rowid, columns });
+        tables.push(Table { name, rowid, columns, rowid_generated: false });
     }
-    Ok(tables)
-}
-
-/// The schema text to rebuild the desk's database from: tables (and full-text tables), then
-/// indexes, then triggers and views; the full-text tables' shadow tables come with them.
-fn desk_schema(conn: &Connection) -> CoreResult<Vec<(String, String, String)>> {
-    let shadow: Vec<String> = conn
-        .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare(
-        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid",
-    )?;
-    let all: Vec<(String, String, String)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
-    Ok(all.into_iter().filter(|(_, name, _)| !shadow.contains(name)).collect())
+    // Parents before the tables that refer to them (a table rebuilt by a later migration comes
+    // later in SQLite's own order), so every row's references are there when it arrives.
+    let mut parents: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for t in &tables {
+        let p: Vec<String> = conn
+            .prepare("SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1)")?
+            .query_map([&t.name], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        parents.insert(t.name.clone(), p.into_iter().filter(|x| *x != t.name).collect());
+    }
+    let mut ordered: Vec<Table> = Vec::with_capacity(tables.len());
+    while !tables.is_empty() {
+        let ready = tables
+            .iter()
+            .position(|t| {
+                parents[&t.name]
+                    .iter()
+                    .all(|p| ordered.iter().any(|o| &o.name == p) || !tables.iter().any(|x| &x.name == p))
+            })
+            .unwrap_or(0);
+        ordered.push(tables.remove(ready));
+    }
+    Ok(ordered)
 }
 
 fn read_sqlite_value<'a>(table: &Table, col: &Column, rowid: i64, v: ValueRef<'a>) -> CoreResult<Val<'a>> {
@@ -389,7 +379,7 @@ fn sqlite_sum(conn: &Connection, table: &Table) -> CoreResult<Sum> {
 }
 
 fn pg_sum(pg: &mut impl postgres::GenericClient, url: &TeamUrl, table: &Table) -> CoreResult<Sum> {
-    let rid = if table.rowid { "sqlite_rowid" } else { "NULL::bigint" };
+    let rid = if table.rowid { "rowid" } else { "NULL::bigint" };
     let sql = format!("SELECT {rid}, {} FROM {}", table.column_list(), table.pg_name());
     let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
     let mut rows = pg.query_raw(sql.as_str(), std::iter::empty::<i64>()).map_err(err)?;
@@ -417,7 +407,8 @@ fn verify(name: &str, source: Sum, copy: Sum) -> CoreResult<TableCopy> {
     Ok(TableCopy { table: name.to_string(), rows: source.rows, checksum: format!("{:032x}", source.sum) })
 }
 
-/// What the team database says about itself (`bo_team`), if BackOffice made it.
+/// What the team database says about itself (`bo_team_store`, which setting it up makes), if it
+/// has BackOffice's schema.
 fn team_meta(pg: &mut postgres::Client, url: &TeamUrl) -> CoreResult<Option<Vec<(String, String)>>> {
     let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
     let schema: Option<String> = pg
@@ -427,21 +418,37 @@ fn team_meta(pg: &mut postgres::Client, url: &TeamUrl) -> CoreResult<Option<Vec<
     if schema.is_none() {
         return Ok(None);
     }
-    let has_meta: bool =
-        pg.query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("{SCHEMA}.bo_team")]).map_err(err)?.get(0);
-    if !has_meta {
+    let ours: bool =
+        pg.query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("{SCHEMA}.bo_team_store")]).map_err(err)?.get(0);
+    if !ours {
         return Err(TeamDbError::NotEmpty {
             url: url.shown().to_string(),
             what: format!("it has a schema named {SCHEMA} that BackOffice did not make"),
         }
         .into());
     }
-    let rows = pg.query(&format!("SELECT key, value FROM {SCHEMA}.bo_team ORDER BY key"), &[]).map_err(err)?;
+    let rows = pg.query(&format!("SELECT key, value FROM {SCHEMA}.bo_team_store ORDER BY key"), &[]).map_err(err)?;
     Ok(Some(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect()))
 }
 
 fn meta_get<'a>(meta: &'a [(String, String)], key: &str) -> Option<&'a str> {
     meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// Rows a team database holds that a desk's work put there (not what setting it up made): what
+/// tells an empty team database from one a team works on.
+fn work_rows(pg: &mut impl postgres::GenericClient, url: &TeamUrl) -> CoreResult<i64> {
+    let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
+    Ok(pg
+        .query_one(
+            &format!(
+                "SELECT (SELECT count(*) FROM {SCHEMA}.connections) + (SELECT count(*) FROM {SCHEMA}.jobs)
+                      + (SELECT count(*) FROM {SCHEMA}.divergences) + (SELECT count(*) FROM {SCHEMA}.contracts)"
+            ),
+            &[],
+        )
+        .map_err(err)?
+        .get(0))
 }
 
 /// What a team database holds, for Settings' connection test and `store check`.
@@ -477,21 +484,101 @@ pub fn team_status(url: &TeamUrl) -> CoreResult<TeamStatus> {
             return Err(TeamDbError::Newer { url: url.shown().to_string(), found, known }.into());
         }
     }
+    let state = match meta_get(&meta, "copy_state") {
+        Some("copying") => "copying",
+        Some(_) => "ready",
+        None if work_rows(&mut pg, url)? > 0 => "ready",
+        None => "empty",
+    };
     Ok(TeamStatus {
         server_version,
-        state: if meta_get(&meta, "state") == Some("complete") { "ready".into() } else { "copying".into() },
+        state: state.into(),
         schema_version: version,
-        copied_from: meta_get(&meta, "source").map(str::to_string),
+        copied_from: meta_get(&meta, "copy_source").map(str::to_string),
         copied_at: meta_get(&meta, "copied_at").map(str::to_string),
     })
 }
 
+/// The columns a team table has, and whether its `rowid` is computed (not to be written).
+fn team_columns(
+    pg: &mut impl postgres::GenericClient,
+    url: &TeamUrl,
+    table: &str,
+) -> CoreResult<Option<(Vec<String>, bool)>> {
+    let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
+    let rows = pg
+        .query(
+            "SELECT column_name::text, is_generated::text FROM information_schema.columns
+              WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+            &[&SCHEMA, &table],
+        )
+        .map_err(err)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let generated_rowid = rows.iter().any(|r| r.get::<_, String>(0) == "rowid" && r.get::<_, String>(1) == "ALWAYS");
+    Ok(Some((rows.iter().map(|r| r.get(0)).collect(), generated_rowid)))
+}
+
+/// Matches the desk's tables to the team database's: every desk column must have its namesake
+/// there (the team side may have more: `rowid`, the search index).
+fn match_team_tables(pg: &mut postgres::Client, url: &TeamUrl, tables: &mut [Table]) -> CoreResult<()> {
+    for t in tables.iter_mut() {
+        let Some((columns, generated_rowid)) = team_columns(pg, url, &t.name)? else {
+            return Err(TeamDbError::Mismatch {
+                table: t.name.clone(),
+                detail: "the team database has no such table: is it of an older BackOffice than this desk?".into(),
+            }
+            .into());
+        };
+        if let Some(c) = t.columns.iter().find(|c| !columns.contains(&c.name)) {
+            return Err(TeamDbError::Mismatch {
+                table: t.name.clone(),
+                detail: format!("the team database's table has no column {}", c.name),
+            }
+            .into());
+        }
+        t.rowid_generated = generated_rowid;
+    }
+    Ok(())
+}
+
+/// Moves PostgreSQL's counters (identity columns) past the numbers a copy wrote.
+fn advance_counters(tx: &mut postgres::Transaction<'_>, url: &TeamUrl, tables: &[Table]) -> CoreResult<()> {
+    let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
+    for t in tables {
+        let identities = tx
+            .query(
+                "SELECT column_name::text FROM information_schema.columns
+                  WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'YES'",
+                &[&SCHEMA, &t.name],
+            )
+            .map_err(err)?;
+        for r in identities {
+            let col: String = r.get(0);
+            tx.execute(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence($1, $2), m) FROM (SELECT max({c}) AS m FROM {t}) x WHERE m IS NOT NULL",
+                    c = quote(&col),
+                    t = t.pg_name()
+                ),
+                &[&t.pg_name(), &col],
+            )
+            .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
 /// Copies the desk database at `source` into the empty team database at `url` (or goes on with an
-/// interrupted copy of the same desk). `progress` is called after every batch; `cancelled` is
-/// asked as often, and a cancelled copy can be continued later.
+/// interrupted copy of the same desk). `prepare` brings a store's resource tables to shape (every
+/// ERP's: `erp::migrate_resource_tables`); it runs on the desk's file and on the team database
+/// first. `progress` is called after every batch; `cancelled` is asked as often, and a cancelled
+/// copy can be continued later.
 pub fn copy_to_team(
     source: &Path,
     url: &TeamUrl,
+    prepare: &dyn Fn(&super::Store) -> CoreResult<()>,
     progress: &mut dyn FnMut(&CopyProgress),
     cancelled: &dyn Fn() -> bool,
 ) -> CoreResult<CopyReport> {
@@ -501,69 +588,88 @@ pub fn copy_to_team(
     }
     // Bring the desk's file to this version's schema first (what opening it anywhere does); after
     // that it is only read.
-    drop(super::Store::open(source)?);
+    {
+        let desk = super::Store::open(source)?;
+        prepare(&desk)?;
+    }
     let mut src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     src.busy_timeout(std::time::Duration::from_secs(10))?;
     let snapshot = src.transaction()?;
     let version: i64 = snapshot.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let tables = desk_tables(&snapshot, false)?;
-    let schema = desk_schema(&snapshot)?;
+    let mut tables = desk_tables(&snapshot, false)?;
     let source_name = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf()).display().to_string();
     let machine = whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into());
     let source_id = format!("{source_name} ({machine})");
 
+    // The team database as desks use it: set up (or found) and its resource tables made.
     let mut pg = url.connect()?;
     let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
-    let resumed = match team_meta(&mut pg, url)? {
+    if let Some(meta) = team_meta(&mut pg, url)? {
+        let newer = meta_get(&meta, "schema_version").and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > version);
+        if let Some(found) = newer {
+            return Err(TeamDbError::Newer { url: url.shown().to_string(), found, known: version }.into());
+        }
+    }
+    // Set up (or found) as a desk opening it would; the resource tables are made by the first run
+    // only (a continued copy has them, and their record of shapes is being copied).
+    let team = super::Store::open_team(url)?;
+    let meta = team_meta(&mut pg, url)?.unwrap_or_default();
+    if meta_get(&meta, "copy_state").is_none() {
+        prepare(&team)?;
+    }
+    drop(team);
+    match_team_tables(&mut pg, url, &mut tables)?;
+    let resumed = match meta_get(&meta, "copy_state") {
         None => {
-            let mut tx = pg.transaction().map_err(err)?;
-            let mut ddl = format!(
-                "CREATE SCHEMA {SCHEMA};
-                 CREATE TABLE {SCHEMA}.bo_team (key text PRIMARY KEY, value text NOT NULL);
-                 CREATE TABLE {SCHEMA}.bo_sqlite_schema (seq integer PRIMARY KEY, kind text NOT NULL, name text NOT NULL, sql text NOT NULL);
-                 CREATE TABLE {SCHEMA}.bo_copy_progress (table_name text PRIMARY KEY, last_rowid bigint NOT NULL, rows bigint NOT NULL, finished boolean NOT NULL);\n"
-            );
-            for t in &tables {
-                ddl.push_str(&format!("CREATE TABLE {} ({});\n", t.pg_name(), t.pg_columns()));
+            let found = work_rows(&mut pg, url)?;
+            if found > 0 {
+                return Err(TeamDbError::NotEmpty {
+                    url: url.shown().to_string(),
+                    what: format!("desks already work on it ({found} connections, jobs, divergences or contracts)"),
+                }
+                .into());
             }
-            tx.batch_execute(&ddl).map_err(err)?;
-            for (i, (kind, name, sql)) in schema.iter().enumerate() {
+            let mut tx = pg.transaction().map_err(err)?;
+            // The desk's record of its resource tables' shapes replaces the one setting up made.
+            tx.batch_execute(&format!(
+                "DELETE FROM {SCHEMA}.resource_tables;
+                 CREATE TABLE IF NOT EXISTS {SCHEMA}.bo_copy_progress (table_name text PRIMARY KEY, last_rowid bigint NOT NULL, rows bigint NOT NULL, finished boolean NOT NULL);"
+            ))
+            .map_err(err)?;
+            for (k, v) in [
+                ("copy_source", source_id.clone()),
+                ("copy_state", "copying".to_string()),
+                ("copy_started_at", super::now_utc()),
+            ] {
                 tx.execute(
-                    &format!("INSERT INTO {SCHEMA}.bo_sqlite_schema (seq, kind, name, sql) VALUES ($1, $2, $3, $4)"),
-                    &[&(i as i32), kind, name, sql],
+                    &format!(
+                        "INSERT INTO {SCHEMA}.bo_team_store (key, value) VALUES ($1, $2)
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    ),
+                    &[&k, &v],
                 )
                 .map_err(err)?;
-            }
-            for (k, v) in [
-                ("schema_version", version.to_string()),
-                ("source", source_id.clone()),
-                ("state", "copying".to_string()),
-                ("started_at", super::now_utc()),
-            ] {
-                tx.execute(&format!("INSERT INTO {SCHEMA}.bo_team (key, value) VALUES ($1, $2)"), &[&k, &v])
-                    .map_err(err)?;
             }
             tx.commit().map_err(err)?;
             false
         }
-        Some(meta) => {
-            let shown = url.shown().to_string();
-            if meta_get(&meta, "state") == Some("complete") {
-                return Err(TeamDbError::NotEmpty {
-                    url: shown,
-                    what: format!(
-                        "it already holds BackOffice data (copied from {} on {})",
-                        meta_get(&meta, "source").unwrap_or("?"),
-                        meta_get(&meta, "copied_at").unwrap_or("?")
-                    ),
-                }
-                .into());
-            }
-            let other = meta_get(&meta, "source").unwrap_or("?");
-            if other != source_id || meta_get(&meta, "schema_version") != Some(&version.to_string()) {
-                return Err(TeamDbError::OtherCopy { url: shown, other: other.to_string() }.into());
+        Some("copying") => {
+            let other = meta_get(&meta, "copy_source").unwrap_or("?");
+            if other != source_id {
+                return Err(TeamDbError::OtherCopy { url: url.shown().to_string(), other: other.to_string() }.into());
             }
             true
+        }
+        Some(_) => {
+            return Err(TeamDbError::NotEmpty {
+                url: url.shown().to_string(),
+                what: format!(
+                    "it already holds BackOffice data (copied from {} on {})",
+                    meta_get(&meta, "copy_source").unwrap_or("?"),
+                    meta_get(&meta, "copied_at").unwrap_or("?")
+                ),
+            }
+            .into())
         }
     };
 
@@ -580,13 +686,17 @@ pub fn copy_to_team(
         }
         let total: i64 =
             snapshot.query_row(&format!("SELECT count(*) FROM {}", quote(&table.name)), [], |r| r.get(0))?;
-        let types: Vec<Type> =
-            table.rowid.then_some(Type::INT8).into_iter().chain(table.columns.iter().map(|c| c.kind.pg().1)).collect();
+        let types: Vec<Type> = table
+            .copies_rowid()
+            .then_some(Type::INT8)
+            .into_iter()
+            .chain(table.columns.iter().map(|c| c.kind.pg().1))
+            .collect();
         let select = batch_select(table);
         let copy_sql = format!(
             "COPY {} ({}{}) FROM STDIN BINARY",
             table.pg_name(),
-            if table.rowid { "sqlite_rowid, " } else { "" },
+            if table.copies_rowid() { "rowid, " } else { "" },
             table.column_list()
         );
         loop {
@@ -606,7 +716,9 @@ pub fn copy_to_team(
                     let rowid: Option<i64> = r.get(0)?;
                     let mut vals: Vec<Val<'_>> = Vec::with_capacity(types.len());
                     if let Some(id) = rowid {
-                        vals.push(Val::Int(id));
+                        if table.copies_rowid() {
+                            vals.push(Val::Int(id));
+                        }
                         last = id;
                     }
                     for (i, c) in table.columns.iter().enumerate() {
@@ -657,11 +769,13 @@ pub fn copy_to_team(
         report.tables.push(verify(&table.name, a, b)?);
     }
     let mut tx = pg.transaction().map_err(err)?;
+    advance_counters(&mut tx, url, &tables)?;
     super::bi::create_views(&mut tx, url)?;
-    for (k, v) in [("state", "complete".to_string()), ("copied_at", super::now_utc())] {
+    tx.batch_execute(&format!("DROP TABLE {SCHEMA}.bo_copy_progress")).map_err(err)?;
+    for (k, v) in [("copy_state", "complete".to_string()), ("copied_at", super::now_utc())] {
         tx.execute(
             &format!(
-                "INSERT INTO {SCHEMA}.bo_team (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                "INSERT INTO {SCHEMA}.bo_team_store (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
             ),
             &[&k, &v],
         )
@@ -679,10 +793,12 @@ pub fn partial_path(target: &Path) -> PathBuf {
 }
 
 /// Copies the team database at `url` into a new SQLite file `target` (an offline copy). Built in
-/// `target.partial`, which an interrupted copy goes on with; renamed to `target` once verified.
+/// `target.partial` (made as a desk's file is, then `prepare`d: every ERP's resource tables),
+/// which an interrupted copy goes on with; renamed to `target` once verified.
 pub fn copy_from_team(
     url: &TeamUrl,
     target: &Path,
+    prepare: &dyn Fn(&super::Store) -> CoreResult<()>,
     progress: &mut dyn FnMut(&CopyProgress),
     cancelled: &dyn Fn() -> bool,
 ) -> CoreResult<CopyReport> {
@@ -692,7 +808,7 @@ pub fn copy_from_team(
     let mut pg = url.connect()?;
     let err = |e: postgres::Error| -> CoreError { classify(url.shown(), &e).into() };
     let meta = team_meta(&mut pg, url)?;
-    let Some(meta) = meta.filter(|m| meta_get(m, "state") == Some("complete")) else {
+    let Some(meta) = meta.filter(|m| meta_get(m, "copy_state") != Some("copying")) else {
         return Err(TeamDbError::NothingToRestore { url: url.shown().to_string() }.into());
     };
     let version: i64 = meta_get(&meta, "schema_version").and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -700,7 +816,10 @@ pub fn copy_from_team(
     if version > known {
         return Err(TeamDbError::Newer { url: url.shown().to_string(), found: version, known }.into());
     }
-    let source_id = format!("{} ({})", url.shown(), meta_get(&meta, "copied_at").unwrap_or("?"));
+    if work_rows(&mut pg, url)? == 0 && meta_get(&meta, "copy_state").is_none() {
+        return Err(TeamDbError::NothingToRestore { url: url.shown().to_string() }.into());
+    }
+    let source_id = url.shown().to_string();
     // One snapshot of the team database for the whole copy.
     let mut snap = pg.transaction().map_err(err)?;
     snap.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").map_err(err)?;
@@ -711,24 +830,23 @@ pub fn copy_from_team(
             .map_err(|e| CoreError::Db(format!("cannot create the folder {}: {e}", dir.display())))?;
     }
     let fresh = !partial.exists();
+    if fresh {
+        // A new desk's file, its resource tables made; the team's record of their shapes comes
+        // with the rows.
+        let store = super::Store::open(&partial)?;
+        prepare(&store)?;
+        store.write(|tx| Ok(tx.execute_batch("DELETE FROM resource_tables;")?))?;
+    }
     let mut out = Connection::open(&partial)?;
     out.busy_timeout(std::time::Duration::from_secs(10))?;
-    out.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = DELETE; PRAGMA synchronous = NORMAL;")?;
+    out.execute_batch("PRAGMA foreign_keys = OFF;")?;
     if fresh {
-        let schema = snap
-            .query(&format!("SELECT kind, name, sql FROM {SCHEMA}.bo_sqlite_schema ORDER BY seq"), &[])
-            .map_err(err)?;
         let tx = out.transaction()?;
-        for r in &schema {
-            let sql: String = r.get(2);
-            tx.execute_batch(&sql)?;
-        }
         tx.execute_batch(
             "CREATE TABLE bo_copy_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE bo_copy_progress (table_name TEXT PRIMARY KEY, last_rowid INTEGER NOT NULL, rows INTEGER NOT NULL, finished INTEGER NOT NULL);",
         )?;
         tx.execute("INSERT INTO bo_copy_meta (key, value) VALUES ('source', ?1)", [&source_id])?;
-        tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     } else {
         let other: Option<String> =
@@ -737,7 +855,24 @@ pub fn copy_from_team(
             return Err(TeamDbError::TargetExists { path: partial.display().to_string() }.into());
         }
     }
-    let tables: Vec<Table> = desk_tables(&out, true)?;
+    let mut tables: Vec<Table> = desk_tables(&out, true)?;
+    // A table the team database does not have (a resource no desk of the team ever synced there)
+    // stays empty.
+    let mut present = Vec::with_capacity(tables.len());
+    for t in tables.iter_mut() {
+        let cols = team_columns(&mut snap, url, &t.name)?;
+        present.push(cols.is_some());
+        if let Some((columns, _)) = cols {
+            if let Some(c) = t.columns.iter().find(|c| !columns.contains(&c.name)) {
+                return Err(TeamDbError::Mismatch {
+                    table: t.name.clone(),
+                    detail: format!("the team database's table has no column {}", c.name),
+                }
+                .into());
+            }
+        }
+    }
+    let tables: Vec<Table> = tables.into_iter().zip(present).filter(|(_, p)| *p).map(|(t, _)| t).collect();
     let mut done: std::collections::HashMap<String, (i64, i64, bool)> = out
         .prepare("SELECT table_name, last_rowid, rows, finished FROM bo_copy_progress")?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? != 0))))?
@@ -751,10 +886,7 @@ pub fn copy_from_team(
         let total: i64 = snap.query_one(&format!("SELECT count(*) FROM {}", table.pg_name()), &[]).map_err(err)?.get(0);
         let cols = table.column_list();
         let select = if table.rowid {
-            format!(
-                "SELECT sqlite_rowid, {cols} FROM {} WHERE sqlite_rowid > $1 ORDER BY sqlite_rowid LIMIT {BATCH}",
-                table.pg_name()
-            )
+            format!("SELECT rowid, {cols} FROM {} WHERE rowid > $1 ORDER BY rowid LIMIT {BATCH}", table.pg_name())
         } else {
             format!("SELECT NULL::bigint, {cols} FROM {} WHERE $1::bigint IS NOT NULL", table.pg_name())
         };
@@ -827,7 +959,16 @@ pub fn copy_from_team(
     drop(out);
     std::fs::rename(&partial, target)
         .map_err(|e| CoreError::Db(format!("cannot rename {} to {}: {e}", partial.display(), target.display())))?;
-    // Open it as the app would: WAL, and migrated if the team database is of an older version.
+    for side in ["-wal", "-shm"] {
+        let mut from = partial.clone().into_os_string();
+        from.push(side);
+        let mut to = target.to_path_buf().into_os_string();
+        to.push(side);
+        if Path::new(&from).exists() {
+            let _ = std::fs::rename(&from, &to);
+        }
+    }
+    // Open it as the app would (WAL; migrated if the team database is of an older version).
     drop(super::Store::open(target)?);
     Ok(report)
 }
