@@ -109,6 +109,7 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         crate::team_commands::save_team_settings,
         crate::team_commands::check_team_database,
         crate::team_commands::start_team_copy,
+        crate::team_commands::set_team_mode,
     ]
 }
 

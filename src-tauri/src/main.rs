@@ -37,7 +37,8 @@ fn main() {
     let paths = Paths::resolve(None);
     let _log_guard = backoffice_core::logging::init(&paths.log_dir, "backoffice-app", true);
     let keychain = Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
-    let core = match Core::open(paths.clone(), Arc::new(keychain)) {
+    // The desk's file, or the team database it says this desk works on.
+    let (core, team_problem) = match Core::open_for_window(paths.clone(), Arc::new(keychain)) {
         Ok(c) => c,
         Err(e) => {
             // Nothing can work without the database; say why where the user will see it.
@@ -84,6 +85,17 @@ fn main() {
         .setup(move |app| {
             let core = setup_core;
             tray::install(app.handle(), core.clone())?;
+            if let Some(e) = &team_problem {
+                tracing::warn!(error = %e, "working on this desk's file: the team database could not be opened");
+                notify(
+                    app.handle(),
+                    &Notice {
+                        title: "BackOffice".into(),
+                        body: text(&core.locale(), "team_unreachable").into(),
+                        job_id: None,
+                    },
+                );
+            }
             let handle = app.handle().clone();
             let events_core = core.clone();
             let demo_handle = app.handle().clone();

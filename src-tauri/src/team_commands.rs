@@ -31,6 +31,19 @@ pub async fn check_team_database(core: CoreState<'_>) -> Res<TeamDbCheck> {
     Ok(core.check_team_database().await?)
 }
 
+/// Where this desk works from the next start: the team database (`on`) or its own file. The app
+/// restarts at once to open it.
+#[tauri::command]
+pub async fn set_team_mode(app: tauri::AppHandle, core: CoreState<'_>, on: bool) -> Res<TeamDbSettings> {
+    let s = core.set_team_mode(on).await?;
+    // The answer reaches the window (which says it is restarting) before the app restarts.
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        app.restart();
+    });
+    Ok(s)
+}
+
 #[tauri::command]
 pub async fn start_team_copy(core: CoreState<'_>) -> Res<Job> {
     Ok(core.start_team_copy()?)

@@ -2,7 +2,8 @@
 //! xtask test` starts (BACKOFFICE_TEST_POSTGRES_URL): a wrong password is explained in
 //! Portuguese, the right one (kept in the keychain) lets the test say the database is empty, and
 //! "Copy this desk's data there" runs as a job until every table is verified; PostgreSQL then
-//! holds the finished copy. Run with `cargo xtask session --xvfb --postgres -- cargo test -p
+//! holds the finished copy. And a desk whose file says it works on the team database opens the
+//! window on it: the badge, Settings and the screens work on PostgreSQL. Run with `cargo xtask session --xvfb --postgres -- cargo test -p
 //! backoffice-e2e --test team`.
 
 use anyhow::{ensure, Context, Result};
@@ -14,7 +15,10 @@ use std::time::Duration;
 async fn fresh_database() -> Result<(String, String, String, String, String, String)> {
     let admin = std::env::var("BACKOFFICE_TEST_POSTGRES_URL")
         .context("BACKOFFICE_TEST_POSTGRES_URL is not set: run under `cargo xtask session --xvfb --postgres`")?;
-    let name = format!("bo_e2e_{}", std::process::id());
+    // One database per test of this process (the tests of a file run at once).
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let name = format!("bo_e2e_{}_{n}", std::process::id());
     let create = admin.clone();
     let db = name.clone();
     tokio::task::spawn_blocking(move || -> Result<()> {
@@ -88,13 +92,70 @@ async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
         let (state, source) = tokio::task::spawn_blocking(move || -> Result<(String, String)> {
             let mut c = postgres::Client::connect(&address, postgres::NoTls)?;
             let get = |c: &mut postgres::Client, k: &str| -> Result<String> {
-                Ok(c.query_one("SELECT value FROM backoffice.bo_team WHERE key = $1", &[&k])?.get(0))
+                Ok(c.query_one("SELECT value FROM backoffice.bo_team_store WHERE key = $1", &[&k])?.get(0))
             };
-            Ok((get(&mut c, "state")?, get(&mut c, "source")?))
+            Ok((get(&mut c, "copy_state")?, get(&mut c, "copy_source")?))
         })
         .await??;
         ensure!(state == "complete", "the team database's copy is {state}");
         ensure!(source.starts_with(&desk), "the copy came from {source}, not {desk}");
+        Ok(())
+    }
+    .await;
+    app.finish(res).await
+}
+
+/// A desk set (through the core, as Settings → Team database → "Work on the team database" does)
+/// to work on the team database: the real window opens it, says so, and its screens work there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_works_on_the_team_database_its_desk_names() -> Result<()> {
+    use backoffice_core::ops::team::TeamDbSettings;
+    let (host, port, user, password, database, address) = fresh_database().await?;
+    let desk = tempfile::tempdir()?;
+    let db = desk.path().join("bo.db");
+    {
+        // The app's own keychain (the default service), as the window would save the password.
+        let paths = backoffice_core::Paths { db: db.clone(), log_dir: desk.path().join("logs") };
+        let core = tokio::task::spawn_blocking(move || {
+            backoffice_core::Core::open(paths, std::sync::Arc::new(backoffice_core::secrets::Keychain::default()))
+        })
+        .await??;
+        let form = TeamDbSettings {
+            host,
+            port: port.parse()?,
+            database,
+            user,
+            tls: "disable".into(),
+            root_cert: String::new(),
+            password_saved: false,
+            work_here: false,
+        };
+        core.save_team_settings(&form, Some(password))?;
+        ensure!(core.set_team_mode(true).await?.work_here, "the desk is not set to work on the team database");
+    }
+    let opts = AppOptions { env: vec![("BACKOFFICE_DB".into(), db.display().to_string())], ..AppOptions::default() };
+    let app = App::launch("the_window_works_on_the_team_database_its_desk_names", opts).await?;
+    let res = async {
+        let badge = app.wd.wait_for(&sel::tid("team-badge"), UI_TIMEOUT).await?;
+        ensure!(app.wd.text(&badge).await?.contains("Banco da equipe"), "no team badge in Portuguese");
+        app.goto("dashboard").await?;
+        app.wd.wait_for(&sel::tid("page-dashboard"), UI_TIMEOUT).await?;
+        for page in ["connections", "divergences", "jobs"] {
+            app.goto(page).await?;
+            app.wd.wait_for(&sel::tid(&format!("page-{page}")), UI_TIMEOUT).await?;
+        }
+        app.goto("settings").await?;
+        let mode = app.wd.wait_for("[data-testid=\"team-mode\"][data-on=\"true\"]", UI_TIMEOUT).await?;
+        app.scroll_to(&sel::tid("team-settings")).await?;
+        ensure!(app.wd.text(&mode).await?.contains("banco da equipe"), "Settings does not say where the window works");
+        app.screenshot("settings-team-mode-pt-BR").await?;
+        // The window set the team database up: it is PostgreSQL that holds BackOffice's schema.
+        let version = tokio::task::spawn_blocking(move || -> Result<String> {
+            let mut c = postgres::Client::connect(&address, postgres::NoTls)?;
+            Ok(c.query_one("SELECT value FROM backoffice.bo_team_store WHERE key = 'schema_version'", &[])?.get(0))
+        })
+        .await??;
+        ensure!(version.parse::<i64>()? > 0, "the team database was not set up: {version}");
         Ok(())
     }
     .await;

@@ -203,6 +203,12 @@ export function App({ initialInfo = null }: { initialInfo?: AppInfo | null }) {
                 {t('app.demoMode')}
               </span>
             ) : null}
+            {info?.team_database ? (
+              <span className="badge badge-team" data-testid="team-badge" title={info.team_database}>
+                <Icon name="database" size={12} />
+                {t('team.teamBadge')}
+              </span>
+            ) : null}
             {info ? <span className="sidebar-version">v{info.version}</span> : null}
           </div>
         </nav>

@@ -374,9 +374,11 @@ pub fn bench(args: &[String]) -> Result<()> {
             .collect();
     cargo_args.push(name.clone());
     cargo_args.extend(extra.iter().cloned());
-    // store-copy measures against PostgreSQL: a throwaway cluster, named to it with --url unless
-    // the caller gave a server of their own.
-    let postgres = name == "store-copy";
+    // store-copy (and sync with --backend postgres) measure against PostgreSQL: a throwaway
+    // cluster, named to them with --url unless the caller gave a server of their own.
+    let postgres = name == "store-copy"
+        || (name == "sync" && extra.windows(2).any(|w| w[0] == "--backend" && w[1] == "postgres"))
+        || extra.iter().any(|a| a == "--backend=postgres");
     let cargo: OsString = util::cargo().get_program().to_owned();
     let args: Vec<OsString> = cargo_args.iter().map(OsString::from).collect();
     let mut session = session::wrap(SessionOptions { xvfb: false, postgres }, cargo, &args)?;

@@ -73,6 +73,13 @@ pub enum BenchCmd {
         /// Simulated latency per request
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// `postgres`: also the same sync into a team database, next to binary COPY of the same rows
+        #[arg(long, default_value = "sqlite")]
+        backend: String,
+        /// postgres://user:password@host/postgres of a user that may create databases (`cargo xtask
+        /// bench sync --backend postgres` gives its throwaway cluster's)
+        #[arg(long)]
+        url: Option<String>,
     },
     /// A desk's synced records copied into PostgreSQL (`store copy`), next to one raw binary COPY of the
     /// same rows and a row-at-a-time INSERT script, in the same run; plus peak RSS.
@@ -124,7 +131,14 @@ pub async fn run(cmd: BenchCmd) -> Result<i32> {
         BenchCmd::OmieSharedWorker { omie, db, seconds, workers, offset, start_ms, own_budget } => {
             crate::bench_omie_shared::worker(&omie, &db, seconds, workers, offset, start_ms, own_budget).await
         }
-        BenchCmd::Sync { records, latency_ms } => crate::bench_sync::run(&records, latency_ms).await,
+        BenchCmd::Sync { records, latency_ms, backend, url } => {
+            let team = match backend.as_str() {
+                "sqlite" => None,
+                "postgres" => Some(url.context("--backend postgres needs --url (cargo xtask bench gives one)")?),
+                other => bail!("--backend {other}: choose sqlite or postgres"),
+            };
+            crate::bench_sync::run(&records, latency_ms, team).await
+        }
         BenchCmd::Divergences { records } => crate::bench_divergences::run(&records).await,
         BenchCmd::StoreCopy { records, url } => {
             // The PostgreSQL client blocks: it runs on a thread of its own.
@@ -190,6 +204,19 @@ pub(crate) async fn open_core(dir: &Path, base_url: &str) -> Result<(Arc<Core>, 
     let secrets = Arc::new(Overlay::new(Keychain::default()));
     let paths = Paths { db: dir.join("bench.db"), log_dir: dir.join("logs") };
     let core = Core::open(paths, secrets.clone())?;
+    let conn = core.connections().ensure_headless("Bench Contífico", ConnectionKind::Contifico, base_url)?;
+    let c = backoffice_sim::SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    Ok((core, conn.id))
+}
+
+/// [`open_core`] on a team database at `url` (a new, empty one).
+pub(crate) async fn open_team_core(dir: &Path, base_url: &str, url: &str) -> Result<(Arc<Core>, String)> {
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let paths = Paths { db: dir.join("unused.db"), log_dir: dir.join("logs") };
+    let team = backoffice_core::store::team::TeamUrl::parse(url)?;
+    let s = secrets.clone();
+    let core = tokio::task::spawn_blocking(move || Core::open_team(paths, &team, s)).await??;
     let conn = core.connections().ensure_headless("Bench Contífico", ConnectionKind::Contifico, base_url)?;
     let c = backoffice_sim::SimCredentials::default();
     secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });

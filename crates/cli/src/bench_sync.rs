@@ -13,6 +13,13 @@
 //!
 //! Per-warehouse stock (one request per product) is left out of the first three: the plain script
 //! has no such resource; it is measured on its own afterwards.
+//!
+//! With `--backend postgres` (and `--url` of a user that may create databases) each size also runs
+//! on a team database:
+//! - **COPY**: the same rows (resource, id, raw JSON) by one binary `COPY` into a table with its
+//!   primary key, in one transaction: PostgreSQL's own fast path, the physical limit there;
+//! - **BackOffice on PostgreSQL**: the same `sync_start` into a new team database, then again with
+//!   nothing changed.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -26,7 +33,7 @@ use serde_json::Value;
 use crate::bench::{open_core, proc_status_kb, reset_peak_rss, start_sim_with, wait_job};
 
 /// Runs the comparison at each total record count.
-pub async fn run(records: &[u64], latency_ms: u64) -> Result<i32> {
+pub async fn run(records: &[u64], latency_ms: u64, team: Option<String>) -> Result<i32> {
     let resources: Vec<&'static backoffice_core::sync::ResourceSpec> =
         RESOURCES.iter().filter(|r| r.name != STOCK).collect();
     println!(
@@ -95,6 +102,10 @@ pub async fn run(records: &[u64], latency_ms: u64) -> Result<i32> {
         raw_upsert(&dir.path().join("raw.db"), &rows)?;
         let raw_s = t.elapsed().as_secs_f64();
         let raw_n = rows.iter().map(|(_, r)| r.len() as u64).sum::<u64>();
+        let pg = match &team {
+            Some(admin) => Some(on_postgres(admin, &base, dir.path(), &rows, &resources).await?),
+            None => None,
+        };
         drop(rows);
         if plain_n != bo_n || raw_n != bo_n || fetch_n != bo_n {
             println!("note: record counts differ: plain {plain_n}, BackOffice {bo_n}, raw {raw_n}, fetch {fetch_n}");
@@ -116,7 +127,28 @@ pub async fn run(records: &[u64], latency_ms: u64) -> Result<i32> {
             resync_s,
             100.0 * resync_s / bo_s
         );
+        if let Some(p) = pg {
+            println!(
+                "{:>10} | PostgreSQL: COPY {:>10.0} rec/s {:>7.2} s | BackOffice {:>10.0} rec/s {:>7.2} s = {:>4.0}% of COPY | resync {:>6.2} s ({:>3.0}%)",
+                p.records,
+                rate(p.records, p.copy_s),
+                p.copy_s,
+                rate(p.records, p.bo_s),
+                p.bo_s,
+                100.0 * p.copy_s / p.bo_s,
+                p.resync_s,
+                100.0 * p.resync_s / p.bo_s
+            );
+        }
         drop(core);
+    }
+    if team.is_some() {
+        println!(
+            "PostgreSQL: COPY = the same rows (resource, id, raw) by one binary COPY into a table with its key, one"
+        );
+        println!(
+            "transaction; BackOffice = the same sync into a new team database (typed columns, tsvector search, ...)."
+        );
     }
     println!("raw: one prepared upsert in one transaction (WAL, no other index) of the same rows; plain: the seed's");
     println!(
@@ -252,6 +284,78 @@ async fn fetch_only(
 
 /// A table's name and its (id, raw JSON) rows.
 type TableRows = (String, Vec<(String, String)>);
+
+/// What one size measured on PostgreSQL.
+struct OnPostgres {
+    records: u64,
+    copy_s: f64,
+    bo_s: f64,
+    resync_s: f64,
+}
+
+/// COPY of the rows into a new database, then BackOffice's sync into another, and its re-sync.
+async fn on_postgres(
+    admin: &str,
+    base: &str,
+    dir: &Path,
+    rows: &[TableRows],
+    resources: &[&backoffice_core::sync::ResourceSpec],
+) -> Result<OnPostgres> {
+    use postgres::binary_copy::BinaryCopyInWriter;
+    use postgres::types::{ToSql, Type};
+    let new_db = |what: &str| -> Result<String> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+        let name = format!("bench_sync_{what}_{}_{nanos}", std::process::id());
+        let mut c = postgres::Client::connect(admin, postgres::NoTls)?;
+        c.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        let (prefix, _) = admin.rsplit_once('/').context("the address ends with /database")?;
+        Ok(format!("{prefix}/{name}"))
+    };
+    let copy_url = new_db("copy")?;
+    let team_url = new_db("team")?;
+    // The limit: one binary COPY of every row, in one transaction, into a keyed table.
+    let copy_s = std::thread::scope(|s| {
+        s.spawn(|| -> Result<f64> {
+            let mut c = postgres::Client::connect(&copy_url, postgres::NoTls)?;
+            c.batch_execute(
+                "CREATE TABLE raw_rows (resource text, id text, raw text NOT NULL, PRIMARY KEY (resource, id))",
+            )?;
+            let t = Instant::now();
+            let mut tx = c.transaction()?;
+            let sink = tx.copy_in("COPY raw_rows (resource, id, raw) FROM STDIN (FORMAT binary)")?;
+            let mut w = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::TEXT, Type::TEXT]);
+            for (table, list) in rows {
+                for (id, raw) in list {
+                    let vals: [&(dyn ToSql + Sync); 3] = [table, id, raw];
+                    w.write(&vals)?;
+                }
+            }
+            w.finish()?;
+            tx.commit()?;
+            Ok(t.elapsed().as_secs_f64())
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("the COPY thread stopped"))?
+    })?;
+    let (core, conn_id) = crate::bench::open_team_core(dir, base, &team_url).await?;
+    let opts = SyncOptions { resources: resources.iter().map(|r| r.name.to_string()).collect(), ..Default::default() };
+    let t = Instant::now();
+    let job = core.sync_start(&conn_id, opts.clone())?;
+    let done = wait_job(&core, &job.id).await?;
+    let bo_s = t.elapsed().as_secs_f64();
+    if done.status != JobStatus::Succeeded {
+        bail!("BackOffice's sync into PostgreSQL failed: {:?}", done.error);
+    }
+    let records = done.counts.get("records").copied().unwrap_or(0) as u64;
+    let t = Instant::now();
+    let job = core.sync_start(&conn_id, opts)?;
+    let again = wait_job(&core, &job.id).await?;
+    let resync_s = t.elapsed().as_secs_f64();
+    if again.status != JobStatus::Succeeded {
+        bail!("BackOffice's re-sync into PostgreSQL failed: {:?}", again.error);
+    }
+    Ok(OnPostgres { records, copy_s, bo_s, resync_s })
+}
 
 /// The rows the plain script stored, per resource.
 fn stored_rows(db: &Path) -> Result<Vec<TableRows>> {

@@ -161,52 +161,6 @@ fn database_url_names_the_team_database_and_errors_are_plain() {
     assert_eq!(api["code"], "team_db_bad_url");
 }
 
-/// A loopback TCP relay to PostgreSQL that can cut every connection at once, as a dead network does.
-struct Relay {
-    port: u16,
-    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-}
-
-impl Relay {
-    fn start(upstream: String) -> Relay {
-        use std::sync::atomic::Ordering;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (c, o) = (cut.clone(), open.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { break };
-                if c.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let Ok(server) = std::net::TcpStream::connect(&upstream) else { continue };
-                let mut list = o.lock().unwrap();
-                list.push(client.try_clone().unwrap());
-                list.push(server.try_clone().unwrap());
-                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
-                {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Relay { port, cut, open }
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
-        for s in self.open.lock().unwrap().drain(..) {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
-    }
-}
-
 #[test]
 fn a_network_that_dies_mid_copy_fails_plainly_and_the_copy_goes_on_when_it_is_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -216,7 +170,7 @@ fn a_network_that_dies_mid_copy_fails_plainly_and_the_copy_goes_on_when_it_is_ba
     let url = fresh_database();
     let (userinfo, rest) = url.trim_start_matches("postgres://").split_once('@').unwrap();
     let (hostport, database) = rest.split_once('/').unwrap();
-    let relay = Relay::start(hostport.to_string());
+    let relay = backoffice_sim::relay::Relay::start(hostport.to_string()).unwrap();
     let through_relay = format!("postgres://{userinfo}@127.0.0.1:{}/{database}", relay.port);
 
     let mut child = cli(dir.path())

@@ -113,6 +113,9 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// stopped (crashed, lost its network, was switched off).
 const SILENT_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
+/// How long a finished job waits for a team database that went away, to record how it ended.
+const FINISH_WAIT_AT_MOST: Duration = Duration::from_secs(600);
+
 /// Who runs an active job, as its row says.
 struct Runner {
     id: String,
@@ -467,7 +470,19 @@ impl JobManager {
                     ctx.log_t("info", "job.finished", &[], "finished");
                 }
                 let id = ctx.id().to_string();
-                let _ = manager.finish(&id, status, err);
+                // A team database that went away (the job likely failed for it) is waited for, so
+                // the job ends recorded as it ended, its slot freed for the run that resumes it.
+                let mut wait = Duration::from_millis(500);
+                let waiting_since = Instant::now();
+                while let Err(e) = manager.finish(&id, status, err.clone()) {
+                    let gone = matches!(e.feature::<TeamDbError>(), Some(TeamDbError::Unreachable { .. }));
+                    if !gone || waiting_since.elapsed() > FINISH_WAIT_AT_MOST {
+                        tracing::warn!(job_id = %id, error = %e, "could not record how the job ended");
+                        break;
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(15));
+                }
                 manager.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
                 manager.get(&id).unwrap_or_else(|_| job_placeholder(&id))
             }

@@ -68,7 +68,11 @@ impl Paths {
 /// job that outlives the call); none of them sees the facade.
 pub struct Ctx {
     pub paths: Paths,
+    /// Where the work is kept: the desk's file, or the team database.
     pub store: Store,
+    /// On a team database, the desk's own file as well, for what stays with the desk (the window's
+    /// language, where the team database is): see [`Ctx::desk_store`].
+    pub desk: Option<Store>,
     pub secrets: Arc<dyn SecretStore>,
     pub jobs: JobManager,
     pub http: http::Http,
@@ -82,7 +86,7 @@ impl Ctx {
         let store = Store::open(&paths.db)?;
         erp::migrate_resource_tables(&store)?;
         let jobs = JobManager::new(store.clone())?;
-        Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
+        Ok(Ctx { paths, store, desk: None, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
     }
 
     /// The context on a team database (PostgreSQL) instead of this desk's file, its resource tables
@@ -96,7 +100,14 @@ impl Ctx {
         let store = Store::open_team(url)?;
         erp::migrate_resource_tables(&store)?;
         let jobs = JobManager::new(store.clone())?;
-        Ok(Ctx { paths, store, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
+        Ok(Ctx { paths, store, desk: None, secrets, jobs, http: http::Http::new(Duration::from_secs(60))?, clock })
+    }
+
+    /// The store of what stays with this desk whatever it works on: the desk's own file (the same
+    /// as `store` when the desk works on its file; the command line on a team database has none,
+    /// and keeps those on the team database).
+    pub fn desk_store(&self) -> &Store {
+        self.desk.as_ref().unwrap_or(&self.store)
     }
 
     /// The ERP connections (their records and their secrets).

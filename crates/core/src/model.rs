@@ -233,4 +233,7 @@ pub struct AppInfo {
     pub demo_running: bool,
     /// The locale the UI should use: settings, then `BACKOFFICE_LOCALE`, then the OS.
     pub locale: String,
+    /// The team database this window works on (its address without the password); none when it
+    /// works on the desk's file.
+    pub team_database: Option<String>,
 }

@@ -339,11 +339,12 @@ async fn the_window_saves_tests_and_copies_as_a_job() {
     use backoffice_core::ops::team::TeamDbSettings;
     use backoffice_core::secrets::{Keychain, SecretStore};
     let dir = tempfile::tempdir().unwrap();
-    let keychain = Keychain { service: Some(format!("BackOffice-test-{}", uuid::Uuid::new_v4())) };
-    keychain.check().expect("a Secret Service: run under `cargo xtask session --postgres -- ...`");
+    let service = format!("BackOffice-test-{}", uuid::Uuid::new_v4());
+    let keychain = || std::sync::Arc::new(Keychain { service: Some(service.clone()) });
+    keychain().check().expect("a Secret Service: run under `cargo xtask session --postgres -- ...`");
     let paths = backoffice_core::Paths { db: dir.path().join("bo.db"), log_dir: dir.path().join("logs") };
     drop(desk(&paths.db, 2_000));
-    let core = backoffice_core::Core::open(paths.clone(), std::sync::Arc::new(keychain)).unwrap();
+    let core = backoffice_core::Core::open(paths.clone(), keychain()).unwrap();
 
     // The synchronous client may not run on the test's async thread.
     let address = tokio::task::spawn_blocking(fresh_database).await.unwrap();
@@ -358,6 +359,7 @@ async fn the_window_saves_tests_and_copies_as_a_job() {
         tls: "verify-full".into(),
         root_cert: std::env::var("BACKOFFICE_TEST_POSTGRES_CA").unwrap(),
         password_saved: false,
+        work_here: false,
     };
     // Without the password, the window says one is needed; with a wrong one, that it was refused.
     core.save_team_settings(&form, None).unwrap();
@@ -384,8 +386,40 @@ async fn the_window_saves_tests_and_copies_as_a_job() {
     let detail = core.jobs.detail(&job.id).unwrap();
     assert!(detail.logs.iter().any(|l| l.key.as_deref() == Some("team.copy_verified")), "{:?}", detail.logs);
     assert_eq!(core.check_team_database().await.unwrap().state, "ready");
-    // The password is in the keychain, not in the desk's file.
+
+    // "Work on the team database": from the next start the window opens it; the desk keeps its
+    // own language; and it can go back to its file.
+    core.save_settings(&backoffice_core::model::Settings { locale: Some("es".into()) }).unwrap();
+    assert!(core.set_team_mode(true).await.unwrap().work_here);
     drop(core);
+    let (p, k) = (paths.clone(), keychain());
+    let (team, problem) =
+        tokio::task::spawn_blocking(move || backoffice_core::Core::open_for_window(p, k).unwrap()).await.unwrap();
+    assert!(problem.is_none(), "{problem:?}");
+    let shown = team.app_info().team_database.expect("the window works on the team database");
+    assert!(shown.contains(&form.database) && !shown.contains(&password), "{shown}");
+    assert_eq!(team.connections().list().unwrap()[0].name, "Quito — Matriz", "the copied desk's connection");
+    assert_eq!(team.settings().unwrap().locale.as_deref(), Some("es"), "the language stays the desk's");
+    assert_eq!(team.locale(), "es");
+    // A team database that cannot be opened: the window opens the desk's file and says why.
+    let saved = team.team_settings().unwrap();
+    team.save_team_settings(&TeamDbSettings { database: "no_such_database".into(), ..saved.clone() }, None).unwrap();
+    drop(team);
+    let (p, k) = (paths.clone(), keychain());
+    let (fallback, problem) =
+        tokio::task::spawn_blocking(move || backoffice_core::Core::open_for_window(p, k).unwrap()).await.unwrap();
+    assert_eq!(problem.expect("a reason").code(), "team_db_no_database");
+    assert!(fallback.app_info().team_database.is_none());
+    fallback.save_team_settings(&saved, None).unwrap();
+    assert!(!fallback.set_team_mode(false).await.unwrap().work_here);
+    drop(fallback);
+    let (p, k) = (paths.clone(), keychain());
+    let (desk_again, problem) =
+        tokio::task::spawn_blocking(move || backoffice_core::Core::open_for_window(p, k).unwrap()).await.unwrap();
+    assert!(problem.is_none() && desk_again.app_info().team_database.is_none());
+    drop(desk_again);
+
+    // The password is in the keychain, not in the desk's file.
     let bytes = std::fs::read(&paths.db).unwrap();
     assert!(!bytes.windows(password.len()).any(|w| w == password.as_bytes()));
 }

@@ -337,3 +337,93 @@ async fn wait_job(core: &Arc<Core>, job: Job) -> Job {
     }
     panic!("job {} did not finish", job.kind);
 }
+
+/// The team database goes away in the middle of a sync (every connection cut, new ones refused):
+/// the job fails plainly, and is recorded as failed once the server is back; the next sync then
+/// goes on from the last committed page, and the copy ends the same as a desk's file's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_goes_away_mid_sync_fails_the_job_plainly_and_the_sync_resumes_when_it_is_back() {
+    let sim = backoffice_sim::start(SimConfig { scale: 300, latency_ms: 15, ..SimConfig::default() }).await.unwrap();
+    let url = team_db::fresh_database();
+    let admin = team_db::admin_url();
+    // postgres://user:password@host:port/database, the same database through the relay.
+    let (userinfo, rest) = admin.trim_start_matches("postgres://").split_once('@').unwrap();
+    let hostport = rest.split('/').next().unwrap().to_string();
+    let database = url.shown().rsplit_once('/').unwrap().1.split('?').next().unwrap().to_string();
+    let relay = backoffice_sim::relay::Relay::start(hostport).unwrap();
+    let through = format!("postgres://{userinfo}@127.0.0.1:{}/{database}", relay.port);
+    let team_url = backoffice_core::store::team::TeamUrl::parse(&through).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(Overlay::new(Keychain::default()));
+    let paths = Paths { db: dir.path().join("unused.db"), log_dir: dir.path().join("logs") };
+    let s = secrets.clone();
+    let core = std::thread::spawn(move || Core::open_team(paths, &team_url, s).unwrap()).join().unwrap();
+    let conn = core.connections().ensure_headless("Quito", ConnectionKind::Contifico, &sim.contifico).unwrap();
+    let c = SimCredentials::default();
+    secrets.put(&conn.id, Credentials { key: c.contifico_api_key, secret: c.contifico_pos_token });
+    let team = Desk { _dir: dir, core: core.clone(), conn_id: conn.id.clone(), secrets };
+    let opts = || SyncOptions {
+        resources: vec!["personas".into()],
+        page_size: Some(10),
+        batch_size: Some(10),
+        concurrency: Some(1),
+        ..Default::default()
+    };
+
+    let job = core.sync_start(&conn.id, opts()).unwrap();
+    // Watched from outside (not through the relay): some pages are committed, then the cut.
+    let on = url.clone();
+    let committed = move || -> i64 {
+        let on = on.clone();
+        std::thread::spawn(move || {
+            let mut c = team_db::admin_on(&on);
+            let n: i64 = c.query_one("SELECT count(*) FROM backoffice.contifico_persona", &[]).unwrap().get(0);
+            n
+        })
+        .join()
+        .unwrap()
+    };
+    let mut before = 0;
+    for _ in 0..600 {
+        before = committed();
+        if before >= 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!((50..300).contains(&before), "cut in the middle of the sync ({before} of 300 stored)");
+    relay.cut();
+    // While the server is away the job cannot even be read: the window says the team database
+    // cannot be reached.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let away = core.jobs.get(&job.id).expect_err("the team database is away");
+    assert_eq!(away.code(), "team_db_unreachable", "{away}");
+    relay.restore();
+    // Once it is back, the job is recorded as failed, with the reason.
+    let mut ended = None;
+    for _ in 0..1200 {
+        if let Ok(j) = core.jobs.get(&job.id) {
+            if !j.status.is_active() {
+                ended = Some(j);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let ended = ended.expect("the job's end was recorded when the server came back");
+    assert_eq!(ended.status, JobStatus::Failed);
+    assert_eq!(ended.error.as_ref().unwrap().code, "team_db_unreachable", "{:?}", ended.error);
+    let kept = committed();
+    assert!(kept >= before, "what was committed before the cut is kept ({kept} < {before})");
+
+    // The next sync goes on from the last committed page and ends with every record.
+    let again = sync_now(&team, opts()).await;
+    let detail = core.jobs.detail(&again.id).unwrap();
+    assert!(
+        detail.logs.iter().any(|l| l.key.as_deref() == Some("sync.resuming")),
+        "the sync resumed from its checkpoint: {:?}",
+        detail.logs.iter().map(|l| l.message.clone()).collect::<Vec<_>>()
+    );
+    assert!(again.counts["records"] < 300, "it did not read everything again: {:?}", again.counts);
+    assert_eq!(committed(), 300);
+}

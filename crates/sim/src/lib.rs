@@ -18,6 +18,7 @@
 pub mod contifico;
 pub mod erpnext;
 pub mod omie;
+pub mod relay;
 mod server;
 pub mod smtp;
 pub mod util;

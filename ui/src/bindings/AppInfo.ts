@@ -4,4 +4,9 @@ export type AppInfo = { version: string, db_path: string, log_dir: string, keych
 /**
  * The locale the UI should use: settings, then `BACKOFFICE_LOCALE`, then the OS.
  */
-locale: string, };
+locale: string, 
+/**
+ * The team database this window works on (its address without the password); none when it
+ * works on the desk's file.
+ */
+team_database: string | null, };

@@ -19,4 +19,9 @@ root_cert: string,
 /**
  * Read-only: a password is stored in the keychain.
  */
-password_saved: boolean, };
+password_saved: boolean, 
+/**
+ * Read-only here (see [`set_team_mode`]): this desk works on the team database; the window
+ * opens it at start.
+ */
+work_here: boolean, };

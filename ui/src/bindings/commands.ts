@@ -164,6 +164,7 @@ export const COMMANDS = [
   'save_team_settings',
   'check_team_database',
   'start_team_copy',
+  'set_team_mode',
 ] as const;
 
 /** The name of a command the desktop shell answers. */
@@ -267,6 +268,7 @@ export type CommandArgs = {
   save_team_settings: { settings: TeamDbSettings; password?: string | null };
   check_team_database: Record<string, never>;
   start_team_copy: Record<string, never>;
+  set_team_mode: { on: boolean };
 };
 
 /** What each command answers. */
@@ -367,4 +369,5 @@ export type CommandResult = {
   save_team_settings: TeamDbSettings;
   check_team_database: TeamDbCheck;
   start_team_copy: Job;
+  set_team_mode: TeamDbSettings;
 };

@@ -23,9 +23,17 @@ export type IconName =
   | 'clock'
   | 'sparkle'
   | 'chevron'
-  | 'stop';
+  | 'stop'
+  | 'database';
 
 const PATHS: Record<IconName, ReactElement> = {
+  database: (
+    <>
+      <ellipse cx="12" cy="6" rx="7" ry="2.5" />
+      <path d="M5 6v12c0 1.4 3.1 2.5 7 2.5s7-1.1 7-2.5V6" />
+      <path d="M5 12c0 1.4 3.1 2.5 7 2.5s7-1.1 7-2.5" />
+    </>
+  ),
   dashboard: (
     <>
       <rect x="3.5" y="3.5" width="7" height="9" rx="1.5" />

@@ -27,6 +27,7 @@ export function appInfo(over: Partial<AppInfo> = {}): AppInfo {
     keychain_error: null,
     demo_running: false,
     locale: 'en',
+    team_database: null,
     ...over,
   };
 }

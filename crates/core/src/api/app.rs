@@ -24,7 +24,36 @@ impl Core {
         Ok(Arc::new(Core { ctx: Arc::new(Ctx::open(paths, secrets, clock)?) }))
     }
 
-    /// [`Core::open`] on a team database (see [`Ctx::open_team`] for what runs there yet).
+    /// What the window opens: the desk's file, or the team database its file says the desk works on
+    /// (Settings → Team database → "Work on the team database"), with the desk's file kept for what
+    /// stays with the desk. When the team database cannot be opened the desk's file is, and the
+    /// reason comes back to be told to the user.
+    pub fn open_for_window(
+        paths: Paths,
+        secrets: Arc<dyn SecretStore>,
+    ) -> CoreResult<(Arc<Core>, Option<crate::CoreError>)> {
+        let desk = Ctx::open(paths.clone(), secrets.clone(), clock::system())?;
+        let url = match crate::ops::team::address_to_work_on(&desk.store, secrets.as_ref()) {
+            Ok(None) => return Ok((Arc::new(Core { ctx: Arc::new(desk) }), None)),
+            Ok(Some(url)) => url,
+            Err(e) => return Ok((Arc::new(Core { ctx: Arc::new(desk) }), Some(e))),
+        };
+        match Ctx::open_team(paths, &url, secrets, clock::system()) {
+            Ok(mut team) => {
+                tracing::info!(team = %url.shown(), "working on the team database");
+                // The desk's own jobs manager stops with it; the team's takes over.
+                let Ctx { store, .. } = desk;
+                team.desk = Some(store);
+                Ok((Arc::new(Core { ctx: Arc::new(team) }), None))
+            }
+            Err(e) => {
+                tracing::warn!(team = %url.shown(), error = %e, "the team database cannot be opened; working on this desk's file");
+                Ok((Arc::new(Core { ctx: Arc::new(desk) }), Some(e)))
+            }
+        }
+    }
+
+    /// [`Core::open`] on a team database (see [`Ctx::open_team`]).
     pub fn open_team(
         paths: Paths,
         url: &crate::store::team::TeamUrl,
@@ -52,6 +81,10 @@ impl Core {
             // The shell, which owns the demo simulators, says whether they run.
             demo_running: false,
             locale: self.locale(),
+            team_database: match self.store.backend() {
+                crate::store::Backend::Postgres => self.store.shown_address(),
+                crate::store::Backend::Sqlite => None,
+            },
         }
     }
 

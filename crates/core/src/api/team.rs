@@ -22,6 +22,11 @@ impl Core {
         crate::ops::team::check_team_database(&self.ctx).await
     }
 
+    /// Makes this desk work on the team database (`on`) or on its own file, from the next start.
+    pub async fn set_team_mode(&self, on: bool) -> CoreResult<TeamDbSettings> {
+        crate::ops::team::set_team_mode(&self.ctx, on).await
+    }
+
     /// Starts the job that copies this desk's data into the team database.
     pub fn start_team_copy(&self) -> CoreResult<Job> {
         crate::ops::team::start_copy_to_team(&self.ctx)

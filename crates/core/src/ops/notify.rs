@@ -85,6 +85,11 @@ pub fn text(locale: &str, key: &str) -> &'static str {
         "ago" => ["ago", "atrás", "atrás"],
         "failed_jobs" => ["failed jobs (24 h)", "tarefas com falha (24 h)", "tareas fallidas (24 h)"],
         "attention" => ["items need attention", "itens precisam de atenção", "elementos requieren atención"],
+        "team_unreachable" => [
+            "The team database could not be opened, so this window works on this desk's own file. Test the connection in Settings → Team database to see why; BackOffice tries the team database again at its next start.",
+            "Não foi possível abrir o banco de dados da equipe; esta janela trabalha com o arquivo desta mesa. Teste a conexão em Configurações → Banco de dados da equipe para ver por quê; o BackOffice tenta de novo ao iniciar.",
+            "No se pudo abrir la base de datos del equipo; esta ventana trabaja con el archivo de este puesto. Pruebe la conexión en Configuración → Base de datos del equipo para ver por qué; BackOffice lo intenta de nuevo al iniciar.",
+        ],
         "still_running" => [
             "BackOffice keeps running in the tray; scheduled syncs go on. Use Quit in the tray menu to close it.",
             "O BackOffice continua rodando na bandeja; as sincronizações agendadas continuam. Use Sair no menu da bandeja para fechá-lo.",
@@ -476,7 +481,8 @@ mod tests {
 
     #[test]
     fn texts_exist_in_three_languages() {
-        for key in ["open", "run_now", "sync_all", "pause", "quit", "still_running", "daily_title"] {
+        for key in ["open", "run_now", "sync_all", "pause", "quit", "still_running", "daily_title", "team_unreachable"]
+        {
             let en = text("en", key);
             let pt = text("pt-BR", key);
             let es = text("es", key);

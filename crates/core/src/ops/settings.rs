@@ -1,4 +1,5 @@
-//! The app's own settings (the window's language) and one-time hints.
+//! The app's own settings (the window's language) and one-time hints: the desk's own, kept in its
+//! file even when it works on a team database (`Ctx::desk_store`).
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::Settings;
@@ -9,7 +10,7 @@ use crate::{normalize_locale, Ctx, SUPPORTED_LOCALES};
 const LOCALE: Setting<String> = Setting::text("locale");
 
 pub fn settings(cx: &Ctx) -> CoreResult<Settings> {
-    Ok(Settings { locale: cx.store.setting(&LOCALE)? })
+    Ok(Settings { locale: cx.desk_store().setting(&LOCALE)? })
 }
 
 pub fn save_settings(cx: &Ctx, s: &Settings) -> CoreResult<Settings> {
@@ -18,7 +19,7 @@ pub fn save_settings(cx: &Ctx, s: &Settings) -> CoreResult<Settings> {
             return Err(CoreError::invalid("locale", format!("\"{l}\" is not offered; choose en, es or pt-BR.")));
         }
     }
-    cx.store.tx(|db| match &s.locale {
+    cx.desk_store().tx(|db| match &s.locale {
         Some(l) => setting::put(db, &LOCALE, l),
         None => setting::delete(db, &LOCALE),
     })?;
@@ -38,5 +39,5 @@ pub fn locale(cx: &Ctx) -> String {
 
 /// True the first time it is asked for `key` (kept in settings), then false forever.
 pub fn first_time(cx: &Ctx, key: &str) -> bool {
-    cx.store.set_setting_once(&Setting::text_at(key), &"1".to_string()).unwrap_or(false)
+    cx.desk_store().set_setting_once(&Setting::text_at(key), &"1".to_string()).unwrap_or(false)
 }

@@ -36,6 +36,10 @@ pub struct TeamDbSettings {
     /// Read-only: a password is stored in the keychain.
     #[serde(default)]
     pub password_saved: bool,
+    /// Read-only here (see [`set_team_mode`]): this desk works on the team database; the window
+    /// opens it at start.
+    #[serde(default)]
+    pub work_here: bool,
 }
 
 fn default_tls() -> String {
@@ -52,6 +56,7 @@ impl Default for TeamDbSettings {
             tls: default_tls(),
             root_cert: String::new(),
             password_saved: false,
+            work_here: false,
         }
     }
 }
@@ -73,8 +78,9 @@ pub struct TeamDbCheck {
 
 const TEAM: Setting<TeamDbSettings> = Setting::json("team_database");
 
+/// Where the team database is and whether this desk works there: the desk's own (its file).
 pub fn team_settings(cx: &Ctx) -> CoreResult<TeamDbSettings> {
-    let mut s = cx.store.setting(&TEAM)?.unwrap_or_default();
+    let mut s = cx.desk_store().setting(&TEAM)?.unwrap_or_default();
     s.password_saved = matches!(cx.secrets.get(SECRET_ID), Ok(Some(c)) if !c.secret.is_empty());
     Ok(s)
 }
@@ -88,6 +94,7 @@ fn validate(input: &TeamDbSettings) -> CoreResult<TeamDbSettings> {
         tls: input.tls.trim().to_string(),
         root_cert: input.root_cert.trim().to_string(),
         password_saved: false,
+        work_here: false,
     };
     if crate::store::team_tls::TlsMode::parse(&s.tls).is_none() {
         return Err(CoreError::invalid("tls", "choose disable, prefer, require, verify-ca or verify-full"));
@@ -119,11 +126,13 @@ fn validate(input: &TeamDbSettings) -> CoreResult<TeamDbSettings> {
 /// Saves where the team database is. `password`: `None` keeps the stored one, `Some("")` removes
 /// it, anything else replaces it (in the keychain only).
 pub fn save_team_settings(cx: &Ctx, input: &TeamDbSettings, password: Option<String>) -> CoreResult<TeamDbSettings> {
-    let s = validate(input)?;
+    let mut s = validate(input)?;
+    // Saving the address keeps the choice of where this desk works (changed by `set_team_mode`).
+    s.work_here = cx.desk_store().setting(&TEAM)?.is_some_and(|t| t.work_here);
     if password.is_some() {
         cx.secrets.check()?;
     }
-    cx.store.tx(|db| {
+    cx.desk_store().tx(|db| {
         crate::store::settings::put(db, &TEAM, &s)?;
         match password.as_deref() {
             None => {}
@@ -137,7 +146,45 @@ pub fn save_team_settings(cx: &Ctx, input: &TeamDbSettings, password: Option<Str
 
 /// The saved address with the keychain's password.
 fn team_url(cx: &Ctx) -> CoreResult<TeamUrl> {
-    let s = cx.store.setting(&TEAM)?.ok_or_else(|| {
+    saved_address(cx.desk_store(), cx.secrets.as_ref())
+}
+
+/// The team database this desk's file says the desk works on, with the keychain's password; none
+/// when it works on its file.
+pub fn address_to_work_on(
+    desk: &crate::store::Store,
+    secrets: &dyn crate::secrets::SecretStore,
+) -> CoreResult<Option<TeamUrl>> {
+    if !desk.setting(&TEAM)?.is_some_and(|s| s.work_here) {
+        return Ok(None);
+    }
+    saved_address(desk, secrets).map(Some)
+}
+
+/// Makes this desk work on the team database (`on`) or on its own file again, from the next start.
+/// The team database must answer and hold no unfinished copy (a copy that stopped half-way is
+/// finished first); an empty one is fine: the team starts there.
+pub async fn set_team_mode(cx: &Ctx, on: bool) -> CoreResult<TeamDbSettings> {
+    let mut s = cx.desk_store().setting(&TEAM)?.ok_or_else(|| {
+        CoreError::invalid("host", "enter where the team database is (server, database, user) and save first")
+    })?;
+    if on {
+        let check = check_team_database(cx).await?;
+        if check.state == "copying" {
+            return Err(CoreError::invalid(
+                "team_mode",
+                "a copy into the team database stopped half-way: finish it (\"Copy this desk's data there\") first",
+            ));
+        }
+    }
+    s.work_here = on;
+    s.password_saved = false;
+    cx.desk_store().tx(|db| crate::store::settings::put(db, &TEAM, &s))?;
+    team_settings(cx)
+}
+
+fn saved_address(desk: &crate::store::Store, secrets: &dyn crate::secrets::SecretStore) -> CoreResult<TeamUrl> {
+    let s = desk.setting(&TEAM)?.ok_or_else(|| {
         CoreError::invalid("host", "enter where the team database is (server, database, user) and save first")
     })?;
     let mut url = url::Url::parse("postgres://localhost/").map_err(|e| CoreError::Internal(e.to_string()))?;
@@ -154,7 +201,7 @@ fn team_url(cx: &Ctx) -> CoreResult<TeamUrl> {
         }
     }
     let mut team = TeamUrl::parse(url.as_str())?;
-    if let Some(c) = cx.secrets.get(SECRET_ID)? {
+    if let Some(c) = secrets.get(SECRET_ID)? {
         team = team.with_password(&c.secret);
     }
     Ok(team)

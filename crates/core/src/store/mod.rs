@@ -176,6 +176,14 @@ impl Store {
         })
     }
 
+    /// The team database's address without its password (none for a desk's file).
+    pub fn shown_address(&self) -> Option<String> {
+        match &*self.inner {
+            Inner::Team(pool) => Some(pool.url.shown().to_string()),
+            Inner::Desk(_) => None,
+        }
+    }
+
     /// Which database this store keeps its data in.
     pub fn backend(&self) -> Backend {
         match &*self.inner {

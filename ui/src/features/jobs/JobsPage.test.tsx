@@ -118,5 +118,15 @@ describe('navigation', () => {
       expect(await screen.findByTestId(`page-${page}`)).toBeInTheDocument();
     }
     expect(screen.getByTestId('settings-db-path')).toHaveTextContent(info.db_path);
+    // On a desk's file there is no team badge.
+    expect(screen.queryByTestId('team-badge')).toBeNull();
+  });
+
+  it('says when the window works on the team database', async () => {
+    mocked.dashboard.mockResolvedValue(dashboardSummary());
+    render(<App initialInfo={{ ...info, team_database: 'postgres://ana@db.local:5432/bo' }} />);
+    const badge = await screen.findByTestId('team-badge');
+    expect(badge).toHaveTextContent('Team database');
+    expect(badge).toHaveAttribute('title', 'postgres://ana@db.local:5432/bo');
   });
 });

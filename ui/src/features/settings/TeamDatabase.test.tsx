@@ -12,6 +12,7 @@ vi.mock('./teamApi', () => ({
   saveTeamSettings: vi.fn(),
   checkTeamDatabase: vi.fn(),
   startTeamCopy: vi.fn(),
+  setTeamMode: vi.fn(),
 }));
 
 const core = vi.mocked(await import('../../api'));
@@ -35,6 +36,7 @@ beforeEach(async () => {
     tls: 'verify-full',
     root_cert: '',
     password_saved: false,
+    work_here: false,
   });
   mocked.saveTeamSettings.mockImplementation(async (s, pw) => ({ ...s, password_saved: pw !== null }));
 });
@@ -91,6 +93,7 @@ describe('Settings → Team database', () => {
         tls: 'verify-full',
         root_cert: '/etc/bo/ca.pem',
         password_saved: false,
+        work_here: false,
       },
       'made-up-pw',
     ]);
@@ -126,6 +129,7 @@ describe('Settings → Team database', () => {
       tls: 'disable',
       root_cert: '',
       password_saved: true,
+      work_here: false,
     });
     mocked.checkTeamDatabase.mockRejectedValueOnce({
       code: 'team_db_refused',
@@ -144,6 +148,74 @@ describe('Settings → Team database', () => {
     await user.click(within(card).getByTestId('team-test'));
     expect(await within(card).findByTestId('team-error')).toHaveTextContent('rechazó el usuario o la contraseña');
     expect(mocked.saveTeamSettings.mock.calls[0]![1]).toBeNull();
+    expect(within(card).queryByTestId('team-copy')).toBeNull();
+  });
+});
+
+describe('Settings → Team database → where this desk works', () => {
+  const saved = {
+    host: 'db.local',
+    port: 5432,
+    database: 'bo',
+    user: 'ana',
+    tls: 'verify-full',
+    root_cert: '',
+    password_saved: true,
+  };
+
+  it('offers to work on a team database that answered, says the app restarts, and offers the way back', async () => {
+    mocked.teamSettings.mockResolvedValue({ ...saved, work_here: false });
+    mocked.checkTeamDatabase.mockResolvedValue({
+      server_version: '15.18',
+      state: 'ready',
+      schema_version: 17,
+      copied_from: 'desk',
+      copied_at: '2026-12-06T10:00:00.000Z',
+      address: 'postgres://ana@db.local:5432/bo',
+    });
+    mocked.setTeamMode.mockResolvedValue({ ...saved, work_here: true });
+    const user = userEvent.setup();
+    render(<TeamDatabaseCard />);
+    const card = await screen.findByTestId('team-settings');
+    await waitFor(() => expect(within(card).getByTestId('team-host')).toHaveValue('db.local'));
+    expect(within(card).getByTestId('team-mode')).toHaveTextContent("this desk's own file");
+    // Not before the connection was tested.
+    expect(within(card).queryByTestId('team-work-here')).toBeNull();
+    await user.click(within(card).getByTestId('team-test'));
+    await user.click(await within(card).findByTestId('team-work-here'));
+    expect(mocked.setTeamMode).toHaveBeenCalledWith(true);
+    expect(await within(card).findByTestId('team-restarting')).toHaveTextContent('Restarting');
+    expect(within(card).getByTestId('team-test')).toBeDisabled();
+  });
+
+  it('never offers a database holding an unfinished copy, and a desk working there can go back to its file', async () => {
+    mocked.teamSettings.mockResolvedValue({ ...saved, work_here: false });
+    mocked.checkTeamDatabase.mockResolvedValue({
+      server_version: '15.18',
+      state: 'copying',
+      schema_version: 17,
+      copied_from: 'desk',
+      copied_at: null,
+      address: 'postgres://ana@db.local:5432/bo',
+    });
+    const user = userEvent.setup();
+    const { unmount } = render(<TeamDatabaseCard />);
+    let card = await screen.findByTestId('team-settings');
+    await waitFor(() => expect(within(card).getByTestId('team-host')).toHaveValue('db.local'));
+    await user.click(within(card).getByTestId('team-test'));
+    await within(card).findByTestId('team-copy');
+    expect(within(card).queryByTestId('team-work-here')).toBeNull();
+    unmount();
+
+    await i18n.changeLanguage('pt-BR');
+    mocked.teamSettings.mockResolvedValue({ ...saved, work_here: true });
+    mocked.setTeamMode.mockResolvedValue({ ...saved, work_here: false });
+    render(<TeamDatabaseCard />);
+    card = await screen.findByTestId('team-settings');
+    await waitFor(() => expect(within(card).getByTestId('team-mode')).toHaveAttribute('data-on', 'true'));
+    expect(within(card).getByTestId('team-mode')).toHaveTextContent('banco da equipe em db.local/bo');
+    await user.click(within(card).getByTestId('team-work-on-desk'));
+    expect(mocked.setTeamMode).toHaveBeenCalledWith(false);
     expect(within(card).queryByTestId('team-copy')).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 // Settings → Team database: where the team's PostgreSQL is (server, port, database, user and a
-// write-only password kept in the keychain by the core), "Test connection" saying what it holds, and
-// "Copy this desk's data there" as a job with a progress bar.
+// write-only password kept in the keychain by the core), "Test connection" saying what it holds,
+// "Copy this desk's data there" as a job with a progress bar, and "Work on the team database" (or
+// back on this desk's file), which restarts the app on it.
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -72,7 +73,8 @@ export function TeamDatabaseCard() {
     password: '',
   });
   const [errors, setErrors] = useState<Partial<Record<TeamField, string>>>({});
-  const [busy, setBusy] = useState<'save' | 'test' | 'copy' | null>(null);
+  const [busy, setBusy] = useState<'save' | 'test' | 'copy' | 'mode' | null>(null);
+  const [restarting, setRestarting] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [check, setCheck] = useState<TeamDbCheck | null>(null);
   // When the copy ends, say what the team database holds now.
@@ -110,6 +112,7 @@ export function TeamDatabaseCard() {
           tls: values.tls,
           root_cert: values.tls.startsWith('verify') ? values.rootCert.trim() : '',
           password_saved: false,
+          work_here: settings?.work_here ?? false,
         },
         values.password === '' ? null : values.password,
       );
@@ -146,14 +149,28 @@ export function TeamDatabaseCard() {
     setBusy(null);
   };
 
+  const onMode = async (on: boolean) => {
+    setBusy('mode');
+    setError(null);
+    try {
+      await apiTeam.setTeamMode(on);
+      setRestarting(true);
+    } catch (e) {
+      setError(toApiError(e));
+    }
+    setBusy(null);
+  };
+
   const box = (field: TeamField) => ({
     id: `${ids}-${field}`,
     label: t(`team.${field}`),
     error: errors[field] ? t(`team.validation.${errors[field]}`) : null,
     errorTestId: `team-error-${field}`,
   });
-  const disabled = settings === null || busy !== null || isActiveJob(job);
-  const canCopy = check !== null && (check.state === 'empty' || check.state === 'copying');
+  const disabled = settings === null || busy !== null || isActiveJob(job) || restarting;
+  const canCopy = !settings?.work_here && check !== null && (check.state === 'empty' || check.state === 'copying');
+  // Working there needs a team database that answered and holds no unfinished copy.
+  const canWorkThere = !settings?.work_here && check !== null && check.state !== 'copying';
 
   return (
     <div className="card settings-card" data-testid="team-settings">
@@ -162,6 +179,12 @@ export function TeamDatabaseCard() {
         {busy ? <span className="spinner" aria-hidden="true" /> : null}
       </div>
       <p className="muted">{t('team.intro')}</p>
+      <p className="team-mode" data-testid="team-mode" data-on={settings?.work_here ? 'true' : 'false'}>
+        <Icon name={settings?.work_here ? 'check' : 'info'} size={14} />{' '}
+        {settings?.work_here
+          ? t('team.workingThere', { address: `${settings.host}/${settings.database}` })
+          : t('team.workingOnDesk')}
+      </p>
       {error ? (
         <ErrorBox error={error} testId="team-error" onDismiss={() => setError(null)} />
       ) : null}
@@ -270,6 +293,23 @@ export function TeamDatabaseCard() {
           <button type="submit" className="btn btn-primary" data-testid="team-test" disabled={disabled}>
             {t('team.test')}
           </button>
+          {canWorkThere ? (
+            <button
+              type="button"
+              className="btn"
+              data-testid="team-work-here"
+              title={t('team.workHereHint')}
+              disabled={disabled}
+              onClick={() => void onMode(true)}
+            >
+              {t('team.workHere')}
+            </button>
+          ) : null}
+          {settings?.work_here ? (
+            <button type="button" className="btn" data-testid="team-work-on-desk" disabled={disabled} onClick={() => void onMode(false)}>
+              {t('team.workOnDesk')}
+            </button>
+          ) : null}
           {canCopy ? (
             <button type="button" className="btn" data-testid="team-copy" disabled={disabled} onClick={() => void onCopy()}>
               {check?.state === 'copying' ? t('team.copyResume') : t('team.copy')}
@@ -291,6 +331,11 @@ export function TeamDatabaseCard() {
             </p>
           </div>
         </div>
+      ) : null}
+      {restarting ? (
+        <p className="saved" role="status" data-testid="team-restarting">
+          <span className="spinner" aria-hidden="true" /> {t('team.restarting')}
+        </p>
       ) : null}
       {isActiveJob(job) ? (
         <div data-testid="team-copy-progress" aria-live="polite">

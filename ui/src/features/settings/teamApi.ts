@@ -14,5 +14,8 @@ export const saveTeamSettings = async (settings: TeamDbSettings, password: strin
 /** Connects with the saved settings; rejects with a plain ApiError (refused password, no server…). */
 export const checkTeamDatabase = async (): Promise<TeamDbCheck> => call('check_team_database');
 
+/** Where this desk works from now on: the team database (`on`) or its own file. The app restarts. */
+export const setTeamMode = async (on: boolean): Promise<TeamDbSettings> => call('set_team_mode', { on });
+
 /** Starts copying this desk's data into the team database (a job with progress). */
 export const startTeamCopy = async (): Promise<Job> => call('start_team_copy');
