@@ -311,8 +311,12 @@ async fn on_postgres(
         let (prefix, _) = admin.rsplit_once('/').context("the address ends with /database")?;
         Ok(format!("{prefix}/{name}"))
     };
-    let copy_url = new_db("copy")?;
-    let team_url = new_db("team")?;
+    // The synchronous client runs off the async runtime.
+    let (copy_url, team_url) = std::thread::scope(|s| {
+        s.spawn(|| -> Result<(String, String)> { Ok((new_db("copy")?, new_db("team")?)) })
+            .join()
+            .map_err(|_| anyhow::anyhow!("creating the databases stopped"))?
+    })?;
     // The limit: one binary COPY of every row, in one transaction, into a keyed table.
     let copy_s = std::thread::scope(|s| {
         s.spawn(|| -> Result<f64> {

@@ -535,6 +535,9 @@ pub fn pg_sql(sql: &str) -> String {
     out
 }
 
+/// A statement that takes longer is logged (debug level), to find where a team database's time goes.
+const SLOW_STATEMENT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The prepared statements of one PostgreSQL connection, by the SQL they were written in.
 #[derive(Default)]
 pub struct PgStatements(HashMap<String, postgres::Statement>);
@@ -624,7 +627,16 @@ impl Db for PgDb<'_, '_> {
         let st = self.statement(sql)?;
         let values: Vec<Value> = params.iter().map(|p| p.to_value()).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        self.tx.execute(&st, &refs).map_err(|e| self.error(sql, &e))
+        let t = std::time::Instant::now();
+        let r = self.tx.execute(&st, &refs).map_err(|e| self.error(sql, &e));
+        if t.elapsed() > SLOW_STATEMENT {
+            tracing::debug!(
+                ms = t.elapsed().as_millis() as u64,
+                statement = first_line(sql),
+                "slow statement on the team database"
+            );
+        }
+        r
     }
 
     fn query(&mut self, sql: &str, params: &[&dyn ToValue]) -> CoreResult<Vec<Row>> {

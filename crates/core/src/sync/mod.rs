@@ -1192,6 +1192,12 @@ impl<S: Source> Engine<S> {
         let name = spec.name;
         let tombstoned = self.store.tx(|db| {
             let n = if full {
+                if db.backend() == Backend::Postgres {
+                    // The seen ids were all written by this read: without fresh statistics
+                    // PostgreSQL's planner takes the table for nearly empty and checks each stored
+                    // record against every seen id (measured: 2 s a resource of 5 000 records).
+                    db.batch("ANALYZE sync_seen")?;
+                }
                 // Not seen by this read: not written by it (`seen_run`) and not noted as seen unchanged
                 // (`sync_seen`; an unchanged record is never rewritten just to say it was seen).
                 let n = db.execute(
