@@ -42,7 +42,8 @@ fn desks_starting_together_on_a_new_team_database_set_it_up_once() {
     let mut admin = admin_on(&url);
     let tables: i64 = admin
         .query_one(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'backoffice' AND table_name <> 'bo_team_store'",
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'backoffice' AND table_name <> 'bo_team_store'
+               AND table_type = 'BASE TABLE'",
             &[],
         )
         .unwrap()
@@ -54,6 +55,17 @@ fn desks_starting_together_on_a_new_team_database_set_it_up_once() {
             .unwrap()
             .get(0);
         assert_eq!(n, 1, "index {index}");
+    }
+    // And the BI tools' read-only views, from the start (not only after a copy).
+    for (view, _) in backoffice_core::store::bi::VIEWS {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM information_schema.views WHERE table_schema = 'backoffice' AND table_name = $1",
+                &[&view],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 1, "view {view}");
     }
 }
 

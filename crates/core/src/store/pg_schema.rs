@@ -430,6 +430,8 @@ pub fn prepare(client: &mut postgres::Client, url: &TeamUrl) -> CoreResult<i64> 
         Some(db) => CoreError::Db(format!("setting up the team schema: {} ({})", db.message(), db.code().code())),
         None => pg(e),
     })?;
+    // The read-only views BI tools read (README), there from the start.
+    super::bi::create_views(&mut tx, url)?;
     tx.commit().map_err(pg)?;
     Ok(target)
 }
