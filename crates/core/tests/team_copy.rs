@@ -401,6 +401,10 @@ async fn the_window_saves_tests_and_copies_as_a_job() {
     assert_eq!(team.connections().list().unwrap()[0].name, "Quito — Matriz", "the copied desk's connection");
     assert_eq!(team.settings().unwrap().locale.as_deref(), Some("es"), "the language stays the desk's");
     assert_eq!(team.locale(), "es");
+    // The demo's simulators run on one computer: no demo on a team database.
+    let demo = team.setup_demo_connections(vec![]).await.expect_err("no demo on a team database");
+    assert_eq!(demo.code(), "invalid_input", "{demo}");
+    assert!(!team.has_demo_connections().unwrap());
     // A team database that cannot be opened: the window opens the desk's file and says why.
     let saved = team.team_settings().unwrap();
     team.save_team_settings(&TeamDbSettings { database: "no_such_database".into(), ..saved.clone() }, None).unwrap();

@@ -20,6 +20,15 @@ pub struct DemoConnection {
 /// idempotency field, their time zones). A connection of the same name that is not a demo one is
 /// left alone.
 pub async fn setup_demo_connections(cx: &Ctx, wanted: Vec<DemoConnection>) -> CoreResult<Vec<Connection>> {
+    // The demo's simulators run on this computer: their connections would mean nothing to the other
+    // desks of a team.
+    if cx.store.backend() == crate::store::Backend::Postgres {
+        return Err(crate::error::CoreError::invalid(
+            "demo",
+            "The demo runs on this desk's own file, not on the team database: choose \"Work on this desk's file \
+             again\" in Settings → Team database first.",
+        ));
+    }
     let mut out = Vec::new();
     for d in wanted {
         let input = ConnectionInput {
@@ -52,6 +61,10 @@ pub async fn setup_demo_connections(cx: &Ctx, wanted: Vec<DemoConnection>) -> Co
 
 /// Whether demo connections exist (the shell then restarts their simulators at start-up).
 pub fn has_demo_connections(cx: &Ctx) -> CoreResult<bool> {
+    // Never on a team database (a desk's copied demo connections there stay as they are).
+    if cx.store.backend() == crate::store::Backend::Postgres {
+        return Ok(false);
+    }
     Ok(cx.connections().list()?.iter().any(|c| c.is_demo))
 }
 

@@ -67,6 +67,13 @@ describe('Dashboard', () => {
     expect(refreshInfo).toHaveBeenCalled();
   });
 
+  it('offers no demo on a team database, only adding a connection', async () => {
+    mocked.dashboard.mockResolvedValue(empty);
+    renderWith({ ...info, team_database: 'postgres://ana@db.local:5432/bo' });
+    expect(await screen.findByTestId('add-first-connection')).toBeInTheDocument();
+    expect(screen.queryByTestId('start-demo')).not.toBeInTheDocument();
+  });
+
   it('explains a locked keychain', async () => {
     mocked.dashboard.mockResolvedValue(empty);
     renderWith({ ...info, keychain_ok: false, keychain_error: 'org.freedesktop.secrets: no such service' });

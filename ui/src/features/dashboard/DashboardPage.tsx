@@ -168,16 +168,19 @@ export function DashboardPage() {
             title={t('dashboard.welcomeTitle')}
             actions={
               <>
-                <button
-                  type="button"
-                  className="btn btn-primary btn-large"
-                  data-testid="start-demo"
-                  onClick={() => void startDemo()}
-                  disabled={demoBusy}
-                >
-                  {demoBusy ? <span className="spinner spinner-light" aria-hidden="true" /> : <Icon name="play" size={16} />}
-                  {demoBusy ? t('dashboard.startingDemo') : t('dashboard.startDemo')}
-                </button>
+                {/* The demo's simulators run on this computer: never on a team database. */}
+                {info?.team_database ? null : (
+                  <button
+                    type="button"
+                    className="btn btn-primary btn-large"
+                    data-testid="start-demo"
+                    onClick={() => void startDemo()}
+                    disabled={demoBusy}
+                  >
+                    {demoBusy ? <span className="spinner spinner-light" aria-hidden="true" /> : <Icon name="play" size={16} />}
+                    {demoBusy ? t('dashboard.startingDemo') : t('dashboard.startDemo')}
+                  </button>
+                )}
                 <a className="btn btn-large" href={hrefFor('connections', 'new')} data-testid="add-first-connection">
                   <Icon name="plus" size={16} />
                   {t('dashboard.addConnection')}
