@@ -152,6 +152,13 @@ fn an_interrupted_copy_goes_on_where_it_stopped_and_a_changed_source_is_caught()
     .unwrap_err();
     assert!(matches!(err, CoreError::Cancelled), "{err}");
     assert_eq!(team_status(&team).unwrap().state, "copying");
+    // No desk works on a team database while a copy into it is unfinished.
+    let dir2 = tempfile::tempdir().unwrap();
+    let paths = backoffice_core::Paths { db: dir2.path().join("unused.db"), log_dir: dir2.path().join("logs") };
+    let keychain =
+        std::sync::Arc::new(backoffice_core::secrets::Keychain { service: Some("BackOffice-test-copy".into()) });
+    let refused = backoffice_core::Core::open_team(paths, &team, keychain).map(|_| ()).expect_err("refused mid-copy");
+    assert_eq!(refused.code(), "team_db_other_copy", "{refused}");
     let partly = seen.get();
     assert!(partly > 0 && partly < 23_000, "stopped inside the big table ({partly})");
 
