@@ -100,19 +100,8 @@ impl Ctx {
         let store = Store::open_team(url)?;
         // A desk's data being copied in: no desk works there until the copy is finished (its
         // rows would clash with the copy's, and the copy's check would fail).
-        let copying = store.query(|db| {
-            let state = db.query_opt("SELECT value FROM bo_team_store WHERE key = 'copy_state'", &[])?;
-            let source = db.query_opt("SELECT value FROM bo_team_store WHERE key = 'copy_source'", &[])?;
-            Ok((state.map(|r| r.get::<String>(0)).transpose()?, source.map(|r| r.get::<String>(0)).transpose()?))
-        })?;
-        if let (Some(state), source) = copying {
-            if state == "copying" {
-                return Err(store::team::TeamDbError::OtherCopy {
-                    url: url.shown().to_string(),
-                    other: source.unwrap_or_else(|| "?".into()),
-                }
-                .into());
-            }
+        if let Some(source) = store::copy::unfinished_copy(&store)? {
+            return Err(store::team::TeamDbError::OtherCopy { url: url.shown().to_string(), other: source }.into());
         }
         erp::migrate_resource_tables(&store)?;
         let jobs = JobManager::new(store.clone())?;

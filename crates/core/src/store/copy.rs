@@ -499,6 +499,19 @@ pub fn team_status(url: &TeamUrl) -> CoreResult<TeamStatus> {
     })
 }
 
+/// Where an unfinished copy into this team database comes from, if one is under way (desks keep
+/// out until it is finished).
+pub fn unfinished_copy(store: &super::Store) -> CoreResult<Option<String>> {
+    store.query(|db| {
+        let state = db.query_opt("SELECT value FROM bo_team_store WHERE key = 'copy_state'", &[])?;
+        if state.map(|r| r.get::<String>(0)).transpose()?.as_deref() != Some("copying") {
+            return Ok(None);
+        }
+        let source = db.query_opt("SELECT value FROM bo_team_store WHERE key = 'copy_source'", &[])?;
+        Ok(Some(source.map(|r| r.get::<String>(0)).transpose()?.unwrap_or_else(|| "?".into())))
+    })
+}
+
 /// The columns a team table has, and whether its `rowid` is computed (not to be written).
 fn team_columns(
     pg: &mut impl postgres::GenericClient,
