@@ -110,7 +110,7 @@ pub fn run(records: &[u64], admin: &str) -> Result<i32> {
 }
 
 /// A new database on the server, named after the run.
-fn fresh_database(admin: &str, what: &str) -> Result<String> {
+pub(crate) fn fresh_database(admin: &str, what: &str) -> Result<String> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
     let name = format!("bench_{what}_{}_{nanos}", std::process::id());
     let mut c = postgres::Client::connect(admin, postgres::NoTls)?;

@@ -303,19 +303,14 @@ async fn on_postgres(
 ) -> Result<OnPostgres> {
     use postgres::binary_copy::BinaryCopyInWriter;
     use postgres::types::{ToSql, Type};
-    let new_db = |what: &str| -> Result<String> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-        let name = format!("bench_sync_{what}_{}_{nanos}", std::process::id());
-        let mut c = postgres::Client::connect(admin, postgres::NoTls)?;
-        c.batch_execute(&format!("CREATE DATABASE {name}"))?;
-        let (prefix, _) = admin.rsplit_once('/').context("the address ends with /database")?;
-        Ok(format!("{prefix}/{name}"))
-    };
     // The synchronous client runs off the async runtime.
     let (copy_url, team_url) = std::thread::scope(|s| {
-        s.spawn(|| -> Result<(String, String)> { Ok((new_db("copy")?, new_db("team")?)) })
-            .join()
-            .map_err(|_| anyhow::anyhow!("creating the databases stopped"))?
+        s.spawn(|| -> Result<(String, String)> {
+            use crate::bench_store_copy::fresh_database;
+            Ok((fresh_database(admin, "sync_copy")?, fresh_database(admin, "sync_team")?))
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("creating the databases stopped"))?
     })?;
     // The limit: one binary COPY of every row, in one transaction, into a keyed table.
     let copy_s = std::thread::scope(|s| {

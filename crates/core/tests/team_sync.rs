@@ -45,16 +45,9 @@ fn desk(backend: Backend, sim: &SimHandle) -> Desk {
 }
 
 async fn sync_now(d: &Desk, opts: SyncOptions) -> Job {
-    let job = d.core.sync_start(&d.conn_id, opts).unwrap();
-    for _ in 0..2400 {
-        let j = d.core.jobs.get(&job.id).unwrap();
-        if !j.status.is_active() {
-            assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
-            return j;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("sync job did not finish");
+    let job = wait_job(&d.core, d.core.sync_start(&d.conn_id, opts).unwrap()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    job
 }
 
 /// A stored row: its raw record, its typed columns, whether it is marked deleted.

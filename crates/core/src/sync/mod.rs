@@ -119,15 +119,7 @@ impl ResourceSpec {
     /// 1M-record sync keeps a flat memory profile (measured by `cargo xtask bench contifico-sync`).
     pub fn ddl(&self) -> String {
         let t = self.table;
-        let cols: String = self.columns.iter().map(|c| format!(",\n  \"{}\" TEXT", c.name)).collect();
-        let indexes: String = self
-            .columns
-            .iter()
-            // Text columns are searched with "contains" (LIKE '%x%') and the FTS index, which a
-            // b-tree cannot serve; dates, codes and amounts get one for equality, ranges and sorting.
-            .filter(|c| c.kind != ColKind::Text)
-            .map(|c| format!("CREATE INDEX IF NOT EXISTS \"{t}_{0}\" ON \"{t}\"(connection_id, \"{0}\");\n", c.name))
-            .collect();
+        let (cols, indexes) = self.typed_columns_ddl();
         format!(
             r#"CREATE TABLE IF NOT EXISTS "{t}" (
   connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
@@ -163,13 +155,7 @@ END;
     /// role (any operator may then change its shape) and the reviewers may read it.
     pub fn pg_ddl(&self) -> String {
         let t = self.table;
-        let cols: String = self.columns.iter().map(|c| format!(",\n  \"{}\" TEXT", c.name)).collect();
-        let indexes: String = self
-            .columns
-            .iter()
-            .filter(|c| c.kind != ColKind::Text)
-            .map(|c| format!("CREATE INDEX IF NOT EXISTS \"{t}_{0}\" ON \"{t}\"(connection_id, \"{0}\");\n", c.name))
-            .collect();
+        let (cols, indexes) = self.typed_columns_ddl();
         let operator = crate::store::pg_schema::OPERATOR_ROLE;
         let reviewer = crate::store::pg_schema::REVIEWER_ROLE;
         format!(
@@ -201,6 +187,21 @@ END $grants$;
 "#,
             fold = SEARCH_FOLD.replace("{}", "search_text"),
         )
+    }
+
+    /// The typed columns (`, "name" TEXT` each) and their indexes, the same in both dialects.
+    fn typed_columns_ddl(&self) -> (String, String) {
+        let t = self.table;
+        let cols: String = self.columns.iter().map(|c| format!(",\n  \"{}\" TEXT", c.name)).collect();
+        let indexes: String = self
+            .columns
+            .iter()
+            // Text columns are searched with "contains" (LIKE '%x%') and the FTS index, which a
+            // b-tree cannot serve; dates, codes and amounts get one for equality, ranges and sorting.
+            .filter(|c| c.kind != ColKind::Text)
+            .map(|c| format!("CREATE INDEX IF NOT EXISTS \"{t}_{0}\" ON \"{t}\"(connection_id, \"{0}\");\n", c.name))
+            .collect();
+        (cols, indexes)
     }
 
     /// The resource table's DDL for `backend`.
