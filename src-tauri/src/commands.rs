@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use backoffice_core::erp::connections::KeyState;
 use backoffice_core::model::*;
 use backoffice_core::ops::dashboard::DashboardSummary;
 use backoffice_core::{ApiError, Core};
@@ -16,6 +17,7 @@ pub fn handlers() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static
         app_info,
         dashboard,
         list_connections,
+        connection_keys,
         create_connection,
         update_connection,
         delete_connection,
@@ -126,6 +128,12 @@ pub async fn dashboard(core: CoreState<'_>) -> Res<DashboardSummary> {
 #[tauri::command]
 pub async fn list_connections(core: CoreState<'_>) -> Res<Vec<Connection>> {
     Ok(core.connections().list()?)
+}
+
+/// Whether this desk's keychain keeps each connection's key, and which other desks said they do.
+#[tauri::command]
+pub async fn connection_keys(core: CoreState<'_>) -> Res<Vec<KeyState>> {
+    Ok(core.connections().key_states()?)
 }
 
 #[tauri::command]

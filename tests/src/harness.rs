@@ -97,12 +97,148 @@ pub struct AppOptions {
     /// test`'s package step) instead of the debug build: WebKitWebDriver and the app run inside it
     /// with `chroot`, and the app keeps its data where a user's goes there (`/root/.local/share`).
     pub installed_root: Option<PathBuf>,
+    /// Start the app as this desk of a team (its own home, desk file and keychain, in a D-Bus
+    /// session of its own) instead of in the test's session with a throwaway home.
+    pub desk: Option<Desk>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        AppOptions { locale: "pt-BR".into(), log_level: "debug".into(), env: Vec::new(), installed_root: None }
+        AppOptions {
+            locale: "pt-BR".into(),
+            log_level: "debug".into(),
+            env: Vec::new(),
+            installed_root: None,
+            desk: None,
+        }
     }
+}
+
+/// One desk of a team, for tests with several app processes: its own home (desk file, logs, XDG
+/// folders, runtime folder) and its own keychain: a login keyring kept in its own data folder and
+/// unlocked, in a D-Bus session of its own, whenever one of its programs runs. Two desks' apps are
+/// then two apps (each its own single instance) that share nothing but the team database.
+#[derive(Clone, Debug)]
+pub struct Desk {
+    pub name: String,
+    dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// Runs inside the desk's dbus-run-session: starts gnome-keyring-daemon's secrets component,
+/// unlocks (the first time, creates) the desk's login keyring, then becomes the desk's program.
+const DESK_SESSION: &str = r#"set -eu
+if ! kr_env=$(printf '%s' "$DESK_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets); then
+    echo "desk: gnome-keyring-daemon --unlock failed" >&2
+    exit 97
+fi
+if [ -n "$kr_env" ]; then
+    eval "export $kr_env"
+fi
+unset DESK_KEYRING_PASSWORD
+exec "$@"
+"#;
+
+impl Desk {
+    pub fn new(name: &str) -> Result<Desk> {
+        let dir = tempfile::Builder::new().prefix(&format!("bo-desk-{name}-")).tempdir()?;
+        for d in ["home", "logs", "xdg/data", "xdg/config", "xdg/cache", "runtime"] {
+            std::fs::create_dir_all(dir.path().join(d))?;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path().join("runtime"), std::fs::Permissions::from_mode(0o700))?;
+        Ok(Desk { name: name.to_string(), dir: std::sync::Arc::new(dir) })
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The desk's own file (BACKOFFICE_DB).
+    pub fn db_path(&self) -> PathBuf {
+        self.root().join("bo.db")
+    }
+
+    fn runtime(&self) -> PathBuf {
+        self.root().join("runtime")
+    }
+
+    /// `program args…` as this desk: its environment, in its own D-Bus session with its keychain.
+    pub fn command(&self, program: &Path, args: &[&str]) -> Command {
+        let root = self.root();
+        let mut cmd = Command::new("dbus-run-session");
+        cmd.args(["--", "sh", "-c", DESK_SESSION, "desk-session"])
+            .arg(program)
+            .args(args)
+            .env("HOME", root.join("home"))
+            .env("XDG_DATA_HOME", root.join("xdg/data"))
+            .env("XDG_CONFIG_HOME", root.join("xdg/config"))
+            .env("XDG_CACHE_HOME", root.join("xdg/cache"))
+            .env("XDG_RUNTIME_DIR", self.runtime())
+            .env("BACKOFFICE_DB", self.db_path())
+            .env("BACKOFFICE_LOG_DIR", root.join("logs"))
+            .env("DESK_KEYRING_PASSWORD", format!("desk-{}", self.name))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("GNOME_KEYRING_CONTROL")
+            .env_remove("DATABASE_URL")
+            .env_remove("BACKOFFICE_KEYCHAIN_SERVICE");
+        cmd
+    }
+
+    /// Runs the command line (`backoffice args…`) as this desk and returns what it printed; fails
+    /// with its output when it fails.
+    pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String> {
+        let bin = cli_binary()?;
+        let out = self
+            .command(&bin, args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running backoffice {args:?} as desk {}", self.name))?;
+        self.stop_leftovers();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() {
+            bail!("`backoffice {}` as desk {} failed ({}):\n{text}", args.join(" "), self.name, out.status);
+        }
+        Ok(text)
+    }
+
+    /// Stops what a session of this desk left running (a keyring daemon that outlived its bus).
+    fn stop_leftovers(&self) {
+        let mark = format!("XDG_RUNTIME_DIR={}", self.runtime().display());
+        let Ok(entries) = std::fs::read_dir("/proc") else { return };
+        for pid in entries.flatten().filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok()) {
+            let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
+            if env.split(|b| *b == 0).any(|v| v == mark.as_bytes()) && pid as u32 != std::process::id() {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                if comm.trim() == "gnome-keyring-d" {
+                    // SAFETY: kill(2) of a keyring daemon this desk's session started; no memory involved.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        if std::sync::Arc::strong_count(&self.dir) == 1 {
+            self.stop_leftovers();
+        }
+    }
+}
+
+/// The command line binary next to the app: `<target>/debug/backoffice`.
+pub fn cli_binary() -> Result<PathBuf> {
+    let path = app_binary()?.with_file_name("backoffice");
+    if !path.is_file() {
+        bail!(
+            "{} does not exist; build it with `cargo build -p backoffice-cli` (cargo xtask test does)",
+            path.display()
+        );
+    }
+    Ok(path)
 }
 
 /// Where the package installs the app.
@@ -211,6 +347,8 @@ pub struct App {
     driver_log: PathBuf,
     driver: DriverProcess,
     session_open: bool,
+    /// The desk the app runs as (kept until the app is gone).
+    desk: Option<Desk>,
 }
 
 impl App {
@@ -240,9 +378,17 @@ impl App {
         }
         let driver_log = root.join("driver.log");
         let log = File::create(&driver_log).context("creating driver.log")?;
-        let mut cmd = Command::new(&driver_bin);
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()]);
+        let (port_s, native_s) = (port.to_string(), native_port.to_string());
+        let mut cmd = match &opts.desk {
+            Some(desk) => desk.command(&driver_bin, &["--port", &port_s, "--native-port", &native_s]),
+            None => {
+                let mut cmd = Command::new(&driver_bin);
+                cmd.args(["--port", &port_s, "--native-port", &native_s]);
+                cmd
+            }
+        };
         match &opts.installed_root {
+            _ if opts.desk.is_some() => {}
             Some(installed) => {
                 cmd.arg("--native-driver").arg(chrooted_native_driver(installed, &root)?);
             }
@@ -285,7 +431,16 @@ impl App {
             Ok(wd) => wd,
             Err(e) => return Err(e.context(format!("driver log:\n{}", tail(&driver_log, 60)))),
         };
-        let app = App { wd, name: name.to_string(), dir: Some(dir), root, driver_log, driver, session_open: true };
+        let app = App {
+            wd,
+            name: name.to_string(),
+            dir: Some(dir),
+            root,
+            driver_log,
+            driver,
+            session_open: true,
+            desk: opts.desk.clone(),
+        };
         if let Err(e) = app.wd.wait_for(&crate::ui::sel::nav("dashboard"), Duration::from_secs(30)).await {
             let source = app.wd.page_source().await.unwrap_or_default();
             let snippet: String = source.chars().take(1500).collect();
@@ -303,7 +458,21 @@ impl App {
     }
 
     pub fn db_path(&self) -> PathBuf {
-        self.root.join("bo.db")
+        match &self.desk {
+            Some(desk) => desk.db_path(),
+            None => self.root.join("bo.db"),
+        }
+    }
+
+    /// Kills the app process with SIGKILL, as a crash or a pulled plug would end it (its driver
+    /// and WebDriver session are left to `finish`).
+    pub fn kill_app(&self) -> Result<u32> {
+        let pid = self.app_pid()?;
+        // SAFETY: kill(2) of the app process this test started; no memory is involved.
+        if unsafe { libc::kill(pid as i32, libc::SIGKILL) } != 0 {
+            bail!("could not kill the app (pid {pid}): {}", std::io::Error::last_os_error());
+        }
+        Ok(pid)
     }
 
     pub fn log_dir(&self) -> PathBuf {

@@ -9,15 +9,17 @@
 //! - [`ui`]: the data-testid selectors and the page actions built on them.
 //! - [`scan`]: looking for secret bytes in files.
 //! - [`bus`]: notifications and the tray menu as seen on the D-Bus session bus.
+//! - [`team_db`]: a database of its own on the test cluster, for team mode.
 
 pub mod bus;
 pub mod harness;
 pub mod scan;
+pub mod team_db;
 pub mod ui;
 pub mod ui_erp;
 pub mod webdriver;
 
-pub use harness::{App, AppOptions};
+pub use harness::{App, AppOptions, Desk};
 pub use ui::{sel, NewConnection};
 
 /// Starts the simulators with `cfg`.

@@ -7,40 +7,16 @@
 //! backoffice-e2e --test team`.
 
 use anyhow::{ensure, Context, Result};
+use backoffice_e2e::team_db::fresh_database;
 use backoffice_e2e::ui::{set_field, UI_TIMEOUT};
 use backoffice_e2e::{sel, App, AppOptions};
 use std::time::Duration;
 
-/// (host, port, user, password, admin address) of the test cluster, and a new empty database in it.
-async fn fresh_database() -> Result<(String, String, String, String, String, String)> {
-    let admin = std::env::var("BACKOFFICE_TEST_POSTGRES_URL")
-        .context("BACKOFFICE_TEST_POSTGRES_URL is not set: run under `cargo xtask session --xvfb --postgres`")?;
-    // One database per test of this process (the tests of a file run at once).
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let name = format!("bo_e2e_{}_{n}", std::process::id());
-    let create = admin.clone();
-    let db = name.clone();
-    tokio::task::spawn_blocking(move || -> Result<()> {
-        let mut c = postgres::Client::connect(&create, postgres::NoTls)?;
-        // One statement each: CREATE DATABASE may not share a transaction.
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))?;
-        c.batch_execute(&format!("CREATE DATABASE {db}"))?;
-        Ok(())
-    })
-    .await??;
-    let rest = admin.strip_prefix("postgres://").context("a postgres:// address")?;
-    let (userinfo, hostpart) = rest.split_once('@').context("user@host")?;
-    let (user, password) = userinfo.split_once(':').context("user:password")?;
-    let (hostport, _) = hostpart.split_once('/').context("host/db")?;
-    let (host, port) = hostport.split_once(':').context("host:port")?;
-    let address = format!("postgres://{userinfo}@{hostport}/{name}");
-    Ok((host.into(), port.into(), user.into(), password.into(), name, address))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
-    let (host, port, user, password, database, address) = fresh_database().await?;
+    let team = fresh_database().await?;
+    let (host, port, user, password, database) =
+        (team.host.clone(), team.port.clone(), team.user.clone(), team.password.clone(), team.database.clone());
     let ca = std::env::var("BACKOFFICE_TEST_POSTGRES_CA").context("the test cluster's authority")?;
     let app = App::launch("a_desk_is_copied_into_the_team_database_from_settings", AppOptions::default()).await?;
     let res = async {
@@ -89,14 +65,14 @@ async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
         // PostgreSQL holds the finished copy, made from this desk. (The window asked for verify-full
         // against the cluster's own authority: with any other trust the test above would have failed.)
         let desk = app.db_path().display().to_string();
-        let (state, source) = tokio::task::spawn_blocking(move || -> Result<(String, String)> {
-            let mut c = postgres::Client::connect(&address, postgres::NoTls)?;
-            let get = |c: &mut postgres::Client, k: &str| -> Result<String> {
-                Ok(c.query_one("SELECT value FROM backoffice.bo_team_store WHERE key = $1", &[&k])?.get(0))
-            };
-            Ok((get(&mut c, "copy_state")?, get(&mut c, "copy_source")?))
-        })
-        .await??;
+        let (state, source) = team
+            .with_client(|c| {
+                let get = |c: &mut postgres::Client, k: &str| -> Result<String> {
+                    Ok(c.query_one("SELECT value FROM backoffice.bo_team_store WHERE key = $1", &[&k])?.get(0))
+                };
+                Ok((get(c, "copy_state")?, get(c, "copy_source")?))
+            })
+            .await?;
         ensure!(state == "complete", "the team database's copy is {state}");
         ensure!(source.starts_with(&desk), "the copy came from {source}, not {desk}");
         Ok(())
@@ -110,7 +86,9 @@ async fn a_desk_is_copied_into_the_team_database_from_settings() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_works_on_the_team_database_its_desk_names() -> Result<()> {
     use backoffice_core::ops::team::TeamDbSettings;
-    let (host, port, user, password, database, address) = fresh_database().await?;
+    let team = fresh_database().await?;
+    let (host, port, user, password, database) =
+        (team.host.clone(), team.port.clone(), team.user.clone(), team.password.clone(), team.database.clone());
     let desk = tempfile::tempdir()?;
     let db = desk.path().join("bo.db");
     {
@@ -150,11 +128,11 @@ async fn the_window_works_on_the_team_database_its_desk_names() -> Result<()> {
         ensure!(app.wd.text(&mode).await?.contains("banco da equipe"), "Settings does not say where the window works");
         app.screenshot("settings-team-mode-pt-BR").await?;
         // The window set the team database up: it is PostgreSQL that holds BackOffice's schema.
-        let version = tokio::task::spawn_blocking(move || -> Result<String> {
-            let mut c = postgres::Client::connect(&address, postgres::NoTls)?;
-            Ok(c.query_one("SELECT value FROM backoffice.bo_team_store WHERE key = 'schema_version'", &[])?.get(0))
-        })
-        .await??;
+        let version: String = team
+            .with_client(|c| {
+                Ok(c.query_one("SELECT value FROM backoffice.bo_team_store WHERE key = 'schema_version'", &[])?.get(0))
+            })
+            .await?;
         ensure!(version.parse::<i64>()? > 0, "the team database was not set up: {version}");
         Ok(())
     }

@@ -73,7 +73,7 @@ impl Step {
                 "cargo test --workspace --exclude backoffice-e2e (dbus session + unlocked keyring + a throwaway \
                  PostgreSQL cluster on loopback)"
             }
-            Step::BuildApp => "cargo build -p backoffice-app",
+            Step::BuildApp => "cargo build -p backoffice-app -p backoffice-cli",
             Step::E2e => {
                 "cargo test -p backoffice-e2e --no-fail-fast -- --test-threads=1 (Xvfb + dbus session + keyring + a \
                  throwaway PostgreSQL cluster)"
@@ -313,7 +313,8 @@ fn ensure_ui_dist(partial: bool) -> Result<()> {
 }
 
 fn build_app() -> Result<()> {
-    run(util::cargo().args(["build", "-p", "backoffice-app"]))
+    // The command line too: the team tests prepare each desk with it, as a user would.
+    run(util::cargo().args(["build", "-p", "backoffice-app", "-p", "backoffice-cli"]))
 }
 
 /// Runs `cargo ARGS` inside the keyring session (and Xvfb when `xvfb`).

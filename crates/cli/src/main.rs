@@ -280,6 +280,12 @@ enum ConnCmd {
     Remove {
         name: String,
     },
+    /// Keep an existing connection's key on this desk too (read from BACKOFFICE_KEY /
+    /// BACKOFFICE_SECRET into this computer's keychain): on a team database, only desks that keep
+    /// a connection's key run its jobs
+    Key {
+        name: String,
+    },
     /// Make one cheap real call with the stored credentials
     Test {
         name: String,
@@ -349,7 +355,19 @@ async fn run(cli: Cli) -> Result<i32> {
             let s: Arc<dyn backoffice_core::secrets::SecretStore> = secrets.clone();
             tokio::task::spawn_blocking(move || Core::open_team(paths, &url, s)).await??
         }
-        None => Core::open(paths, secrets.clone())?,
+        // A desk that Settings (or `store work-on`) set to work on the team database: its command
+        // line works there too, as its window does (and fails plainly when it cannot reach it).
+        None => match backoffice_core::ops::team::desk_works_on(&paths, secrets.as_ref())? {
+            Some(url) => {
+                eprintln!(
+                    "note: this desk works on the team database at {} (`backoffice store work-on-desk` goes back to its file)",
+                    url.shown()
+                );
+                let s: Arc<dyn backoffice_core::secrets::SecretStore> = secrets.clone();
+                tokio::task::spawn_blocking(move || Core::open_team(paths, &url, s)).await??
+            }
+            None => Core::open(paths, secrets.clone())?,
+        },
     };
     let ctx = Ctx { core, secrets, json: cli.json, grouper: Arc::new(Grouper::default()) };
     match cli.cmd {
@@ -433,6 +451,25 @@ async fn connections(ctx: &Ctx, cmd: ConnCmd) -> Result<i32> {
             conns.delete(&c.id)?;
             if !ctx.json {
                 println!("removed \"{}\"", c.name);
+            }
+            Ok(0)
+        }
+        ConnCmd::Key { name } => {
+            let c = conns.find_by_name(&name)?;
+            let credentials = Credentials {
+                key: std::env::var("BACKOFFICE_KEY").unwrap_or_default(),
+                secret: std::env::var("BACKOFFICE_SECRET").unwrap_or_default(),
+            };
+            let input = ConnectionInput {
+                name: c.name.clone(),
+                kind: c.kind,
+                base_url: c.base_url.clone(),
+                timezone: c.timezone.clone(),
+                credentials: Some(credentials),
+            };
+            let c = conns.update(&c.id, &input)?;
+            if !ctx.json {
+                println!("this desk's keychain now keeps the key of \"{}\"", c.name);
             }
             Ok(0)
         }

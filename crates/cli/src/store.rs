@@ -32,6 +32,15 @@ pub enum StoreCmd {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Make this desk work on the team database, as Settings → Team database → "Work on the team
+    /// database" does: the address stays in this desk's file, its password (from the address or
+    /// PGPASSWORD) in the keychain; the window and the command line of this desk then open it
+    WorkOn {
+        /// postgres://user@server:5432/database?sslmode=verify-full (default: DATABASE_URL)
+        url: Option<String>,
+    },
+    /// Make this desk work on its own file again
+    WorkOnDesk,
     /// Create (or give a new password to) a login role for a BI tool: it may read the team
     /// database's bi_* views and nothing else. The password is read from standard input.
     BiReader {
@@ -57,6 +66,12 @@ fn team_url(url: Option<&str>) -> Result<TeamUrl> {
     Ok(parsed)
 }
 
+/// This desk's own file, with this computer's keychain (where the team database's password goes).
+fn desk_core(paths: &Paths) -> Result<Arc<backoffice_core::Core>> {
+    let keychain = backoffice_core::secrets::Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
+    Ok(backoffice_core::Core::open(paths.clone(), Arc::new(keychain))?)
+}
+
 pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
     match cmd {
         StoreCmd::Check { url } => {
@@ -80,6 +95,32 @@ pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {
                         status.copied_at.as_deref().unwrap_or("?")
                     ),
                 }
+            }
+            Ok(0)
+        }
+        StoreCmd::WorkOn { url } => {
+            let url = team_url(url.as_deref())?;
+            let (form, password) = backoffice_core::ops::team::settings_of_address(&url);
+            let core = desk_core(paths)?;
+            core.save_team_settings(&form, password)?;
+            let s = core.set_team_mode(true).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                println!(
+                    "this desk now works on the team database at {}; its window and its command line open it",
+                    url.shown()
+                );
+            }
+            Ok(0)
+        }
+        StoreCmd::WorkOnDesk => {
+            let core = desk_core(paths)?;
+            let s = core.set_team_mode(false).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                println!("this desk works on its own file again ({})", paths.db.display());
             }
             Ok(0)
         }

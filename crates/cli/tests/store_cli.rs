@@ -264,3 +264,67 @@ async fn database_url_makes_the_command_line_work_on_the_team_database() {
     assert_eq!(page["total"], 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("a desk's file was chosen"));
 }
+
+/// `store work-on` sets a desk to work on the team database as Settings does: the desk's command
+/// line then works there (its connections land in PostgreSQL), `connections key` keeps an existing
+/// connection's key on this desk too, and `store work-on-desk` goes back to the desk's own file.
+#[test]
+fn a_desk_set_to_work_on_the_team_database_takes_its_command_line_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("desk.db");
+    let url = fresh_database();
+    let (userinfo, rest) = url.trim_start_matches("postgres://").split_once('@').unwrap();
+    let (user, password) = userinfo.split_once(':').unwrap();
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let keychain = format!("BackOffice-test-{}-{stamp}", std::process::id());
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = cli(dir.path())
+            .env("BACKOFFICE_DB", &db)
+            .env("BACKOFFICE_KEYCHAIN_SERVICE", &keychain)
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "backoffice {args:?}: {text}");
+        assert!(!text.contains(password), "the password was shown: {text}");
+        text
+    };
+    let said =
+        run(&["store", "work-on", &format!("postgres://{user}@{rest}?sslmode=disable")], &[("PGPASSWORD", password)]);
+    assert!(said.contains("now works on the team database"), "{said}");
+    let added = run(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "Quito",
+            "--kind",
+            "contifico",
+            "--base-url",
+            "https://api.contifico.example/",
+        ],
+        &[("BACKOFFICE_KEY", "made-up-key"), ("BACKOFFICE_SECRET", "made-up-token")],
+    );
+    assert!(added.contains("this desk works on the team database"), "{added}");
+    let on = url.clone();
+    let (names, keys): (Vec<String>, i64) = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&on, postgres::NoTls).unwrap();
+        let names = c.query("SELECT name FROM backoffice.connections", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+        (names, c.query_one("SELECT count(*) FROM backoffice.connection_keys", &[]).unwrap().get(0))
+    })
+    .join()
+    .unwrap();
+    assert_eq!(names, vec!["Quito".to_string()], "the connection is not in the team database");
+    assert_eq!(keys, 1, "the team database does not know this desk keeps the key");
+    let kept =
+        run(&["connections", "key", "Quito"], &[("BACKOFFICE_KEY", "other-key"), ("BACKOFFICE_SECRET", "other")]);
+    assert!(kept.contains("keeps the key of \"Quito\""), "{kept}");
+
+    run(&["store", "work-on-desk"], &[]);
+    let list = run(&["--json", "connections", "list"], &[]);
+    assert!(!list.contains("Quito"), "back on the desk's file, the team's connection is listed: {list}");
+    let k = backoffice_core::secrets::Keychain { service: Some(keychain) };
+    use backoffice_core::secrets::SecretStore;
+    let _ = k.delete("team-database");
+}

@@ -237,6 +237,27 @@ impl JobManager {
         );
     }
 
+    /// Whether job `id` is active and its process or desk still runs it. One whose runner is gone
+    /// (killed, crashed, a desk silent for a minute) is marked failed here, so whoever asks (a
+    /// schedule deciding whether its previous run still goes on) does not wait on it for ever.
+    pub fn still_running(&self, id: &str) -> CoreResult<bool> {
+        let me = self.run.0.clone();
+        let ours = self.running.lock().unwrap_or_else(|p| p.into_inner()).contains_key(id);
+        self.store.tx(|db| {
+            let Some(runner) = db
+                .query_opt(
+                    &format!("SELECT {} FROM jobs WHERE id=?1 AND status IN ('queued','running')", Runner::COLS),
+                    vals![id],
+                )?
+                .map(|r| Runner::of(&r))
+                .transpose()?
+            else {
+                return Ok(false);
+            };
+            Ok(fail_abandoned(db, vec![runner], &me, ours)? == 0)
+        })
+    }
+
     fn recover_interrupted(&self) -> CoreResult<u64> {
         let n = self.store.tx(|db| {
             let active = db

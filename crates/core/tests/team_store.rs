@@ -693,3 +693,125 @@ async fn a_desk_listens_again_after_its_connection_is_cut() {
     .await;
     assert_eq!(second.kind, "demo_two");
 }
+
+/// Each desk keeps ERP keys in its own keychain. A desk whose keychain lacks a connection's key
+/// sees which desks keep it, is refused that connection's jobs with their names, and leaves the
+/// connection's scheduled runs to them; once it keeps the key too it may run them. A previous run
+/// whose process was killed does not hold the next occurrence back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_without_a_connections_key_leaves_its_jobs_to_the_desks_that_keep_it() {
+    use backoffice_core::erp::connections::KeyOnOtherDesks;
+    use backoffice_core::ops::scheduler::{self, RunOutcome, ScheduleInput};
+    use backoffice_core::sync::SyncOptions;
+    use backoffice_core::{Core, Paths};
+    use chrono::{TimeZone, Utc};
+    use std::sync::Arc;
+
+    let url = fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let keychain =
+        |desk: &str| Arc::new(Keychain { service: Some(format!("BackOffice-test-{desk}-{}", uuid::Uuid::new_v4())) });
+    let (keys_a, keys_b) = (keychain("a"), keychain("b"));
+    let desk = |name: &str, keys: Arc<Keychain>| {
+        let paths = Paths { db: dir.path().join(name).join("unused.db"), log_dir: dir.path().join(name).join("logs") };
+        let url = url.clone();
+        std::thread::spawn(move || Core::open_team(paths, &url, keys).unwrap()).join().unwrap()
+    };
+    let (a, b) = (desk("a", keys_a.clone()), desk("b", keys_b.clone()));
+    let conn = connection(&a.store, keys_a.as_ref(), "Quito");
+
+    let on_a = a.connections().key_state(&conn).unwrap();
+    assert!(on_a.here && on_a.elsewhere.is_empty(), "{on_a:?}");
+    let on_b = b.connections().key_state(&conn).unwrap();
+    assert!(!on_b.here, "desk B's keychain does not keep the key");
+    assert_eq!(on_b.elsewhere.len(), 1, "{on_b:?}");
+    assert_eq!(on_b.elsewhere[0].keychain_id, a.connections().keychain().keychain_id);
+    assert_ne!(on_b.elsewhere[0].keychain_id, b.connections().keychain().keychain_id);
+
+    // Desk B is refused the sync at once, told which desk may run it.
+    let refused = b.sync_start(&conn.id, SyncOptions::default()).unwrap_err();
+    let why = refused.feature::<KeyOnOtherDesks>().unwrap_or_else(|| panic!("not a key refusal: {refused}"));
+    assert!(why.desks.contains(&whoami::username()), "{}", why.desks);
+    assert_eq!(refused.to_api().code, "key_on_other_desks");
+    assert!(b.jobs.list(&JobFilter::default()).unwrap().is_empty(), "a refused start left a job");
+
+    // A due schedule: desk B leaves it to desk A, which runs it.
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0).unwrap();
+    let s = scheduler::add_at(
+        a.ctx(),
+        &ScheduleInput {
+            name: "Quito hourly".into(),
+            kind: "sync_contifico".into(),
+            connection_id: Some(conn.id.clone()),
+            params: serde_json::json!({ "resources": ["categorias"] }),
+            cron: Some("0 * * * *".into()),
+            timezone: Some("UTC".into()),
+            ..Default::default()
+        },
+        t0,
+    )
+    .unwrap();
+    let tick = |core: &Arc<Core>, at| {
+        let cx = core.ctx().clone();
+        tokio::task::spawn_blocking(move || scheduler::tick(&cx, at).unwrap())
+    };
+    let ten = Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 5).unwrap();
+    assert!(tick(&b, ten).await.unwrap().is_empty(), "desk B, without the key, took the run");
+    let fired = tick(&a, ten).await.unwrap();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(fired[0].outcome, RunOutcome::Started);
+    let first = fired[0].job_id.clone().unwrap();
+    until("desk A's run ends", || (!b.jobs.get(&first).ok()?.status.is_active()).then_some(())).await;
+
+    // Desk B keeps the key too (as the connection's form or `connections key` saves it).
+    let input = ConnectionInput {
+        name: conn.name.clone(),
+        kind: conn.kind,
+        base_url: conn.base_url.clone(),
+        timezone: conn.timezone.clone(),
+        credentials: Some(Credentials { key: "made-up-key".into(), secret: "made-up-token".into() }),
+    };
+    b.connections().update(&conn.id, &input).unwrap();
+    assert!(b.connections().key_state(&conn).unwrap().here);
+    assert_eq!(a.connections().key_state(&conn).unwrap().elsewhere.len(), 1, "desk A does not see desk B keep it");
+
+    // Desk A's run looks as a SIGKILL leaves it: still running, by a process that is gone.
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id() as i32
+    };
+    let host = std::thread::spawn({
+        let (first, url) = (first.clone(), url.clone());
+        move || {
+            let mut admin = admin_on(&url);
+            admin
+                .execute(
+                    "UPDATE backoffice.jobs SET status='running', finished_at=NULL, owner_pid=$2,
+                            active_key=kind || '|' || connection_id WHERE id=$1",
+                    &[&first, &(dead as i64)],
+                )
+                .unwrap();
+            admin
+                .query_one("SELECT owner_host FROM backoffice.jobs WHERE id=$1", &[&first])
+                .unwrap()
+                .get::<_, String>(0)
+        }
+    })
+    .join()
+    .unwrap();
+    assert!(!host.is_empty());
+    // Desk A is off; desk B, which keeps the key now, fires the next occurrence (not "overlap").
+    drop(a);
+    let eleven = Utc.with_ymd_and_hms(2026, 12, 7, 11, 0, 5).unwrap();
+    let fired = tick(&b, eleven).await.unwrap();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(fired[0].outcome, RunOutcome::Started, "{:?}", fired[0].reason);
+    let killed = b.jobs.get(&first).unwrap();
+    assert_eq!(killed.status, JobStatus::Failed);
+    assert_eq!(killed.error.map(|e| e.code).as_deref(), Some("interrupted"));
+    assert_eq!(scheduler::schedule_history(b.ctx(), Some(&s.id), 10).unwrap().len(), 2);
+    for k in [keys_a, keys_b] {
+        let _ = k.delete(&conn.id);
+    }
+}

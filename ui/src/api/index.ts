@@ -8,6 +8,7 @@ import type { BrowsePage } from '../bindings/BrowsePage';
 import type { BrowseQuery } from '../bindings/BrowseQuery';
 import type { CommandArgs, CommandName, CommandResult } from '../bindings/commands';
 import type { Connection } from '../bindings/Connection';
+import type { KeyState } from '../bindings/KeyState';
 import type { ConnectionKind } from '../bindings/ConnectionKind';
 import type { ConnectionInput } from '../bindings/ConnectionInput';
 import type { DashboardSummary } from '../bindings/DashboardSummary';
@@ -66,6 +67,8 @@ export const appInfo = (): Promise<AppInfo> => call('app_info');
 export const dashboard = (): Promise<DashboardSummary> => call('dashboard');
 
 export const listConnections = (): Promise<Connection[]> => call('list_connections');
+/** Whether this desk's keychain keeps each connection's key, and which other desks said they do. */
+export const connectionKeys = (): Promise<KeyState[]> => call('connection_keys');
 export const createConnection = (input: ConnectionInput): Promise<Connection> =>
   call('create_connection', { input });
 /** `input.credentials === null` keeps the stored secrets. */

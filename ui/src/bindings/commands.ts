@@ -24,6 +24,7 @@ import type { ImportPreview } from './ImportPreview';
 import type { Job } from './Job';
 import type { JobDetail } from './JobDetail';
 import type { JobFilter } from './JobFilter';
+import type { KeyState } from './KeyState';
 import type { MonthFigure } from './MonthFigure';
 import type { NotificationSettings } from './NotificationSettings';
 import type { OmieAttachmentMapEntry } from './OmieAttachmentMapEntry';
@@ -71,6 +72,7 @@ export const COMMANDS = [
   'app_info',
   'dashboard',
   'list_connections',
+  'connection_keys',
   'create_connection',
   'update_connection',
   'delete_connection',
@@ -175,6 +177,7 @@ export type CommandArgs = {
   app_info: Record<string, never>;
   dashboard: Record<string, never>;
   list_connections: Record<string, never>;
+  connection_keys: Record<string, never>;
   create_connection: { input: ConnectionInput };
   update_connection: { id: string; input: ConnectionInput };
   delete_connection: { id: string };
@@ -276,6 +279,7 @@ export type CommandResult = {
   app_info: AppInfo;
   dashboard: DashboardSummary;
   list_connections: Connection[];
+  connection_keys: KeyState[];
   create_connection: Connection;
   update_connection: Connection;
   delete_connection: null;

@@ -9,6 +9,7 @@ export function apiMockFactory() {
     appInfo: vi.fn(),
     dashboard: vi.fn(),
     listConnections: vi.fn(),
+    connectionKeys: vi.fn(async () => []),
     createConnection: vi.fn(),
     updateConnection: vi.fn(),
     deleteConnection: vi.fn(),

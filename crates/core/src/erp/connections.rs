@@ -124,6 +124,73 @@ fn secret_label(kind: ConnectionKind) -> &'static str {
     crate::erp::secret_labels(kind).1
 }
 
+/// The keychain entry that holds this keychain's own id (never a connection's id: those are UUIDs).
+const KEYCHAIN_ID: &str = "this-keychain";
+
+/// A keychain that keeps a connection's key: its id, its user and computer, and when it said so.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ts_rs::TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct KeyDesk {
+    pub keychain_id: String,
+    pub who: String,
+    pub machine: String,
+    /// RFC 3339, UTC (empty for this desk's own keychain when it has not saved the key).
+    pub saved_at: String,
+}
+
+impl KeyDesk {
+    /// "maria (finance-02)".
+    pub fn shown(&self) -> String {
+        format!("{} ({})", self.who, self.machine)
+    }
+}
+
+/// Where a connection's key is kept, for its row in the window.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ts_rs::TS, PartialEq)]
+#[ts(export, export_to = "../../../ui/src/bindings/")]
+pub struct KeyState {
+    pub connection_id: String,
+    /// This desk's keychain keeps it: this desk may run the connection's jobs.
+    pub here: bool,
+    /// Other keychains that said they keep it (the desks that may run its jobs).
+    pub elsewhere: Vec<KeyDesk>,
+}
+
+/// A job of a connection whose key this desk's keychain does not keep, while other desks' do.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "This desk's keychain has no key for \"{connection}\"; it is kept on {desks}. Those desks can run its jobs, or edit \
+     the connection here and enter its key and secret to keep them on this desk too."
+)]
+pub struct KeyOnOtherDesks {
+    pub connection: String,
+    /// The desks that keep it ("who @ machine", comma-separated).
+    pub desks: String,
+}
+
+impl crate::error::FeatureError for KeyOnOtherDesks {
+    fn code(&self) -> &'static str {
+        "key_on_other_desks"
+    }
+    fn params(&self) -> Vec<(String, String)> {
+        vec![("connection".into(), self.connection.clone()), ("desks".into(), self.desks.clone())]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Says (inside the transaction that saved it) that keychain `desk` keeps `connection`'s key.
+fn record_key(db: &mut dyn Db, connection: &str, desk: &KeyDesk) -> CoreResult<()> {
+    db.execute(
+        "INSERT INTO connection_keys (connection_id, keychain_id, who, machine, saved_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (connection_id, keychain_id) DO UPDATE SET who=excluded.who, machine=excluded.machine,
+         saved_at=excluded.saved_at",
+        vals![connection, desk.keychain_id, desk.who, desk.machine, now_utc()],
+    )?;
+    Ok(())
+}
+
 pub struct Connections<'a> {
     pub store: &'a Store,
     pub secrets: &'a dyn SecretStore,
@@ -171,6 +238,7 @@ impl Connections<'_> {
         let (_, source) = form_timezone(input)?;
         let input = validate(input, true)?;
         self.secrets.check()?;
+        let mine = self.keychain();
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_utc();
         self.store.tx(|db| {
@@ -184,6 +252,7 @@ impl Connections<'_> {
             )?;
             if let Some(c) = &input.credentials {
                 self.secrets.set(&id, c)?;
+                record_key(db, &id, &mine)?;
             }
             Ok(())
         })?;
@@ -205,9 +274,13 @@ impl Connections<'_> {
                 "The ERP of a connection cannot change. Create a new connection instead.",
             ));
         }
-        if input.credentials.is_some() {
-            self.secrets.check()?;
-        }
+        let mine = match &input.credentials {
+            Some(_) => {
+                self.secrets.check()?;
+                Some(self.keychain())
+            }
+            None => None,
+        };
         self.store.tx(|db| {
             if Self::name_taken(db, &input.name, id)? {
                 return Err(CoreError::DuplicateName(input.name.clone()));
@@ -219,6 +292,9 @@ impl Connections<'_> {
             )?;
             if let Some(c) = &input.credentials {
                 self.secrets.set(id, c)?;
+                if let Some(mine) = &mine {
+                    record_key(db, id, mine)?;
+                }
             }
             Ok(())
         })?;
@@ -239,6 +315,83 @@ impl Connections<'_> {
 
     pub fn credentials(&self, conn: &Connection) -> CoreResult<Credentials> {
         self.secrets.get(&conn.id)?.ok_or_else(|| CoreError::MissingCredentials { connection: conn.name.clone() })
+    }
+
+    /// This keychain: the id BackOffice keeps in it (made on first use) and whose it is. A keychain
+    /// that cannot be reached is named by its user and computer.
+    pub fn keychain(&self) -> KeyDesk {
+        let who = whoami::username();
+        let machine = whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into());
+        let id = match self.secrets.get(KEYCHAIN_ID) {
+            Ok(Some(c)) if !c.key.is_empty() => c.key,
+            Ok(_) => {
+                let id = uuid::Uuid::new_v4().to_string();
+                match self.secrets.set(KEYCHAIN_ID, &Credentials { key: id.clone(), secret: String::new() }) {
+                    Ok(()) => id,
+                    Err(_) => format!("{who}@{}", crate::store::db::this_host()),
+                }
+            }
+            Err(_) => format!("{who}@{}", crate::store::db::this_host()),
+        };
+        KeyDesk { keychain_id: id, who, machine, saved_at: String::new() }
+    }
+
+    /// Whether this desk's keychain keeps `conn`'s key, and which other keychains said they do.
+    pub fn key_state(&self, conn: &Connection) -> CoreResult<KeyState> {
+        let here = self.secrets.get(&conn.id)?.is_some();
+        let mine = self.keychain();
+        let elsewhere = self.key_desks(&conn.id)?.into_iter().filter(|d| d.keychain_id != mine.keychain_id).collect();
+        Ok(KeyState { connection_id: conn.id.clone(), here, elsewhere })
+    }
+
+    /// [`Connections::key_state`] of every connection.
+    pub fn key_states(&self) -> CoreResult<Vec<KeyState>> {
+        self.list()?.iter().map(|c| self.key_state(c)).collect()
+    }
+
+    /// Before a job of `conn` starts on this desk: its key must be in this desk's keychain. When it
+    /// is, the team learns this desk keeps it; when it is not, the refusal names the desks that do
+    /// (and this desk stops saying it keeps it).
+    pub fn require_key(&self, conn: &Connection) -> CoreResult<()> {
+        let mine = self.keychain();
+        let here = self.secrets.get(&conn.id)?.is_some();
+        let known = self.key_desks(&conn.id)?;
+        let recorded = known.iter().any(|d| d.keychain_id == mine.keychain_id);
+        if here {
+            if !recorded {
+                self.store.tx(|db| record_key(db, &conn.id, &mine))?;
+            }
+            return Ok(());
+        }
+        if recorded {
+            self.store.tx(|db| {
+                db.execute(
+                    "DELETE FROM connection_keys WHERE connection_id=?1 AND keychain_id=?2",
+                    vals![conn.id, mine.keychain_id],
+                )?;
+                Ok(())
+            })?;
+        }
+        let others: Vec<String> =
+            known.iter().filter(|d| d.keychain_id != mine.keychain_id).map(KeyDesk::shown).collect();
+        if others.is_empty() {
+            return Err(CoreError::MissingCredentials { connection: conn.name.clone() });
+        }
+        Err(CoreError::Feature(Box::new(KeyOnOtherDesks { connection: conn.name.clone(), desks: others.join(", ") })))
+    }
+
+    /// The keychains that said they keep `connection`'s key, the latest first.
+    pub fn key_desks(&self, connection: &str) -> CoreResult<Vec<KeyDesk>> {
+        self.store.query(|db| {
+            db.query(
+                "SELECT keychain_id, who, machine, saved_at FROM connection_keys WHERE connection_id=?1
+                 ORDER BY saved_at DESC, keychain_id",
+                vals![connection],
+            )?
+            .iter()
+            .map(|r| Ok(KeyDesk { keychain_id: r.get(0)?, who: r.get(1)?, machine: r.get(2)?, saved_at: r.get(3)? }))
+            .collect()
+        })
     }
 
     /// Records the zone the ERP itself said it keeps. Returns true when it changed.

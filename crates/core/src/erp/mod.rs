@@ -188,6 +188,8 @@ pub fn erp_of(kind: JobKind) -> Option<ConnectionKind> {
 
 /// Starts the sync job of a connection (options already checked).
 pub(crate) fn start_sync(core: &Arc<Ctx>, conn: Connection, opts: SyncOptions) -> CoreResult<Job> {
+    // Refused at once (naming the desks that keep the key) rather than failing inside the job.
+    core.connections().require_key(&conn)?;
     match conn.kind {
         ConnectionKind::Omie => omie::sync::start_sync(core, conn, opts),
         ConnectionKind::Contifico => contifico::resources::start_sync(core, conn, opts),
@@ -254,6 +256,7 @@ pub async fn test_connection(http: &Http, conn: &Connection, creds: &Credentials
 /// Starts a "test connection" job: one cheap real call, result kept on the connection.
 pub fn start_test_connection(cx: &Arc<Ctx>, id: &str) -> CoreResult<Job> {
     let conn = cx.connections().get(id)?;
+    cx.connections().require_key(&conn)?;
     let core = cx.clone();
     let target = conn.clone();
     let (job, _h) = cx.jobs.spawn(

@@ -161,6 +161,31 @@ pub fn address_to_work_on(
     saved_address(desk, secrets).map(Some)
 }
 
+/// The team database the desk file at `paths.db` says its desk works on (see
+/// [`address_to_work_on`]); none when the file does not exist yet or works on itself.
+pub fn desk_works_on(paths: &crate::Paths, secrets: &dyn crate::secrets::SecretStore) -> CoreResult<Option<TeamUrl>> {
+    if !paths.db.exists() {
+        return Ok(None);
+    }
+    address_to_work_on(&crate::store::Store::open(&paths.db)?, secrets)
+}
+
+/// The form Settings → Team database would hold for `url`, and the password the address carries.
+pub fn settings_of_address(url: &TeamUrl) -> (TeamDbSettings, Option<String>) {
+    let p = url.parts();
+    let form = TeamDbSettings {
+        host: p.host,
+        port: u32::from(p.port),
+        database: p.database,
+        user: p.user,
+        tls: url.tls().as_str().to_string(),
+        root_cert: p.root_cert.map(|c| c.display().to_string()).unwrap_or_default(),
+        password_saved: false,
+        work_here: false,
+    };
+    (form, p.password)
+}
+
 /// Makes this desk work on the team database (`on`) or on its own file again, from the next start.
 /// The team database must answer and hold no unfinished copy (a copy that stopped half-way is
 /// finished first); an empty one is fine: the team starts there.

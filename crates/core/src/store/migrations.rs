@@ -632,6 +632,19 @@ pub const MIGRATIONS: &[&str] = &[
     -- process of this computer can be looked up; another desk's calls expire by age.
     ALTER TABLE omie_budget_in_flight ADD COLUMN host TEXT;
 "#,
+    // 18: which keychains keep a connection's key (the key itself never leaves them), so desks
+    // sharing a team database can say who may run that connection's jobs. A keychain is known by
+    // the id BackOffice keeps in it (`keychain_id`), shown as its user on its computer.
+    r#"
+    CREATE TABLE connection_keys (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        keychain_id   TEXT NOT NULL,
+        who           TEXT NOT NULL,
+        machine       TEXT NOT NULL,
+        saved_at      TEXT NOT NULL,
+        PRIMARY KEY (connection_id, keychain_id)
+    );
+"#,
 ];
 
 /// Refuses a database a newer BackOffice wrote (its schema is past the last migration this version

@@ -111,6 +111,25 @@ impl TeamUrl {
         self.config.get_password().is_some()
     }
 
+    /// The server, port, database, user, password and authority the address names.
+    pub fn parts(&self) -> AddressParts {
+        use postgres::config::Host;
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => String::new(),
+        };
+        AddressParts {
+            host,
+            port: self.config.get_ports().first().copied().unwrap_or(5432),
+            database: self.config.get_dbname().unwrap_or_default().to_string(),
+            user: self.config.get_user().unwrap_or_default().to_string(),
+            password: self.config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()),
+            root_cert: self.root_cert.clone(),
+        }
+    }
+
     /// How the connection is protected.
     pub fn tls(&self) -> TlsMode {
         self.tls
@@ -126,6 +145,16 @@ impl TeamUrl {
         };
         connected.map_err(|e| classify(&self.shown, &e).into())
     }
+}
+
+/// What a team-database address names (see [`TeamUrl::parts`]).
+pub struct AddressParts {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    pub password: Option<String>,
+    pub root_cert: Option<std::path::PathBuf>,
 }
 
 /// Replaces the password of a URL with `***` (whatever else it holds).

@@ -50,6 +50,23 @@ describe('Connections page', () => {
     expect(quito.getByText('Demo')).toBeInTheDocument();
   });
 
+  it('says which desks keep a key this desk lacks, in the user’s language', async () => {
+    await i18n.changeLanguage('pt-BR');
+    mocked.connectionKeys.mockResolvedValue([
+      { connection_id: 'c1', here: true, elsewhere: [] },
+      {
+        connection_id: 'c2',
+        here: false,
+        elsewhere: [{ keychain_id: 'k-a', who: 'maria', machine: 'financeiro-02', saved_at: '2026-12-07T09:00:00Z' }],
+      },
+    ]);
+    render(<ConnectionsPage />);
+    const note = await waitFor(() => within(row('Quito')).getByTestId('conn-key-note'));
+    expect(note).toHaveTextContent('A chave não está nesta mesa: maria em financeiro-02 pode executar seus trabalhos.');
+    expect(within(row('Matriz São Paulo')).queryByTestId('conn-key-note')).toBeNull();
+    await i18n.changeLanguage('en');
+  });
+
   it('shows a translated error in the form when saving fails', async () => {
     await i18n.changeLanguage('pt-BR');
     mocked.createConnection.mockRejectedValue({

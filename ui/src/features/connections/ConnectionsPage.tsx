@@ -6,6 +6,7 @@ import * as api from '../../api';
 import { useApp } from '../../AppContext';
 import type { ApiError } from '../../bindings/ApiError';
 import type { Connection } from '../../bindings/Connection';
+import type { KeyState } from '../../bindings/KeyState';
 import type { Job } from '../../bindings/Job';
 import { DemoBadge, ErpBadge } from '../../components/Badges';
 import { DataTable } from '../../components/DataTable';
@@ -57,10 +58,24 @@ export function rowStatus(conn: Connection, job: Job | undefined): RowStatus {
   return { state: conn.last_test_ok ? 'ok' : 'failed', at: conn.last_test_at, job: job ?? null };
 }
 
+/** Says, when this desk's keychain lacks a connection's key, which desks keep it (they may run its jobs). */
+function KeyNote({ state }: { state: KeyState | undefined }) {
+  const { t } = useTranslation();
+  if (!state || state.here) return null;
+  const desks = state.elsewhere.map((d) => t('connections.keyDesk', { who: d.who, machine: d.machine })).join(', ');
+  return (
+    <span className="small conn-key-note" data-testid="conn-key-note" data-here="false" data-desks={state.elsewhere.length}>
+      <Icon name="lock" size={12} />
+      {desks ? t('connections.keyElsewhere', { desks }) : t('connections.keyNowhere')}
+    </span>
+  );
+}
+
 export function ConnectionsPage({ openNew = false }: { openNew?: boolean }) {
   const { t, i18n } = useTranslation();
   const { info, refreshInfo } = useApp();
   const [connections, setConnections] = useState<Connection[] | null>(null);
+  const [keys, setKeys] = useState<Record<string, KeyState>>({});
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const [pageError, setPageError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -77,6 +92,11 @@ export function ConnectionsPage({ openNew = false }: { openNew?: boolean }) {
     try {
       setConnections(await api.listConnections());
       setLoadError(null);
+      // Where each key is kept matters on a team database; a keychain that cannot answer only hides the note.
+      api
+        .connectionKeys()
+        .then((list) => setKeys(Object.fromEntries(list.map((k) => [k.connection_id, k]))))
+        .catch(() => setKeys({}));
     } catch (e) {
       setLoadError(toApiError(e));
     }
@@ -197,6 +217,7 @@ export function ConnectionsPage({ openNew = false }: { openNew?: boolean }) {
           <span className="mono truncate muted conn-url" title={`${t('connections.colUrl')}: ${c.base_url}`}>
             {c.base_url}
           </span>
+          <KeyNote state={keys[c.id]} />
         </>
       ),
     },

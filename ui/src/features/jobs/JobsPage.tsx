@@ -238,6 +238,8 @@ export function JobsPage({ selectedId }: { selectedId: string | null }) {
               'data-kind': j.kind,
               'data-status': j.status,
               'data-connection': j.connection_name ?? '',
+              'data-progress': j.progress === null ? '' : String(j.progress),
+              'data-progress-label': j.progress_label ?? '',
             })}
             empty={<p className="muted table-empty-text">{t('jobs.emptyFiltered')}</p>}
             hiddenColumns={selectedId ? COMPACT_HIDDEN : undefined}

@@ -353,7 +353,8 @@ pub fn tick(core: &Arc<Ctx>, now: DateTime<Utc>) -> CoreResult<Vec<ScheduleRunRe
 
 fn tick_one(core: &Arc<Ctx>, s: &Schedule, now: DateTime<Utc>) -> CoreResult<Option<ScheduleRunRecord>> {
     let previous_active = match &s.last_job_id {
-        Some(id) => core.jobs.get(id).map(|j| j.status.is_active()).unwrap_or(false),
+        // A previous run whose process or desk is gone (killed, crashed) does not hold the next one back.
+        Some(id) => core.jobs.still_running(id).unwrap_or(false),
         None => false,
     };
     match decide(s, now, previous_active)? {
@@ -388,6 +389,16 @@ fn tick_one(core: &Arc<Ctx>, s: &Schedule, now: DateTime<Utc>) -> CoreResult<Opt
         Decision::Run { due, missed } => {
             let timing = Timing::of(s)?;
             let next = timing.next_after(now.max(due))?;
+            // On a team database the run belongs to a desk whose keychain keeps the connection's key:
+            // a desk without it leaves the occurrence to one that said it keeps it (when none did,
+            // it is taken here and its refusal recorded, so the schedule says what is missing).
+            if let Some(conn) = s.connection_id.as_deref().and_then(|id| core.connections().get(id).ok()) {
+                let keys = core.connections().key_state(&conn)?;
+                if !keys.here && !keys.elsewhere.is_empty() {
+                    tracing::debug!(schedule = %s.name, "left to a desk that keeps the connection's key");
+                    return Ok(None);
+                }
+            }
             // Claim the occurrence first: another process ticking the same database then leaves it alone.
             if !claim(core, s, due, next, None)? {
                 return Ok(None);
