@@ -115,10 +115,16 @@ async fn scenario(team: &TeamDb, sim: &SimHandle, a: &App, b: &App) -> Result<()
     // Desk B lists it, and says its key is kept on another desk.
     b.goto("connections").await?;
     let row = sel::connection_row(CONNECTION);
-    let note = b.wd.wait_for(&format!("{row} {}", tid("conn-key-note")), UI_TIMEOUT).await?;
-    let text = b.wd.text(&note).await?;
+    // The page re-renders as the key states arrive: the note is looked up afresh each time.
+    let note_css = format!("{row} {}", tid("conn-key-note"));
+    let text = wait_until("desk B's note on the key, naming one desk", UI_TIMEOUT, async || {
+        let Some(note) = b.wd.find_all(&note_css).await?.into_iter().next() else { return Ok(None) };
+        let desks = b.wd.attr(&note, "data-desks").await?;
+        let text = b.wd.text(&note).await?;
+        Ok((desks.as_deref() == Some("1")).then_some(text))
+    })
+    .await?;
     ensure!(text.contains("A chave não está nesta mesa"), "desk B's note: {text:?}");
-    ensure!(b.wd.attr(&note, "data-desks").await?.as_deref() == Some("1"), "desk B's note names no desk: {text:?}");
     b.screenshot("team-desk-b-key-elsewhere-pt-BR").await?;
     ensure!(
         a.wd.find_all(&format!("{row} {}", tid("conn-key-note"))).await?.is_empty(),
@@ -231,8 +237,13 @@ async fn review_different_divergences(a: &App, b: &App) -> Result<()> {
 async fn decide(app: &App, id: &str, button: &str, reason: &str) -> Result<()> {
     let wd = &app.wd;
     let css = format!("[data-testid=\"divergence-row\"][data-id=\"{id}\"]");
-    let row = wd.wait_for(&css, JOB).await.with_context(|| format!("{}: divergence {id}", app.name))?;
-    wd.click(&wd.find_in(&row, &tid("divergences-select")).await?).await?;
+    // Looked up afresh until the click lands: the inbox may re-render under a held element.
+    wait_until(&format!("{}: selecting divergence {id}", app.name), JOB, async || {
+        let Some(row) = wd.find_all(&css).await?.into_iter().next() else { return Ok(None) };
+        wd.click(&wd.find_in(&row, &tid("divergences-select")).await?).await?;
+        Ok(Some(()))
+    })
+    .await?;
     wd.click(&wd.wait_for(&tid(button), UI_TIMEOUT).await?).await?;
     let field = wd.wait_for(&tid("decision-reason"), UI_TIMEOUT).await?;
     set_field(wd, &field, reason).await?;
