@@ -326,6 +326,11 @@ fn main() {
     std::process::exit(code);
 }
 
+/// This computer's keychain (BACKOFFICE_KEYCHAIN_SERVICE names another service, keeping a script's entries apart).
+pub fn keychain() -> Keychain {
+    Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() }
+}
+
 pub struct Ctx {
     pub core: Arc<Core>,
     pub secrets: Arc<Overlay<Keychain>>,
@@ -346,28 +351,32 @@ async fn run(cli: Cli) -> Result<i32> {
             eprintln!("note: {note}");
         }
     }
-    let keychain = Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
-    let secrets = Arc::new(Overlay::new(keychain));
-    let core = match team {
+    let secrets = Arc::new(Overlay::new(keychain()));
+    // The team database: the one named on the command line, else the one this desk's file says it
+    // works on (Settings or `store work-on`), as its window does (failing plainly when unreachable).
+    let team = match team {
         Some(address) => {
             let url = backoffice_core::ops::team::command_line_address(&address, secrets.as_ref())?;
             eprintln!("note: working on the team database at {}", url.shown());
-            let s: Arc<dyn backoffice_core::secrets::SecretStore> = secrets.clone();
-            tokio::task::spawn_blocking(move || Core::open_team(paths, &url, s)).await??
+            Some(url)
         }
-        // A desk that Settings (or `store work-on`) set to work on the team database: its command
-        // line works there too, as its window does (and fails plainly when it cannot reach it).
-        None => match backoffice_core::ops::team::desk_works_on(&paths, secrets.as_ref())? {
-            Some(url) => {
+        None => {
+            let url = backoffice_core::ops::team::desk_works_on(&paths, secrets.as_ref())?;
+            if let Some(url) = &url {
                 eprintln!(
                     "note: this desk works on the team database at {} (`backoffice store work-on-desk` goes back to its file)",
                     url.shown()
                 );
-                let s: Arc<dyn backoffice_core::secrets::SecretStore> = secrets.clone();
-                tokio::task::spawn_blocking(move || Core::open_team(paths, &url, s)).await??
             }
-            None => Core::open(paths, secrets.clone())?,
-        },
+            url
+        }
+    };
+    let core = match team {
+        Some(url) => {
+            let s: Arc<dyn backoffice_core::secrets::SecretStore> = secrets.clone();
+            tokio::task::spawn_blocking(move || Core::open_team(paths, &url, s)).await??
+        }
+        None => Core::open(paths, secrets.clone())?,
     };
     let ctx = Ctx { core, secrets, json: cli.json, grouper: Arc::new(Grouper::default()) };
     match cli.cmd {

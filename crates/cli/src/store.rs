@@ -68,8 +68,7 @@ fn team_url(url: Option<&str>) -> Result<TeamUrl> {
 
 /// This desk's own file, with this computer's keychain (where the team database's password goes).
 fn desk_core(paths: &Paths) -> Result<Arc<backoffice_core::Core>> {
-    let keychain = backoffice_core::secrets::Keychain { service: std::env::var("BACKOFFICE_KEYCHAIN_SERVICE").ok() };
-    Ok(backoffice_core::Core::open(paths.clone(), Arc::new(keychain))?)
+    Ok(backoffice_core::Core::open(paths.clone(), Arc::new(crate::keychain()))?)
 }
 
 pub async fn run(paths: &Paths, json: bool, cmd: StoreCmd) -> Result<i32> {

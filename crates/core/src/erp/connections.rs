@@ -164,7 +164,7 @@ pub struct KeyState {
 )]
 pub struct KeyOnOtherDesks {
     pub connection: String,
-    /// The desks that keep it ("who @ machine", comma-separated).
+    /// The desks that keep it ("who (machine)", comma-separated).
     pub desks: String,
 }
 
@@ -290,11 +290,9 @@ impl Connections<'_> {
                         last_test_at=NULL, last_test_ok=NULL, last_test_message=NULL WHERE id=?1",
                 vals![id, input.name, input.base_url, input.timezone, now_utc(), source.as_str()],
             )?;
-            if let Some(c) = &input.credentials {
+            if let (Some(c), Some(mine)) = (&input.credentials, &mine) {
                 self.secrets.set(id, c)?;
-                if let Some(mine) = &mine {
-                    record_key(db, id, mine)?;
-                }
+                record_key(db, id, mine)?;
             }
             Ok(())
         })?;
@@ -323,25 +321,30 @@ impl Connections<'_> {
         let who = whoami::username();
         let machine = whoami::fallible::hostname().unwrap_or_else(|_| "this computer".into());
         let id = match self.secrets.get(KEYCHAIN_ID) {
-            Ok(Some(c)) if !c.key.is_empty() => c.key,
+            Ok(Some(c)) if !c.key.is_empty() => Some(c.key),
             Ok(_) => {
                 let id = uuid::Uuid::new_v4().to_string();
-                match self.secrets.set(KEYCHAIN_ID, &Credentials { key: id.clone(), secret: String::new() }) {
-                    Ok(()) => id,
-                    Err(_) => format!("{who}@{}", crate::store::db::this_host()),
-                }
+                let made = Credentials { key: id.clone(), secret: String::new() };
+                self.secrets.set(KEYCHAIN_ID, &made).ok().map(|()| id)
             }
-            Err(_) => format!("{who}@{}", crate::store::db::this_host()),
+            Err(_) => None,
         };
-        KeyDesk { keychain_id: id, who, machine, saved_at: String::new() }
+        let keychain_id = id.unwrap_or_else(|| format!("{who}@{}", crate::store::db::this_host()));
+        KeyDesk { keychain_id, who, machine, saved_at: String::new() }
     }
 
     /// Whether this desk's keychain keeps `conn`'s key, and which other keychains said they do.
     pub fn key_state(&self, conn: &Connection) -> CoreResult<KeyState> {
+        Ok(self.keys_of(conn)?.2)
+    }
+
+    /// This keychain, whether the team's record says it keeps `conn`'s key, and [`KeyState`].
+    fn keys_of(&self, conn: &Connection) -> CoreResult<(KeyDesk, bool, KeyState)> {
         let here = self.secrets.get(&conn.id)?.is_some();
         let mine = self.keychain();
-        let elsewhere = self.key_desks(&conn.id)?.into_iter().filter(|d| d.keychain_id != mine.keychain_id).collect();
-        Ok(KeyState { connection_id: conn.id.clone(), here, elsewhere })
+        let (recorded, elsewhere): (Vec<KeyDesk>, Vec<KeyDesk>) =
+            self.key_desks(&conn.id)?.into_iter().partition(|d| d.keychain_id == mine.keychain_id);
+        Ok((mine, !recorded.is_empty(), KeyState { connection_id: conn.id.clone(), here, elsewhere }))
     }
 
     /// [`Connections::key_state`] of every connection.
@@ -353,10 +356,7 @@ impl Connections<'_> {
     /// is, the team learns this desk keeps it; when it is not, the refusal names the desks that do
     /// (and this desk stops saying it keeps it).
     pub fn require_key(&self, conn: &Connection) -> CoreResult<()> {
-        let mine = self.keychain();
-        let here = self.secrets.get(&conn.id)?.is_some();
-        let known = self.key_desks(&conn.id)?;
-        let recorded = known.iter().any(|d| d.keychain_id == mine.keychain_id);
+        let (mine, recorded, KeyState { here, elsewhere, .. }) = self.keys_of(conn)?;
         if here {
             if !recorded {
                 self.store.tx(|db| record_key(db, &conn.id, &mine))?;
@@ -372,12 +372,11 @@ impl Connections<'_> {
                 Ok(())
             })?;
         }
-        let others: Vec<String> =
-            known.iter().filter(|d| d.keychain_id != mine.keychain_id).map(KeyDesk::shown).collect();
-        if others.is_empty() {
+        if elsewhere.is_empty() {
             return Err(CoreError::MissingCredentials { connection: conn.name.clone() });
         }
-        Err(CoreError::Feature(Box::new(KeyOnOtherDesks { connection: conn.name.clone(), desks: others.join(", ") })))
+        let desks = elsewhere.iter().map(KeyDesk::shown).collect::<Vec<_>>().join(", ");
+        Err(CoreError::Feature(Box::new(KeyOnOtherDesks { connection: conn.name.clone(), desks })))
     }
 
     /// The keychains that said they keep `connection`'s key, the latest first.
