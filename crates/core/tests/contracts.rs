@@ -233,6 +233,40 @@ async fn a_contract_book_is_imported_reconciled_and_its_gaps_reviewed() {
         assert!(found.contains(&want), "missing {want:?} in {found:?}");
     }
     assert!(!found.contains(&expect(0, 1)) && !found.contains(&expect(1, 1)) && !found.contains(&expect(8, 3)));
+    // Every client-month the check looked at is kept (for BI tools), within tolerance or not, as
+    // the month screen reconciles it; the divergent ones are exactly the findings.
+    let kept: Vec<(String, String, String, String, String)> = {
+        let db = rusqlite::Connection::open(env.dir.path().join("bo.db")).unwrap();
+        let mut st = db
+            .prepare("SELECT month, client, verdict, contracted, billed FROM billing_months ORDER BY month, client")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let screen = core.reconcile_billing(&ReconcileQuery { month: Some(month_back(1)), ..Default::default() }).unwrap();
+    let mut want: Vec<_> = screen
+        .rows
+        .iter()
+        .map(|r| (month_back(1), r.client.clone(), r.verdict.clone(), r.contracted.clone(), r.billed.clone()))
+        .collect();
+    want.sort();
+    let last: Vec<_> = kept.iter().filter(|k| k.0 == month_back(1)).cloned().collect();
+    assert_eq!(last, want);
+    assert!(last.iter().any(|k| k.2 == "within"), "{last:?}");
+    for k in 1..=3 {
+        assert!(kept.iter().any(|m| m.0 == month_back(k)), "month {} is kept", month_back(k));
+    }
+    let mut divergent: Vec<(String, String)> = kept
+        .iter()
+        .filter(|m| !matches!(m.2.as_str(), "within" | "pending"))
+        .map(|m| (m.1.clone(), m.0.clone()))
+        .collect();
+    let mut found_sorted = found.clone();
+    divergent.sort();
+    found_sorted.sort();
+    assert_eq!(divergent, found_sorted);
     let d4 = page
         .items
         .iter()

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use backoffice_core::erp::contifico::resources::RESOURCES;
 use backoffice_core::model::{ConnectionKind, Credentials, Job, JobStatus};
+use backoffice_core::ops::contracts::ContractInput;
 use backoffice_core::secrets::{Keychain, Overlay};
 use backoffice_core::store::{Backend, Store};
 use backoffice_core::sync::{self, query::BrowseQuery, query::ColumnFilter, SyncOptions};
@@ -255,7 +256,8 @@ async fn a_divergence_session_on_a_team_database_finds_what_it_finds_on_a_desks_
     use backoffice_core::erp::omie::limiter::{self, Limiter, OmieLimits};
     use backoffice_core::ops::divergences::{DivergenceFilter, RuleInput, SessionParams};
 
-    let sim = backoffice_sim::start(SimConfig { scale: 30, ..SimConfig::default() }).await.unwrap();
+    // Scale 40: the smallest at which the simulator plants a contract book and its billing.
+    let sim = backoffice_sim::start(SimConfig { scale: 40, ..SimConfig::default() }).await.unwrap();
     // The two desks read the same records one after the other: no redundancy window here (the
     // documented 60 s is tested in omie_flows).
     sim.omie().set_limits(backoffice_sim::omie::OmieLimits { redundant_window: Duration::ZERO, ..Default::default() });
@@ -275,10 +277,25 @@ async fn a_divergence_session_on_a_team_database_finds_what_it_finds_on_a_desks_
         let omie_desk = Desk {
             _dir: tempfile::tempdir().unwrap(),
             core: d.core.clone(),
-            conn_id: omie.id,
+            conn_id: omie.id.clone(),
             secrets: d.secrets.clone(),
         };
         sync_now(&omie_desk, SyncOptions::default()).await;
+        // The company's contract book, so the billing check has something to reconcile.
+        for (e, doc) in sim.omie().contract_book() {
+            d.core
+                .save_contract(&ContractInput {
+                    connection_id: Some(omie.id.clone()),
+                    client: doc,
+                    description: e.description.clone(),
+                    mrr: e.mrr.clone(),
+                    start_date: e.start.format("%Y-%m-%d").to_string(),
+                    billing_day: Some(e.billing_day.to_string()),
+                    reason: "contrato assinado".into(),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
         sync_now(d, SyncOptions::default()).await;
         let every_date = [
             ("omie_service_order_open", serde_json::json!({"from_date": ""})),
@@ -318,6 +335,35 @@ async fn a_divergence_session_on_a_team_database_finds_what_it_finds_on_a_desks_
         m.rules.iter().map(|r| (r.rule_id.clone(), r.by_status.clone())).collect::<Vec<_>>()
     };
     assert_eq!(by_rule(&a), by_rule(&b));
+
+    // Billing against contracts, every client-month the check looked at, as the desk's file keeps
+    // it and as a BI tool reads it from the team database's view (money as numeric there).
+    let months = |d: &Desk, sql: &str| -> Vec<(String, String, String, String, String, bool)> {
+        d.core
+            .store
+            .query(|db| {
+                db.query(sql, vals![])?
+                    .iter()
+                    .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                    .collect()
+            })
+            .unwrap()
+    };
+    let on_file = months(
+        &desk_a,
+        "SELECT month, client, contracted, billed, verdict, verdict NOT IN ('within', 'pending')
+           FROM billing_months ORDER BY month, client",
+    );
+    let in_view = months(
+        &team,
+        "SELECT to_char(month_start, 'YYYY-MM'), client, contracted::text, billed::text, verdict, divergent
+           FROM bi_billing_vs_contracts ORDER BY month, client",
+    );
+    assert_eq!(on_file, in_view, "the BI view of billing against contracts differs from the desk's file");
+    let divergent = in_view.iter().filter(|m| m.5).count();
+    let found = on_desk.iter().filter(|f| f.0 == "billing_vs_contract").count();
+    assert!(found > 0 && divergent == found, "{divergent} divergent client-months in the view, {found} findings");
+    assert!(in_view.iter().any(|m| m.4 == "within"), "client-months within tolerance are kept too: {in_view:?}");
 }
 
 async fn wait_job(core: &Arc<Core>, job: Job) -> Job {

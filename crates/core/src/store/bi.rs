@@ -11,7 +11,7 @@ use crate::error::{CoreError, CoreResult};
 
 /// Name and definition of every view. A view is read with its owner's rights, so the BI role
 /// needs no right on the tables underneath.
-pub const VIEWS: [(&str, &str); 5] = [
+pub const VIEWS: [(&str, &str); 6] = [
     (
         // Divergences still to settle: to review, approved but not yet applied, or failed.
         "bi_open_divergences",
@@ -51,6 +51,17 @@ pub const VIEWS: [(&str, &str); 5] = [
                 k.mrr::numeric AS mrr, k.currency, k.start_date::date AS start_date,
                 k.end_date::date AS end_date, k.billing_day, k.status
            FROM backoffice.contracts k JOIN backoffice.connections c ON c.id = k.connection_id",
+    ),
+    (
+        // Billing against contracts per client and month, as the last reconciliation (the
+        // divergence check's billing rule) found it: within tolerance or not.
+        "bi_billing_vs_contracts",
+        "SELECT c.name AS connection, b.month, to_date(b.month, 'YYYY-MM') AS month_start, b.client,
+                b.client_name, b.client_document, b.contracted::numeric AS contracted, b.billed::numeric AS billed,
+                b.difference::numeric AS difference, b.tolerance::numeric AS tolerance, b.verdict,
+                b.verdict NOT IN ('within', 'pending') AS divergent, b.currency,
+                b.reconciled_at::timestamptz AS reconciled_at
+           FROM backoffice.billing_months b JOIN backoffice.connections c ON c.id = b.connection_id",
     ),
 ];
 

@@ -645,6 +645,26 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connection_id, keychain_id)
     );
 "#,
+    // 19: what the last billing reconciliation found for each client and month (within tolerance
+    // or not), kept by the divergence check so a BI tool can read billing against contracts
+    // without recomputing it (`bi_billing_vs_contracts`). Money as text, like everywhere else.
+    r#"
+    CREATE TABLE billing_months (
+        connection_id   TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        month           TEXT NOT NULL,
+        client          TEXT NOT NULL,
+        client_name     TEXT NOT NULL,
+        client_document TEXT NOT NULL,
+        contracted      TEXT NOT NULL,
+        billed          TEXT NOT NULL,
+        difference      TEXT NOT NULL,
+        tolerance       TEXT NOT NULL,
+        verdict         TEXT NOT NULL,
+        currency        TEXT NOT NULL,
+        reconciled_at   TEXT NOT NULL,
+        PRIMARY KEY (connection_id, month, client)
+    );
+"#,
 ];
 
 /// Refuses a database a newer BackOffice wrote (its schema is past the last migration this version

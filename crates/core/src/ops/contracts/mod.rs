@@ -1219,12 +1219,14 @@ pub(crate) fn divergent_months(cx: &Ctx) -> CoreResult<Vec<ClientMonth>> {
         let current = Month::of(today(cx, &conn));
         let (from, to) = (current.shift(-(s.months_back as i32)), current.shift(-1));
         let months: Vec<Month> = (0..=from.until(to)).map(|i| from.shift(i)).collect();
+        let conn_id = conn.id.clone();
         let book = Book::load(cx, conn, from, to, &months, None)?;
-        for m in months {
-            out.extend(
-                book.month(m, false).into_iter().filter(|r| !matches!(r.verdict.as_str(), "within" | "pending")),
-            );
-        }
+        let every: Vec<ClientMonth> = months.into_iter().flat_map(|m| book.month(m, false)).collect();
+        // Every client-month, within tolerance or not, is what a BI tool reads billing against
+        // contracts from; the divergences are the ones outside it.
+        let now = cx.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        store::save_months(&cx.store, &conn_id, (&from.to_string(), &to.to_string()), &every, &now)?;
+        out.extend(every.into_iter().filter(|r| !matches!(r.verdict.as_str(), "within" | "pending")));
     }
     Ok(out)
 }

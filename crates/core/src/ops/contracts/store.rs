@@ -444,6 +444,59 @@ pub(super) fn clients(store: &Store, src: &Source, connection: &str) -> CoreResu
     })
 }
 
+/// Replaces what the last reconciliation found for `connection` in the months `from..=to` (every
+/// client-month, within tolerance or not) in one transaction: a reader (the BI view) sees the
+/// previous result or this one, never half of each. Months outside the range keep what an earlier
+/// run found there.
+pub(super) fn save_months(
+    store: &Store,
+    connection: &str,
+    (from, to): (&str, &str),
+    rows: &[super::ClientMonth],
+    now: &str,
+) -> CoreResult<u64> {
+    store.tx(|db| {
+        db.execute(
+            "DELETE FROM billing_months WHERE connection_id=?1 AND month >= ?2 AND month <= ?3",
+            vals![connection, from, to],
+        )?;
+        let mut it = rows.iter().map(|r| {
+            vec![
+                Some(connection),
+                Some(r.month.as_str()),
+                Some(r.client.as_str()),
+                Some(r.client_name.as_str()),
+                Some(r.client_document.as_str()),
+                Some(r.contracted.as_str()),
+                Some(r.billed.as_str()),
+                Some(r.difference.as_str()),
+                Some(r.tolerance.as_str()),
+                Some(r.verdict.as_str()),
+                Some(r.currency.as_str()),
+                Some(now),
+            ]
+        });
+        db.copy_text(
+            "billing_months",
+            &[
+                "connection_id",
+                "month",
+                "client",
+                "client_name",
+                "client_document",
+                "contracted",
+                "billed",
+                "difference",
+                "tolerance",
+                "verdict",
+                "currency",
+                "reconciled_at",
+            ],
+            &mut it,
+        )
+    })
+}
+
 /// When the billing data was last read whole without error: (finished_at, status) of the newest
 /// finished sync of the connection.
 pub(super) fn billing_as_of(store: &Store, connection: &str) -> CoreResult<Option<(String, String)>> {
