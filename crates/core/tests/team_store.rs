@@ -734,6 +734,26 @@ async fn a_desk_without_a_connections_key_leaves_its_jobs_to_the_desks_that_keep
     assert!(why.desks.contains(&whoami::username()), "{}", why.desks);
     assert_eq!(refused.to_api().code, "key_on_other_desks");
     assert!(b.jobs.list(&JobFilter::default()).unwrap().is_empty(), "a refused start left a job");
+    // So are an Omie company's attachment copies and order closures (before any job exists).
+    let omie = Connections { store: &a.store, secrets: keys_a.as_ref() }
+        .create(
+            &ConnectionInput {
+                name: "Matriz SP".into(),
+                kind: ConnectionKind::Omie,
+                base_url: "https://app.omie.example/api/v1/".into(),
+                timezone: "America/Sao_Paulo".into(),
+                credentials: Some(Credentials { key: "made-up-app-key".into(), secret: "made-up-secret".into() }),
+            },
+            false,
+        )
+        .unwrap();
+    for refused in [
+        b.start_omie_attachment_scan(&omie.id, Default::default()).unwrap_err(),
+        b.start_omie_po_close_scan(&omie.id, Default::default(), None).unwrap_err(),
+    ] {
+        assert_eq!(refused.to_api().code, "key_on_other_desks", "{refused}");
+    }
+    assert!(b.jobs.list(&JobFilter::default()).unwrap().is_empty(), "a refused start left a job");
 
     // A due schedule: desk B leaves it to desk A, which runs it.
     let t0 = Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0).unwrap();

@@ -117,6 +117,16 @@ describe('Contífico page: summary', () => {
     expect(rowsEl[0]).toHaveTextContent('Produtos');
   });
 
+  it('says the figures are what the team database holds when the window works on one', async () => {
+    await i18n.changeLanguage('pt-BR');
+    render(<App initialInfo={{ ...info, team_database: 'postgres://ana@db.local/backoffice' }} />);
+    await screen.findByTestId('page-contifico');
+    await screen.findAllByTestId('summary-row');
+    expect(screen.getByRole('heading', { name: 'O que há no banco de dados da equipe' })).toBeInTheDocument();
+    expect(screen.getByTestId('page-contifico')).toHaveTextContent('no banco de dados da equipe, compartilhada');
+    expect(screen.queryByText('O que há neste computador')).not.toBeInTheDocument();
+  });
+
   it('points to Connections when there is no Contífico connection', async () => {
     mocked.listConnections.mockResolvedValue([omie]);
     await renderPage();

@@ -3,6 +3,7 @@
 // #/contifico/history, #/contifico/quarantine[/<resource>].
 import { useTranslation } from 'react-i18next';
 
+import { useApp } from '../../AppContext';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
 import { Loading } from '../../components/Loading';
@@ -44,6 +45,7 @@ export function parseView(path: readonly string[]): { view: ContificoView; arg: 
 
 export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
   const { t } = useTranslation();
+  const { info } = useApp();
   const { view, arg } = parseView(path);
 
   const erp = useErpConnections('contifico', REMEMBER_KEY);
@@ -64,7 +66,7 @@ export function ContificoPage({ path = [] }: { path?: readonly string[] }) {
   const header = (
     <PageHeader
       title={t('contifico.title')}
-      subtitle={t('contifico.subtitle')}
+      subtitle={t(info?.team_database ? 'contifico.subtitleTeam' : 'contifico.subtitle')}
       actions={
         connections && connections.length > 0 ? (
           <ConnectionActions

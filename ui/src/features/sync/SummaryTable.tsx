@@ -4,6 +4,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
+import { useApp } from '../../AppContext';
 import type { Connection } from '../../bindings/Connection';
 import type { ResourceSummary } from '../../bindings/ResourceSummary';
 import type { RewindPreview } from '../../bindings/RewindPreview';
@@ -38,6 +39,9 @@ export function SummaryTable({
   onRewound: (preview: RewindPreview) => void;
 }) {
   const { t, i18n } = useTranslation();
+  const { info } = useApp();
+  // On a team database the figures are what the team holds, not what this computer does.
+  const title = t(info?.team_database ? 'sync.summary.titleTeam' : 'sync.summary.title');
   const lng = i18n.language;
   const kind = connection.kind;
   const erp = erpName(i18n, kind);
@@ -187,7 +191,7 @@ export function SummaryTable({
       <section className="card table-card summary-card" aria-labelledby="summary-title" data-erp={kind}>
         <div className="card-header">
           <div>
-            <h2 id="summary-title">{t('sync.summary.title')}</h2>
+            <h2 id="summary-title">{title}</h2>
             <p className="muted small">{t('sync.summary.hint')}</p>
           </div>
           <span className="muted small tabular" data-testid="summary-total">
@@ -199,7 +203,7 @@ export function SummaryTable({
             data={rows}
             columns={columns}
             getRowId={(r) => r.resource}
-            label={t('sync.summary.title')}
+            label={title}
             rowHeight={56}
             rowAttributes={(r) => ({
               'data-testid': 'summary-row',

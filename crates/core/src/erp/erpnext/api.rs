@@ -402,6 +402,11 @@ pub fn start_erpnext_workflow_job(cx: &Arc<Ctx>, params: serde_json::Value) -> C
         .ok_or_else(|| CoreError::invalid("params", "an \"erpnext_workflow\" job needs {\"run_id\": ...}"))?;
     let d = erpnext_run(cx, run_id)?;
     let site_a = site_a_of(cx, &d)?;
+    // Both sites' keys are needed on this desk: refused at once, naming the desks that keep them.
+    cx.connections().require_key(&site_a)?;
+    if let Some(b) = d.run.site_b_id.as_deref() {
+        cx.connections().require_key(&cx.connections().get(b)?)?;
+    }
     match params.get("reason").and_then(serde_json::Value::as_str) {
         Some(reason) if matches!(d.run.status, RunStatus::Failed | RunStatus::Cancelled) => {
             erpnext_retry(cx, &d.run.id, reason)?;

@@ -932,6 +932,8 @@ where
     Fut: std::future::Future<Output = CoreResult<()>> + Send + 'static,
 {
     let conn = omie_connection(cx, connection_id)?;
+    // Refused at once (naming the desks that keep the key) rather than failing inside the job.
+    cx.connections().require_key(&conn)?;
     let settings = omie_attachment_settings(cx, connection_id)?;
     let core = cx.clone();
     let target = conn.clone();

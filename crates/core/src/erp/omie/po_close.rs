@@ -488,6 +488,8 @@ where
     Fut: std::future::Future<Output = CoreResult<()>> + Send + 'static,
 {
     let conn = omie_connection(cx, connection_id)?;
+    // Refused at once (naming the desks that keep the key) rather than failing inside the job.
+    cx.connections().require_key(&conn)?;
     let cfg = match config {
         Some(c) => c,
         None => omie_po_close_config(cx, connection_id)?,
