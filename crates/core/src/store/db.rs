@@ -291,6 +291,31 @@ impl Dialect {
         }
     }
 
+    /// The group's values as a JSON array (text), e.g. ids noted in one row.
+    pub fn json_array_agg(self, expr: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("json_group_array({expr})"),
+            Backend::Postgres => format!("CAST(json_agg({expr}) AS TEXT)"),
+        }
+    }
+
+    /// A table source of the elements of the JSON array text `expr` as text, named `alias` with
+    /// the column `value` (SQLite's `json_each`; PostgreSQL's `json_array_elements_text`).
+    pub fn json_array_elements(self, expr: &str, alias: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("json_each({expr}) {alias}"),
+            Backend::Postgres => format!("json_array_elements_text(CAST({expr} AS json)) AS {alias}(value)"),
+        }
+    }
+
+    /// A temporary table of this connection, as named in SQL.
+    pub fn temp_table(self, name: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("temp.\"{name}\""),
+            Backend::Postgres => format!("pg_temp.\"{name}\""),
+        }
+    }
+
     /// `expr` kept from choosing an index (SQLite's unary `+`; PostgreSQL's planner has statistics).
     pub fn unindexed(self, expr: &str) -> String {
         match self.0 {

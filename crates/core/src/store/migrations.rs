@@ -665,6 +665,18 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connection_id, month, client)
     );
 "#,
+    // 20: the ids of unchanged records a full read saw, a written batch's in one row (a JSON
+    // array), instead of a row per id in `sync_seen` (which keeps the ids of unparsable records,
+    // noted one by one, and any a read begun by an older version noted). Cleared like it.
+    r#"
+    CREATE TABLE sync_seen_batches (
+        connection_id  TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        resource_table TEXT NOT NULL,
+        run_tag        TEXT NOT NULL,
+        ids            TEXT NOT NULL
+    );
+    CREATE INDEX sync_seen_batches_read ON sync_seen_batches(connection_id, resource_table, run_tag);
+"#,
 ];
 
 /// Refuses a database a newer BackOffice wrote (its schema is past the last migration this version
