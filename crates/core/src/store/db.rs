@@ -291,14 +291,6 @@ impl Dialect {
         }
     }
 
-    /// The group's values as a JSON array (text), e.g. ids noted in one row.
-    pub fn json_array_agg(self, expr: &str) -> String {
-        match self.0 {
-            Backend::Sqlite => format!("json_group_array({expr})"),
-            Backend::Postgres => format!("CAST(json_agg({expr}) AS TEXT)"),
-        }
-    }
-
     /// A table source of the elements of the JSON array text `expr` as text, named `alias` with
     /// the column `value` (SQLite's `json_each`; PostgreSQL's `json_array_elements_text`).
     pub fn json_array_elements(self, expr: &str, alias: &str) -> String {

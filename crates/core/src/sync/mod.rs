@@ -1340,30 +1340,39 @@ impl<S: Source> Engine<S> {
                 )? as usize;
                 let (mut w, mut unchanged) = (0usize, 0usize);
                 if staged > 0 {
-                    let changed =
-                        db.execute(&spec.upsert_from_stage_sql(backend), crate::vals![conn_id, now, run_id, run_tag])?
-                            as usize;
+                    // The rows written (new, changed or back from deleted) come back by id.
+                    let written: std::collections::HashSet<String> = db
+                        .query(
+                            &format!("{} RETURNING id", spec.upsert_from_stage_sql(backend)),
+                            crate::vals![conn_id, now, run_id, run_tag],
+                        )?
+                        .iter()
+                        .map(|r| r.get::<String>(0))
+                        .collect::<CoreResult<_>>()?;
                     w = staged;
-                    unchanged = staged.saturating_sub(changed);
+                    unchanged = staged.saturating_sub(written.len());
                     // Unchanged rows are not rewritten: a full read notes them as seen (a new or
                     // changed row carries this read's tag in `seen_run` already), the batch's ids
-                    // in one row (a row per id was three quarters of a re-sync's time on
-                    // PostgreSQL). Each staged row looks its stored row up by key: as a join,
-                    // PostgreSQL planned it from the statistics of a table this very read had
-                    // just filled (a few rows) and hashed the connection's whole table per batch.
+                    // in one row. A row per id, each found again in the resource's table, was
+                    // three quarters of a re-sync's time on PostgreSQL (planned as a hash of the
+                    // connection's whole table per batch, from statistics taken while this very
+                    // read was filling it).
                     if full && unchanged > 0 {
-                        let d = Dialect(backend);
+                        let ids: std::collections::BTreeSet<&str> = batch
+                            .iter()
+                            .filter_map(|p| match p {
+                                Parsed::Ok(row) if !written.contains(&row.id) => Some(row.id.as_str()),
+                                _ => None,
+                            })
+                            .collect();
                         db.execute(
-                            &format!(
-                                "INSERT INTO sync_seen_batches (connection_id, resource_table, run_tag, ids)
-                                 SELECT ?1, ?2, ?3, ids FROM (
-                                   SELECT {agg} AS ids, count(*) AS n FROM {stage} s
-                                    WHERE (SELECT r.seen_run FROM \"{t}\" r WHERE r.connection_id=?1 AND r.id=s.id) <> ?3
-                                 ) b WHERE n > 0",
-                                agg = d.json_array_agg("s.id"),
-                                t = spec.table
-                            ),
-                            crate::vals![conn_id, spec.table, run_tag],
+                            "INSERT INTO sync_seen_batches (connection_id, resource_table, run_tag, ids) VALUES (?1, ?2, ?3, ?4)",
+                            crate::vals![
+                                conn_id,
+                                spec.table,
+                                run_tag,
+                                serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
+                            ],
                         )?;
                     }
                     if has_quarantine {
