@@ -259,9 +259,16 @@ END $grants$;
         let updates: String = self.columns.iter().map(|c| format!(", \"{0}\"=excluded.\"{0}\"", c.name)).collect();
         let source = match backend {
             Backend::Sqlite => format!("{} WHERE true ORDER BY seq", self.stage(backend)),
-            Backend::Postgres => {
-                format!("(SELECT DISTINCT ON (id) * FROM {} ORDER BY id, seq DESC) s", self.stage(backend))
-            }
+            // PostgreSQL locks (so writes) every row that meets ON CONFLICT, even one its WHERE
+            // leaves alone: rows stored unchanged are left out before, each looked up by key (a
+            // scalar subquery is not turned into a join planned from stale statistics).
+            Backend::Postgres => format!(
+                "(SELECT DISTINCT ON (id) * FROM {} ORDER BY id, seq DESC) s
+                 WHERE (SELECT r.raw = s.raw AND r.deleted_at IS NULL FROM \"{t}\" r
+                         WHERE r.connection_id = ?1 AND r.id = s.id) IS NOT TRUE",
+                self.stage(backend),
+                t = self.table
+            ),
         };
         format!(
             "INSERT INTO \"{t}\" (connection_id, id, raw{names}, search_text, source_modified, fetched_at, sync_run_id, seen_run, deleted_at)
