@@ -1347,40 +1347,69 @@ impl<S: Source> Engine<S> {
                 )? as usize;
                 let (mut w, mut unchanged) = (0usize, 0usize);
                 if staged > 0 {
-                    // The rows written (new, changed or back from deleted) come back by id.
-                    let written: std::collections::HashSet<String> = db
-                        .query(
-                            &format!("{} RETURNING id", spec.upsert_from_stage_sql(backend)),
-                            crate::vals![conn_id, now, run_id, run_tag],
-                        )?
-                        .iter()
-                        .map(|r| r.get::<String>(0))
-                        .collect::<CoreResult<_>>()?;
+                    // The rows written (new, changed or back from deleted): on PostgreSQL their ids
+                    // come back (no second look-up of the unchanged ones); SQLite buffers a
+                    // RETURNING's rows in memory (14 MB more at the peak of a 1M-record sync), so
+                    // there only their number does.
+                    let upsert = spec.upsert_from_stage_sql(backend);
+                    let params = crate::vals![conn_id, now, run_id, run_tag];
+                    let written: Option<std::collections::HashSet<String>> = match backend {
+                        Backend::Postgres => Some(
+                            db.query(&format!("{upsert} RETURNING id"), params)?
+                                .iter()
+                                .map(|r| r.get::<String>(0))
+                                .collect::<CoreResult<_>>()?,
+                        ),
+                        Backend::Sqlite => None,
+                    };
+                    let changed = match &written {
+                        Some(ids) => ids.len(),
+                        None => db.execute(&upsert, params)? as usize,
+                    };
                     w = staged;
-                    unchanged = staged.saturating_sub(written.len());
+                    unchanged = staged.saturating_sub(changed);
                     // Unchanged rows are not rewritten: a full read notes them as seen (a new or
                     // changed row carries this read's tag in `seen_run` already), the batch's ids
-                    // in one row. A row per id, each found again in the resource's table, was
-                    // three quarters of a re-sync's time on PostgreSQL (planned as a hash of the
-                    // connection's whole table per batch, from statistics taken while this very
-                    // read was filling it).
+                    // in one row. A row per id, each found again in the resource's table with a
+                    // join, was three quarters of a re-sync's time on PostgreSQL (planned as a
+                    // hash of the connection's whole table per batch, from statistics taken while
+                    // this very read was filling it): where the ids must be found again, each is
+                    // looked up by key.
                     if full && unchanged > 0 {
-                        let ids: std::collections::BTreeSet<&str> = batch
-                            .iter()
-                            .filter_map(|p| match p {
-                                Parsed::Ok(row) if !written.contains(&row.id) => Some(row.id.as_str()),
-                                _ => None,
-                            })
-                            .collect();
-                        db.execute(
-                            "INSERT INTO sync_seen_batches (connection_id, resource_table, run_tag, ids) VALUES (?1, ?2, ?3, ?4)",
-                            crate::vals![
-                                conn_id,
-                                spec.table,
-                                run_tag,
-                                serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
-                            ],
-                        )?;
+                        match written {
+                            Some(written) => {
+                                let ids: std::collections::BTreeSet<&str> = batch
+                                    .iter()
+                                    .filter_map(|p| match p {
+                                        Parsed::Ok(row) if !written.contains(&row.id) => Some(row.id.as_str()),
+                                        _ => None,
+                                    })
+                                    .collect();
+                                db.execute(
+                                    "INSERT INTO sync_seen_batches (connection_id, resource_table, run_tag, ids)
+                                     VALUES (?1, ?2, ?3, ?4)",
+                                    crate::vals![
+                                        conn_id,
+                                        spec.table,
+                                        run_tag,
+                                        serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
+                                    ],
+                                )?;
+                            }
+                            None => {
+                                db.execute(
+                                    &format!(
+                                        "INSERT INTO sync_seen_batches (connection_id, resource_table, run_tag, ids)
+                                         SELECT ?1, ?2, ?3, ids FROM (
+                                           SELECT json_group_array(s.id) AS ids, count(*) AS n FROM {stage} s
+                                            WHERE (SELECT r.seen_run FROM \"{t}\" r WHERE r.connection_id=?1 AND r.id=s.id) <> ?3
+                                         ) b WHERE n > 0",
+                                        t = spec.table
+                                    ),
+                                    crate::vals![conn_id, spec.table, run_tag],
+                                )?;
+                            }
+                        }
                     }
                     if has_quarantine {
                         db.execute(
