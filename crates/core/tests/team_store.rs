@@ -187,13 +187,27 @@ fn two_desks(backend: Backend, dir: &std::path::Path) -> (Store, Store) {
 }
 
 fn connection(store: &Store, keychain: &dyn SecretStore, name: &str) -> backoffice_core::model::Connection {
+    connection_of(store, keychain, name, ConnectionKind::Contifico)
+}
+
+/// A connection of `kind` with made-up credentials, kept in `keychain`.
+fn connection_of(
+    store: &Store,
+    keychain: &dyn SecretStore,
+    name: &str,
+    kind: ConnectionKind,
+) -> backoffice_core::model::Connection {
+    let (base_url, timezone) = match kind {
+        ConnectionKind::Omie => ("https://app.omie.example/api/v1/", "America/Sao_Paulo"),
+        _ => ("https://api.contifico.example/sistema/api/v1/", "America/Guayaquil"),
+    };
     Connections { store, secrets: keychain }
         .create(
             &ConnectionInput {
                 name: name.into(),
-                kind: ConnectionKind::Contifico,
-                base_url: "https://api.contifico.example/sistema/api/v1/".into(),
-                timezone: "America/Guayaquil".into(),
+                kind,
+                base_url: base_url.into(),
+                timezone: timezone.into(),
                 credentials: Some(Credentials { key: "made-up-key".into(), secret: "made-up-token".into() }),
             },
             false,
@@ -735,18 +749,7 @@ async fn a_desk_without_a_connections_key_leaves_its_jobs_to_the_desks_that_keep
     assert_eq!(refused.to_api().code, "key_on_other_desks");
     assert!(b.jobs.list(&JobFilter::default()).unwrap().is_empty(), "a refused start left a job");
     // So are an Omie company's attachment copies and order closures (before any job exists).
-    let omie = Connections { store: &a.store, secrets: keys_a.as_ref() }
-        .create(
-            &ConnectionInput {
-                name: "Matriz SP".into(),
-                kind: ConnectionKind::Omie,
-                base_url: "https://app.omie.example/api/v1/".into(),
-                timezone: "America/Sao_Paulo".into(),
-                credentials: Some(Credentials { key: "made-up-app-key".into(), secret: "made-up-secret".into() }),
-            },
-            false,
-        )
-        .unwrap();
+    let omie = connection_of(&a.store, keys_a.as_ref(), "Matriz SP", ConnectionKind::Omie);
     for refused in [
         b.start_omie_attachment_scan(&omie.id, Default::default()).unwrap_err(),
         b.start_omie_po_close_scan(&omie.id, Default::default(), None).unwrap_err(),

@@ -216,10 +216,7 @@ END $grants$;
     /// The writer's staging table for one batch of this resource (a temporary table of the
     /// writing connection, emptied after each batch), as named in SQL.
     fn stage(&self, backend: Backend) -> String {
-        match backend {
-            Backend::Sqlite => format!("temp.\"stage_{}\"", self.table),
-            Backend::Postgres => format!("pg_temp.\"stage_{}\"", self.table),
-        }
+        Dialect(backend).temp_table(&format!("stage_{}", self.table))
     }
 
     /// The staging table, made if this connection has none yet; `seq` numbers the rows in the
